@@ -1,0 +1,85 @@
+//! One error type for every handler, mapped to a status and a JSON body in one place.
+
+use crate::response::json;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kindling_domain::FieldErrors;
+use kindling_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `{"error": "..."}`, as the guide shows (`"channel_id is required"`).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 with per-field messages in `errors`.
+    #[error("{}", .0.summary())]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many failed authentication attempts; try again in {0} seconds")]
+    TooManyRequests(i64),
+    #[error("service unavailable")]
+    Unavailable,
+    /// Logged in full; the client sees only an opaque message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            Self::Invalid(errors) => json!({ "error": errors.summary(), "errors": errors }),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                json!({ "error": "Internal server error" })
+            }
+            other => json!({ "error": other.to_string() }),
+        };
+        let mut response = json(status, &body);
+        if let Self::TooManyRequests(seconds) = self {
+            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}

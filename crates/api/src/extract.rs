@@ -1,0 +1,123 @@
+//! Extractors whose failures speak the API's error envelope instead of axum's plain text.
+
+use crate::{ApiError, AppState};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use kindling_domain::paging::PageRequest;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A request object that arrives wrapped in its resource name: `{"member": {...}}`.
+pub trait Enveloped: DeserializeOwned {
+    const KEY: &'static str;
+}
+
+/// The body's `{"<KEY>": {...}}` object, parsed as JSON whatever the Content-Type (the
+/// guide's curl examples send none, so curl labels them form-encoded).
+pub struct Envelope<T>(pub T);
+
+impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state).await?;
+        let mut object = parse_object(&bytes)?;
+        let inner = object
+            .remove(T::KEY)
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| ApiError::BadRequest(format!("{} is required", T::KEY)))?;
+        if !inner.is_object() {
+            return Err(ApiError::BadRequest(format!(
+                "{} must be an object",
+                T::KEY
+            )));
+        }
+        serde_path_to_error::deserialize(inner)
+            .map(Envelope)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                ApiError::BadRequest(format!("{}.{path}: {}", T::KEY, e.into_inner()))
+            })
+    }
+}
+
+async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = state.config.body_limit;
+    let body = req.into_body();
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // `to_bytes` reports an over-limit body as a length-limit error somewhere in its chain.
+        let too_large = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(format!("could not read request body: {e}"))
+        }
+    })
+}
+
+fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::BadRequest(
+            "request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+    }
+}
+
+/// Path parameters; a non-numeric id is a 404 (no such resource can exist).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| Self(v))
+            .map_err(|e| match e.status() {
+                StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(e.body_text()),
+                _ => ApiError::NotFound(format!("Not found: {}", e.body_text())),
+            })
+    }
+}
+
+/// Query parameters with a JSON 400 when they do not parse.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// `page` and `per_page`, validated; both optional.
+pub struct PageQuery(pub PageRequest);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            page: Option<String>,
+            per_page: Option<String>,
+        }
+        let ApiQuery(raw) = ApiQuery::<Raw>::from_request_parts(parts, state).await?;
+        Ok(Self(PageRequest::parse(
+            raw.page.as_deref(),
+            raw.per_page.as_deref(),
+        )?))
+    }
+}

@@ -1,0 +1,15 @@
+//! Kindling's HTTP API: axum routes mirroring the Sparkfly Platform API's paths.
+
+pub mod auth;
+mod crud;
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod response;
+mod router;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use router::{app, router};
+pub use state::{AppConfig, AppState};

@@ -1,0 +1,52 @@
+//! Every route in one table, in the spec's path order.
+
+use crate::crud::{collection, item};
+use crate::middleware::{
+    method_not_allowed, not_found, panic_response, runtime_header, strip_json_suffix,
+};
+use crate::routes::{account, health, members};
+use crate::{auth, AppState};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::routing::{get, put};
+use axum::Router;
+use kindling_store::members::Members;
+use tower::util::MapRequestLayer;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// The API routes with their middleware, without the `.json` rewrite (see `app`).
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/auth", get(auth::authenticate).post(auth::authenticate))
+        .route("/v1.0/account", get(account::get_account).put(account::update_account))
+        .route("/v1.0/account/callbacks/enable", put(account::enable_callbacks))
+        .route("/v1.0/account/callbacks/disable", put(account::disable_callbacks))
+        .route("/v1.0/members", collection::<Members>())
+        .route("/v1.0/members/search", get(members::get_members_by_identifier))
+        .route("/v1.0/members/{member_id}", item::<Members>())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(runtime_header))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The service to serve: routing happens after the optional `.json` suffix is removed.
+pub fn app(
+    state: AppState,
+) -> axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>> {
+    let layer = MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request);
+    axum::ServiceExt::<Request>::into_make_service(layer.layer(router(state)))
+}

@@ -1,0 +1,5 @@
+//! Handlers grouped by resource, named after the spec's operationIds.
+
+pub mod account;
+pub mod health;
+pub mod members;

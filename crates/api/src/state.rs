@@ -1,0 +1,42 @@
+use crate::auth::TokenCache;
+use kindling_store::Db;
+use std::sync::Arc;
+
+/// Tunables with production defaults; tests may shorten them.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Failed `/auth` attempts for one identity within `auth_failure_window` before 429.
+    pub auth_max_failures: i64,
+    pub auth_failure_window_seconds: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            auth_max_failures: 5,
+            auth_failure_window_seconds: 60,
+        }
+    }
+}
+
+/// Shared by every request. Holds no per-request state, so many server processes can run
+/// against one database.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<AppConfig>,
+    pub(crate) tokens: Arc<TokenCache>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: AppConfig) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+            tokens: Arc::new(TokenCache::new()),
+        }
+    }
+}

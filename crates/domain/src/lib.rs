@@ -1,0 +1,16 @@
+//! Kindling's domain: the types and rules of the promotions platform, free of I/O.
+//!
+//! Everything here is pure so it can be unit- and property-tested without a database or a
+//! network; the store and the HTTP API translate to and from these types.
+
+pub mod account;
+pub mod field_errors;
+pub mod ids;
+pub mod member;
+pub mod paging;
+pub mod secret;
+pub mod time;
+
+pub use field_errors::FieldErrors;
+pub use ids::{AccountId, MemberId};
+pub use time::Timestamp;

@@ -1,0 +1,83 @@
+//! Secrets: API keys and session tokens. Only digests or password hashes are ever stored.
+
+use rand::{rngs::OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+/// Session lifetime: "Tokens will be valid for 24 hours."
+pub const TOKEN_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// A fresh session token: 64 lowercase hex characters, as the platform issues them.
+pub fn new_token() -> String {
+    random_hex(32)
+}
+
+/// A fresh API key (`X-Auth-Key`): 48 hex characters of OS randomness.
+pub fn new_api_key() -> String {
+    random_hex(24)
+}
+
+/// Tokens carry 256 bits of entropy, so a fast digest is enough to store them safely and lets
+/// every request check its token with one indexed lookup instead of a password hash.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether a presented string has the shape of a token, before any lookup.
+pub fn looks_like_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_64_hex_and_distinct() {
+        let (a, b) = (new_token(), new_token());
+        assert!(looks_like_token(&a) && looks_like_token(&b));
+        assert_ne!(a, b);
+        assert_ne!(token_digest(&a), a);
+        assert_eq!(token_digest(&a), token_digest(&a));
+    }
+}
+
+/// Hashes an API key for storage (Argon2id, random salt, PHC string).
+pub fn hash_api_key(key: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(key.as_bytes(), &salt)
+        .expect("argon2 with default parameters cannot fail")
+        .to_string()
+}
+
+/// Whether `key` matches a stored hash. Deliberately slow: run it off the async workers.
+pub fn verify_api_key(key: &str, stored_hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored_hash).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(key.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_verify_against_their_hash_only() {
+        let key = new_api_key();
+        let hash = hash_api_key(&key);
+        assert!(!hash.contains(&key));
+        assert!(verify_api_key(&key, &hash));
+        assert!(!verify_api_key(&new_api_key(), &hash));
+        assert!(!verify_api_key(&key, "not a hash"));
+    }
+}

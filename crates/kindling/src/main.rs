@@ -1,0 +1,207 @@
+//! `kindling`: the promotions and rewards server and its admin commands.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use kindling_api::{AppConfig, AppState};
+use kindling_domain::secret;
+use kindling_store::{accounts, Db};
+use std::net::SocketAddr;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kindling",
+    version,
+    about = "Promotions and rewards platform speaking the Sparkfly Platform API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API server.
+    Serve(ServeArgs),
+    /// Manage accounts (tenants).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Start on a fresh SQLite file with a demo account, and print how to call it.
+    Demo {
+        #[arg(long, env = "KINDLING_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The demo database, deleted and recreated at start.
+        #[arg(long, default_value = "kindling-demo.db")]
+        database_file: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[arg(long, env = "KINDLING_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// `sqlite://PATH` (default) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "KINDLING_DATABASE_URL",
+        default_value = "sqlite://kindling.db"
+    )]
+    database_url: String,
+    /// Also create a demo account at start and print its credentials.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints one JSON line with its identity and API key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(
+            long,
+            env = "KINDLING_DATABASE_URL",
+            default_value = "sqlite://kindling.db"
+        )]
+        database_url: String,
+    },
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+struct NewAccount {
+    account_id: i64,
+    key: String,
+}
+
+async fn create_account(db: &Db, name: &str) -> anyhow::Result<NewAccount> {
+    let key = secret::new_api_key();
+    let hash = tokio::task::spawn_blocking({
+        let key = key.clone();
+        move || secret::hash_api_key(&key)
+    })
+    .await?;
+    let id = accounts::create(db, name, &hash)
+        .await
+        .context("creating account")?;
+    Ok(NewAccount {
+        account_id: id.0,
+        key,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down");
+}
+
+async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "kindling listening");
+    let state = AppState::new(db, AppConfig::default());
+    axum::serve(listener, kindling_api::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+fn print_demo(listen: SocketAddr, account: &NewAccount) {
+    println!(
+        "Kindling demo account\n  X-Auth-Identity: {}\n  X-Auth-Key:      {}",
+        account.account_id, account.key
+    );
+    println!("Get a token, then list members:");
+    println!(
+        "  TOKEN=$(curl -s -D - -o /dev/null -H 'X-Auth-Identity: {id}' -H 'X-Auth-Key: {key}' http://{listen}/auth | tr -d '\\r' | awk -F': ' 'tolower($1)==\"x-auth-token\"{{print $2}}')",
+        id = account.account_id,
+        key = account.key
+    );
+    println!("  curl -i -H \"X-Auth-Token: $TOKEN\" http://{listen}/v1.0/members.json");
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let db = Db::connect(&args.database_url)
+                .await
+                .context("opening database")?;
+            if args.demo {
+                print_demo(args.listen, &create_account(&db, "Demo").await?);
+            }
+            serve(args.listen, db).await
+        }
+        Command::Account {
+            command: AccountCommand::Create { name, database_url },
+        } => {
+            let db = Db::connect(&database_url)
+                .await
+                .context("opening database")?;
+            let account = create_account(&db, &name).await?;
+            let line = serde_json::json!({
+                "account_id": account.account_id,
+                "identity": account.account_id.to_string(),
+                "key": account.key,
+            });
+            println!("{line}");
+            Ok(())
+        }
+        Command::Demo {
+            listen,
+            database_file,
+        } => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{database_file}{suffix}"));
+            }
+            let db = Db::connect(&format!("sqlite://{database_file}"))
+                .await
+                .context("opening database")?;
+            print_demo(listen, &create_account(&db, "Demo").await?);
+            serve(listen, db).await
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_logging();
+    run(Cli::parse()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,155 @@
+//! Accounts, their API-key hashes, failed-login bookkeeping and session tokens.
+
+use crate::{Db, FromRow, Result, Row, StoreError};
+use kindling_domain::account::{Account, AccountChanges};
+use kindling_domain::{AccountId, Timestamp};
+
+const COLUMNS: &str =
+    "id, name, enable_callbacks, credential_callback_url, supports_barcode, created_at, updated_at";
+
+impl FromRow for Account {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Account {
+            id: AccountId(row.int(0)?),
+            name: row.text(1)?,
+            enable_callbacks: row.boolean(2)?,
+            credential_callback_url: row.opt_text(3)?,
+            supports_barcode: row.boolean(4)?,
+            created_at: Timestamp::from_unix(row.int(5)?),
+            updated_at: Timestamp::from_unix(row.int(6)?),
+        })
+    }
+}
+
+/// What `/auth` needs to judge a login attempt.
+#[derive(Debug)]
+pub struct Credentials {
+    pub api_key_hash: String,
+    pub failed_auth_count: i64,
+    pub failed_auth_since: Timestamp,
+}
+
+impl FromRow for Credentials {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            api_key_hash: row.text(0)?,
+            failed_auth_count: row.int(1)?,
+            failed_auth_since: Timestamp::from_unix(row.int(2)?),
+        })
+    }
+}
+
+pub async fn create(db: &Db, name: &str, api_key_hash: &str) -> Result<AccountId> {
+    let now = Timestamp::now().unix();
+    db.write_returning::<i64>(
+        "INSERT INTO accounts (name, api_key_hash, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        &[name.into(), api_key_hash.into(), now.into()],
+    )
+    .await?
+    .map(AccountId)
+    .ok_or_else(|| StoreError::Decode("insert returned no row".into()))
+}
+
+pub async fn get(db: &Db, id: AccountId) -> Result<Option<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+    db.fetch_optional(&sql, &[id.0.into()]).await
+}
+
+pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<Option<Account>> {
+    let now = Timestamp::now().unix();
+    let sql = match changes.credential_callback_url {
+        None => format!("UPDATE accounts SET updated_at = $2 WHERE id = $1 RETURNING {COLUMNS}"),
+        Some(_) => format!(
+            "UPDATE accounts SET updated_at = $2, credential_callback_url = $3 WHERE id = $1 RETURNING {COLUMNS}"
+        ),
+    };
+    let mut params = vec![id.0.into(), now.into()];
+    if let Some(url) = changes.credential_callback_url {
+        params.push(url.map(|u| u.as_str().to_owned()).into());
+    }
+    db.write_returning(&sql, &params).await
+}
+
+pub async fn set_callbacks_enabled(
+    db: &Db,
+    id: AccountId,
+    enabled: bool,
+) -> Result<Option<Account>> {
+    let sql = format!(
+        "UPDATE accounts SET enable_callbacks = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    db.write_returning(
+        &sql,
+        &[id.0.into(), enabled.into(), Timestamp::now().unix().into()],
+    )
+    .await
+}
+
+pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> {
+    db.fetch_optional(
+        "SELECT api_key_hash, failed_auth_count, failed_auth_since FROM accounts WHERE id = $1",
+        &[id.0.into()],
+    )
+    .await
+}
+
+/// Counts a failed login within a rolling window that starts at the first failure. The
+/// count lives in the database so every server process sees the same number.
+pub async fn record_failed_auth(
+    db: &Db,
+    id: AccountId,
+    now: Timestamp,
+    window_seconds: i64,
+) -> Result<()> {
+    db.execute(
+        "UPDATE accounts SET
+            failed_auth_count = CASE WHEN failed_auth_since > $2 THEN failed_auth_count + 1 ELSE 1 END,
+            failed_auth_since = CASE WHEN failed_auth_since > $2 THEN failed_auth_since ELSE $3 END
+         WHERE id = $1",
+        &[id.0.into(), (now.unix() - window_seconds).into(), now.unix().into()],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn clear_failed_auth(db: &Db, id: AccountId) -> Result<()> {
+    db.execute(
+        "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0 WHERE id = $1 AND failed_auth_count <> 0",
+        &[id.0.into()],
+    )
+    .await
+    .map(drop)
+}
+
+/// Stores a new token's digest and drops the account's expired ones in the same transaction.
+pub async fn issue_token(
+    db: &Db,
+    id: AccountId,
+    digest: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "DELETE FROM auth_tokens WHERE account_id = $1 AND expires_at <= $2",
+        &[id.0.into(), now.unix().into()],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO auth_tokens (digest, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+        &[digest.into(), id.0.into(), expires_at.unix().into(), now.unix().into()],
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The account a token digest belongs to, with the token's expiry.
+pub async fn token_owner(db: &Db, digest: &str) -> Result<Option<(AccountId, Timestamp)>> {
+    Ok(db
+        .fetch_optional::<(i64, i64)>(
+            "SELECT account_id, expires_at FROM auth_tokens WHERE digest = $1",
+            &[digest.into()],
+        )
+        .await?
+        .map(|(account, expires)| (AccountId(account), Timestamp::from_unix(expires))))
+}

@@ -1,0 +1,258 @@
+//! The backend-neutral query interface: `Db` for single statements, `Tx` for transactions.
+
+use crate::{postgres, sqlite, Result, StoreError};
+use tokio::sync::OwnedMutexGuard;
+
+/// A bound query parameter. Nulls keep their type so PostgreSQL can infer the column type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Self::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Self::Text(Some(v))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Self::Text(v.map(str::to_owned))
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Self::Bool(Some(v))
+    }
+}
+
+/// Column access by position, implemented for both backends' rows.
+pub trait Row {
+    fn int(&self, idx: usize) -> Result<i64>;
+    fn opt_int(&self, idx: usize) -> Result<Option<i64>>;
+    fn text(&self, idx: usize) -> Result<String>;
+    fn opt_text(&self, idx: usize) -> Result<Option<String>>;
+    fn boolean(&self, idx: usize) -> Result<bool>;
+}
+
+/// Builds a value from a result row; the column order is the query's select list.
+pub trait FromRow: Sized {
+    fn from_row(row: &impl Row) -> Result<Self>;
+}
+
+impl FromRow for i64 {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        row.int(0)
+    }
+}
+
+impl FromRow for (i64, i64) {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok((row.int(0)?, row.int(1)?))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone and shared by every request.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(sqlx::PgPool),
+}
+
+impl Db {
+    /// Opens `sqlite://PATH` (created if missing), `sqlite::memory:` or `postgres://...`,
+    /// then brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(postgres::connect(url).await?)
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            Self::Sqlite(sqlite::SqliteDb::open(path.trim_start_matches("//"))?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        crate::migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A read that sees every committed write.
+    pub async fn fetch_optional<T: FromRow>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>> {
+        match self {
+            Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await, sql, params),
+            Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
+        }
+    }
+
+    pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        match self {
+            Self::Sqlite(db) => sqlite::fetch_all(&*db.reader().await, sql, params),
+            Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
+        }
+    }
+
+    /// One write statement in its own implicit transaction; returns rows affected.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        match self {
+            Self::Sqlite(db) => sqlite::execute(&*db.writer().await, sql, params),
+            Self::Postgres(pool) => postgres::execute(pool, sql, params).await,
+        }
+    }
+
+    /// One write statement with `RETURNING`, e.g. an insert that echoes the stored row.
+    pub async fn write_returning<T: FromRow>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>> {
+        match self {
+            Self::Sqlite(db) => sqlite::fetch_optional(&*db.writer().await, sql, params),
+            Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`),
+    /// so read-then-write sequences inside it cannot interleave with other writers.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(db) => {
+                let conn = db.writer_owned().await;
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                Tx::Sqlite(Some(conn))
+            }
+            Self::Postgres(pool) => Tx::Postgres(Some(pool.begin().await?)),
+        })
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        self.fetch_optional::<i64>("SELECT 1", &[]).await.map(drop)
+    }
+}
+
+/// An open transaction. Dropping it without `commit` rolls back.
+pub enum Tx {
+    Sqlite(Option<OwnedMutexGuard<rusqlite::Connection>>),
+    Postgres(Option<sqlx::Transaction<'static, sqlx::Postgres>>),
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    fn sqlite(conn: &Option<OwnedMutexGuard<rusqlite::Connection>>) -> &rusqlite::Connection {
+        conn.as_deref().expect("transaction used after commit")
+    }
+
+    fn pg<'a>(
+        tx: &'a mut Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+    ) -> &'a mut sqlx::PgConnection {
+        tx.as_deref_mut().expect("transaction used after commit")
+    }
+
+    pub async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>> {
+        match self {
+            Self::Sqlite(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
+            Self::Postgres(tx) => postgres::fetch_optional(Self::pg(tx), sql, params).await,
+        }
+    }
+
+    pub async fn fetch_all<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        match self {
+            Self::Sqlite(conn) => sqlite::fetch_all(Self::sqlite(conn), sql, params),
+            Self::Postgres(tx) => postgres::fetch_all(Self::pg(tx), sql, params).await,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        match self {
+            Self::Sqlite(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
+            Self::Postgres(tx) => postgres::execute(Self::pg(tx), sql, params).await,
+        }
+    }
+
+    /// Several statements without parameters (schema migrations).
+    pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Self::Sqlite(conn) => Ok(Self::sqlite(conn).execute_batch(sql)?),
+            Self::Postgres(tx) => {
+                sqlx::raw_sql(sql).execute(Self::pg(tx)).await?;
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        match &mut self {
+            Self::Sqlite(conn) => {
+                let conn = conn.take().expect("transaction committed twice");
+                if let Err(e) = conn.execute_batch("COMMIT") {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+            Self::Postgres(tx) => Ok(tx
+                .take()
+                .expect("transaction committed twice")
+                .commit()
+                .await?),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Self::Sqlite(Some(conn)) = self {
+            if !conn.is_autocommit() {
+                if let Err(e) = conn.execute_batch("ROLLBACK") {
+                    tracing::error!(error = %e, "sqlite rollback failed");
+                }
+            }
+        }
+    }
+}

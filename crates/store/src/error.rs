@@ -1,0 +1,42 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique index refused the write (e.g. a member identifier already taken).
+    #[error("unique constraint violated")]
+    Unique,
+    /// A foreign key refused the write (a referenced row is missing or still referenced).
+    #[error("foreign key constraint violated")]
+    ForeignKey,
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("unexpected column value: {0}")]
+    Decode(String),
+    #[error("sqlite: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(sqlx::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match e.sqlite_error().map(|e| e.extended_code) {
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique,
+            Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => Self::ForeignKey,
+            _ => Self::Sqlite(e),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e.as_database_error().and_then(|d| d.code()).as_deref() {
+            Some("23505") => Self::Unique,
+            Some("23503") => Self::ForeignKey,
+            _ => Self::Postgres(e),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Kindling's persistence: one interface over SQLite and PostgreSQL.
+//!
+//! Queries are written once, in portable SQL with `$N` placeholders, and run on either
+//! backend. SQLite goes through rusqlite directly on the async worker (short statements on
+//! cached prepared statements, no thread hand-off); PostgreSQL goes through sqlx's pool.
+//! Every repository function takes the account id, so a query cannot forget tenancy.
+
+pub mod accounts;
+pub mod crud;
+mod db;
+mod error;
+pub mod link_set;
+pub mod members;
+mod migrate;
+mod postgres;
+mod sqlite;
+
+pub use db::{Db, Dialect, FromRow, Row, Tx, Value};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

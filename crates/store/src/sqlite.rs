@@ -1,0 +1,168 @@
+//! SQLite through rusqlite: one writer connection and a few readers, used directly on the
+//! async worker. Statements are short and prepared once per connection, so running them
+//! inline costs less than handing each one to a blocking thread (measured in issue #2).
+
+use crate::{FromRow, Result, Row, StoreError, Value};
+use rusqlite::types::{ToSql, ToSqlOutput};
+use rusqlite::{params_from_iter, Connection, OpenFlags};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
+
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteDb {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<AtomicUsize>,
+}
+
+impl SqliteDb {
+    pub fn open(path: &str) -> Result<Self> {
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(StoreError::UnsupportedUrl(format!("sqlite:{path}")));
+        }
+        let in_memory = path == ":memory:";
+        let writer = configure(Connection::open(path)?)?;
+        let readers: Vec<_> = if in_memory {
+            Vec::new() // a private in-memory database exists only on its own connection
+        } else {
+            (0..READERS)
+                .map(|_| {
+                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                    Connection::open_with_flags(path, flags)
+                        .map_err(StoreError::from)
+                        .and_then(configure)
+                })
+                .collect::<Result<_>>()?
+        };
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: readers.into_iter().map(Mutex::new).collect(),
+            next_reader: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// A free reader if there is one, else waits for the next in turn. WAL lets readers run
+    /// beside the writer.
+    pub async fn reader(&self) -> MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return self.writer.lock().await;
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(guard) = self.readers[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.readers[start % n].lock().await
+    }
+
+    pub async fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().await
+    }
+
+    pub async fn writer_owned(&self) -> OwnedMutexGuard<Connection> {
+        self.writer.clone().lock_owned().await
+    }
+}
+
+fn configure(conn: Connection) -> Result<Connection> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+/// Portable SQL uses PostgreSQL's `$N`; SQLite's numbered form is `?N`.
+fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Value::Int(v) => v.to_sql(),
+            Value::Text(v) => v.to_sql(),
+            Value::Bool(v) => v.to_sql(),
+        }
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn int(&self, idx: usize) -> Result<i64> {
+        Ok(self.get(idx)?)
+    }
+    fn opt_int(&self, idx: usize) -> Result<Option<i64>> {
+        Ok(self.get(idx)?)
+    }
+    fn text(&self, idx: usize) -> Result<String> {
+        Ok(self.get(idx)?)
+    }
+    fn opt_text(&self, idx: usize) -> Result<Option<String>> {
+        Ok(self.get(idx)?)
+    }
+    fn boolean(&self, idx: usize) -> Result<bool> {
+        Ok(self.get(idx)?)
+    }
+}
+
+pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(T::from_row(row)?);
+    }
+    Ok(out)
+}
+
+pub fn fetch_optional<T: FromRow>(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    let first = match rows.next()? {
+        Some(row) => Some(T::from_row(row)?),
+        None => None,
+    };
+    // Step to the end so a `RETURNING` write completes and the statement resets cleanly.
+    while rows.next()?.is_some() {}
+    Ok(first)
+}
+
+pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    Ok(stmt.execute(params_from_iter(params))? as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn rewrites_numbered_placeholders_only() {
+        assert_eq!(
+            placeholders("a = $1 AND b = $12 AND c = '$'"),
+            "a = ?1 AND b = ?12 AND c = '$'"
+        );
+    }
+}
