@@ -23,7 +23,7 @@ impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let bytes = read_body(req, state).await?;
-        let mut object = parse_object(&bytes)?;
+        let mut object = parse_object(&bytes, T::KEY)?;
         let inner = object
             .remove(T::KEY)
             .filter(|v| !v.is_null())
@@ -58,15 +58,18 @@ async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     })
 }
 
-fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+fn parse_object(
+    bytes: &[u8],
+    key: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest(
-            "request body must be a JSON object".into(),
-        )),
+        Ok(_) => Err(ApiError::BadRequest(format!(
+            "request body must be a JSON object like {{\"{key}\": {{...}}}}"
+        ))),
         Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
     }
 }

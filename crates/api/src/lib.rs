@@ -11,5 +11,5 @@ mod routes;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, router};
+pub use router::{app, router, App};
 pub use state::{AppConfig, AppState};

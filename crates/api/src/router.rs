@@ -14,7 +14,8 @@ use tower::util::MapRequestLayer;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).
 pub fn router(state: AppState) -> Router {
@@ -36,17 +37,23 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(runtime_header))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// The router behind the `.json` rewrite, ready for `axum::serve`.
+pub type App =
+    axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
+
 /// The service to serve: routing happens after the optional `.json` suffix is removed.
-pub fn app(
-    state: AppState,
-) -> axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>> {
+pub fn app(state: AppState) -> App {
     let layer = MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request);
     axum::ServiceExt::<Request>::into_make_service(layer.layer(router(state)))
 }

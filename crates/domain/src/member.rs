@@ -183,7 +183,8 @@ mod tests {
     proptest! {
         #[test]
         fn any_non_blank_identifier_within_limit_is_accepted(raw in "[a-zA-Z0-9@._-]{1,255}") {
-            prop_assert_eq!(Identifier::parse(raw.clone()).unwrap().as_str(), raw.as_str());
+            let parsed = Identifier::parse(raw.clone()).unwrap();
+            prop_assert_eq!(parsed.as_str(), raw.as_str());
         }
 
         #[test]

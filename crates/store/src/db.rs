@@ -162,7 +162,9 @@ impl Db {
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
-        self.fetch_optional::<i64>("SELECT 1", &[]).await.map(drop)
+        self.fetch_optional::<i64>("SELECT CAST(1 AS BIGINT)", &[])
+            .await
+            .map(drop)
     }
 }
 

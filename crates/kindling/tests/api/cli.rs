@@ -1,0 +1,136 @@
+//! The `kindling` binary's contract: `account create` prints one JSON line; `serve` runs
+//! migrations, answers, and stops cleanly on SIGTERM.
+
+use crate::helpers::postgres_url;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kindling");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn create_account_then_serve(database_url: &str) {
+    let output = Command::new(BIN)
+        .args([
+            "account",
+            "create",
+            "--name",
+            "CLI test",
+            "--database-url",
+            database_url,
+        ])
+        .output()
+        .expect("kindling runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "exactly one line on stdout: {stdout:?}"
+    );
+    let line: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let object = line.as_object().unwrap();
+    assert_eq!(object.len(), 3, "{line}");
+    let account_id = line["account_id"]
+        .as_i64()
+        .expect("account_id is an integer");
+    let identity = line["identity"].as_str().expect("identity is a string");
+    let key = line["key"].as_str().expect("key is a string");
+    assert_eq!(identity, account_id.to_string());
+
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database_url,
+        ])
+        .env("KINDLING_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            assert_eq!(r.status(), 200);
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let auth = client
+        .get(format!("{base}/auth"))
+        .header("X-Auth-Identity", identity)
+        .header("X-Auth-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(auth.status(), 204, "the printed key authenticates");
+    let token = auth.headers()["x-auth-token"].to_str().unwrap().to_owned();
+    let members = client
+        .get(format!("{base}/v1.0/members.json"))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(members.status(), 200);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON log line"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())),
+        "logs carry request ids"
+    );
+    assert!(
+        !logs.contains(key) && !logs.contains(&token),
+        "secrets never logged"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_account_create_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    create_account_then_serve(&format!("sqlite://{}", dir.path().join("cli.db").display())).await;
+}
+
+#[tokio::test]
+async fn postgres_account_create_and_serve() {
+    if let Some(url) = postgres_url() {
+        create_account_then_serve(&url).await;
+    }
+}

@@ -1,0 +1,248 @@
+//! `TestApp`: a real server on a loopback port over a fresh SQLite file or the throwaway
+//! PostgreSQL that `scripts/test.sh` starts, driven with real HTTP requests.
+
+use crate::spec::spec;
+use kindling_api::{AppConfig, AppState};
+use kindling_domain::secret;
+use kindling_store::{accounts, Db};
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub client: Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// An account created for one test, with a valid token.
+pub struct TestAccount {
+    pub id: i64,
+    pub key: String,
+    pub token: String,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+/// The PostgreSQL URL for tests. `scripts/test.sh` sets it and `KINDLING_REQUIRE_POSTGRES`;
+/// a bare `cargo test` without it reports the PostgreSQL half as skipped.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("KINDLING_TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("KINDLING_REQUIRE_POSTGRES").is_err(),
+                "KINDLING_REQUIRE_POSTGRES is set but KINDLING_TEST_DATABASE_URL is not"
+            );
+            eprintln!("SKIPPED: PostgreSQL backend (KINDLING_TEST_DATABASE_URL not set; run scripts/test.sh)");
+            None
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, AppConfig::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, config: AppConfig) -> Option<Self> {
+        let (url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                (
+                    format!("sqlite://{}", dir.path().join("kindling.db").display()),
+                    Some(dir),
+                )
+            }
+            Backend::Postgres => (postgres_url()?, None),
+        };
+        let db = Db::connect(&url)
+            .await
+            .expect("database opens and migrates");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = kindling_api::app(AppState::new(db.clone(), config));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
+        Some(Self {
+            base,
+            db,
+            client: Client::new(),
+            _dir: dir,
+        })
+    }
+
+    /// A fresh account (tests are isolated by tenancy, even on a shared PostgreSQL).
+    pub async fn account(&self) -> TestAccount {
+        let key = secret::new_api_key();
+        let id = accounts::create(&self.db, "Test account", &secret::hash_api_key(&key))
+            .await
+            .unwrap()
+            .0;
+        let response = self.auth(&id.to_string(), &key).await;
+        assert_eq!(
+            response.status,
+            StatusCode::NO_CONTENT,
+            "auth failed: {}",
+            response.text
+        );
+        let token = response.headers["x-auth-token"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        TestAccount { id, key, token }
+    }
+
+    pub async fn auth(&self, identity: &str, key: &str) -> TestResponse {
+        let request = self
+            .client
+            .get(format!("{}/auth", self.base))
+            .header("X-Auth-Identity", identity)
+            .header("X-Auth-Key", key);
+        TestResponse::from(request.send().await.unwrap()).await
+    }
+
+    /// Sends a request with an optional token and raw body (no Content-Type, like the guide).
+    pub async fn raw(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> TestResponse {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("X-Auth-Token", token);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        TestResponse::from(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, account: &TestAccount, path: &str) -> TestResponse {
+        self.raw(Some(&account.token), Method::GET, path, None)
+            .await
+    }
+
+    pub async fn post(&self, account: &TestAccount, path: &str, body: Value) -> TestResponse {
+        self.raw(
+            Some(&account.token),
+            Method::POST,
+            path,
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn put(&self, account: &TestAccount, path: &str, body: Value) -> TestResponse {
+        self.raw(
+            Some(&account.token),
+            Method::PUT,
+            path,
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, account: &TestAccount, path: &str) -> TestResponse {
+        self.raw(Some(&account.token), Method::DELETE, path, None)
+            .await
+    }
+}
+
+impl TestResponse {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        };
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Asserts the spec's success code for the operation and validates the body's types.
+    pub fn spec(&self, method: &str, template: &str) -> &Self {
+        match spec() {
+            Some(spec) => spec.check_success(method, template, self.status.as_u16(), &self.body),
+            None => assert!(
+                self.status.is_success(),
+                "{method} {template}: {} {}",
+                self.status,
+                self.text
+            ),
+        }
+        self
+    }
+
+    /// Asserts a 2xx status (for set-up steps whose shape another test checks).
+    pub fn error_free(&self) -> &Self {
+        assert!(self.status.is_success(), "{} {}", self.status, self.text);
+        self
+    }
+
+    /// Asserts an error status with a JSON `{"error": "..."}` body; returns the message.
+    pub fn error(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        let content_type = self
+            .headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap());
+        assert_eq!(
+            content_type,
+            Some("application/json; charset=utf-8"),
+            "error bodies are JSON"
+        );
+        self.body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message in {}", self.text))
+            .to_owned()
+    }
+}
+
+/// Runs each listed test against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

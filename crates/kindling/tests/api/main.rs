@@ -1,0 +1,9 @@
+//! The integration suite: real HTTP against `kindling_api::app` on SQLite and PostgreSQL.
+
+mod account;
+mod auth;
+mod cli;
+mod conventions;
+mod helpers;
+mod members;
+mod spec;
