@@ -4,7 +4,7 @@ use crate::crud::{collection, item};
 use crate::middleware::{
     method_not_allowed, not_found, panic_response, runtime_header, strip_json_suffix,
 };
-use crate::routes::{account, health, members};
+use crate::routes::{account, bench, health, members};
 use crate::{auth, AppState};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, put};
@@ -20,7 +20,11 @@ use tracing::Level;
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    Router::new()
+    let mut routes = Router::new();
+    if state.config.bench_routes {
+        routes = routes.route("/bench/members/{member_id}", get(bench::member_from_memory));
+    }
+    routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/auth", get(auth::authenticate).post(auth::authenticate))

@@ -10,6 +10,8 @@ pub struct AppConfig {
     /// Failed `/auth` attempts for one identity within `auth_failure_window` before 429.
     pub auth_max_failures: i64,
     pub auth_failure_window_seconds: i64,
+    /// Mount `/bench/members/{id}`, an in-memory baseline for benchmarks.
+    pub bench_routes: bool,
 }
 
 impl Default for AppConfig {
@@ -18,6 +20,7 @@ impl Default for AppConfig {
             body_limit: 1024 * 1024,
             auth_max_failures: 5,
             auth_failure_window_seconds: 60,
+            bench_routes: false,
         }
     }
 }

@@ -126,7 +126,11 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "kindling listening");
-    let state = AppState::new(db, AppConfig::default());
+    let config = AppConfig {
+        bench_routes: std::env::var("KINDLING_BENCH_ROUTES").is_ok_and(|v| v == "1"),
+        ..AppConfig::default()
+    };
+    let state = AppState::new(db, config);
     axum::serve(listener, kindling_api::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -1,5 +1,6 @@
 //! Handlers grouped by resource, named after the spec's operationIds.
 
 pub mod account;
+pub mod bench;
 pub mod health;
 pub mod members;
