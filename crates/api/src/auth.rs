@@ -60,37 +60,22 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// `GET /auth` and `POST /auth`: 204 with `X-Auth-Token`, or 401; repeated failures for one
 /// identity within the window are refused with 429 before any hashing is done.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (Some(identity), Some(key)) = (
-        header(&headers, "x-auth-identity"),
-        header(&headers, "x-auth-key"),
-    ) else {
+pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (Some(identity), Some(key)) = (header(&headers, "x-auth-identity"), header(&headers, "x-auth-key")) else {
         return Err(ApiError::Unauthorized(INVALID));
     };
-    let account = identity
-        .parse::<i64>()
-        .map(AccountId)
-        .map_err(|_| ApiError::Unauthorized(INVALID))?;
+    let account = identity.parse::<i64>().map(AccountId).map_err(|_| ApiError::Unauthorized(INVALID))?;
     let Some(credentials) = accounts::credentials(&state.db, account).await? else {
         return Err(ApiError::Unauthorized(INVALID));
     };
     let now = Timestamp::now();
     let config = &state.config;
-    let window_ends = credentials
-        .failed_auth_since
-        .plus_seconds(config.auth_failure_window_seconds);
+    let window_ends = credentials.failed_auth_since.plus_seconds(config.auth_failure_window_seconds);
     if credentials.failed_auth_count >= config.auth_max_failures && now < window_ends {
         return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix()));
     }
@@ -99,8 +84,7 @@ pub async fn authenticate(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !valid {
-        accounts::record_failed_auth(&state.db, account, now, config.auth_failure_window_seconds)
-            .await?;
+        accounts::record_failed_auth(&state.db, account, now, config.auth_failure_window_seconds).await?;
         return Err(ApiError::Unauthorized(INVALID));
     }
     if credentials.failed_auth_count > 0 {
@@ -108,14 +92,7 @@ pub async fn authenticate(
     }
     let token = secret::new_token();
     let expires_at = now.plus_seconds(TOKEN_LIFETIME_SECONDS);
-    accounts::issue_token(
-        &state.db,
-        account,
-        &secret::token_digest(&token),
-        now,
-        expires_at,
-    )
-    .await?;
+    accounts::issue_token(&state.db, account, &secret::token_digest(&token), now, expires_at).await?;
     let mut response = Response::new(axum::body::Body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
     let token = HeaderValue::from_str(&token).map_err(|e| ApiError::Internal(e.to_string()))?;

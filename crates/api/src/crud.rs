@@ -1,116 +1,315 @@
 //! Generic handlers for plain CRUD resources. A resource implements `CrudResource` (names,
-//! input type, how input becomes columns) and mounts `collection::<R>()` and `item::<R>()`.
+//! owners in the path, searchable columns, how input becomes columns) and is mounted with
+//! `collection::<R>()` and `item::<R>()`.
 
 use crate::auth::Auth;
-use crate::extract::{ApiPath, Envelope, Enveloped, PageQuery};
-use crate::response::{created, empty_ok, paged, single};
+use crate::extract::{ApiQuery, Envelope, Enveloped, PageQuery};
+use crate::response::{created, empty_ok, paged_with_aliases, single};
 use crate::{ApiError, AppState};
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 use kindling_domain::FieldErrors;
-use kindling_store::crud::{self, Assignments, Table};
-use kindling_store::StoreError;
+use kindling_store::crud::{self, Assignments, Filter, Table};
+use kindling_store::link_set::{LinkOp, LinkOutcome, LinkSet};
+use kindling_store::{StoreError, Tx};
 use serde::Serialize;
+use std::collections::HashMap;
+
+/// An owner named in the path, e.g. `{merchant_id}` in `/v1.0/merchants/{merchant_id}/stores`.
+/// The path parameter is also the owner column of the resource's table.
+pub struct Parent {
+    pub param: &'static str,
+    pub table: &'static str,
+    pub name: &'static str,
+}
+
+pub const MERCHANT: Parent = Parent { param: "merchant_id", table: "merchants", name: "merchant" };
+pub const MANUFACTURER: Parent = Parent { param: "manufacturer_id", table: "manufacturers", name: "manufacturer" };
+
+/// A list filter taken from the query string.
+pub struct Search {
+    pub param: &'static str,
+    pub column: &'static str,
+    /// Exact match; otherwise a case-insensitive substring match.
+    pub exact: bool,
+}
+
+/// What a validated create or update writes: columns, plus linked id sets to replace and
+/// references to check, all in one transaction.
+#[derive(Default)]
+pub struct Write {
+    pub values: Assignments,
+    pub links: Vec<(&'static LinkSet, &'static str, Vec<i64>)>,
+    pub references: Vec<(&'static str, &'static str, i64)>,
+}
+
+impl From<Assignments> for Write {
+    fn from(values: Assignments) -> Self {
+        Self { values, ..Self::default() }
+    }
+}
+
+/// The owners a request is scoped to, as `(column, id)` pairs.
+pub type Scope = Vec<(&'static str, i64)>;
 
 pub trait CrudResource: Table<Record: Serialize> + Send + Sync + 'static {
-    /// Wrapper key of one object: `member`.
+    /// Wrapper key of one object: `store`.
     const SINGULAR: &'static str;
-    /// List key: `members`.
+    /// List key: `stores`.
     const PLURAL: &'static str;
-    /// Collection path, for `Location` headers: `/v1.0/members`.
-    const PATH: &'static str;
-    /// The field a unique-index violation is reported on.
-    const UNIQUE_FIELD: &'static str;
+    /// Extra list keys carrying the same array (the spec's item lists say `stores`).
+    const PLURAL_ALIASES: &'static [&'static str] = &[];
+    /// The path parameter naming one record: `store_id`.
+    const ID_PARAM: &'static str;
+    const PARENTS: &'static [Parent] = &[];
+    const SEARCH: &'static [Search] = &[];
+    /// Fields a unique-index violation may be reported on; the first whose name appears in
+    /// the violated index is used.
+    const UNIQUE_FIELDS: &'static [&'static str] = &[];
+    /// Why a delete was refused because other records still point at this one.
+    const IN_USE: &'static str = "is still in use";
 
     type Input: Enveloped + Send;
 
-    fn create(input: Self::Input) -> Result<Assignments, FieldErrors>;
-    fn update(input: Self::Input) -> Result<Assignments, FieldErrors>;
+    fn create(input: Self::Input, scope: &Scope) -> Result<Write, FieldErrors>;
+    fn update(input: Self::Input, scope: &Scope) -> Result<Write, FieldErrors>;
 }
 
-fn store_error<R: CrudResource>(e: StoreError) -> ApiError {
+/// The resource's owners and (for item routes) its own id, parsed from the path.
+pub struct Target<R> {
+    scope: Scope,
+    id: Option<i64>,
+    _resource: std::marker::PhantomData<R>,
+}
+
+impl<R: CrudResource> FromRequestParts<AppState> for Target<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Internal(e.body_text()))?;
+        let int = |name: &str, what: &str| -> Result<Option<i64>, ApiError> {
+            params.get(name).map(|raw| raw.parse::<i64>().map_err(|_| ApiError::not_found(what))).transpose()
+        };
+        let mut scope = Scope::new();
+        for parent in R::PARENTS {
+            let id = int(parent.param, parent.name)?
+                .ok_or_else(|| ApiError::Internal(format!("route lacks {}", parent.param)))?;
+            scope.push((parent.param, id));
+        }
+        let id = int(R::ID_PARAM, R::SINGULAR)?;
+        Ok(Self { scope, id, _resource: std::marker::PhantomData })
+    }
+}
+
+impl<R: CrudResource> Target<R> {
+    fn id(&self) -> Result<i64, ApiError> {
+        self.id.ok_or_else(|| ApiError::Internal(format!("route lacks {}", R::ID_PARAM)))
+    }
+
+    /// 404 naming the owner when a scoping owner is not in the account.
+    async fn check_parents(&self, state: &AppState, auth: Auth) -> Result<(), ApiError> {
+        for (parent, (_, id)) in R::PARENTS.iter().zip(&self.scope) {
+            if !crud::exists_now(&state.db, parent.table, auth.account, *id).await? {
+                return Err(ApiError::not_found(parent.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_error<R: CrudResource>(e: StoreError) -> ApiError {
     match e {
-        StoreError::Unique => FieldErrors::single(R::UNIQUE_FIELD, "has already been taken").into(),
+        StoreError::Unique(detail) => {
+            let field = R::UNIQUE_FIELDS.iter().find(|f| detail.contains(*f)).or(R::UNIQUE_FIELDS.first());
+            FieldErrors::single(field.copied().unwrap_or("base"), "has already been taken").into()
+        }
+        StoreError::ForeignKey => ApiError::Conflict(format!("{} {}", R::SINGULAR, R::IN_USE)),
         other => other.into(),
     }
+}
+
+/// Checks references and replaces linked sets inside `tx`; any unknown id fails the write.
+async fn apply_write_extras(tx: &mut Tx, auth: Auth, id: i64, write: Write) -> Result<(), ApiError> {
+    for (field, table, referenced) in write.references {
+        if !crud::exists(tx, table, auth.account, &[], referenced).await? {
+            return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
+        }
+    }
+    for (set, field, ids) in write.links {
+        if let LinkOutcome::UnknownTargets(unknown) = set.apply(tx, auth.account, id, LinkOp::Replace, &ids).await? {
+            return Err(unknown_ids(field, &unknown));
+        }
+    }
+    Ok(())
+}
+
+pub fn unknown_ids(field: &str, ids: &[i64]) -> ApiError {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    FieldErrors::single(field, &format!("contains ids that do not exist or are not eligible: {list}")).into()
+}
+
+pub(crate) async fn load<R: CrudResource>(
+    state: &AppState,
+    auth: Auth,
+    scope: &Scope,
+    id: i64,
+) -> Result<R::Record, ApiError> {
+    crud::get::<R>(&state.db, auth.account, scope, id).await?.ok_or_else(|| ApiError::not_found(R::SINGULAR))
 }
 
 async fn list<R: CrudResource>(
     State(state): State<AppState>,
     auth: Auth,
+    target: Target<R>,
     PageQuery(page): PageQuery,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let page = crud::list::<R>(&state.db, auth.account, page, &[]).await?;
-    Ok(paged(R::PLURAL, R::SINGULAR, &page))
+    target.check_parents(&state, auth).await?;
+    let filters = search_filters::<R>(&query);
+    let page = crud::list::<R>(&state.db, auth.account, &target.scope, &filters, page).await?;
+    Ok(paged_with_aliases(R::PLURAL, R::PLURAL_ALIASES, R::SINGULAR, &page))
+}
+
+pub fn search_filters<R: CrudResource>(query: &HashMap<String, String>) -> Vec<Filter> {
+    R::SEARCH
+        .iter()
+        .filter_map(|s| {
+            let value = query.get(s.param).filter(|v| !v.is_empty())?;
+            Some(if s.exact {
+                Filter::Eq(s.column, value.clone().into())
+            } else {
+                Filter::Contains(s.column, value.clone())
+            })
+        })
+        .collect()
 }
 
 async fn create<R: CrudResource>(
     State(state): State<AppState>,
     auth: Auth,
+    target: Target<R>,
+    uri: Uri,
     Envelope(input): Envelope<R::Input>,
 ) -> Result<Response, ApiError> {
-    let values = R::create(input)?;
-    let record = crud::insert::<R>(&state.db, auth.account, values)
-        .await
-        .map_err(store_error::<R>)?;
-    let id = serde_json::to_value(&record)
-        .ok()
-        .and_then(|v| v.get("id").and_then(|id| id.as_i64()));
-    let location = id
-        .map(|id| format!("{}/{id}", R::PATH))
-        .unwrap_or_else(|| R::PATH.to_owned());
-    Ok(created(R::SINGULAR, &record, location))
+    target.check_parents(&state, auth).await?;
+    let mut write = R::create(input, &target.scope)?;
+    write.values.extend(target.scope.iter().map(|(column, id)| (*column, (*id).into())));
+    let links = std::mem::take(&mut write.links);
+    let references = std::mem::take(&mut write.references);
+    let mut tx = state.db.begin().await?;
+    let id = crud::insert::<R>(&mut tx, auth.account, write.values).await.map_err(write_error::<R>)?;
+    apply_write_extras(&mut tx, auth, id, Write { links, references, ..Write::default() }).await?;
+    tx.commit().await?;
+    let record = load::<R>(&state, auth, &target.scope, id).await?;
+    Ok(created(R::SINGULAR, &record, format!("{}/{id}", uri.path())))
 }
 
 async fn show<R: CrudResource>(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    target: Target<R>,
 ) -> Result<Response, ApiError> {
-    let record = crud::get::<R>(&state.db, auth.account, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(R::SINGULAR))?;
+    target.check_parents(&state, auth).await?;
+    let record = load::<R>(&state, auth, &target.scope, target.id()?).await?;
     Ok(single(StatusCode::OK, R::SINGULAR, &record))
 }
 
 async fn update<R: CrudResource>(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    target: Target<R>,
     Envelope(input): Envelope<R::Input>,
 ) -> Result<Response, ApiError> {
-    let values = R::update(input)?;
-    let record = if values.is_empty() {
-        crud::get::<R>(&state.db, auth.account, id).await?
-    } else {
-        crud::update::<R>(&state.db, auth.account, id, values)
-            .await
-            .map_err(store_error::<R>)?
-    };
-    let record = record.ok_or_else(|| ApiError::not_found(R::SINGULAR))?;
+    target.check_parents(&state, auth).await?;
+    let id = target.id()?;
+    let mut write = R::update(input, &target.scope)?;
+    let values = std::mem::take(&mut write.values);
+    let mut tx = state.db.begin().await?;
+    if !crud::update::<R>(&mut tx, auth.account, &target.scope, id, values).await.map_err(write_error::<R>)? {
+        return Err(ApiError::not_found(R::SINGULAR));
+    }
+    apply_write_extras(&mut tx, auth, id, write).await?;
+    tx.commit().await?;
+    let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(single(StatusCode::OK, R::SINGULAR, &record))
 }
 
 async fn destroy<R: CrudResource>(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    target: Target<R>,
 ) -> Result<Response, ApiError> {
-    if crud::delete::<R>(&state.db, auth.account, id).await? {
+    target.check_parents(&state, auth).await?;
+    if crud::delete::<R>(&state.db, auth.account, &target.scope, target.id()?).await.map_err(write_error::<R>)? {
         Ok(empty_ok())
     } else {
         Err(ApiError::not_found(R::SINGULAR))
     }
 }
 
-/// `GET` (paged list) and `POST` (create, 201) on the collection path.
+/// `GET` (paged list, with the resource's search parameters) and `POST` (create, 201).
 pub fn collection<R: CrudResource>() -> MethodRouter<AppState> {
     get(list::<R>).post(create::<R>)
 }
 
-/// `GET`, `PUT` (partial update) and `DELETE` on `/{id}`.
+/// `GET`, `PUT` (partial update) and `DELETE` on one record.
 pub fn item<R: CrudResource>() -> MethodRouter<AppState> {
     get(show::<R>).put(update::<R>).delete(destroy::<R>)
+}
+
+/// `GET` on one record only (e.g. a store by id without its merchant).
+pub fn show_only<R: CrudResource>() -> MethodRouter<AppState> {
+    get(show::<R>)
+}
+
+/// `GET`: the paged records of `T` linked to one `R` through `link`, e.g. a store list's
+/// stores. The owner is looked up through `R`'s scope, so the wrong merchant is a 404.
+pub fn linked<R: CrudResource, T: CrudResource>(link: &'static LinkSet) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              auth: Auth,
+              target: Target<R>,
+              PageQuery(page): PageQuery,
+              ApiQuery(query): ApiQuery<HashMap<String, String>>| async move {
+            target.check_parents(&state, auth).await?;
+            let owner = target.id()?;
+            load::<R>(&state, auth, &target.scope, owner).await?;
+            let filters = search_filters::<T>(&query);
+            let page = crud::list_linked::<T>(&state.db, auth.account, link, owner, &filters, page).await?;
+            Ok::<_, ApiError>(paged_with_aliases(T::PLURAL, T::PLURAL_ALIASES, T::SINGULAR, &page))
+        },
+    )
+}
+
+/// Declares `$name` as another view of `$table` (same rows and columns), so one table can be
+/// mounted at several scopes: account-wide items and a merchant's items.
+#[macro_export]
+macro_rules! table_view {
+    ($(#[$doc:meta])* $name:ident => $table:ty) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl kindling_store::crud::Table for $name {
+            const TABLE: &'static str = <$table as kindling_store::crud::Table>::TABLE;
+            const COLUMNS: &'static str = <$table as kindling_store::crud::Table>::COLUMNS;
+            type Record = <$table as kindling_store::crud::Table>::Record;
+
+            fn id(record: &Self::Record) -> i64 {
+                <$table as kindling_store::crud::Table>::id(record)
+            }
+
+            fn attach(
+                db: &kindling_store::Db,
+                account: kindling_domain::AccountId,
+                records: &mut [Self::Record],
+            ) -> impl std::future::Future<Output = kindling_store::Result<()>> + Send {
+                <$table as kindling_store::crud::Table>::attach(db, account, records)
+            }
+        }
+    };
 }

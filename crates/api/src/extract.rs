@@ -22,25 +22,26 @@ impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = read_body(req, state).await?;
-        let mut object = parse_object(&bytes, T::KEY)?;
-        let inner = object
-            .remove(T::KEY)
-            .filter(|v| !v.is_null())
-            .ok_or_else(|| ApiError::BadRequest(format!("{} is required", T::KEY)))?;
-        if !inner.is_object() {
-            return Err(ApiError::BadRequest(format!(
-                "{} must be an object",
-                T::KEY
-            )));
-        }
-        serde_path_to_error::deserialize(inner)
-            .map(Envelope)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                ApiError::BadRequest(format!("{}.{path}: {}", T::KEY, e.into_inner()))
-            })
+        let inner = wrapped_object(req, state, T::KEY).await?;
+        serde_path_to_error::deserialize(inner).map(Envelope).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError::BadRequest(format!("{}.{path}: {}", T::KEY, e.into_inner()))
+        })
     }
+}
+
+/// The object under `key` in a JSON body: `{"<key>": {...}}`.
+pub async fn wrapped_object(req: Request, state: &AppState, key: &str) -> Result<serde_json::Value, ApiError> {
+    let bytes = read_body(req, state).await?;
+    let mut object = parse_object(&bytes, key)?;
+    let inner = object
+        .remove(key)
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| ApiError::BadRequest(format!("{key} is required")))?;
+    if !inner.is_object() {
+        return Err(ApiError::BadRequest(format!("{key} must be an object")));
+    }
+    Ok(inner)
 }
 
 async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
@@ -58,18 +59,13 @@ async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     })
 }
 
-fn parse_object(
-    bytes: &[u8],
-    key: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest(format!(
-            "request body must be a JSON object like {{\"{key}\": {{...}}}}"
-        ))),
+        Ok(_) => Err(ApiError::BadRequest(format!("request body must be a JSON object like {{\"{key}\": {{...}}}}"))),
         Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
     }
 }
@@ -81,13 +77,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| Self(v))
-            .map_err(|e| match e.status() {
-                StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(e.body_text()),
-                _ => ApiError::NotFound(format!("Not found: {}", e.body_text())),
-            })
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| Self(v)).map_err(|e| match e.status() {
+            StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(e.body_text()),
+            _ => ApiError::NotFound(format!("Not found: {}", e.body_text())),
+        })
     }
 }
 
@@ -118,9 +111,6 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
             per_page: Option<String>,
         }
         let ApiQuery(raw) = ApiQuery::<Raw>::from_request_parts(parts, state).await?;
-        Ok(Self(PageRequest::parse(
-            raw.page.as_deref(),
-            raw.per_page.as_deref(),
-        )?))
+        Ok(Self(PageRequest::parse(raw.page.as_deref(), raw.per_page.as_deref())?))
     }
 }

@@ -42,10 +42,7 @@ pub async fn runtime_header(req: Request, next: Next) -> Response {
 
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    json(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &serde_json::json!({ "error": "Internal server error" }),
-    )
+    json(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": "Internal server error" }))
 }
 
 pub async fn not_found() -> Response {

@@ -11,13 +11,10 @@ pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 
 /// A JSON response with the platform's content type.
 pub fn json(status: StatusCode, body: &impl Serialize) -> Response {
-    let bytes = serde_json::to_vec(body)
-        .unwrap_or_else(|_| b"{\"error\":\"serialization failed\"}".to_vec());
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{\"error\":\"serialization failed\"}".to_vec());
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     response
 }
 
@@ -52,6 +49,8 @@ pub fn created<T: Serialize>(key: &str, value: &T, location: String) -> Response
 /// `{"page","per_page","total_entries","total_pages","<plural>":[{"<singular>":{..}}]}`.
 pub struct PageEnvelope<'a, T> {
     pub plural: &'a str,
+    /// Further keys that carry the same array.
+    pub aliases: &'a [&'a str],
     pub singular: &'a str,
     pub paged: &'a Paged<T>,
 }
@@ -67,31 +66,26 @@ impl<T: Serialize> Serialize for PageEnvelope<'_, T> {
             }
         }
         let page = self.paged.page;
-        let items: Vec<_> = self
-            .paged
-            .items
-            .iter()
-            .map(|item| Wrapped(self.singular, item))
-            .collect();
-        let mut map = serializer.serialize_map(Some(5))?;
+        let items: Vec<_> = self.paged.items.iter().map(|item| Wrapped(self.singular, item)).collect();
+        let mut map = serializer.serialize_map(Some(5 + self.aliases.len()))?;
         map.serialize_entry("page", &page.page)?;
         map.serialize_entry("per_page", &page.per_page)?;
         map.serialize_entry("total_entries", &self.paged.total_entries)?;
         map.serialize_entry("total_pages", &page.total_pages(self.paged.total_entries))?;
         map.serialize_entry(self.plural, &items)?;
+        for alias in self.aliases {
+            map.serialize_entry(alias, &items)?;
+        }
         map.end()
     }
 }
 
 pub fn paged<T: Serialize>(plural: &str, singular: &str, paged: &Paged<T>) -> Response {
-    json(
-        StatusCode::OK,
-        &PageEnvelope {
-            plural,
-            singular,
-            paged,
-        },
-    )
+    paged_with_aliases(plural, &[], singular, paged)
+}
+
+pub fn paged_with_aliases<T: Serialize>(plural: &str, aliases: &[&str], singular: &str, paged: &Paged<T>) -> Response {
+    json(StatusCode::OK, &PageEnvelope { plural, aliases, singular, paged })
 }
 
 /// The body of operations the spec lists without one (deletes, toggles).

@@ -1,14 +1,24 @@
 //! Every route in one table, in the spec's path order.
 
-use crate::crud::{collection, item};
-use crate::middleware::{
-    method_not_allowed, not_found, panic_response, runtime_header, strip_json_suffix,
-};
+use crate::crud::{collection, item, linked, show_only};
+use crate::links::link_set;
+use crate::middleware::{method_not_allowed, not_found, panic_response, runtime_header, strip_json_suffix};
+use crate::routes::catalog::item_sets::{ManufacturerItemSets, MerchantItemSets};
+use crate::routes::catalog::items::{ManufacturerItems, MerchantItems};
+use crate::routes::catalog::manufacturers::ManufacturerMerchants;
+use crate::routes::catalog::store_lists::StoreListStores;
+use crate::routes::catalog::stores::AccountStores;
 use crate::routes::{account, bench, health, members};
 use crate::{auth, AppState};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, put};
 use axum::Router;
+use kindling_store::catalog::item_sets::{self, ItemSets};
+use kindling_store::catalog::items::Items;
+use kindling_store::catalog::manufacturers::Manufacturers;
+use kindling_store::catalog::merchants::Merchants;
+use kindling_store::catalog::store_lists::{self, StoreLists};
+use kindling_store::catalog::stores::Stores;
 use kindling_store::members::Members;
 use tower::util::MapRequestLayer;
 use tower::Layer;
@@ -34,6 +44,46 @@ pub fn router(state: AppState) -> Router {
         .route("/v1.0/members", collection::<Members>())
         .route("/v1.0/members/search", get(members::get_members_by_identifier))
         .route("/v1.0/members/{member_id}", item::<Members>())
+        // Merchants, their stores and store lists
+        .route("/v1.0/merchants", collection::<Merchants>())
+        .route("/v1.0/merchants/{merchant_id}", item::<Merchants>())
+        .route("/v1.0/merchants/stores/{store_id}", show_only::<AccountStores>())
+        .route("/v1.0/merchants/{merchant_id}/stores", collection::<Stores>())
+        .route("/v1.0/merchants/{merchant_id}/stores/{store_id}", item::<Stores>())
+        .route("/v1.0/merchants/{merchant_id}/store_lists", collection::<StoreLists>())
+        .route("/v1.0/merchants/{merchant_id}/store_lists/{store_list_id}", item::<StoreLists>())
+        .route(
+            "/v1.0/merchants/{merchant_id}/store_lists/{store_list_id}/stores",
+            linked::<StoreLists, Stores>(&store_lists::STORES),
+        )
+        .route("/v1.0/merchants/store_lists/{store_list_id}/stores", link_set::<StoreListStores>())
+        // Merchant-scoped items and item sets
+        .route("/v1.0/merchants/{merchant_id}/items", collection::<MerchantItems>())
+        .route("/v1.0/merchants/{merchant_id}/items/{item_id}", item::<MerchantItems>())
+        .route("/v1.0/merchants/{merchant_id}/item_sets", collection::<MerchantItemSets>())
+        .route("/v1.0/merchants/{merchant_id}/item_sets/{item_set_id}", item::<MerchantItemSets>())
+        .route(
+            "/v1.0/merchants/{merchant_id}/item_sets/{item_set_id}/items",
+            linked::<MerchantItemSets, Items>(&item_sets::ITEMS),
+        )
+        // Manufacturers, their eligible merchants, items and item sets
+        .route("/v1.0/manufacturers", collection::<Manufacturers>())
+        .route("/v1.0/manufacturers/{manufacturer_id}", item::<Manufacturers>())
+        .route("/v1.0/manufacturers/{manufacturer_id}/merchants", link_set::<ManufacturerMerchants>())
+        .route("/v1.0/manufacturers/{manufacturer_id}/items", collection::<ManufacturerItems>())
+        .route("/v1.0/manufacturers/{manufacturer_id}/items/{item_id}", item::<ManufacturerItems>())
+        .route("/v1.0/manufacturers/{manufacturer_id}/item_sets", collection::<ManufacturerItemSets>())
+        .route("/v1.0/manufacturers/{manufacturer_id}/item_sets/{item_set_id}", item::<ManufacturerItemSets>())
+        .route(
+            "/v1.0/manufacturers/{manufacturer_id}/item_sets/{item_set_id}/items",
+            linked::<ManufacturerItemSets, Items>(&item_sets::ITEMS),
+        )
+        // Account-wide items and item sets
+        .route("/v1.0/items", collection::<Items>())
+        .route("/v1.0/items/{item_id}", item::<Items>())
+        .route("/v1.0/item_sets", collection::<ItemSets>())
+        .route("/v1.0/item_sets/{item_set_id}", item::<ItemSets>())
+        .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items>(&item_sets::ITEMS))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -53,8 +103,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The router behind the `.json` rewrite, ready for `axum::serve`.
-pub type App =
-    axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
+pub type App = axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
 
 /// The service to serve: routing happens after the optional `.json` suffix is removed.
 pub fn app(state: AppState) -> App {

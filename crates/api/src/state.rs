@@ -16,12 +16,7 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self {
-            body_limit: 1024 * 1024,
-            auth_max_failures: 5,
-            auth_failure_window_seconds: 60,
-            bench_routes: false,
-        }
+        Self { body_limit: 1024 * 1024, auth_max_failures: 5, auth_failure_window_seconds: 60, bench_routes: false }
     }
 }
 
@@ -36,10 +31,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self {
-            db,
-            config: Arc::new(config),
-            tokens: Arc::new(TokenCache::new()),
-        }
+        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()) }
     }
 }

@@ -40,9 +40,7 @@ pub struct CallbackUrl(String);
 impl CallbackUrl {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         match Url::parse(raw) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                Ok(Self(raw.to_owned()))
-            }
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(Self(raw.to_owned())),
             _ => Err("must be an absolute http or https URL"),
         }
     }
@@ -58,14 +56,10 @@ impl AccountInput {
             return Ok(AccountChanges::default());
         };
         if raw.trim().is_empty() {
-            return Ok(AccountChanges {
-                credential_callback_url: Some(None),
-            });
+            return Ok(AccountChanges { credential_callback_url: Some(None) });
         }
         CallbackUrl::parse(raw.trim())
-            .map(|url| AccountChanges {
-                credential_callback_url: Some(Some(url)),
-            })
+            .map(|url| AccountChanges { credential_callback_url: Some(Some(url)) })
             .map_err(|message| FieldErrors::single("credential_url", message))
     }
 }
@@ -75,31 +69,19 @@ mod tests {
     use super::*;
 
     fn with_url(url: &str) -> AccountInput {
-        AccountInput {
-            callbacks: Some(CallbacksInput {
-                credential_url: Some(url.into()),
-            }),
-        }
+        AccountInput { callbacks: Some(CallbacksInput { credential_url: Some(url.into()) }) }
     }
 
     #[test]
     fn callback_url_must_be_http() {
-        assert!(with_url("https://example.com/cb?x=1")
-            .into_changes()
-            .is_ok());
+        assert!(with_url("https://example.com/cb?x=1").into_changes().is_ok());
         assert!(with_url("ftp://example.com").into_changes().is_err());
         assert!(with_url("not a url").into_changes().is_err());
     }
 
     #[test]
     fn blank_url_clears_and_absent_url_keeps() {
-        assert_eq!(
-            with_url("").into_changes().unwrap().credential_callback_url,
-            Some(None)
-        );
-        assert_eq!(
-            AccountInput::default().into_changes().unwrap(),
-            AccountChanges::default()
-        );
+        assert_eq!(with_url("").into_changes().unwrap().credential_callback_url, Some(None));
+        assert_eq!(AccountInput::default().into_changes().unwrap(), AccountChanges::default());
     }
 }

@@ -53,11 +53,7 @@ impl FieldErrors {
 
     /// One line for the `error` key: "identifier can't be blank; notification_mode ...".
     pub fn summary(&self) -> String {
-        self.0
-            .iter()
-            .map(|(field, message)| format!("{field} {message}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.0.iter().map(|(field, message)| format!("{field} {message}")).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -70,10 +66,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         errors.add("identifier", "can't be blank");
         errors.add("identifier", "is too long");
-        assert_eq!(
-            errors.get("identifier"),
-            Some("can't be blank; is too long")
-        );
+        assert_eq!(errors.get("identifier"), Some("can't be blank; is too long"));
         assert_eq!(errors.summary(), "identifier can't be blank; is too long");
         assert!(errors.into_result(()).is_err());
     }

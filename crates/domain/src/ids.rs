@@ -29,4 +29,16 @@ typed_id! {
     AccountId,
     /// A member of a brand's audience (a user of the brand's app, site or emails).
     MemberId,
+    /// A business whose offers are redeemed at its stores.
+    MerchantId,
+    /// One physical location of a merchant.
+    StoreId,
+    /// A named group of one merchant's stores.
+    StoreListId,
+    /// A brand whose products (items) are sold through merchants.
+    ManufacturerId,
+    /// A product as the point of sale knows it (name and item code).
+    ItemId,
+    /// A named group of items that qualify for or receive a discount.
+    ItemSetId,
 }

@@ -4,13 +4,16 @@
 //! network; the store and the HTTP API translate to and from these types.
 
 pub mod account;
+pub mod catalog;
 pub mod field_errors;
 pub mod ids;
+pub mod input;
 pub mod member;
 pub mod paging;
 pub mod secret;
+pub mod serde_helpers;
 pub mod time;
 
 pub use field_errors::FieldErrors;
-pub use ids::{AccountId, MemberId};
+pub use ids::{AccountId, ItemId, ItemSetId, ManufacturerId, MemberId, MerchantId, StoreId, StoreListId};
 pub use time::Timestamp;

@@ -105,35 +105,25 @@ impl MemberInput {
             MemberChanges::default()
         });
         match (errors.is_empty(), changes.identifier) {
-            (true, Some(identifier)) => Ok(NewMember {
-                identifier,
-                notification_mode: changes.notification_mode.unwrap_or_default(),
-            }),
+            (true, Some(identifier)) => {
+                Ok(NewMember { identifier, notification_mode: changes.notification_mode.unwrap_or_default() })
+            }
             _ => Err(errors),
         }
     }
 
     pub fn into_changes(self) -> Result<MemberChanges, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let identifier = self.identifier.and_then(|raw| {
-            Identifier::parse(raw)
-                .map_err(|m| errors.add("identifier", m))
-                .ok()
-        });
+        let identifier =
+            self.identifier.and_then(|raw| Identifier::parse(raw).map_err(|m| errors.add("identifier", m)).ok());
         let notification_mode = self.notification_mode.and_then(|raw| {
             NotificationMode::parse(&raw)
                 .ok_or_else(|| {
-                    errors.add(
-                        "notification_mode",
-                        "is not included in the list (app, email, sms, push, none)",
-                    )
+                    errors.add("notification_mode", "is not included in the list (app, email, sms, push, none)")
                 })
                 .ok()
         });
-        errors.into_result(MemberChanges {
-            identifier,
-            notification_mode,
-        })
+        errors.into_result(MemberChanges { identifier, notification_mode })
     }
 }
 
@@ -143,10 +133,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn input(identifier: Option<&str>, mode: Option<&str>) -> MemberInput {
-        MemberInput {
-            identifier: identifier.map(Into::into),
-            notification_mode: mode.map(Into::into),
-        }
+        MemberInput { identifier: identifier.map(Into::into), notification_mode: mode.map(Into::into) }
     }
 
     #[test]
@@ -160,10 +147,7 @@ mod tests {
     fn create_reports_every_bad_field() {
         let errors = input(Some("  "), Some("pigeon")).into_new().unwrap_err();
         assert_eq!(errors.get("identifier"), Some("can't be blank"));
-        assert!(errors
-            .get("notification_mode")
-            .unwrap()
-            .starts_with("is not included"));
+        assert!(errors.get("notification_mode").unwrap().starts_with("is not included"));
         let missing = input(None, None).into_new().unwrap_err();
         assert_eq!(missing.get("identifier"), Some("can't be blank"));
     }
@@ -171,13 +155,7 @@ mod tests {
     #[test]
     fn update_is_partial() {
         let changes = input(None, Some("email")).into_changes().unwrap();
-        assert_eq!(
-            changes,
-            MemberChanges {
-                identifier: None,
-                notification_mode: Some(NotificationMode::Email)
-            }
-        );
+        assert_eq!(changes, MemberChanges { identifier: None, notification_mode: Some(NotificationMode::Email) });
     }
 
     proptest! {

@@ -14,10 +14,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
+        Self { page: 1, per_page: DEFAULT_PER_PAGE }
     }
 }
 
@@ -61,19 +58,8 @@ mod tests {
 
     #[test]
     fn defaults_and_validation() {
-        assert_eq!(
-            PageRequest::parse(None, None).unwrap(),
-            PageRequest {
-                page: 1,
-                per_page: 50
-            }
-        );
-        assert_eq!(
-            PageRequest::parse(Some("2"), Some("100000"))
-                .unwrap()
-                .per_page,
-            MAX_PER_PAGE
-        );
+        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest { page: 1, per_page: 50 });
+        assert_eq!(PageRequest::parse(Some("2"), Some("100000")).unwrap().per_page, MAX_PER_PAGE);
         let errors = PageRequest::parse(Some("0"), Some("x")).unwrap_err();
         assert!(errors.get("page").is_some() && errors.get("per_page").is_some());
     }

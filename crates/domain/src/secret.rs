@@ -60,11 +60,8 @@ pub fn hash_api_key(key: &str) -> String {
 /// Whether `key` matches a stored hash. Deliberately slow: run it off the async workers.
 pub fn verify_api_key(key: &str, stored_hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(stored_hash).is_ok_and(|hash| {
-        argon2::Argon2::default()
-            .verify_password(key.as_bytes(), &hash)
-            .is_ok()
-    })
+    PasswordHash::new(stored_hash)
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(key.as_bytes(), &hash).is_ok())
 }
 
 #[cfg(test)]

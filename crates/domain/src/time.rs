@@ -68,10 +68,7 @@ mod tests {
 
     #[test]
     fn formats_as_rfc3339_utc_with_z() {
-        assert_eq!(
-            Timestamp::from_unix(1_359_409_450).to_string(),
-            "2013-01-28T21:44:10Z"
-        );
+        assert_eq!(Timestamp::from_unix(1_359_409_450).to_string(), "2013-01-28T21:44:10Z");
     }
 
     #[test]

@@ -9,11 +9,7 @@ use std::net::SocketAddr;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "kindling",
-    version,
-    about = "Promotions and rewards platform speaking the Sparkfly Platform API"
-)]
+#[command(name = "kindling", version, about = "Promotions and rewards platform speaking the Sparkfly Platform API")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,11 +39,7 @@ struct ServeArgs {
     #[arg(long, env = "KINDLING_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// `sqlite://PATH` (default) or `postgres://USER@HOST/DB`.
-    #[arg(
-        long,
-        env = "KINDLING_DATABASE_URL",
-        default_value = "sqlite://kindling.db"
-    )]
+    #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
     database_url: String,
     /// Also create a demo account at start and print its credentials.
     #[arg(long)]
@@ -60,20 +52,14 @@ enum AccountCommand {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(
-            long,
-            env = "KINDLING_DATABASE_URL",
-            default_value = "sqlite://kindling.db"
-        )]
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
 }
 
 fn init_logging() {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
@@ -93,13 +79,8 @@ async fn create_account(db: &Db, name: &str) -> anyhow::Result<NewAccount> {
         move || secret::hash_api_key(&key)
     })
     .await?;
-    let id = accounts::create(db, name, &hash)
-        .await
-        .context("creating account")?;
-    Ok(NewAccount {
-        account_id: id.0,
-        key,
-    })
+    let id = accounts::create(db, name, &hash).await.context("creating account")?;
+    Ok(NewAccount { account_id: id.0, key })
 }
 
 async fn shutdown_signal() {
@@ -122,26 +103,19 @@ async fn shutdown_signal() {
 }
 
 async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "kindling listening");
     let config = AppConfig {
         bench_routes: std::env::var("KINDLING_BENCH_ROUTES").is_ok_and(|v| v == "1"),
         ..AppConfig::default()
     };
     let state = AppState::new(db, config);
-    axum::serve(listener, kindling_api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, kindling_api::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 
 fn print_demo(listen: SocketAddr, account: &NewAccount) {
-    println!(
-        "Kindling demo account\n  X-Auth-Identity: {}\n  X-Auth-Key:      {}",
-        account.account_id, account.key
-    );
+    println!("Kindling demo account\n  X-Auth-Identity: {}\n  X-Auth-Key:      {}", account.account_id, account.key);
     println!("Get a token, then list members:");
     println!(
         "  TOKEN=$(curl -s -D - -o /dev/null -H 'X-Auth-Identity: {id}' -H 'X-Auth-Key: {key}' http://{listen}/auth | tr -d '\\r' | awk -F': ' 'tolower($1)==\"x-auth-token\"{{print $2}}')",
@@ -154,20 +128,14 @@ fn print_demo(listen: SocketAddr, account: &NewAccount) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
-            let db = Db::connect(&args.database_url)
-                .await
-                .context("opening database")?;
+            let db = Db::connect(&args.database_url).await.context("opening database")?;
             if args.demo {
                 print_demo(args.listen, &create_account(&db, "Demo").await?);
             }
             serve(args.listen, db).await
         }
-        Command::Account {
-            command: AccountCommand::Create { name, database_url },
-        } => {
-            let db = Db::connect(&database_url)
-                .await
-                .context("opening database")?;
+        Command::Account { command: AccountCommand::Create { name, database_url } } => {
+            let db = Db::connect(&database_url).await.context("opening database")?;
             let account = create_account(&db, &name).await?;
             let line = serde_json::json!({
                 "account_id": account.account_id,
@@ -177,16 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{line}");
             Ok(())
         }
-        Command::Demo {
-            listen,
-            database_file,
-        } => {
+        Command::Demo { listen, database_file } => {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{database_file}{suffix}"));
             }
-            let db = Db::connect(&format!("sqlite://{database_file}"))
-                .await
-                .context("opening database")?;
+            let db = Db::connect(&format!("sqlite://{database_file}")).await.context("opening database")?;
             print_demo(listen, &create_account(&db, "Demo").await?);
             serve(listen, db).await
         }

@@ -4,8 +4,7 @@ use crate::{Db, FromRow, Result, Row, StoreError};
 use kindling_domain::account::{Account, AccountChanges};
 use kindling_domain::{AccountId, Timestamp};
 
-const COLUMNS: &str =
-    "id, name, enable_callbacks, credential_callback_url, supports_barcode, created_at, updated_at";
+const COLUMNS: &str = "id, name, enable_callbacks, credential_callback_url, supports_barcode, created_at, updated_at";
 
 impl FromRow for Account {
     fn from_row(row: &impl Row) -> Result<Self> {
@@ -70,19 +69,9 @@ pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<O
     db.write_returning(&sql, &params).await
 }
 
-pub async fn set_callbacks_enabled(
-    db: &Db,
-    id: AccountId,
-    enabled: bool,
-) -> Result<Option<Account>> {
-    let sql = format!(
-        "UPDATE accounts SET enable_callbacks = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}"
-    );
-    db.write_returning(
-        &sql,
-        &[id.0.into(), enabled.into(), Timestamp::now().unix().into()],
-    )
-    .await
+pub async fn set_callbacks_enabled(db: &Db, id: AccountId, enabled: bool) -> Result<Option<Account>> {
+    let sql = format!("UPDATE accounts SET enable_callbacks = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
+    db.write_returning(&sql, &[id.0.into(), enabled.into(), Timestamp::now().unix().into()]).await
 }
 
 pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> {
@@ -95,12 +84,7 @@ pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> 
 
 /// Counts a failed login within a rolling window that starts at the first failure. The
 /// count lives in the database so every server process sees the same number.
-pub async fn record_failed_auth(
-    db: &Db,
-    id: AccountId,
-    now: Timestamp,
-    window_seconds: i64,
-) -> Result<()> {
+pub async fn record_failed_auth(db: &Db, id: AccountId, now: Timestamp, window_seconds: i64) -> Result<()> {
     db.execute(
         "UPDATE accounts SET
             failed_auth_count = CASE WHEN failed_auth_since > $2 THEN failed_auth_count + 1 ELSE 1 END,
@@ -122,19 +106,10 @@ pub async fn clear_failed_auth(db: &Db, id: AccountId) -> Result<()> {
 }
 
 /// Stores a new token's digest and drops the account's expired ones in the same transaction.
-pub async fn issue_token(
-    db: &Db,
-    id: AccountId,
-    digest: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Result<()> {
+pub async fn issue_token(db: &Db, id: AccountId, digest: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
     let mut tx = db.begin().await?;
-    tx.execute(
-        "DELETE FROM auth_tokens WHERE account_id = $1 AND expires_at <= $2",
-        &[id.0.into(), now.unix().into()],
-    )
-    .await?;
+    tx.execute("DELETE FROM auth_tokens WHERE account_id = $1 AND expires_at <= $2", &[id.0.into(), now.unix().into()])
+        .await?;
     tx.execute(
         "INSERT INTO auth_tokens (digest, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
         &[digest.into(), id.0.into(), expires_at.unix().into(), now.unix().into()],

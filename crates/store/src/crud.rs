@@ -1,20 +1,43 @@
 //! The plain-CRUD pattern, written once: a resource declares its table and columns and gets
-//! account-scoped get, list, insert, partial update and delete.
+//! account-scoped get, list, insert, partial update and delete. A `Scope` narrows every
+//! query to one owner (e.g. a merchant's stores), so a row reached through the wrong owner
+//! is indistinguishable from a missing one.
 
-use crate::{Db, FromRow, Result, Value};
+use crate::link_set::LinkSet;
+use crate::{Db, FromRow, Result, StoreError, Tx, Value};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, Timestamp};
+use std::future::Future;
 
 /// A table whose rows belong to an account and have an integer `id`.
 pub trait Table {
     const TABLE: &'static str;
     /// The select list, in the order `Record::from_row` reads it.
     const COLUMNS: &'static str;
-    type Record: FromRow + Send;
+    type Record: FromRow + Send + Sync;
+
+    fn id(record: &Self::Record) -> i64;
+
+    /// Fills fields stored in other tables (linked ids, embedded objects) for a page of
+    /// records at once.
+    fn attach(_db: &Db, _account: AccountId, _records: &mut [Self::Record]) -> impl Future<Output = Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
 }
 
 /// Column/value pairs for an insert or a partial update.
 pub type Assignments = Vec<(&'static str, Value)>;
+
+/// Equality conditions on owner columns: `[("merchant_id", 5)]`.
+pub type Scope = [(&'static str, i64)];
+
+/// A list condition from the query string.
+#[derive(Debug, Clone)]
+pub enum Filter {
+    Eq(&'static str, Value),
+    /// Case-insensitive substring match.
+    Contains(&'static str, String),
+}
 
 /// One page of records plus the count across all pages.
 #[derive(Debug)]
@@ -24,73 +47,128 @@ pub struct Paged<T> {
     pub page: PageRequest,
 }
 
-pub async fn get<T: Table>(db: &Db, account: AccountId, id: i64) -> Result<Option<T::Record>> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE id = $1 AND account_id = $2",
-        T::COLUMNS,
-        T::TABLE
-    );
-    db.fetch_optional(&sql, &[id.into(), account.0.into()])
-        .await
+/// Builds assignments from optional values, skipping `None` (a partial update).
+#[derive(Debug, Default)]
+pub struct Assign(Assignments);
+
+impl Assign {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(mut self, column: &'static str, value: Option<impl Into<Value>>) -> Self {
+        if let Some(value) = value {
+            self.0.push((column, value.into()));
+        }
+        self
+    }
+
+    pub fn done(self) -> Assignments {
+        self.0
+    }
 }
 
-/// The row whose `column` equals `value` (for columns unique per account).
+/// `WHERE` text and parameters for the account, a scope and filters; parameters start at $1.
+fn conditions(account: AccountId, scope: &Scope, filters: &[Filter], alias: &str) -> (String, Vec<Value>) {
+    let mut sql = format!("{alias}account_id = $1");
+    let mut params: Vec<Value> = vec![account.0.into()];
+    for (column, id) in scope {
+        params.push((*id).into());
+        sql.push_str(&format!(" AND {alias}{column} = ${}", params.len()));
+    }
+    for filter in filters {
+        match filter {
+            Filter::Eq(column, value) => {
+                params.push(value.clone());
+                sql.push_str(&format!(" AND {alias}{column} = ${}", params.len()));
+            }
+            Filter::Contains(column, needle) => {
+                let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                params.push(format!("%{}%", escaped.to_lowercase()).into());
+                sql.push_str(&format!(" AND LOWER({alias}{column}) LIKE ${} ESCAPE '\\'", params.len()));
+            }
+        }
+    }
+    (sql, params)
+}
+
+pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) -> Result<Option<T::Record>> {
+    let (conditions, mut params) = conditions(account, scope, &[], "");
+    params.push(id.into());
+    let sql = format!("SELECT {} FROM {} WHERE {conditions} AND id = ${}", T::COLUMNS, T::TABLE, params.len());
+    let Some(record) = db.fetch_optional::<T::Record>(&sql, &params).await? else {
+        return Ok(None);
+    };
+    let mut records = [record];
+    T::attach(db, account, &mut records).await?;
+    let [record] = records;
+    Ok(Some(record))
+}
+
+/// The first row whose `column` equals `value` (for columns unique per account).
 pub async fn find_by<T: Table>(
     db: &Db,
     account: AccountId,
-    column: &str,
+    column: &'static str,
     value: Value,
 ) -> Result<Option<T::Record>> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE account_id = $1 AND {column} = $2",
-        T::COLUMNS,
-        T::TABLE
-    );
-    db.fetch_optional(&sql, &[account.0.into(), value]).await
+    let page = PageRequest { page: 1, per_page: 1 };
+    Ok(list::<T>(db, account, &[], &[Filter::Eq(column, value)], page).await?.items.into_iter().next())
 }
 
-/// Lists in id order; `filters` are exact-match conditions ANDed together.
+/// Lists in id order.
 pub async fn list<T: Table>(
     db: &Db,
     account: AccountId,
+    scope: &Scope,
+    filters: &[Filter],
     page: PageRequest,
-    filters: &[(&'static str, Value)],
 ) -> Result<Paged<T::Record>> {
-    let mut conditions = String::from("account_id = $1");
-    let mut params: Vec<Value> = vec![account.0.into()];
-    for (column, value) in filters {
-        params.push(value.clone());
-        conditions.push_str(&format!(" AND {column} = ${}", params.len()));
-    }
-    let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {conditions}", T::TABLE);
-    let total_entries = db
-        .fetch_optional::<i64>(&count_sql, &params)
-        .await?
-        .unwrap_or(0);
-    let n = params.len();
-    let page_sql = format!(
-        "SELECT {} FROM {} WHERE {conditions} ORDER BY id LIMIT ${} OFFSET ${}",
-        T::COLUMNS,
-        T::TABLE,
-        n + 1,
-        n + 2
-    );
-    params.push(page.limit().into());
-    params.push(page.offset().into());
-    let items = db.fetch_all(&page_sql, &params).await?;
-    Ok(Paged {
-        items,
-        total_entries,
-        page,
-    })
+    let (conditions, params) = conditions(account, scope, filters, "");
+    page_of::<T>(db, account, &format!("{} WHERE {conditions}", T::TABLE), params, page).await
 }
 
-/// Inserts a row for `account`, stamping `created_at`/`updated_at`, and returns it as stored.
-pub async fn insert<T: Table>(
+/// Lists the records of `T` linked to `owner` through `link`, in id order.
+pub async fn list_linked<T: Table>(
     db: &Db,
     account: AccountId,
-    values: Assignments,
-) -> Result<T::Record> {
+    link: &LinkSet,
+    owner: i64,
+    filters: &[Filter],
+    page: PageRequest,
+) -> Result<Paged<T::Record>> {
+    let (conditions, mut params) = conditions(account, &[], filters, "");
+    params.push(owner.into());
+    let from = format!(
+        "{} WHERE {conditions} AND id IN (SELECT {} FROM {} WHERE {} = ${} AND account_id = $1)",
+        T::TABLE,
+        link.target_column,
+        link.table,
+        link.owner_column,
+        params.len()
+    );
+    page_of::<T>(db, account, &from, params, page).await
+}
+
+async fn page_of<T: Table>(
+    db: &Db,
+    account: AccountId,
+    from: &str,
+    mut params: Vec<Value>,
+    page: PageRequest,
+) -> Result<Paged<T::Record>> {
+    let total_entries = db.fetch_optional::<i64>(&format!("SELECT COUNT(*) FROM {from}"), &params).await?.unwrap_or(0);
+    let n = params.len();
+    let sql = format!("SELECT {} FROM {from} ORDER BY id LIMIT ${} OFFSET ${}", T::COLUMNS, n + 1, n + 2);
+    params.push(page.limit().into());
+    params.push(page.offset().into());
+    let mut items = db.fetch_all::<T::Record>(&sql, &params).await?;
+    T::attach(db, account, &mut items).await?;
+    Ok(Paged { items, total_entries, page })
+}
+
+/// Inserts a row for `account`, stamping `created_at`/`updated_at`; returns its id.
+pub async fn insert<T: Table>(tx: &mut Tx, account: AccountId, values: Assignments) -> Result<i64> {
     let now = Timestamp::now().unix();
     let mut columns = vec!["account_id"];
     let mut params: Vec<Value> = vec![account.0.into()];
@@ -101,44 +179,50 @@ pub async fn insert<T: Table>(
     columns.extend(["created_at", "updated_at"]);
     params.extend([now.into(), now.into()]);
     let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
-        T::TABLE,
-        columns.join(", "),
-        placeholders.join(", "),
-        T::COLUMNS
-    );
-    db.write_returning(&sql, &params)
-        .await?
-        .ok_or_else(|| crate::StoreError::Decode("insert returned no row".into()))
+    let sql =
+        format!("INSERT INTO {} ({}) VALUES ({}) RETURNING id", T::TABLE, columns.join(", "), placeholders.join(", "));
+    tx.fetch_optional::<i64>(&sql, &params).await?.ok_or_else(|| StoreError::Decode("insert returned no row".into()))
 }
 
-/// Sets only the given columns (a partial update) and bumps `updated_at`.
-/// `None` when no such row exists in the account.
+/// Sets only the given columns and bumps `updated_at`; `false` when no such row is in scope.
 pub async fn update<T: Table>(
-    db: &Db,
+    tx: &mut Tx,
     account: AccountId,
+    scope: &Scope,
     id: i64,
     values: Assignments,
-) -> Result<Option<T::Record>> {
-    let mut sets = Vec::with_capacity(values.len() + 1);
-    let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
-    sets.push("updated_at = $3".to_owned());
+) -> Result<bool> {
+    let (conditions, mut params) = conditions(account, scope, &[], "");
+    params.push(id.into());
+    let id_param = params.len();
+    params.push(Timestamp::now().unix().into());
+    let mut sets = vec![format!("updated_at = ${}", params.len())];
     for (column, value) in values {
         params.push(value);
         sets.push(format!("{column} = ${}", params.len()));
     }
-    let sql = format!(
-        "UPDATE {} SET {} WHERE id = $1 AND account_id = $2 RETURNING {}",
-        T::TABLE,
-        sets.join(", "),
-        T::COLUMNS
-    );
-    db.write_returning(&sql, &params).await
+    let sql = format!("UPDATE {} SET {} WHERE {conditions} AND id = ${id_param}", T::TABLE, sets.join(", "));
+    Ok(tx.execute(&sql, &params).await? > 0)
 }
 
-/// Whether a row was deleted.
-pub async fn delete<T: Table>(db: &Db, account: AccountId, id: i64) -> Result<bool> {
-    let sql = format!("DELETE FROM {} WHERE id = $1 AND account_id = $2", T::TABLE);
-    Ok(db.execute(&sql, &[id.into(), account.0.into()]).await? > 0)
+/// Whether a row was deleted. Rows still referenced elsewhere fail with `ForeignKey`.
+pub async fn delete<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) -> Result<bool> {
+    let (conditions, mut params) = conditions(account, scope, &[], "");
+    params.push(id.into());
+    let sql = format!("DELETE FROM {} WHERE {conditions} AND id = ${}", T::TABLE, params.len());
+    Ok(db.execute(&sql, &params).await? > 0)
+}
+
+/// Whether `table` has row `id` in the account (and scope).
+pub async fn exists(tx: &mut Tx, table: &str, account: AccountId, scope: &Scope, id: i64) -> Result<bool> {
+    let (conditions, mut params) = conditions(account, scope, &[], "");
+    params.push(id.into());
+    let sql = format!("SELECT id FROM {table} WHERE {conditions} AND id = ${}", params.len());
+    Ok(tx.fetch_optional::<i64>(&sql, &params).await?.is_some())
+}
+
+/// Read-only variant of `exists` on the shared pool.
+pub async fn exists_now(db: &Db, table: &str, account: AccountId, id: i64) -> Result<bool> {
+    let sql = format!("SELECT id FROM {table} WHERE account_id = $1 AND id = $2");
+    Ok(db.fetch_optional::<i64>(&sql, &[account.0.into(), id.into()]).await?.is_some())
 }

@@ -9,6 +9,7 @@ pub enum Value {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Float(Option<f64>),
 }
 
 impl From<i64> for Value {
@@ -41,6 +42,16 @@ impl From<Option<&str>> for Value {
         Self::Text(v.map(str::to_owned))
     }
 }
+impl From<Option<f64>> for Value {
+    fn from(v: Option<f64>) -> Self {
+        Self::Float(v)
+    }
+}
+impl From<Option<bool>> for Value {
+    fn from(v: Option<bool>) -> Self {
+        Self::Bool(v)
+    }
+}
 impl From<bool> for Value {
     fn from(v: bool) -> Self {
         Self::Bool(Some(v))
@@ -54,6 +65,7 @@ pub trait Row {
     fn text(&self, idx: usize) -> Result<String>;
     fn opt_text(&self, idx: usize) -> Result<Option<String>>;
     fn boolean(&self, idx: usize) -> Result<bool>;
+    fn opt_float(&self, idx: usize) -> Result<Option<f64>>;
 }
 
 /// Builds a value from a result row; the column order is the query's select list.
@@ -109,11 +121,7 @@ impl Db {
     }
 
     /// A read that sees every committed write.
-    pub async fn fetch_optional<T: FromRow>(
-        &self,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await, sql, params),
             Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
@@ -136,11 +144,7 @@ impl Db {
     }
 
     /// One write statement with `RETURNING`, e.g. an insert that echoes the stored row.
-    pub async fn write_returning<T: FromRow>(
-        &self,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<Option<T>> {
+    pub async fn write_returning<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_optional(&*db.writer().await, sql, params),
             Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
@@ -162,9 +166,7 @@ impl Db {
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
-        self.fetch_optional::<i64>("SELECT CAST(1 AS BIGINT)", &[])
-            .await
-            .map(drop)
+        self.fetch_optional::<i64>("SELECT CAST(1 AS BIGINT)", &[]).await.map(drop)
     }
 }
 
@@ -186,17 +188,11 @@ impl Tx {
         conn.as_deref().expect("transaction used after commit")
     }
 
-    fn pg<'a>(
-        tx: &'a mut Option<sqlx::Transaction<'static, sqlx::Postgres>>,
-    ) -> &'a mut sqlx::PgConnection {
+    fn pg<'a>(tx: &'a mut Option<sqlx::Transaction<'static, sqlx::Postgres>>) -> &'a mut sqlx::PgConnection {
         tx.as_deref_mut().expect("transaction used after commit")
     }
 
-    pub async fn fetch_optional<T: FromRow>(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
             Self::Sqlite(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
             Self::Postgres(tx) => postgres::fetch_optional(Self::pg(tx), sql, params).await,
@@ -238,11 +234,7 @@ impl Tx {
                 }
                 Ok(())
             }
-            Self::Postgres(tx) => Ok(tx
-                .take()
-                .expect("transaction committed twice")
-                .commit()
-                .await?),
+            Self::Postgres(tx) => Ok(tx.take().expect("transaction committed twice").commit().await?),
         }
     }
 }

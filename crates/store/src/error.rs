@@ -2,9 +2,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A unique index refused the write (e.g. a member identifier already taken).
-    #[error("unique constraint violated")]
-    Unique,
+    /// A unique index refused the write (e.g. a member identifier already taken); the detail
+    /// names the index or its columns.
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
     /// A foreign key refused the write (a referenced row is missing or still referenced).
     #[error("foreign key constraint violated")]
     ForeignKey,
@@ -24,7 +25,7 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi;
         match e.sqlite_error().map(|e| e.extended_code) {
-            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique,
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique(e.to_string()),
             Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => Self::ForeignKey,
             _ => Self::Sqlite(e),
         }
@@ -33,8 +34,9 @@ impl From<rusqlite::Error> for StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        match e.as_database_error().and_then(|d| d.code()).as_deref() {
-            Some("23505") => Self::Unique,
+        let database = e.as_database_error();
+        match database.and_then(|d| d.code()).as_deref() {
+            Some("23505") => Self::Unique(database.and_then(|d| d.constraint()).unwrap_or_default().to_owned()),
             Some("23503") => Self::ForeignKey,
             _ => Self::Postgres(e),
         }

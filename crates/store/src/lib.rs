@@ -6,6 +6,7 @@
 //! Every repository function takes the account id, so a query cannot forget tenancy.
 
 pub mod accounts;
+pub mod catalog;
 pub mod crud;
 mod db;
 mod error;

@@ -3,6 +3,7 @@
 
 use crate::{Db, Result, Tx, Value};
 use kindling_domain::AccountId;
+use std::collections::HashMap;
 
 /// A join table `table(account_id, owner_column, target_column)` with a unique pair.
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +13,9 @@ pub struct LinkSet {
     pub owner_column: &'static str,
     pub target_table: &'static str,
     pub target_column: &'static str,
+    /// Owner columns a target must match when the owner's value is set: a store list holds
+    /// only its merchant's stores (`merchant_id`), a merchant's item set only its items.
+    pub same_owner: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,58 +30,72 @@ pub enum LinkOutcome {
     /// The full resulting set, in ascending id order.
     Linked(Vec<i64>),
     OwnerNotFound,
-    /// Ids that do not exist in the account; nothing was written.
+    /// Ids that are not in the account or do not belong to the owner's owner; nothing written.
     UnknownTargets(Vec<i64>),
 }
 
-fn in_list(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 impl LinkSet {
-    /// The owner's linked ids, or `None` when the owner is not in the account.
-    pub async fn list(&self, db: &Db, account: AccountId, owner: i64) -> Result<Option<Vec<i64>>> {
-        let mut tx = db.begin().await?;
-        let ids = self.current(&mut tx, account, owner).await?;
-        tx.commit().await?;
-        Ok(ids)
-    }
-
-    async fn current(
-        &self,
-        tx: &mut Tx,
-        account: AccountId,
-        owner: i64,
-    ) -> Result<Option<Vec<i64>>> {
-        let owner_sql = format!(
-            "SELECT id FROM {} WHERE id = $1 AND account_id = $2",
-            self.owner_table
-        );
-        if tx
-            .fetch_optional::<i64>(&owner_sql, &[owner.into(), account.0.into()])
-            .await?
-            .is_none()
-        {
+    /// The owner's linked ids, optionally only targets whose `name` contains `name`
+    /// (case-insensitive); `None` when the owner is not in the account.
+    pub async fn list(&self, db: &Db, account: AccountId, owner: i64, name: Option<&str>) -> Result<Option<Vec<i64>>> {
+        let owner_sql = format!("SELECT id FROM {} WHERE id = $1 AND account_id = $2", self.owner_table);
+        if db.fetch_optional::<i64>(&owner_sql, &[owner.into(), account.0.into()]).await?.is_none() {
             return Ok(None);
         }
+        let Some(name) = name else {
+            return Ok(Some(self.ids_for(db, account, &[owner]).await?.remove(&owner).unwrap_or_default()));
+        };
+        let escaped = name.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1 AND account_id = $2 ORDER BY {}",
-            self.target_column, self.table, self.owner_column, self.target_column
+            "SELECT l.{target} FROM {table} l JOIN {targets} t ON t.id = l.{target} \
+             WHERE l.account_id = $1 AND l.{owner_col} = $2 AND LOWER(t.name) LIKE $3 ESCAPE '\\' ORDER BY l.{target}",
+            target = self.target_column,
+            table = self.table,
+            targets = self.target_table,
+            owner_col = self.owner_column,
         );
-        Ok(Some(
-            tx.fetch_all(&sql, &[owner.into(), account.0.into()])
-                .await?,
-        ))
+        Ok(Some(db.fetch_all(&sql, &[account.0.into(), owner.into(), format!("%{escaped}%").into()]).await?))
     }
 
-    /// Applies `op` atomically: the owner and every target are checked in the same
+    /// Linked ids for many owners at once (to fill a page of records).
+    pub async fn ids_for(&self, db: &Db, account: AccountId, owners: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+        let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
+        if owners.is_empty() {
+            return Ok(map);
+        }
+        let sql = format!(
+            "SELECT {owner}, {target} FROM {table} WHERE account_id = $1 AND {owner} IN ({list}) ORDER BY {owner}, {target}",
+            owner = self.owner_column,
+            target = self.target_column,
+            table = self.table,
+            list = placeholders(2, owners.len())
+        );
+        let params: Vec<Value> = std::iter::once(account.0.into()).chain(owners.iter().map(|&o| o.into())).collect();
+        for (owner, target) in db.fetch_all::<(i64, i64)>(&sql, &params).await? {
+            map.entry(owner).or_default().push(target);
+        }
+        Ok(map)
+    }
+
+    async fn current(&self, tx: &mut Tx, account: AccountId, owner: i64) -> Result<Vec<i64>> {
+        let sql = format!(
+            "SELECT {target} FROM {table} WHERE {owner_col} = $1 AND account_id = $2 ORDER BY {target}",
+            target = self.target_column,
+            table = self.table,
+            owner_col = self.owner_column,
+        );
+        tx.fetch_all(&sql, &[owner.into(), account.0.into()]).await
+    }
+
+    /// Applies `op` inside `tx`: the owner and every target are checked in the same
     /// transaction as the write, so a concurrent delete cannot leave a dangling link.
     pub async fn apply(
         &self,
-        db: &Db,
+        tx: &mut Tx,
         account: AccountId,
         owner: i64,
         op: LinkOp,
@@ -86,61 +104,62 @@ impl LinkSet {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
-        let mut tx = db.begin().await?;
-        if self.current(&mut tx, account, owner).await?.is_none() {
+        let owner_sql = format!("SELECT id FROM {} WHERE id = $1 AND account_id = $2", self.owner_table);
+        if tx.fetch_optional::<i64>(&owner_sql, &[owner.into(), account.0.into()]).await?.is_none() {
             return Ok(LinkOutcome::OwnerNotFound);
         }
         if op != LinkOp::Remove && !ids.is_empty() {
+            let same_owner: String =
+                self.same_owner.iter().map(|c| format!(" AND (o.{c} IS NULL OR t.{c} = o.{c})")).collect();
             let sql = format!(
-                "SELECT id FROM {} WHERE account_id = $1 AND id IN ({})",
-                self.target_table,
-                in_list(2, ids.len())
+                "SELECT t.id FROM {target} t JOIN {owner_table} o ON o.id = $2 WHERE t.account_id = $1{same_owner} AND t.id IN ({list})",
+                target = self.target_table,
+                owner_table = self.owner_table,
+                list = placeholders(3, ids.len())
             );
-            let params: Vec<Value> = std::iter::once(account.0.into())
-                .chain(ids.iter().map(|&id| id.into()))
-                .collect();
+            let params: Vec<Value> =
+                [account.0.into(), owner.into()].into_iter().chain(ids.iter().map(|&id| id.into())).collect();
             let found: Vec<i64> = tx.fetch_all(&sql, &params).await?;
-            let unknown: Vec<i64> = ids
-                .iter()
-                .copied()
-                .filter(|id| !found.contains(id))
-                .collect();
+            let unknown: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
             if !unknown.is_empty() {
                 return Ok(LinkOutcome::UnknownTargets(unknown));
             }
         }
         if op == LinkOp::Replace {
-            let sql = format!(
-                "DELETE FROM {} WHERE {} = $1 AND account_id = $2",
-                self.table, self.owner_column
-            );
+            let sql = format!("DELETE FROM {} WHERE {} = $1 AND account_id = $2", self.table, self.owner_column);
             tx.execute(&sql, &[owner.into(), account.0.into()]).await?;
         }
+        let (insert, remove) = (
+            format!(
+                "INSERT INTO {} (account_id, {}, {}) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                self.table, self.owner_column, self.target_column
+            ),
+            format!(
+                "DELETE FROM {} WHERE account_id = $1 AND {} = $2 AND {} = $3",
+                self.table, self.owner_column, self.target_column
+            ),
+        );
+        let sql = if op == LinkOp::Remove { &remove } else { &insert };
         for &id in &ids {
-            let (sql, params): (String, Vec<Value>) = if op == LinkOp::Remove {
-                (
-                    format!(
-                        "DELETE FROM {} WHERE {} = $1 AND {} = $2 AND account_id = $3",
-                        self.table, self.owner_column, self.target_column
-                    ),
-                    vec![owner.into(), id.into(), account.0.into()],
-                )
-            } else {
-                (
-                    format!(
-                        "INSERT INTO {} (account_id, {}, {}) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                        self.table, self.owner_column, self.target_column
-                    ),
-                    vec![account.0.into(), owner.into(), id.into()],
-                )
-            };
-            tx.execute(&sql, &params).await?;
+            tx.execute(sql, &[account.0.into(), owner.into(), id.into()]).await?;
         }
-        let linked = self
-            .current(&mut tx, account, owner)
-            .await?
-            .unwrap_or_default();
-        tx.commit().await?;
-        Ok(LinkOutcome::Linked(linked))
+        Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?))
+    }
+
+    /// `apply` in its own transaction, committed only when the links were written.
+    pub async fn apply_now(
+        &self,
+        db: &Db,
+        account: AccountId,
+        owner: i64,
+        op: LinkOp,
+        ids: &[i64],
+    ) -> Result<LinkOutcome> {
+        let mut tx = db.begin().await?;
+        let outcome = self.apply(&mut tx, account, owner, op, ids).await?;
+        if matches!(outcome, LinkOutcome::Linked(_)) {
+            tx.commit().await?;
+        }
+        Ok(outcome)
     }
 }

@@ -11,6 +11,10 @@ impl Table for Members {
     const TABLE: &'static str = "members";
     const COLUMNS: &'static str = "id, identifier, notification_mode, created_at, updated_at";
     type Record = Member;
+
+    fn id(member: &Member) -> i64 {
+        member.id.0
+    }
 }
 
 impl FromRow for Member {
@@ -26,10 +30,7 @@ impl FromRow for Member {
 }
 
 pub fn new_values(new: NewMember) -> Assignments {
-    vec![
-        ("identifier", new.identifier.as_str().into()),
-        ("notification_mode", new.notification_mode.as_str().into()),
-    ]
+    vec![("identifier", new.identifier.as_str().into()), ("notification_mode", new.notification_mode.as_str().into())]
 }
 
 pub fn change_values(changes: MemberChanges) -> Assignments {

@@ -9,11 +9,10 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
+];
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {
@@ -28,8 +27,7 @@ fn render(sql: &str, dialect: Dialect) -> String {
 pub async fn run(db: &Db) -> Result<()> {
     let mut tx = db.begin().await?;
     if tx.dialect() == Dialect::Postgres {
-        tx.execute("SELECT pg_advisory_xact_lock(7242011)", &[])
-            .await?;
+        tx.execute("SELECT pg_advisory_xact_lock(7242011)", &[]).await?;
     }
     tx.execute_script(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -39,14 +37,8 @@ pub async fn run(db: &Db) -> Result<()> {
         )",
     )
     .await?;
-    let applied: Vec<i64> = tx
-        .fetch_all("SELECT version FROM schema_migrations", &[])
-        .await?;
-    if let Some(newest) = applied
-        .iter()
-        .max()
-        .filter(|v| **v > MIGRATIONS.len() as i64)
-    {
+    let applied: Vec<i64> = tx.fetch_all("SELECT version FROM schema_migrations", &[]).await?;
+    if let Some(newest) = applied.iter().max().filter(|v| **v > MIGRATIONS.len() as i64) {
         return Err(StoreError::Migration(format!(
             "database schema version {newest} is newer than this build of Kindling"
         )));
@@ -58,11 +50,7 @@ pub async fn run(db: &Db) -> Result<()> {
             .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            &[
-                m.version.into(),
-                m.name.into(),
-                kindling_domain::Timestamp::now().unix().into(),
-            ],
+            &[m.version.into(), m.name.into(), kindling_domain::Timestamp::now().unix().into()],
         )
         .await?;
     }

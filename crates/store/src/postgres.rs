@@ -7,14 +7,8 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 
 pub async fn connect(url: &str) -> Result<PgPool> {
-    let max = std::env::var("KINDLING_DATABASE_POOL_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    Ok(PgPoolOptions::new()
-        .max_connections(max)
-        .connect(url)
-        .await?)
+    let max = std::env::var("KINDLING_DATABASE_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    Ok(PgPoolOptions::new().max_connections(max).connect(url).await?)
 }
 
 fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
@@ -22,6 +16,7 @@ fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArgument
         Value::Int(v) => q.bind(*v),
         Value::Text(v) => q.bind(v.as_deref()),
         Value::Bool(v) => q.bind(*v),
+        Value::Float(v) => q.bind(*v),
     })
 }
 
@@ -43,6 +38,9 @@ impl Row for PgRow {
         sqlx::Row::try_get(self, idx).map_err(decode)
     }
     fn boolean(&self, idx: usize) -> Result<bool> {
+        sqlx::Row::try_get(self, idx).map_err(decode)
+    }
+    fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
         sqlx::Row::try_get(self, idx).map_err(decode)
     }
 }

@@ -32,9 +32,7 @@ impl SqliteDb {
             (0..READERS)
                 .map(|_| {
                     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                    Connection::open_with_flags(path, flags)
-                        .map_err(StoreError::from)
-                        .and_then(configure)
+                    Connection::open_with_flags(path, flags).map_err(StoreError::from).and_then(configure)
                 })
                 .collect::<Result<_>>()?
         };
@@ -101,6 +99,7 @@ impl ToSql for Value {
             Value::Int(v) => v.to_sql(),
             Value::Text(v) => v.to_sql(),
             Value::Bool(v) => v.to_sql(),
+            Value::Float(v) => v.to_sql(),
         }
     }
 }
@@ -121,6 +120,9 @@ impl Row for rusqlite::Row<'_> {
     fn boolean(&self, idx: usize) -> Result<bool> {
         Ok(self.get(idx)?)
     }
+    fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
+        Ok(self.get(idx)?)
+    }
 }
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
@@ -133,11 +135,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
     Ok(out)
 }
 
-pub fn fetch_optional<T: FromRow>(
-    conn: &Connection,
-    sql: &str,
-    params: &[Value],
-) -> Result<Option<T>> {
+pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Option<T>> {
     let mut stmt = conn.prepare_cached(&placeholders(sql))?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let first = match rows.next()? {
@@ -160,9 +158,6 @@ mod tests {
 
     #[test]
     fn rewrites_numbered_placeholders_only() {
-        assert_eq!(
-            placeholders("a = $1 AND b = $12 AND c = '$'"),
-            "a = ?1 AND b = ?12 AND c = '$'"
-        );
+        assert_eq!(placeholders("a = $1 AND b = $12 AND c = '$'"), "a = ?1 AND b = ?12 AND c = '$'");
     }
 }

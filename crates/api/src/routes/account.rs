@@ -36,16 +36,10 @@ pub async fn update_account(
 
 /// The spec lists no body for the toggles; the account is returned anyway, and clients that
 /// expect none ignore it.
-pub async fn enable_callbacks(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Response, ApiError> {
+pub async fn enable_callbacks(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     found(accounts::set_callbacks_enabled(&state.db, auth.account, true).await?)
 }
 
-pub async fn disable_callbacks(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Response, ApiError> {
+pub async fn disable_callbacks(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     found(accounts::set_callbacks_enabled(&state.db, auth.account, false).await?)
 }

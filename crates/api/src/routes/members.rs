@@ -1,7 +1,7 @@
 //! Members: plain CRUD plus search by the brand's identifier.
 
 use crate::auth::Auth;
-use crate::crud::CrudResource;
+use crate::crud::{CrudResource, Scope, Write};
 use crate::extract::{ApiQuery, Enveloped};
 use crate::response::single;
 use crate::{ApiError, AppState};
@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::member::MemberInput;
 use kindling_domain::FieldErrors;
-use kindling_store::crud::{self, Assignments};
+use kindling_store::crud;
 use kindling_store::members::{self, Members};
 use serde::Deserialize;
 
@@ -21,16 +21,16 @@ impl Enveloped for MemberInput {
 impl CrudResource for Members {
     const SINGULAR: &'static str = "member";
     const PLURAL: &'static str = "members";
-    const PATH: &'static str = "/v1.0/members";
-    const UNIQUE_FIELD: &'static str = "identifier";
+    const ID_PARAM: &'static str = "member_id";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["identifier"];
     type Input = MemberInput;
 
-    fn create(input: MemberInput) -> Result<Assignments, FieldErrors> {
-        input.into_new().map(members::new_values)
+    fn create(input: MemberInput, _: &Scope) -> Result<Write, FieldErrors> {
+        input.into_new().map(|new| members::new_values(new).into())
     }
 
-    fn update(input: MemberInput) -> Result<Assignments, FieldErrors> {
-        input.into_changes().map(members::change_values)
+    fn update(input: MemberInput, _: &Scope) -> Result<Write, FieldErrors> {
+        input.into_changes().map(|changes| members::change_values(changes).into())
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod bench;
+pub mod catalog;
 pub mod health;
 pub mod members;

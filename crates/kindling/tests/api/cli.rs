@@ -9,55 +9,28 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_kindling");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn create_account_then_serve(database_url: &str) {
     let output = Command::new(BIN)
-        .args([
-            "account",
-            "create",
-            "--name",
-            "CLI test",
-            "--database-url",
-            database_url,
-        ])
+        .args(["account", "create", "--name", "CLI test", "--database-url", database_url])
         .output()
         .expect("kindling runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "exactly one line on stdout: {stdout:?}"
-    );
+    assert_eq!(stdout.lines().count(), 1, "exactly one line on stdout: {stdout:?}");
     let line: Value = serde_json::from_str(stdout.trim()).unwrap();
     let object = line.as_object().unwrap();
     assert_eq!(object.len(), 3, "{line}");
-    let account_id = line["account_id"]
-        .as_i64()
-        .expect("account_id is an integer");
+    let account_id = line["account_id"].as_i64().expect("account_id is an integer");
     let identity = line["identity"].as_str().expect("identity is a string");
     let key = line["key"].as_str().expect("key is a string");
     assert_eq!(identity, account_id.to_string());
 
     let port = free_port();
     let mut server = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            database_url,
-        ])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
         .env("KINDLING_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -83,18 +56,10 @@ async fn create_account_then_serve(database_url: &str) {
         .unwrap();
     assert_eq!(auth.status(), 204, "the printed key authenticates");
     let token = auth.headers()["x-auth-token"].to_str().unwrap().to_owned();
-    let members = client
-        .get(format!("{base}/v1.0/members.json"))
-        .header("X-Auth-Token", &token)
-        .send()
-        .await
-        .unwrap();
+    let members = client.get(format!("{base}/v1.0/members.json")).header("X-Auth-Token", &token).send().await.unwrap();
     assert_eq!(members.status(), 200);
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -106,20 +71,12 @@ async fn create_account_then_serve(database_url: &str) {
     };
     assert!(status.success(), "graceful shutdown exits 0: {status}");
     let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
-    let lines: Vec<Value> = logs
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON log line"))
-        .collect();
+    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).expect("JSON log line")).collect();
     assert!(
-        lines.iter().any(|l| l["span"]["request_id"]
-            .as_str()
-            .is_some_and(|id| !id.is_empty())),
+        lines.iter().any(|l| l["span"]["request_id"].as_str().is_some_and(|id| !id.is_empty())),
         "logs carry request ids"
     );
-    assert!(
-        !logs.contains(key) && !logs.contains(&token),
-        "secrets never logged"
-    );
+    assert!(!logs.contains(key) && !logs.contains(&token), "secrets never logged");
 }
 
 #[tokio::test]

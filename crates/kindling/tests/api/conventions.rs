@@ -6,12 +6,7 @@ use crate::helpers::TestApp;
 use reqwest::Method;
 use serde_json::json;
 
-backend_tests!(
-    headers_and_json_suffix,
-    bodies_parse_whatever_the_content_type,
-    json_errors_everywhere,
-    health_checks
-);
+backend_tests!(headers_and_json_suffix, bodies_parse_whatever_the_content_type, json_errors_everywhere, health_checks);
 
 async fn headers_and_json_suffix(app: TestApp) {
     let acct = app.account().await;
@@ -19,22 +14,12 @@ async fn headers_and_json_suffix(app: TestApp) {
     let suffixed = app.get(&acct, "/v1.0/members.json").await;
     assert_eq!(plain.body, suffixed.body);
     for response in [&plain, &suffixed] {
-        assert_eq!(
-            response.headers["content-type"],
-            "application/json; charset=utf-8"
-        );
-        let runtime: f64 = response.headers["x-runtime"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        assert_eq!(response.headers["content-type"], "application/json; charset=utf-8");
+        let runtime: f64 = response.headers["x-runtime"].to_str().unwrap().parse().unwrap();
         assert!((0.0..10.0).contains(&runtime));
         assert!(!response.headers["x-request-id"].is_empty());
     }
-    assert_ne!(
-        plain.headers["x-request-id"],
-        suffixed.headers["x-request-id"]
-    );
+    assert_ne!(plain.headers["x-request-id"], suffixed.headers["x-request-id"]);
     // A caller's request id is echoed back for tracing across systems.
     let traced = app
         .client
@@ -54,19 +39,12 @@ async fn headers_and_json_suffix(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        accept_xml.headers()["content-type"],
-        "application/json; charset=utf-8"
-    );
+    assert_eq!(accept_xml.headers()["content-type"], "application/json; charset=utf-8");
 }
 
 async fn bodies_parse_whatever_the_content_type(app: TestApp) {
     let acct = app.account().await;
-    for content_type in [
-        "application/x-www-form-urlencoded",
-        "text/plain",
-        "application/json",
-    ] {
+    for content_type in ["application/x-www-form-urlencoded", "text/plain", "application/json"] {
         let identifier = format!("via-{content_type}");
         let response = app
             .client
@@ -83,45 +61,17 @@ async fn bodies_parse_whatever_the_content_type(app: TestApp) {
 
 async fn json_errors_everywhere(app: TestApp) {
     let acct = app.account().await;
-    assert_eq!(
-        app.get(&acct, "/v1.0/nothing-here").await.error(404),
-        "Not found"
-    );
+    assert_eq!(app.get(&acct, "/v1.0/nothing-here").await.error(404), "Not found");
     app.raw(None, Method::GET, "/", None).await.error(404);
-    app.raw(Some(&acct.token), Method::PATCH, "/v1.0/members", None)
-        .await
-        .error(405);
-    app.raw(
-        Some(&acct.token),
-        Method::POST,
-        "/v1.0/members/1",
-        Some("{}".into()),
-    )
-    .await
-    .error(405);
-    app.raw(None, Method::DELETE, "/auth", None)
-        .await
-        .error(405);
+    app.raw(Some(&acct.token), Method::PATCH, "/v1.0/members", None).await.error(405);
+    app.raw(Some(&acct.token), Method::POST, "/v1.0/members/1", Some("{}".into())).await.error(405);
+    app.raw(None, Method::DELETE, "/auth", None).await.error(405);
 
     let huge = json!({"member": {"identifier": "x".repeat(2 * 1024 * 1024)}}).to_string();
-    let too_large = app
-        .raw(Some(&acct.token), Method::POST, "/v1.0/members", Some(huge))
-        .await;
+    let too_large = app.raw(Some(&acct.token), Method::POST, "/v1.0/members", Some(huge)).await;
     assert_eq!(too_large.error(413), "request body too large");
-    for body in [
-        "{",
-        "nul",
-        "\u{0}",
-        "{\"member\": {\"identifier\": \"a\",}}",
-    ] {
-        app.raw(
-            Some(&acct.token),
-            Method::POST,
-            "/v1.0/members",
-            Some(body.into()),
-        )
-        .await
-        .error(400);
+    for body in ["{", "nul", "\u{0}", "{\"member\": {\"identifier\": \"a\",}}"] {
+        app.raw(Some(&acct.token), Method::POST, "/v1.0/members", Some(body.into())).await.error(400);
     }
     let invalid_utf8 = app
         .client
@@ -132,22 +82,12 @@ async fn json_errors_everywhere(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(invalid_utf8.status(), 400);
-    assert_eq!(
-        app.get(&acct, "/v1.0/members").await.body["total_entries"],
-        0,
-        "nothing half-written"
-    );
+    assert_eq!(app.get(&acct, "/v1.0/members").await.body["total_entries"], 0, "nothing half-written");
 }
 
 async fn health_checks(app: TestApp) {
     let health = app.raw(None, Method::GET, "/healthz", None).await;
-    assert_eq!(
-        (health.status.as_u16(), &health.body),
-        (200, &json!({"status": "ok"}))
-    );
+    assert_eq!((health.status.as_u16(), &health.body), (200, &json!({"status": "ok"})));
     let ready = app.raw(None, Method::GET, "/readyz", None).await;
-    assert_eq!(
-        (ready.status.as_u16(), &ready.body),
-        (200, &json!({"status": "ready"}))
-    );
+    assert_eq!((ready.status.as_u16(), &ready.body), (200, &json!({"status": "ready"})));
 }

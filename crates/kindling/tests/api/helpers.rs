@@ -61,48 +61,25 @@ impl TestApp {
         let (url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                (
-                    format!("sqlite://{}", dir.path().join("kindling.db").display()),
-                    Some(dir),
-                )
+                (format!("sqlite://{}", dir.path().join("kindling.db").display()), Some(dir))
             }
             Backend::Postgres => (postgres_url()?, None),
         };
-        let db = Db::connect(&url)
-            .await
-            .expect("database opens and migrates");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let db = Db::connect(&url).await.expect("database opens and migrates");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kindling_api::app(AppState::new(db.clone(), config));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
-        Some(Self {
-            base,
-            db,
-            client: Client::new(),
-            _dir: dir,
-        })
+        Some(Self { base, db, client: Client::new(), _dir: dir })
     }
 
     /// A fresh account (tests are isolated by tenancy, even on a shared PostgreSQL).
     pub async fn account(&self) -> TestAccount {
         let key = secret::new_api_key();
-        let id = accounts::create(&self.db, "Test account", &secret::hash_api_key(&key))
-            .await
-            .unwrap()
-            .0;
+        let id = accounts::create(&self.db, "Test account", &secret::hash_api_key(&key)).await.unwrap().0;
         let response = self.auth(&id.to_string(), &key).await;
-        assert_eq!(
-            response.status,
-            StatusCode::NO_CONTENT,
-            "auth failed: {}",
-            response.text
-        );
-        let token = response.headers["x-auth-token"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        assert_eq!(response.status, StatusCode::NO_CONTENT, "auth failed: {}", response.text);
+        let token = response.headers["x-auth-token"].to_str().unwrap().to_owned();
         TestAccount { id, key, token }
     }
 
@@ -116,13 +93,7 @@ impl TestApp {
     }
 
     /// Sends a request with an optional token and raw body (no Content-Type, like the guide).
-    pub async fn raw(
-        &self,
-        token: Option<&str>,
-        method: Method,
-        path: &str,
-        body: Option<String>,
-    ) -> TestResponse {
+    pub async fn raw(&self, token: Option<&str>, method: Method, path: &str, body: Option<String>) -> TestResponse {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.header("X-Auth-Token", token);
@@ -134,33 +105,19 @@ impl TestApp {
     }
 
     pub async fn get(&self, account: &TestAccount, path: &str) -> TestResponse {
-        self.raw(Some(&account.token), Method::GET, path, None)
-            .await
+        self.raw(Some(&account.token), Method::GET, path, None).await
     }
 
     pub async fn post(&self, account: &TestAccount, path: &str, body: Value) -> TestResponse {
-        self.raw(
-            Some(&account.token),
-            Method::POST,
-            path,
-            Some(body.to_string()),
-        )
-        .await
+        self.raw(Some(&account.token), Method::POST, path, Some(body.to_string())).await
     }
 
     pub async fn put(&self, account: &TestAccount, path: &str, body: Value) -> TestResponse {
-        self.raw(
-            Some(&account.token),
-            Method::PUT,
-            path,
-            Some(body.to_string()),
-        )
-        .await
+        self.raw(Some(&account.token), Method::PUT, path, Some(body.to_string())).await
     }
 
     pub async fn delete(&self, account: &TestAccount, path: &str) -> TestResponse {
-        self.raw(Some(&account.token), Method::DELETE, path, None)
-            .await
+        self.raw(Some(&account.token), Method::DELETE, path, None).await
     }
 }
 
@@ -169,29 +126,15 @@ impl TestResponse {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::Null)
-        };
-        Self {
-            status,
-            headers,
-            body,
-            text,
-        }
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        Self { status, headers, body, text }
     }
 
     /// Asserts the spec's success code for the operation and validates the body's types.
     pub fn spec(&self, method: &str, template: &str) -> &Self {
         match spec() {
             Some(spec) => spec.check_success(method, template, self.status.as_u16(), &self.body),
-            None => assert!(
-                self.status.is_success(),
-                "{method} {template}: {} {}",
-                self.status,
-                self.text
-            ),
+            None => assert!(self.status.is_success(), "{method} {template}: {} {}", self.status, self.text),
         }
         self
     }
@@ -205,19 +148,9 @@ impl TestResponse {
     /// Asserts an error status with a JSON `{"error": "..."}` body; returns the message.
     pub fn error(&self, status: u16) -> String {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
-        let content_type = self
-            .headers
-            .get("content-type")
-            .map(|v| v.to_str().unwrap());
-        assert_eq!(
-            content_type,
-            Some("application/json; charset=utf-8"),
-            "error bodies are JSON"
-        );
-        self.body["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error message in {}", self.text))
-            .to_owned()
+        let content_type = self.headers.get("content-type").map(|v| v.to_str().unwrap());
+        assert_eq!(content_type, Some("application/json; charset=utf-8"), "error bodies are JSON");
+        self.body["error"].as_str().unwrap_or_else(|| panic!("no error message in {}", self.text)).to_owned()
     }
 }
 

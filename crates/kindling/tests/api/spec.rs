@@ -14,8 +14,7 @@ pub struct Spec {
 fn spec_path() -> PathBuf {
     match std::env::var_os("KINDLING_SPEC_DIR") {
         Some(dir) => PathBuf::from(dir).join("sparkfly-v1.0.23.openapi.yaml"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/spec/sparkfly-v1.0.23.openapi.yaml"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/sparkfly-v1.0.23.openapi.yaml"),
     }
 }
 
@@ -36,10 +35,7 @@ pub fn spec() -> Option<&'static Spec> {
                     "KINDLING_REQUIRE_SPEC is set but {} cannot be read: {e}",
                     path.display()
                 );
-                eprintln!(
-                    "SKIPPED: spec schema checks ({} not found: {e})",
-                    path.display()
-                );
+                eprintln!("SKIPPED: spec schema checks ({} not found: {e})", path.display());
                 None
             }
         }
@@ -52,11 +48,7 @@ impl Spec {
         match schema.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
                 let pointer = reference.trim_start_matches('#');
-                self.resolve(
-                    self.doc
-                        .pointer(pointer)
-                        .unwrap_or_else(|| panic!("dangling $ref {reference}")),
-                )
+                self.resolve(self.doc.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {reference}")))
             }
             None => schema,
         }
@@ -72,31 +64,21 @@ impl Spec {
             .filter_map(|k| k.parse().ok())
             .filter(|c| (200..300).contains(c))
             .collect();
-        assert_eq!(
-            codes.len(),
-            1,
-            "{method} {template} declares success codes {codes:?}"
-        );
+        assert_eq!(codes.len(), 1, "{method} {template} declares success codes {codes:?}");
         codes[0]
     }
 
     fn operation(&self, method: &str, template: &str) -> &Value {
-        let path = self.doc["paths"]
-            .get(template)
-            .unwrap_or_else(|| panic!("spec has no path {template}"));
-        path.get(method.to_ascii_lowercase())
-            .unwrap_or_else(|| panic!("spec has no operation {method} {template}"))
+        let path = self.doc["paths"].get(template).unwrap_or_else(|| panic!("spec has no path {template}"));
+        path.get(method.to_ascii_lowercase()).unwrap_or_else(|| panic!("spec has no operation {method} {template}"))
     }
 
     /// Asserts the status is the spec's success code and the body matches its schema.
     pub fn check_success(&self, method: &str, template: &str, status: u16, body: &Value) {
         let expected = self.success_code(method, template);
-        assert_eq!(
-            status, expected,
-            "{method} {template}: status {status}, spec says {expected}; body {body}"
-        );
-        let schema = &self.operation(method, template)["responses"][expected.to_string()]
-            ["content"]["application/json"]["schema"];
+        assert_eq!(status, expected, "{method} {template}: status {status}, spec says {expected}; body {body}");
+        let schema = &self.operation(method, template)["responses"][expected.to_string()]["content"]
+            ["application/json"]["schema"];
         if schema.is_null() {
             return;
         }
@@ -115,11 +97,7 @@ impl Spec {
         assert!(!schema.is_null(), "spec has no schema {name}");
         let mut problems = Vec::new();
         self.validate(schema, data, "$", &mut problems);
-        assert!(
-            problems.is_empty(),
-            "{name} mismatch:\n  {}\nbody: {data}",
-            problems.join("\n  ")
-        );
+        assert!(problems.is_empty(), "{name} mismatch:\n  {}\nbody: {data}", problems.join("\n  "));
     }
 
     pub fn validate(&self, schema: &Value, data: &Value, at: &str, problems: &mut Vec<String>) {
@@ -127,10 +105,7 @@ impl Spec {
         if data.is_null() {
             return;
         }
-        let ty = schema
-            .get("type")
-            .and_then(Value::as_str)
-            .or_else(|| schema.get("properties").map(|_| "object"));
+        let ty = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("properties").map(|_| "object"));
         let ok = match ty {
             Some("integer") => data.is_i64() || data.is_u64(),
             Some("number") => data.is_number(),
@@ -158,13 +133,8 @@ impl Spec {
         if let Some(object) = data.as_object() {
             let properties = schema.get("properties").and_then(Value::as_object);
             for (key, value) in object {
-                match (
-                    properties.and_then(|p| p.get(key)),
-                    schema.get("additionalProperties"),
-                ) {
-                    (Some(property), _) => {
-                        self.validate(property, value, &format!("{at}.{key}"), problems)
-                    }
+                match (properties.and_then(|p| p.get(key)), schema.get("additionalProperties")) {
+                    (Some(property), _) => self.validate(property, value, &format!("{at}.{key}"), problems),
                     (None, Some(extra)) if extra.is_object() => {
                         self.validate(extra, value, &format!("{at}.{key}"), problems)
                     }
@@ -188,12 +158,7 @@ fn validator_is_strict_about_types() {
         serde_json::json!({"errors": {"identifier": ["has already been taken"]}}),
     ] {
         let mut problems = Vec::new();
-        spec.validate(
-            &spec.doc["components"]["schemas"]["member_response"],
-            &bad,
-            "$",
-            &mut problems,
-        );
+        spec.validate(&spec.doc["components"]["schemas"]["member_response"], &bad, "$", &mut problems);
         assert!(!problems.is_empty(), "{bad} should fail");
     }
 }

@@ -1,0 +1,33 @@
+//! Store lists: named groups of one merchant's stores, used to restrict where offers apply.
+
+use crate::input::{name, require};
+use crate::{FieldErrors, MerchantId, StoreListId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreList {
+    pub id: StoreListId,
+    pub name: String,
+    pub merchant_id: MerchantId,
+    pub store_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StoreListInput {
+    pub name: Option<String>,
+}
+
+impl StoreListInput {
+    pub fn into_changes(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name(&mut errors, "name", self.name);
+        errors.into_result(name)
+    }
+
+    pub fn into_new(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name(&mut errors, "name", self.name);
+        require(&mut errors, "name", &name);
+        errors.into_result(name)
+    }
+}

@@ -1,0 +1,70 @@
+//! Small validators shared by every resource's input type. Each records a message in
+//! `FieldErrors` and returns the accepted value, so a validator reports every bad field at once.
+
+use crate::FieldErrors;
+
+pub const MAX_TEXT: usize = 255;
+pub const MAX_LONG_TEXT: usize = 10_000;
+
+/// An optional text field of at most `max` characters.
+pub fn text(errors: &mut FieldErrors, field: &str, raw: Option<String>, max: usize) -> Option<String> {
+    let raw = raw?;
+    if raw.chars().count() > max {
+        errors.add(field, &format!("is too long (maximum is {max} characters)"));
+        return None;
+    }
+    Some(raw)
+}
+
+/// A text field that, when present, may not be blank.
+pub fn name(errors: &mut FieldErrors, field: &str, raw: Option<String>) -> Option<String> {
+    match text(errors, field, raw, MAX_TEXT) {
+        Some(v) if v.trim().is_empty() => {
+            errors.add(field, "can't be blank");
+            None
+        }
+        other => other,
+    }
+}
+
+/// Records "can't be blank" when a field required on create is absent.
+pub fn require<T>(errors: &mut FieldErrors, field: &str, value: &Option<T>) {
+    if value.is_none() && errors.get(field).is_none() {
+        errors.add(field, "can't be blank");
+    }
+}
+
+/// An optional integer within `range`.
+pub fn int_in(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i64> {
+    let raw = raw?;
+    if range.contains(&raw) {
+        Some(raw)
+    } else {
+        errors.add(field, &format!("must be between {} and {}", range.start(), range.end()));
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_record_and_filter() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(name(&mut errors, "name", Some("Q Burger".into())).as_deref(), Some("Q Burger"));
+        assert_eq!(name(&mut errors, "blank", Some(" ".into())), None);
+        assert_eq!(text(&mut errors, "long", Some("x".repeat(300)), MAX_TEXT), None);
+        assert_eq!(int_in(&mut errors, "n", Some(5), 0..=1), None);
+        require::<String>(&mut errors, "missing", &None);
+        require::<String>(&mut errors, "blank", &None);
+        assert_eq!(errors.get("blank"), Some("can't be blank"));
+        assert!(errors.get("long").is_some() && errors.get("n").is_some() && errors.get("missing").is_some());
+        assert!(errors.get("name").is_none());
+    }
+}

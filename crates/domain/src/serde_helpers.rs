@@ -1,0 +1,83 @@
+//! Lenient input decoders and exact output encoders for the spec's odd field types.
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrString {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Accepts `5` or `"5"` (the spec types some integer inputs as strings).
+pub fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<NumberOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrString::Int(i)) => Ok(Some(i)),
+        Some(NumberOrString::Text(s)) => {
+            s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected an integer, got {s:?}")))
+        }
+        Some(NumberOrString::Float(f)) => Err(serde::de::Error::custom(format!("expected an integer, got {f}"))),
+    }
+}
+
+/// Accepts `40.7` or `"40.7"` (coordinates arrive both ways).
+pub fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<NumberOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrString::Int(i)) => Ok(Some(i as f64)),
+        Some(NumberOrString::Float(f)) => Ok(Some(f)),
+        Some(NumberOrString::Text(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
+    }
+}
+
+/// Accepts `"80202"` or `80202` for text fields that clients sometimes send as numbers.
+pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<NumberOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrString::Int(i)) => Ok(Some(i.to_string())),
+        Some(NumberOrString::Float(f)) => Ok(Some(f.to_string())),
+        Some(NumberOrString::Text(s)) => Ok(Some(s)),
+    }
+}
+
+/// Emits a coordinate as the string the spec types it as (`"40.7128"`).
+pub fn opt_f64_as_string<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "int_or_string")]
+        i: Option<i64>,
+        #[serde(default, deserialize_with = "float_or_string")]
+        f: Option<f64>,
+        #[serde(default, deserialize_with = "string_or_number")]
+        s: Option<String>,
+    }
+
+    #[test]
+    fn lenient_decoders() {
+        let t: T = serde_json::from_str(r#"{"i":"7","f":"40.5","s":80202}"#).unwrap();
+        assert_eq!((t.i, t.f, t.s.as_deref()), (Some(7), Some(40.5), Some("80202")));
+        let t: T = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!((t.i, t.f, t.s), (None, None, None));
+        assert!(serde_json::from_str::<T>(r#"{"i":"x"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"f":"north"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"i":true}"#).is_err());
+    }
+}

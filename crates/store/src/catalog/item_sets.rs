@@ -1,0 +1,56 @@
+use crate::crud::{Assign, Assignments, Table};
+use crate::link_set::LinkSet;
+use crate::{Db, FromRow, Result, Row};
+use kindling_domain::catalog::item_set::{ItemSet, ItemSetChanges};
+use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId};
+
+pub struct ItemSets;
+
+/// An item set's items; a merchant's (manufacturer's) set holds only that owner's items.
+pub const ITEMS: LinkSet = LinkSet {
+    table: "item_set_items",
+    owner_table: "item_sets",
+    owner_column: "item_set_id",
+    target_table: "items",
+    target_column: "item_id",
+    same_owner: &["merchant_id", "manufacturer_id"],
+};
+
+impl Table for ItemSets {
+    const TABLE: &'static str = "item_sets";
+    const COLUMNS: &'static str = "id, name, merchant_id, manufacturer_id, \
+        (SELECT m.name FROM manufacturers m WHERE m.id = item_sets.manufacturer_id), set_type";
+    type Record = ItemSet;
+
+    fn id(set: &ItemSet) -> i64 {
+        set.id.0
+    }
+
+    async fn attach(db: &Db, account: AccountId, sets: &mut [ItemSet]) -> Result<()> {
+        let ids: Vec<i64> = sets.iter().map(|s| s.id.0).collect();
+        let mut items = ITEMS.ids_for(db, account, &ids).await?;
+        for set in sets {
+            set.item_ids = items.remove(&set.id.0).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+impl FromRow for ItemSet {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(ItemSet {
+            id: ItemSetId(row.int(0)?),
+            name: row.text(1)?,
+            merchant_id: row.opt_int(2)?.map(MerchantId),
+            manufacturer_id: row.opt_int(3)?.map(ManufacturerId),
+            manufacturer_name: row.opt_text(4)?,
+            set_type: row.int(5)?,
+            item_ids: Vec::new(),
+        })
+    }
+}
+
+/// Columns of the set itself; `item_ids` and the owner ids are handled by the caller.
+pub fn values(c: &ItemSetChanges) -> Assignments {
+    Assign::new().set("name", c.name.clone()).set("set_type", c.set_type).done()
+}

@@ -1,0 +1,32 @@
+use crate::crud::{Assign, Assignments, Table};
+use crate::{FromRow, Result, Row};
+use kindling_domain::catalog::item::{Item, ItemChanges};
+use kindling_domain::{ItemId, ManufacturerId, MerchantId};
+
+pub struct Items;
+
+impl Table for Items {
+    const TABLE: &'static str = "items";
+    const COLUMNS: &'static str = "id, name, code, merchant_id, manufacturer_id";
+    type Record = Item;
+
+    fn id(item: &Item) -> i64 {
+        item.id.0
+    }
+}
+
+impl FromRow for Item {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Item {
+            id: ItemId(row.int(0)?),
+            name: row.text(1)?,
+            code: row.text(2)?,
+            merchant_id: row.opt_int(3)?.map(MerchantId),
+            manufacturer_id: row.opt_int(4)?.map(ManufacturerId),
+        })
+    }
+}
+
+pub fn values(c: ItemChanges) -> Assignments {
+    Assign::new().set("name", c.name).set("code", c.code).done()
+}

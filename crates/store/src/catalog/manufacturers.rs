@@ -1,0 +1,76 @@
+use super::{contact_json, contacts, merchants};
+use crate::crud::{Assign, Assignments, Table};
+use crate::link_set::LinkSet;
+use crate::{Db, FromRow, Result, Row};
+use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerChanges};
+use kindling_domain::catalog::merchant::MerchantResponse;
+use kindling_domain::catalog::store::StoreLocation;
+use kindling_domain::{AccountId, FieldErrors, ManufacturerId};
+
+pub struct Manufacturers;
+
+/// Merchants eligible to sell a manufacturer's items.
+pub const MERCHANTS: LinkSet = LinkSet {
+    table: "manufacturer_merchants",
+    owner_table: "manufacturers",
+    owner_column: "manufacturer_id",
+    target_table: "merchants",
+    target_column: "merchant_id",
+    same_owner: &[],
+};
+
+impl Table for Manufacturers {
+    const TABLE: &'static str = "manufacturers";
+    const COLUMNS: &'static str = "id, name, description, is_active, primary_contact, secondary_contact";
+    type Record = Manufacturer;
+
+    fn id(manufacturer: &Manufacturer) -> i64 {
+        manufacturer.id.0
+    }
+
+    async fn attach(db: &Db, account: AccountId, manufacturers: &mut [Manufacturer]) -> Result<()> {
+        let ids: Vec<i64> = manufacturers.iter().map(|m| m.id.0).collect();
+        let mut links = MERCHANTS.ids_for(db, account, &ids).await?;
+        let mut all: Vec<i64> = links.values().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        let merchants = merchants::by_ids(db, account, &all).await?;
+        for manufacturer in manufacturers {
+            manufacturer.merchant_ids = links.remove(&manufacturer.id.0).unwrap_or_default();
+            manufacturer.merchants = merchants
+                .iter()
+                .filter(|m| manufacturer.merchant_ids.contains(&m.id.0))
+                .map(|m| MerchantResponse { merchant: m.clone(), errors: FieldErrors::new() })
+                .collect();
+        }
+        Ok(())
+    }
+}
+
+impl FromRow for Manufacturer {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Manufacturer {
+            id: ManufacturerId(row.int(0)?),
+            name: row.text(1)?,
+            description: row.opt_text(2)?,
+            is_active: row.boolean(3)?,
+            contacts: contacts(row.opt_text(4)?, row.opt_text(5)?),
+            location: StoreLocation::default(),
+            merchant_ids: Vec::new(),
+            merchants: Vec::new(),
+        })
+    }
+}
+
+pub fn values(c: ManufacturerChanges) -> Assignments {
+    Assign::new()
+        .set("name", c.name)
+        .set("description", c.description.map(Some))
+        .set("logo", c.logo.map(Some))
+        .set("is_active", c.is_active)
+        .set("billing_arrangement", c.billing_arrangement.map(Some))
+        .set("redemption_identifier_type", c.redemption_identifier_type.map(|t| t.code()))
+        .set("primary_contact", c.primary.map(|p| contact_json(Some(p))))
+        .set("secondary_contact", c.secondary.map(|s| contact_json(Some(s))))
+        .done()
+}

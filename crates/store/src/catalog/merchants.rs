@@ -1,0 +1,66 @@
+use super::{contact_json, contacts};
+use crate::crud::{Assign, Assignments, Table};
+use crate::{Db, FromRow, Result, Row, Value};
+use kindling_domain::catalog::merchant::{Merchant, MerchantChanges, MerchantLocation, RedemptionIdentifierType};
+use kindling_domain::{AccountId, MerchantId, Timestamp};
+
+pub struct Merchants;
+
+pub const COLUMNS: &str = "id, account_id, name, logo, is_active, billing_arrangement, supports_barcode, \
+    redemption_identifier_type, primary_contact, secondary_contact, created_at, updated_at";
+
+impl Table for Merchants {
+    const TABLE: &'static str = "merchants";
+    const COLUMNS: &'static str = COLUMNS;
+    type Record = Merchant;
+
+    fn id(merchant: &Merchant) -> i64 {
+        merchant.id.0
+    }
+}
+
+impl FromRow for Merchant {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Merchant {
+            id: MerchantId(row.int(0)?),
+            account_id: AccountId(row.int(1)?),
+            name: row.text(2)?,
+            logo: row.opt_text(3)?,
+            is_active: row.boolean(4)?,
+            billing_arrangement: row.opt_text(5)?,
+            supports_barcode: row.boolean(6)?,
+            redemption_identifier_type: RedemptionIdentifierType::from_code(row.int(7)?).unwrap_or_default(),
+            contacts: contacts(row.opt_text(8)?, row.opt_text(9)?),
+            created_at: Timestamp::from_unix(row.int(10)?),
+            updated_at: Timestamp::from_unix(row.int(11)?),
+            location: MerchantLocation::default(),
+            channels: Vec::new(),
+            linked_by_channel: false,
+        })
+    }
+}
+
+pub fn values(changes: MerchantChanges) -> Assignments {
+    Assign::new()
+        .set("name", changes.name)
+        .set("logo", changes.logo.map(Some))
+        .set("is_active", changes.is_active)
+        .set("billing_arrangement", changes.billing_arrangement.map(Some))
+        .set("supports_barcode", changes.supports_barcode)
+        .set("redemption_identifier_type", changes.redemption_identifier_type.map(|t| t.code()))
+        .set("primary_contact", changes.primary.map(|c| contact_json(Some(c))))
+        .set("secondary_contact", changes.secondary.map(|c| contact_json(Some(c))))
+        .done()
+}
+
+/// Merchants by id, for embedding (a manufacturer's eligible merchants).
+pub async fn by_ids(db: &Db, account: AccountId, ids: &[i64]) -> Result<Vec<Merchant>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql =
+        format!("SELECT {COLUMNS} FROM merchants WHERE account_id = $1 AND id IN ({}) ORDER BY id", list.join(", "));
+    let params: Vec<Value> = std::iter::once(account.0.into()).chain(ids.iter().map(|&id| id.into())).collect();
+    db.fetch_all(&sql, &params).await
+}

@@ -1,0 +1,47 @@
+use crate::crud::Table;
+use crate::link_set::LinkSet;
+use crate::{Db, FromRow, Result, Row};
+use kindling_domain::catalog::store_list::StoreList;
+use kindling_domain::{AccountId, MerchantId, StoreListId};
+
+pub struct StoreLists;
+
+/// A store list's stores; only stores of the list's merchant may join.
+pub const STORES: LinkSet = LinkSet {
+    table: "store_list_stores",
+    owner_table: "store_lists",
+    owner_column: "store_list_id",
+    target_table: "stores",
+    target_column: "store_id",
+    same_owner: &["merchant_id"],
+};
+
+impl Table for StoreLists {
+    const TABLE: &'static str = "store_lists";
+    const COLUMNS: &'static str = "id, name, merchant_id";
+    type Record = StoreList;
+
+    fn id(list: &StoreList) -> i64 {
+        list.id.0
+    }
+
+    async fn attach(db: &Db, account: AccountId, lists: &mut [StoreList]) -> Result<()> {
+        let ids: Vec<i64> = lists.iter().map(|l| l.id.0).collect();
+        let mut stores = STORES.ids_for(db, account, &ids).await?;
+        for list in lists {
+            list.store_ids = stores.remove(&list.id.0).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+impl FromRow for StoreList {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(StoreList {
+            id: StoreListId(row.int(0)?),
+            name: row.text(1)?,
+            merchant_id: MerchantId(row.int(2)?),
+            store_ids: Vec::new(),
+        })
+    }
+}

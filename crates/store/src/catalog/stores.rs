@@ -1,0 +1,68 @@
+use super::{contact_json, contacts};
+use crate::crud::{Assign, Assignments, Table};
+use crate::{FromRow, Result, Row};
+use kindling_domain::catalog::store::{Store, StoreChanges, StoreLocation};
+use kindling_domain::{MerchantId, StoreId};
+
+pub struct Stores;
+
+impl Table for Stores {
+    const TABLE: &'static str = "stores";
+    const COLUMNS: &'static str = "id, merchant_id, name, site_id, number, description, is_active, phone, \
+        address, address2, city, state, zip, country, lat, lng, icon_url, primary_contact, secondary_contact";
+    type Record = Store;
+
+    fn id(store: &Store) -> i64 {
+        store.id.0
+    }
+}
+
+impl FromRow for Store {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Store {
+            id: StoreId(row.int(0)?),
+            merchant_id: MerchantId(row.int(1)?),
+            name: row.text(2)?,
+            site_id: row.opt_text(3)?,
+            number: row.opt_text(4)?,
+            description: row.opt_text(5)?,
+            is_active: row.boolean(6)?,
+            phone: row.opt_text(7)?,
+            location: StoreLocation {
+                address: row.opt_text(8)?,
+                address2: row.opt_text(9)?,
+                city: row.opt_text(10)?,
+                state: row.opt_text(11)?,
+                zip: row.opt_text(12)?,
+                country: row.opt_text(13)?,
+                lat: row.opt_float(14)?,
+                lng: row.opt_float(15)?,
+            },
+            icon_url: row.opt_text(16)?,
+            contacts: contacts(row.opt_text(17)?, row.opt_text(18)?),
+            nearby: None,
+        })
+    }
+}
+
+pub fn values(c: StoreChanges) -> Assignments {
+    Assign::new()
+        .set("name", c.name)
+        .set("description", c.description.map(Some))
+        .set("is_active", c.is_active)
+        .set("number", c.number.map(Some))
+        .set("phone", c.phone.map(Some))
+        .set("site_id", c.site_id.map(Some))
+        .set("icon_url", c.icon_url.map(Some))
+        .set("address", c.address.map(Some))
+        .set("address2", c.address2.map(Some))
+        .set("city", c.city.map(Some))
+        .set("state", c.state.map(Some))
+        .set("zip", c.zip.map(Some))
+        .set("country", c.country.map(Some))
+        .set("lat", c.lat.map(Some))
+        .set("lng", c.lng.map(Some))
+        .set("primary_contact", c.primary.map(|p| contact_json(Some(p))))
+        .set("secondary_contact", c.secondary.map(|s| contact_json(Some(s))))
+        .done()
+}
