@@ -27,6 +27,8 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error().map(|e| e.extended_code) {
             Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique(e.to_string()),
             Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => Self::ForeignKey,
+            // `ON DELETE RESTRICT` reports through SQLite's trigger machinery.
+            Some(ffi::SQLITE_CONSTRAINT_TRIGGER) if e.to_string().contains("FOREIGN KEY") => Self::ForeignKey,
             _ => Self::Sqlite(e),
         }
     }

@@ -58,6 +58,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, config: AppConfig) -> Option<Self> {
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let (url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");

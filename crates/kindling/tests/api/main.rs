@@ -6,4 +6,6 @@ mod cli;
 mod conventions;
 mod helpers;
 mod members;
+mod merchants;
 mod spec;
+mod stores;
