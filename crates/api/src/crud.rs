@@ -133,14 +133,29 @@ fn write_error<R: CrudResource>(e: StoreError) -> ApiError {
     }
 }
 
-/// Checks references and replaces linked sets inside `tx`; any unknown id fails the write.
-async fn apply_write_extras(tx: &mut Tx, auth: Auth, id: i64, write: Write) -> Result<(), ApiError> {
-    for (field, table, referenced) in write.references {
+/// Fails with a field error unless every referenced row is in the account. Runs before the
+/// write so a missing row is reported as such rather than as a foreign-key failure.
+async fn check_references(
+    tx: &mut Tx,
+    auth: Auth,
+    references: &[(&'static str, &'static str, i64)],
+) -> Result<(), ApiError> {
+    for &(field, table, referenced) in references {
         if !crud::exists(tx, table, auth.account, &[], referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
         }
     }
-    for (set, field, ids) in write.links {
+    Ok(())
+}
+
+/// Replaces linked sets inside `tx`; any unknown id fails the whole write.
+async fn replace_links(
+    tx: &mut Tx,
+    auth: Auth,
+    id: i64,
+    links: Vec<(&'static LinkSet, &'static str, Vec<i64>)>,
+) -> Result<(), ApiError> {
+    for (set, field, ids) in links {
         if let LinkOutcome::UnknownTargets(unknown) = set.apply(tx, auth.account, id, LinkOp::Replace, &ids).await? {
             return Err(unknown_ids(field, &unknown));
         }
@@ -199,11 +214,10 @@ async fn create<R: CrudResource>(
     target.check_parents(&state, auth).await?;
     let mut write = R::create(input, &target.scope)?;
     write.values.extend(target.scope.iter().map(|(column, id)| (*column, (*id).into())));
-    let links = std::mem::take(&mut write.links);
-    let references = std::mem::take(&mut write.references);
     let mut tx = state.db.begin().await?;
+    check_references(&mut tx, auth, &write.references).await?;
     let id = crud::insert::<R>(&mut tx, auth.account, write.values).await.map_err(write_error::<R>)?;
-    apply_write_extras(&mut tx, auth, id, Write { links, references, ..Write::default() }).await?;
+    replace_links(&mut tx, auth, id, write.links).await?;
     tx.commit().await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(created(R::SINGULAR, &record, format!("{}/{id}", uri.path())))
@@ -227,13 +241,13 @@ async fn update<R: CrudResource>(
 ) -> Result<Response, ApiError> {
     target.check_parents(&state, auth).await?;
     let id = target.id()?;
-    let mut write = R::update(input, &target.scope)?;
-    let values = std::mem::take(&mut write.values);
+    let write = R::update(input, &target.scope)?;
     let mut tx = state.db.begin().await?;
-    if !crud::update::<R>(&mut tx, auth.account, &target.scope, id, values).await.map_err(write_error::<R>)? {
+    check_references(&mut tx, auth, &write.references).await?;
+    if !crud::update::<R>(&mut tx, auth.account, &target.scope, id, write.values).await.map_err(write_error::<R>)? {
         return Err(ApiError::not_found(R::SINGULAR));
     }
-    apply_write_extras(&mut tx, auth, id, write).await?;
+    replace_links(&mut tx, auth, id, write.links).await?;
     tx.commit().await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(single(StatusCode::OK, R::SINGULAR, &record))
