@@ -6,6 +6,9 @@ use kindling_api::{AppConfig, AppState};
 use kindling_domain::secret;
 use kindling_store::{accounts, Db};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
+mod import;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -23,6 +26,11 @@ enum Command {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Bulk-load a CSV file (header row, one record per line); all rows or none.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// Start on a fresh SQLite file with a demo account, and print how to call it.
     Demo {
@@ -44,6 +52,32 @@ struct ServeArgs {
     /// Also create a demo account at start and print its credentials.
     #[arg(long)]
     demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Stores of one merchant. Columns: name (required), description, is_active, number, phone,
+    /// site_id, icon_url, address, address2, city, state, zip, country, lat, lng,
+    /// primary_name/phone/email, secondary_name/phone/email.
+    Stores {
+        file: PathBuf,
+        #[arg(long)]
+        merchant: i64,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+    /// Items (columns: name, code) of an account, a merchant or a manufacturer.
+    Items {
+        file: PathBuf,
+        #[arg(long, required_unless_present_any = ["merchant", "manufacturer"], conflicts_with_all = ["merchant", "manufacturer"])]
+        account: Option<i64>,
+        #[arg(long, conflicts_with = "manufacturer")]
+        merchant: Option<i64>,
+        #[arg(long)]
+        manufacturer: Option<i64>,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +177,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "key": account.key,
             });
             println!("{line}");
+            Ok(())
+        }
+        Command::Import { command } => {
+            let (kind, count) = match command {
+                ImportCommand::Stores { file, merchant, database_url } => {
+                    let db = Db::connect(&database_url).await.context("opening database")?;
+                    ("stores", import::stores(&db, &file, merchant).await?)
+                }
+                ImportCommand::Items { file, account, merchant, manufacturer, database_url } => {
+                    let owner = match (account, merchant, manufacturer) {
+                        (_, Some(id), _) => import::ItemOwner::Merchant(id),
+                        (_, _, Some(id)) => import::ItemOwner::Manufacturer(id),
+                        (Some(id), _, _) => import::ItemOwner::Account(id),
+                        (None, None, None) => anyhow::bail!("one of --account, --merchant, --manufacturer is required"),
+                    };
+                    let db = Db::connect(&database_url).await.context("opening database")?;
+                    ("items", import::items(&db, &file, owner).await?)
+                }
+            };
+            println!("{}", serde_json::json!({ "imported": count, "kind": kind }));
             Ok(())
         }
         Command::Demo { listen, database_file } => {

@@ -17,6 +17,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL, for running the `kindling` binary against the same data.
+    pub url: String,
     pub db: Db,
     pub client: Client,
     _dir: Option<tempfile::TempDir>,
@@ -71,7 +73,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kindling_api::app(AppState::new(db.clone(), config));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
-        Some(Self { base, db, client: Client::new(), _dir: dir })
+        Some(Self { base, url, db, client: Client::new(), _dir: dir })
     }
 
     /// A fresh account (tests are isolated by tenancy, even on a shared PostgreSQL).

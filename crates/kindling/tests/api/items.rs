@@ -21,7 +21,12 @@ async fn manufacturer(app: &TestApp, acct: &TestAccount, name: &str) -> i64 {
 
 async fn item(app: &TestApp, acct: &TestAccount, base: &str, name: &str, code: &str) -> i64 {
     let created = app.post(acct, base, json!({"item": {"name": name, "code": code}})).await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    let template = match base.split('/').nth(2) {
+        Some("merchants") => "/v1.0/merchants/{merchant_id}/items",
+        Some("manufacturers") => "/v1.0/manufacturers/{manufacturer_id}/items",
+        _ => "/v1.0/items",
+    };
+    created.spec("post", template);
     created.body["item"]["id"].as_i64().unwrap()
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod conventions;
 mod helpers;
+mod import;
 mod items;
 mod members;
 mod merchants;
