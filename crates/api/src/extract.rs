@@ -44,19 +44,37 @@ pub async fn wrapped_object(req: Request, state: &AppState, key: &str) -> Result
     Ok(inner)
 }
 
+/// Bytes read past the limit before giving up on letting the client finish sending. Reading
+/// (and discarding) the rest of a moderately oversized body lets the client receive the 413
+/// instead of a connection reset.
+const DRAIN_CAP: usize = 16 * 1024 * 1024;
+
 async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
     let limit = state.config.body_limit;
-    let body = req.into_body();
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        // `to_bytes` reports an over-limit body as a length-limit error somewhere in its chain.
-        let too_large = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-            .any(|e| e.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::BadRequest(format!("could not read request body: {e}"))
+    let declared =
+        req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > DRAIN_CAP) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut body = req.into_body();
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::BadRequest(format!("could not read request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_CAP {
+                break;
+            }
         }
-    })
+    }
+    if seen > limit {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(buf.freeze())
 }
 
 fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
