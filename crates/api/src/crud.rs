@@ -27,6 +27,7 @@ pub struct Parent {
 }
 
 pub const MERCHANT: Parent = Parent { param: "merchant_id", table: "merchants", name: "merchant" };
+pub const OFFER: Parent = Parent { param: "offer_id", table: "offers", name: "offer" };
 pub const MANUFACTURER: Parent = Parent { param: "manufacturer_id", table: "manufacturers", name: "manufacturer" };
 
 /// A list filter taken from the query string.
@@ -71,6 +72,9 @@ pub trait CrudResource: Table<Record: Serialize> + Send + Sync + 'static {
     const UNIQUE_FIELDS: &'static [&'static str] = &[];
     /// Why a delete was refused because other records still point at this one.
     const IN_USE: &'static str = "is still in use";
+    /// Success codes of `GET` and `PUT` on one record (the spec has a few 201s).
+    const SHOW_STATUS: StatusCode = StatusCode::OK;
+    const UPDATE_STATUS: StatusCode = StatusCode::OK;
 
     type Input: Enveloped + Send;
 
@@ -230,7 +234,7 @@ async fn show<R: CrudResource>(
 ) -> Result<Response, ApiError> {
     target.check_parents(&state, auth).await?;
     let record = load::<R>(&state, auth, &target.scope, target.id()?).await?;
-    Ok(single(StatusCode::OK, R::SINGULAR, &record))
+    Ok(single(R::SHOW_STATUS, R::SINGULAR, &record))
 }
 
 async fn update<R: CrudResource>(
@@ -250,7 +254,7 @@ async fn update<R: CrudResource>(
     replace_links(&mut tx, auth, id, write.links).await?;
     tx.commit().await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
-    Ok(single(StatusCode::OK, R::SINGULAR, &record))
+    Ok(single(R::UPDATE_STATUS, R::SINGULAR, &record))
 }
 
 async fn destroy<R: CrudResource>(

@@ -8,6 +8,9 @@ use crate::routes::catalog::items::{ManufacturerItems, MerchantItems};
 use crate::routes::catalog::manufacturers::ManufacturerMerchants;
 use crate::routes::catalog::store_lists::StoreListStores;
 use crate::routes::catalog::stores::AccountStores;
+use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
+use crate::routes::offers::member_lists::MemberListMembers;
+use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{account, bench, health, members};
 use crate::{auth, AppState};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -20,6 +23,9 @@ use kindling_store::catalog::merchants::Merchants;
 use kindling_store::catalog::store_lists::{self, StoreLists};
 use kindling_store::catalog::stores::Stores;
 use kindling_store::members::Members;
+use kindling_store::offers::channels::Channels;
+use kindling_store::offers::eligible_item_sets::EligibleItemSets;
+use kindling_store::offers::member_lists::MemberLists;
 use tower::util::MapRequestLayer;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -48,6 +54,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1.0/merchants", collection::<Merchants>())
         .route("/v1.0/merchants/{merchant_id}", item::<Merchants>())
         .route("/v1.0/merchants/stores/{store_id}", show_only::<AccountStores>())
+        .route("/v1.0/merchants/stores/index", get(store_search::stores_with_active_offers))
+        .route("/v1.0/merchants/stores/nearby/index", get(store_search::stores_with_active_offers))
+        .route("/v1.0/merchants/stores/nearby/{lat}/{lng}/index", get(store_search::stores_near_point))
+        .route("/v1.0/merchants/{merchant_id}/stores/{store_id}/offers", get(store_search::store_offers))
+        .route("/v1.0/merchants/{merchant_id}/offers", get(offers::get_merchant_offers))
         .route("/v1.0/merchants/{merchant_id}/stores", collection::<Stores>())
         .route("/v1.0/merchants/{merchant_id}/stores/{store_id}", item::<Stores>())
         .route("/v1.0/merchants/{merchant_id}/store_lists", collection::<StoreLists>())
@@ -78,6 +89,40 @@ pub fn router(state: AppState) -> Router {
             "/v1.0/manufacturers/{manufacturer_id}/item_sets/{item_set_id}/items",
             linked::<ManufacturerItemSets, Items>(&item_sets::ITEMS),
         )
+        // Offers and what they link to
+        .route("/v1.0/offers", get(offers::get_offers).post(offers::create_offer))
+        .route("/v1.0/offers/{offer_id}", get(offers::get_offer).put(offers::update_offer).delete(offers::delete_offer))
+        .route("/v1.0/offers/{offer_id}/actions/{action}", put(offers::offer_action))
+        .route("/v1.0/offers/{offer_id}/channels", link_set::<OfferChannels>())
+        .route(
+            "/v1.0/offers/{offer_id}/channels/{channel_id}",
+            get(offer_links::get_offer_channel).put(offer_links::update_offer_channel),
+        )
+        .route("/v1.0/offers/{offer_id}/member_lists", link_set::<OfferMemberLists>())
+        .route("/v1.0/offers/{offer_id}/merchants", link_set::<OfferMerchants>())
+        .route("/v1.0/offers/{offer_id}/store_lists", link_set::<OfferStoreLists>())
+        .route("/v1.0/offers/{offer_id}/stores", get(store_search::offer_stores))
+        .route("/v1.0/offers/{offer_id}/eligible_item_sets", collection::<EligibleItemSets>())
+        .route("/v1.0/offers/{offer_id}/eligible_item_sets/{eligible_item_set_id}", item::<EligibleItemSets>())
+        .route(
+            "/v1.0/offers/{offer_id}/passbook_configuration",
+            get(passbook::get_passbook)
+                .post(passbook::create_passbook)
+                .put(passbook::update_passbook)
+                .delete(passbook::delete_passbook),
+        )
+        // Channels, campaigns, member lists
+        .route("/v1.0/channels", collection::<Channels>())
+        .route("/v1.0/channels/{channel_id}", item::<Channels>())
+        .route("/v1.0/campaigns", get(campaigns::get_campaigns).post(campaigns::create_campaign))
+        .route("/v1.0/campaigns/search", get(campaigns::search_campaigns))
+        .route(
+            "/v1.0/campaigns/{campaign_id}",
+            get(campaigns::get_campaign).put(campaigns::update_campaign).delete(campaigns::delete_campaign),
+        )
+        .route("/v1.0/member_lists", collection::<MemberLists>())
+        .route("/v1.0/member_lists/{member_list_id}", item::<MemberLists>())
+        .route("/v1.0/member_lists/{member_list_id}/members", link_set::<MemberListMembers>())
         // Account-wide items and item sets
         .route("/v1.0/items", collection::<Items>())
         .route("/v1.0/items/{item_id}", item::<Items>())

@@ -41,4 +41,12 @@ typed_id! {
     ItemId,
     /// A named group of items that qualify for or receive a discount.
     ItemSetId,
+    /// A promotion: what a member gets, when, where and how often.
+    OfferId,
+    /// A distribution channel (an app, an email campaign) that offers run on.
+    ChannelId,
+    /// One offer on one channel (with its `xid`); the same entity is also a campaign.
+    EligibleChannelId,
+    /// A named group of members that restricts who may get an offer.
+    MemberListId,
 }

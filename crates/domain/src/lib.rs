@@ -6,14 +6,19 @@
 pub mod account;
 pub mod catalog;
 pub mod field_errors;
+pub mod fields;
 pub mod ids;
 pub mod input;
 pub mod member;
+pub mod offers;
 pub mod paging;
 pub mod secret;
 pub mod serde_helpers;
 pub mod time;
 
 pub use field_errors::FieldErrors;
-pub use ids::{AccountId, ItemId, ItemSetId, ManufacturerId, MemberId, MerchantId, StoreId, StoreListId};
+pub use ids::{
+    AccountId, ChannelId, EligibleChannelId, ItemId, ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId,
+    OfferId, StoreId, StoreListId,
+};
 pub use time::Timestamp;

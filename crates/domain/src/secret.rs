@@ -78,3 +78,22 @@ mod key_tests {
         assert!(!verify_api_key(&key, "not a hash"));
     }
 }
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// An offer×channel `xid` such as `Z7nnWs6`: 7 base62 characters (62^7 ≈ 3.5e12) from the
+/// OS random source; it is public (it is the landing page's path) but not guessable in bulk.
+pub fn new_xid() -> String {
+    use rand::Rng;
+    (0..7).map(|_| BASE62[OsRng.gen_range(0..BASE62.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod xid_tests {
+    #[test]
+    fn xids_are_seven_base62_chars() {
+        let xid = super::new_xid();
+        assert_eq!(xid.len(), 7);
+        assert!(xid.bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
+}

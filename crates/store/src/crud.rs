@@ -37,6 +37,8 @@ pub enum Filter {
     Eq(&'static str, Value),
     /// Case-insensitive substring match.
     Contains(&'static str, String),
+    /// A condition written by the caller; every `{p}` becomes this filter's parameter.
+    Sql(&'static str, Value),
 }
 
 /// One page of records plus the count across all pages.
@@ -87,6 +89,10 @@ fn conditions(account: AccountId, scope: &Scope, filters: &[Filter], alias: &str
                 params.push(format!("%{}%", escaped.to_lowercase()).into());
                 sql.push_str(&format!(" AND LOWER({alias}{column}) LIKE ${} ESCAPE '\\'", params.len()));
             }
+            Filter::Sql(template, value) => {
+                params.push(value.clone());
+                sql.push_str(&format!(" AND {}", template.replace("{p}", &format!("${}", params.len()))));
+            }
         }
     }
     (sql, params)
@@ -124,8 +130,20 @@ pub async fn list<T: Table>(
     filters: &[Filter],
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
+    list_ordered::<T>(db, account, scope, filters, "id", page).await
+}
+
+/// Lists in the given order; `order_by` must come from the caller's own whitelist.
+pub async fn list_ordered<T: Table>(
+    db: &Db,
+    account: AccountId,
+    scope: &Scope,
+    filters: &[Filter],
+    order_by: &str,
+    page: PageRequest,
+) -> Result<Paged<T::Record>> {
     let (conditions, params) = conditions(account, scope, filters, "");
-    page_of::<T>(db, account, &format!("{} WHERE {conditions}", T::TABLE), params, page).await
+    page_of::<T>(db, account, &format!("{} WHERE {conditions}", T::TABLE), order_by, params, page).await
 }
 
 /// Lists the records of `T` linked to `owner` through `link`, in id order.
@@ -147,19 +165,20 @@ pub async fn list_linked<T: Table>(
         link.owner_column,
         params.len()
     );
-    page_of::<T>(db, account, &from, params, page).await
+    page_of::<T>(db, account, &from, "id", params, page).await
 }
 
 async fn page_of<T: Table>(
     db: &Db,
     account: AccountId,
     from: &str,
+    order_by: &str,
     mut params: Vec<Value>,
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
     let total_entries = db.fetch_optional::<i64>(&format!("SELECT COUNT(*) FROM {from}"), &params).await?.unwrap_or(0);
     let n = params.len();
-    let sql = format!("SELECT {} FROM {from} ORDER BY id LIMIT ${} OFFSET ${}", T::COLUMNS, n + 1, n + 2);
+    let sql = format!("SELECT {} FROM {from} ORDER BY {order_by} LIMIT ${} OFFSET ${}", T::COLUMNS, n + 1, n + 2);
     params.push(page.limit().into());
     params.push(page.offset().into());
     let mut items = db.fetch_all::<T::Record>(&sql, &params).await?;

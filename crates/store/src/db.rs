@@ -66,6 +66,44 @@ pub trait Row {
     fn opt_text(&self, idx: usize) -> Result<Option<String>>;
     fn boolean(&self, idx: usize) -> Result<bool>;
     fn opt_float(&self, idx: usize) -> Result<Option<f64>>;
+    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>>;
+}
+
+/// Reads a row's columns in order, so long select lists need no hand-counted indexes.
+pub struct Cols<'r, R> {
+    row: &'r R,
+    next: std::cell::Cell<usize>,
+}
+
+impl<'r, R: Row> Cols<'r, R> {
+    pub fn new(row: &'r R) -> Self {
+        Self { row, next: std::cell::Cell::new(0) }
+    }
+
+    fn idx(&self) -> usize {
+        let i = self.next.get();
+        self.next.set(i + 1);
+        i
+    }
+
+    pub fn int(&self) -> Result<i64> {
+        self.row.int(self.idx())
+    }
+    pub fn opt_int(&self) -> Result<Option<i64>> {
+        self.row.opt_int(self.idx())
+    }
+    pub fn text(&self) -> Result<String> {
+        self.row.text(self.idx())
+    }
+    pub fn opt_text(&self) -> Result<Option<String>> {
+        self.row.opt_text(self.idx())
+    }
+    pub fn boolean(&self) -> Result<bool> {
+        self.row.boolean(self.idx())
+    }
+    pub fn opt_boolean(&self) -> Result<Option<bool>> {
+        self.row.opt_boolean(self.idx())
+    }
 }
 
 /// Builds a value from a result row; the column order is the query's select list.

@@ -13,10 +13,11 @@ mod error;
 pub mod link_set;
 pub mod members;
 mod migrate;
+pub mod offers;
 mod postgres;
 mod sqlite;
 
-pub use db::{Db, Dialect, FromRow, Row, Tx, Value};
+pub use db::{Cols, Db, Dialect, FromRow, Row, Tx, Value};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -5,6 +5,9 @@ use crate::{Db, Result, Tx, Value};
 use kindling_domain::AccountId;
 use std::collections::HashMap;
 
+/// Extra columns for a new link row, computed per row.
+pub type ExtraColumns = fn() -> Vec<(&'static str, Value)>;
+
 /// A join table `table(account_id, owner_column, target_column)` with a unique pair.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkSet {
@@ -16,6 +19,8 @@ pub struct LinkSet {
     /// Owner columns a target must match when the owner's value is set: a store list holds
     /// only its merchant's stores (`merchant_id`), a merchant's item set only its items.
     pub same_owner: &'static [&'static str],
+    /// Extra columns for each new link row (an eligible channel's generated `xid`).
+    pub extra: Option<ExtraColumns>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,19 +134,31 @@ impl LinkSet {
             let sql = format!("DELETE FROM {} WHERE {} = $1 AND account_id = $2", self.table, self.owner_column);
             tx.execute(&sql, &[owner.into(), account.0.into()]).await?;
         }
-        let (insert, remove) = (
-            format!(
-                "INSERT INTO {} (account_id, {}, {}) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                self.table, self.owner_column, self.target_column
-            ),
-            format!(
-                "DELETE FROM {} WHERE account_id = $1 AND {} = $2 AND {} = $3",
-                self.table, self.owner_column, self.target_column
-            ),
-        );
-        let sql = if op == LinkOp::Remove { &remove } else { &insert };
         for &id in &ids {
-            tx.execute(sql, &[account.0.into(), owner.into(), id.into()]).await?;
+            let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];
+            let sql = if op == LinkOp::Remove {
+                format!(
+                    "DELETE FROM {} WHERE account_id = $1 AND {} = $2 AND {} = $3",
+                    self.table, self.owner_column, self.target_column
+                )
+            } else {
+                let extra = self.extra.map(|f| f()).unwrap_or_default();
+                let mut columns = String::new();
+                for (column, value) in extra {
+                    columns.push_str(", ");
+                    columns.push_str(column);
+                    params.push(value);
+                }
+                format!(
+                    "INSERT INTO {table} (account_id, {owner}, {target}{columns}) VALUES ({values}) \
+                     ON CONFLICT ({owner}, {target}) DO NOTHING",
+                    table = self.table,
+                    owner = self.owner_column,
+                    target = self.target_column,
+                    values = placeholders(1, params.len()),
+                )
+            };
+            tx.execute(&sql, &params).await?;
         }
         Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?))
     }

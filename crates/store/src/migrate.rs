@@ -12,6 +12,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
+    Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -40,6 +40,9 @@ impl Row for PgRow {
     fn boolean(&self, idx: usize) -> Result<bool> {
         sqlx::Row::try_get(self, idx).map_err(decode)
     }
+    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>> {
+        sqlx::Row::try_get(self, idx).map_err(decode)
+    }
     fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
         sqlx::Row::try_get(self, idx).map_err(decode)
     }

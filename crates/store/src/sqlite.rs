@@ -120,6 +120,9 @@ impl Row for rusqlite::Row<'_> {
     fn boolean(&self, idx: usize) -> Result<bool> {
         Ok(self.get(idx)?)
     }
+    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>> {
+        Ok(self.get(idx)?)
+    }
     fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
         Ok(self.get(idx)?)
     }

@@ -5,3 +5,4 @@ pub mod bench;
 pub mod catalog;
 pub mod health;
 pub mod members;
+pub mod offers;

@@ -14,6 +14,7 @@ pub const ITEMS: LinkSet = LinkSet {
     target_table: "items",
     target_column: "item_id",
     same_owner: &["merchant_id", "manufacturer_id"],
+    extra: None,
 };
 
 impl Table for ItemSets {

@@ -17,6 +17,7 @@ pub const MERCHANTS: LinkSet = LinkSet {
     target_table: "merchants",
     target_column: "merchant_id",
     same_owner: &[],
+    extra: None,
 };
 
 impl Table for Manufacturers {

@@ -14,6 +14,7 @@ pub const STORES: LinkSet = LinkSet {
     target_table: "stores",
     target_column: "store_id",
     same_owner: &["merchant_id"],
+    extra: None,
 };
 
 impl Table for StoreLists {

@@ -45,6 +45,7 @@ macro_rules! item_set_resource {
             const PLURAL: &'static str = "item_sets";
             const ID_PARAM: &'static str = "item_set_id";
             const PARENTS: &'static [Parent] = $parents;
+            const IN_USE: &'static str = "is still attached to offers; remove it from them first";
             type Input = ItemSetInput;
 
             fn create(input: ItemSetInput, scope: &Scope) -> Result<Write, FieldErrors> {

@@ -15,7 +15,7 @@ impl CrudResource for Manufacturers {
     const SINGULAR: &'static str = "manufacturer";
     const PLURAL: &'static str = "manufacturers";
     const ID_PARAM: &'static str = "manufacturer_id";
-    const IN_USE: &'static str = "still has items or item sets; delete those first";
+    const IN_USE: &'static str = "still has items, item sets or offers; delete those first";
     type Input = ManufacturerInput;
 
     fn create(input: ManufacturerInput, _: &Scope) -> Result<Write, FieldErrors> {

@@ -12,7 +12,8 @@ impl CrudResource for Merchants {
     const SINGULAR: &'static str = "merchant";
     const PLURAL: &'static str = "merchants";
     const ID_PARAM: &'static str = "merchant_id";
-    const IN_USE: &'static str = "still has stores, store lists, items or item sets; delete those first";
+    const IN_USE: &'static str =
+        "still has stores, store lists, items, item sets or offers; delete or unlink those first";
     type Input = MerchantInput;
 
     fn create(input: MerchantInput, _: &Scope) -> Result<Write, FieldErrors> {

@@ -18,6 +18,7 @@ impl CrudResource for StoreLists {
     const PLURAL: &'static str = "store_lists";
     const ID_PARAM: &'static str = "store_list_id";
     const PARENTS: &'static [crate::crud::Parent] = &[MERCHANT];
+    const IN_USE: &'static str = "still restricts offers; remove it from them first";
     type Input = StoreListInput;
 
     fn create(input: StoreListInput, _: &Scope) -> Result<Write, FieldErrors> {

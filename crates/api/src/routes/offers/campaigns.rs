@@ -1,0 +1,250 @@
+//! Campaigns: the offer×channel row with campaign fields. `POST /v1.0/campaigns` (200) names
+//! the channel by `channel_name`, found or created in the account.
+
+use crate::auth::Auth;
+use crate::extract::{ApiPath, ApiQuery, Envelope, Enveloped, PageQuery};
+use crate::response::json;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kindling_domain::fields;
+use kindling_domain::offers::campaign::{numbers, FIELDS};
+use kindling_domain::offers::offer::is_active;
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::{FieldErrors, Timestamp};
+use kindling_store::crud::{self, Assignments};
+use kindling_store::offers::campaigns::{self, Campaign};
+use kindling_store::offers::{eligible_channels, offer::field_values};
+use kindling_store::{StoreError, Value};
+use serde::Deserialize;
+use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
+
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct CampaignBody(Map<String, Json>);
+
+impl Enveloped for CampaignBody {
+    const KEY: &'static str = "campaign";
+}
+
+fn campaign_values(body: &Map<String, Json>, errors: &mut FieldErrors) -> Assignments {
+    let mut values = field_values(fields::parse(body, FIELDS, errors));
+    for key in ["eligible_store_numbers", "eligible_storelist_numbers"] {
+        match body.get(key) {
+            None => {}
+            Some(Json::Null) => values.push((key, Value::Text(None))),
+            Some(list) => match numbers(list) {
+                Some(list) => values.push((key, Json::from(list).to_string().into())),
+                None => errors.add(key, "must be an array of store numbers"),
+            },
+        }
+    }
+    values
+}
+
+async fn one(state: &AppState, auth: Auth, id: i64) -> Result<Campaign, ApiError> {
+    campaigns::find(&state.db, auth.account, "e.id = $2", &[id.into()])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("campaign"))
+}
+
+fn answer(status: StatusCode, campaign: &Campaign) -> Response {
+    json(status, &json!({ "campaign": campaign.view(), "errors": {} }))
+}
+
+fn unique(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Unique(_) => FieldErrors::single("external_id", "has already been taken").into(),
+        other => other.into(),
+    }
+}
+
+/// `GET /v1.0/campaigns?external_id=`: one campaign; without `external_id`, a paged list.
+pub async fn get_campaigns(
+    State(state): State<AppState>,
+    auth: Auth,
+    PageQuery(page): PageQuery,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if let Some(external) = query.get("external_id") {
+        let found = campaigns::find(&state.db, auth.account, "e.external_id = $2", &[external.as_str().into()]).await?;
+        return Ok(answer(StatusCode::OK, found.first().ok_or_else(|| ApiError::not_found("campaign"))?));
+    }
+    let total = campaigns::count(&state.db, auth.account).await?;
+    let items = campaigns::page(&state.db, auth.account, page.limit(), page.offset()).await?;
+    let wrapped: Vec<Json> = items.iter().map(|c| json!({ "campaign": c.view() })).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"page": page.page, "per_page": page.per_page, "total_entries": total, "total_pages": page.total_pages(total), "campaigns": wrapped}),
+    ))
+}
+
+/// `POST /v1.0/campaigns` (200, as the spec lists it).
+pub async fn create_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Envelope(CampaignBody(body)): Envelope<CampaignBody>,
+) -> Result<Response, ApiError> {
+    let mut errors = FieldErrors::new();
+    let offer = match body.get("offer_id") {
+        Some(Json::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(_) => {
+            errors.add("offer_id", "must be an integer");
+            None
+        }
+        None => {
+            errors.add("offer_id", "can't be blank");
+            None
+        }
+    };
+    let channel_name = match body.get("channel_name") {
+        Some(Json::String(s)) if !s.trim().is_empty() && s.len() <= 255 => Some(s.trim().to_owned()),
+        Some(_) => {
+            errors.add("channel_name", "must be a non-blank string");
+            None
+        }
+        None => {
+            errors.add("channel_name", "can't be blank");
+            None
+        }
+    };
+    let values = campaign_values(&body, &mut errors);
+    let (Some(offer), Some(channel_name)) = (offer, channel_name) else {
+        return Err(errors.into());
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut tx = state.db.begin().await?;
+    if !crud::exists(&mut tx, "offers", auth.account, &[], offer).await? {
+        return Err(FieldErrors::single("offer_id", &format!("does not exist: {offer}")).into());
+    }
+    let existing: Option<i64> = tx
+        .fetch_optional(
+            "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1",
+            &[auth.account.0.into(), channel_name.as_str().into()],
+        )
+        .await?;
+    let channel = match existing {
+        Some(id) => id,
+        None => {
+            let values = vec![
+                ("name", channel_name.as_str().into()),
+                ("allow_sms_keyword", false.into()),
+                ("allow_hmac", false.into()),
+            ];
+            crud::insert::<kindling_store::offers::channels::Channels>(&mut tx, auth.account, values).await?
+        }
+    };
+    let taken: Option<i64> = tx
+        .fetch_optional(
+            "SELECT id FROM eligible_channels WHERE offer_id = $1 AND channel_id = $2",
+            &[offer.into(), channel.into()],
+        )
+        .await?;
+    if taken.is_some() {
+        return Err(FieldErrors::single("channel_name", "already has a campaign for this offer").into());
+    }
+    let mut columns = vec!["account_id", "offer_id", "channel_id"];
+    let mut params: Vec<Value> = vec![auth.account.0.into(), offer.into(), channel.into()];
+    for (column, value) in eligible_channels::new_row_columns().into_iter().chain(values) {
+        columns.push(column);
+        params.push(value);
+    }
+    let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO eligible_channels ({}) VALUES ({}) RETURNING id",
+        columns.join(", "),
+        placeholders.join(", ")
+    );
+    let id: Option<i64> = tx.fetch_optional(&sql, &params).await.map_err(unique)?;
+    tx.commit().await?;
+    let id = id.ok_or_else(|| ApiError::Internal("insert returned no id".into()))?;
+    Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
+}
+
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
+}
+
+/// `PUT /v1.0/campaigns/{id}`: the campaign fields; the offer and channel stay.
+pub async fn update_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    Envelope(CampaignBody(body)): Envelope<CampaignBody>,
+) -> Result<Response, ApiError> {
+    one(&state, auth, id).await?;
+    let mut errors = FieldErrors::new();
+    let values = campaign_values(&body, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut sets = vec!["updated_at = $3".to_owned()];
+    let mut params: Vec<Value> = vec![id.into(), auth.account.0.into(), Timestamp::now().unix().into()];
+    for (column, value) in values {
+        params.push(value);
+        sets.push(format!("{column} = ${}", params.len()));
+    }
+    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
+    state.db.execute(&sql, &params).await.map_err(unique)?;
+    Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
+}
+
+/// Deleting a campaign unlinks the channel from the offer (its xid stops working).
+pub async fn delete_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let deleted = state
+        .db
+        .execute("DELETE FROM eligible_channels WHERE id = $1 AND account_id = $2", &[id.into(), auth.account.0.into()])
+        .await?;
+    if deleted == 0 {
+        return Err(ApiError::not_found("campaign"));
+    }
+    Ok(crate::response::empty_ok())
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    channel_id: Option<String>,
+}
+
+/// `GET /v1.0/campaigns/search?channel_id=`: the active reward campaigns on a channel, as a
+/// bare array `[{campaign_id (the xid), campaign_name, expires_at}]`.
+pub async fn search_campaigns(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let channel: i64 = query
+        .channel_id
+        .ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?
+        .parse()
+        .map_err(|_| ApiError::BadRequest("channel_id must be an integer".into()))?;
+    if !crud::exists_now(&state.db, "channels", auth.account, channel).await? {
+        return Err(ApiError::not_found("channel"));
+    }
+    let now = Timestamp::now();
+    let found = campaigns::find(&state.db, auth.account, "e.channel_id = $2", &[channel.into()]).await?;
+    let results: Vec<Json> = found
+        .iter()
+        .filter(|c| c.is_reward)
+        .filter(|c| {
+            let status = OfferStatus::parse(&c.offer_status).unwrap_or(OfferStatus::Pending);
+            let window = kindling_domain::offers::offer::Window { activates_at: c.activates_at, expires_at: c.expires_at, stop_offering_at: None };
+            is_active(status, &window, now)
+        })
+        .map(|c| json!({"campaign_id": c.xid, "campaign_name": c.offer_name, "expires_at": c.expires_at.map(|t| t.to_string())}))
+        .collect();
+    Ok(json(StatusCode::OK, &results))
+}

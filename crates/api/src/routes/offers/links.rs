@@ -1,0 +1,103 @@
+//! What an offer is linked to: channels (each link draws an `xid`), member lists, merchants
+//! and store lists; plus the offer's settings on one channel.
+
+use crate::auth::Auth;
+use crate::extract::{ApiPath, Envelope, Enveloped};
+use crate::links::LinkResource;
+use crate::response::json;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kindling_domain::offers::channel::EligibleChannelInput;
+use kindling_domain::secret;
+use kindling_store::crud;
+use kindling_store::link_set::LinkSet;
+use kindling_store::offers::channels::Channels;
+use kindling_store::offers::{eligible_channels, offer as offers};
+use serde_json::json;
+
+macro_rules! offer_link {
+    ($name:ident, $set:expr, $field:literal, $codes:expr) => {
+        pub struct $name;
+
+        impl LinkResource for $name {
+            const SET: &'static LinkSet = &$set;
+            const OWNER_PARAM: &'static str = "offer_id";
+            const OWNER_NAME: &'static str = "offer";
+            const KEY: &'static str = "offer";
+            const FIELD: &'static str = $field;
+            const CODES: [StatusCode; 3] = $codes;
+        }
+    };
+}
+
+const C: StatusCode = StatusCode::CREATED;
+const OK: StatusCode = StatusCode::OK;
+
+offer_link!(OfferChannels, offers::CHANNELS, "channel_ids", [C, C, C]);
+offer_link!(OfferMemberLists, offers::MEMBER_LISTS, "member_list_ids", [C, C, C]);
+offer_link!(OfferMerchants, offers::MERCHANTS, "merchant_ids", [C, C, OK]);
+offer_link!(OfferStoreLists, offers::STORE_LISTS, "store_list_ids", [C, C, OK]);
+
+impl Enveloped for EligibleChannelInput {
+    const KEY: &'static str = "eligible_channel";
+}
+
+async fn find(
+    state: &AppState,
+    auth: Auth,
+    offer: i64,
+    channel: i64,
+) -> Result<eligible_channels::EligibleChannel, ApiError> {
+    eligible_channels::find(&state.db, auth.account, offer, channel)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("channel {channel} is not linked to offer {offer}")))
+}
+
+fn answer(status: StatusCode, eligible: &eligible_channels::EligibleChannel) -> Response {
+    json(status, &json!({ "eligible_channel": eligible.view(), "errors": {} }))
+}
+
+/// `GET /v1.0/offers/{offer_id}/channels/{channel_id}`.
+pub async fn get_offer_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((offer, channel)): ApiPath<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    Ok(answer(StatusCode::OK, &find(&state, auth, offer, channel).await?))
+}
+
+/// `PUT /v1.0/offers/{offer_id}/channels/{channel_id}` (201): security, SMS keyword and
+/// return-later. Turning security on draws a random `security_key`; turning it off clears it.
+pub async fn update_offer_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((offer, channel)): ApiPath<(i64, i64)>,
+    Envelope(input): Envelope<EligibleChannelInput>,
+) -> Result<Response, ApiError> {
+    let current = find(&state, auth, offer, channel).await?;
+    let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    let input = input.validate(&channel_record)?;
+    let security = input.security.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
+    let security_key = match &security {
+        Some(Some(_)) if current.security_key.is_none() => Some(Some(secret::new_api_key())),
+        Some(None) => Some(None),
+        _ => None,
+    };
+    let mut tx = state.db.begin().await?;
+    eligible_channels::update_settings(
+        &mut tx,
+        auth.account,
+        current.id,
+        security,
+        security_key,
+        input.sms_keyword,
+        input.allow_return_later,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(answer(StatusCode::CREATED, &find(&state, auth, offer, channel).await?))
+}

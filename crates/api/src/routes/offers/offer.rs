@@ -1,0 +1,318 @@
+//! Offers: create with just a name, partial updates with merged formatting, validated status
+//! transitions (also through `/actions/approve|suspend|archive`), and the paged lists.
+
+use crate::auth::Auth;
+use crate::crud::Write;
+use crate::extract::{ApiPath, ApiQuery, Envelope, Enveloped, PageQuery};
+use crate::response::{created, json, single};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use kindling_domain::fields::{self, FieldValue};
+use kindling_domain::offers::formatting;
+use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::FieldErrors;
+use kindling_store::crud::{self, Filter, Paged};
+use kindling_store::offers::offer::{self as store, Offers};
+use kindling_store::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+
+/// The `offer` object of a request, kept as JSON: its forty fields are validated against the
+/// domain's field table.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct OfferBody(Map<String, Json>);
+
+impl Enveloped for OfferBody {
+    const KEY: &'static str = "offer";
+}
+
+/// An owner id given as `5`, `"5"` or null (to clear).
+fn owner_id(errors: &mut FieldErrors, body: &Map<String, Json>, field: &'static str) -> Option<Option<i64>> {
+    match body.get(field)? {
+        Json::Null => Some(None),
+        Json::Number(n) if n.as_i64().is_some_and(|n| n > 0) => Some(n.as_i64()),
+        Json::String(s) if s.parse::<i64>().is_ok_and(|n| n > 0) => Some(s.parse().ok()),
+        _ => {
+            errors.add(field, "must be an id");
+            None
+        }
+    }
+}
+
+/// Validates an offer body against the stored offer (`None` on create) and returns what to
+/// write, with references to check.
+fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut parsed = fields::parse(&body, FIELDS, &mut errors);
+    let mut write = Write::default();
+
+    if current.is_none() {
+        if !body.contains_key("name") {
+            errors.add("name", "can't be blank");
+        }
+        for (name, default) in [
+            ("offer_type", FieldValue::Int(Some(0))),
+            ("quest_only", FieldValue::Bool(Some(false))),
+            ("is_reward", FieldValue::Bool(Some(false))),
+        ] {
+            if !parsed.iter().any(|(n, _)| *n == name) {
+                parsed.push((name, default));
+            }
+        }
+    }
+
+    // The window as it will be after this write.
+    let mut window = current.map(|o| o.window).unwrap_or_default();
+    for (name, value) in &parsed {
+        if let FieldValue::Time(t) = value {
+            match *name {
+                "activates_at" => window.activates_at = *t,
+                "expires_at" => window.expires_at = *t,
+                _ => window.stop_offering_at = *t,
+            }
+        }
+    }
+    for (field, message) in window.problems() {
+        errors.add(field, message);
+    }
+
+    let status_from = current.map_or(OfferStatus::Pending, |o| o.status);
+    let status = match body.get("status") {
+        None => (current.is_none()).then_some(OfferStatus::Pending),
+        Some(raw) => match raw.as_str().and_then(OfferStatus::parse) {
+            Some(next) if status_from.can_become(next) => Some(next),
+            Some(next) => {
+                errors.add("status", &status_from.transition_error(next));
+                None
+            }
+            None => {
+                errors.add("status", "must be one of pending, approved, suspended, archived");
+                None
+            }
+        },
+    };
+    if let Some(status) = status {
+        write.values.push(("status", status.as_str().into()));
+    }
+
+    let empty = Map::new();
+    let formatting = match body.get("formatting") {
+        Some(patch) => Some(formatting::merge(current.map_or(&empty, |o| &o.formatting), patch, &mut errors)),
+        None => current.is_none().then(Map::new),
+    };
+    if let Some(formatting) = formatting {
+        write.values.push(("formatting", Json::Object(formatting).to_string().into()));
+    }
+    let criteria = match body.get("criteria") {
+        Some(Json::Object(c)) => Some(c.clone()),
+        Some(Json::Null) | None => current.is_none().then(Map::new),
+        Some(_) => {
+            errors.add("criteria", "must be an object");
+            None
+        }
+    };
+    if let Some(criteria) = criteria {
+        write.values.push(("criteria", Json::Object(criteria).to_string().into()));
+    }
+
+    for (field, table) in [("merchant_id", "merchants"), ("manufacturer_id", "manufacturers")] {
+        if let Some(id) = owner_id(&mut errors, &body, field) {
+            write.values.push((field, Value::Int(id)));
+            if let Some(id) = id {
+                write.references.push((field, table, id));
+            }
+        }
+    }
+    write.values.extend(store::field_values(parsed));
+    errors.into_result(write)
+}
+
+async fn load(state: &AppState, auth: Auth, id: i64) -> Result<Offer, ApiError> {
+    crud::get::<Offers>(&state.db, auth.account, &[], id).await?.ok_or_else(|| ApiError::not_found("offer"))
+}
+
+fn offer_response(status: StatusCode, offer: &Offer) -> Response {
+    single(status, "offer", &OfferView(offer))
+}
+
+/// Runs `write` in one transaction: references first, then the row.
+async fn save(state: &AppState, auth: Auth, id: Option<i64>, write: Write) -> Result<i64, ApiError> {
+    let mut tx = state.db.begin().await?;
+    for &(field, table, referenced) in &write.references {
+        if !crud::exists(&mut tx, table, auth.account, &[], referenced).await? {
+            return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
+        }
+    }
+    let id = match id {
+        Some(id) => {
+            if !crud::update::<Offers>(&mut tx, auth.account, &[], id, write.values).await? {
+                return Err(ApiError::not_found("offer"));
+            }
+            id
+        }
+        None => crud::insert::<Offers>(&mut tx, auth.account, write.values).await?,
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `POST /v1.0/offers`: "All we need is a name."
+pub async fn create_offer(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Envelope(OfferBody(body)): Envelope<OfferBody>,
+) -> Result<Response, ApiError> {
+    let id = save(&state, auth, None, offer_write(body, None)?).await?;
+    let offer = load(&state, auth, id).await?;
+    Ok(created("offer", &OfferView(&offer), format!("{}/{id}", uri.path())))
+}
+
+pub async fn get_offer(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
+}
+
+/// `PUT /v1.0/offers/{id}`: partial; `formatting` merges key by key.
+pub async fn update_offer(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    Envelope(OfferBody(body)): Envelope<OfferBody>,
+) -> Result<Response, ApiError> {
+    let current = load(&state, auth, id).await?;
+    save(&state, auth, Some(id), offer_write(body, Some(&current))?).await?;
+    Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
+}
+
+/// Deleting an offer removes its channel links (and xids), list links and settings.
+pub async fn delete_offer(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    if crud::delete::<Offers>(&state.db, auth.account, &[], id).await? {
+        Ok(crate::response::empty_ok())
+    } else {
+        Err(ApiError::not_found("offer"))
+    }
+}
+
+/// `PUT /v1.0/offers/{id}/actions/{approve|suspend|archive}` (the guide's approve URL).
+pub async fn offer_action(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+) -> Result<Response, ApiError> {
+    let next = match action.as_str() {
+        "approve" => OfferStatus::Approved,
+        "suspend" => OfferStatus::Suspended,
+        "archive" => OfferStatus::Archived,
+        _ => return Err(ApiError::NotFound(format!("unknown offer action {action:?}"))),
+    };
+    let current = load(&state, auth, id).await?;
+    if !current.status.can_become(next) {
+        return Err(FieldErrors::single("status", &current.status.transition_error(next)).into());
+    }
+    let mut tx = state.db.begin().await?;
+    crud::update::<Offers>(&mut tx, auth.account, &[], id, vec![("status", next.as_str().into())]).await?;
+    tx.commit().await?;
+    Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
+}
+
+/// Sorting as the spec lists it (`start_running_at` is the window start); unknown keys fall
+/// back to id order.
+fn order_by(query: &HashMap<String, String>) -> Result<String, ApiError> {
+    let column = match query.get("sort_by").map(String::as_str) {
+        Some("name") => "name",
+        Some("start_running_at" | "activates_at") => "activates_at",
+        Some("status") => "status",
+        Some("created_at") => "created_at",
+        _ => "id",
+    };
+    let direction = match query.get("order").map(|o| o.to_ascii_lowercase()) {
+        None => "ASC",
+        Some(o) if o == "asc" => "ASC",
+        Some(o) if o == "desc" => "DESC",
+        Some(_) => return Err(ApiError::BadRequest("order must be asc or desc".into())),
+    };
+    Ok(format!("{column} {direction}, id {direction}"))
+}
+
+/// `[{"offer": <offer_simplified>}]` pages.
+struct SimplifiedPage<'a>(&'a Paged<Offer>);
+
+impl Serialize for SimplifiedPage<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let page = self.0.page;
+        let offers: Vec<_> = self.0.items.iter().map(|o| serde_json::json!({ "offer": SimplifiedView(o) })).collect();
+        let mut map = s.serialize_map(Some(5))?;
+        map.serialize_entry("page", &page.page)?;
+        map.serialize_entry("per_page", &page.per_page)?;
+        map.serialize_entry("total_entries", &self.0.total_entries)?;
+        map.serialize_entry("total_pages", &page.total_pages(self.0.total_entries))?;
+        map.serialize_entry("offers", &offers)?;
+        map.end()
+    }
+}
+
+/// Offers owned by a merchant or made eligible at it.
+const AT_MERCHANT: &str = "(merchant_id = {p} OR id IN (SELECT offer_id FROM offer_merchants WHERE merchant_id = {p}))";
+
+async fn list(
+    state: &AppState,
+    auth: Auth,
+    page: kindling_domain::paging::PageRequest,
+    query: &HashMap<String, String>,
+    merchant: Option<i64>,
+) -> Result<Response, ApiError> {
+    let mut filters = Vec::new();
+    if let Some(name) = query.get("name").filter(|n| !n.is_empty()) {
+        filters.push(Filter::Contains("name", name.clone()));
+    }
+    let merchant = match (merchant, query.get("merchant_id").filter(|m| !m.is_empty())) {
+        (Some(m), _) => Some(m),
+        (None, Some(raw)) => {
+            Some(raw.parse::<i64>().map_err(|_| ApiError::BadRequest("merchant_id must be an integer".into()))?)
+        }
+        (None, None) => None,
+    };
+    if let Some(m) = merchant {
+        filters.push(Filter::Sql(AT_MERCHANT, m.into()));
+    }
+    let page = crud::list_ordered::<Offers>(&state.db, auth.account, &[], &filters, &order_by(query)?, page).await?;
+    Ok(json(StatusCode::OK, &SimplifiedPage(&page)))
+}
+
+/// `GET /v1.0/offers?merchant_id&name&sort_by&order`.
+pub async fn get_offers(
+    State(state): State<AppState>,
+    auth: Auth,
+    PageQuery(page): PageQuery,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    list(&state, auth, page, &query, None).await
+}
+
+/// `GET /v1.0/merchants/{merchant_id}/offers`.
+pub async fn get_merchant_offers(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(merchant): ApiPath<i64>,
+    PageQuery(page): PageQuery,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if !crud::exists_now(&state.db, "merchants", auth.account, merchant).await? {
+        return Err(ApiError::not_found("merchant"));
+    }
+    list(&state, auth, page, &query, Some(merchant)).await
+}

@@ -1,0 +1,117 @@
+//! Offer formatting: display options for landing pages and wallets. A partial update merges
+//! key by key; `null` removes a key.
+
+use crate::FieldErrors;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Flag,
+    Color,
+    Url,
+}
+
+const KEYS: &[(&str, Kind)] = &[
+    ("bg_color", Kind::Color),
+    ("bg_image", Kind::Url),
+    ("custom_credential_content", Kind::Text),
+    ("in_store_only", Kind::Flag),
+    ("extra_content", Kind::Text),
+    ("highest_value_to_customer", Kind::Flag),
+    ("instructions", Kind::Text),
+    ("mobile_thumb_url", Kind::Url),
+    ("mobile_url", Kind::Url),
+    ("multiple_offers_can_be_combined_on_an_order", Kind::Flag),
+    ("no_printable", Kind::Flag),
+    ("online_offer_code", Kind::Text),
+    ("reduces_taxable_amount", Kind::Flag),
+    ("short_name", Kind::Text),
+    ("text_message", Kind::Text),
+    ("web_thumb_url", Kind::Url),
+    ("web_url", Kind::Url),
+];
+
+fn is_color(s: &str) -> bool {
+    let hex = s.strip_prefix('#').unwrap_or("");
+    matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// Merges `patch` into `current` after checking every key; returns the new formatting.
+pub fn merge(current: &Map<String, Value>, patch: &Value, errors: &mut FieldErrors) -> Map<String, Value> {
+    let mut merged = current.clone();
+    let Some(patch) = patch.as_object() else {
+        errors.add("formatting", "must be an object");
+        return merged;
+    };
+    for (key, value) in patch {
+        let field = format!("formatting.{key}");
+        let Some((_, kind)) = KEYS.iter().find(|(k, _)| k == key) else {
+            errors.add(&field, "is not a formatting option");
+            continue;
+        };
+        if value.is_null() {
+            merged.remove(key);
+            continue;
+        }
+        let ok = match (kind, value) {
+            (Kind::Flag, Value::Bool(_)) => true,
+            (Kind::Text, Value::String(s)) => s.chars().count() <= 10_000,
+            (Kind::Color, Value::String(s)) => is_color(s),
+            (Kind::Url, Value::String(s)) => is_url(s),
+            _ => false,
+        };
+        if ok {
+            merged.insert(key.clone(), value.clone());
+        } else {
+            let message = match kind {
+                Kind::Flag => "must be true or false",
+                Kind::Text => "must be a string of at most 10000 characters",
+                Kind::Color => "must be a hex color like #FF00AA",
+                Kind::Url => "must be an http or https URL",
+            };
+            errors.add(&field, message);
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merges_key_by_key_and_null_removes() {
+        let mut errors = FieldErrors::new();
+        let first = merge(&Map::new(), &json!({"bg_image": "https://cdn.example.com/b.png"}), &mut errors);
+        let second = merge(&first, &json!({"bg_color": "#FF00AA", "no_printable": true}), &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(
+            Value::Object(second.clone()),
+            json!({"bg_image": "https://cdn.example.com/b.png", "bg_color": "#FF00AA", "no_printable": true})
+        );
+        let third = merge(&second, &json!({"bg_image": null}), &mut errors);
+        assert!(!third.contains_key("bg_image") && third.contains_key("bg_color"));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_values() {
+        let mut errors = FieldErrors::new();
+        merge(
+            &Map::new(),
+            &json!({"colour": "red", "bg_color": "red", "bg_image": "ftp://x", "no_printable": "yes"}),
+            &mut errors,
+        );
+        for key in ["formatting.colour", "formatting.bg_color", "formatting.bg_image", "formatting.no_printable"] {
+            assert!(errors.get(key).is_some(), "{key}");
+        }
+        let mut errors = FieldErrors::new();
+        merge(&Map::new(), &json!("bg"), &mut errors);
+        assert!(errors.get("formatting").is_some());
+    }
+}

@@ -1,0 +1,32 @@
+//! Member lists: named groups of members that restrict who may get an offer.
+
+use crate::input::{name, require};
+use crate::{FieldErrors, MemberListId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberList {
+    pub id: MemberListId,
+    pub name: String,
+    pub member_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemberListInput {
+    pub name: Option<String>,
+}
+
+impl MemberListInput {
+    pub fn into_changes(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name(&mut errors, "name", self.name);
+        errors.into_result(name)
+    }
+
+    pub fn into_new(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name(&mut errors, "name", self.name);
+        require(&mut errors, "name", &name);
+        errors.into_result(name)
+    }
+}

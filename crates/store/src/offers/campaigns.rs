@@ -1,0 +1,162 @@
+//! Campaigns: the offer×channel row seen with its campaign fields.
+
+use super::placeholders;
+use crate::{Cols, Db, FromRow, Result, Row, Value};
+use kindling_domain::{AccountId, Timestamp};
+use serde_json::{json, Value as Json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub id: i64,
+    pub xid: String,
+    pub offer_id: i64,
+    pub channel_id: i64,
+    pub channel_name: String,
+    pub offer_name: String,
+    pub description: Option<String>,
+    pub terms_and_conditions: Option<String>,
+    pub offer_pos_offer_code: Option<String>,
+    pub activates_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub max_redemptions_per_member: Option<i64>,
+    pub offer_status: String,
+    pub is_reward: bool,
+    pub security: Option<String>,
+    pub allow_return_later: bool,
+    pub external_id: Option<String>,
+    pub code_ref: Option<String>,
+    pub code_count: Option<String>,
+    pub pos_offer_code: Option<String>,
+    pub funding_source: Option<String>,
+    pub start_display_at: Option<Timestamp>,
+    pub stop_display_at: Option<String>,
+    pub eligible_store_numbers: Vec<String>,
+    pub eligible_storelist_numbers: Vec<String>,
+    pub description_template_id: Option<String>,
+    pub landing_page_image_template_id: Option<String>,
+    pub terms_and_conditions_template_id: Option<String>,
+    pub online_offer_code: Option<String>,
+    pub redemption_identifier_type: i64,
+    /// Ids of the account's stores whose number is listed (filled by `attach_store_ids`).
+    pub eligible_store_ids: Vec<i64>,
+}
+
+const SELECT: &str =
+    "SELECT e.id, e.xid, e.offer_id, e.channel_id, c.name, o.name, o.description, o.terms_and_conditions, \
+    o.pos_offer_code, o.activates_at, o.expires_at, o.max_redemptions_per_member, o.status, o.is_reward, e.security, \
+    e.allow_return_later, e.external_id, e.code_ref, e.code_count, e.pos_offer_code, e.funding_source, \
+    e.start_display_at, e.stop_display_at, e.eligible_store_numbers, e.eligible_storelist_numbers, \
+    e.description_template_id, e.landing_page_image_template_id, e.terms_and_conditions_template_id, o.formatting, \
+    COALESCE((SELECT m.redemption_identifier_type FROM merchants m WHERE m.id = o.merchant_id), 0) \
+    FROM eligible_channels e JOIN channels c ON c.id = e.channel_id JOIN offers o ON o.id = e.offer_id";
+
+fn strings(raw: Option<String>) -> Vec<String> {
+    raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default()
+}
+
+impl FromRow for Campaign {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
+        Ok(Self {
+            id: c.int()?,
+            xid: c.text()?,
+            offer_id: c.int()?,
+            channel_id: c.int()?,
+            channel_name: c.text()?,
+            offer_name: c.text()?,
+            description: c.opt_text()?,
+            terms_and_conditions: c.opt_text()?,
+            offer_pos_offer_code: c.opt_text()?,
+            activates_at: time(c.opt_int()?),
+            expires_at: time(c.opt_int()?),
+            max_redemptions_per_member: c.opt_int()?,
+            offer_status: c.text()?,
+            is_reward: c.boolean()?,
+            security: c.opt_text()?,
+            allow_return_later: c.boolean()?,
+            external_id: c.opt_text()?,
+            code_ref: c.opt_text()?,
+            code_count: c.opt_text()?,
+            pos_offer_code: c.opt_text()?,
+            funding_source: c.opt_text()?,
+            start_display_at: time(c.opt_int()?),
+            stop_display_at: c.opt_text()?,
+            eligible_store_numbers: strings(c.opt_text()?),
+            eligible_storelist_numbers: strings(c.opt_text()?),
+            description_template_id: c.opt_text()?,
+            landing_page_image_template_id: c.opt_text()?,
+            terms_and_conditions_template_id: c.opt_text()?,
+            online_offer_code: serde_json::from_str::<Json>(&c.text()?)
+                .ok()
+                .and_then(|f| f.get("online_offer_code").and_then(Json::as_str).map(str::to_owned)),
+            redemption_identifier_type: c.int()?,
+            eligible_store_ids: Vec::new(),
+        })
+    }
+}
+
+impl Campaign {
+    pub fn view(&self) -> Json {
+        let time = |t: Option<Timestamp>| t.map(|t| t.to_string());
+        json!({
+            "id": self.id, "xid": self.xid, "name": self.offer_name, "code_ref": self.code_ref,
+            "code_count": self.code_count, "external_id": self.external_id, "offer_id": self.offer_id,
+            "channel_id": self.channel_id, "channel_name": self.channel_name,
+            "pos_offer_code": self.pos_offer_code.clone().or_else(|| self.offer_pos_offer_code.clone()),
+            "online_offer_code": self.online_offer_code, "activation_date": time(self.activates_at),
+            "expiration_date": time(self.expires_at), "start_display_at": time(self.start_display_at),
+            "stop_display_at": self.stop_display_at, "funding_source": self.funding_source,
+            "eligible_channel_tags": null, "eligible_store_ids": self.eligible_store_ids,
+            "eligible_store_numbers": self.eligible_store_numbers, "eligible_storelist_ids": [],
+            "eligible_storelist_numbers": self.eligible_storelist_numbers,
+            "landing_page_image_template_id": self.landing_page_image_template_id,
+            "description_template_id": self.description_template_id, "description": self.description,
+            "terms_and_conditions_template_id": self.terms_and_conditions_template_id,
+            "terms_and_conditions": self.terms_and_conditions, "security": self.security,
+            "landing_page_urls": {"url": null, "store": {}, "storelist": {}},
+            "allow_return_later": self.allow_return_later, "redemption_identifier_type": self.redemption_identifier_type,
+            "member_required": false,
+            "max_redemptions_per_member": self.max_redemptions_per_member.map(|n| n.to_string()),
+            "dynamic_expiration": null, "status": self.offer_status,
+        })
+    }
+}
+
+async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign]) -> Result<()> {
+    for campaign in campaigns.iter_mut().filter(|c| !c.eligible_store_numbers.is_empty()) {
+        let numbers = &campaign.eligible_store_numbers;
+        let sql = format!(
+            "SELECT id FROM stores WHERE account_id = $1 AND number IN ({}) ORDER BY id",
+            placeholders(2, numbers.len())
+        );
+        let params: Vec<Value> =
+            std::iter::once(account.0.into()).chain(numbers.iter().map(|n| n.as_str().into())).collect();
+        campaign.eligible_store_ids = db.fetch_all(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Campaigns matching `condition` (on `e.`/`o.` columns, parameters from `$2`).
+pub async fn find(db: &Db, account: AccountId, condition: &str, params: &[Value]) -> Result<Vec<Campaign>> {
+    let sql = format!("{SELECT} WHERE e.account_id = $1 AND {condition} ORDER BY e.id");
+    let all: Vec<Value> = std::iter::once(account.0.into()).chain(params.iter().cloned()).collect();
+    let mut campaigns = db.fetch_all(&sql, &all).await?;
+    attach_store_ids(db, account, &mut campaigns).await?;
+    Ok(campaigns)
+}
+
+/// One page of the account's campaigns in id order.
+pub async fn page(db: &Db, account: AccountId, limit: i64, offset: i64) -> Result<Vec<Campaign>> {
+    let sql = format!("{SELECT} WHERE e.account_id = $1 ORDER BY e.id LIMIT $2 OFFSET $3");
+    let mut campaigns = db.fetch_all(&sql, &[account.0.into(), limit.into(), offset.into()]).await?;
+    attach_store_ids(db, account, &mut campaigns).await?;
+    Ok(campaigns)
+}
+
+pub async fn count(db: &Db, account: AccountId) -> Result<i64> {
+    Ok(db
+        .fetch_optional::<i64>("SELECT COUNT(*) FROM eligible_channels WHERE account_id = $1", &[account.0.into()])
+        .await?
+        .unwrap_or(0))
+}

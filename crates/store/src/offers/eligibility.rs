@@ -1,0 +1,94 @@
+//! Data for "where does an offer apply" questions; the rules themselves live in the domain
+//! (`is_active`, `StoreRule::allows`).
+
+use super::offer::{MERCHANTS, STORE_LISTS};
+use crate::catalog::stores::Stores;
+use crate::crud::Table;
+use crate::{Cols, Db, FromRow, Result, Row};
+use kindling_domain::catalog::store::Store;
+use kindling_domain::offers::eligibility::StoreRule;
+use kindling_domain::offers::offer::{is_active, Window};
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::{AccountId, Timestamp};
+use std::collections::HashMap;
+
+struct OfferWindow {
+    id: i64,
+    status: OfferStatus,
+    merchant_id: Option<i64>,
+    window: Window,
+}
+
+impl FromRow for OfferWindow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let id = c.int()?;
+        let status = OfferStatus::parse(&c.text()?).unwrap_or(OfferStatus::Pending);
+        let merchant_id = c.opt_int()?;
+        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
+        let window = Window {
+            activates_at: time(c.opt_int()?),
+            expires_at: time(c.opt_int()?),
+            stop_offering_at: time(c.opt_int()?),
+        };
+        Ok(Self { id, status, merchant_id, window })
+    }
+}
+
+/// The store rules of the account's offers that are active at `now` (all of them, or the
+/// one named by `only`), in id order.
+pub async fn active_store_rules(
+    db: &Db,
+    account: AccountId,
+    now: Timestamp,
+    only: Option<i64>,
+) -> Result<Vec<(i64, StoreRule)>> {
+    let mut sql = "SELECT id, status, merchant_id, activates_at, expires_at, stop_offering_at FROM offers \
+                   WHERE account_id = $1 AND status = 'approved'"
+        .to_owned();
+    let mut params = vec![account.0.into()];
+    if let Some(id) = only {
+        sql.push_str(" AND id = $2");
+        params.push(id.into());
+    }
+    sql.push_str(" ORDER BY id");
+    let offers: Vec<OfferWindow> = db.fetch_all(&sql, &params).await?;
+    let active: Vec<OfferWindow> = offers.into_iter().filter(|o| is_active(o.status, &o.window, now)).collect();
+    let ids: Vec<i64> = active.iter().map(|o| o.id).collect();
+    let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
+    let mut lists = STORE_LISTS.ids_for(db, account, &ids).await?;
+    Ok(active
+        .into_iter()
+        .map(|o| {
+            let mut merchant_ids = merchants.remove(&o.id).unwrap_or_default();
+            merchant_ids.extend(o.merchant_id);
+            (o.id, StoreRule { merchant_ids, store_list_ids: lists.remove(&o.id).unwrap_or_default() })
+        })
+        .collect())
+}
+
+/// The account's stores (optionally one), each with the store lists it belongs to.
+pub async fn stores_with_lists(db: &Db, account: AccountId, only: Option<i64>) -> Result<Vec<(Store, Vec<i64>)>> {
+    let mut sql = format!("SELECT {} FROM stores WHERE account_id = $1", Stores::COLUMNS);
+    let mut params = vec![account.0.into()];
+    if let Some(id) = only {
+        sql.push_str(" AND id = $2");
+        params.push(id.into());
+    }
+    sql.push_str(" ORDER BY id");
+    let stores: Vec<Store> = db.fetch_all(&sql, &params).await?;
+    let pairs: Vec<(i64, i64)> = db
+        .fetch_all("SELECT store_id, store_list_id FROM store_list_stores WHERE account_id = $1", &[account.0.into()])
+        .await?;
+    let mut lists: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (store, list) in pairs {
+        lists.entry(store).or_default().push(list);
+    }
+    Ok(stores
+        .into_iter()
+        .map(|s| {
+            let l = lists.remove(&s.id.0).unwrap_or_default();
+            (s, l)
+        })
+        .collect())
+}

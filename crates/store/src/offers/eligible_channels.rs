@@ -1,0 +1,152 @@
+//! One offer on one channel. Created by linking a channel to an offer (which draws its
+//! `xid`), shown inside the offer, edited through `/offers/{id}/channels/{channel_id}`, and
+//! seen as a campaign.
+
+use super::{account_and_ids, placeholders};
+use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
+use kindling_domain::{AccountId, Timestamp};
+use serde_json::{json, Value as Json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligibleChannel {
+    pub id: i64,
+    pub offer_id: i64,
+    pub channel_id: i64,
+    pub channel_name: String,
+    pub xid: String,
+    pub security: Option<String>,
+    pub security_key: Option<String>,
+    pub sms_keyword: Option<String>,
+    pub allow_return_later: bool,
+}
+
+pub const COLUMNS: &str = "e.id, e.offer_id, e.channel_id, c.name, e.xid, e.security, e.security_key, e.sms_keyword, \
+    e.allow_return_later";
+pub const FROM: &str = "eligible_channels e JOIN channels c ON c.id = e.channel_id";
+
+impl FromRow for EligibleChannel {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self {
+            id: c.int()?,
+            offer_id: c.int()?,
+            channel_id: c.int()?,
+            channel_name: c.text()?,
+            xid: c.text()?,
+            security: c.opt_text()?,
+            security_key: c.opt_text()?,
+            sms_keyword: c.opt_text()?,
+            allow_return_later: c.boolean()?,
+        })
+    }
+}
+
+impl EligibleChannel {
+    /// As embedded in an offer: `{"channel": {"id": <channel id>, "xid", ...}}`.
+    pub fn embedded(&self) -> Json {
+        json!({"channel": {
+            "id": self.channel_id, "xid": self.xid, "name": self.channel_name, "security": self.security,
+            "security_key": self.security_key, "offer_id": self.offer_id, "sms_keyword": self.sms_keyword,
+            "allow_return_later": self.allow_return_later,
+        }})
+    }
+
+    /// The `eligible_channel` object.
+    pub fn view(&self) -> Json {
+        json!({
+            "id": self.id, "channel_id": self.channel_id, "xid": self.xid, "name": self.channel_name,
+            "security": self.security, "security_key": self.security_key, "offer_id": self.offer_id,
+            "sms_keyword": self.sms_keyword, "allow_return_later": self.allow_return_later, "formatting": null,
+        })
+    }
+}
+
+/// New link rows get a fresh `xid` and timestamps.
+pub fn new_row_columns() -> Vec<(&'static str, Value)> {
+    let now = Timestamp::now().unix();
+    vec![("xid", kindling_domain::secret::new_xid().into()), ("created_at", now.into()), ("updated_at", now.into())]
+}
+
+pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<Vec<EligibleChannel>> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND e.offer_id IN ({}) ORDER BY e.offer_id, e.channel_id",
+        placeholders(2, offers.len())
+    );
+    db.fetch_all(&sql, &account_and_ids(account.0, offers)).await
+}
+
+pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Result<Option<EligibleChannel>> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND e.offer_id = $2 AND e.channel_id = $3");
+    db.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
+}
+
+pub async fn by_xid(db: &Db, xid: &str) -> Result<Option<(AccountId, EligibleChannel)>> {
+    let sql = format!("SELECT e.account_id, {COLUMNS} FROM {FROM} WHERE e.xid = $1");
+    struct WithAccount(i64, EligibleChannel);
+    impl FromRow for WithAccount {
+        fn from_row(row: &impl Row) -> Result<Self> {
+            Ok(Self(row.int(0)?, EligibleChannel::from_row(&Shifted(row))?))
+        }
+    }
+    /// The same row, read from its second column on.
+    struct Shifted<'r, R>(&'r R);
+    impl<R: Row> Row for Shifted<'_, R> {
+        fn int(&self, i: usize) -> Result<i64> {
+            self.0.int(i + 1)
+        }
+        fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+            self.0.opt_int(i + 1)
+        }
+        fn text(&self, i: usize) -> Result<String> {
+            self.0.text(i + 1)
+        }
+        fn opt_text(&self, i: usize) -> Result<Option<String>> {
+            self.0.opt_text(i + 1)
+        }
+        fn boolean(&self, i: usize) -> Result<bool> {
+            self.0.boolean(i + 1)
+        }
+        fn opt_boolean(&self, i: usize) -> Result<Option<bool>> {
+            self.0.opt_boolean(i + 1)
+        }
+        fn opt_float(&self, i: usize) -> Result<Option<f64>> {
+            self.0.opt_float(i + 1)
+        }
+    }
+    Ok(db.fetch_optional::<WithAccount>(&sql, &[xid.into()]).await?.map(|w| (AccountId(w.0), w.1)))
+}
+
+/// Updates the offer's settings on a channel inside `tx`.
+pub async fn update_settings(
+    tx: &mut Tx,
+    account: AccountId,
+    id: i64,
+    security: Option<Option<String>>,
+    security_key: Option<Option<String>>,
+    sms_keyword: Option<String>,
+    allow_return_later: Option<bool>,
+) -> Result<()> {
+    let mut sets = vec!["updated_at = $3".to_owned()];
+    let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
+    let mut push = |column: &str, value: Value| {
+        params.push(value);
+        sets.push(format!("{column} = ${}", params.len()));
+    };
+    if let Some(security) = security {
+        push("security", security.into());
+    }
+    if let Some(key) = security_key {
+        push("security_key", key.into());
+    }
+    if let Some(keyword) = sms_keyword {
+        push("sms_keyword", keyword.into());
+    }
+    if let Some(later) = allow_return_later {
+        push("allow_return_later", later.into());
+    }
+    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
+    tx.execute(&sql, &params).await.map(drop)
+}

@@ -1,0 +1,50 @@
+use crate::crud::Table;
+use crate::{Cols, FromRow, Result, Row};
+use serde::Serialize;
+
+/// An item set attached to an offer: the items that qualify (list type 0) or that are
+/// discounted (list type 1), and how many are needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EligibleItemSet {
+    pub id: i64,
+    pub list_type: i64,
+    pub type_name: &'static str,
+    pub req_qty: i64,
+    pub offer_id: i64,
+    pub item_set_id: i64,
+}
+
+pub fn type_name(list_type: i64) -> &'static str {
+    match list_type {
+        0 => "qualifying",
+        1 => "discounted",
+        _ => "unknown",
+    }
+}
+
+pub struct EligibleItemSets;
+
+impl Table for EligibleItemSets {
+    const TABLE: &'static str = "eligible_item_sets";
+    const COLUMNS: &'static str = "id, list_type, req_qty, offer_id, item_set_id";
+    type Record = EligibleItemSet;
+
+    fn id(set: &EligibleItemSet) -> i64 {
+        set.id
+    }
+}
+
+impl FromRow for EligibleItemSet {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let (id, list_type) = (c.int()?, c.int()?);
+        Ok(Self {
+            id,
+            list_type,
+            type_name: type_name(list_type),
+            req_qty: c.int()?,
+            offer_id: c.int()?,
+            item_set_id: c.int()?,
+        })
+    }
+}

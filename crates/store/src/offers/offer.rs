@@ -1,0 +1,169 @@
+//! The offers table and the link sets an offer owns.
+
+use super::{eligible_channels, eligible_item_sets::EligibleItemSets, passbook};
+use crate::crud::{Assignments, Table};
+use crate::link_set::LinkSet;
+use crate::{Cols, Db, FromRow, Result, Row, StoreError, Value};
+use kindling_domain::fields::{FieldValue, Kind};
+use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::{AccountId, OfferId, Timestamp};
+use serde_json::{Map, Value as Json};
+
+pub struct Offers;
+
+const fn link(table: &'static str, target_table: &'static str, target_column: &'static str) -> LinkSet {
+    LinkSet {
+        table,
+        owner_table: "offers",
+        owner_column: "offer_id",
+        target_table,
+        target_column,
+        same_owner: &[],
+        extra: None,
+    }
+}
+
+pub const MERCHANTS: LinkSet = link("offer_merchants", "merchants", "merchant_id");
+pub const STORE_LISTS: LinkSet = link("offer_store_lists", "store_lists", "store_list_id");
+pub const MEMBER_LISTS: LinkSet = link("offer_member_lists", "member_lists", "member_list_id");
+/// Linking a channel creates the offer×channel row with a fresh `xid`.
+pub const CHANNELS: LinkSet =
+    LinkSet { extra: Some(eligible_channels::new_row_columns), ..link("eligible_channels", "channels", "channel_id") };
+
+/// `FIELDS` in order, after the columns every offer has; `from_row` reads them in this order.
+pub const COLUMNS: &str = "id, account_id, status, merchant_id, manufacturer_id, criteria, formatting, created_at, updated_at, \
+    name, description, description_template_id, offer_type, category, offer_code, pos_offer_code, points_earning_value, \
+    points_required_value, reward_item_description, reward_item_value, terms_and_conditions, \
+    terms_and_conditions_template_id, quest_only, merchant_name, external_reward, is_reward, locked, activates_at, \
+    expires_at, stop_offering_at, max_amount, min_spend_amount, trigger_amount, max_redemptions, \
+    max_redemptions_per_member, max_redemptions_per_member_per_day, initial_value_mode, availability, offer_value_text, \
+    offer_value_text_es, redeem_until_depleted, initial_remaining_value, required_item_set_id, redemption_item_set_id, \
+    required_item_count, redemption_item_count";
+
+fn json_object(raw: &str) -> Map<String, Json> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+impl FromRow for Offer {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let id = OfferId(c.int()?);
+        let account_id = c.int()?;
+        let raw_status = c.text()?;
+        let status = OfferStatus::parse(&raw_status)
+            .ok_or_else(|| StoreError::Decode(format!("offer status {raw_status:?}")))?;
+        let (merchant_id, manufacturer_id) = (c.opt_int()?, c.opt_int()?);
+        let (criteria, formatting) = (json_object(&c.text()?), json_object(&c.text()?));
+        let (created_at, updated_at) = (Timestamp::from_unix(c.int()?), Timestamp::from_unix(c.int()?));
+        let mut columns = Map::new();
+        let mut window = Window::default();
+        for field in FIELDS {
+            let value = match field.kind {
+                Kind::Text(_) => c.opt_text()?.map_or(Json::Null, Json::String),
+                Kind::Int(..) => c.opt_int()?.map_or(Json::Null, Json::from),
+                Kind::Bool => c.opt_boolean()?.map_or(Json::Null, Json::Bool),
+                Kind::Time => {
+                    let t = c.opt_int()?.map(Timestamp::from_unix);
+                    match field.name {
+                        "activates_at" => window.activates_at = t,
+                        "expires_at" => window.expires_at = t,
+                        _ => window.stop_offering_at = t,
+                    }
+                    continue;
+                }
+            };
+            columns.insert(field.name.to_owned(), value);
+        }
+        Ok(Offer {
+            id,
+            account_id,
+            status,
+            merchant_id,
+            manufacturer_id,
+            window,
+            columns,
+            criteria,
+            formatting,
+            created_at,
+            updated_at,
+            links: OfferLinks::default(),
+        })
+    }
+}
+
+impl Table for Offers {
+    const TABLE: &'static str = "offers";
+    const COLUMNS: &'static str = COLUMNS;
+    type Record = Offer;
+
+    fn id(offer: &Offer) -> i64 {
+        offer.id.0
+    }
+
+    async fn attach(db: &Db, account: AccountId, offers: &mut [Offer]) -> Result<()> {
+        let ids: Vec<i64> = offers.iter().map(|o| o.id.0).collect();
+        let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
+        let mut store_lists = STORE_LISTS.ids_for(db, account, &ids).await?;
+        let mut member_lists = MEMBER_LISTS.ids_for(db, account, &ids).await?;
+        let channels = eligible_channels::for_offers(db, account, &ids).await?;
+        let passbooks = passbook::for_offers(db, account, &ids).await?;
+        let item_sets = item_sets_for(db, account, &ids).await?;
+        for offer in offers {
+            let id = offer.id.0;
+            offer.links = OfferLinks {
+                merchant_ids: merchants.remove(&id).unwrap_or_default(),
+                store_list_ids: store_lists.remove(&id).unwrap_or_default(),
+                member_list_ids: member_lists.remove(&id).unwrap_or_default(),
+                channels: channels.iter().filter(|c| c.offer_id == id).map(|c| c.embedded()).collect(),
+                item_sets: item_sets.iter().filter(|s| s.offer_id == id).map(|s| serde_json::json!(s)).collect(),
+                passbook_configuration: passbooks.iter().find(|p| p.offer_id == id).map(|p| p.view()),
+            };
+        }
+        Ok(())
+    }
+}
+
+async fn item_sets_for(
+    db: &Db,
+    account: AccountId,
+    offers: &[i64],
+) -> Result<Vec<super::eligible_item_sets::EligibleItemSet>> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM eligible_item_sets WHERE account_id = $1 AND offer_id IN ({}) ORDER BY id",
+        <EligibleItemSets as Table>::COLUMNS,
+        super::placeholders(2, offers.len())
+    );
+    db.fetch_all(&sql, &super::account_and_ids(account.0, offers)).await
+}
+
+/// Columns for validated plain fields.
+pub fn field_values(fields: Vec<(&'static str, FieldValue)>) -> Assignments {
+    fields
+        .into_iter()
+        .map(|(name, value)| {
+            let value: Value = match value {
+                FieldValue::Text(v) => v.into(),
+                FieldValue::Int(v) => v.into(),
+                FieldValue::Bool(v) => v.into(),
+                FieldValue::Time(v) => v.map(Timestamp::unix).into(),
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_list_follows_the_field_table() {
+        let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).skip(9).collect();
+        let fields: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+        assert_eq!(columns, fields);
+    }
+}

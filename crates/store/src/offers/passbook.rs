@@ -1,0 +1,103 @@
+//! An offer's Apple Wallet settings. The p12 certificate and password are stored for pass
+//! signing but never shown: the answer carries `null` for both.
+
+use crate::{Cols, Db, FromRow, Result, Row, Value};
+use kindling_domain::{AccountId, Timestamp};
+use serde_json::{json, Value as Json};
+
+pub const SETTINGS: [&str; 6] =
+    ["p12_certificate", "p12_password", "team_identifier", "pass_type_id_name", "logo", "icon"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passbook {
+    pub id: i64,
+    pub offer_id: i64,
+    pub team_identifier: Option<String>,
+    pub pass_type_id_name: Option<String>,
+    pub logo: Option<String>,
+    pub icon: Option<String>,
+}
+
+impl FromRow for Passbook {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self {
+            id: c.int()?,
+            offer_id: c.int()?,
+            team_identifier: c.opt_text()?,
+            pass_type_id_name: c.opt_text()?,
+            logo: c.opt_text()?,
+            icon: c.opt_text()?,
+        })
+    }
+}
+
+impl Passbook {
+    pub fn view(&self) -> Json {
+        json!({
+            "p12_certificate": null, "p12_password": null, "pass_type_id_name": self.pass_type_id_name,
+            "serial_number": self.id, "team_identifier": self.team_identifier, "bg_color": null, "fg_color": null,
+            "label_color": null, "bg_image": null, "logo": self.logo, "icon": self.icon,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, offer_id, team_identifier, pass_type_id_name, logo, icon";
+
+pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<Vec<Passbook>> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM passbook_configurations WHERE account_id = $1 AND offer_id IN ({})",
+        super::placeholders(2, offers.len())
+    );
+    db.fetch_all(&sql, &super::account_and_ids(account.0, offers)).await
+}
+
+pub async fn get(db: &Db, account: AccountId, offer: i64) -> Result<Option<Passbook>> {
+    Ok(for_offers(db, account, &[offer]).await?.pop())
+}
+
+/// Inserts (`create`) or updates the settings given; `false` when there is nothing to update.
+pub async fn write(
+    db: &Db,
+    account: AccountId,
+    offer: i64,
+    settings: &[(&'static str, Option<String>)],
+    create: bool,
+) -> Result<bool> {
+    let now = Timestamp::now().unix();
+    if create {
+        let mut columns = vec!["account_id", "offer_id", "created_at", "updated_at"];
+        let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into(), now.into()];
+        for (column, value) in settings {
+            columns.push(column);
+            params.push(value.clone().into());
+        }
+        let sql = format!(
+            "INSERT INTO passbook_configurations ({}) VALUES ({})",
+            columns.join(", "),
+            super::placeholders(1, params.len())
+        );
+        return Ok(db.execute(&sql, &params).await? > 0);
+    }
+    let mut sets = vec!["updated_at = $3".to_owned()];
+    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into()];
+    for (column, value) in settings {
+        params.push(value.clone().into());
+        sets.push(format!("{column} = ${}", params.len()));
+    }
+    let sql = format!("UPDATE passbook_configurations SET {} WHERE account_id = $1 AND offer_id = $2", sets.join(", "));
+    Ok(db.execute(&sql, &params).await? > 0)
+}
+
+pub async fn delete(db: &Db, account: AccountId, offer: i64) -> Result<bool> {
+    Ok(db
+        .execute(
+            "DELETE FROM passbook_configurations WHERE account_id = $1 AND offer_id = $2",
+            &[account.0.into(), offer.into()],
+        )
+        .await?
+        > 0)
+}
