@@ -9,5 +9,6 @@ mod import;
 mod items;
 mod members;
 mod merchants;
+mod offers;
 mod spec;
 mod stores;
