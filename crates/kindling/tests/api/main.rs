@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod campaigns;
 mod cli;
 mod conventions;
 mod helpers;
@@ -9,6 +10,7 @@ mod import;
 mod items;
 mod members;
 mod merchants;
+mod offer_links;
 mod offers;
 mod spec;
 mod stores;
