@@ -30,6 +30,17 @@ impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
     }
 }
 
+/// The whole JSON body as an object (empty when there is no body); `key` names the
+/// expected wrapper in error messages.
+pub async fn read_object(
+    req: Request,
+    state: &AppState,
+    key: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let bytes = read_body(req, state).await?;
+    parse_object(&bytes, key)
+}
+
 /// The object under `key` in a JSON body: `{"<key>": {...}}`.
 pub async fn wrapped_object(req: Request, state: &AppState, key: &str) -> Result<serde_json::Value, ApiError> {
     let bytes = read_body(req, state).await?;

@@ -11,7 +11,7 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, bench, health, members};
+use crate::routes::{account, bench, credentials, health, members};
 use crate::{auth, AppState};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, put};
@@ -111,6 +111,15 @@ pub fn router(state: AppState) -> Router {
                 .put(passbook::update_passbook)
                 .delete(passbook::delete_passbook),
         )
+        // Credentials
+        .route("/v1.0/credentials", get(credentials::get_credentials).post(credentials::create_credential))
+        .route("/v1.0/credentials/eligible", get(credentials::credential_eligibility))
+        .route(
+            "/v1.0/credentials/{credential_id}",
+            get(credentials::get_credential).put(credentials::update_credential).delete(credentials::delete_credential),
+        )
+        .route("/v1.0/credentials/{credential_id}/redeem", put(credentials::redeem_credential))
+        .route("/v1.0/credentials/{credential_id}/void", put(credentials::void_credential))
         // Channels, campaigns, member lists
         .route("/v1.0/channels", collection::<Channels>())
         .route("/v1.0/channels/{channel_id}", item::<Channels>())

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod catalog;
+pub mod credentials;
 pub mod field_errors;
 pub mod fields;
 pub mod ids;

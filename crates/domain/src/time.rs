@@ -88,3 +88,32 @@ mod tests {
         }
     }
 }
+
+/// The calendar day (`YYYY-MM-DD`) of `at` in an IANA time zone (UTC when `None`), for
+/// per-day limits and report business dates.
+pub fn business_date(at: Timestamp, time_zone: Option<&str>) -> String {
+    let utc = DateTime::<Utc>::from_timestamp(at.unix(), 0).unwrap_or_default();
+    match time_zone.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => utc.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+        None => utc.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// Whether `name` is an IANA time zone Kindling knows (`America/Denver`, `UTC`).
+pub fn is_time_zone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+
+    #[test]
+    fn days_follow_the_time_zone() {
+        let t = Timestamp::parse("2030-01-02T03:00:00Z").unwrap();
+        assert_eq!(business_date(t, None), "2030-01-02");
+        assert_eq!(business_date(t, Some("America/Denver")), "2030-01-01");
+        assert_eq!(business_date(t, Some("Not/AZone")), "2030-01-02");
+        assert!(is_time_zone("Europe/Paris") && !is_time_zone("Mars/Base"));
+    }
+}

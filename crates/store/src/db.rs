@@ -189,6 +189,14 @@ impl Db {
         }
     }
 
+    /// One write statement with `RETURNING`, all rows (e.g. claiming a batch of jobs).
+    pub async fn write_returning_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        match self {
+            Self::Sqlite(db) => sqlite::fetch_all(&*db.writer().await, sql, params),
+            Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
+        }
+    }
+
     /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`),
     /// so read-then-write sequences inside it cannot interleave with other writers.
     pub async fn begin(&self) -> Result<Tx> {
@@ -205,6 +213,42 @@ impl Db {
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         self.fetch_optional::<i64>("SELECT CAST(1 AS BIGINT)", &[]).await.map(drop)
+    }
+}
+
+/// Something queries can run on: the shared pool (`Reader`) or an open transaction, so one
+/// loader serves both a plain read and a read inside a write.
+pub trait Exec: Send {
+    fn fetch_all<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl std::future::Future<Output = Result<Vec<T>>> + Send;
+    fn fetch_optional<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl std::future::Future<Output = Result<Option<T>>> + Send;
+}
+
+/// Reads on the shared pool (SQLite's read-only connections).
+pub struct Reader<'a>(pub &'a Db);
+
+impl Exec for Reader<'_> {
+    async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        self.0.fetch_all(sql, params).await
+    }
+    async fn fetch_optional<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+        self.0.fetch_optional(sql, params).await
+    }
+}
+
+impl Exec for Tx {
+    async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        Tx::fetch_all(self, sql, params).await
+    }
+    async fn fetch_optional<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+        Tx::fetch_optional(self, sql, params).await
     }
 }
 

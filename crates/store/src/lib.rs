@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod credentials;
 pub mod crud;
 mod db;
 mod error;
@@ -17,7 +18,7 @@ pub mod offers;
 mod postgres;
 mod sqlite;
 
-pub use db::{Cols, Db, Dialect, FromRow, Row, Tx, Value};
+pub use db::{Cols, Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

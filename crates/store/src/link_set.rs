@@ -68,6 +68,16 @@ impl LinkSet {
 
     /// Linked ids for many owners at once (to fill a page of records).
     pub async fn ids_for(&self, db: &Db, account: AccountId, owners: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+        self.ids_in(&mut crate::Reader(db), account, owners).await
+    }
+
+    /// `ids_for` on any executor (inside a transaction, for example).
+    pub async fn ids_in(
+        &self,
+        exec: &mut impl crate::Exec,
+        account: AccountId,
+        owners: &[i64],
+    ) -> Result<HashMap<i64, Vec<i64>>> {
         let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
         if owners.is_empty() {
             return Ok(map);
@@ -80,7 +90,7 @@ impl LinkSet {
             list = placeholders(2, owners.len())
         );
         let params: Vec<Value> = std::iter::once(account.0.into()).chain(owners.iter().map(|&o| o.into())).collect();
-        for (owner, target) in db.fetch_all::<(i64, i64)>(&sql, &params).await? {
+        for (owner, target) in exec.fetch_all::<(i64, i64)>(&sql, &params).await? {
             map.entry(owner).or_default().push(target);
         }
         Ok(map)

@@ -13,6 +13,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
     Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql") },
+    Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

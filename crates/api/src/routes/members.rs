@@ -23,6 +23,7 @@ impl CrudResource for Members {
     const PLURAL: &'static str = "members";
     const ID_PARAM: &'static str = "member_id";
     const UNIQUE_FIELDS: &'static [&'static str] = &["identifier"];
+    const IN_USE: &'static str = "still has credentials; void them instead";
     type Input = MemberInput;
 
     fn create(input: MemberInput, _: &Scope) -> Result<Write, FieldErrors> {

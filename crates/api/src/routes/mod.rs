@@ -3,6 +3,7 @@
 pub mod account;
 pub mod bench;
 pub mod catalog;
+pub mod credentials;
 pub mod health;
 pub mod members;
 pub mod offers;

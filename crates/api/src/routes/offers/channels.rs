@@ -12,7 +12,7 @@ impl CrudResource for Channels {
     const SINGULAR: &'static str = "channel";
     const PLURAL: &'static str = "channels";
     const ID_PARAM: &'static str = "channel_id";
-    const IN_USE: &'static str = "is still linked to offers; remove it from them first";
+    const IN_USE: &'static str = "is still linked to offers or credentials; remove it from them first";
     type Input = ChannelInput;
 
     fn create(input: ChannelInput, _: &Scope) -> Result<Write, FieldErrors> {

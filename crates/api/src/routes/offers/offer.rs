@@ -199,7 +199,13 @@ pub async fn delete_offer(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    if crud::delete::<Offers>(&state.db, auth.account, &[], id).await? {
+    let deleted = crud::delete::<Offers>(&state.db, auth.account, &[], id).await.map_err(|e| match e {
+        kindling_store::StoreError::ForeignKey => {
+            ApiError::Conflict("offer has credentials; archive it instead".into())
+        }
+        other => other.into(),
+    })?;
+    if deleted {
         Ok(crate::response::empty_ok())
     } else {
         Err(ApiError::not_found("offer"))

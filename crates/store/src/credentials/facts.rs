@@ -1,0 +1,187 @@
+//! Gathers what the domain's credential rules need, inside the caller's transaction (for a
+//! redemption: after the offer rows are locked, so counts cannot change underneath).
+
+use crate::offers::offer::{MEMBER_LISTS, MERCHANTS, STORE_LISTS};
+use crate::offers::placeholders;
+use crate::{Cols, FromRow, Result, Row, Tx, Value};
+use kindling_domain::catalog::merchant::RedemptionIdentifierType;
+use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
+use kindling_domain::offers::eligibility::StoreRule;
+use kindling_domain::offers::offer::Window;
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::{AccountId, Timestamp};
+use std::collections::HashMap;
+
+pub struct Gathered {
+    pub offers: Vec<OfferFacts>,
+    pub member_lists: Vec<i64>,
+    pub store: Option<(i64, Vec<i64>)>,
+    /// The code format of the first offer's merchant.
+    pub identifier_kind: RedemptionIdentifierType,
+}
+
+struct OfferRow {
+    id: i64,
+    name: String,
+    status: OfferStatus,
+    window: Window,
+    merchant_id: Option<i64>,
+    limits: Limits,
+    redemption_count: i64,
+    identifier_type: Option<i64>,
+}
+
+impl FromRow for OfferRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
+        Ok(Self {
+            id: c.int()?,
+            name: c.text()?,
+            status: OfferStatus::parse(&c.text()?).unwrap_or(OfferStatus::Pending),
+            window: Window {
+                activates_at: time(c.opt_int()?),
+                expires_at: time(c.opt_int()?),
+                stop_offering_at: time(c.opt_int()?),
+            },
+            merchant_id: c.opt_int()?,
+            limits: Limits {
+                total: c.opt_int()?,
+                per_member: c.opt_int()?,
+                per_member_per_day: c.opt_int()?,
+                per_channel: None,
+            },
+            redemption_count: c.int()?,
+            identifier_type: c.opt_int()?,
+        })
+    }
+}
+
+struct Triple(i64, Option<i64>, i64);
+
+impl FromRow for Triple {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self(row.int(0)?, row.opt_int(1)?, row.int(2)?))
+    }
+}
+
+fn with_ids(first: Vec<Value>, ids: &[i64]) -> Vec<Value> {
+    first.into_iter().chain(ids.iter().map(|&id| id.into())).collect()
+}
+
+/// Facts for `offer_ids` (those found in the account), the member and the optional store.
+/// `channel` `None` (eligibility checks) counts an offer on a channel if it has any.
+pub async fn gather(
+    tx: &mut Tx,
+    account: AccountId,
+    offer_ids: &[i64],
+    channel: Option<i64>,
+    member: i64,
+    store: Option<i64>,
+    today: &str,
+) -> Result<Gathered> {
+    let a = account.0;
+    let mut offers = Vec::new();
+    let mut identifier_kind = RedemptionIdentifierType::default();
+    if !offer_ids.is_empty() {
+        let list = placeholders(2, offer_ids.len());
+        let rows: Vec<OfferRow> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
+                     o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, \
+                     o.redemption_count, m.redemption_identifier_type \
+                     FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
+                     WHERE o.account_id = $1 AND o.id IN ({list}) ORDER BY o.id"
+                ),
+                &with_ids(vec![a.into()], offer_ids),
+            )
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        // (offer, channel limit, channel count) for the requested channel, or any channel.
+        let channel_rows: Vec<Triple> = match channel {
+            Some(ch) => {
+                let sql = format!(
+                    "SELECT offer_id, max_redemptions, redemption_count FROM eligible_channels \
+                     WHERE account_id = $1 AND channel_id = $2 AND offer_id IN ({})",
+                    placeholders(3, offer_ids.len())
+                );
+                tx.fetch_all(&sql, &with_ids(vec![a.into(), ch.into()], offer_ids)).await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT offer_id, NULL, 0 FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
+                );
+                tx.fetch_all(&sql, &with_ids(vec![a.into()], offer_ids)).await?
+            }
+        };
+        let mut member_lists = MEMBER_LISTS.ids_in(tx, account, &ids).await?;
+        let mut merchants = MERCHANTS.ids_in(tx, account, &ids).await?;
+        let mut store_lists = STORE_LISTS.ids_in(tx, account, &ids).await?;
+        let counts_sql = |extra: &str| {
+            format!(
+                "SELECT offer_id, COUNT(*) FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
+                 {extra} AND offer_id IN ({}) GROUP BY offer_id",
+                placeholders(if extra.is_empty() { 3 } else { 4 }, offer_ids.len())
+            )
+        };
+        let member_counts: HashMap<i64, i64> = tx
+            .fetch_all::<(i64, i64)>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], offer_ids))
+            .await?
+            .into_iter()
+            .collect();
+        let today_counts: HashMap<i64, i64> = tx
+            .fetch_all::<(i64, i64)>(
+                &counts_sql("AND business_date = $3"),
+                &with_ids(vec![a.into(), member.into(), today.into()], offer_ids),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
+            identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
+        }
+        for row in rows {
+            let channel_row = channel_rows.iter().find(|t| t.0 == row.id);
+            let mut merchant_ids = merchants.remove(&row.id).unwrap_or_default();
+            merchant_ids.extend(row.merchant_id);
+            offers.push(OfferFacts {
+                id: row.id,
+                name: row.name,
+                status: row.status,
+                window: row.window,
+                on_channel: channel_row.is_some(),
+                member_list_ids: member_lists.remove(&row.id).unwrap_or_default(),
+                store_rule: StoreRule { merchant_ids, store_list_ids: store_lists.remove(&row.id).unwrap_or_default() },
+                limits: Limits { per_channel: channel_row.and_then(|t| t.1), ..row.limits },
+                counts: Counts {
+                    total: row.redemption_count,
+                    member: member_counts.get(&row.id).copied().unwrap_or(0),
+                    member_today: today_counts.get(&row.id).copied().unwrap_or(0),
+                    channel: channel_row.map_or(0, |t| t.2),
+                },
+            });
+        }
+    }
+    let member_lists: Vec<i64> = tx
+        .fetch_all(
+            "SELECT member_list_id FROM member_list_members WHERE account_id = $1 AND member_id = $2",
+            &[a.into(), member.into()],
+        )
+        .await?;
+    let store = match store {
+        Some(id) => {
+            let merchant: Option<i64> = tx
+                .fetch_optional(
+                    "SELECT merchant_id FROM stores WHERE id = $1 AND account_id = $2",
+                    &[id.into(), a.into()],
+                )
+                .await?;
+            let lists: Vec<i64> =
+                tx.fetch_all("SELECT store_list_id FROM store_list_stores WHERE store_id = $1", &[id.into()]).await?;
+            merchant.map(|m| (m, lists))
+        }
+        None => None,
+    };
+    Ok(Gathered { offers, member_lists, store, identifier_kind })
+}

@@ -1,0 +1,207 @@
+//! Credentials: issuing codes, redeeming and voiding them exactly once, and the records
+//! (redemptions, offer activities, callbacks) every change writes in the same transaction.
+
+pub mod facts;
+pub mod outbox;
+pub mod write;
+
+use crate::crud::Table;
+use crate::offers::placeholders;
+use crate::{Cols, Db, Exec, FromRow, Reader, Result, Row, Value};
+use kindling_domain::credentials::CredentialStatus;
+use kindling_domain::{AccountId, Timestamp};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credential {
+    pub id: i64,
+    pub account_id: i64,
+    pub member_id: i64,
+    pub channel_id: i64,
+    pub store_id: Option<i64>,
+    pub identifier: Option<String>,
+    pub status: CredentialStatus,
+    pub reusable: bool,
+    pub annotations: Map<String, Json>,
+    pub code_lifetime: Option<i64>,
+    pub code_expires_at: Option<Timestamp>,
+    pub locked_until: Option<Timestamp>,
+    pub redeemed_at: Option<Timestamp>,
+    pub voided_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Filled by `attach`.
+    pub offer_ids: Vec<i64>,
+    pub offer_name: Option<String>,
+    pub merchant_id: Option<i64>,
+    pub merchant_name: Option<String>,
+    pub supports_barcode: bool,
+    pub location_address: Option<String>,
+}
+
+pub const COLUMNS: &str =
+    "id, account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
+    code_lifetime, code_expires_at, locked_until, redeemed_at, voided_at, created_at, updated_at";
+
+impl FromRow for Credential {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
+        Ok(Self {
+            id: c.int()?,
+            account_id: c.int()?,
+            member_id: c.int()?,
+            channel_id: c.int()?,
+            store_id: c.opt_int()?,
+            identifier: c.opt_text()?,
+            status: CredentialStatus::parse(&c.text()?).unwrap_or(CredentialStatus::Open),
+            reusable: c.boolean()?,
+            annotations: serde_json::from_str(&c.text()?).unwrap_or_default(),
+            code_lifetime: c.opt_int()?,
+            code_expires_at: time(c.opt_int()?),
+            locked_until: time(c.opt_int()?),
+            redeemed_at: time(c.opt_int()?),
+            voided_at: time(c.opt_int()?),
+            created_at: Timestamp::from_unix(c.int()?),
+            updated_at: Timestamp::from_unix(c.int()?),
+            offer_ids: Vec::new(),
+            offer_name: None,
+            merchant_id: None,
+            merchant_name: None,
+            supports_barcode: false,
+            location_address: None,
+        })
+    }
+}
+
+/// The `credential` object: the spec's fields (annotations as a JSON string) plus the
+/// guide's `status`, `offer_id`, `redeemed_at` and `voided_at`.
+impl Serialize for Credential {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let time = |t: Option<Timestamp>| t.map(|t| t.to_string());
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("account_id", &self.account_id)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("updated_at", &self.updated_at)?;
+        map.serialize_entry("identifier", &self.identifier)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("member_id", &self.member_id)?;
+        map.serialize_entry("offer_id", &self.offer_ids.first())?;
+        map.serialize_entry("offer_ids", &self.offer_ids)?;
+        map.serialize_entry("store_id", &self.store_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("merchant_id", &self.merchant_id)?;
+        map.serialize_entry("redeemed_at", &time(self.redeemed_at))?;
+        map.serialize_entry("voided_at", &time(self.voided_at))?;
+        map.serialize_entry("annotations", &Json::Object(self.annotations.clone()).to_string())?;
+        map.serialize_entry("code_lifetime", &self.code_lifetime)?;
+        map.serialize_entry("supports_barcode", &self.supports_barcode)?;
+        map.serialize_entry("offer_name", &self.offer_name)?;
+        map.serialize_entry("merchant_name", &self.merchant_name)?;
+        map.serialize_entry("location_address", &self.location_address)?;
+        map.serialize_entry("url", &None::<String>)?;
+        map.end()
+    }
+}
+
+pub struct Credentials;
+
+impl Table for Credentials {
+    const TABLE: &'static str = "credentials";
+    const COLUMNS: &'static str = COLUMNS;
+    type Record = Credential;
+
+    fn id(credential: &Credential) -> i64 {
+        credential.id
+    }
+
+    async fn attach(db: &Db, account: AccountId, credentials: &mut [Credential]) -> Result<()> {
+        attach_in(&mut Reader(db), account, credentials).await
+    }
+}
+
+struct OfferSummary {
+    credential_id: i64,
+    offer_id: i64,
+    offer_name: String,
+    merchant_id: Option<i64>,
+    merchant_name: Option<String>,
+    supports_barcode: Option<bool>,
+}
+
+impl FromRow for OfferSummary {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self {
+            credential_id: c.int()?,
+            offer_id: c.int()?,
+            offer_name: c.text()?,
+            merchant_id: c.opt_int()?,
+            merchant_name: c.opt_text()?,
+            supports_barcode: c.opt_boolean()?,
+        })
+    }
+}
+
+/// Fills offer ids and the first offer's name and merchant, and the store's address.
+pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &mut [Credential]) -> Result<()> {
+    if credentials.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = credentials.iter().map(|c| c.id).collect();
+    let sql = format!(
+        "SELECT co.credential_id, o.id, o.name, o.merchant_id, m.name, m.supports_barcode FROM credential_offers co \
+         JOIN offers o ON o.id = co.offer_id LEFT JOIN merchants m ON m.id = o.merchant_id \
+         WHERE co.account_id = $1 AND co.credential_id IN ({}) ORDER BY co.credential_id, o.id",
+        placeholders(2, ids.len())
+    );
+    let params: Vec<Value> = std::iter::once(account.0.into()).chain(ids.iter().map(|&i| i.into())).collect();
+    let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &params).await?;
+    for credential in credentials.iter_mut() {
+        let mine: Vec<&OfferSummary> = offers.iter().filter(|o| o.credential_id == credential.id).collect();
+        credential.offer_ids = mine.iter().map(|o| o.offer_id).collect();
+        if let Some(first) = mine.first() {
+            credential.offer_name = Some(first.offer_name.clone());
+            credential.merchant_id = first.merchant_id;
+            credential.merchant_name = first.merchant_name.clone();
+            credential.supports_barcode = first.supports_barcode.unwrap_or(false);
+        }
+        if let Some(store) = credential.store_id {
+            let address: Option<(Option<String>, Option<String>)> = exec
+                .fetch_optional(
+                    "SELECT address, city FROM stores WHERE id = $1 AND account_id = $2",
+                    &[store.into(), account.0.into()],
+                )
+                .await?
+                .map(|Pair(a, b)| (a, b));
+            credential.location_address = address.and_then(|(a, city)| match (a, city) {
+                (Some(a), Some(c)) => Some(format!("{a}, {c}")),
+                (a, c) => a.or(c),
+            });
+        }
+    }
+    Ok(())
+}
+
+struct Pair(Option<String>, Option<String>);
+
+impl FromRow for Pair {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self(row.opt_text(0)?, row.opt_text(1)?))
+    }
+}
+
+/// One credential with its offers, on any executor.
+pub async fn load_in(exec: &mut impl Exec, account: AccountId, id: i64) -> Result<Option<Credential>> {
+    let sql = format!("SELECT {COLUMNS} FROM credentials WHERE id = $1 AND account_id = $2");
+    let Some(credential) = exec.fetch_optional::<Credential>(&sql, &[id.into(), account.0.into()]).await? else {
+        return Ok(None);
+    };
+    let mut list = [credential];
+    attach_in(exec, account, &mut list).await?;
+    let [credential] = list;
+    Ok(Some(credential))
+}

@@ -1,0 +1,136 @@
+//! The callback outbox: rows written in the same transaction as the event they announce,
+//! claimed by delivery workers (a lease makes concurrent workers on many processes skip rows
+//! another has claimed), and marked delivered or failed with every attempt logged.
+
+use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
+use kindling_domain::{AccountId, Timestamp};
+
+/// How long a callback is retried before it is given up.
+pub const RETRY_WINDOW_SECONDS: i64 = 24 * 60 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A channel's `conversion_callback_url`, requested with GET.
+    Conversion,
+    /// The account's `credential_callback_url`, POSTed the credential as JSON.
+    Credential,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Conversion => "conversion",
+            Self::Credential => "credential",
+        }
+    }
+}
+
+pub async fn enqueue(
+    tx: &mut Tx,
+    account: AccountId,
+    kind: Kind,
+    url: &str,
+    body: Option<String>,
+    now: Timestamp,
+) -> Result<()> {
+    let method = if body.is_some() { "POST" } else { "GET" };
+    tx.execute(
+        "INSERT INTO callback_outbox (account_id, kind, method, url, body, next_attempt_at, give_up_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $6)",
+        &[
+            account.0.into(),
+            kind.as_str().into(),
+            method.into(),
+            url.into(),
+            body.into(),
+            now.unix().into(),
+            now.plus_seconds(RETRY_WINDOW_SECONDS).unix().into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub account_id: i64,
+    pub method: String,
+    pub url: String,
+    pub body: Option<String>,
+    /// Including the attempt being made now.
+    pub attempts: i64,
+    pub give_up_at: Timestamp,
+}
+
+impl FromRow for Job {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self {
+            id: c.int()?,
+            account_id: c.int()?,
+            method: c.text()?,
+            url: c.text()?,
+            body: c.opt_text()?,
+            attempts: c.int()?,
+            give_up_at: Timestamp::from_unix(c.int()?),
+        })
+    }
+}
+
+/// Claims up to `limit` due callbacks until `now + lease`. The outer condition is checked
+/// again on each row as it is updated, so two workers never both claim one row.
+pub async fn claim(db: &Db, now: Timestamp, lease_seconds: i64, limit: i64) -> Result<Vec<Job>> {
+    let due = "next_attempt_at <= $1 AND delivered_at IS NULL AND failed_at IS NULL";
+    let sql = format!(
+        "UPDATE callback_outbox SET next_attempt_at = $2, attempts = attempts + 1 \
+         WHERE {due} AND id IN (SELECT id FROM callback_outbox WHERE {due} ORDER BY id LIMIT $3) \
+         RETURNING id, account_id, method, url, body, attempts, give_up_at"
+    );
+    db.write_returning_all(&sql, &[now.unix().into(), now.plus_seconds(lease_seconds).unix().into(), limit.into()])
+        .await
+}
+
+/// What one delivery attempt came to.
+pub enum Outcome {
+    Delivered { status: i64 },
+    Retry { status: Option<i64>, error: String, next_attempt_at: Timestamp },
+    GaveUp { status: Option<i64>, error: String },
+}
+
+pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome: Outcome) -> Result<()> {
+    let (status, error, update): (Option<i64>, Option<String>, (String, Vec<Value>)) = match outcome {
+        Outcome::Delivered { status } => (
+            Some(status),
+            None,
+            (
+                "UPDATE callback_outbox SET delivered_at = $2 WHERE id = $1".into(),
+                vec![job.id.into(), at.unix().into()],
+            ),
+        ),
+        Outcome::Retry { status, error, next_attempt_at } => (
+            status,
+            Some(error.clone()),
+            (
+                "UPDATE callback_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1".into(),
+                vec![job.id.into(), next_attempt_at.unix().into(), error.into()],
+            ),
+        ),
+        Outcome::GaveUp { status, error } => (
+            status,
+            Some(error.clone()),
+            (
+                "UPDATE callback_outbox SET failed_at = $2, last_error = $3 WHERE id = $1".into(),
+                vec![job.id.into(), at.unix().into(), error.into()],
+            ),
+        ),
+    };
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "INSERT INTO callback_attempts (outbox_id, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)",
+        &[job.id.into(), at.unix().into(), status.into(), error.into(), duration_ms.into()],
+    )
+    .await?;
+    tx.execute(&update.0, &update.1).await?;
+    tx.commit().await
+}
