@@ -143,8 +143,13 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
         bench_routes: std::env::var("KINDLING_BENCH_ROUTES").is_ok_and(|v| v == "1"),
         ..AppConfig::default()
     };
-    let state = AppState::new(db, config);
+    let state = AppState::new(db.clone(), config);
+    // Callbacks are delivered by every server process from the shared outbox.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = kindling_workers::callbacks::spawn(db, kindling_workers::callbacks::Config::from_env(), stopped);
     axum::serve(listener, kindling_api::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop.send(true);
+    let _ = worker.await;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub struct TestApp {
     pub db: Db,
     pub client: Client,
     _dir: Option<tempfile::TempDir>,
+    _stop_worker: tokio::sync::watch::Sender<bool>,
 }
 
 /// An account created for one test, with a valid token.
@@ -73,7 +74,17 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kindling_api::app(AppState::new(db.clone(), config));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
-        Some(Self { base, url, db, client: Client::new(), _dir: dir })
+        // Callbacks go to local listeners in tests, quickly retried.
+        let worker = kindling_workers::callbacks::Config {
+            poll_interval: std::time::Duration::from_millis(50),
+            base_backoff_seconds: 1,
+            allow_private: true,
+            ..Default::default()
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        kindling_workers::callbacks::spawn(db.clone(), worker, stopped);
+
+        Some(Self { base, url, db, client: Client::new(), _dir: dir, _stop_worker: stop })
     }
 
     /// A fresh account (tests are isolated by tenancy, even on a shared PostgreSQL).

@@ -1,0 +1,4 @@
+//! Background work that must survive restarts: it lives in database tables (the outbox)
+//! and is picked up by whichever server process polls first.
+
+pub mod callbacks;
