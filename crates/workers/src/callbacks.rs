@@ -40,7 +40,10 @@ impl Default for Config {
 
 impl Config {
     pub fn from_env() -> Self {
-        Self { allow_private: std::env::var("KINDLING_CALLBACK_ALLOW_PRIVATE").is_ok_and(|v| v == "1"), ..Self::default() }
+        Self {
+            allow_private: std::env::var("KINDLING_CALLBACK_ALLOW_PRIVATE").is_ok_and(|v| v == "1"),
+            ..Self::default()
+        }
     }
 
     /// When to try again after `attempts` failed attempts.
@@ -71,7 +74,11 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80)
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -84,7 +91,8 @@ async fn vet(url: &url::Url, allow_private: bool) -> Result<(String, SocketAddr)
     let host = url.host_str().ok_or("no host")?.to_owned();
     let port = url.port_or_known_default().ok_or("no port")?;
     let lookup = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((lookup.as_str(), port)).await.map_err(|e| format!("resolving {host}: {e}"))?.collect();
+    let addrs: Vec<SocketAddr> =
+        tokio::net::lookup_host((lookup.as_str(), port)).await.map_err(|e| format!("resolving {host}: {e}"))?.collect();
     let first = *addrs.first().ok_or_else(|| format!("{host} has no address"))?;
     if !allow_private {
         if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
@@ -181,7 +189,19 @@ mod tests {
 
     #[test]
     fn public_addresses_only() {
-        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {

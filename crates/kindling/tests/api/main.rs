@@ -5,6 +5,7 @@ mod auth;
 mod campaigns;
 mod cli;
 mod conventions;
+mod credentials;
 mod helpers;
 mod import;
 mod items;

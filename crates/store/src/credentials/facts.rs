@@ -110,7 +110,7 @@ pub async fn gather(
             }
             None => {
                 let sql = format!(
-                    "SELECT offer_id, NULL, 0 FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
+                    "SELECT offer_id, CAST(NULL AS BIGINT), CAST(0 AS BIGINT) FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
                 );
                 tx.fetch_all(&sql, &with_ids(vec![a.into()], offer_ids)).await?
             }
