@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod campaigns;
 mod cli;
+mod concurrency;
 mod conventions;
 mod credentials;
 mod helpers;
