@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod callbacks;
 mod campaigns;
 mod cli;
 mod concurrency;

@@ -1,0 +1,218 @@
+//! Conversion and account callbacks, received by a real local listener.
+
+use crate::backend_tests;
+use crate::credentials::{put_query, setup};
+use crate::helpers::TestApp;
+use axum::extract::{OriginalUri, State};
+use axum::http::{Method, StatusCode};
+use reqwest::Method as ReqMethod;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+backend_tests!(
+    conversion_callback_fills_the_template,
+    account_callbacks_post_the_credential,
+    failed_callbacks_are_retried_and_logged
+);
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub uri: String,
+    pub body: String,
+}
+
+/// A local HTTP server that records every request and fails the first `fail_first`.
+#[derive(Clone)]
+pub struct Listener {
+    pub base: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    fail_first: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    pub async fn start(fail_first: usize) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let fail = Arc::new(AtomicUsize::new(fail_first));
+        let state = (received.clone(), fail.clone());
+        let app = axum::Router::new()
+            .fallback(
+                |State((received, fail)): State<(Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>)>,
+                 method: Method,
+                 OriginalUri(uri): OriginalUri,
+                 body: String| async move {
+                    received.lock().unwrap().push(Received { method: method.to_string(), uri: uri.to_string(), body });
+                    if fail.load(Ordering::SeqCst) > 0 {
+                        fail.fetch_sub(1, Ordering::SeqCst);
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::OK
+                    }
+                },
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, received, fail_first: fail }
+    }
+
+    /// Waits until `n` requests arrived (at most 20 s).
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = self.received.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "only {} of {n} callbacks arrived: {got:?}", got.len());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn remaining_failures(&self) -> usize {
+        self.fail_first.load(Ordering::SeqCst)
+    }
+}
+
+fn query(uri: &str) -> HashMap<String, String> {
+    let q = uri.split_once('?').map_or("", |(_, q)| q);
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap().into_iter().collect()
+}
+
+async fn conversion_callback_fills_the_template(app: TestApp) {
+    let listener = Listener::start(0).await;
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    let template = format!(
+        "{}/callback/%{{credential_id}}?xid=%{{xid}}&offer_id=%{{offer_id}}&offer_ids=%{{offer_ids}}&store_id=%{{store_id}}\
+         &at=%{{redeemed_at}}&status=%{{status}}&uid=%{{sf_uid}}&ac=%{{sf_ac}}&click=%{{click}}&none=%{{nope}}",
+        listener.base
+    );
+    app.put(&acct, &format!("/v1.0/channels/{}", s.channel), json!({"channel": {"conversion_callback_url": template}}))
+        .await
+        .error_free();
+    let m = crate::merchants::merchant(&app, &acct, "Q").await;
+    let store = app.post(&acct, &format!("/v1.0/merchants/{m}/stores"), json!({"store": {"name": "S"}})).await.body
+        ["store"]["id"]
+        .as_i64()
+        .unwrap();
+    let body = json!({"credential": {"member_id": s.member, "offer_id": s.offer, "channel_id": s.channel,
+        "annotations": {"conv_ids": {"click": "a b&c"}, "sf_ac": "spring banner"}}});
+    let id = app.post(&acct, "/v1.0/credentials", body).await.body["credential"]["id"].as_i64().unwrap();
+    let xid = app.get(&acct, &format!("/v1.0/offers/{}", s.offer)).await.body["offer"]["channels"][0]["channel"]["xid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let member_identifier = app.get(&acct, &format!("/v1.0/members/{}", s.member)).await.body["member"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let redeemed = put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem?store_id={store}")).await;
+    let redeemed_at = redeemed.body["credential"]["redeemed_at"].as_str().unwrap().to_owned();
+
+    let got = listener.wait_for(1).await;
+    assert_eq!(got[0].method, "GET");
+    assert!(got[0].uri.starts_with(&format!("/callback/{id}?")), "{}", got[0].uri);
+    let q = query(&got[0].uri);
+    let expect = |k: &str| q.get(k).cloned().unwrap_or_else(|| panic!("{k} missing from {}", got[0].uri));
+    assert_eq!(expect("xid"), xid);
+    assert_eq!(expect("offer_id"), s.offer.to_string());
+    assert_eq!(expect("offer_ids"), s.offer.to_string());
+    assert_eq!(expect("store_id"), store.to_string());
+    assert_eq!(expect("at"), redeemed_at);
+    assert_eq!(expect("status"), "redeemed");
+    assert_eq!(expect("uid"), member_identifier);
+    assert_eq!(expect("ac"), "spring banner");
+    assert_eq!(expect("click"), "a b&c", "conv_ids values, URL-encoded");
+    assert_eq!(expect("none"), "", "unknown keys are blank");
+    assert!(got[0].uri.contains("click=a%20b%26c"));
+    let delivered: Option<i64> = app
+        .db
+        .fetch_optional(
+            "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 AND delivered_at IS NOT NULL",
+            &[acct.id.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(delivered, Some(1));
+}
+
+async fn account_callbacks_post_the_credential(app: TestApp) {
+    let listener = Listener::start(0).await;
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    // Not enabled yet: a URL alone sends nothing.
+    app.put(
+        &acct,
+        "/v1.0/account",
+        json!({"account": {"callbacks": {"credential_url": format!("{}/account", listener.base)}}}),
+    )
+    .await
+    .error_free();
+    let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.error_free();
+    app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
+    let id = app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.body["credential"]["id"].as_i64().unwrap();
+    put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
+    put_query(&app, &acct, &format!("/v1.0/credentials/{id}/void")).await.error_free();
+    let got = listener.wait_for(3).await;
+    let events: Vec<(String, String, i64)> = got
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            (r.method.clone(), body["event"].as_str().unwrap().to_owned(), body["credential"]["id"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("POST".into(), "credential.created".into(), id),
+            ("POST".into(), "credential.redeemed".into(), id),
+            ("POST".into(), "credential.voided".into(), id)
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(listener.received.lock().unwrap().len(), 3, "nothing sent before callbacks were enabled");
+}
+
+async fn failed_callbacks_are_retried_and_logged(app: TestApp) {
+    let listener = Listener::start(2).await;
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Flaky"})).await;
+    app.put(
+        &acct,
+        &format!("/v1.0/channels/{}", s.channel),
+        json!({"channel": {"conversion_callback_url": format!("{}/cb/%{{credential_id}}", listener.base)}}),
+    )
+    .await
+    .error_free();
+    let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    let id = app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.body["credential"]["id"].as_i64().unwrap();
+    put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
+    let got = listener.wait_for(3).await;
+    assert!(got.iter().all(|r| r.uri == format!("/cb/{id}")));
+    assert_eq!(listener.remaining_failures(), 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempts: Vec<(i64, i64)> = app
+            .db
+            .fetch_all(
+                "SELECT a.status_code, o.attempts FROM callback_attempts a JOIN callback_outbox o ON o.id = a.outbox_id \
+                 WHERE o.account_id = $1 AND o.delivered_at IS NOT NULL ORDER BY a.id",
+                &[acct.id.into()],
+            )
+            .await
+            .unwrap();
+        if attempts.len() == 3 {
+            assert_eq!(attempts.iter().map(|a| a.0).collect::<Vec<_>>(), [500, 500, 200], "every attempt logged");
+            assert!(attempts.iter().all(|a| a.1 == 3));
+            break;
+        }
+        assert!(Instant::now() < deadline, "attempts: {attempts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
