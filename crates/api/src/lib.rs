@@ -4,6 +4,7 @@ pub mod auth;
 mod crud;
 pub mod error;
 pub mod extract;
+mod idempotency;
 mod links;
 mod middleware;
 pub mod response;

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items>(&item_sets::ITEMS))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -97,3 +97,8 @@ mod xid_tests {
         assert!(xid.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
 }
+
+/// SHA-256 of arbitrary bytes, hex-encoded (request fingerprints for idempotency keys).
+pub fn digest_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

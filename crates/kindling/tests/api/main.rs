@@ -9,6 +9,7 @@ mod concurrency;
 mod conventions;
 mod credentials;
 mod helpers;
+mod idempotency;
 mod import;
 mod items;
 mod members;
