@@ -18,6 +18,9 @@ backend_tests!(
     failed_callbacks_are_retried_and_logged
 );
 
+/// What the listener shares with its handler: the requests so far and failures left.
+type ListenerState = (Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>);
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
@@ -40,7 +43,7 @@ impl Listener {
         let state = (received.clone(), fail.clone());
         let app = axum::Router::new()
             .fallback(
-                |State((received, fail)): State<(Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>)>,
+                |State((received, fail)): State<ListenerState>,
                  method: Method,
                  OriginalUri(uri): OriginalUri,
                  body: String| async move {
