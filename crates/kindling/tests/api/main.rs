@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod conventions;
 mod credentials;
+mod durability;
 mod helpers;
 mod idempotency;
 mod import;

@@ -1,0 +1,115 @@
+//! `kill -9` of a server in the middle of a redemption load loses no acknowledged redemption
+//! and no callback: both are committed in one transaction before the 201 is sent, and the
+//! outbox is delivered by whichever worker runs next.
+
+use crate::backend_tests;
+use crate::callbacks::Listener;
+use crate::cli::Server;
+use crate::credentials::setup;
+use crate::helpers::TestApp;
+use reqwest::Method;
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+backend_tests!(kill_9_during_redemptions_loses_nothing);
+
+async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
+    let listener = Listener::start(0).await;
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Durable"})).await;
+    let url = format!("{}/cb/%{{credential_id}}", listener.base);
+    app.put(&acct, &format!("/v1.0/channels/{}", s.channel), json!({"channel": {"conversion_callback_url": url}}))
+        .await
+        .error_free();
+    let issue = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    let mut ids = Vec::new();
+    for _ in 0..300 {
+        ids.push(
+            app.raw(Some(&acct.token), Method::POST, &issue, None).await.body["credential"]["id"].as_i64().unwrap(),
+        );
+    }
+
+    let mut server = Server::start_with(&app.url, &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1")]).await;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(16));
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let (client, base, token, acked, gate) =
+                (app.client.clone(), server.base.clone(), acct.token.clone(), acked.clone(), gate.clone());
+            tokio::spawn(async move {
+                let _permit = gate.acquire().await.unwrap();
+                let sent = client
+                    .put(format!("{base}/v1.0/credentials/{id}/redeem"))
+                    .header("X-Auth-Token", token)
+                    .send()
+                    .await;
+                let ok = sent.is_ok_and(|r| r.status() == 201);
+                if ok {
+                    acked.fetch_add(1, Ordering::SeqCst);
+                }
+                (id, ok)
+            })
+        })
+        .collect();
+    while acked.load(Ordering::SeqCst) < 40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().expect("SIGKILL");
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        let (id, ok) = task.await.unwrap();
+        if ok {
+            acknowledged.push(id);
+        }
+    }
+    assert!(
+        acknowledged.len() >= 40 && acknowledged.len() < ids.len(),
+        "killed mid-load: {} of {}",
+        acknowledged.len(),
+        ids.len()
+    );
+
+    for &id in &acknowledged {
+        let status: Option<String> =
+            app.db.fetch_optional("SELECT status FROM credentials WHERE id = $1", &[id.into()]).await.unwrap();
+        assert_eq!(status.as_deref(), Some("redeemed"), "credential {id}");
+        let rows: Option<i64> = app
+            .db
+            .fetch_optional("SELECT COUNT(*) FROM redemptions WHERE credential_id = $1", &[id.into()])
+            .await
+            .unwrap();
+        assert_eq!(rows, Some(1), "redemption of {id}");
+    }
+    // Nothing half-written either: every redeemed credential has exactly its redemption and callback.
+    let redeemed: Option<i64> = app
+        .db
+        .fetch_optional(
+            "SELECT COUNT(*) FROM credentials WHERE account_id = $1 AND status = 'redeemed'",
+            &[acct.id.into()],
+        )
+        .await
+        .unwrap();
+    let redemptions: Option<i64> = app
+        .db
+        .fetch_optional("SELECT COUNT(*) FROM redemptions WHERE account_id = $1", &[acct.id.into()])
+        .await
+        .unwrap();
+    let callbacks: Option<i64> = app
+        .db
+        .fetch_optional("SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1", &[acct.id.into()])
+        .await
+        .unwrap();
+    assert_eq!(redeemed, redemptions);
+    assert_eq!(redemptions, callbacks);
+
+    // A fresh process (and this test's own worker) delivers every callback.
+    let _restarted = Server::start_with(&app.url, &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1")]).await;
+    let expected = redemptions.unwrap() as usize;
+    let got = listener.wait_for(expected).await;
+    for id in &acknowledged {
+        assert!(got.iter().any(|r| r.uri == format!("/cb/{id}")), "callback for {id}");
+    }
+}
