@@ -12,6 +12,8 @@ pub struct Account {
     pub enable_callbacks: bool,
     pub credential_callback_url: Option<String>,
     pub supports_barcode: bool,
+    /// IANA zone that per-day limits count in (UTC when unset).
+    pub time_zone: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -20,6 +22,8 @@ pub struct Account {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AccountInput {
     pub callbacks: Option<CallbacksInput>,
+    /// Beyond the spec: the IANA time zone for per-day limits (`""` resets to UTC).
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,6 +35,7 @@ pub struct CallbacksInput {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountChanges {
     pub credential_callback_url: Option<Option<CallbackUrl>>,
+    pub time_zone: Option<Option<String>>,
 }
 
 /// An absolute http(s) URL that Kindling may call back.
@@ -52,15 +57,24 @@ impl CallbackUrl {
 
 impl AccountInput {
     pub fn into_changes(self) -> Result<AccountChanges, FieldErrors> {
-        let Some(raw) = self.callbacks.and_then(|c| c.credential_url) else {
-            return Ok(AccountChanges::default());
-        };
-        if raw.trim().is_empty() {
-            return Ok(AccountChanges { credential_callback_url: Some(None) });
-        }
-        CallbackUrl::parse(raw.trim())
-            .map(|url| AccountChanges { credential_callback_url: Some(Some(url)) })
-            .map_err(|message| FieldErrors::single("credential_url", message))
+        let mut errors = FieldErrors::new();
+        let credential_callback_url = self.callbacks.and_then(|c| c.credential_url).and_then(|raw| {
+            if raw.trim().is_empty() {
+                return Some(None);
+            }
+            CallbackUrl::parse(raw.trim()).map(Some).map_err(|m| errors.add("credential_url", m)).ok()
+        });
+        let time_zone = self.time_zone.and_then(|tz| {
+            if tz.trim().is_empty() {
+                Some(None)
+            } else if crate::time::is_time_zone(tz.trim()) {
+                Some(Some(tz.trim().to_owned()))
+            } else {
+                errors.add("time_zone", "is not a known IANA time zone (like America/Denver)");
+                None
+            }
+        });
+        errors.into_result(AccountChanges { credential_callback_url, time_zone })
     }
 }
 
@@ -69,7 +83,7 @@ mod tests {
     use super::*;
 
     fn with_url(url: &str) -> AccountInput {
-        AccountInput { callbacks: Some(CallbacksInput { credential_url: Some(url.into()) }) }
+        AccountInput { callbacks: Some(CallbacksInput { credential_url: Some(url.into()) }), time_zone: None }
     }
 
     #[test]

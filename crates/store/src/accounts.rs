@@ -16,6 +16,7 @@ impl FromRow for Account {
             supports_barcode: row.boolean(4)?,
             created_at: Timestamp::from_unix(row.int(5)?),
             updated_at: Timestamp::from_unix(row.int(6)?),
+            time_zone: row.opt_text(7)?,
         })
     }
 }
@@ -55,17 +56,17 @@ pub async fn get(db: &Db, id: AccountId) -> Result<Option<Account>> {
 }
 
 pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<Option<Account>> {
-    let now = Timestamp::now().unix();
-    let sql = match changes.credential_callback_url {
-        None => format!("UPDATE accounts SET updated_at = $2 WHERE id = $1 RETURNING {COLUMNS}"),
-        Some(_) => format!(
-            "UPDATE accounts SET updated_at = $2, credential_callback_url = $3 WHERE id = $1 RETURNING {COLUMNS}"
-        ),
-    };
-    let mut params = vec![id.0.into(), now.into()];
+    let mut sets = vec!["updated_at = $2".to_owned()];
+    let mut params: Vec<crate::Value> = vec![id.0.into(), Timestamp::now().unix().into()];
     if let Some(url) = changes.credential_callback_url {
         params.push(url.map(|u| u.as_str().to_owned()).into());
+        sets.push(format!("credential_callback_url = ${}", params.len()));
     }
+    if let Some(zone) = changes.time_zone {
+        params.push(zone.into());
+        sets.push(format!("time_zone = ${}", params.len()));
+    }
+    let sql = format!("UPDATE accounts SET {} WHERE id = $1 RETURNING {COLUMNS}", sets.join(", "));
     db.write_returning(&sql, &params).await
 }
 

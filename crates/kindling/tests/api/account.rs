@@ -30,6 +30,16 @@ async fn get_and_update_account(app: TestApp) {
     cleared.spec("put", "/v1.0/account");
     assert_eq!(cleared.body["account"]["credential_callback_url"], json!(null));
 
+    // Per-day limits count in the account's time zone (an extension of the spec's input).
+    let zoned = app.put(&acct, "/v1.0/account", json!({"account": {"time_zone": "America/Denver"}})).await;
+    zoned.spec("put", "/v1.0/account");
+    assert_eq!(zoned.body["account"]["time_zone"], "America/Denver");
+    let bad_zone = app.put(&acct, "/v1.0/account", json!({"account": {"time_zone": "Mars/Base"}})).await;
+    bad_zone.error(400);
+    assert!(bad_zone.body["errors"]["time_zone"].is_string());
+    let utc = app.put(&acct, "/v1.0/account", json!({"account": {"time_zone": ""}})).await;
+    assert_eq!(utc.body["account"]["time_zone"], json!(null));
+
     // Another account sees only itself.
     let other = app.account().await;
     assert_eq!(app.get(&other, "/v1.0/account").await.body["account"]["id"], other.id);
