@@ -4,7 +4,8 @@ use crate::{Db, FromRow, Result, Row, StoreError};
 use kindling_domain::account::{Account, AccountChanges};
 use kindling_domain::{AccountId, Timestamp};
 
-const COLUMNS: &str = "id, name, enable_callbacks, credential_callback_url, supports_barcode, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, enable_callbacks, credential_callback_url, supports_barcode, created_at, updated_at, time_zone";
 
 impl FromRow for Account {
     fn from_row(row: &impl Row) -> Result<Self> {
