@@ -27,6 +27,17 @@ pub fn name(errors: &mut FieldErrors, field: &str, raw: Option<String>) -> Optio
     }
 }
 
+/// The whole validation of inputs that carry only a `name` (store lists, member lists):
+/// required on create, never blank.
+pub fn name_only(raw: Option<String>, create: bool) -> Result<Option<String>, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let value = name(&mut errors, "name", raw);
+    if create {
+        require(&mut errors, "name", &value);
+    }
+    errors.into_result(value)
+}
+
 /// Records "can't be blank" when a field required on create is absent.
 pub fn require<T>(errors: &mut FieldErrors, field: &str, value: &Option<T>) {
     if value.is_none() && errors.get(field).is_none() {

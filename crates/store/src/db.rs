@@ -42,6 +42,11 @@ impl From<Option<&str>> for Value {
         Self::Text(v.map(str::to_owned))
     }
 }
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Self::Float(Some(v))
+    }
+}
 impl From<Option<f64>> for Value {
     fn from(v: Option<f64>) -> Self {
         Self::Float(v)

@@ -1,6 +1,5 @@
 //! Store lists: named groups of one merchant's stores, used to restrict where offers apply.
 
-use crate::input::{name, require};
 use crate::{FieldErrors, MerchantId, StoreListId};
 use serde::{Deserialize, Serialize};
 
@@ -19,15 +18,10 @@ pub struct StoreListInput {
 
 impl StoreListInput {
     pub fn into_changes(self) -> Result<Option<String>, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name(&mut errors, "name", self.name);
-        errors.into_result(name)
+        crate::input::name_only(self.name, false)
     }
 
     pub fn into_new(self) -> Result<Option<String>, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name(&mut errors, "name", self.name);
-        require(&mut errors, "name", &name);
-        errors.into_result(name)
+        crate::input::name_only(self.name, true)
     }
 }

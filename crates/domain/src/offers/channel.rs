@@ -95,6 +95,8 @@ pub struct EligibleChannelInput {
     pub security: Option<String>,
     pub sms_keyword: Option<String>,
     pub allow_return_later: Option<bool>,
+    /// Beyond the spec: a redemption limit for this offer on this channel.
+    pub max_redemptions: Option<i64>,
 }
 
 impl EligibleChannelInput {
@@ -109,7 +111,9 @@ impl EligibleChannelInput {
         if security.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("hmac")) && !channel.allow_hmac {
             errors.add("security", "hmac is not allowed on this channel (allow_hmac is false)");
         }
-        errors.into_result(Self { security, sms_keyword, allow_return_later: self.allow_return_later })
+        let max_redemptions =
+            crate::input::int_in(&mut errors, "max_redemptions", self.max_redemptions, 0..=i64::from(i32::MAX));
+        errors.into_result(Self { security, sms_keyword, allow_return_later: self.allow_return_later, max_redemptions })
     }
 }
 
@@ -147,8 +151,10 @@ mod tests {
             security: Some("hmac".into()),
             sms_keyword: Some("BURGER".into()),
             allow_return_later: None,
+            max_redemptions: Some(-1),
         };
         let errors = input.validate(&channel).unwrap_err();
         assert!(errors.get("security").is_some() && errors.get("sms_keyword").is_some());
+        assert!(errors.get("max_redemptions").is_some());
     }
 }

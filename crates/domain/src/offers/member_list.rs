@@ -1,6 +1,5 @@
 //! Member lists: named groups of members that restrict who may get an offer.
 
-use crate::input::{name, require};
 use crate::{FieldErrors, MemberListId};
 use serde::{Deserialize, Serialize};
 
@@ -18,15 +17,10 @@ pub struct MemberListInput {
 
 impl MemberListInput {
     pub fn into_changes(self) -> Result<Option<String>, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name(&mut errors, "name", self.name);
-        errors.into_result(name)
+        crate::input::name_only(self.name, false)
     }
 
     pub fn into_new(self) -> Result<Option<String>, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name(&mut errors, "name", self.name);
-        require(&mut errors, "name", &name);
-        errors.into_result(name)
+        crate::input::name_only(self.name, true)
     }
 }

@@ -66,12 +66,12 @@ impl FromRow for Manufacturer {
 pub fn values(c: ManufacturerChanges) -> Assignments {
     Assign::new()
         .set("name", c.name)
-        .set("description", c.description.map(Some))
-        .set("logo", c.logo.map(Some))
+        .set("description", c.description)
+        .set("logo", c.logo)
         .set("is_active", c.is_active)
-        .set("billing_arrangement", c.billing_arrangement.map(Some))
+        .set("billing_arrangement", c.billing_arrangement)
         .set("redemption_identifier_type", c.redemption_identifier_type.map(|t| t.code()))
-        .set("primary_contact", c.primary.map(|p| contact_json(Some(p))))
-        .set("secondary_contact", c.secondary.map(|s| contact_json(Some(s))))
+        .set("primary_contact", contact_json(c.primary))
+        .set("secondary_contact", contact_json(c.secondary))
         .done()
 }

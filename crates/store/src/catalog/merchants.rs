@@ -43,13 +43,13 @@ impl FromRow for Merchant {
 pub fn values(changes: MerchantChanges) -> Assignments {
     Assign::new()
         .set("name", changes.name)
-        .set("logo", changes.logo.map(Some))
+        .set("logo", changes.logo)
         .set("is_active", changes.is_active)
-        .set("billing_arrangement", changes.billing_arrangement.map(Some))
+        .set("billing_arrangement", changes.billing_arrangement)
         .set("supports_barcode", changes.supports_barcode)
         .set("redemption_identifier_type", changes.redemption_identifier_type.map(|t| t.code()))
-        .set("primary_contact", changes.primary.map(|c| contact_json(Some(c))))
-        .set("secondary_contact", changes.secondary.map(|c| contact_json(Some(c))))
+        .set("primary_contact", contact_json(changes.primary))
+        .set("secondary_contact", contact_json(changes.secondary))
         .done()
 }
 

@@ -18,10 +18,11 @@ pub struct EligibleChannel {
     pub security_key: Option<String>,
     pub sms_keyword: Option<String>,
     pub allow_return_later: bool,
+    pub max_redemptions: Option<i64>,
 }
 
 pub const COLUMNS: &str = "e.id, e.offer_id, e.channel_id, c.name, e.xid, e.security, e.security_key, e.sms_keyword, \
-    e.allow_return_later";
+    e.allow_return_later, e.max_redemptions";
 pub const FROM: &str = "eligible_channels e JOIN channels c ON c.id = e.channel_id";
 
 impl FromRow for EligibleChannel {
@@ -37,6 +38,7 @@ impl FromRow for EligibleChannel {
             security_key: c.opt_text()?,
             sms_keyword: c.opt_text()?,
             allow_return_later: c.boolean()?,
+            max_redemptions: c.opt_int()?,
         })
     }
 }
@@ -57,6 +59,7 @@ impl EligibleChannel {
             "id": self.id, "channel_id": self.channel_id, "xid": self.xid, "name": self.channel_name,
             "security": self.security, "security_key": self.security_key, "offer_id": self.offer_id,
             "sms_keyword": self.sms_keyword, "allow_return_later": self.allow_return_later, "formatting": null,
+            "max_redemptions": self.max_redemptions,
         })
     }
 }
@@ -119,16 +122,20 @@ pub async fn by_xid(db: &Db, xid: &str) -> Result<Option<(AccountId, EligibleCha
     Ok(db.fetch_optional::<WithAccount>(&sql, &[xid.into()]).await?.map(|w| (AccountId(w.0), w.1)))
 }
 
+/// What `update_settings` changes; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `Some(None)` turns security off.
+    pub security: Option<Option<String>>,
+    pub security_key: Option<Option<String>>,
+    pub sms_keyword: Option<String>,
+    pub allow_return_later: Option<bool>,
+    pub max_redemptions: Option<i64>,
+}
+
 /// Updates the offer's settings on a channel inside `tx`.
-pub async fn update_settings(
-    tx: &mut Tx,
-    account: AccountId,
-    id: i64,
-    security: Option<Option<String>>,
-    security_key: Option<Option<String>>,
-    sms_keyword: Option<String>,
-    allow_return_later: Option<bool>,
-) -> Result<()> {
+pub async fn update_settings(tx: &mut Tx, account: AccountId, id: i64, settings: Settings) -> Result<()> {
+    let Settings { security, security_key, sms_keyword, allow_return_later, max_redemptions } = settings;
     let mut sets = vec!["updated_at = $3".to_owned()];
     let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
     let mut push = |column: &str, value: Value| {
@@ -146,6 +153,9 @@ pub async fn update_settings(
     }
     if let Some(later) = allow_return_later {
         push("allow_return_later", later.into());
+    }
+    if let Some(max) = max_redemptions {
+        push("max_redemptions", max.into());
     }
     let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
     tx.execute(&sql, &params).await.map(drop)

@@ -88,16 +88,14 @@ pub async fn update_offer_channel(
         _ => None,
     };
     let mut tx = state.db.begin().await?;
-    eligible_channels::update_settings(
-        &mut tx,
-        auth.account,
-        current.id,
+    let settings = eligible_channels::Settings {
         security,
         security_key,
-        input.sms_keyword,
-        input.allow_return_later,
-    )
-    .await?;
+        sms_keyword: input.sms_keyword,
+        allow_return_later: input.allow_return_later,
+        max_redemptions: input.max_redemptions,
+    };
+    eligible_channels::update_settings(&mut tx, auth.account, current.id, settings).await?;
     tx.commit().await?;
     Ok(answer(StatusCode::CREATED, &find(&state, auth, offer, channel).await?))
 }
