@@ -6,7 +6,7 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 cargo build --release -q
 bin=${CARGO_TARGET_DIR:-target}/release/kindling
 tmp=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
 case "$backend" in
     sqlite) url="sqlite://$tmp/bench.db" ;;
     postgres) url=${KINDLING_BENCH_DATABASE_URL:?set KINDLING_BENCH_DATABASE_URL=postgres://...} ;;
@@ -17,7 +17,7 @@ base="http://127.0.0.1:$port"
 account=$("$bin" account create --name bench --database-url "$url" 2>/dev/null)
 identity=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["identity"])' "$account")
 key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$account")
-env ${server_env:-} KINDLING_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --database-url "$url" 2>"$tmp/server.log" &
+env ${server_env:-} KINDLING_LOG=${KINDLING_LOG:-warn} "$bin" serve --listen "127.0.0.1:$port" --database-url "$url" 2>"$tmp/server.log" &
 server=$!
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
 token=$(curl -fs -D - -o /dev/null -H "X-Auth-Identity: $identity" -H "X-Auth-Key: $key" "$base/auth" \

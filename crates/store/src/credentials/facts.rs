@@ -118,26 +118,38 @@ pub async fn gather(
         let mut member_lists = MEMBER_LISTS.ids_in(tx, account, &ids).await?;
         let mut merchants = MERCHANTS.ids_in(tx, account, &ids).await?;
         let mut store_lists = STORE_LISTS.ids_in(tx, account, &ids).await?;
-        let counts_sql = |extra: &str| {
-            format!(
-                "SELECT offer_id, COUNT(*) FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
-                 {extra} AND offer_id IN ({}) GROUP BY offer_id",
-                placeholders(if extra.is_empty() { 3 } else { 4 }, offer_ids.len())
-            )
+        // Per-member counts matter only for offers with a per-member limit; skipping them
+        // otherwise keeps a busy offer's redemptions from being rescanned on every request.
+        let limited: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.limits.per_member.is_some() || r.limits.per_member_per_day.is_some())
+            .map(|r| r.id)
+            .collect();
+        let (member_counts, today_counts) = if limited.is_empty() {
+            (HashMap::new(), HashMap::new())
+        } else {
+            let counts_sql = |extra: &str| {
+                format!(
+                    "SELECT offer_id, COUNT(*) FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
+                     {extra} AND offer_id IN ({}) GROUP BY offer_id",
+                    placeholders(if extra.is_empty() { 3 } else { 4 }, limited.len())
+                )
+            };
+            let member_counts: HashMap<i64, i64> = tx
+                .fetch_all::<(i64, i64)>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], &limited))
+                .await?
+                .into_iter()
+                .collect();
+            let today_counts: HashMap<i64, i64> = tx
+                .fetch_all::<(i64, i64)>(
+                    &counts_sql("AND business_date = $3"),
+                    &with_ids(vec![a.into(), member.into(), today.into()], &limited),
+                )
+                .await?
+                .into_iter()
+                .collect();
+            (member_counts, today_counts)
         };
-        let member_counts: HashMap<i64, i64> = tx
-            .fetch_all::<(i64, i64)>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], offer_ids))
-            .await?
-            .into_iter()
-            .collect();
-        let today_counts: HashMap<i64, i64> = tx
-            .fetch_all::<(i64, i64)>(
-                &counts_sql("AND business_date = $3"),
-                &with_ids(vec![a.into(), member.into(), today.into()], offer_ids),
-            )
-            .await?
-            .into_iter()
-            .collect();
         if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
             identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
         }
