@@ -141,8 +141,15 @@ impl LinkSet {
             }
         }
         if op == LinkOp::Replace {
-            let sql = format!("DELETE FROM {} WHERE {} = $1 AND account_id = $2", self.table, self.owner_column);
-            tx.execute(&sql, &[owner.into(), account.0.into()]).await?;
+            // Only the links that go away are deleted: a kept link keeps its row (and, for an
+            // offer's channels, its xid, campaign fields and counters).
+            let mut sql = format!("DELETE FROM {} WHERE {} = $1 AND account_id = $2", self.table, self.owner_column);
+            if !ids.is_empty() {
+                sql.push_str(&format!(" AND {} NOT IN ({})", self.target_column, placeholders(3, ids.len())));
+            }
+            let params: Vec<Value> =
+                [owner.into(), account.0.into()].into_iter().chain(ids.iter().map(|&id| id.into())).collect();
+            tx.execute(&sql, &params).await?;
         }
         for &id in &ids {
             let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];

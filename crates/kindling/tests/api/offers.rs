@@ -147,6 +147,14 @@ async fn guide_landing_page_walkthrough(app: TestApp) {
         json!({"bg_image": "https://my-domain/banner_image.png", "bg_color": "#FF00AA"})
     );
     assert_eq!(color.body["offer"]["channels"][0]["channel"]["xid"], xid, "xid is stable");
+    // Setting the channel list again (POST replaces the set) keeps the channels that stay.
+    let sms = channel(&app, &acct, "SMS").await;
+    let replaced = app
+        .post(&acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [channel_id, sms]}}))
+        .await;
+    assert_eq!(replaced.body["offer"]["channel_ids"], json!([channel_id, sms]));
+    let again = app.get(&acct, &format!("/v1.0/offers/{id}")).await;
+    assert_eq!(again.body["offer"]["channels"][0]["channel"]["xid"], xid, "a kept channel keeps its xid");
 }
 
 async fn create_defaults_and_validation(app: TestApp) {
