@@ -13,7 +13,8 @@ use tokio::sync::watch;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub poll_interval: Duration,
-    /// A claimed callback is not retried by another worker for this long.
+    /// A claimed callback is not retried by another worker for this long. A batch is
+    /// delivered one by one, so this must exceed `batch × timeout`.
     pub lease_seconds: i64,
     pub batch: i64,
     pub timeout: Duration,
@@ -29,7 +30,7 @@ impl Default for Config {
         Self {
             poll_interval: Duration::from_secs(1),
             lease_seconds: 60,
-            batch: 20,
+            batch: 5,
             timeout: Duration::from_secs(10),
             base_backoff_seconds: 30,
             max_backoff_seconds: 3600,
@@ -130,6 +131,7 @@ pub async fn run_once(db: &Db, config: &Config) -> kindling_store::Result<usize>
     let now = Timestamp::now();
     let jobs = outbox::claim(db, now, config.lease_seconds, config.batch).await?;
     let count = jobs.len();
+    // One at a time, so an account hears about a credential's events in order.
     for job in jobs {
         let started = Instant::now();
         let result = attempt(&job, config).await;

@@ -19,7 +19,7 @@ backend_tests!(
 );
 
 /// What the listener shares with its handler: the requests so far and failures left.
-type ListenerState = (Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>);
+type ListenerState = (Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>, String);
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -28,7 +28,9 @@ pub struct Received {
     pub body: String,
 }
 
-/// A local HTTP server that records every request and fails the first `fail_first`.
+/// A local HTTP server that records the requests under its own random path prefix (so a
+/// stray callback from another test that reused the port is not counted) and fails the
+/// first `fail_first` of them.
 #[derive(Clone)]
 pub struct Listener {
     pub base: String,
@@ -40,14 +42,18 @@ impl Listener {
     pub async fn start(fail_first: usize) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(AtomicUsize::new(fail_first));
-        let state = (received.clone(), fail.clone());
+        let prefix = format!("/l-{}", kindling_domain::secret::new_xid());
+        let state = (received.clone(), fail.clone(), prefix.clone());
         let app = axum::Router::new()
             .fallback(
-                |State((received, fail)): State<ListenerState>,
+                |State((received, fail, prefix)): State<ListenerState>,
                  method: Method,
                  OriginalUri(uri): OriginalUri,
                  body: String| async move {
-                    received.lock().unwrap().push(Received { method: method.to_string(), uri: uri.to_string(), body });
+                    let Some(uri) = uri.to_string().strip_prefix(&prefix).map(str::to_owned) else {
+                        return StatusCode::NOT_FOUND;
+                    };
+                    received.lock().unwrap().push(Received { method: method.to_string(), uri, body });
                     if fail.load(Ordering::SeqCst) > 0 {
                         fail.fetch_sub(1, Ordering::SeqCst);
                         StatusCode::INTERNAL_SERVER_ERROR
@@ -58,7 +64,7 @@ impl Listener {
             )
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("http://{}{prefix}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { base, received, fail_first: fail }
     }
@@ -163,13 +169,15 @@ async fn account_callbacks_post_the_credential(app: TestApp) {
     put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
     put_query(&app, &acct, &format!("/v1.0/credentials/{id}/void")).await.error_free();
     let got = listener.wait_for(3).await;
-    let events: Vec<(String, String, i64)> = got
+    // Several workers share the outbox, so the order of delivery is best effort.
+    let mut events: Vec<(String, String, i64)> = got
         .iter()
         .map(|r| {
             let body: Value = serde_json::from_str(&r.body).unwrap();
             (r.method.clone(), body["event"].as_str().unwrap().to_owned(), body["credential"]["id"].as_i64().unwrap())
         })
         .collect();
+    events.sort();
     assert_eq!(
         events,
         [

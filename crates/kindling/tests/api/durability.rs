@@ -15,6 +15,10 @@ use std::time::Duration;
 
 backend_tests!(kill_9_during_redemptions_loses_nothing);
 
+/// Callbacks a killed process had claimed are retried once its short lease runs out.
+const WORKER_ENV: &[(&str, &str)] =
+    &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1"), ("KINDLING_CALLBACK_LEASE_SECONDS", "2")];
+
 async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
     let listener = Listener::start(0).await;
     let acct = app.account().await;
@@ -31,7 +35,7 @@ async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
         );
     }
 
-    let mut server = Server::start_with(&app.url, &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1")]).await;
+    let mut server = Server::start_with(&app.url, WORKER_ENV).await;
     let acked = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Semaphore::new(16));
     let tasks: Vec<_> = ids
@@ -106,7 +110,7 @@ async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
     assert_eq!(redemptions, callbacks);
 
     // A fresh process (and this test's own worker) delivers every callback.
-    let _restarted = Server::start_with(&app.url, &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1")]).await;
+    let _restarted = Server::start_with(&app.url, WORKER_ENV).await;
     let expected = redemptions.unwrap() as usize;
     let got = listener.wait_for(expected).await;
     for id in &acknowledged {

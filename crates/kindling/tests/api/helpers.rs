@@ -78,6 +78,7 @@ impl TestApp {
         let worker = kindling_workers::callbacks::Config {
             poll_interval: std::time::Duration::from_millis(50),
             base_backoff_seconds: 1,
+            lease_seconds: 5,
             allow_private: true,
             ..Default::default()
         };
