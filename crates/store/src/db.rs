@@ -122,6 +122,17 @@ impl FromRow for i64 {
     }
 }
 
+impl FromRow for String {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        row.text(0)
+    }
+}
+
+/// `$first, $first+1, ...`: the placeholders of an `IN (...)` list of `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 impl FromRow for (i64, i64) {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok((row.int(0)?, row.int(1)?))

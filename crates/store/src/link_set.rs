@@ -39,9 +39,7 @@ pub enum LinkOutcome {
     UnknownTargets(Vec<i64>),
 }
 
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
+use crate::db::placeholders;
 
 impl LinkSet {
     /// The owner's linked ids, optionally only targets whose `name` contains `name`

@@ -80,7 +80,7 @@ fn configure(conn: Connection) -> Result<Connection> {
 }
 
 /// Portable SQL uses PostgreSQL's `$N`; SQLite's numbered form is `?N`.
-fn placeholders(sql: &str) -> String {
+fn numbered_params(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -129,7 +129,7 @@ impl Row for rusqlite::Row<'_> {
 }
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -139,7 +139,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
 }
 
 pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Option<T>> {
-    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let first = match rows.next()? {
         Some(row) => Some(T::from_row(row)?),
@@ -151,16 +151,16 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
 }
 
 pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
-    let mut stmt = conn.prepare_cached(&placeholders(sql))?;
+    let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     Ok(stmt.execute(params_from_iter(params))? as u64)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::numbered_params;
 
     #[test]
     fn rewrites_numbered_placeholders_only() {
-        assert_eq!(placeholders("a = $1 AND b = $12 AND c = '$'"), "a = ?1 AND b = ?12 AND c = '$'");
+        assert_eq!(numbered_params("a = $1 AND b = $12 AND c = '$'"), "a = ?1 AND b = ?12 AND c = '$'");
     }
 }

@@ -361,12 +361,6 @@ async fn offer_name(tx: &mut Tx, offer: i64) -> Result<String> {
     Ok(tx.fetch_optional::<String>("SELECT name FROM offers WHERE id = $1", &[offer.into()]).await?.unwrap_or_default())
 }
 
-impl FromRow for String {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        row.text(0)
-    }
-}
-
 /// Why a conditional update of an open credential matched nothing.
 fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
     match credential.status {

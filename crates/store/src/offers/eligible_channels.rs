@@ -86,42 +86,6 @@ pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Resu
     db.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
 }
 
-pub async fn by_xid(db: &Db, xid: &str) -> Result<Option<(AccountId, EligibleChannel)>> {
-    let sql = format!("SELECT e.account_id, {COLUMNS} FROM {FROM} WHERE e.xid = $1");
-    struct WithAccount(i64, EligibleChannel);
-    impl FromRow for WithAccount {
-        fn from_row(row: &impl Row) -> Result<Self> {
-            Ok(Self(row.int(0)?, EligibleChannel::from_row(&Shifted(row))?))
-        }
-    }
-    /// The same row, read from its second column on.
-    struct Shifted<'r, R>(&'r R);
-    impl<R: Row> Row for Shifted<'_, R> {
-        fn int(&self, i: usize) -> Result<i64> {
-            self.0.int(i + 1)
-        }
-        fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-            self.0.opt_int(i + 1)
-        }
-        fn text(&self, i: usize) -> Result<String> {
-            self.0.text(i + 1)
-        }
-        fn opt_text(&self, i: usize) -> Result<Option<String>> {
-            self.0.opt_text(i + 1)
-        }
-        fn boolean(&self, i: usize) -> Result<bool> {
-            self.0.boolean(i + 1)
-        }
-        fn opt_boolean(&self, i: usize) -> Result<Option<bool>> {
-            self.0.opt_boolean(i + 1)
-        }
-        fn opt_float(&self, i: usize) -> Result<Option<f64>> {
-            self.0.opt_float(i + 1)
-        }
-    }
-    Ok(db.fetch_optional::<WithAccount>(&sql, &[xid.into()]).await?.map(|w| (AccountId(w.0), w.1)))
-}
-
 /// What `update_settings` changes; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {

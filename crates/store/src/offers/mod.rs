@@ -11,10 +11,7 @@ pub mod passbook;
 
 use crate::Value;
 
-/// `$first, $first+1, ...` for an `IN (...)` list of `count` values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
+pub(crate) use crate::db::placeholders;
 
 /// The account id followed by the ids, as parameters for `account_id = $1 AND x IN (...)`.
 pub(crate) fn account_and_ids(account: i64, ids: &[i64]) -> Vec<Value> {
