@@ -8,6 +8,7 @@ use kindling_store::{accounts, Db};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod demo;
 mod import;
 use tracing_subscriber::EnvFilter;
 
@@ -164,6 +165,15 @@ fn print_demo(listen: SocketAddr, account: &NewAccount) {
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" http://{listen}/v1.0/members.json");
 }
 
+fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
+    let demo::Seeded { member, channel, offer } = seeded;
+    println!("Issue a code for the demo member, then redeem it:");
+    println!(
+        "  curl -i -H \"X-Auth-Token: $TOKEN\" -X POST 'http://{listen}/v1.0/credentials.json?member_id={member}&offer_id={offer}&channel_id={channel}'"
+    );
+    println!("  curl -i -H \"X-Auth-Token: $TOKEN\" -X PUT http://{listen}/v1.0/credentials/1/redeem.json");
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
@@ -209,7 +219,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_file(format!("{database_file}{suffix}"));
             }
             let db = Db::connect(&format!("sqlite://{database_file}")).await.context("opening database")?;
-            print_demo(listen, &create_account(&db, "Demo").await?);
+            let account = create_account(&db, "Demo").await?;
+            let seeded = demo::seed(&db, kindling_domain::AccountId(account.account_id)).await?;
+            print_demo(listen, &account);
+            print_seeded(listen, &seeded);
             serve(listen, db).await
         }
     }

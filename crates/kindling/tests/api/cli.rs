@@ -129,3 +129,62 @@ async fn postgres_account_create_and_serve() {
         create_account_then_serve(&url).await;
     }
 }
+
+/// `kindling demo` prints working credentials and seeds an offer that issues and redeems.
+#[tokio::test]
+async fn demo_prints_a_working_walkthrough() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-file"])
+        .arg(dir.path().join("demo.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "demo did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let stdout = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+    let _ = child.wait();
+    let value = |label: &str| -> String {
+        let line =
+            stdout.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| panic!("{label} in {stdout}"));
+        line.split_once(':').unwrap().1.trim().to_owned()
+    };
+    let (identity, key) = (value("X-Auth-Identity"), value("X-Auth-Key"));
+    let issue_line = stdout.lines().find(|l| l.contains("/v1.0/credentials.json?")).expect("an issue line");
+    let query = issue_line.split_once('?').unwrap().1.trim_end_matches('\'');
+
+    // The printed walkthrough works against a fresh start of the same database.
+    let server = Server::start(&format!("sqlite://{}", dir.path().join("demo.db").display())).await;
+    let auth = client
+        .get(format!("{}/auth", server.base))
+        .header("X-Auth-Identity", &identity)
+        .header("X-Auth-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(auth.status(), 204);
+    let token = auth.headers()["x-auth-token"].to_str().unwrap().to_owned();
+    let issued = client
+        .post(format!("{}/v1.0/credentials.json?{query}", server.base))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let id = issued.json::<Value>().await.unwrap()["credential"]["id"].as_i64().unwrap();
+    let redeemed = client
+        .put(format!("{}/v1.0/credentials/{id}/redeem.json", server.base))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redeemed.status(), 201);
+}

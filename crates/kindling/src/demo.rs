@@ -1,0 +1,74 @@
+//! `kindling demo`: a demo account with a member, a merchant and its store, a channel and an
+//! approved offer on it, so the first curl lines already issue and redeem a code.
+
+use kindling_domain::catalog::merchant::MerchantInput;
+use kindling_domain::catalog::store::{LocationInput, StoreInput};
+use kindling_domain::member::MemberInput;
+use kindling_domain::offers::channel::ChannelInput;
+use kindling_domain::AccountId;
+use kindling_store::catalog::merchants::{self, Merchants};
+use kindling_store::catalog::stores::{self, Stores};
+use kindling_store::crud;
+use kindling_store::link_set::LinkOp;
+use kindling_store::members::{self, Members};
+use kindling_store::offers::channels::{self, Channels};
+use kindling_store::offers::offer::{Offers, CHANNELS};
+use kindling_store::Db;
+
+pub struct Seeded {
+    pub member: i64,
+    pub channel: i64,
+    pub offer: i64,
+}
+
+fn invalid(e: kindling_domain::FieldErrors) -> anyhow::Error {
+    anyhow::anyhow!("demo data is invalid: {}", e.summary())
+}
+
+pub async fn seed(db: &Db, account: AccountId) -> anyhow::Result<Seeded> {
+    let mut tx = db.begin().await?;
+    let member_input = MemberInput { identifier: Some("demo-member".into()), notification_mode: None };
+    let member =
+        crud::insert::<Members>(&mut tx, account, members::new_values(member_input.into_new().map_err(invalid)?))
+            .await?;
+    let merchant_input = MerchantInput { name: Some("Demo Burger".into()), ..Default::default() };
+    let merchant =
+        crud::insert::<Merchants>(&mut tx, account, merchants::values(merchant_input.into_new().map_err(invalid)?))
+            .await?;
+    let store_input = StoreInput {
+        name: Some("Demo Burger Downtown".into()),
+        site_id: Some("DEMO-1".into()),
+        location: Some(LocationInput {
+            city: Some("Denver".into()),
+            lat: Some(39.7392),
+            lng: Some(-104.9903),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut store_values = stores::values(store_input.into_new().map_err(invalid)?);
+    store_values.push(("merchant_id", merchant.into()));
+    crud::insert::<Stores>(&mut tx, account, store_values).await?;
+    let channel_input = ChannelInput { name: Some("App".into()), ..Default::default() };
+    let channel =
+        crud::insert::<Channels>(&mut tx, account, channels::values(channel_input.into_new().map_err(invalid)?))
+            .await?;
+    let offer = crud::insert::<Offers>(
+        &mut tx,
+        account,
+        vec![
+            ("name", "Buy a Burger, Get Free Medium Fries".into()),
+            ("status", "approved".into()),
+            ("offer_type", 0.into()),
+            ("quest_only", false.into()),
+            ("is_reward", false.into()),
+            ("merchant_id", merchant.into()),
+            ("criteria", "{}".into()),
+            ("formatting", "{}".into()),
+        ],
+    )
+    .await?;
+    CHANNELS.apply(&mut tx, account, offer, LinkOp::Replace, &[channel]).await?;
+    tx.commit().await?;
+    Ok(Seeded { member, channel, offer })
+}
