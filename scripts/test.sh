@@ -32,6 +32,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
     || { cat "$tmp/postgres.log" >&2; exit 1; }
 "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U kindling kindling_test
 
+spec_dir=${KINDLING_SPEC_DIR:-../shared/spec}
+if [ ! -f "$spec_dir/sparkfly-v1.0.23.openapi.yaml" ]; then
+    echo "SKIPPED: spec schema checks ($spec_dir/sparkfly-v1.0.23.openapi.yaml not found); every other test runs" >&2
+fi
+
 export KINDLING_TEST_DATABASE_URL="postgres://kindling@127.0.0.1:$port/kindling_test"
 export KINDLING_REQUIRE_POSTGRES=1
 echo "PostgreSQL test cluster on 127.0.0.1:$port"
