@@ -29,12 +29,7 @@ impl Server {
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client.get(format!("{base}/readyz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&base).await;
         Self { base, child }
     }
 }
@@ -43,6 +38,20 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits (at most 30 s) until `/readyz` answers 200.
+async fn wait_ready(base: &str) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            assert_eq!(r.status(), 200);
+            return;
+        }
+        assert!(Instant::now() < deadline, "server at {base} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -76,15 +85,7 @@ async fn create_account_then_serve(database_url: &str) {
         .unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            assert_eq!(r.status(), 200);
-            break;
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&base).await;
     let auth = client
         .get(format!("{base}/auth"))
         .header("X-Auth-Identity", identity)
@@ -142,13 +143,8 @@ async fn demo_prints_a_working_walkthrough() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/readyz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "demo did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&format!("http://127.0.0.1:{port}")).await;
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let stdout = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
     let _ = child.wait();
