@@ -101,6 +101,7 @@ async fn change<L: LinkResource>(
     op: LinkOp,
     ids: Vec<i64>,
 ) -> Result<Response, ApiError> {
+    // `CODES` is in `LinkOp` order: POST (replace), PUT (add), DELETE (remove).
     let status = L::CODES[op as usize];
     match L::SET.apply_now(&state.db, auth.account, owner, op, &ids).await? {
         LinkOutcome::Linked(ids) => Ok(answer::<L>(status, owner, &ids)),

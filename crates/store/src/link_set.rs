@@ -25,9 +25,12 @@ pub struct LinkSet {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkOp {
-    Replace,
-    Add,
-    Remove,
+    /// `POST`: the set becomes exactly the given ids.
+    Replace = 0,
+    /// `PUT`: the given ids join the set.
+    Add = 1,
+    /// `DELETE`: the given ids leave the set.
+    Remove = 2,
 }
 
 #[derive(Debug, PartialEq, Eq)]
