@@ -102,13 +102,7 @@ pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) 
     let (conditions, mut params) = conditions(account, scope, &[], "");
     params.push(id.into());
     let sql = format!("SELECT {} FROM {} WHERE {conditions} AND id = ${}", T::COLUMNS, T::TABLE, params.len());
-    let Some(record) = db.fetch_optional::<T::Record>(&sql, &params).await? else {
-        return Ok(None);
-    };
-    let mut records = [record];
-    T::attach(db, account, &mut records).await?;
-    let [record] = records;
-    Ok(Some(record))
+    one::<T>(db, account, &sql, &params).await
 }
 
 /// The first row whose `column` equals `value` (for columns unique per account).
@@ -118,8 +112,21 @@ pub async fn find_by<T: Table>(
     column: &'static str,
     value: Value,
 ) -> Result<Option<T::Record>> {
-    let page = PageRequest { page: 1, per_page: 1 };
-    Ok(list::<T>(db, account, &[], &[Filter::Eq(column, value)], page).await?.items.into_iter().next())
+    // One query, not a page (which would also count every match).
+    let (conditions, params) = conditions(account, &[], &[Filter::Eq(column, value)], "");
+    let sql = format!("SELECT {} FROM {} WHERE {conditions} ORDER BY id LIMIT 1", T::COLUMNS, T::TABLE);
+    one::<T>(db, account, &sql, &params).await
+}
+
+/// The record `sql` selects, with its attached fields.
+async fn one<T: Table>(db: &Db, account: AccountId, sql: &str, params: &[Value]) -> Result<Option<T::Record>> {
+    let Some(record) = db.fetch_optional::<T::Record>(sql, params).await? else {
+        return Ok(None);
+    };
+    let mut records = [record];
+    T::attach(db, account, &mut records).await?;
+    let [record] = records;
+    Ok(Some(record))
 }
 
 /// Lists in id order.
