@@ -160,6 +160,7 @@ async fn replace_links(
     links: Vec<(&'static LinkSet, &'static str, Vec<i64>)>,
 ) -> Result<(), ApiError> {
     for (set, field, ids) in links {
+        kindling_domain::input::id_count(field, &ids)?;
         if let LinkOutcome::UnknownTargets(unknown) = set.apply(tx, auth.account, id, LinkOp::Replace, &ids).await? {
             return Err(unknown_ids(field, &unknown));
         }

@@ -21,8 +21,8 @@ pub struct Envelope<T>(pub T);
 impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let inner = wrapped_object(req, state, T::KEY).await?;
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
+        let inner = wrapped_object(req, T::KEY).await?;
         serde_path_to_error::deserialize(inner).map(Envelope).map_err(|e| {
             let path = e.path().to_string();
             ApiError::BadRequest(format!("{}.{path}: {}", T::KEY, e.into_inner()))
@@ -32,18 +32,14 @@ impl<T: Enveloped + Send> FromRequest<AppState> for Envelope<T> {
 
 /// The whole JSON body as an object (empty when there is no body); `key` names the
 /// expected wrapper in error messages.
-pub async fn read_object(
-    req: Request,
-    state: &AppState,
-    key: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let bytes = read_body(req, state).await?;
+pub async fn read_object(req: Request, key: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let bytes = read_body(req.into_body()).await?;
     parse_object(&bytes, key)
 }
 
 /// The object under `key` in a JSON body: `{"<key>": {...}}`.
-pub async fn wrapped_object(req: Request, state: &AppState, key: &str) -> Result<serde_json::Value, ApiError> {
-    let bytes = read_body(req, state).await?;
+pub async fn wrapped_object(req: Request, key: &str) -> Result<serde_json::Value, ApiError> {
+    let bytes = read_body(req.into_body()).await?;
     let mut object = parse_object(&bytes, key)?;
     let inner = object
         .remove(key)
@@ -55,37 +51,14 @@ pub async fn wrapped_object(req: Request, state: &AppState, key: &str) -> Result
     Ok(inner)
 }
 
-/// Bytes read past the limit before giving up on letting the client finish sending. Reading
-/// (and discarding) the rest of a moderately oversized body lets the client receive the 413
-/// instead of a connection reset.
-const DRAIN_CAP: usize = 16 * 1024 * 1024;
-
-async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+/// The whole request body. The size limit and read timeout are applied to every request's
+/// body by `limits::limit_body` before anything reads it, so this only reports them.
+pub async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
     use http_body_util::BodyExt;
-    let limit = state.config.body_limit;
-    let declared =
-        req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > DRAIN_CAP) {
-        return Err(ApiError::PayloadTooLarge);
+    match body.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(crate::limits::body_error(e)),
     }
-    let mut body = req.into_body();
-    let mut buf = bytes::BytesMut::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ApiError::BadRequest(format!("could not read request body: {e}")))?;
-        if let Ok(data) = frame.into_data() {
-            seen += data.len();
-            if seen <= limit {
-                buf.extend_from_slice(&data);
-            } else if seen > DRAIN_CAP {
-                break;
-            }
-        }
-    }
-    if seen > limit {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    Ok(buf.freeze())
 }
 
 fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
@@ -93,9 +66,22 @@ fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) => {
+            Err(ApiError::BadRequest("strings must not contain NUL characters".into()))
+        }
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::BadRequest(format!("request body must be a JSON object like {{\"{key}\": {{...}}}}"))),
         Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+    }
+}
+
+/// Whether any string (or key) in `value` holds a NUL, which no database column can store.
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 

@@ -1,131 +1,155 @@
 //! `Idempotency-Key` on writes, with Stripe's semantics: the same key and the same request
-//! within 24 hours get the first response again (`Idempotent-Replayed: true`); the same key
-//! with a different request is a 422; while the first is still running, a 409. Keys are per
-//! account. Responses of 5xx are not kept, so such a request may be retried.
+//! within 24 hours get the first response again — status, headers and body, marked
+//! `Idempotent-Replayed: true`; the same key with a different request is a 422; while the
+//! first is still running, a 409. Keys are per account, 1–255 printable ASCII characters.
+//!
+//! The request runs in its own task, so a client that disconnects does not cancel it: the
+//! response is still stored and a retry replays it. A key whose process died mid-request
+//! holds a short lease and can be claimed again when it runs out. Responses of 5xx are not
+//! kept, so such a request may be retried. `/auth` is exempt: a replay would have to store
+//! the token it answered with.
 
 use crate::auth::Auth;
+use crate::extract::read_body;
 use crate::response::json;
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use kindling_domain::{secret, Timestamp};
-use kindling_store::{Cols, FromRow, Row};
+use kindling_domain::{secret, AccountId, Timestamp};
+use kindling_store::idempotency::{self, Claim, StoredResponse};
 use serde_json::json;
 
 const KEY_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+const MAX_KEY_LENGTH: usize = 255;
 
-struct Stored {
-    request_hash: String,
-    status: Option<i64>,
-    body: Option<String>,
-    created_at: Timestamp,
-}
-
-impl FromRow for Stored {
-    fn from_row(row: &impl Row) -> kindling_store::Result<Self> {
-        let c = Cols::new(row);
-        Ok(Self {
-            request_hash: c.text()?,
-            status: c.opt_int()?,
-            body: c.opt_text()?,
-            created_at: Timestamp::from_unix(c.int()?),
-        })
-    }
-}
+/// Headers that describe one transfer rather than the response, so a replay sets its own.
+const NOT_REPLAYED: [HeaderName; 4] =
+    [header::CONTENT_LENGTH, header::DATE, header::TRANSFER_ENCODING, header::CONNECTION];
 
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(key) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+    let Some(raw) = req.headers().get("idempotency-key") else {
         return next.run(req).await;
     };
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || req.uri().path() == "/auth" {
         return next.run(req).await;
     }
+    let key = match valid_key(raw.as_bytes()) {
+        Ok(key) => key.to_owned(),
+        Err(e) => return e.into_response(),
+    };
     match run(state, key, req, next).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
 }
 
+fn valid_key(raw: &[u8]) -> Result<&str, ApiError> {
+    let printable = raw.iter().all(|b| (0x20..0x7f).contains(b));
+    match std::str::from_utf8(raw) {
+        Ok(key) if printable && !key.trim().is_empty() && key.len() <= MAX_KEY_LENGTH => Ok(key),
+        _ => Err(ApiError::BadRequest(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+        ))),
+    }
+}
+
 async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<Response, ApiError> {
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 255 characters".into()));
-    }
     let (mut parts, body) = req.into_parts();
-    let auth = Auth::from_request_parts(&mut parts, &state).await?;
-    let bytes =
-        body.collect().await.map_err(|e| ApiError::BadRequest(format!("could not read request body: {e}")))?.to_bytes();
-    if bytes.len() > state.config.body_limit {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    // Unauthenticated requests are the handler's to refuse; nothing is stored for them.
+    let Ok(auth) = Auth::from_request_parts(&mut parts, &state).await else {
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    };
+    let bytes = read_body(body).await?;
     let target = parts.uri.path_and_query().map_or("", |p| p.as_str());
     let fingerprint = [parts.method.as_str().as_bytes(), b" ", target.as_bytes(), b"\n", &bytes].concat();
     let hash = secret::digest_bytes(&fingerprint);
-    let db = &state.db;
-    let account = auth.account.0;
-    let now = Timestamp::now();
+    let lease = state.config.idempotency_lease_seconds;
     let claim =
-        "INSERT INTO idempotency_keys (account_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (account_id, idempotency_key) DO NOTHING";
-    let params = [account.into(), key.as_str().into(), hash.as_str().into(), now.unix().into()];
-    let mut claimed = db.execute(claim, &params).await? > 0;
-    if !claimed {
-        let stored: Option<Stored> = db
-            .fetch_optional(
-                "SELECT request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2",
-                &[account.into(), key.as_str().into()],
-            )
-            .await?;
-        match stored {
-            Some(s) if s.created_at.plus_seconds(KEY_LIFETIME_SECONDS) <= now => {
-                db.execute(
-                    "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2",
-                    &[account.into(), key.as_str().into()],
-                )
-                .await?;
-                claimed = db.execute(claim, &params).await? > 0;
-            }
-            Some(s) if s.request_hash != hash => {
-                return Ok(json(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &json!({"error": "Idempotency-Key was already used with a different request"}),
-                ));
-            }
-            Some(Stored { status: Some(status), body, .. }) => {
-                let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-                let mut response = Response::new(Body::from(body.unwrap_or_default()));
-                *response.status_mut() = status;
-                response.headers_mut().insert("content-type", HeaderValue::from_static(crate::response::JSON_UTF8));
-                response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-                return Ok(response);
-            }
-            _ => {}
+        idempotency::claim(&state.db, auth.account, &key, &hash, Timestamp::now(), KEY_LIFETIME_SECONDS, lease).await?;
+    match claim {
+        Claim::Claimed => {}
+        Claim::Replay(stored) => return Ok(replay(stored)),
+        Claim::Mismatch => {
+            return Ok(json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({"error": "Idempotency-Key was already used with a different request"}),
+            ))
         }
-        if !claimed {
+        Claim::InProgress => {
             return Ok(json(
                 StatusCode::CONFLICT,
                 &json!({"error": "A request with this Idempotency-Key is still in progress"}),
-            ));
+            ))
         }
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let task = tokio::spawn(finish(state, auth.account, key, next, request));
+    task.await.map_err(|e| ApiError::Internal(format!("idempotent request task: {e}")))?
+}
+
+/// Runs the claimed request and records its response; not cancelled by a disconnect.
+async fn finish(
+    state: AppState,
+    account: AccountId,
+    key: String,
+    next: Next,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let response = next.run(req).await;
     let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.map_err(|e| ApiError::Internal(e.to_string()))?.to_bytes();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            idempotency::release(&state.db, account, &key).await?;
+            return Err(ApiError::Internal(format!("reading the response body: {e}")));
+        }
+    };
     if parts.status.is_server_error() {
-        db.execute(
-            "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2",
-            &[account.into(), key.as_str().into()],
-        )
-        .await?;
+        idempotency::release(&state.db, account, &key).await?;
     } else {
-        db.execute(
-            "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE account_id = $1 AND idempotency_key = $2",
-            &[account.into(), key.as_str().into(), i64::from(parts.status.as_u16()).into(), String::from_utf8_lossy(&bytes).into_owned().into()],
-        )
-        .await?;
+        let headers = parts
+            .headers
+            .iter()
+            .filter(|(name, _)| !NOT_REPLAYED.contains(name))
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+            .collect();
+        let stored = StoredResponse {
+            status: parts.status.as_u16(),
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        idempotency::complete(&state.db, account, &key, &stored).await?;
     }
     Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let mut response = Response::new(Body::from(stored.body));
+    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    for (name, value) in stored.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.append(name, value);
+        }
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_key;
+
+    #[test]
+    fn keys_are_bounded_printable_ascii() {
+        assert!(valid_key(b"order-42").is_ok());
+        assert!(valid_key(&[b'k'; 255]).is_ok());
+        for bad in [&b""[..], b"  ", &[b'k'; 256], "clé".as_bytes(), b"a\tb", b"a\x7fb"] {
+            assert!(valid_key(bad).is_err(), "{bad:?}");
+        }
+    }
 }

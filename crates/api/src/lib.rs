@@ -5,13 +5,16 @@ mod crud;
 pub mod error;
 pub mod extract;
 mod idempotency;
+mod limits;
 mod links;
 mod middleware;
 pub mod response;
 mod router;
 mod routes;
+mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, router, App};
+pub use router::{app, router, Service};
+pub use serve::{serve, ServeConfig};
 pub use state::{AppConfig, AppState};

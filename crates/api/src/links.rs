@@ -54,8 +54,8 @@ struct LinkIds<L>(Vec<i64>, PhantomData<L>);
 impl<L: LinkResource> FromRequest<AppState> for LinkIds<L> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let inner = wrapped_object(req, state, L::KEY).await?;
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
+        let inner = wrapped_object(req, L::KEY).await?;
         let field = format!("{}.{}", L::KEY, L::FIELD);
         let ids = match inner.get(L::FIELD) {
             Some(Value::Array(items)) => items
@@ -67,6 +67,7 @@ impl<L: LinkResource> FromRequest<AppState> for LinkIds<L> {
             None | Some(Value::Null) => return Err(ApiError::BadRequest(format!("{field} is required"))),
             Some(_) => return Err(ApiError::BadRequest(format!("{field} must be an array of integers"))),
         };
+        kindling_domain::input::id_count(&field, &ids)?;
         Ok(Self(ids, PhantomData))
     }
 }

@@ -13,7 +13,7 @@ use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{account, bench, credentials, health, members};
 use crate::{auth, AppState};
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::routing::{get, put};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
@@ -35,7 +35,6 @@ use tracing::Level;
 
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.body_limit;
     let mut routes = Router::new();
     if state.config.bench_routes {
         routes = routes.route("/bench/members/{member_id}", get(bench::member_from_memory));
@@ -141,8 +140,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit_body))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(runtime_header))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -157,11 +156,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// The router behind the `.json` rewrite, ready for `axum::serve`.
-pub type App = axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
+/// The router behind the `.json` rewrite, ready for `serve`.
+pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
 /// The service to serve: routing happens after the optional `.json` suffix is removed.
-pub fn app(state: AppState) -> App {
-    let layer = MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request);
-    axum::ServiceExt::<Request>::into_make_service(layer.layer(router(state)))
+pub fn app(state: AppState) -> Service {
+    MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request).layer(router(state))
 }

@@ -1,12 +1,17 @@
 use crate::auth::TokenCache;
 use kindling_store::Db;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Tunables with production defaults; tests may shorten them.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// A request body must arrive within this long of the handler starting to read it.
+    pub body_read_timeout: Duration,
+    /// An unfinished `Idempotency-Key` (its process died) can be claimed again after this.
+    pub idempotency_lease_seconds: i64,
     /// Failed `/auth` attempts for one identity within `auth_failure_window` before 429.
     pub auth_max_failures: i64,
     pub auth_failure_window_seconds: i64,
@@ -16,7 +21,14 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { body_limit: 1024 * 1024, auth_max_failures: 5, auth_failure_window_seconds: 60, bench_routes: false }
+        Self {
+            body_limit: 1024 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+            idempotency_lease_seconds: 30,
+            auth_max_failures: 5,
+            auth_failure_window_seconds: 60,
+            bench_routes: false,
+        }
     }
 }
 

@@ -5,6 +5,17 @@ use crate::FieldErrors;
 
 pub const MAX_TEXT: usize = 255;
 pub const MAX_LONG_TEXT: usize = 10_000;
+/// The most ids one request may name in a list (`store_ids`, `item_ids`, `offer_ids`, ...):
+/// enough for any list a person builds, and far below the databases' bind-parameter limits.
+pub const MAX_IDS: usize = 1_000;
+
+/// Refuses an id list longer than `MAX_IDS`.
+pub fn id_count(field: &str, ids: &[i64]) -> Result<(), FieldErrors> {
+    if ids.len() > MAX_IDS {
+        return Err(FieldErrors::single(field, &format!("may name at most {MAX_IDS} ids")));
+    }
+    Ok(())
+}
 
 /// An optional text field of at most `max` characters.
 pub fn text(errors: &mut FieldErrors, field: &str, raw: Option<String>, max: usize) -> Option<String> {

@@ -21,8 +21,9 @@ impl Timestamp {
         self.0
     }
 
+    /// Saturates instead of overflowing; callers bound client-given durations first.
     pub const fn plus_seconds(self, seconds: i64) -> Self {
-        Self(self.0 + seconds)
+        Self(self.0.saturating_add(seconds))
     }
 
     /// Accepts what clients send: RFC 3339 with `Z` or an offset, or a naive date-time

@@ -148,7 +148,8 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
     // Callbacks are delivered by every server process from the shared outbox.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = kindling_workers::callbacks::spawn(db, kindling_workers::callbacks::Config::from_env(), stopped);
-    axum::serve(listener, kindling_api::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = kindling_api::ServeConfig::from_env();
+    kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = worker.await;
     Ok(())

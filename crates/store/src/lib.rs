@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod crud;
 mod db;
 mod error;
+pub mod idempotency;
 pub mod link_set;
 pub mod members;
 mod migrate;

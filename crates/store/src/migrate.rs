@@ -14,6 +14,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
     Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql") },
     Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql") },
+    Migration {
+        version: 7,
+        name: "idempotency_leases",
+        sql: include_str!("../migrations/0007_idempotency_leases.sql"),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -40,7 +45,8 @@ pub async fn run(db: &Db) -> Result<()> {
     )
     .await?;
     let applied: Vec<i64> = tx.fetch_all("SELECT version FROM schema_migrations", &[]).await?;
-    if let Some(newest) = applied.iter().max().filter(|v| **v > MIGRATIONS.len() as i64) {
+    let known = MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+    if let Some(newest) = applied.iter().max().filter(|v| **v > known) {
         return Err(StoreError::Migration(format!(
             "database schema version {newest} is newer than this build of Kindling"
         )));

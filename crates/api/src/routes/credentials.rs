@@ -25,14 +25,14 @@ pub struct Params {
 impl FromRequest<AppState> for Params {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
         let query: Vec<(String, String)> = req
             .uri()
             .query()
             .map(|q| serde_urlencoded::from_str(q).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}"))))
             .transpose()?
             .unwrap_or_default();
-        let mut top = read_object(req, state, "credential").await?;
+        let mut top = read_object(req, "credential").await?;
         let body = match top.remove("credential") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(o)) => o,
@@ -102,6 +102,9 @@ impl Params {
         if let Some(one) = self.int("offer_id")? {
             ids.get_or_insert_with(Vec::new).push(one);
         }
+        if let Some(ids) = &ids {
+            kindling_domain::input::id_count("offer_ids", ids)?;
+        }
         Ok(ids)
     }
 
@@ -113,8 +116,10 @@ impl Params {
         .map(|raw| annotations::parse(&raw).map_err(|m| ApiError::BadRequest(format!("annotations {m}"))))
         .transpose()?;
         let code_lifetime = self.int("code_lifetime")?;
-        if code_lifetime.is_some_and(|l| l <= 0) {
-            return Err(ApiError::BadRequest("code_lifetime must be a positive number of seconds".into()));
+        if code_lifetime.is_some_and(|l| l <= 0 || l > MAX_CODE_LIFETIME_SECONDS) {
+            return Err(ApiError::BadRequest(format!(
+                "code_lifetime must be a positive number of seconds, at most {MAX_CODE_LIFETIME_SECONDS} (ten years)"
+            )));
         }
         Ok(CredentialInput {
             member_id: self.int("member_id")?,
@@ -127,6 +132,9 @@ impl Params {
         })
     }
 }
+
+/// Ten years: long enough for any promotion, far from overflowing a timestamp.
+const MAX_CODE_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
 
 fn split(raw: &str) -> Result<Vec<i64>, std::num::ParseIntError> {
     raw.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::parse).collect()

@@ -73,7 +73,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kindling_api::app(AppState::new(db.clone(), config));
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
+        let limits = kindling_api::ServeConfig::default();
+        tokio::spawn(async move {
+            kindling_api::serve(listener, app, limits, std::future::pending()).await.expect("server runs")
+        });
         // Callbacks go to local listeners in tests, quickly retried.
         let worker = kindling_workers::callbacks::Config {
             poll_interval: std::time::Duration::from_millis(50),

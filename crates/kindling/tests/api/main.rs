@@ -13,6 +13,7 @@ mod helpers;
 mod idempotency;
 mod import;
 mod items;
+mod limits;
 mod members;
 mod merchants;
 mod offer_links;

@@ -1,0 +1,60 @@
+//! Bounds on what one client can make the server hold: body size and read time (applied to
+//! every request before anything buffers it), NUL characters that PostgreSQL cannot store,
+//! and the connection-level limits of `serve`.
+
+use crate::{ApiError, AppState};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tower_http::timeout::{TimeoutBody, TimeoutError};
+
+/// Bytes of an oversized body that are still read (and discarded) so the client can read
+/// the 413 instead of meeting a connection reset; larger declared bodies are refused at once.
+const DRAIN_CAP: usize = 16 * 1024 * 1024;
+
+/// Every request body is cut off at `config.body_limit` bytes and `config.body_read_timeout`.
+pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config.body_limit;
+    if let Some(Err(e)) = nul_free(&req) {
+        return e.into_response();
+    }
+    let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    if let Some(declared) = declared.filter(|len: &usize| *len > limit) {
+        if declared <= DRAIN_CAP {
+            let body = TimeoutBody::new(state.config.body_read_timeout, req.into_body());
+            let _ = Limited::new(body, DRAIN_CAP).collect().await;
+        }
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    let timeout = state.config.body_read_timeout;
+    let req = req.map(|body| Body::new(Limited::new(TimeoutBody::new(timeout, body), limit)));
+    next.run(req).await
+}
+
+/// The query string must not carry NUL (`%00`): no database column can hold it.
+fn nul_free(req: &Request) -> Option<Result<(), ApiError>> {
+    let query = req.uri().query()?;
+    let has_nul = percent_encoding::percent_decode_str(query).any(|b| b == 0);
+    Some(if has_nul {
+        Err(ApiError::BadRequest("query parameters must not contain NUL characters".into()))
+    } else {
+        Ok(())
+    })
+}
+
+/// What a failed body read means for the client: too large (413), too slow (408), or cut off.
+pub fn body_error(e: axum::Error) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if err.is::<LengthLimitError>() {
+            return ApiError::PayloadTooLarge;
+        }
+        if err.is::<TimeoutError>() {
+            return ApiError::RequestTimeout;
+        }
+        source = err.source();
+    }
+    ApiError::BadRequest(format!("could not read request body: {e}"))
+}

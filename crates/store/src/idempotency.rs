@@ -1,0 +1,143 @@
+//! `Idempotency-Key` bookkeeping: a key is claimed with a lease before its request runs, and
+//! completed with the response (status, headers, body) that later replays return.
+
+use crate::{Cols, Db, FromRow, Result, Row};
+use kindling_domain::{AccountId, Timestamp};
+
+/// A completed key's stored response.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub status: u16,
+    /// `(name, value)` pairs, in the original order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What the caller may do with a key.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key is ours: run the request, then `complete` or `release` it.
+    Claimed,
+    /// The same request already finished: answer with its response.
+    Replay(StoredResponse),
+    /// The key was used with a different request.
+    Mismatch,
+    /// The same request is still running elsewhere (its lease has not run out).
+    InProgress,
+}
+
+struct Stored {
+    request_hash: String,
+    status: Option<i64>,
+    headers: Option<String>,
+    body: Option<String>,
+    created_at: i64,
+    locked_until: i64,
+}
+
+impl FromRow for Stored {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self {
+            request_hash: c.text()?,
+            status: c.opt_int()?,
+            headers: c.opt_text()?,
+            body: c.opt_text()?,
+            created_at: c.int()?,
+            locked_until: c.int()?,
+        })
+    }
+}
+
+/// Claims `key` for a request with fingerprint `hash`. A key older than `lifetime_seconds` is
+/// forgotten; an unfinished key whose lease ran out (its process died) is taken over.
+pub async fn claim(
+    db: &Db,
+    account: AccountId,
+    key: &str,
+    hash: &str,
+    now: Timestamp,
+    lifetime_seconds: i64,
+    lease_seconds: i64,
+) -> Result<Claim> {
+    let locked_until = now.plus_seconds(lease_seconds).unix();
+    // Two tries: the second follows the removal of an expired key.
+    for _ in 0..2 {
+        let inserted = db
+            .execute(
+                "INSERT INTO idempotency_keys (account_id, idempotency_key, request_hash, created_at, locked_until) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+                &[account.0.into(), key.into(), hash.into(), now.unix().into(), locked_until.into()],
+            )
+            .await?;
+        if inserted > 0 {
+            return Ok(Claim::Claimed);
+        }
+        let stored: Option<Stored> = db
+            .fetch_optional(
+                "SELECT request_hash, status_code, response_headers, response_body, created_at, locked_until \
+                 FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2",
+                &[account.0.into(), key.into()],
+            )
+            .await?;
+        let Some(stored) = stored else { continue };
+        if stored.created_at.saturating_add(lifetime_seconds) <= now.unix() {
+            // Conditional on the row we saw, so two expiring claims cannot both win.
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2 AND created_at = $3",
+                &[account.0.into(), key.into(), stored.created_at.into()],
+            )
+            .await?;
+            continue;
+        }
+        if stored.request_hash != hash {
+            return Ok(Claim::Mismatch);
+        }
+        if let Some(status) = stored.status {
+            let headers = stored.headers.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+            let status = u16::try_from(status).unwrap_or(200);
+            return Ok(Claim::Replay(StoredResponse { status, headers, body: stored.body.unwrap_or_default() }));
+        }
+        if stored.locked_until > now.unix() {
+            return Ok(Claim::InProgress);
+        }
+        // An abandoned claim: take it over, unless another request just did.
+        let taken = db
+            .execute(
+                "UPDATE idempotency_keys SET locked_until = $4 WHERE account_id = $1 AND idempotency_key = $2 \
+                 AND status_code IS NULL AND locked_until = $3",
+                &[account.0.into(), key.into(), stored.locked_until.into(), locked_until.into()],
+            )
+            .await?;
+        return Ok(if taken > 0 { Claim::Claimed } else { Claim::InProgress });
+    }
+    Ok(Claim::InProgress)
+}
+
+/// Stores the response of a claimed key for replays.
+pub async fn complete(db: &Db, account: AccountId, key: &str, response: &StoredResponse) -> Result<()> {
+    let headers = serde_json::to_string(&response.headers).unwrap_or_else(|_| "[]".into());
+    db.execute(
+        "UPDATE idempotency_keys SET status_code = $3, response_headers = $4, response_body = $5 \
+         WHERE account_id = $1 AND idempotency_key = $2",
+        &[
+            account.0.into(),
+            key.into(),
+            i64::from(response.status).into(),
+            headers.into(),
+            response.body.as_str().into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// Forgets a claimed key (its request failed on our side, so the client may retry it).
+pub async fn release(db: &Db, account: AccountId, key: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2 AND status_code IS NULL",
+        &[account.0.into(), key.into()],
+    )
+    .await
+    .map(drop)
+}
