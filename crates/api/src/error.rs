@@ -66,7 +66,10 @@ impl From<FieldErrors> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StoreError::Busy => Self::Unavailable,
+            e => Self::Internal(e.to_string()),
+        }
     }
 }
 
@@ -82,10 +85,13 @@ impl IntoResponse for ApiError {
             other => json!({ "error": other.to_string() }),
         };
         let mut response = json(status, &body);
-        if let Self::TooManyRequests(seconds) = self {
-            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        let retry_after = match self {
+            Self::TooManyRequests(seconds) => Some(seconds.max(1)),
+            Self::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

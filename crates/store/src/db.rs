@@ -192,7 +192,7 @@ impl Db {
     /// One write statement in its own implicit transaction; returns rows affected.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {
-            Self::Sqlite(db) => sqlite::execute(&*db.writer().await, sql, params),
+            Self::Sqlite(db) => db.write(|conn| sqlite::execute(conn, sql, params)).await,
             Self::Postgres(pool) => postgres::execute(pool, sql, params).await,
         }
     }
@@ -200,7 +200,7 @@ impl Db {
     /// One write statement with `RETURNING`, e.g. an insert that echoes the stored row.
     pub async fn write_returning<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
-            Self::Sqlite(db) => sqlite::fetch_optional(&*db.writer().await, sql, params),
+            Self::Sqlite(db) => db.write(|conn| sqlite::fetch_optional(conn, sql, params)).await,
             Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
         }
     }
@@ -208,7 +208,7 @@ impl Db {
     /// One write statement with `RETURNING`, all rows (e.g. claiming a batch of jobs).
     pub async fn write_returning_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         match self {
-            Self::Sqlite(db) => sqlite::fetch_all(&*db.writer().await, sql, params),
+            Self::Sqlite(db) => db.write(|conn| sqlite::fetch_all(conn, sql, params)).await,
             Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
         }
     }
@@ -217,12 +217,25 @@ impl Db {
     /// so read-then-write sequences inside it cannot interleave with other writers.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
+            Self::Sqlite(db) => Tx::Sqlite(Some(db.begin_immediate().await?)),
+            Self::Postgres(pool) => Tx::Postgres(Some(pool.begin().await?)),
+        })
+    }
+
+    /// Starts a read-only transaction: one consistent snapshot for several reads, without
+    /// the write lock (on SQLite it runs on a reader connection).
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
             Self::Sqlite(db) => {
-                let conn = db.writer_owned().await;
-                conn.execute_batch("BEGIN IMMEDIATE")?;
+                let conn = db.reader_owned().await;
+                conn.execute_batch("BEGIN DEFERRED")?;
                 Tx::Sqlite(Some(conn))
             }
-            Self::Postgres(pool) => Tx::Postgres(Some(pool.begin().await?)),
+            Self::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+                Tx::Postgres(Some(tx))
+            }
         })
     }
 

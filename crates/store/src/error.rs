@@ -9,6 +9,10 @@ pub enum StoreError {
     /// A foreign key refused the write (a referenced row is missing or still referenced).
     #[error("foreign key constraint violated")]
     ForeignKey,
+    /// The database is busy with another writer (another process holds SQLite's write lock);
+    /// nothing was written and the request may be retried.
+    #[error("database busy")]
+    Busy,
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("migration failed: {0}")]
@@ -27,6 +31,7 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error().map(|e| e.extended_code) {
             Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique(e.to_string()),
             Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => Self::ForeignKey,
+            Some(code) if code & 0xff == ffi::SQLITE_BUSY || code & 0xff == ffi::SQLITE_LOCKED => Self::Busy,
             // `ON DELETE RESTRICT` reports through SQLite's trigger machinery.
             Some(ffi::SQLITE_CONSTRAINT_TRIGGER) if e.to_string().contains("FOREIGN KEY") => Self::ForeignKey,
             _ => Self::Sqlite(e),

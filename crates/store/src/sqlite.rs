@@ -1,20 +1,28 @@
 //! SQLite through rusqlite: one writer connection and a few readers, used directly on the
 //! async worker. Statements are short and prepared once per connection, so running them
 //! inline costs less than handing each one to a blocking thread (measured in issue #2).
+//!
+//! The writer never waits inside SQLite for another process's write lock (`kindling import`,
+//! a second server): its busy timeout is zero, and a busy write is retried after an async
+//! sleep, so no runtime worker is parked; after `BUSY_WAIT` the caller gets
+//! `SQLITE_BUSY` (503 with `Retry-After` at the API).
 
 use crate::{FromRow, Result, Row, StoreError, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
 const READERS: usize = 4;
+/// How long a write keeps retrying while another process holds the database's write lock.
+const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct SqliteDb {
     writer: Arc<Mutex<Connection>>,
-    readers: Arc<[Mutex<Connection>]>,
+    readers: Arc<[Arc<Mutex<Connection>>]>,
     next_reader: Arc<AtomicUsize>,
 }
 
@@ -26,6 +34,7 @@ impl SqliteDb {
         }
         let in_memory = path == ":memory:";
         let writer = configure(Connection::open(path)?)?;
+        writer.busy_timeout(Duration::ZERO)?;
         let readers: Vec<_> = if in_memory {
             Vec::new() // a private in-memory database exists only on its own connection
         } else {
@@ -38,7 +47,7 @@ impl SqliteDb {
         };
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
-            readers: readers.into_iter().map(Mutex::new).collect(),
+            readers: readers.into_iter().map(|r| Arc::new(Mutex::new(r))).collect(),
             next_reader: Arc::new(AtomicUsize::new(0)),
         })
     }
@@ -59,12 +68,52 @@ impl SqliteDb {
         self.readers[start % n].lock().await
     }
 
-    pub async fn writer(&self) -> MutexGuard<'_, Connection> {
-        self.writer.lock().await
+    /// A reader held for a read transaction.
+    pub async fn reader_owned(&self) -> OwnedMutexGuard<Connection> {
+        if self.readers.is_empty() {
+            return self.writer.clone().lock_owned().await;
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(guard) = self.readers[(start + i) % n].clone().try_lock_owned() {
+                return guard;
+            }
+        }
+        self.readers[start % n].clone().lock_owned().await
     }
 
-    pub async fn writer_owned(&self) -> OwnedMutexGuard<Connection> {
-        self.writer.clone().lock_owned().await
+    /// Runs one write statement on the writer, retrying while another process holds the lock.
+    pub async fn write<T>(&self, run: impl Fn(&Connection) -> Result<T>) -> Result<T> {
+        let (run, writer) = (&run, &self.writer);
+        retry_busy(move || async move { run(&*writer.lock().await) }).await
+    }
+
+    /// The writer inside `BEGIN IMMEDIATE`: the write lock is taken up front, so a
+    /// read-then-write sequence cannot interleave with other writers.
+    pub async fn begin_immediate(&self) -> Result<OwnedMutexGuard<Connection>> {
+        let writer = &self.writer;
+        retry_busy(move || async move {
+            let conn = writer.clone().lock_owned().await;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            Ok(conn)
+        })
+        .await
+    }
+}
+
+/// Retries `attempt` with growing async pauses while SQLite reports another writer.
+async fn retry_busy<T, F: std::future::Future<Output = Result<T>>>(attempt: impl Fn() -> F) -> Result<T> {
+    let deadline = Instant::now() + BUSY_WAIT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match attempt().await {
+            Err(StoreError::Busy) if Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 

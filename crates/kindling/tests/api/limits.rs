@@ -316,3 +316,52 @@ async fn stalled_connections_are_dropped() {
         assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "a stalled connection stays open");
     }
 }
+
+/// While another process holds SQLite's write lock (as `kindling import` does), reads answer
+/// at once, waiting writes park no runtime worker, and a write that waits too long is a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_sqlite_writer_parks_no_worker() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Busy"})).await;
+    let other_process = Db::connect(&app.url).await.unwrap();
+    let lock = other_process.begin().await.unwrap();
+
+    // Writers queue up behind the other process's lock...
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, base, token) = (app.client.clone(), app.base.clone(), acct.token.clone());
+            tokio::spawn(async move {
+                let body = json!({"member": {"identifier": format!("waiting-{i}")}}).to_string();
+                let sent = client.post(format!("{base}/v1.0/members")).header("X-Auth-Token", token).body(body).send();
+                sent.await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...while reads, including the eligibility check, still answer promptly.
+    let started = Instant::now();
+    let eligible = app
+        .get(
+            &acct,
+            &format!("/v1.0/credentials/eligible?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel),
+        )
+        .await;
+    assert_eq!(eligible.status, 200, "{}", eligible.text);
+    assert_eq!(app.get(&acct, &format!("/v1.0/members/{}", s.member)).await.status, 200);
+    assert!(started.elapsed() < Duration::from_millis(1500), "reads waited {:?}", started.elapsed());
+
+    // Released within the wait, every queued write goes through.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(lock);
+    for writer in writers {
+        assert_eq!(writer.await.unwrap(), 201);
+    }
+
+    // Held for longer than the wait, a write is told to come back later.
+    let lock = other_process.begin().await.unwrap();
+    let refused = app.post(&acct, "/v1.0/members", json!({"member": {"identifier": "too-late"}})).await;
+    assert_eq!(refused.error(503), "service unavailable");
+    assert!(refused.headers.contains_key("retry-after"));
+    drop(lock);
+}

@@ -331,7 +331,7 @@ pub async fn eligibility(
     channel: Option<i64>,
 ) -> Outcome<std::result::Result<(), Refusal>> {
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_read().await?;
     if !exists(&mut tx, "members", account, member).await? {
         return Err(WriteError::NotFound);
     }
