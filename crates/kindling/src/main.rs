@@ -147,7 +147,8 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), config);
     // Callbacks are delivered by every server process from the shared outbox.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = kindling_workers::callbacks::spawn(db, kindling_workers::callbacks::Config::from_env(), stopped);
+    let callbacks = kindling_workers::callbacks::Config::from_env().map_err(anyhow::Error::msg)?;
+    let worker = kindling_workers::callbacks::spawn(db, callbacks, stopped);
     let limits = kindling_api::ServeConfig::from_env();
     kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
     let _ = stop.send(true);

@@ -1,22 +1,31 @@
 //! Delivers callbacks from the outbox: at least once, with exponential backoff for up to
-//! 24 hours, every attempt logged. Outbound requests to loopback, private, link-local and
-//! other non-public addresses are refused unless allowed (tests allow them), and the checked
-//! address is the one connected to, so DNS cannot be switched in between.
+//! 24 hours, every attempt logged. Targets must be public addresses unless allowed (tests
+//! allow them); see `delivery` for where that is checked. Accounts are served concurrently,
+//! each account's callbacks one at a time, so one account's slow or hanging target never
+//! delays another account's callbacks.
+
+mod delivery;
+
+pub use delivery::{attempt, client, Failure};
 
 use kindling_domain::Timestamp;
 use kindling_store::credentials::outbox::{self, Job, Outcome};
 use kindling_store::Db;
-use std::net::{IpAddr, SocketAddr};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub poll_interval: Duration,
-    /// A claimed callback is not retried by another worker for this long. A batch is
-    /// delivered one by one, so this must exceed `batch × timeout`.
+    /// A claimed callback is not retried by another worker for this long. A claimed callback
+    /// is attempted at once, so this needs only to outlast one attempt (see `attempt_timeout`).
     pub lease_seconds: i64,
-    pub batch: i64,
+    /// How many accounts' callbacks one worker delivers at the same time.
+    pub max_in_flight: usize,
+    pub connect_timeout: Duration,
+    /// For a whole attempt: connecting, sending and the response's status line.
     pub timeout: Duration,
     /// Backoff after the first failure, doubling each attempt up to `max_backoff_seconds`.
     pub base_backoff_seconds: i64,
@@ -30,7 +39,8 @@ impl Default for Config {
         Self {
             poll_interval: Duration::from_secs(1),
             lease_seconds: 60,
-            batch: 5,
+            max_in_flight: 32,
+            connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             base_backoff_seconds: 30,
             max_backoff_seconds: 3600,
@@ -40,11 +50,45 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn from_env() -> Self {
-        Self {
-            allow_private: std::env::var("KINDLING_CALLBACK_ALLOW_PRIVATE").is_ok_and(|v| v == "1"),
-            ..Self::default()
+    /// The defaults, with `KINDLING_CALLBACK_ALLOW_PRIVATE`, `KINDLING_CALLBACK_LEASE_SECONDS`
+    /// and `KINDLING_CALLBACK_TIMEOUT_SECONDS` from the environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let seconds = |name: &str, default: i64| -> Result<i64, String> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| (1..=86_400).contains(s))
+                    .ok_or_else(|| format!("{name} must be a whole number of seconds from 1 to 86400, not {v:?}")),
+            }
+        };
+        let defaults = Self::default();
+        let timeout = seconds("KINDLING_CALLBACK_TIMEOUT_SECONDS", defaults.timeout.as_secs() as i64)?;
+        let lease_seconds = seconds("KINDLING_CALLBACK_LEASE_SECONDS", defaults.lease_seconds)?;
+        if lease_seconds <= timeout {
+            return Err(format!(
+                "KINDLING_CALLBACK_LEASE_SECONDS ({lease_seconds}) must exceed KINDLING_CALLBACK_TIMEOUT_SECONDS \
+                 ({timeout}), or another worker resends a callback still in flight"
+            ));
         }
+        Ok(Self {
+            allow_private: var("KINDLING_CALLBACK_ALLOW_PRIVATE").is_some_and(|v| v == "1"),
+            lease_seconds,
+            timeout: Duration::from_secs(timeout as u64),
+            ..defaults
+        })
+    }
+
+    /// The timeout, kept a second inside the lease so an attempt (and its record) ends
+    /// before another worker may claim the same callback.
+    pub fn attempt_timeout(&self) -> Duration {
+        let lease = Duration::from_secs(self.lease_seconds.max(2) as u64 - 1);
+        self.timeout.min(lease)
     }
 
     /// When to try again after `attempts` failed attempts.
@@ -55,124 +99,68 @@ impl Config {
     }
 }
 
-/// Whether an address is reachable on the public internet.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])))
+/// Attempts one claimed callback and records the outcome.
+async fn deliver(db: Db, client: reqwest::Client, config: Config, job: Job) {
+    let started = Instant::now();
+    let result = attempt(&client, &job, config.allow_private).await;
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let at = Timestamp::now();
+    let outcome = match result {
+        Ok(status) => {
+            tracing::info!(callback = job.id, status, attempts = job.attempts, "callback delivered");
+            Outcome::Delivered { status }
         }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+        Err((status, error)) => {
+            let next = config.next_attempt(at, job.attempts);
+            if next > job.give_up_at {
+                tracing::warn!(callback = job.id, attempts = job.attempts, %error, "callback given up");
+                Outcome::GaveUp { status, error }
+            } else {
+                tracing::info!(callback = job.id, attempts = job.attempts, %error, "callback failed; will retry");
+                Outcome::Retry { status, error, next_attempt_at: next }
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
         }
-    }
-}
-
-/// Resolves the URL's host and checks every address; returns the address to connect to.
-async fn vet(url: &url::Url, allow_private: bool) -> Result<(String, SocketAddr), String> {
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("refused scheme {}", url.scheme()));
-    }
-    let host = url.host_str().ok_or("no host")?.to_owned();
-    let port = url.port_or_known_default().ok_or("no port")?;
-    let lookup = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-    let addrs: Vec<SocketAddr> =
-        tokio::net::lookup_host((lookup.as_str(), port)).await.map_err(|e| format!("resolving {host}: {e}"))?.collect();
-    let first = *addrs.first().ok_or_else(|| format!("{host} has no address"))?;
-    if !allow_private {
-        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!("refused non-public address {} for {host}", bad.ip()));
-        }
-    }
-    Ok((host, first))
-}
-
-/// One delivery attempt.
-async fn attempt(job: &Job, config: &Config) -> Result<i64, (Option<i64>, String)> {
-    let url = url::Url::parse(&job.url).map_err(|e| (None, format!("bad url: {e}")))?;
-    let (host, addr) = vet(&url, config.allow_private).await.map_err(|e| (None, e))?;
-    let client = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(&host, addr)
-        .build()
-        .map_err(|e| (None, e.to_string()))?;
-    let request = match (job.method.as_str(), &job.body) {
-        ("POST", Some(body)) => client.post(url).header("content-type", "application/json").body(body.clone()),
-        _ => client.get(url),
     };
-    let response = request.send().await.map_err(|e| (None, e.to_string()))?;
-    let status = i64::from(response.status().as_u16());
-    if response.status().is_success() {
-        Ok(status)
-    } else {
-        Err((Some(status), format!("HTTP {status}")))
+    if let Err(e) = outbox::record(&db, &job, at, duration_ms, outcome).await {
+        // The lease runs out and the callback is attempted again.
+        tracing::error!(callback = job.id, error = %e, "recording a callback attempt");
     }
 }
 
-/// Claims and delivers one batch; returns how many callbacks were attempted.
-pub async fn run_once(db: &Db, config: &Config) -> kindling_store::Result<usize> {
-    let now = Timestamp::now();
-    let jobs = outbox::claim(db, now, config.lease_seconds, config.batch).await?;
-    let count = jobs.len();
-    // One at a time, so an account hears about a credential's events in order.
-    for job in jobs {
-        let started = Instant::now();
-        let result = attempt(&job, config).await;
-        let duration_ms = started.elapsed().as_millis() as i64;
-        let at = Timestamp::now();
-        let outcome = match result {
-            Ok(status) => {
-                tracing::info!(callback = job.id, status, attempts = job.attempts, "callback delivered");
-                Outcome::Delivered { status }
-            }
-            Err((status, error)) => {
-                let next = config.next_attempt(at, job.attempts);
-                if next > job.give_up_at {
-                    tracing::warn!(callback = job.id, attempts = job.attempts, %error, "callback given up");
-                    Outcome::GaveUp { status, error }
-                } else {
-                    tracing::info!(callback = job.id, attempts = job.attempts, %error, "callback failed; will retry");
-                    Outcome::Retry { status, error, next_attempt_at: next }
-                }
-            }
-        };
-        outbox::record(db, &job, at, duration_ms, outcome).await?;
-    }
-    Ok(count)
-}
-
-/// Polls the outbox until `stop` turns true or its sender is dropped.
+/// Polls the outbox until `stop` turns true or its sender is dropped, then lets the
+/// attempts in flight finish (each is bounded by the attempt timeout).
 pub fn spawn(db: Db, config: Config, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let client = client(&config).expect("the callback HTTP client builds");
     tokio::spawn(async move {
+        let mut in_flight = JoinSet::new();
+        // Which account each delivery task serves; an account is skipped while it has one.
+        let mut accounts: HashMap<tokio::task::Id, i64> = HashMap::new();
         loop {
-            let worked = match run_once(&db, &config).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "callback worker");
-                    0
+            let free = config.max_in_flight.saturating_sub(in_flight.len());
+            if free > 0 {
+                let busy: Vec<i64> = accounts.values().copied().collect();
+                match outbox::claim(&db, Timestamp::now(), config.lease_seconds, free as i64, &busy).await {
+                    Ok(jobs) => {
+                        for job in jobs {
+                            let account = job.account_id;
+                            let task = in_flight.spawn(deliver(db.clone(), client.clone(), config.clone(), job));
+                            accounts.insert(task.id(), account);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "callback worker"),
                 }
-            };
-            if worked > 0 {
-                continue;
             }
             tokio::select! {
+                Some(done) = in_flight.join_next_with_id() => {
+                    let id = match done {
+                        Ok((id, ())) => id,
+                        Err(e) => {
+                            tracing::error!(error = %e, "callback delivery task");
+                            e.id()
+                        }
+                    };
+                    accounts.remove(&id);
+                }
                 _ = tokio::time::sleep(config.poll_interval) => {}
                 changed = stop.changed() => {
                     // Stop when told to, or when whoever could tell us is gone.
@@ -182,34 +170,13 @@ pub fn spawn(db: Db, config: Config, mut stop: watch::Receiver<bool>) -> tokio::
                 }
             }
         }
+        while in_flight.join_next().await.is_some() {}
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_addresses_only() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
@@ -219,11 +186,32 @@ mod tests {
         assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
     }
 
-    #[tokio::test]
-    async fn private_targets_are_refused_by_default() {
-        let url = url::Url::parse("http://127.0.0.1:9/cb").unwrap();
-        assert!(vet(&url, false).await.unwrap_err().contains("non-public"));
-        assert!(vet(&url, true).await.is_ok());
-        assert!(vet(&url::Url::parse("ftp://example.com/").unwrap(), true).await.is_err());
+    fn from(vars: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn settings_come_from_the_environment() {
+        let config = from(&[]).unwrap();
+        assert_eq!((config.lease_seconds, config.timeout, config.allow_private), (60, Duration::from_secs(10), false));
+        let config = from(&[
+            ("KINDLING_CALLBACK_LEASE_SECONDS", "3"),
+            ("KINDLING_CALLBACK_TIMEOUT_SECONDS", "2"),
+            ("KINDLING_CALLBACK_ALLOW_PRIVATE", "1"),
+        ])
+        .unwrap();
+        assert_eq!((config.lease_seconds, config.timeout, config.allow_private), (3, Duration::from_secs(2), true));
+    }
+
+    #[test]
+    fn a_lease_must_outlast_an_attempt() {
+        let error = from(&[("KINDLING_CALLBACK_LEASE_SECONDS", "2")]).unwrap_err();
+        assert!(error.contains("must exceed KINDLING_CALLBACK_TIMEOUT_SECONDS (10)"), "{error}");
+        for bad in ["0", "-1", "1.5", "soon", "86401"] {
+            assert!(from(&[("KINDLING_CALLBACK_TIMEOUT_SECONDS", bad)]).is_err(), "{bad}");
+        }
+        // Set in code, the timeout is cut to fit the lease instead.
+        let config = Config { lease_seconds: 5, timeout: Duration::from_secs(10), ..Config::default() };
+        assert_eq!(config.attempt_timeout(), Duration::from_secs(4));
     }
 }

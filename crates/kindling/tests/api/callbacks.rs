@@ -1,8 +1,8 @@
 //! Conversion and account callbacks, received by a real local listener.
 
 use crate::backend_tests;
-use crate::credentials::{put_query, setup};
-use crate::helpers::TestApp;
+use crate::credentials::{put_query, setup, Setup};
+use crate::helpers::{Backend, TestAccount, TestApp};
 use axum::extract::{OriginalUri, State};
 use axum::http::{Method, StatusCode};
 use reqwest::Method as ReqMethod;
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 backend_tests!(
     conversion_callback_fills_the_template,
     account_callbacks_post_the_credential,
-    failed_callbacks_are_retried_and_logged
+    failed_callbacks_are_retried_and_logged,
+    a_hanging_target_does_not_delay_other_accounts
 );
 
 /// What the listener shares with its handler: the requests so far and failures left.
@@ -226,4 +227,116 @@ async fn failed_callbacks_are_retried_and_logged(app: TestApp) {
         assert!(Instant::now() < deadline, "attempts: {attempts:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A callback target that accepts connections and never answers.
+pub struct Hanging {
+    pub base: String,
+    pub accepted: Arc<AtomicUsize>,
+}
+
+impl Hanging {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        Self { base, accepted }
+    }
+
+    /// Waits (at most 10 s) until a worker has connected.
+    pub async fn wait_for_a_connection(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.accepted.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "the hanging target was never called");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Issues and redeems a credential, which sends the channel's conversion callback.
+async fn redeem_one(app: &TestApp, acct: &TestAccount, s: &Setup) {
+    let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    let id = app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.body["credential"]["id"].as_i64().unwrap();
+    put_query(app, acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
+}
+
+async fn conversion_url(app: &TestApp, acct: &TestAccount, channel: i64, url: String) {
+    app.put(acct, &format!("/v1.0/channels/{channel}"), json!({"channel": {"conversion_callback_url": url}}))
+        .await
+        .error_free();
+}
+
+async fn a_hanging_target_does_not_delay_other_accounts(app: TestApp) {
+    let hanging = Hanging::start().await;
+    let listener = Listener::start(0).await;
+    let (stuck, other) = (app.account().await, app.account().await);
+    let s = setup(&app, &stuck, json!({"name": "Stuck"})).await;
+    conversion_url(&app, &stuck, s.channel, format!("{}/cb", hanging.base)).await;
+    let t = setup(&app, &other, json!({"name": "Other"})).await;
+    conversion_url(&app, &other, t.channel, format!("{}/cb", listener.base)).await;
+    for _ in 0..3 {
+        redeem_one(&app, &stuck, &s).await;
+    }
+    hanging.wait_for_a_connection().await;
+
+    let started = Instant::now();
+    redeem_one(&app, &other, &t).await;
+    listener.wait_for(1).await;
+    let waited = started.elapsed();
+    // Stop the other workers sharing a PostgreSQL outbox from calling the dead target later.
+    app.db
+        .execute(
+            "UPDATE callback_outbox SET failed_at = $2 WHERE account_id = $1 AND delivered_at IS NULL",
+            &[stuck.id.into(), kindling_domain::Timestamp::now().unix().into()],
+        )
+        .await
+        .unwrap();
+    assert!(waited < Duration::from_secs(3), "the other account's callback took {waited:?}");
+}
+
+/// One worker delivers an account's callbacks in the order they were written. (SQLite only:
+/// on the shared PostgreSQL, the workers of concurrent tests take turns.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_worker_keeps_an_accounts_callbacks_in_order() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let listener = Listener::start(0).await;
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Ordered"})).await;
+    app.put(
+        &acct,
+        "/v1.0/account",
+        json!({"account": {"callbacks": {"credential_url": format!("{}/account", listener.base)}}}),
+    )
+    .await
+    .error_free();
+    app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
+    let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    let mut expected = Vec::new();
+    for _ in 0..4 {
+        let id =
+            app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.body["credential"]["id"].as_i64().unwrap();
+        put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
+        put_query(&app, &acct, &format!("/v1.0/credentials/{id}/void")).await.error_free();
+        for event in ["credential.created", "credential.redeemed", "credential.voided"] {
+            expected.push((event.to_owned(), id));
+        }
+    }
+    let got: Vec<(String, i64)> = listener
+        .wait_for(expected.len())
+        .await
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            (body["event"].as_str().unwrap().to_owned(), body["credential"]["id"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(got, expected);
 }

@@ -3,21 +3,26 @@
 //! outbox is delivered by whichever worker runs next.
 
 use crate::backend_tests;
-use crate::callbacks::Listener;
+use crate::callbacks::{Hanging, Listener};
 use crate::cli::Server;
 use crate::credentials::setup;
 use crate::helpers::TestApp;
+use kindling_store::credentials::outbox;
 use reqwest::Method;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 backend_tests!(kill_9_during_redemptions_loses_nothing);
 
-/// Callbacks a killed process had claimed are retried once its short lease runs out.
-const WORKER_ENV: &[(&str, &str)] =
-    &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "1"), ("KINDLING_CALLBACK_LEASE_SECONDS", "2")];
+/// Callbacks a killed process had claimed are retried once its short lease runs out (the
+/// default 60 s would outlast `Listener::wait_for`); the lease must outlast an attempt.
+const WORKER_ENV: &[(&str, &str)] = &[
+    ("KINDLING_CALLBACK_ALLOW_PRIVATE", "1"),
+    ("KINDLING_CALLBACK_LEASE_SECONDS", "3"),
+    ("KINDLING_CALLBACK_TIMEOUT_SECONDS", "2"),
+];
 
 async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
     let listener = Listener::start(0).await;
@@ -116,4 +121,33 @@ async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
     for id in &acknowledged {
         assert!(got.iter().any(|r| r.uri == format!("/cb/{id}")), "callback for {id}");
     }
+}
+
+/// A callback claimed by a process that is killed mid-attempt is delivered once the lease
+/// (`KINDLING_CALLBACK_LEASE_SECONDS`) runs out. SQLite only: on its own database file the
+/// spawned servers are the only workers (the suite's workers share the PostgreSQL outbox).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_workers_claim_is_retried_when_its_lease_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kindling.db").display());
+    let db = kindling_store::Db::connect(&url).await.unwrap();
+    let key = kindling_domain::secret::hash_api_key(&kindling_domain::secret::new_api_key());
+    let account = kindling_store::accounts::create(&db, "Lease", &key).await.unwrap();
+    let (hanging, listener) = (Hanging::start().await, Listener::start(0).await);
+    let mut tx = db.begin().await.unwrap();
+    let now = kindling_domain::Timestamp::now();
+    outbox::enqueue(&mut tx, account, outbox::Kind::Conversion, &format!("{}/cb", hanging.base), None, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut server = Server::start_with(&url, WORKER_ENV).await;
+    hanging.wait_for_a_connection().await;
+    // Killed mid-attempt (before its 2 s timeout could record a retry 30 s later).
+    server.child.kill().expect("SIGKILL");
+    let killed = Instant::now();
+    db.execute("UPDATE callback_outbox SET url = $1", &[format!("{}/cb", listener.base).into()]).await.unwrap();
+    let _restarted = Server::start_with(&url, WORKER_ENV).await;
+    listener.wait_for(1).await;
+    assert!(killed.elapsed() < Duration::from_secs(10), "delivered {:?} after the kill", killed.elapsed());
 }

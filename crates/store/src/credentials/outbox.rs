@@ -78,17 +78,28 @@ impl FromRow for Job {
     }
 }
 
-/// Claims up to `limit` due callbacks until `now + lease`. The outer condition is checked
-/// again on each row as it is updated, so two workers never both claim one row.
-pub async fn claim(db: &Db, now: Timestamp, lease_seconds: i64, limit: i64) -> Result<Vec<Job>> {
+/// Claims the oldest due callback of each of up to `limit` accounts, skipping the `busy`
+/// accounts (whose callbacks this worker is delivering now), until `now + lease`. One per
+/// account keeps an account's callbacks in order within a worker, and its slow target from
+/// holding up anyone else's. The outer condition is checked again on each row as it is
+/// updated, so two workers never both claim one row.
+pub async fn claim(db: &Db, now: Timestamp, lease_seconds: i64, limit: i64, busy: &[i64]) -> Result<Vec<Job>> {
     let due = "next_attempt_at <= $1 AND delivered_at IS NULL AND failed_at IS NULL";
+    let skip = if busy.is_empty() {
+        String::new()
+    } else {
+        let binds: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 4)).collect();
+        format!(" AND account_id NOT IN ({})", binds.join(", "))
+    };
     let sql = format!(
         "UPDATE callback_outbox SET next_attempt_at = $2, attempts = attempts + 1 \
-         WHERE {due} AND id IN (SELECT id FROM callback_outbox WHERE {due} ORDER BY id LIMIT $3) \
+         WHERE {due} AND id IN (SELECT MIN(id) FROM callback_outbox WHERE {due}{skip} \
+         GROUP BY account_id ORDER BY MIN(id) LIMIT $3) \
          RETURNING id, account_id, method, url, body, attempts, give_up_at"
     );
-    db.write_returning_all(&sql, &[now.unix().into(), now.plus_seconds(lease_seconds).unix().into(), limit.into()])
-        .await
+    let mut params: Vec<Value> = vec![now.unix().into(), now.plus_seconds(lease_seconds).unix().into(), limit.into()];
+    params.extend(busy.iter().map(|&account| Value::from(account)));
+    db.write_returning_all(&sql, &params).await
 }
 
 /// What one delivery attempt came to.
