@@ -7,7 +7,8 @@ use std::sync::Arc;
 pub struct AppConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// Failed `/auth` attempts for one identity within `auth_failure_window` before 429.
+    /// `/auth` attempts for one identity within the window before 429; each is counted
+    /// before its key is checked, and a successful login clears the count.
     pub auth_max_failures: i64,
     pub auth_failure_window_seconds: i64,
     /// Mount `/bench/members/{id}`, an in-memory baseline for benchmarks.
