@@ -1,9 +1,13 @@
-//! `/auth` (API key → 24 h token) and the extractor that turns a token into an account.
+//! `/auth` (API key → 24 h token, and `DELETE` to revoke), and the extractor that turns a
+//! token into an account.
 //!
 //! Keys are Argon2 hashes, checked only at `/auth`. Tokens are stored as SHA-256 digests and
-//! checked on every request by one indexed lookup, remembered in a small in-process cache:
-//! a token never changes owner or expiry, so the cache cannot go stale across processes.
+//! checked on every request by one indexed lookup, remembered in an in-process cache that
+//! revocations evict in every process (`token_cache`).
 
+mod token_cache;
+
+use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -11,16 +15,21 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use kindling_domain::secret::{self, TOKEN_LIFETIME_SECONDS};
 use kindling_domain::{AccountId, Timestamp};
-use kindling_store::accounts;
+use kindling_store::accounts::{self, Attempt};
+use kindling_store::revocations;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+pub(crate) use token_cache::TokenCache;
 
 const INVALID: &str = "Invalid credentials";
+const INVALID_TOKEN: &str = "Invalid or expired token";
 
-pub(crate) struct TokenCache(quick_cache::sync::Cache<String, (AccountId, Timestamp)>);
-
-impl TokenCache {
-    pub(crate) fn new() -> Self {
-        Self(quick_cache::sync::Cache::new(100_000))
-    }
+/// Starts the task that evicts revoked tokens from this server's cache, whichever process
+/// revoked them. Run it next to every server; it ends when the state is dropped.
+pub fn spawn_revocation_watcher(state: &AppState) -> tokio::task::JoinHandle<()> {
+    token_cache::spawn_watcher(state.db.clone(), Arc::downgrade(&state.tokens))
 }
 
 /// The account the request acts for, established from `X-Auth-Token`.
@@ -29,7 +38,13 @@ pub struct Auth {
     pub account: AccountId,
 }
 
-impl FromRequestParts<AppState> for Auth {
+/// A valid session: its account and its token's digest (what `DELETE /auth` revokes).
+pub struct Session {
+    account: AccountId,
+    digest: String,
+}
+
+impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -39,23 +54,32 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::Unauthorized("X-Auth-Token header is required"))?;
         if !secret::looks_like_token(token) {
-            return Err(ApiError::Unauthorized("Invalid or expired token"));
+            return Err(ApiError::Unauthorized(INVALID_TOKEN));
         }
         let digest = secret::token_digest(&token.to_ascii_lowercase());
-        let owner = match state.tokens.0.get(&digest) {
+        let owner = match state.tokens.get(&digest) {
             Some(owner) => Some(owner),
             None => {
+                let started = state.tokens.lookup_started();
                 let owner = accounts::token_owner(&state.db, &digest).await?;
                 if let Some(owner) = owner {
-                    state.tokens.0.insert(digest, owner);
+                    state.tokens.remember(digest.clone(), owner, started);
                 }
                 owner
             }
         };
         match owner {
-            Some((account, expires_at)) if Timestamp::now() < expires_at => Ok(Self { account }),
-            _ => Err(ApiError::Unauthorized("Invalid or expired token")),
+            Some((account, expires_at)) if Timestamp::now() < expires_at => Ok(Self { account, digest }),
+            _ => Err(ApiError::Unauthorized(INVALID_TOKEN)),
         }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Session::from_request_parts(parts, state).await.map(|session| Self { account: session.account })
     }
 }
 
@@ -63,39 +87,72 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// `GET /auth` and `POST /auth`: 204 with `X-Auth-Token`, or 401; repeated failures for one
-/// identity within the window are refused with 429 before any hashing is done.
+/// `GET /auth` and `POST /auth`: 204 with `X-Auth-Token`, or 401. Each attempt is counted
+/// before its key is hashed; beyond the limit within the window it is refused with 429
+/// without hashing, however many attempts race.
 pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let (Some(identity), Some(key)) = (header(&headers, "x-auth-identity"), header(&headers, "x-auth-key")) else {
         return Err(ApiError::Unauthorized(INVALID));
     };
     let account = identity.parse::<i64>().map(AccountId).map_err(|_| ApiError::Unauthorized(INVALID))?;
-    let Some(credentials) = accounts::credentials(&state.db, account).await? else {
-        return Err(ApiError::Unauthorized(INVALID));
-    };
     let now = Timestamp::now();
     let config = &state.config;
-    let window_ends = credentials.failed_auth_since.plus_seconds(config.auth_failure_window_seconds);
-    if credentials.failed_auth_count >= config.auth_max_failures && now < window_ends {
-        return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix()));
-    }
-    let (key, hash) = (key.to_owned(), credentials.api_key_hash);
-    let valid = tokio::task::spawn_blocking(move || secret::verify_api_key(&key, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = match accounts::reserve_login_attempt(
+        &state.db,
+        account,
+        now,
+        config.auth_max_failures,
+        config.auth_failure_window_seconds,
+    )
+    .await?
+    {
+        Attempt::Reserved { api_key_hash } => api_key_hash,
+        Attempt::Refused { window_ends } => return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix())),
+        Attempt::UnknownAccount => return Err(ApiError::Unauthorized(INVALID)),
+    };
+    let valid = tokio::task::spawn_blocking({
+        let (key, hash) = (key.to_owned(), hash.clone());
+        move || secret::verify_api_key(&key, &hash)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !valid {
-        accounts::record_failed_auth(&state.db, account, now, config.auth_failure_window_seconds).await?;
+        // The reserved attempt stays counted as a failure.
         return Err(ApiError::Unauthorized(INVALID));
-    }
-    if credentials.failed_auth_count > 0 {
-        accounts::clear_failed_auth(&state.db, account).await?;
     }
     let token = secret::new_token();
     let expires_at = now.plus_seconds(TOKEN_LIFETIME_SECONDS);
-    accounts::issue_token(&state.db, account, &secret::token_digest(&token), now, expires_at).await?;
+    if !accounts::complete_login(&state.db, account, &hash, &secret::token_digest(&token), now, expires_at).await? {
+        // The key was rotated while it was being checked.
+        return Err(ApiError::Unauthorized(INVALID));
+    }
     let mut response = Response::new(axum::body::Body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
     let token = HeaderValue::from_str(&token).map_err(|e| ApiError::Internal(e.to_string()))?;
     response.headers_mut().insert("x-auth-token", token);
     Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeQuery {
+    /// Revoke every token of the account, not just this one.
+    #[serde(default)]
+    all: bool,
+}
+
+/// `DELETE /auth` (an extension; the spec has no logout): revokes the request's token, or
+/// with `?all=true` every token of its account, in every server process. 204.
+pub async fn revoke(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(query): ApiQuery<RevokeQuery>,
+) -> Result<StatusCode, ApiError> {
+    if query.all {
+        revocations::revoke_all(&state.db, session.account).await?;
+        state.tokens.forget_accounts(&HashSet::from([session.account]));
+    } else {
+        revocations::revoke_token(&state.db, session.account, &session.digest).await?;
+        state.tokens.forget_token(&session.digest);
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

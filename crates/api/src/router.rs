@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/auth", get(auth::authenticate).post(auth::authenticate))
+        .route("/auth", get(auth::authenticate).post(auth::authenticate).delete(auth::revoke))
         .route("/v1.0/account", get(account::get_account).put(account::update_account))
         .route("/v1.0/account/callbacks/enable", put(account::enable_callbacks))
         .route("/v1.0/account/callbacks/disable", put(account::disable_callbacks))

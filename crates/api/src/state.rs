@@ -12,7 +12,8 @@ pub struct AppConfig {
     pub body_read_timeout: Duration,
     /// An unfinished `Idempotency-Key` (its process died) can be claimed again after this.
     pub idempotency_lease_seconds: i64,
-    /// Failed `/auth` attempts for one identity within `auth_failure_window` before 429.
+    /// `/auth` attempts for one identity within the window before 429; each is counted
+    /// before its key is checked, and a successful login clears the count.
     pub auth_max_failures: i64,
     pub auth_failure_window_seconds: i64,
     /// Mount `/bench/members/{id}`, an in-memory baseline for benchmarks.

@@ -90,6 +90,14 @@ enum AccountCommand {
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
+    /// Replace the account's API key; prints one JSON line like `create`. The old key and
+    /// every token issued so far stop working at once, in every server process.
+    RotateKey {
+        #[arg(long)]
+        account: i64,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
 }
 
 fn init_logging() {
@@ -107,15 +115,40 @@ struct NewAccount {
     key: String,
 }
 
-async fn create_account(db: &Db, name: &str) -> anyhow::Result<NewAccount> {
+impl NewAccount {
+    /// The one JSON line `account create` and `account rotate-key` print.
+    fn json_line(&self) -> serde_json::Value {
+        serde_json::json!({
+            "account_id": self.account_id,
+            "identity": self.account_id.to_string(),
+            "key": self.key,
+        })
+    }
+}
+
+/// A fresh API key and its Argon2 hash.
+async fn new_key() -> anyhow::Result<(String, String)> {
     let key = secret::new_api_key();
     let hash = tokio::task::spawn_blocking({
         let key = key.clone();
         move || secret::hash_api_key(&key)
     })
     .await?;
+    Ok((key, hash))
+}
+
+async fn create_account(db: &Db, name: &str) -> anyhow::Result<NewAccount> {
+    let (key, hash) = new_key().await?;
     let id = accounts::create(db, name, &hash).await.context("creating account")?;
     Ok(NewAccount { account_id: id.0, key })
+}
+
+async fn rotate_key(db: &Db, account_id: i64) -> anyhow::Result<NewAccount> {
+    let (key, hash) = new_key().await?;
+    let found =
+        accounts::rotate_key(db, kindling_domain::AccountId(account_id), &hash).await.context("rotating key")?;
+    anyhow::ensure!(found, "no account with id {account_id}");
+    Ok(NewAccount { account_id, key })
 }
 
 async fn shutdown_signal() {
@@ -145,6 +178,7 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
         ..AppConfig::default()
     };
     let state = AppState::new(db.clone(), config);
+    kindling_api::auth::spawn_revocation_watcher(&state);
     // Callbacks are delivered by every server process from the shared outbox.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let callbacks = kindling_workers::callbacks::Config::from_env().map_err(anyhow::Error::msg)?;
@@ -187,13 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Account { command: AccountCommand::Create { name, database_url } } => {
             let db = Db::connect(&database_url).await.context("opening database")?;
-            let account = create_account(&db, &name).await?;
-            let line = serde_json::json!({
-                "account_id": account.account_id,
-                "identity": account.account_id.to_string(),
-                "key": account.key,
-            });
-            println!("{line}");
+            println!("{}", create_account(&db, &name).await?.json_line());
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::RotateKey { account, database_url } } => {
+            let db = Db::connect(&database_url).await.context("opening database")?;
+            println!("{}", rotate_key(&db, account).await?.json_line());
             Ok(())
         }
         Command::Import { command } => {

@@ -1,6 +1,6 @@
-//! Accounts, their API-key hashes, failed-login bookkeeping and session tokens.
+//! Accounts, their API-key hashes, login-attempt bookkeeping and session tokens.
 
-use crate::{Db, FromRow, Result, Row, StoreError};
+use crate::{revocations, Db, FromRow, Result, Row, StoreError, Tx};
 use kindling_domain::account::{Account, AccountChanges};
 use kindling_domain::{AccountId, Timestamp};
 
@@ -76,6 +76,26 @@ pub async fn set_callbacks_enabled(db: &Db, id: AccountId, enabled: bool) -> Res
     db.write_returning(&sql, &[id.0.into(), enabled.into(), Timestamp::now().unix().into()]).await
 }
 
+/// Replaces the account's API key hash and revokes all of its tokens in one transaction,
+/// so neither the old key nor a session opened with it works afterwards. The attempt
+/// count is cleared: the new key starts with a full allowance. False if no such account.
+pub async fn rotate_key(db: &Db, id: AccountId, api_key_hash: &str) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let updated = tx
+        .execute(
+            "UPDATE accounts SET api_key_hash = $2, failed_auth_count = 0, failed_auth_since = 0, updated_at = $3
+             WHERE id = $1",
+            &[id.0.into(), api_key_hash.into(), Timestamp::now().unix().into()],
+        )
+        .await?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    revocations::revoke_all_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> {
     db.fetch_optional(
         "SELECT api_key_hash, failed_auth_count, failed_auth_since FROM accounts WHERE id = $1",
@@ -84,40 +104,98 @@ pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> 
     .await
 }
 
-/// Counts a failed login within a rolling window that starts at the first failure. The
-/// count lives in the database so every server process sees the same number.
-pub async fn record_failed_auth(db: &Db, id: AccountId, now: Timestamp, window_seconds: i64) -> Result<()> {
-    db.execute(
-        "UPDATE accounts SET
-            failed_auth_count = CASE WHEN failed_auth_since > $2 THEN failed_auth_count + 1 ELSE 1 END,
-            failed_auth_since = CASE WHEN failed_auth_since > $2 THEN failed_auth_since ELSE $3 END
-         WHERE id = $1",
-        &[id.0.into(), (now.unix() - window_seconds).into(), now.unix().into()],
-    )
-    .await
-    .map(drop)
+/// The outcome of reserving a login attempt before the key is checked.
+#[derive(Debug)]
+pub enum Attempt {
+    /// Counted against the limit; check the key against this hash.
+    Reserved {
+        api_key_hash: String,
+    },
+    /// The limit is reached; no attempt is allowed before the window ends.
+    Refused {
+        window_ends: Timestamp,
+    },
+    UnknownAccount,
 }
 
-pub async fn clear_failed_auth(db: &Db, id: AccountId) -> Result<()> {
-    db.execute(
-        "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0 WHERE id = $1 AND failed_auth_count <> 0",
-        &[id.0.into()],
-    )
-    .await
-    .map(drop)
+/// Counts a login attempt against the limit *before* its key is hashed, in one conditional
+/// statement, so however many attempts race at most `max_attempts` per window get through
+/// (the database serializes the updates of the account row on both backends). The window
+/// starts at the first counted attempt; a successful login clears the count
+/// (`complete_login`). The count lives in the database so every server process shares it.
+pub async fn reserve_login_attempt(
+    db: &Db,
+    id: AccountId,
+    now: Timestamp,
+    max_attempts: i64,
+    window_seconds: i64,
+) -> Result<Attempt> {
+    let window_start = now.unix() - window_seconds;
+    let reserved: Option<String> = db
+        .write_returning(
+            "UPDATE accounts SET
+                failed_auth_count = CASE WHEN failed_auth_since > $2 THEN failed_auth_count + 1 ELSE 1 END,
+                failed_auth_since = CASE WHEN failed_auth_since > $2 THEN failed_auth_since ELSE $3 END
+             WHERE id = $1 AND (failed_auth_since <= $2 OR failed_auth_count < $4)
+             RETURNING api_key_hash",
+            &[id.0.into(), window_start.into(), now.unix().into(), max_attempts.into()],
+        )
+        .await?;
+    if let Some(api_key_hash) = reserved {
+        return Ok(Attempt::Reserved { api_key_hash });
+    }
+    let since: Option<i64> =
+        db.fetch_optional("SELECT failed_auth_since FROM accounts WHERE id = $1", &[id.0.into()]).await?;
+    Ok(match since {
+        Some(since) => Attempt::Refused { window_ends: Timestamp::from_unix(since + window_seconds) },
+        None => Attempt::UnknownAccount,
+    })
 }
 
-/// Stores a new token's digest and drops the account's expired ones in the same transaction.
+/// Finishes a login whose key matched `api_key_hash`: clears the attempt count and stores
+/// the new token's digest. Returns false, issuing nothing, if the key was rotated while it
+/// was being checked: the conditional update takes the account row's lock, so either the
+/// rotation sees this token and revokes it, or this sees the new hash.
+pub async fn complete_login(
+    db: &Db,
+    id: AccountId,
+    api_key_hash: &str,
+    digest: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let current = tx
+        .execute(
+            "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0 WHERE id = $1 AND api_key_hash = $2",
+            &[id.0.into(), api_key_hash.into()],
+        )
+        .await?;
+    if current == 0 {
+        return Ok(false);
+    }
+    insert_token(&mut tx, id, digest, now, expires_at).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Stores a new token's digest (outside a login; tests use it to plant expired tokens).
 pub async fn issue_token(db: &Db, id: AccountId, digest: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
     let mut tx = db.begin().await?;
+    insert_token(&mut tx, id, digest, now, expires_at).await?;
+    tx.commit().await
+}
+
+/// Inserts a token digest and drops the account's expired ones.
+async fn insert_token(tx: &mut Tx, id: AccountId, digest: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
     tx.execute("DELETE FROM auth_tokens WHERE account_id = $1 AND expires_at <= $2", &[id.0.into(), now.unix().into()])
         .await?;
     tx.execute(
         "INSERT INTO auth_tokens (digest, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
         &[digest.into(), id.0.into(), expires_at.unix().into(), now.unix().into()],
     )
-    .await?;
-    tx.commit().await
+    .await
+    .map(drop)
 }
 
 /// The account a token digest belongs to, with the token's expiry.

@@ -17,6 +17,7 @@ pub mod members;
 mod migrate;
 pub mod offers;
 mod postgres;
+pub mod revocations;
 mod sqlite;
 
 pub use db::{Cols, Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};

@@ -14,6 +14,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
     Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql") },
     Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql") },
+    Migration { version: 5, name: "auth_revocation", sql: include_str!("../migrations/0005_auth_revocation.sql") },
     Migration {
         version: 7,
         name: "idempotency_leases",

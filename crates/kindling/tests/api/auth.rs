@@ -1,10 +1,13 @@
 //! `/auth` and the token every other call carries.
 
 use crate::backend_tests;
-use crate::helpers::TestApp;
+use crate::cli::Server;
+use crate::helpers::{postgres_url, Backend, TestApp};
+use kindling_api::AppConfig;
 use kindling_domain::{secret, AccountId, Timestamp};
-use kindling_store::accounts;
-use reqwest::Method;
+use kindling_store::{accounts, revocations, Db};
+use reqwest::{Client, Method, StatusCode};
+use std::time::{Duration, Instant};
 
 backend_tests!(
     auth_issues_a_24h_token,
@@ -13,6 +16,9 @@ backend_tests!(
     protected_routes_need_a_valid_token,
     expired_tokens_are_refused,
     secrets_are_stored_hashed,
+    logout_revokes_the_token_at_once,
+    logout_all_revokes_every_token_of_the_account,
+    revocations_written_elsewhere_reach_the_cache,
 );
 
 async fn auth_issues_a_24h_token(app: TestApp) {
@@ -131,4 +137,194 @@ async fn secrets_are_stored_hashed(app: TestApp) {
     let digest = secret::token_digest(&acct.token);
     assert!(accounts::token_owner(&app.db, &digest).await.unwrap().is_some(), "token found by digest");
     assert!(accounts::token_owner(&app.db, &acct.token).await.unwrap().is_none(), "plaintext token not stored");
+}
+
+/// Twenty wrong keys at once: each attempt is counted before its key is hashed, so no more
+/// than the limit are checked (401) and the rest are refused (429) without hashing.
+async fn parallel_wrong_keys_are_limited(backend: Backend) {
+    let config = AppConfig { auth_failure_window_seconds: 3, ..AppConfig::default() };
+    let Some(app) = TestApp::spawn_with(backend, config).await else { return };
+    let acct = app.account().await;
+    let id = acct.id.to_string();
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, base, id) = (app.client.clone(), app.base.clone(), id.clone());
+            tokio::spawn(async move {
+                let response = client
+                    .get(format!("{base}/auth"))
+                    .header("X-Auth-Identity", id)
+                    .header("X-Auth-Key", format!("wrong-{i}"))
+                    .send()
+                    .await
+                    .unwrap();
+                let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+                (response.status(), retry_after)
+            })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for guess in guesses {
+        match guess.await.unwrap() {
+            (StatusCode::UNAUTHORIZED, _) => checked += 1,
+            (StatusCode::TOO_MANY_REQUESTS, Some(retry_after)) => {
+                assert!((1..=3).contains(&retry_after.parse::<i64>().unwrap()), "Retry-After {retry_after}");
+                refused += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} wrong keys were checked, the limit is 5");
+    assert_eq!(checked + refused, 20);
+    // The right key waits out the window too, then works.
+    let limited = app.auth(&id, &acct.key).await;
+    limited.error(429);
+    let retry_after: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(retry_after * 1000 + 200)).await;
+    app.auth(&id, &acct.key).await.spec("get", "/auth");
+    // A success clears the count: the full allowance is back.
+    for _ in 0..5 {
+        app.auth(&id, "wrong").await.error(401);
+    }
+    app.auth(&id, "wrong").await.error(429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_parallel_wrong_keys_are_limited() {
+    parallel_wrong_keys_are_limited(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_parallel_wrong_keys_are_limited() {
+    parallel_wrong_keys_are_limited(Backend::Postgres).await;
+}
+
+async fn logout(app: &TestApp, token: &str, path: &str) -> crate::helpers::TestResponse {
+    app.raw(Some(token), Method::DELETE, path, None).await
+}
+
+async fn logout_revokes_the_token_at_once(app: TestApp) {
+    let acct = app.account().await;
+    let other = app.auth(&acct.id.to_string(), &acct.key).await.headers["x-auth-token"].to_str().unwrap().to_owned();
+    // Both tokens are in the server's cache.
+    app.get(&acct, "/v1.0/account").await.spec("get", "/v1.0/account");
+    app.raw(Some(&other), Method::GET, "/v1.0/account", None).await.error_free();
+
+    let revoked = logout(&app, &acct.token, "/auth").await;
+    assert_eq!((revoked.status, revoked.text.as_str()), (StatusCode::NO_CONTENT, ""));
+    assert_eq!(app.get(&acct, "/v1.0/account").await.error(401), "Invalid or expired token");
+    let digest = secret::token_digest(&acct.token);
+    assert!(accounts::token_owner(&app.db, &digest).await.unwrap().is_none(), "the token row is gone");
+    // Only that token: the account's other session goes on.
+    app.raw(Some(&other), Method::GET, "/v1.0/account", None).await.error_free();
+    logout(&app, &acct.token, "/auth").await.error(401);
+    app.raw(None, Method::DELETE, "/auth", None).await.error(401);
+    logout(&app, &other, "/auth?all=maybe").await.error(400);
+}
+
+async fn logout_all_revokes_every_token_of_the_account(app: TestApp) {
+    let (acct, bystander) = (app.account().await, app.account().await);
+    let id = acct.id.to_string();
+    let tokens: Vec<String> = [app.auth(&id, &acct.key).await, app.auth(&id, &acct.key).await]
+        .iter()
+        .map(|r| r.headers["x-auth-token"].to_str().unwrap().to_owned())
+        .collect();
+    for token in &tokens {
+        app.raw(Some(token), Method::GET, "/v1.0/account", None).await.error_free();
+    }
+    let revoked = logout(&app, &acct.token, "/auth?all=true").await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    for token in tokens.iter().chain([&acct.token]) {
+        app.raw(Some(token), Method::GET, "/v1.0/account", None).await.error(401);
+    }
+    app.get(&bystander, "/v1.0/account").await.spec("get", "/v1.0/account");
+    // The key still opens new sessions.
+    app.auth(&id, &acct.key).await.spec("get", "/auth");
+}
+
+/// Polls until `token` is refused at `base`; panics after `within`.
+pub async fn refused_within(client: &Client, base: &str, token: &str, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let response = client.get(format!("{base}/v1.0/account")).header("X-Auth-Token", token).send().await.unwrap();
+        match response.status().as_u16() {
+            401 => return start.elapsed(),
+            200 => assert!(start.elapsed() < within, "{base} still accepts a revoked token after {within:?}"),
+            other => panic!("unexpected status {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A revocation written straight to the database (as the CLI or another server does)
+/// reaches this server's token cache within a second.
+async fn revocations_written_elsewhere_reach_the_cache(app: TestApp) {
+    let acct = app.account().await;
+    app.get(&acct, "/v1.0/account").await.spec("get", "/v1.0/account");
+    let digest = secret::token_digest(&acct.token);
+    revocations::revoke_token(&app.db, AccountId(acct.id), &digest).await.unwrap();
+    refused_within(&app.client, &app.base, &acct.token, Duration::from_secs(1)).await;
+
+    let second = app.account().await;
+    app.get(&second, "/v1.0/account").await.spec("get", "/v1.0/account");
+    revocations::revoke_all(&app.db, AccountId(second.id)).await.unwrap();
+    refused_within(&app.client, &app.base, &second.token, Duration::from_secs(1)).await;
+}
+
+/// Two `kindling serve` processes on one database: a logout on one is refused by the other
+/// within a second, for one token and for all of an account's tokens.
+async fn revocation_reaches_another_process(url: &str) {
+    let db = Db::connect(url).await.unwrap();
+    let key = secret::new_api_key();
+    let id = accounts::create(&db, "Two servers", &secret::hash_api_key(&key)).await.unwrap().0.to_string();
+    let servers = [Server::start(url).await, Server::start(url).await];
+    let client = Client::new();
+    let login = || async {
+        let response = client
+            .get(format!("{}/auth", servers[0].base))
+            .header("X-Auth-Identity", &id)
+            .header("X-Auth-Key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        let token = response.headers()["x-auth-token"].to_str().unwrap().to_owned();
+        for server in &servers {
+            let account =
+                client.get(format!("{}/v1.0/account", server.base)).header("X-Auth-Token", &token).send().await;
+            assert_eq!(account.unwrap().status(), 200, "{} serves (and caches) the token", server.base);
+        }
+        token
+    };
+    let revoke = |base: String, token: String, path: &'static str| {
+        let client = client.clone();
+        async move {
+            let response = client.delete(format!("{base}{path}")).header("X-Auth-Token", token).send().await.unwrap();
+            assert_eq!(response.status(), 204);
+        }
+    };
+
+    let token = login().await;
+    revoke(servers[0].base.clone(), token.clone(), "/auth").await;
+    refused_within(&client, &servers[0].base, &token, Duration::ZERO).await;
+    refused_within(&client, &servers[1].base, &token, Duration::from_secs(1)).await;
+
+    let (first, second) = (login().await, login().await);
+    revoke(servers[1].base.clone(), first.clone(), "/auth?all=true").await;
+    for token in [&first, &second] {
+        refused_within(&client, &servers[1].base, token, Duration::ZERO).await;
+        refused_within(&client, &servers[0].base, token, Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_revocation_reaches_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    revocation_reaches_another_process(&format!("sqlite://{}", dir.path().join("two.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_revocation_reaches_another_process() {
+    if let Some(url) = postgres_url() {
+        revocation_reaches_another_process(&url).await;
+    }
 }

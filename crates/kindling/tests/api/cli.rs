@@ -1,5 +1,5 @@
-//! The `kindling` binary's contract: `account create` prints one JSON line; `serve` runs
-//! migrations, answers, and stops cleanly on SIGTERM.
+//! The `kindling` binary's contract: `account create` and `account rotate-key` print one
+//! JSON line; `serve` runs migrations, answers, and stops cleanly on SIGTERM.
 
 use crate::helpers::postgres_url;
 use serde_json::Value;
@@ -59,9 +59,13 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn create_account_then_serve(database_url: &str) {
+/// Runs `kindling account ARGS...` and checks its one JSON line:
+/// `{"account_id": N, "identity": "N", "key": "..."}`. Returns (account_id, key).
+fn account_command(args: &[&str], database_url: &str) -> (i64, String) {
     let output = Command::new(BIN)
-        .args(["account", "create", "--name", "CLI test", "--database-url", database_url])
+        .arg("account")
+        .args(args)
+        .args(["--database-url", database_url])
         .output()
         .expect("kindling runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -74,6 +78,12 @@ async fn create_account_then_serve(database_url: &str) {
     let identity = line["identity"].as_str().expect("identity is a string");
     let key = line["key"].as_str().expect("key is a string");
     assert_eq!(identity, account_id.to_string());
+    (account_id, key.to_owned())
+}
+
+async fn create_account_then_serve(database_url: &str) {
+    let (account_id, key) = account_command(&["create", "--name", "CLI test"], database_url);
+    let (identity, key) = (account_id.to_string(), key.as_str());
 
     let port = free_port();
     let mut server = Command::new(BIN)
@@ -128,6 +138,61 @@ async fn sqlite_account_create_and_serve() {
 async fn postgres_account_create_and_serve() {
     if let Some(url) = postgres_url() {
         create_account_then_serve(&url).await;
+    }
+}
+
+async fn login(client: &reqwest::Client, base: &str, identity: &str, key: &str) -> reqwest::Response {
+    client
+        .get(format!("{base}/auth"))
+        .header("X-Auth-Identity", identity)
+        .header("X-Auth-Key", key)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `account rotate-key` while a server runs: the old key is refused at once, the server
+/// refuses the old token within a second (its cache included), the new key works.
+async fn rotate_key_revokes_key_and_tokens(database_url: &str) {
+    let (account_id, old_key) = account_command(&["create", "--name", "Rotating"], database_url);
+    let identity = account_id.to_string();
+    let server = Server::start(database_url).await;
+    let client = reqwest::Client::new();
+    let auth = login(&client, &server.base, &identity, &old_key).await;
+    assert_eq!(auth.status(), 204);
+    let old_token = auth.headers()["x-auth-token"].to_str().unwrap().to_owned();
+    let account = client.get(format!("{}/v1.0/account", server.base)).header("X-Auth-Token", &old_token);
+    assert_eq!(account.send().await.unwrap().status(), 200, "the token is served, and cached");
+
+    let (rotated_id, new_key) = account_command(&["rotate-key", "--account", &identity], database_url);
+    assert_eq!(rotated_id, account_id);
+    assert_ne!(new_key, old_key);
+    assert_eq!(login(&client, &server.base, &identity, &old_key).await.status(), 401, "old key refused at once");
+    crate::auth::refused_within(&client, &server.base, &old_token, Duration::from_secs(1)).await;
+    let auth = login(&client, &server.base, &identity, &new_key).await;
+    assert_eq!(auth.status(), 204, "the new key works");
+    let new_token = auth.headers()["x-auth-token"].to_str().unwrap();
+    let account = client.get(format!("{}/v1.0/account", server.base)).header("X-Auth-Token", new_token);
+    assert_eq!(account.send().await.unwrap().status(), 200);
+
+    let unknown = Command::new(BIN)
+        .args(["account", "rotate-key", "--account", "999999999", "--database-url", database_url])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success(), "an unknown account is an error");
+    assert!(unknown.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_rotate_key_revokes_key_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    rotate_key_revokes_key_and_tokens(&format!("sqlite://{}", dir.path().join("rotate.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rotate_key_revokes_key_and_tokens() {
+    if let Some(url) = postgres_url() {
+        rotate_key_revokes_key_and_tokens(&url).await;
     }
 }
 

@@ -65,7 +65,7 @@ async fn json_errors_everywhere(app: TestApp) {
     app.raw(None, Method::GET, "/", None).await.error(404);
     app.raw(Some(&acct.token), Method::PATCH, "/v1.0/members", None).await.error(405);
     app.raw(Some(&acct.token), Method::POST, "/v1.0/members/1", Some("{}".into())).await.error(405);
-    app.raw(None, Method::DELETE, "/auth", None).await.error(405);
+    app.raw(None, Method::PATCH, "/auth", None).await.error(405);
 
     let huge = json!({"member": {"identifier": "x".repeat(2 * 1024 * 1024)}}).to_string();
     let too_large = app.raw(Some(&acct.token), Method::POST, "/v1.0/members", Some(huge)).await;

@@ -72,7 +72,9 @@ impl TestApp {
         let db = Db::connect(&url).await.expect("database opens and migrates");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = kindling_api::app(AppState::new(db.clone(), config));
+        let state = AppState::new(db.clone(), config);
+        kindling_api::auth::spawn_revocation_watcher(&state);
+        let app = kindling_api::app(state);
         let limits = kindling_api::ServeConfig::default();
         tokio::spawn(async move {
             kindling_api::serve(listener, app, limits, std::future::pending()).await.expect("server runs")
