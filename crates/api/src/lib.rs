@@ -13,5 +13,5 @@ mod routes;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, router, App};
+pub use router::{app, route_paths, router, App};
 pub use state::{AppConfig, AppState};
