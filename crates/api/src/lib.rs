@@ -15,6 +15,6 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, router, Service};
+pub use router::{app, route_paths, router, Service};
 pub use serve::{serve, ServeConfig};
 pub use state::{AppConfig, AppState};

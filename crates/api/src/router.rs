@@ -14,7 +14,7 @@ use crate::routes::offers::{campaigns, links as offer_links, offer as offers, pa
 use crate::routes::{account, bench, credentials, health, members};
 use crate::{auth, AppState};
 use axum::extract::Request;
-use axum::routing::{get, put};
+use axum::routing::{get, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
 use kindling_store::catalog::items::Items;
@@ -33,10 +33,30 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// The API routes with their middleware, without the `.json` rewrite (see `app`).
-pub fn router(state: AppState) -> Router {
-    let mut routes = Router::new();
-    if state.config.bench_routes {
+/// The route table as it is mounted, with every path recorded: axum's `Router` cannot list
+/// its routes, and the isolation test must see each one (`route_paths`).
+#[derive(Default)]
+struct Table {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Table {
+    fn route(mut self, path: &'static str, method_router: MethodRouter<AppState>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, method_router);
+        self
+    }
+}
+
+/// Every path template the router serves (with the bench routes), in mounting order.
+pub fn route_paths() -> Vec<&'static str> {
+    table(true).paths
+}
+
+fn table(bench_routes: bool) -> Table {
+    let mut routes = Table::default();
+    if bench_routes {
         routes = routes.route("/bench/members/{member_id}", get(bench::member_from_memory));
     }
     routes
@@ -137,6 +157,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1.0/item_sets", collection::<ItemSets>())
         .route("/v1.0/item_sets/{item_set_id}", item::<ItemSets>())
         .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items>(&item_sets::ITEMS))
+}
+
+/// The API routes with their middleware, without the `.json` rewrite (see `app`).
+pub fn router(state: AppState) -> Router {
+    table(state.config.bench_routes)
+        .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency))

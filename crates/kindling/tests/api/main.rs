@@ -12,6 +12,7 @@ mod durability;
 mod helpers;
 mod idempotency;
 mod import;
+mod isolation;
 mod items;
 mod limits;
 mod members;

@@ -128,6 +128,13 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
             }
         }
     }
+    // Item set ids name the account's item sets: checked like the owners, so an offer can
+    // never point at another account's set.
+    for (name, value) in &parsed {
+        if let (&("required_item_set_id" | "redemption_item_set_id"), FieldValue::Int(Some(id))) = (name, value) {
+            write.references.push((name, "item_sets", *id));
+        }
+    }
     write.values.extend(store::field_values(parsed));
     errors.into_result(write)
 }
