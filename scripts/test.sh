@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on SQLite and on a throwaway PostgreSQL cluster that this script
 # creates in a temp dir (initdb + pg_ctl on a free loopback port) and removes afterwards.
-# Extra arguments go to `cargo test`.
+# Extra arguments go to `cargo test` (after `--`, to the test binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,12 @@ if [ ! -f "$spec_dir/sparkfly-v1.0.23.openapi.yaml" ]; then
 fi
 
 export KINDLING_TEST_DATABASE_URL="postgres://kindling@127.0.0.1:$port/kindling_test"
-export KINDLING_REQUIRE_POSTGRES=1
 echo "PostgreSQL test cluster on 127.0.0.1:$port"
-cargo test --workspace "$@"
+# PostgreSQL tests are #[ignore]d so that a bare `cargo test` reports them as not run;
+# here they run, after any test-binary arguments the caller gave (after `--`).
+cargo_args=() harness_args=() seen_separator=
+for arg in "$@"; do
+    if [ -z "$seen_separator" ] && [ "$arg" = "--" ]; then seen_separator=1; continue; fi
+    if [ -n "$seen_separator" ]; then harness_args+=("$arg"); else cargo_args+=("$arg"); fi
+done
+cargo test --workspace "${cargo_args[@]}" -- --include-ignored "${harness_args[@]}"

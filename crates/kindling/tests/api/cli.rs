@@ -135,10 +135,9 @@ async fn sqlite_account_create_and_serve() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn postgres_account_create_and_serve() {
-    if let Some(url) = postgres_url() {
-        create_account_then_serve(&url).await;
-    }
+    create_account_then_serve(&postgres_url()).await;
 }
 
 async fn login(client: &reqwest::Client, base: &str, identity: &str, key: &str) -> reqwest::Response {
@@ -190,10 +189,9 @@ async fn sqlite_rotate_key_revokes_key_and_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn postgres_rotate_key_revokes_key_and_tokens() {
-    if let Some(url) = postgres_url() {
-        rotate_key_revokes_key_and_tokens(&url).await;
-    }
+    rotate_key_revokes_key_and_tokens(&postgres_url()).await;
 }
 
 /// `kindling demo` prints working credentials and seeds an offer that issues and redeems.

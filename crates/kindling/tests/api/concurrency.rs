@@ -107,8 +107,9 @@ async fn a_limit_of_100_under_1000_attempts(app: TestApp) {
 
 /// Two `kindling serve` processes on one PostgreSQL share the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn two_server_processes_share_a_limit() {
-    let Some(url) = postgres_url() else { return };
+    let url = postgres_url();
     let app = TestApp::spawn(crate::helpers::Backend::Postgres).await.unwrap();
     let acct = app.account().await;
     let s = setup(&app, &acct, json!({"name": "Shared", "max_redemptions": 100})).await;

@@ -39,20 +39,12 @@ pub struct TestResponse {
     pub text: String,
 }
 
-/// The PostgreSQL URL for tests. `scripts/test.sh` sets it and `KINDLING_REQUIRE_POSTGRES`;
-/// a bare `cargo test` without it reports the PostgreSQL half as skipped.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("KINDLING_TEST_DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var("KINDLING_REQUIRE_POSTGRES").is_err(),
-                "KINDLING_REQUIRE_POSTGRES is set but KINDLING_TEST_DATABASE_URL is not"
-            );
-            eprintln!("SKIPPED: PostgreSQL backend (KINDLING_TEST_DATABASE_URL not set; run scripts/test.sh)");
-            None
-        }
-    }
+/// The PostgreSQL URL for tests, from `KINDLING_TEST_DATABASE_URL` (set by `scripts/test.sh`).
+/// PostgreSQL tests are `#[ignore]`d, so a bare `cargo test` reports them as ignored rather
+/// than passed; run with `--include-ignored` and no database, they fail here.
+pub fn postgres_url() -> String {
+    std::env::var("KINDLING_TEST_DATABASE_URL")
+        .expect("PostgreSQL tests need KINDLING_TEST_DATABASE_URL: run them through scripts/test.sh")
 }
 
 impl TestApp {
@@ -67,7 +59,7 @@ impl TestApp {
                 let dir = tempfile::tempdir().expect("temp dir");
                 (format!("sqlite://{}", dir.path().join("kindling.db").display()), Some(dir))
             }
-            Backend::Postgres => (postgres_url()?, None),
+            Backend::Postgres => (postgres_url(), None),
         };
         let db = Db::connect(&url).await.expect("database opens and migrates");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -190,10 +182,10 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: run scripts/test.sh"]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await.unwrap();
+                    super::$name(app).await;
                 }
             )*
         }
