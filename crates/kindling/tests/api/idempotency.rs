@@ -3,29 +3,11 @@
 use crate::backend_tests;
 use crate::credentials::setup;
 use crate::helpers::TestApp;
+use crate::limits::keyed as send;
 use reqwest::Method;
 use serde_json::json;
 
 backend_tests!(same_key_same_request_replays, same_key_different_request_is_422);
-
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<String>,
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .header("X-Auth-Token", token)
-        .header("Idempotency-Key", key);
-    if let Some(body) = body {
-        request = request.body(body);
-    }
-    request.send().await.unwrap()
-}
 
 async fn same_key_same_request_replays(app: TestApp) {
     let acct = app.account().await;

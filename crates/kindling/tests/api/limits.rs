@@ -24,15 +24,16 @@ backend_tests!(
     code_lifetime_cannot_overflow,
 );
 
-async fn keyed(
+/// Sends a request with an `Idempotency-Key` given as raw bytes (so non-ASCII keys can be sent).
+pub async fn keyed(
     app: &TestApp,
     token: &str,
     method: Method,
     path: &str,
-    key: &[u8],
+    key: impl AsRef<[u8]>,
     body: Option<String>,
 ) -> reqwest::Response {
-    let key = reqwest::header::HeaderValue::from_bytes(key).unwrap();
+    let key = reqwest::header::HeaderValue::from_bytes(key.as_ref()).unwrap();
     let mut request = app
         .client
         .request(method, format!("{}{path}", app.base))
