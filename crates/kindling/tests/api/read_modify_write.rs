@@ -15,6 +15,7 @@ backend_tests!(
     concurrent_formatting_merges_all_land,
     concurrent_channel_settings_all_land,
     concurrent_passbook_writes_make_one_row,
+    racing_campaign_creates_and_links_make_one_campaign,
     a_failed_statement_leaves_the_transaction_usable,
 );
 
@@ -205,6 +206,39 @@ async fn concurrent_passbook_writes_make_one_row(app: TestApp) {
         }
         assert_eq!(passbook_rows(&app.db, created).await, 1);
     }
+}
+
+/// Campaign creates for one offer and channel, racing each other and the guide's channel
+/// link, all adopt the one offer×channel row: every create answers 200 with the same
+/// campaign, never a field error about a row a concurrent request just wrote.
+async fn racing_campaign_creates_and_links_make_one_campaign(app: TestApp) {
+    let acct = app.account().await;
+    let ch = channel(&app, &acct, "Email").await;
+    for round in 0..4 {
+        let id = offer(&app, &acct, json!({"name": format!("Campaign race {round}")})).await;
+        let mut requests = Vec::new();
+        for _ in 0..8 {
+            let campaign =
+                json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": format!("race-{round}")}});
+            requests.push((Method::POST, "/v1.0/campaigns".to_owned(), campaign));
+            let link = json!({"offer": {"channel_ids": [ch]}});
+            requests.push((Method::POST, format!("/v1.0/offers/{id}/channels"), link));
+        }
+        let answers = together(&app, &acct, requests).await;
+        let mut campaigns = HashSet::new();
+        for (i, (status, body)) in answers.iter().enumerate() {
+            if i % 2 == 0 {
+                assert_eq!(*status, 200, "{body}");
+                campaigns.insert(body["campaign"]["id"].as_i64().unwrap());
+            } else {
+                assert_eq!(*status, 201, "{body}");
+            }
+        }
+        assert_eq!(campaigns.len(), 1, "round {round}: {campaigns:?}");
+        let listed = app.get(&acct, &format!("/v1.0/campaigns?external_id=race-{round}")).await;
+        assert_eq!(listed.body["campaign"]["channel_id"], ch);
+    }
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 1, "the channel was reused");
 }
 
 /// The mechanism behind retrying a unique value (a credential's code redraw): a refused
