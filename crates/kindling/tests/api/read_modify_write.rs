@@ -5,6 +5,7 @@
 use crate::backend_tests;
 use crate::helpers::{Backend, TestAccount, TestApp};
 use crate::offers::{approve, channel, offer};
+use kindling_store::credentials::write::assign_code;
 use kindling_store::{Db, StoreError};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ backend_tests!(
     concurrent_passbook_writes_make_one_row,
     racing_campaign_creates_and_links_make_one_campaign,
     a_failed_statement_leaves_the_transaction_usable,
+    a_code_taken_by_a_concurrent_write_is_redrawn,
 );
 
 /// Sends all `requests` at once; answers in the same order.
@@ -256,6 +258,37 @@ async fn a_failed_statement_leaves_the_transaction_usable(app: TestApp) {
     let count = tx.fetch_optional::<i64>("SELECT COUNT(*) FROM schema_migrations", &[]).await.unwrap();
     assert!(count.unwrap_or(0) >= 1);
     drop(tx);
+}
+
+/// A credential's first code is set by letting the unique index decide: when a concurrent,
+/// still uncommitted write takes the same code, this one waits, is refused, and moves on
+/// to the next candidate instead of failing (a check-then-write was a 500 on PostgreSQL).
+async fn a_code_taken_by_a_concurrent_write_is_redrawn(app: TestApp) {
+    let acct = app.account().await;
+    let s = crate::credentials::setup(&app, &acct, json!({"name": "Codes"})).await;
+    let bare = format!("/v1.0/credentials?member_id={}&channel_id={}", s.member, s.channel);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let created = app.raw(Some(&acct.token), Method::POST, &bare, None).await;
+        ids.push(created.body["credential"]["id"].as_i64().unwrap());
+    }
+    let account = kindling_domain::AccountId(acct.id);
+    let mut first = app.db.begin().await.unwrap();
+    assign_code(&mut first, account, ids[0], ["11111111".to_owned()]).await.unwrap();
+    let (db, second_id) = (app.db.clone(), ids[1]);
+    let second = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        let code = assign_code(&mut tx, account, second_id, ["11111111".to_owned(), "22222222".to_owned()]).await;
+        tx.commit().await.unwrap();
+        code.map_err(|e| format!("{e:?}"))
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap().as_deref(), Ok("22222222"));
+    for (id, code) in ids.iter().zip(["11111111", "22222222"]) {
+        let shown = app.get(&acct, &format!("/v1.0/credentials/{id}")).await;
+        assert_eq!(shown.body["credential"]["identifier"], code);
+    }
 }
 
 /// While another process holds SQLite's write lock past the busy timeout, a write is a 503

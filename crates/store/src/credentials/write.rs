@@ -245,12 +245,22 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
     Ok(id)
 }
 
-/// Gives credential `id` a fresh code unique among the account's open codes. The unique
-/// index decides (a check-then-write could lose to a concurrent issue on PostgreSQL); a
-/// collision rolls back to a savepoint and draws again.
+/// Gives credential `id` a fresh code unique among the account's open codes (eight draws).
 async fn draw_code(tx: &mut Tx, account: AccountId, id: i64, kind: RedemptionIdentifierType) -> Outcome<String> {
-    for _ in 0..8 {
-        let candidate = code::generate(kind);
+    assign_code(tx, account, id, std::iter::repeat_with(|| code::generate(kind)).take(8)).await
+}
+
+/// Sets credential `id`'s code to the first candidate no other open credential holds. The
+/// unique index decides, not a prior check: a check-then-write loses to a concurrent issue
+/// of the same code on PostgreSQL (it cannot see the uncommitted row, then the write fails
+/// and aborts the transaction). A collision rolls back to a savepoint and tries the next.
+pub async fn assign_code(
+    tx: &mut Tx,
+    account: AccountId,
+    id: i64,
+    candidates: impl IntoIterator<Item = String>,
+) -> Outcome<String> {
+    for candidate in candidates {
         match tx
             .execute_recoverable(
                 "UPDATE credentials SET identifier = $3 WHERE id = $1 AND account_id = $2",
