@@ -205,16 +205,7 @@ pub async fn create(
         return Ok(Created::OfferMissing);
     }
     let channel = find_or_create_channel(&mut tx, account, channel_name).await?;
-    let (id, stored) = match linked(&mut tx, account, offer, channel).await? {
-        Some(row) => row,
-        None => match insert(&mut tx, account, offer, channel).await? {
-            Some(id) => (id, None),
-            // A link committed between our read and our insert: adopt it.
-            None => linked(&mut tx, account, offer, channel)
-                .await?
-                .ok_or_else(|| crate::StoreError::Decode("offer×channel row vanished".into()))?,
-        },
-    };
+    let (id, stored) = adopt_or_insert(&mut tx, account, offer, channel).await?;
     if let (Some(existing), Some(given)) = (stored, external_id(&values)) {
         if existing != given {
             return Ok(Created::ExternalIdTaken { campaign: id, existing, given: given.to_owned() });
@@ -239,6 +230,22 @@ async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> 
             crud::insert::<Channels>(tx, account, values).await
         }
     }
+}
+
+/// The existing offer×channel row (id, `external_id`), or a new one. When a concurrent link
+/// commits between our read and our insert, the insert yields and the next read adopts
+/// that row; should it be unlinked again at once, a few turns later this gives up as busy
+/// (a 503 to retry) rather than fail.
+async fn adopt_or_insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<(i64, Option<String>)> {
+    for _ in 0..3 {
+        if let Some(row) = linked(tx, account, offer, channel).await? {
+            return Ok(row);
+        }
+        if let Some(id) = insert(tx, account, offer, channel).await? {
+            return Ok((id, None));
+        }
+    }
+    Err(crate::StoreError::Busy("the offer×channel row kept changing under a campaign create".into()))
 }
 
 /// The offer×channel row's id and `external_id`, locked on PostgreSQL.
