@@ -128,7 +128,9 @@ impl<R: CrudResource> Target<R> {
 
 fn write_error<R: CrudResource>(e: StoreError) -> ApiError {
     match e {
-        StoreError::Unique(detail) => {
+        // A resource that names its unique fields answers a field error; others get the
+        // common 409.
+        StoreError::Unique(detail) if !R::UNIQUE_FIELDS.is_empty() => {
             let field = R::UNIQUE_FIELDS.iter().find(|f| detail.contains(*f)).or(R::UNIQUE_FIELDS.first());
             FieldErrors::single(field.copied().unwrap_or("base"), "has already been taken").into()
         }

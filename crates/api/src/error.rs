@@ -32,6 +32,10 @@ pub enum ApiError {
     TooManyRequests(i64),
     #[error("service unavailable")]
     Unavailable,
+    /// The database was busy (a lock held too long); nothing was written. 503 with
+    /// `Retry-After`, so a client retries instead of treating it as a server fault.
+    #[error("the database is busy; retry shortly")]
+    Busy,
     /// Logged in full; the client sees only an opaque message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,7 +56,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,11 +68,23 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
+/// The one mapping of database errors to statuses. A handler whose resource declares a
+/// better answer (a unique index reported on its field, a resource-specific 409 message)
+/// matches those variants first and passes the rest here; no client-caused state is a 500.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Busy => Self::Unavailable,
-            e => Self::Internal(e.to_string()),
+            // A concurrent request won a race for the same unique value.
+            StoreError::Unique(_) => Self::Conflict("conflicts with an existing record".into()),
+            // A referenced row vanished concurrently, or a row is still referenced.
+            StoreError::ForeignKey => {
+                Self::Conflict("a referenced record does not exist or the record is still in use".into())
+            }
+            StoreError::Busy(detail) => {
+                tracing::warn!(error = %detail, "database busy");
+                Self::Busy
+            }
+            other => Self::Internal(other.to_string()),
         }
     }
 }
@@ -87,12 +103,32 @@ impl IntoResponse for ApiError {
         let mut response = json(status, &body);
         let retry_after = match self {
             Self::TooManyRequests(seconds) => Some(seconds.max(1)),
-            Self::Unavailable => Some(1),
+            Self::Busy => Some(1),
             _ => None,
         };
         if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_client_statuses() {
+        let cases = [
+            (StoreError::Unique("members_identifier".into()), StatusCode::CONFLICT),
+            (StoreError::ForeignKey, StatusCode::CONFLICT),
+            (StoreError::Busy("database is locked".into()), StatusCode::SERVICE_UNAVAILABLE),
+            (StoreError::Decode("bad column".into()), StatusCode::INTERNAL_SERVER_ERROR),
+        ];
+        for (error, status) in cases {
+            assert_eq!(ApiError::from(error).status(), status);
+        }
+        let busy = ApiError::from(StoreError::Busy("database is locked".into())).into_response();
+        assert_eq!(busy.headers().get(header::RETRY_AFTER).map(HeaderValue::as_bytes), Some(&b"1"[..]));
     }
 }

@@ -48,6 +48,17 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
     }
 }
 
+/// A nullable text field that distinguishes absent (`None`, with `#[serde(default)]`) from
+/// `null` (`Some(None)`, to clear); numbers are kept as their decimal text.
+pub fn nullable_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(match Option::<NumberOrString>::deserialize(d)? {
+        None => None,
+        Some(NumberOrString::Int(i)) => Some(i.to_string()),
+        Some(NumberOrString::Float(f)) => Some(f.to_string()),
+        Some(NumberOrString::Text(s)) => Some(s),
+    }))
+}
+
 /// Emits a coordinate as the string the spec types it as (`"40.7128"`).
 pub fn opt_f64_as_string<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match value {
@@ -68,6 +79,8 @@ mod tests {
         f: Option<f64>,
         #[serde(default, deserialize_with = "string_or_number")]
         s: Option<String>,
+        #[serde(default, deserialize_with = "nullable_string_or_number")]
+        n: Option<Option<String>>,
     }
 
     #[test]
@@ -79,5 +92,11 @@ mod tests {
         assert!(serde_json::from_str::<T>(r#"{"i":"x"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"f":"north"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"i":true}"#).is_err());
+        let nullable = |raw: &str| serde_json::from_str::<T>(raw).unwrap().n;
+        assert_eq!(nullable(r#"{}"#), None);
+        assert_eq!(nullable(r#"{"n":null}"#), Some(None));
+        assert_eq!(nullable(r#"{"n":""}"#), Some(Some(String::new())));
+        assert_eq!(nullable(r#"{"n":"upc"}"#), Some(Some("upc".into())));
+        assert_eq!(nullable(r#"{"n":1}"#), Some(Some("1".into())));
     }
 }

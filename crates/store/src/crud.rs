@@ -105,6 +105,34 @@ pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) 
     one::<T>(db, account, &sql, &params).await
 }
 
+/// Reads one row inside a write transaction for a read-modify-write: on PostgreSQL the row
+/// stays locked (`FOR NO KEY UPDATE`) until commit, so a concurrent writer of the same row waits
+/// and then decides on what this one wrote; SQLite's `BEGIN IMMEDIATE` already holds the
+/// only write lock. Attached fields are not loaded.
+pub async fn lock<T: Table>(tx: &mut Tx, account: AccountId, scope: &Scope, id: i64) -> Result<Option<T::Record>> {
+    let (conditions, mut params) = conditions(account, scope, &[], "");
+    params.push(id.into());
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {conditions} AND id = ${}{}",
+        T::COLUMNS,
+        T::TABLE,
+        params.len(),
+        for_update(tx)
+    );
+    tx.fetch_optional::<T::Record>(&sql, &params).await
+}
+
+/// The row lock of a read-modify-write: on PostgreSQL ` FOR NO KEY UPDATE`, which excludes
+/// other writers of the row but not the key-share locks that foreign-key checks of child
+/// inserts take (so linking a channel to a locked offer waits for no one, and cannot
+/// deadlock with us); nothing on SQLite, which has no row locks and needs none.
+pub fn for_update(tx: &Tx) -> &'static str {
+    match tx.dialect() {
+        crate::Dialect::Postgres => " FOR NO KEY UPDATE",
+        crate::Dialect::Sqlite => "",
+    }
+}
+
 /// The first row whose `column` equals `value` (for columns unique per account).
 pub async fn find_by<T: Table>(
     db: &Db,

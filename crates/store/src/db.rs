@@ -139,6 +139,12 @@ impl FromRow for (i64, i64) {
     }
 }
 
+impl FromRow for (i64, Option<String>) {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok((row.int(0)?, row.opt_text(1)?))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -322,6 +328,20 @@ impl Tx {
             Self::Sqlite(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
             Self::Postgres(tx) => postgres::execute(Self::pg(tx), sql, params).await,
         }
+    }
+
+    /// Runs one statement so that its failure leaves the transaction usable: inside a
+    /// SAVEPOINT that is rolled back to on error. Without it a failed statement (say, a
+    /// unique violation to retry with another value) aborts the whole transaction on
+    /// PostgreSQL; SQLite undoes just the statement, and the same code serves both.
+    pub async fn execute_recoverable(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.execute("SAVEPOINT recoverable", &[]).await?;
+        let outcome = self.execute(sql, params).await;
+        if outcome.is_err() {
+            self.execute("ROLLBACK TO SAVEPOINT recoverable", &[]).await?;
+        }
+        self.execute("RELEASE SAVEPOINT recoverable", &[]).await?;
+        outcome
     }
 
     /// Several statements without parameters (schema migrations).

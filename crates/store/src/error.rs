@@ -9,10 +9,11 @@ pub enum StoreError {
     /// A foreign key refused the write (a referenced row is missing or still referenced).
     #[error("foreign key constraint violated")]
     ForeignKey,
-    /// The database is busy with another writer (another process holds SQLite's write lock);
-    /// nothing was written and the request may be retried.
-    #[error("database busy")]
-    Busy,
+    /// Another writer held the lock for longer than we wait (SQLite's busy timeout), or
+    /// PostgreSQL gave up on a lock or serialization (deadlock, lock timeout). Nothing was
+    /// written; the same request may succeed when retried.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("migration failed: {0}")]
@@ -31,9 +32,10 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error().map(|e| e.extended_code) {
             Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => Self::Unique(e.to_string()),
             Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => Self::ForeignKey,
-            Some(code) if code & 0xff == ffi::SQLITE_BUSY || code & 0xff == ffi::SQLITE_LOCKED => Self::Busy,
             // `ON DELETE RESTRICT` reports through SQLite's trigger machinery.
             Some(ffi::SQLITE_CONSTRAINT_TRIGGER) if e.to_string().contains("FOREIGN KEY") => Self::ForeignKey,
+            // Extended codes such as SQLITE_BUSY_SNAPSHOT share the primary code's low byte.
+            Some(code) if matches!(code & 0xff, ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED) => Self::Busy(e.to_string()),
             _ => Self::Sqlite(e),
         }
     }
@@ -45,6 +47,8 @@ impl From<sqlx::Error> for StoreError {
         match database.and_then(|d| d.code()).as_deref() {
             Some("23505") => Self::Unique(database.and_then(|d| d.constraint()).unwrap_or_default().to_owned()),
             Some("23503") => Self::ForeignKey,
+            // serialization_failure, deadlock_detected, lock_not_available (lock_timeout).
+            Some("40001" | "40P01" | "55P03") => Self::Busy(e.to_string()),
             _ => Self::Postgres(e),
         }
     }

@@ -16,6 +16,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql") },
     Migration { version: 5, name: "auth_revocation", sql: include_str!("../migrations/0005_auth_revocation.sql") },
     Migration {
+        version: 6,
+        name: "manufacturer_redemption_identifier_text",
+        sql: include_str!("../migrations/0006_manufacturer_redemption_identifier_text.sql"),
+    },
+    Migration {
         version: 7,
         name: "idempotency_leases",
         sql: include_str!("../migrations/0007_idempotency_leases.sql"),
@@ -33,6 +38,11 @@ fn render(sql: &str, dialect: Dialect) -> String {
 /// Applies pending migrations in one transaction. On PostgreSQL an advisory lock makes
 /// concurrent starts of several `kindling serve` processes take turns.
 pub async fn run(db: &Db) -> Result<()> {
+    run_through(db, i64::MAX).await
+}
+
+/// Applies pending migrations up to `last` (tests start from an older schema this way).
+async fn run_through(db: &Db, last: i64) -> Result<()> {
     let mut tx = db.begin().await?;
     if tx.dialect() == Dialect::Postgres {
         tx.execute("SELECT pg_advisory_xact_lock(7242011)", &[]).await?;
@@ -46,13 +56,14 @@ pub async fn run(db: &Db) -> Result<()> {
     )
     .await?;
     let applied: Vec<i64> = tx.fetch_all("SELECT version FROM schema_migrations", &[]).await?;
+    // Versions may have gaps while branches land, so compare with the highest known one.
     let known = MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
     if let Some(newest) = applied.iter().max().filter(|v| **v > known) {
         return Err(StoreError::Migration(format!(
             "database schema version {newest} is newer than this build of Kindling"
         )));
     }
-    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+    for m in MIGRATIONS.iter().filter(|m| m.version <= last && !applied.contains(&m.version)) {
         tracing::info!(version = m.version, name = m.name, "applying migration");
         tx.execute_script(&render(m.sql, tx.dialect()))
             .await
@@ -64,4 +75,32 @@ pub async fn run(db: &Db) -> Result<()> {
         .await?;
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Manufacturers stored with integer codes keep them, as text, after migration 6.
+    #[tokio::test]
+    async fn manufacturer_codes_become_text() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        run_through(&db, 4).await.unwrap();
+        db.execute("PRAGMA foreign_keys = OFF", &[]).await.unwrap();
+        db.execute(
+            "INSERT INTO manufacturers (account_id, name, is_active, redemption_identifier_type, created_at, updated_at) \
+             VALUES (1, 'Old', TRUE, 1, 0, 0)",
+            &[],
+        )
+        .await
+        .unwrap();
+        run(&db).await.unwrap();
+        let sql = "SELECT redemption_identifier_type || ':' || typeof(redemption_identifier_type) FROM manufacturers";
+        assert_eq!(db.fetch_optional::<String>(sql, &[]).await.unwrap().as_deref(), Some("1:text"));
+        db.execute("INSERT INTO manufacturers (account_id, name, is_active, created_at, updated_at) VALUES (1, 'New', TRUE, 0, 0)", &[])
+            .await
+            .unwrap();
+        let new = "SELECT COUNT(*) FROM manufacturers WHERE name = 'New' AND redemption_identifier_type IS NULL";
+        assert_eq!(db.fetch_optional::<i64>(new, &[]).await.unwrap(), Some(1));
+    }
 }

@@ -108,7 +108,7 @@ async fn retry_busy<T, F: std::future::Future<Output = Result<T>>>(attempt: impl
     let mut pause = Duration::from_millis(1);
     loop {
         match attempt().await {
-            Err(StoreError::Busy) if Instant::now() < deadline => {
+            Err(StoreError::Busy(_)) if Instant::now() < deadline => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(50));
             }

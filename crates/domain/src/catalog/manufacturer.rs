@@ -1,9 +1,9 @@
 //! Manufacturers: brands whose products are sold through (eligible) merchants.
 
-use super::merchant::{MerchantResponse, RedemptionIdentifierType};
+use super::merchant::MerchantResponse;
 use super::store::StoreLocation;
 use super::{Contact, Contacts};
-use crate::input::{int_in, name, require, text, MAX_LONG_TEXT, MAX_TEXT};
+use crate::input::{name, require, text, MAX_LONG_TEXT, MAX_TEXT};
 use crate::{FieldErrors, ManufacturerId};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,9 @@ pub struct Manufacturer {
     pub name: String,
     pub description: Option<String>,
     pub is_active: bool,
+    /// Free text as the client gave it (the spec types it as a nullable string); unlike a
+    /// merchant's, it selects nothing.
+    pub redemption_identifier_type: Option<String>,
     /// Same string-typed shape as a store's location; not writable yet, so null fields.
     pub location: StoreLocation,
     pub contacts: Contacts,
@@ -29,9 +32,10 @@ pub struct ManufacturerInput {
     pub logo: Option<String>,
     pub is_active: Option<bool>,
     pub billing_arrangement: Option<String>,
-    /// A string in the spec (`"0"`); integers are accepted too.
-    #[serde(default, deserialize_with = "crate::serde_helpers::int_or_string")]
-    pub redemption_identifier_type: Option<i64>,
+    /// A nullable string in the spec: any string (also `""`) is kept as given, `null`
+    /// clears it, a number is kept as its decimal text.
+    #[serde(default, deserialize_with = "crate::serde_helpers::nullable_string_or_number")]
+    pub redemption_identifier_type: Option<Option<String>>,
     pub primary: Option<Contact>,
     pub secondary: Option<Contact>,
 }
@@ -43,7 +47,8 @@ pub struct ManufacturerChanges {
     pub logo: Option<String>,
     pub is_active: Option<bool>,
     pub billing_arrangement: Option<String>,
-    pub redemption_identifier_type: Option<RedemptionIdentifierType>,
+    /// `Some(None)` stores null.
+    pub redemption_identifier_type: Option<Option<String>>,
     pub primary: Option<Contact>,
     pub secondary: Option<Contact>,
 }
@@ -60,19 +65,19 @@ impl ManufacturerInput {
         let mut changes = self.validate(&mut errors);
         require(&mut errors, "name", &changes.name);
         changes.is_active.get_or_insert(true);
-        changes.redemption_identifier_type.get_or_insert_default();
         errors.into_result(changes)
     }
 
     fn validate(self, errors: &mut FieldErrors) -> ManufacturerChanges {
-        let code = int_in(errors, "redemption_identifier_type", self.redemption_identifier_type, 0..=1);
         ManufacturerChanges {
             name: name(errors, "name", self.name),
             description: text(errors, "description", self.description, MAX_LONG_TEXT),
             logo: text(errors, "logo", self.logo, MAX_LONG_TEXT),
             is_active: self.is_active,
             billing_arrangement: text(errors, "billing_arrangement", self.billing_arrangement, MAX_TEXT),
-            redemption_identifier_type: code.and_then(RedemptionIdentifierType::from_code),
+            redemption_identifier_type: self
+                .redemption_identifier_type
+                .map(|v| v.and_then(|v| text(errors, "redemption_identifier_type", Some(v), MAX_TEXT))),
             primary: self.primary.and_then(|c| c.validate(errors, "primary")),
             secondary: self.secondary.and_then(|c| c.validate(errors, "secondary")),
         }

@@ -7,7 +7,15 @@ use crate::merchants::merchant;
 use crate::offers::{approve, channel, offer};
 use serde_json::{json, Value};
 
-backend_tests!(campaign_crud, campaign_search_lists_active_rewards, store_searches_follow_active_offers);
+backend_tests!(
+    campaign_crud,
+    campaign_search_lists_active_rewards,
+    store_searches_follow_active_offers,
+    campaign_adopts_a_linked_channel,
+    linking_after_a_campaign_keeps_it,
+    same_external_id_twice_is_the_same_campaign,
+    a_different_external_id_on_the_row_is_a_conflict,
+);
 
 async fn campaign_crud(app: TestApp) {
     let acct = app.account().await;
@@ -58,10 +66,11 @@ async fn campaign_crud(app: TestApp) {
     );
     assert_eq!(updated.body["campaign"]["external_id"], "ext-1");
 
-    // The same offer and channel cannot hold two campaigns; an existing channel is reused.
-    let dup = app.post(&acct, "/v1.0/campaigns", body).await;
-    dup.error(400);
-    assert!(dup.body["errors"]["channel_name"].is_string());
+    // The same offer and channel hold one campaign: posting it again adopts it (see
+    // campaign_adoption below); an existing channel is reused.
+    let again = app.post(&acct, "/v1.0/campaigns", body).await;
+    again.spec("post", "/v1.0/campaigns");
+    assert_eq!(again.body["campaign"]["id"], cid);
     let other_offer = offer(&app, &acct, json!({"name": "Shake"})).await;
     let reuse = app
         .post(
@@ -229,4 +238,95 @@ async fn store_searches_follow_active_offers(app: TestApp) {
     app.get(&acct, "/v1.0/merchants/stores/nearby/x/y/index").await.error(400);
     let other = app.account().await;
     assert_eq!(app.get(&other, search).await.body["total_entries"], 0, "other accounts see none of it");
+}
+
+/// `POST /v1.0/campaigns` after the guide's `POST /offers/{id}/channels`: the link is the
+/// campaign, so it is adopted (same row, same xid) with the given fields, answered 200.
+async fn campaign_adopts_a_linked_channel(app: TestApp) {
+    let acct = app.account().await;
+    let id = offer(&app, &acct, json!({"name": "Linked first"})).await;
+    let ch = channel(&app, &acct, "Email").await;
+    app.post(&acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [ch]}})).await.error_free();
+    let xid =
+        app.get(&acct, &format!("/v1.0/offers/{id}")).await.body["offer"]["channels"][0]["channel"]["xid"].clone();
+    let body = json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": "ext-linked",
+        "funding_source": "brand", "allow_return_later": false}});
+    let created = app.post(&acct, "/v1.0/campaigns", body).await;
+    created.spec("post", "/v1.0/campaigns");
+    let c = &created.body["campaign"];
+    assert_eq!((c["channel_id"].as_i64(), &c["xid"]), (Some(ch), &xid), "the linked row is the campaign");
+    assert_eq!(
+        (c["external_id"].as_str(), c["funding_source"].as_str(), c["allow_return_later"].as_bool()),
+        (Some("ext-linked"), Some("brand"), Some(false))
+    );
+    assert_eq!(app.get(&acct, "/v1.0/campaigns").await.body["total_entries"], 1);
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 1);
+}
+
+/// Linking the channel after the campaign exists keeps the campaign row and its fields.
+async fn linking_after_a_campaign_keeps_it(app: TestApp) {
+    let acct = app.account().await;
+    let id = offer(&app, &acct, json!({"name": "Campaign first"})).await;
+    let created = app
+        .post(
+            &acct,
+            "/v1.0/campaigns",
+            json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": "ext-first"}}),
+        )
+        .await;
+    created.spec("post", "/v1.0/campaigns");
+    let (cid, ch) = (created.body["campaign"]["id"].clone(), created.body["campaign"]["channel_id"].as_i64().unwrap());
+    let linked = app.post(&acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [ch]}})).await;
+    linked.error_free();
+    let again = app
+        .post(
+            &acct,
+            "/v1.0/campaigns",
+            json!({"campaign": {"offer_id": id, "channel_name": "Email", "funding_source": "merchant"}}),
+        )
+        .await;
+    again.spec("post", "/v1.0/campaigns");
+    assert_eq!(again.body["campaign"]["id"], cid);
+    assert_eq!(
+        (again.body["campaign"]["external_id"].as_str(), again.body["campaign"]["funding_source"].as_str()),
+        (Some("ext-first"), Some("merchant")),
+        "fields not given are kept"
+    );
+    assert_eq!(app.get(&acct, "/v1.0/campaigns").await.body["total_entries"], 1);
+}
+
+async fn same_external_id_twice_is_the_same_campaign(app: TestApp) {
+    let acct = app.account().await;
+    let id = offer(&app, &acct, json!({"name": "Twice"})).await;
+    let body = json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": "ext-twice"}});
+    let first = app.post(&acct, "/v1.0/campaigns", body.clone()).await;
+    first.spec("post", "/v1.0/campaigns");
+    let second = app.post(&acct, "/v1.0/campaigns", body).await;
+    second.spec("post", "/v1.0/campaigns");
+    assert_eq!(first.body["campaign"], second.body["campaign"]);
+    assert_eq!(app.get(&acct, "/v1.0/campaigns").await.body["total_entries"], 1);
+}
+
+async fn a_different_external_id_on_the_row_is_a_conflict(app: TestApp) {
+    let acct = app.account().await;
+    let id = offer(&app, &acct, json!({"name": "Clash"})).await;
+    let first = app
+        .post(
+            &acct,
+            "/v1.0/campaigns",
+            json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": "ext-a"}}),
+        )
+        .await;
+    first.spec("post", "/v1.0/campaigns");
+    let clash = app
+        .post(
+            &acct,
+            "/v1.0/campaigns",
+            json!({"campaign": {"offer_id": id, "channel_name": "Email", "external_id": "ext-b"}}),
+        )
+        .await;
+    let message = clash.error(409);
+    assert!(message.contains("ext-a") && message.contains("ext-b"), "{message}");
+    let kept = app.get(&acct, &format!("/v1.0/campaigns/{}", first.body["campaign"]["id"])).await;
+    assert_eq!(kept.body["campaign"]["external_id"], "ext-a", "the refused request changed nothing");
 }

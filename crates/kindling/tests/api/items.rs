@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 backend_tests!(
     manufacturer_crud_and_merchants,
+    manufacturer_redemption_identifier_type_is_a_string,
     items_at_every_scope,
     item_search_and_validation,
     item_sets_and_membership,
@@ -47,6 +48,7 @@ async fn manufacturer_crud_and_merchants(app: TestApp) {
         (Some("Acme Foods"), Some("Snacks"), Some(true))
     );
     assert_eq!(m["contacts"]["primary"]["email"], "acme@example.com");
+    assert_eq!(m["redemption_identifier_type"], "1", "kept as the string given");
     assert_eq!((m["merchant_ids"].clone(), m["merchants"].clone()), (json!([]), json!([])));
     let path = format!("/v1.0/manufacturers/{id}");
     app.get(&acct, &path).await.spec("get", "/v1.0/manufacturers/{manufacturer_id}");
@@ -101,7 +103,9 @@ async fn manufacturer_crud_and_merchants(app: TestApp) {
         .await
         .spec("delete", "/v1.0/manufacturers/{manufacturer_id}/items/{item_id}");
     app.delete(&acct, &path).await.spec("delete", "/v1.0/manufacturers/{manufacturer_id}");
-    for body in [json!({"manufacturer": {}}), json!({"manufacturer": {"name": "x", "redemption_identifier_type": "x"}})]
+    let too_long = "x".repeat(256);
+    for body in
+        [json!({"manufacturer": {}}), json!({"manufacturer": {"name": "x", "redemption_identifier_type": too_long}})]
     {
         app.post(&acct, "/v1.0/manufacturers", body).await.error(400);
     }
@@ -336,4 +340,39 @@ async fn item_set_integrity(app: TestApp) {
     app.get(&other, &format!("/v1.0/item_sets/{any_id}/items")).await.error(404);
     app.get(&acct, &format!("/v1.0/merchants/{m1}/item_sets/{any_id}")).await.error(404);
     app.get(&acct, &format!("/v1.0/merchants/{m1}/item_sets/{any_id}/items")).await.error(404);
+}
+
+/// The spec types a manufacturer's `redemption_identifier_type` as a nullable string: any
+/// string, `""` and `null` are kept as given (it was refused unless it parsed as 0 or 1).
+async fn manufacturer_redemption_identifier_type_is_a_string(app: TestApp) {
+    let acct = app.account().await;
+    let created = app
+        .post(
+            &acct,
+            "/v1.0/manufacturers",
+            json!({"manufacturer": {"name": "Upc Co", "redemption_identifier_type": "upc"}}),
+        )
+        .await;
+    created.spec("post", "/v1.0/manufacturers");
+    assert_eq!(created.body["manufacturer"]["redemption_identifier_type"], "upc");
+    let path = format!("/v1.0/manufacturers/{}", created.body["manufacturer"]["id"]);
+    for (given, stored) in [
+        (json!(""), json!("")),
+        (json!("Ünïcode ✓ 条码"), json!("Ünïcode ✓ 条码")),
+        (json!(null), json!(null)),
+        (json!(7), json!("7")),
+    ] {
+        let updated = app.put(&acct, &path, json!({"manufacturer": {"redemption_identifier_type": given}})).await;
+        updated.spec("put", "/v1.0/manufacturers/{manufacturer_id}");
+        assert_eq!(updated.body["manufacturer"]["redemption_identifier_type"], stored);
+        let shown = app.get(&acct, &path).await;
+        shown.spec("get", "/v1.0/manufacturers/{manufacturer_id}");
+        assert_eq!(shown.body["manufacturer"]["redemption_identifier_type"], stored);
+    }
+    let kept = app.put(&acct, &path, json!({"manufacturer": {"is_active": false}})).await;
+    assert_eq!(kept.body["manufacturer"]["redemption_identifier_type"], "7", "absent keeps the stored value");
+    let bare = app.post(&acct, "/v1.0/manufacturers", json!({"manufacturer": {"name": "Bare"}})).await;
+    bare.spec("post", "/v1.0/manufacturers");
+    assert_eq!(bare.body["manufacturer"]["redemption_identifier_type"], json!(null));
+    app.get(&acct, "/v1.0/manufacturers").await.spec("get", "/v1.0/manufacturers");
 }

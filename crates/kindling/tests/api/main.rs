@@ -19,5 +19,6 @@ mod members;
 mod merchants;
 mod offer_links;
 mod offers;
+mod read_modify_write;
 mod spec;
 mod stores;

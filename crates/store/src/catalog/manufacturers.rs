@@ -22,7 +22,8 @@ pub const MERCHANTS: LinkSet = LinkSet {
 
 impl Table for Manufacturers {
     const TABLE: &'static str = "manufacturers";
-    const COLUMNS: &'static str = "id, name, description, is_active, primary_contact, secondary_contact";
+    const COLUMNS: &'static str =
+        "id, name, description, is_active, primary_contact, secondary_contact, redemption_identifier_type";
     type Record = Manufacturer;
 
     fn id(manufacturer: &Manufacturer) -> i64 {
@@ -55,6 +56,7 @@ impl FromRow for Manufacturer {
             name: row.text(1)?,
             description: row.opt_text(2)?,
             is_active: row.boolean(3)?,
+            redemption_identifier_type: row.opt_text(6)?,
             contacts: contacts(row.opt_text(4)?, row.opt_text(5)?),
             location: StoreLocation::default(),
             merchant_ids: Vec::new(),
@@ -70,7 +72,7 @@ pub fn values(c: ManufacturerChanges) -> Assignments {
         .set("logo", c.logo)
         .set("is_active", c.is_active)
         .set("billing_arrangement", c.billing_arrangement)
-        .set("redemption_identifier_type", c.redemption_identifier_type.map(|t| t.code()))
+        .set("redemption_identifier_type", c.redemption_identifier_type)
         .set("primary_contact", contact_json(c.primary))
         .set("secondary_contact", contact_json(c.secondary))
         .done()

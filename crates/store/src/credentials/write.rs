@@ -9,6 +9,7 @@ use super::outbox::{self, Kind};
 use super::{load_in, Credential};
 use crate::offers::placeholders;
 use crate::{Cols, Db, FromRow, Result, Row, StoreError, Tx, Value};
+use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
@@ -244,6 +245,37 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
     Ok(id)
 }
 
+/// Gives credential `id` a fresh code unique among the account's open codes (eight draws).
+async fn draw_code(tx: &mut Tx, account: AccountId, id: i64, kind: RedemptionIdentifierType) -> Outcome<String> {
+    assign_code(tx, account, id, std::iter::repeat_with(|| code::generate(kind)).take(8)).await
+}
+
+/// Sets credential `id`'s code to the first candidate no other open credential holds. The
+/// unique index decides, not a prior check: a check-then-write loses to a concurrent issue
+/// of the same code on PostgreSQL (it cannot see the uncommitted row, then the write fails
+/// and aborts the transaction). A collision rolls back to a savepoint and tries the next.
+pub async fn assign_code(
+    tx: &mut Tx,
+    account: AccountId,
+    id: i64,
+    candidates: impl IntoIterator<Item = String>,
+) -> Outcome<String> {
+    for candidate in candidates {
+        match tx
+            .execute_recoverable(
+                "UPDATE credentials SET identifier = $3 WHERE id = $1 AND account_id = $2",
+                &[id.into(), account.0.into(), candidate.as_str().into()],
+            )
+            .await
+        {
+            Ok(_) => return Ok(candidate),
+            Err(StoreError::Unique(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(WriteError::Invalid("could not draw a unique code; try again".into()))
+}
+
 /// Updates an open credential; `offer_ids` replaces the set, the code is kept (or drawn
 /// when the first offers arrive).
 pub async fn update(db: &Db, account: AccountId, id: i64, input: CredentialInput) -> Outcome<()> {
@@ -275,19 +307,7 @@ pub async fn update(db: &Db, account: AccountId, id: i64, input: CredentialInput
     }
     let mut identifier = current.identifier.clone();
     if identifier.is_none() && !offers.is_empty() {
-        for _ in 0..8 {
-            let candidate = code::generate(gathered.identifier_kind);
-            let taken: Option<i64> = tx
-                .fetch_optional(
-                    "SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 AND status = 'open'",
-                    &[account.0.into(), candidate.as_str().into()],
-                )
-                .await?;
-            if taken.is_none() {
-                identifier = Some(candidate);
-                break;
-            }
-        }
+        identifier = Some(draw_code(&mut tx, account, id, gathered.identifier_kind).await?);
     }
     let annotations = input.annotations.clone().map(|a| Json::Object(a).to_string());
     let lifetime = input.code_lifetime.or(current.code_lifetime);

@@ -1,7 +1,8 @@
 //! Campaigns: the offer×channel row seen with its campaign fields.
 
-use super::placeholders;
-use crate::{Cols, Db, FromRow, Result, Row, Value};
+use super::{channels::Channels, eligible_channels, placeholders};
+use crate::crud::{self, Assignments};
+use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
 
@@ -159,4 +160,143 @@ pub async fn count(db: &Db, account: AccountId) -> Result<i64> {
         .fetch_optional::<i64>("SELECT COUNT(*) FROM eligible_channels WHERE account_id = $1", &[account.0.into()])
         .await?
         .unwrap_or(0))
+}
+
+/// What `create` came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// The campaign's id: a new offer×channel row, or the existing link adopted.
+    Campaign(i64),
+    OfferMissing,
+    /// The offer×channel row already carries another `external_id`.
+    ExternalIdTaken {
+        campaign: i64,
+        existing: String,
+        given: String,
+    },
+}
+
+fn external_id(values: &Assignments) -> Option<&str> {
+    values.iter().find_map(|(column, value)| match (column, value) {
+        (&"external_id", Value::Text(Some(id))) => Some(id.as_str()),
+        _ => None,
+    })
+}
+
+/// Creates the campaign of `offer` on the channel named `channel_name` (found, or created
+/// in the account). A campaign is the offer×channel row, so when the channel is already
+/// linked (`POST /offers/{id}/channels`) that row is adopted and `values` applied, just as
+/// a new row gets them; only a different non-null `external_id` on it is a conflict.
+///
+/// One transaction that reads what it decides on: the offer row is locked first (on
+/// PostgreSQL; SQLite's write lock covers it), so concurrent creates for one offer take
+/// turns, and the insert yields to a link written meanwhile (`ON CONFLICT DO NOTHING`) and
+/// adopts it instead of failing.
+pub async fn create(
+    db: &Db,
+    account: AccountId,
+    offer: i64,
+    channel_name: &str,
+    values: Assignments,
+) -> Result<Created> {
+    let mut tx = db.begin().await?;
+    let lock = format!("SELECT id FROM offers WHERE account_id = $1 AND id = $2{}", crud::for_update(&tx));
+    if tx.fetch_optional::<i64>(&lock, &[account.0.into(), offer.into()]).await?.is_none() {
+        return Ok(Created::OfferMissing);
+    }
+    let channel = find_or_create_channel(&mut tx, account, channel_name).await?;
+    let (id, stored) = adopt_or_insert(&mut tx, account, offer, channel).await?;
+    if let (Some(existing), Some(given)) = (stored, external_id(&values)) {
+        if existing != given {
+            return Ok(Created::ExternalIdTaken { campaign: id, existing, given: given.to_owned() });
+        }
+    }
+    set(&mut tx, account, id, values).await?;
+    tx.commit().await?;
+    Ok(Created::Campaign(id))
+}
+
+async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> Result<i64> {
+    let existing: Option<i64> = tx
+        .fetch_optional(
+            "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1",
+            &[account.0.into(), name.into()],
+        )
+        .await?;
+    match existing {
+        Some(id) => Ok(id),
+        None => {
+            let values = vec![("name", name.into()), ("allow_sms_keyword", false.into()), ("allow_hmac", false.into())];
+            crud::insert::<Channels>(tx, account, values).await
+        }
+    }
+}
+
+/// The existing offer×channel row (id, `external_id`), or a new one. When a concurrent link
+/// commits between our read and our insert, the insert yields and the next read adopts
+/// that row; should it be unlinked again at once, a few turns later this gives up as busy
+/// (a 503 to retry) rather than fail.
+async fn adopt_or_insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<(i64, Option<String>)> {
+    for _ in 0..3 {
+        if let Some(row) = linked(tx, account, offer, channel).await? {
+            return Ok(row);
+        }
+        if let Some(id) = insert(tx, account, offer, channel).await? {
+            return Ok((id, None));
+        }
+    }
+    Err(crate::StoreError::Busy("the offer×channel row kept changing under a campaign create".into()))
+}
+
+/// The offer×channel row's id and `external_id`, locked on PostgreSQL.
+async fn linked(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<Option<(i64, Option<String>)>> {
+    let sql = format!(
+        "SELECT id, external_id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
+        crud::for_update(tx)
+    );
+    tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
+}
+
+/// A new offer×channel row, or `None` when one exists already.
+async fn insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<Option<i64>> {
+    let mut columns = vec!["account_id", "offer_id", "channel_id"];
+    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), channel.into()];
+    for (column, value) in eligible_channels::new_row_columns() {
+        columns.push(column);
+        params.push(value);
+    }
+    let sql = format!(
+        "INSERT INTO eligible_channels ({}) VALUES ({}) ON CONFLICT (offer_id, channel_id) DO NOTHING RETURNING id",
+        columns.join(", "),
+        placeholders(1, params.len())
+    );
+    tx.fetch_optional(&sql, &params).await
+}
+
+/// Sets the campaign fields given; `false` when no such campaign is in the account.
+async fn set(tx: &mut Tx, account: AccountId, id: i64, values: Assignments) -> Result<bool> {
+    let mut sets = vec!["updated_at = $3".to_owned()];
+    let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
+    for (column, value) in values {
+        params.push(value);
+        sets.push(format!("{column} = ${}", params.len()));
+    }
+    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
+    Ok(tx.execute(&sql, &params).await? > 0)
+}
+
+/// `PUT /campaigns/{id}`: the campaign fields given; the offer and channel stay.
+pub async fn update(db: &Db, account: AccountId, id: i64, values: Assignments) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let found = set(&mut tx, account, id, values).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Deletes the offer×channel row (the channel is unlinked; its xid stops working).
+pub async fn delete(db: &Db, account: AccountId, id: i64) -> Result<bool> {
+    Ok(db
+        .execute("DELETE FROM eligible_channels WHERE id = $1 AND account_id = $2", &[id.into(), account.0.into()])
+        .await?
+        > 0)
 }

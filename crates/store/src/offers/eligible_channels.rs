@@ -3,7 +3,7 @@
 //! seen as a campaign.
 
 use super::{account_and_ids, placeholders};
-use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
+use crate::{Cols, Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
 
@@ -89,17 +89,41 @@ pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Resu
 /// What `update_settings` changes; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    /// `Some(None)` turns security off.
+    /// `Some(None)` turns security off (and clears the key); `Some(Some(_))` turns it on,
+    /// drawing a `security_key` if the row has none yet.
     pub security: Option<Option<String>>,
-    pub security_key: Option<Option<String>>,
     pub sms_keyword: Option<String>,
     pub allow_return_later: Option<bool>,
     pub max_redemptions: Option<i64>,
 }
 
-/// Updates the offer's settings on a channel inside `tx`.
-pub async fn update_settings(tx: &mut Tx, account: AccountId, id: i64, settings: Settings) -> Result<()> {
-    let Settings { security, security_key, sms_keyword, allow_return_later, max_redemptions } = settings;
+/// Updates the offer's settings on a channel in one transaction; `false` when the channel
+/// is not linked to the offer. The row is read locked, so whether a key is drawn depends
+/// on the row as this write finds it, and each request sets only the columns it names, so
+/// concurrent updates of different settings all land.
+pub async fn update_settings(
+    db: &Db,
+    account: AccountId,
+    offer: i64,
+    channel: i64,
+    settings: Settings,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "SELECT id, security_key FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
+        crate::crud::for_update(&tx)
+    );
+    let Some((id, key)) =
+        tx.fetch_optional::<(i64, Option<String>)>(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
+    else {
+        return Ok(false);
+    };
+    let Settings { security, sms_keyword, allow_return_later, max_redemptions } = settings;
+    let security_key = match &security {
+        Some(Some(_)) if key.is_none() => Some(Some(kindling_domain::secret::new_api_key())),
+        Some(None) => Some(None),
+        _ => None,
+    };
     let mut sets = vec!["updated_at = $3".to_owned()];
     let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
     let mut push = |column: &str, value: Value| {
@@ -122,5 +146,7 @@ pub async fn update_settings(tx: &mut Tx, account: AccountId, id: i64, settings:
         push("max_redemptions", max.into());
     }
     let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
-    tx.execute(&sql, &params).await.map(drop)
+    tx.execute(&sql, &params).await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -59,37 +59,49 @@ pub async fn get(db: &Db, account: AccountId, offer: i64) -> Result<Option<Passb
     Ok(for_offers(db, account, &[offer]).await?.pop())
 }
 
-/// Inserts (`create`) or updates the settings given; `false` when there is nothing to update.
-pub async fn write(
+/// The insert of a configuration with the settings given, as `(sql, params)`.
+fn insert(account: AccountId, offer: i64, settings: &[(&'static str, Option<String>)]) -> (String, Vec<Value>) {
+    let now = Timestamp::now().unix();
+    let mut columns = vec!["account_id", "offer_id", "created_at", "updated_at"];
+    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into(), now.into()];
+    for (column, value) in settings {
+        columns.push(column);
+        params.push(value.clone().into());
+    }
+    let sql = format!(
+        "INSERT INTO passbook_configurations ({}) VALUES ({})",
+        columns.join(", "),
+        super::placeholders(1, params.len())
+    );
+    (sql, params)
+}
+
+/// Creates the offer's configuration; a second one fails with `StoreError::Unique`.
+pub async fn create(
     db: &Db,
     account: AccountId,
     offer: i64,
     settings: &[(&'static str, Option<String>)],
-    create: bool,
-) -> Result<bool> {
-    let now = Timestamp::now().unix();
-    if create {
-        let mut columns = vec!["account_id", "offer_id", "created_at", "updated_at"];
-        let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into(), now.into()];
-        for (column, value) in settings {
-            columns.push(column);
-            params.push(value.clone().into());
-        }
-        let sql = format!(
-            "INSERT INTO passbook_configurations ({}) VALUES ({})",
-            columns.join(", "),
-            super::placeholders(1, params.len())
-        );
-        return Ok(db.execute(&sql, &params).await? > 0);
-    }
-    let mut sets = vec!["updated_at = $3".to_owned()];
-    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into()];
-    for (column, value) in settings {
-        params.push(value.clone().into());
-        sets.push(format!("{column} = ${}", params.len()));
-    }
-    let sql = format!("UPDATE passbook_configurations SET {} WHERE account_id = $1 AND offer_id = $2", sets.join(", "));
-    Ok(db.execute(&sql, &params).await? > 0)
+) -> Result<()> {
+    let (sql, params) = insert(account, offer, settings);
+    db.execute(&sql, &params).await.map(drop)
+}
+
+/// Updates the settings given, creating the configuration if there is none, in one
+/// statement: concurrent calls cannot both find none and both insert.
+pub async fn upsert(
+    db: &Db,
+    account: AccountId,
+    offer: i64,
+    settings: &[(&'static str, Option<String>)],
+) -> Result<()> {
+    let (mut sql, params) = insert(account, offer, settings);
+    let sets: Vec<String> = std::iter::once("updated_at")
+        .chain(settings.iter().map(|(c, _)| *c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&format!(" ON CONFLICT (offer_id) DO UPDATE SET {}", sets.join(", ")));
+    db.execute(&sql, &params).await.map(drop)
 }
 
 pub async fn delete(db: &Db, account: AccountId, offer: i64) -> Result<bool> {

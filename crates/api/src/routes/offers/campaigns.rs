@@ -14,8 +14,8 @@ use kindling_domain::offers::offer::is_active;
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{FieldErrors, Timestamp};
 use kindling_store::crud::{self, Assignments};
-use kindling_store::offers::campaigns::{self, Campaign};
-use kindling_store::offers::{eligible_channels, offer::field_values};
+use kindling_store::offers::campaigns::{self, Campaign, Created};
+use kindling_store::offers::offer::field_values;
 use kindling_store::{StoreError, Value};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
@@ -55,6 +55,8 @@ fn answer(status: StatusCode, campaign: &Campaign) -> Response {
     json(status, &json!({ "campaign": campaign.view(), "errors": {} }))
 }
 
+/// The one unique index a campaign write can break is the account's `external_id`s (the
+/// offer×channel pair is adopted, never inserted twice).
 fn unique(e: StoreError) -> ApiError {
     match e {
         StoreError::Unique(_) => FieldErrors::single("external_id", "has already been taken").into(),
@@ -118,52 +120,14 @@ pub async fn create_campaign(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let mut tx = state.db.begin().await?;
-    if !crud::exists(&mut tx, "offers", auth.account, &[], offer).await? {
-        return Err(FieldErrors::single("offer_id", &format!("does not exist: {offer}")).into());
+    match campaigns::create(&state.db, auth.account, offer, &channel_name, values).await.map_err(unique)? {
+        Created::Campaign(id) => Ok(answer(StatusCode::OK, &one(&state, auth, id).await?)),
+        Created::OfferMissing => Err(FieldErrors::single("offer_id", &format!("does not exist: {offer}")).into()),
+        Created::ExternalIdTaken { campaign, existing, given } => Err(ApiError::Conflict(format!(
+            "offer {offer} already has campaign {campaign} on channel {channel_name:?} with external_id {existing:?}; \
+             it cannot also take external_id {given:?}"
+        ))),
     }
-    let existing: Option<i64> = tx
-        .fetch_optional(
-            "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1",
-            &[auth.account.0.into(), channel_name.as_str().into()],
-        )
-        .await?;
-    let channel = match existing {
-        Some(id) => id,
-        None => {
-            let values = vec![
-                ("name", channel_name.as_str().into()),
-                ("allow_sms_keyword", false.into()),
-                ("allow_hmac", false.into()),
-            ];
-            crud::insert::<kindling_store::offers::channels::Channels>(&mut tx, auth.account, values).await?
-        }
-    };
-    let taken: Option<i64> = tx
-        .fetch_optional(
-            "SELECT id FROM eligible_channels WHERE offer_id = $1 AND channel_id = $2",
-            &[offer.into(), channel.into()],
-        )
-        .await?;
-    if taken.is_some() {
-        return Err(FieldErrors::single("channel_name", "already has a campaign for this offer").into());
-    }
-    let mut columns = vec!["account_id", "offer_id", "channel_id"];
-    let mut params: Vec<Value> = vec![auth.account.0.into(), offer.into(), channel.into()];
-    for (column, value) in eligible_channels::new_row_columns().into_iter().chain(values) {
-        columns.push(column);
-        params.push(value);
-    }
-    let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO eligible_channels ({}) VALUES ({}) RETURNING id",
-        columns.join(", "),
-        placeholders.join(", ")
-    );
-    let id: Option<i64> = tx.fetch_optional(&sql, &params).await.map_err(unique)?;
-    tx.commit().await?;
-    let id = id.ok_or_else(|| ApiError::Internal("insert returned no id".into()))?;
-    Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
 }
 
 pub async fn get_campaign(
@@ -187,14 +151,9 @@ pub async fn update_campaign(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let mut sets = vec!["updated_at = $3".to_owned()];
-    let mut params: Vec<Value> = vec![id.into(), auth.account.0.into(), Timestamp::now().unix().into()];
-    for (column, value) in values {
-        params.push(value);
-        sets.push(format!("{column} = ${}", params.len()));
+    if !campaigns::update(&state.db, auth.account, id, values).await.map_err(unique)? {
+        return Err(ApiError::not_found("campaign"));
     }
-    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
-    state.db.execute(&sql, &params).await.map_err(unique)?;
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
 }
 
@@ -204,11 +163,7 @@ pub async fn delete_campaign(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let deleted = state
-        .db
-        .execute("DELETE FROM eligible_channels WHERE id = $1 AND account_id = $2", &[id.into(), auth.account.0.into()])
-        .await?;
-    if deleted == 0 {
+    if !campaigns::delete(&state.db, auth.account, id).await? {
         return Err(ApiError::not_found("campaign"));
     }
     Ok(crate::response::empty_ok())

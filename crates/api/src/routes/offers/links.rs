@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::offers::channel::EligibleChannelInput;
-use kindling_domain::secret;
 use kindling_store::crud;
 use kindling_store::link_set::LinkSet;
 use kindling_store::offers::channels::Channels;
@@ -50,9 +49,11 @@ async fn find(
     offer: i64,
     channel: i64,
 ) -> Result<eligible_channels::EligibleChannel, ApiError> {
-    eligible_channels::find(&state.db, auth.account, offer, channel)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("channel {channel} is not linked to offer {offer}")))
+    eligible_channels::find(&state.db, auth.account, offer, channel).await?.ok_or_else(|| not_linked(offer, channel))
+}
+
+fn not_linked(offer: i64, channel: i64) -> ApiError {
+    ApiError::NotFound(format!("channel {channel} is not linked to offer {offer}"))
 }
 
 fn answer(status: StatusCode, eligible: &eligible_channels::EligibleChannel) -> Response {
@@ -76,26 +77,20 @@ pub async fn update_offer_channel(
     ApiPath((offer, channel)): ApiPath<(i64, i64)>,
     Envelope(input): Envelope<EligibleChannelInput>,
 ) -> Result<Response, ApiError> {
-    let current = find(&state, auth, offer, channel).await?;
+    // Answers "not linked" before judging the input; the write re-reads the row.
+    find(&state, auth, offer, channel).await?;
     let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     let input = input.validate(&channel_record)?;
-    let security = input.security.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
-    let security_key = match &security {
-        Some(Some(_)) if current.security_key.is_none() => Some(Some(secret::new_api_key())),
-        Some(None) => Some(None),
-        _ => None,
-    };
-    let mut tx = state.db.begin().await?;
     let settings = eligible_channels::Settings {
-        security,
-        security_key,
+        security: input.security.map(|s| Some(s).filter(|s| !s.trim().is_empty())),
         sms_keyword: input.sms_keyword,
         allow_return_later: input.allow_return_later,
         max_redemptions: input.max_redemptions,
     };
-    eligible_channels::update_settings(&mut tx, auth.account, current.id, settings).await?;
-    tx.commit().await?;
+    if !eligible_channels::update_settings(&state.db, auth.account, offer, channel, settings).await? {
+        return Err(not_linked(offer, channel));
+    }
     Ok(answer(StatusCode::CREATED, &find(&state, auth, offer, channel).await?))
 }

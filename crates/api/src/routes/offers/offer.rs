@@ -16,7 +16,7 @@ use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::FieldErrors;
 use kindling_store::crud::{self, Filter, Paged};
 use kindling_store::offers::offer::{self as store, Offers};
-use kindling_store::Value;
+use kindling_store::{Tx, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -147,25 +147,39 @@ fn offer_response(status: StatusCode, offer: &Offer) -> Response {
     single(status, "offer", &OfferView(offer))
 }
 
-/// Runs `write` in one transaction: references first, then the row.
-async fn save(state: &AppState, auth: Auth, id: Option<i64>, write: Write) -> Result<i64, ApiError> {
-    let mut tx = state.db.begin().await?;
+/// Writes inside `tx`: references first, then the row (inserted when `id` is `None`).
+async fn apply(tx: &mut Tx, auth: Auth, id: Option<i64>, write: Write) -> Result<i64, ApiError> {
     for &(field, table, referenced) in &write.references {
-        if !crud::exists(&mut tx, table, auth.account, &[], referenced).await? {
+        if !crud::exists(tx, table, auth.account, &[], referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
         }
     }
-    let id = match id {
+    match id {
         Some(id) => {
-            if !crud::update::<Offers>(&mut tx, auth.account, &[], id, write.values).await? {
+            if !crud::update::<Offers>(tx, auth.account, &[], id, write.values).await? {
                 return Err(ApiError::not_found("offer"));
             }
-            id
+            Ok(id)
         }
-        None => crud::insert::<Offers>(&mut tx, auth.account, write.values).await?,
-    };
+        None => Ok(crud::insert::<Offers>(tx, auth.account, write.values).await?),
+    }
+}
+
+/// Read-modify-write of one offer in one transaction: `change` decides from the row as the
+/// write finds it (locked on PostgreSQL, under the write lock on SQLite), so a status
+/// transition or a `formatting` merge never acts on a state another request has replaced.
+async fn modify(
+    state: &AppState,
+    auth: Auth,
+    id: i64,
+    change: impl FnOnce(&Offer) -> Result<Write, ApiError>,
+) -> Result<Response, ApiError> {
+    let mut tx = state.db.begin().await?;
+    let current =
+        crud::lock::<Offers>(&mut tx, auth.account, &[], id).await?.ok_or_else(|| ApiError::not_found("offer"))?;
+    apply(&mut tx, auth, Some(id), change(&current)?).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(offer_response(StatusCode::OK, &load(state, auth, id).await?))
 }
 
 /// `POST /v1.0/offers`: "All we need is a name."
@@ -175,7 +189,10 @@ pub async fn create_offer(
     uri: Uri,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
-    let id = save(&state, auth, None, offer_write(body, None)?).await?;
+    let write = offer_write(body, None)?;
+    let mut tx = state.db.begin().await?;
+    let id = apply(&mut tx, auth, None, write).await?;
+    tx.commit().await?;
     let offer = load(&state, auth, id).await?;
     Ok(created("offer", &OfferView(&offer), format!("{}/{id}", uri.path())))
 }
@@ -195,9 +212,7 @@ pub async fn update_offer(
     ApiPath(id): ApiPath<i64>,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
-    let current = load(&state, auth, id).await?;
-    save(&state, auth, Some(id), offer_write(body, Some(&current))?).await?;
-    Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
+    modify(&state, auth, id, |current| Ok(offer_write(body, Some(current))?)).await
 }
 
 /// Deleting an offer removes its channel links (and xids), list links and settings.
@@ -231,14 +246,13 @@ pub async fn offer_action(
         "archive" => OfferStatus::Archived,
         _ => return Err(ApiError::NotFound(format!("unknown offer action {action:?}"))),
     };
-    let current = load(&state, auth, id).await?;
-    if !current.status.can_become(next) {
-        return Err(FieldErrors::single("status", &current.status.transition_error(next)).into());
-    }
-    let mut tx = state.db.begin().await?;
-    crud::update::<Offers>(&mut tx, auth.account, &[], id, vec![("status", next.as_str().into())]).await?;
-    tx.commit().await?;
-    Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
+    modify(&state, auth, id, |current| {
+        if !current.status.can_become(next) {
+            return Err(FieldErrors::single("status", &current.status.transition_error(next)).into());
+        }
+        Ok(Write::from(vec![("status", next.as_str().into())]))
+    })
+    .await
 }
 
 /// Sorting as the spec lists it (`start_running_at` is the window start); unknown keys fall

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::FieldErrors;
-use kindling_store::crud;
 use kindling_store::offers::passbook::{self, SETTINGS};
+use kindling_store::{crud, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -68,11 +68,13 @@ pub async fn create_passbook(
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
     let settings = settings(&body)?;
-    match passbook::write(&state.db, auth.account, offer, &settings, true).await {
-        Ok(_) => answer(&state, auth, offer, StatusCode::CREATED).await,
-        Err(kindling_store::StoreError::Unique(_)) => {
+    match passbook::create(&state.db, auth.account, offer, &settings).await {
+        Ok(()) => answer(&state, auth, offer, StatusCode::CREATED).await,
+        Err(StoreError::Unique(_)) => {
             Err(ApiError::BadRequest("passbook_configuration already exists for this offer; use PUT".into()))
         }
+        // The offer deleted meanwhile.
+        Err(StoreError::ForeignKey) => Err(ApiError::not_found("offer")),
         Err(e) => Err(e.into()),
     }
 }
@@ -86,9 +88,10 @@ pub async fn update_passbook(
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
     let settings = settings(&body)?;
-    if !passbook::write(&state.db, auth.account, offer, &settings, false).await? {
-        passbook::write(&state.db, auth.account, offer, &settings, true).await?;
-    }
+    passbook::upsert(&state.db, auth.account, offer, &settings).await.map_err(|e| match e {
+        StoreError::ForeignKey => ApiError::not_found("offer"),
+        other => other.into(),
+    })?;
     answer(&state, auth, offer, StatusCode::CREATED).await
 }
 
