@@ -100,10 +100,19 @@ pub async fn create_campaign(
             None
         }
     };
+    // The cap counts characters (as every text field's does), not UTF-8 bytes.
     let channel_name = match body.get("channel_name") {
-        Some(Json::String(s)) if !s.trim().is_empty() && s.len() <= 255 => Some(s.trim().to_owned()),
+        Some(Json::String(s)) if s.trim().is_empty() => {
+            errors.add("channel_name", "can't be blank");
+            None
+        }
+        Some(Json::String(s)) if s.chars().count() > kindling_domain::input::MAX_TEXT => {
+            errors.add("channel_name", "is too long (maximum is 255 characters)");
+            None
+        }
+        Some(Json::String(s)) => Some(s.trim().to_owned()),
         Some(_) => {
-            errors.add("channel_name", "must be a non-blank string");
+            errors.add("channel_name", "must be a string");
             None
         }
         None => {
