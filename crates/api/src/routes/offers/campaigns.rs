@@ -235,11 +235,8 @@ pub async fn search_campaigns(
     auth: Auth,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let channel: i64 = query
-        .channel_id
-        .ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?
-        .parse()
-        .map_err(|_| ApiError::BadRequest("channel_id must be an integer".into()))?;
+    let raw = query.channel_id.ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?;
+    let channel = crate::extract::query_int("channel_id", &raw)?;
     if !crud::exists_now(&state.db, "channels", auth.account, channel).await? {
         return Err(ApiError::not_found("channel"));
     }
