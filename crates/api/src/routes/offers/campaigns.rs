@@ -190,8 +190,9 @@ pub async fn update_campaign(
     ApiPath(id): ApiPath<i64>,
     Envelope(CampaignBody(body)): Envelope<CampaignBody>,
 ) -> Result<Response, ApiError> {
-    one(&state, auth, id).await?;
+    let current = one(&state, auth, id).await?;
     let mut errors = FieldErrors::new();
+    same_row(&current, &body, &mut errors);
     let values = campaign_values(&body, &mut errors);
     if !errors.is_empty() {
         return Err(errors.into());
@@ -205,6 +206,23 @@ pub async fn update_campaign(
     let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
     state.db.execute(&sql, &params).await.map_err(unique)?;
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
+}
+
+/// A campaign is its offer's link to one channel, so `offer_id` and `channel_name` name the
+/// row: a PUT may repeat them (a client's round trip) but not change them, which was
+/// silently ignored before.
+fn same_row(current: &Campaign, body: &Map<String, Json>, errors: &mut FieldErrors) {
+    const MOVED: &str = "cannot change: a campaign is one offer's link to one channel (create another campaign)";
+    match body.get("offer_id") {
+        None | Some(Json::Null) => {}
+        Some(offer) if offer.as_i64() == Some(current.offer_id) => {}
+        Some(_) => errors.add("offer_id", MOVED),
+    }
+    match body.get("channel_name") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(name)) if name.trim() == current.channel_name => {}
+        Some(_) => errors.add("channel_name", MOVED),
+    }
 }
 
 /// Deleting a campaign unlinks the channel from the offer (its xid stops working).
