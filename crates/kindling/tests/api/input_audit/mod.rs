@@ -121,9 +121,17 @@ impl Audit<'_> {
                     self.failures.push(format!("{at}: answer does not match the spec: {problem}"));
                 }
             }
-            // An accepted string is stored and answered as given (times as the same instant,
-            // in the documented UTC form).
-            if let Some(probe) = probe.filter(|p| p.value.is_string() && p.path.len() > 1 && !p.date_time) {
+            // An accepted scalar is stored and answered as given (times as the same instant,
+            // in the documented UTC form; lists and annotations have their own documented
+            // answers).
+            let echoed = |p: &&Probe| {
+                let owner = p.path[0] == "item_set" && p.path.get(1).is_some_and(|k| k.ends_with("_id"));
+                (p.value.is_string() || p.value.is_number() || p.value.is_boolean())
+                    && p.path.len() > 1
+                    && !p.date_time
+                    && !owner
+            };
+            if let Some(probe) = probe.filter(echoed) {
                 let mut shown = &r.body;
                 for key in &probe.path {
                     shown = &shown[key.as_str()];
