@@ -123,10 +123,11 @@ impl Audit<'_> {
             }
             // An accepted scalar is stored and answered as given (times as the same instant,
             // in the documented UTC form; lists and annotations have their own documented
-            // answers).
+            // answers; a null in a PUT keeps the stored value, docs/API-DESIGN.md "Requests").
             let echoed = |p: &&Probe| {
                 let owner = p.path[0] == "item_set" && p.path.get(1).is_some_and(|k| k.ends_with("_id"));
-                (p.value.is_string() || p.value.is_number() || p.value.is_boolean())
+                let null = p.value.is_null() && op.method == "post";
+                (p.value.is_string() || p.value.is_number() || p.value.is_boolean() || null)
                     && p.path.len() > 1
                     && !p.date_time
                     && !owner
