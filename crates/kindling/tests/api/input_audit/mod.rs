@@ -267,7 +267,10 @@ async fn served(app: &TestApp, op: &InputOperation, path: &str) -> bool {
 }
 
 async fn every_request_schema_takes_its_types(app: TestApp) {
-    let Some(spec) = spec() else { return };
+    let Some(spec) = spec() else {
+        eprintln!("SKIPPED: input audit (the spec in ../shared/spec is absent)");
+        return;
+    };
     let acct = app.account().await;
     let w = world::build(&app, &acct).await;
     let cases = cases::cases();
