@@ -113,6 +113,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
+/// An integer query parameter (an id): the guide's query strings carry numbers as text,
+/// read as every other numeric input is (surrounding spaces ignored).
+pub fn query_int(key: &str, raw: &str) -> Result<i64, ApiError> {
+    raw.trim().parse().map_err(|_| ApiError::BadRequest(format!("{key} must be an integer")))
+}
+
 /// `page` and `per_page`, validated; both optional.
 pub struct PageQuery(pub PageRequest);
 

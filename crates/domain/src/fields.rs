@@ -81,6 +81,11 @@ fn parse_one(field: &Field, value: &Value) -> Result<FieldValue, String> {
         },
         Kind::Time => {
             let raw = value.as_str().ok_or("must be an ISO 8601 date-time string")?;
+            // Some times are plain strings in the spec (a campaign's `start_display_at`), and
+            // a string may be empty: an empty time clears it, as `null` does.
+            if raw.trim().is_empty() && field.nullable {
+                return Ok(FieldValue::Time(None));
+            }
             Timestamp::parse(raw)
                 .map(|t| FieldValue::Time(Some(t)))
                 .ok_or_else(|| "must be an ISO 8601 date-time".into())
@@ -135,5 +140,7 @@ mod tests {
         }
         let cleared = parse(json!({"count": null}).as_object().unwrap(), FIELDS, &mut FieldErrors::new());
         assert_eq!(cleared, vec![("count", FieldValue::Int(None))]);
+        let cleared = parse(json!({"at": ""}).as_object().unwrap(), FIELDS, &mut FieldErrors::new());
+        assert_eq!(cleared, vec![("at", FieldValue::Time(None))]);
     }
 }

@@ -26,33 +26,31 @@ impl Identifier {
     }
 }
 
-/// How a member prefers to be told about new offers. The platform's default is the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NotificationMode {
-    #[default]
-    App,
-    Email,
-    Sms,
-    Push,
-    None,
+/// How a member prefers to be told about new offers. The spec types it as an open string
+/// (the guide shows `"app"`, the platform's default), so any string up to 255 characters is
+/// stored and returned as given, `""` included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotificationMode(String);
+
+impl Default for NotificationMode {
+    fn default() -> Self {
+        Self("app".to_owned())
+    }
 }
 
 impl NotificationMode {
-    pub const ALL: [Self; 5] = [Self::App, Self::Email, Self::Sms, Self::Push, Self::None];
+    pub const MAX_LEN: usize = 255;
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::App => "app",
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Push => "push",
-            Self::None => "none",
+    pub fn parse(raw: String) -> Result<Self, &'static str> {
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err("is too long (maximum is 255 characters)");
         }
+        Ok(Self(raw))
     }
 
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|mode| mode.as_str() == raw)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -116,13 +114,9 @@ impl MemberInput {
         let mut errors = FieldErrors::new();
         let identifier =
             self.identifier.and_then(|raw| Identifier::parse(raw).map_err(|m| errors.add("identifier", m)).ok());
-        let notification_mode = self.notification_mode.and_then(|raw| {
-            NotificationMode::parse(&raw)
-                .ok_or_else(|| {
-                    errors.add("notification_mode", "is not included in the list (app, email, sms, push, none)")
-                })
-                .ok()
-        });
+        let notification_mode = self
+            .notification_mode
+            .and_then(|raw| NotificationMode::parse(raw).map_err(|m| errors.add("notification_mode", m)).ok());
         errors.into_result(MemberChanges { identifier, notification_mode })
     }
 }
@@ -140,14 +134,23 @@ mod tests {
     fn create_needs_only_an_identifier_and_defaults_to_app() {
         let new = input(Some("unique-member-id"), None).into_new().unwrap();
         assert_eq!(new.identifier.as_str(), "unique-member-id");
-        assert_eq!(new.notification_mode, NotificationMode::App);
+        assert_eq!(new.notification_mode.as_str(), "app");
+    }
+
+    /// The spec leaves the mode an open string: any value within the cap is kept as given.
+    #[test]
+    fn notification_mode_is_an_open_string() {
+        for mode in ["pigeon", "", "ü€😀", "APP"] {
+            let new = input(Some("m"), Some(mode)).into_new().unwrap();
+            assert_eq!(new.notification_mode.as_str(), mode);
+        }
     }
 
     #[test]
     fn create_reports_every_bad_field() {
-        let errors = input(Some("  "), Some("pigeon")).into_new().unwrap_err();
+        let errors = input(Some("  "), Some(&"m".repeat(256))).into_new().unwrap_err();
         assert_eq!(errors.get("identifier"), Some("can't be blank"));
-        assert!(errors.get("notification_mode").unwrap().starts_with("is not included"));
+        assert!(errors.get("notification_mode").unwrap().starts_with("is too long"));
         let missing = input(None, None).into_new().unwrap_err();
         assert_eq!(missing.get("identifier"), Some("can't be blank"));
     }
@@ -155,7 +158,10 @@ mod tests {
     #[test]
     fn update_is_partial() {
         let changes = input(None, Some("email")).into_changes().unwrap();
-        assert_eq!(changes, MemberChanges { identifier: None, notification_mode: Some(NotificationMode::Email) });
+        assert_eq!(
+            changes,
+            MemberChanges { identifier: None, notification_mode: Some(NotificationMode("email".into())) }
+        );
     }
 
     proptest! {

@@ -32,6 +32,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("web_url", Kind::Url),
 ];
 
+/// The most characters of a text option (instructions, messages, custom content).
+const MAX_TEXT: usize = crate::input::MAX_LONG_TEXT;
+
 fn is_color(s: &str) -> bool {
     let hex = s.strip_prefix('#').unwrap_or("");
     matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
@@ -58,23 +61,23 @@ pub fn merge(current: &Map<String, Value>, patch: &Value, errors: &mut FieldErro
             merged.remove(key);
             continue;
         }
-        let ok = match (kind, value) {
-            (Kind::Flag, Value::Bool(_)) => true,
-            (Kind::Text, Value::String(s)) => s.chars().count() <= 10_000,
-            (Kind::Color, Value::String(s)) => is_color(s),
-            (Kind::Url, Value::String(s)) => is_url(s),
-            _ => false,
+        // A refusal names what is wrong: the type, or (for a string) the value's rule.
+        let refusal = match (kind, value) {
+            (Kind::Flag, Value::Bool(_)) => None,
+            (Kind::Flag, _) => Some("must be true or false"),
+            (_, Value::String(s)) => match kind {
+                Kind::Text if s.chars().count() > MAX_TEXT => Some("is too long (maximum is 10000 characters)"),
+                Kind::Color if !is_color(s) => Some("must be a hex color like #FF00AA"),
+                Kind::Url if !is_url(s) => Some("must be an http or https URL"),
+                _ => None,
+            },
+            _ => Some("must be a string"),
         };
-        if ok {
-            merged.insert(key.clone(), value.clone());
-        } else {
-            let message = match kind {
-                Kind::Flag => "must be true or false",
-                Kind::Text => "must be a string of at most 10000 characters",
-                Kind::Color => "must be a hex color like #FF00AA",
-                Kind::Url => "must be an http or https URL",
-            };
-            errors.add(&field, message);
+        match refusal {
+            None => {
+                merged.insert(key.clone(), value.clone());
+            }
+            Some(message) => errors.add(&field, message),
         }
     }
     merged
@@ -113,5 +116,18 @@ mod tests {
         let mut errors = FieldErrors::new();
         merge(&Map::new(), &json!("bg"), &mut errors);
         assert!(errors.get("formatting").is_some());
+    }
+
+    /// A string over the cap is refused for its length, never as if it were not a string.
+    #[test]
+    fn long_text_is_refused_for_its_length() {
+        let mut errors = FieldErrors::new();
+        let long = "ü".repeat(MAX_TEXT + 1);
+        let kept = merge(&Map::new(), &json!({"instructions": long, "short_name": 5}), &mut errors);
+        assert!(kept.is_empty());
+        assert_eq!(errors.get("formatting.instructions"), Some("is too long (maximum is 10000 characters)"));
+        assert_eq!(errors.get("formatting.short_name"), Some("must be a string"));
+        let fits = merge(&Map::new(), &json!({"instructions": "ü".repeat(MAX_TEXT)}), &mut FieldErrors::new());
+        assert_eq!(fits["instructions"].as_str().unwrap().chars().count(), MAX_TEXT);
     }
 }

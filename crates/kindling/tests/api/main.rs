@@ -12,6 +12,7 @@ mod durability;
 mod helpers;
 mod idempotency;
 mod import;
+mod input_audit;
 mod isolation;
 mod items;
 mod limits;

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 backend_tests!(
     guide_walkthrough,
+    notification_mode_is_any_string,
     create_validates_and_writes_nothing_on_error,
     update_is_partial_and_validated,
     delete_removes_only_own_members,
@@ -57,7 +58,7 @@ async fn create_validates_and_writes_nothing_on_error(app: TestApp) {
         (json!({"member": {}}), "identifier"),
         (json!({"member": {"identifier": "   "}}), "identifier"),
         (json!({"member": {"identifier": "x".repeat(256)}}), "identifier"),
-        (json!({"member": {"identifier": "ok", "notification_mode": "pigeon"}}), "notification_mode"),
+        (json!({"member": {"identifier": "ok", "notification_mode": "m".repeat(256)}}), "notification_mode"),
     ];
     for (body, field) in cases {
         let response = app.post(&acct, "/v1.0/members", body.clone()).await;
@@ -92,6 +93,22 @@ async fn create_validates_and_writes_nothing_on_error(app: TestApp) {
     dup.error(400);
     assert_eq!(dup.body["errors"], json!({"identifier": "has already been taken"}));
     assert_eq!(count(&app, &acct).await, 1);
+}
+
+/// The spec types `notification_mode` as an open string: it was refused unless one of five
+/// values ("is not included in the list"); now any string is stored and returned as given.
+async fn notification_mode_is_any_string(app: TestApp) {
+    let acct = app.account().await;
+    for (i, mode) in ["pigeon", "", "ü€😀"].into_iter().enumerate() {
+        let body = json!({"member": {"identifier": format!("m{i}"), "notification_mode": mode}});
+        let created = app.post(&acct, "/v1.0/members", body).await;
+        created.spec("post", "/v1.0/members");
+        assert_eq!(created.body["member"]["notification_mode"], mode);
+        let path = format!("/v1.0/members/{}", created.body["member"]["id"]);
+        let updated = app.put(&acct, &path, json!({"member": {"notification_mode": format!("{mode}!")}})).await;
+        updated.spec("put", "/v1.0/members/{member_id}");
+        assert_eq!(app.get(&acct, &path).await.body["member"]["notification_mode"], format!("{mode}!"));
+    }
 }
 
 async fn update_is_partial_and_validated(app: TestApp) {

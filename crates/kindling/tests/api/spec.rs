@@ -43,8 +43,40 @@ pub fn spec() -> Option<&'static Spec> {
     .as_ref()
 }
 
+/// An operation that takes input: its JSON body schema and its query parameters (name,
+/// schema), as the spec declares them.
+pub struct InputOperation {
+    pub method: String,
+    pub template: String,
+    pub body: Option<Value>,
+    pub query: Vec<(String, Value)>,
+}
+
 impl Spec {
-    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+    /// Every operation with a request body or query parameters, in the spec's order.
+    pub fn input_operations(&self) -> Vec<InputOperation> {
+        let mut out = Vec::new();
+        for (template, path) in self.doc["paths"].as_object().unwrap() {
+            for (method, op) in path.as_object().unwrap() {
+                let body = op["requestBody"]["content"].as_object().and_then(|c| c.values().next());
+                let body = body.map(|media| self.resolve(&media["schema"]).clone());
+                let query = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| self.resolve(p))
+                    .filter(|p| p["in"] == "query")
+                    .map(|p| (p["name"].as_str().unwrap().to_owned(), self.resolve(&p["schema"]).clone()))
+                    .collect::<Vec<_>>();
+                if body.is_some() || !query.is_empty() {
+                    out.push(InputOperation { method: method.clone(), template: template.clone(), body, query });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
         match schema.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
                 let pointer = reference.trim_start_matches('#');
@@ -56,16 +88,24 @@ impl Spec {
 
     /// The success code the spec declares for an operation (the one a client accepts).
     pub fn success_code(&self, method: &str, template: &str) -> u16 {
+        let codes = self.success_codes(method, template);
+        assert_eq!(codes.len(), 1, "{method} {template} declares success codes {codes:?}");
+        codes[0]
+    }
+
+    pub fn success_codes(&self, method: &str, template: &str) -> Vec<u16> {
         let op = self.operation(method, template);
-        let codes: Vec<u16> = op["responses"]
+        op["responses"]
             .as_object()
             .unwrap()
             .keys()
             .filter_map(|k| k.parse().ok())
             .filter(|c| (200..300).contains(c))
-            .collect();
-        assert_eq!(codes.len(), 1, "{method} {template} declares success codes {codes:?}");
-        codes[0]
+            .collect()
+    }
+
+    pub fn has_operation(&self, method: &str, template: &str) -> bool {
+        self.doc["paths"].get(template).and_then(|p| p.get(method.to_ascii_lowercase())).is_some()
     }
 
     fn operation(&self, method: &str, template: &str) -> &Value {
@@ -77,18 +117,23 @@ impl Spec {
     pub fn check_success(&self, method: &str, template: &str, status: u16, body: &Value) {
         let expected = self.success_code(method, template);
         assert_eq!(status, expected, "{method} {template}: status {status}, spec says {expected}; body {body}");
-        let schema = &self.operation(method, template)["responses"][expected.to_string()]["content"]
-            ["application/json"]["schema"];
-        if schema.is_null() {
-            return;
-        }
-        let mut problems = Vec::new();
-        self.validate(schema, body, "$", &mut problems);
+        let problems = self.response_problems(method, template, status, body);
         assert!(
             problems.is_empty(),
             "{method} {template} response does not match the spec:\n  {}\nbody: {body}",
             problems.join("\n  ")
         );
+    }
+
+    /// How a body answered with `status` differs from the spec's schema for that status.
+    pub fn response_problems(&self, method: &str, template: &str, status: u16, body: &Value) -> Vec<String> {
+        let schema =
+            &self.operation(method, template)["responses"][status.to_string()]["content"]["application/json"]["schema"];
+        let mut problems = Vec::new();
+        if !schema.is_null() {
+            self.validate(schema, body, "$", &mut problems);
+        }
+        problems
     }
 
     /// Validates `data` against a component schema by name, e.g. `member_response`.

@@ -102,10 +102,19 @@ pub async fn create_campaign(
             None
         }
     };
+    // The cap counts characters (as every text field's does), not UTF-8 bytes.
     let channel_name = match body.get("channel_name") {
-        Some(Json::String(s)) if !s.trim().is_empty() && s.len() <= 255 => Some(s.trim().to_owned()),
+        Some(Json::String(s)) if s.trim().is_empty() => {
+            errors.add("channel_name", "can't be blank");
+            None
+        }
+        Some(Json::String(s)) if s.chars().count() > kindling_domain::input::MAX_TEXT => {
+            errors.add("channel_name", "is too long (maximum is 255 characters)");
+            None
+        }
+        Some(Json::String(s)) => Some(s.trim().to_owned()),
         Some(_) => {
-            errors.add("channel_name", "must be a non-blank string");
+            errors.add("channel_name", "must be a string");
             None
         }
         None => {
@@ -145,8 +154,9 @@ pub async fn update_campaign(
     ApiPath(id): ApiPath<i64>,
     Envelope(CampaignBody(body)): Envelope<CampaignBody>,
 ) -> Result<Response, ApiError> {
-    one(&state, auth, id).await?;
+    let current = one(&state, auth, id).await?;
     let mut errors = FieldErrors::new();
+    same_row(&current, &body, &mut errors);
     let values = campaign_values(&body, &mut errors);
     if !errors.is_empty() {
         return Err(errors.into());
@@ -155,6 +165,23 @@ pub async fn update_campaign(
         return Err(ApiError::not_found("campaign"));
     }
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
+}
+
+/// A campaign is its offer's link to one channel, so `offer_id` and `channel_name` name the
+/// row: a PUT may repeat them (a client's round trip) but not change them, which was
+/// silently ignored before.
+fn same_row(current: &Campaign, body: &Map<String, Json>, errors: &mut FieldErrors) {
+    const MOVED: &str = "cannot change: a campaign is one offer's link to one channel (create another campaign)";
+    match body.get("offer_id") {
+        None | Some(Json::Null) => {}
+        Some(offer) if offer.as_i64() == Some(current.offer_id) => {}
+        Some(_) => errors.add("offer_id", MOVED),
+    }
+    match body.get("channel_name") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(name)) if name.trim() == current.channel_name => {}
+        Some(_) => errors.add("channel_name", MOVED),
+    }
 }
 
 /// Deleting a campaign unlinks the channel from the offer (its xid stops working).
@@ -181,11 +208,8 @@ pub async fn search_campaigns(
     auth: Auth,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let channel: i64 = query
-        .channel_id
-        .ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?
-        .parse()
-        .map_err(|_| ApiError::BadRequest("channel_id must be an integer".into()))?;
+    let raw = query.channel_id.ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?;
+    let channel = crate::extract::query_int("channel_id", &raw)?;
     if !crud::exists_now(&state.db, "channels", auth.account, channel).await? {
         return Err(ApiError::not_found("channel"));
     }

@@ -308,9 +308,7 @@ async fn list(
     }
     let merchant = match (merchant, query.get("merchant_id").filter(|m| !m.is_empty())) {
         (Some(m), _) => Some(m),
-        (None, Some(raw)) => {
-            Some(raw.parse::<i64>().map_err(|_| ApiError::BadRequest("merchant_id must be an integer".into()))?)
-        }
+        (None, Some(raw)) => Some(crate::extract::query_int("merchant_id", raw)?),
         (None, None) => None,
     };
     if let Some(m) = merchant {

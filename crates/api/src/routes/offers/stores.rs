@@ -116,12 +116,8 @@ pub async fn offer_stores(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let origin = point(query.lat.as_deref(), query.lng.as_deref())?;
-    let channel: i64 = query
-        .x_channel_id
-        .as_deref()
-        .ok_or_else(|| ApiError::BadRequest("x_channel_id is required".into()))?
-        .parse()
-        .map_err(|_| ApiError::BadRequest("x_channel_id must be an integer".into()))?;
+    let raw = query.x_channel_id.as_deref().ok_or_else(|| ApiError::BadRequest("x_channel_id is required".into()))?;
+    let channel = crate::extract::query_int("x_channel_id", raw)?;
     if !crud::exists_now(&state.db, "offers", auth.account, offer).await? {
         return Err(ApiError::not_found("offer"));
     }

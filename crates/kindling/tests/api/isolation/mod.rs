@@ -10,9 +10,9 @@
 //! of the database links records of two accounts. Finally each query/body request is sent
 //! with B's own ids and must succeed, so a refusal above was for the foreign id alone.
 
-mod cases;
+pub(crate) mod cases;
 mod rows;
-mod world;
+pub(crate) mod world;
 
 use crate::backend_tests;
 use crate::helpers::{TestAccount, TestApp, TestResponse};
@@ -56,7 +56,7 @@ fn fill(template: &str, value: impl Fn(&str) -> String) -> String {
 }
 
 /// The path with every id taken from `w`.
-fn own_path(template: &str, w: &World) -> String {
+pub(crate) fn own_path(template: &str, w: &World) -> String {
     fill(template, |param| match param_key(template, param) {
         Some(key) => w.id(key).to_string(),
         None => fixed_param(param).to_owned(),
