@@ -3,8 +3,9 @@
 //! `Idempotent-Replayed: true`; the same key with a different request is a 422; while the
 //! first is still running, a 409. Keys are per account, 1–255 printable ASCII characters.
 //!
-//! The request runs in its own task, so a client that disconnects does not cancel it: the
-//! response is still stored and a retry replays it. A key whose process died mid-request
+//! The request runs in its own task, so a client that disconnects does not cancel it (or
+//! leave its key claimed with nothing running): the response is still stored and a retry
+//! replays it. A key whose process died mid-request
 //! holds a short lease and can be claimed again when it runs out. Responses of 5xx are not
 //! kept, so such a request may be retried. `/auth` is exempt: a replay would have to store
 //! the token it answered with.
@@ -41,9 +42,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Ok(key) => key.to_owned(),
         Err(e) => return e.into_response(),
     };
-    match run(state, key, req, next).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
+    // In its own task from the claim on: a client that hangs up cancels the connection's
+    // future, and a claimed key must never be left without its request.
+    match tokio::spawn(run(state, key, req, next)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => e.into_response(),
+        Err(e) => ApiError::Internal(format!("idempotent request task: {e}")).into_response(),
     }
 }
 
@@ -86,12 +90,10 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
             ))
         }
     }
-    let request = Request::from_parts(parts, Body::from(bytes));
-    let task = tokio::spawn(finish(state, auth.account, key, next, request));
-    task.await.map_err(|e| ApiError::Internal(format!("idempotent request task: {e}")))?
+    finish(state, auth.account, key, next, Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// Runs the claimed request and records its response; not cancelled by a disconnect.
+/// Runs the claimed request and records its response.
 async fn finish(
     state: AppState,
     account: AccountId,

@@ -140,14 +140,22 @@ async fn conversion_callback_fills_the_template(app: TestApp) {
     assert_eq!(expect("click"), "a b&c", "conv_ids values, URL-encoded");
     assert_eq!(expect("none"), "", "unknown keys are blank");
     assert!(got[0].uri.contains("click=a%20b%26c"));
-    let delivered: Option<i64> = app
-        .db
-        .fetch_optional(
-            "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 AND delivered_at IS NOT NULL",
-            &[acct.id.into()],
-        )
-        .await
-        .unwrap();
+    // The worker records the delivery just after the listener answers: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let delivered = loop {
+        let delivered: Option<i64> = app
+            .db
+            .fetch_optional(
+                "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 AND delivered_at IS NOT NULL",
+                &[acct.id.into()],
+            )
+            .await
+            .unwrap();
+        if delivered == Some(1) || Instant::now() > deadline {
+            break delivered;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(delivered, Some(1));
 }
 

@@ -41,11 +41,6 @@ const VALUE_RULES: &[(&str, &str, &str)] = &[
     ("/v1.0/campaigns", "start_display_at", "answered as a date-time, so a non-empty value must be one"),
 ];
 
-/// TEMPORARY, fixed on branch wip/rmw: remove at merge. (path prefix, property) whose type
-/// refusals another branch fixes: the manufacturer `redemption_identifier_type` is a string.
-/// An entry that excuses nothing fails the test, so it cannot outlive the fix.
-const FIXED_ON_RMW: &[(&str, &str)] = &[("/v1.0/manufacturers", "redemption_identifier_type")];
-
 /// Strings with a documented cap below 255 characters (docs/API-DESIGN.md).
 const SHORTER_CAPS: &[&str] = &[
     "code_count",
@@ -71,8 +66,6 @@ struct Audit<'a> {
     fresh: usize,
     sent: usize,
     failures: Vec<String>,
-    /// Which `FIXED_ON_RMW` entries excused a refusal (an unused one is stale).
-    used_rmw: [bool; FIXED_ON_RMW.len()],
 }
 
 impl Audit<'_> {
@@ -159,11 +152,7 @@ impl Audit<'_> {
             || (!probe.date_time && probe.value.is_string() && lower.contains("iso 8601"));
         let property = probe.path.last().map(String::as_str).unwrap_or_default();
         let listed = |(prefix, p): (&str, &str)| op.template.starts_with(prefix) && p == property;
-        let rmw = FIXED_ON_RMW.iter().position(|(prefix, p)| listed((prefix, p)));
-        if let (Some(i), true) = (rmw, type_refusal) {
-            self.used_rmw[i] = true;
-        }
-        let excused = rmw.is_some() || VALUE_RULES.iter().any(|(prefix, p, _)| listed((prefix, p)));
+        let excused = VALUE_RULES.iter().any(|(prefix, p, _)| listed((prefix, p)));
         if type_refusal && !excused {
             self.failures.push(format!("{at}: refused for its type: {status} {message}"));
         }
@@ -288,8 +277,7 @@ async fn every_request_schema_takes_its_types(app: TestApp) {
         let method = ["get", "post", "put", "patch", "delete"].iter().position(|m| *m == op.method);
         (op.method == "delete", is_link_set(spec, op), method)
     });
-    let mut audit =
-        Audit { app: &app, acct: &acct, spec, fresh: 0, sent: 0, failures: Vec::new(), used_rmw: Default::default() };
+    let mut audit = Audit { app: &app, acct: &acct, spec, fresh: 0, sent: 0, failures: Vec::new() };
     let mut walked = Vec::new();
     let routes = kindling_api::route_paths();
     for op in ops.iter().filter(|op| routes.contains(&op.template.as_str())) {
@@ -303,9 +291,6 @@ async fn every_request_schema_takes_its_types(app: TestApp) {
         walked.push(format!("{} {}", op.method, op.template));
     }
     assert!(walked.len() > 40, "only {} operations walked: {walked:?}", walked.len());
-    for ((prefix, property), used) in FIXED_ON_RMW.iter().zip(audit.used_rmw) {
-        assert!(used, "FIXED_ON_RMW excuses {prefix} {property}, which is no longer refused: remove the entry");
-    }
     eprintln!("input audit: {} operations, {} requests", walked.len(), audit.sent);
     assert!(
         audit.failures.is_empty(),
