@@ -7,6 +7,9 @@ use kindling_domain::catalog::item::ItemInput;
 use kindling_domain::catalog::store::{LocationInput, StoreInput};
 use kindling_domain::catalog::Contact;
 use kindling_domain::{AccountId, FieldErrors};
+use kindling_store::accounts;
+use kindling_store::catalog::manufacturers::Manufacturers;
+use kindling_store::catalog::merchants::Merchants;
 use kindling_store::catalog::{items, stores};
 use kindling_store::crud::{self, Assignments, Table};
 use kindling_store::{Db, StoreError};
@@ -196,16 +199,12 @@ async fn write_all<T: Table>(
     Ok(count)
 }
 
-async fn owner_account(db: &Db, table: &str, id: i64) -> anyhow::Result<AccountId> {
-    let sql = format!("SELECT account_id FROM {table} WHERE id = $1");
-    db.fetch_optional::<i64>(&sql, &[id.into()])
-        .await?
-        .map(AccountId)
-        .with_context(|| format!("no {table} row with id {id}"))
+async fn owner_account<T: Table>(db: &Db, id: i64) -> anyhow::Result<AccountId> {
+    crud::owner_of::<T>(db, id).await?.with_context(|| format!("no {} row with id {id}", T::TABLE))
 }
 
 pub async fn stores(db: &Db, path: &Path, merchant: i64) -> anyhow::Result<usize> {
-    let account = owner_account(db, "merchants", merchant).await?;
+    let account = owner_account::<Merchants>(db, merchant).await?;
     let rows = validate(read_rows(path, STORE_COLUMNS, &["name"])?, store_values)?;
     write_all::<stores::Stores>(db, account, Some(("merchant_id", merchant)), rows).await
 }
@@ -213,11 +212,11 @@ pub async fn stores(db: &Db, path: &Path, merchant: i64) -> anyhow::Result<usize
 pub async fn items(db: &Db, path: &Path, owner: ItemOwner) -> anyhow::Result<usize> {
     let (account, owner) = match owner {
         ItemOwner::Account(id) => {
-            let found = db.fetch_optional::<i64>("SELECT id FROM accounts WHERE id = $1", &[id.into()]).await?;
-            (found.map(AccountId).with_context(|| format!("no account with id {id}"))?, None)
+            let found = accounts::get(db, AccountId(id)).await?;
+            (found.map(|a| a.id).with_context(|| format!("no account with id {id}"))?, None)
         }
-        ItemOwner::Merchant(id) => (owner_account(db, "merchants", id).await?, Some(("merchant_id", id))),
-        ItemOwner::Manufacturer(id) => (owner_account(db, "manufacturers", id).await?, Some(("manufacturer_id", id))),
+        ItemOwner::Merchant(id) => (owner_account::<Merchants>(db, id).await?, Some(("merchant_id", id))),
+        ItemOwner::Manufacturer(id) => (owner_account::<Manufacturers>(db, id).await?, Some(("manufacturer_id", id))),
     };
     let rows = validate(read_rows(path, ITEM_COLUMNS, ITEM_COLUMNS)?, item_values)?;
     write_all::<items::Items>(db, account, owner, rows).await

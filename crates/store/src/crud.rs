@@ -37,8 +37,13 @@ pub enum Filter {
     Eq(&'static str, Value),
     /// Case-insensitive substring match.
     Contains(&'static str, String),
-    /// A condition written by the caller; every `{p}` becomes this filter's parameter.
-    Sql(&'static str, Value),
+    /// A condition the store writes (see `offers::offer::at_merchant`); every `{p}` becomes
+    /// this filter's parameter. Built only inside the store, so no SQL comes from callers.
+    #[non_exhaustive]
+    Sql {
+        template: &'static str,
+        value: Value,
+    },
 }
 
 /// One page of records plus the count across all pages.
@@ -89,7 +94,7 @@ fn conditions(account: AccountId, scope: &Scope, filters: &[Filter], alias: &str
                 params.push(format!("%{}%", escaped.to_lowercase()).into());
                 sql.push_str(&format!(" AND LOWER({alias}{column}) LIKE ${} ESCAPE '\\'", params.len()));
             }
-            Filter::Sql(template, value) => {
+            Filter::Sql { template, value } => {
                 params.push(value.clone());
                 sql.push_str(&format!(" AND {}", template.replace("{p}", &format!("${}", params.len()))));
             }
@@ -276,6 +281,12 @@ pub async fn exists(tx: &mut Tx, table: &str, account: AccountId, scope: &Scope,
 }
 
 /// Read-only variant of `exists` on the shared pool.
+/// The account a record of `T` belongs to, for admin commands that name a record by id alone.
+pub async fn owner_of<T: Table>(db: &Db, id: i64) -> Result<Option<AccountId>> {
+    let sql = format!("SELECT account_id FROM {} WHERE id = $1", T::TABLE);
+    Ok(db.fetch_optional::<i64>(&sql, &[id.into()]).await?.map(AccountId))
+}
+
 pub async fn exists_now(db: &Db, table: &str, account: AccountId, id: i64) -> Result<bool> {
     let sql = format!("SELECT id FROM {table} WHERE account_id = $1 AND id = $2");
     Ok(db.fetch_optional::<i64>(&sql, &[account.0.into(), id.into()]).await?.is_some())

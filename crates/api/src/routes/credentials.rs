@@ -171,10 +171,7 @@ pub async fn get_credentials(
         filters.push(Filter::Eq("store_id", store.into()));
     }
     if let Some(offer) = params.int("offer_id")? {
-        filters.push(Filter::Sql(
-            "id IN (SELECT credential_id FROM credential_offers WHERE offer_id = {p})",
-            offer.into(),
-        ));
+        filters.push(kindling_store::credentials::for_offer(offer));
     }
     let page = crud::list::<Credentials>(&state.db, auth.account, &[], &filters, page).await?;
     Ok(paged("credentials", "credential", &page))

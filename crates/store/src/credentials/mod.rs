@@ -109,6 +109,14 @@ impl Serialize for Credential {
 
 pub struct Credentials;
 
+/// Credentials that carry `offer` among their offers.
+pub fn for_offer(offer: i64) -> crate::crud::Filter {
+    crate::crud::Filter::Sql {
+        template: "id IN (SELECT credential_id FROM credential_offers WHERE offer_id = {p})",
+        value: offer.into(),
+    }
+}
+
 impl Table for Credentials {
     const TABLE: &'static str = "credentials";
     const COLUMNS: &'static str = COLUMNS;

@@ -139,10 +139,22 @@ async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign
 }
 
 /// Campaigns matching `condition` (on `e.`/`o.` columns, parameters from `$2`).
-pub async fn find(db: &Db, account: AccountId, condition: &str, params: &[Value]) -> Result<Vec<Campaign>> {
+/// How campaigns are looked up.
+#[derive(Debug, Clone)]
+pub enum Lookup<'a> {
+    Id(i64),
+    ExternalId(&'a str),
+    Channel(i64),
+}
+
+pub async fn find(db: &Db, account: AccountId, lookup: Lookup<'_>) -> Result<Vec<Campaign>> {
+    let (condition, param): (&str, Value) = match lookup {
+        Lookup::Id(id) => ("e.id = $2", id.into()),
+        Lookup::ExternalId(external) => ("e.external_id = $2", external.into()),
+        Lookup::Channel(channel) => ("e.channel_id = $2", channel.into()),
+    };
     let sql = format!("{SELECT} WHERE e.account_id = $1 AND {condition} ORDER BY e.id");
-    let all: Vec<Value> = std::iter::once(account.0.into()).chain(params.iter().cloned()).collect();
-    let mut campaigns = db.fetch_all(&sql, &all).await?;
+    let mut campaigns = db.fetch_all(&sql, &[account.0.into(), param]).await?;
     attach_store_ids(db, account, &mut campaigns).await?;
     Ok(campaigns)
 }

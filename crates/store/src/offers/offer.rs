@@ -12,6 +12,14 @@ use serde_json::{Map, Value as Json};
 
 pub struct Offers;
 
+/// Offers owned by a merchant or made eligible at it.
+pub fn at_merchant(merchant: i64) -> crate::crud::Filter {
+    crate::crud::Filter::Sql {
+        template: "(merchant_id = {p} OR id IN (SELECT offer_id FROM offer_merchants WHERE merchant_id = {p}))",
+        value: merchant.into(),
+    }
+}
+
 const fn link(table: &'static str, target_table: &'static str, target_column: &'static str) -> LinkSet {
     LinkSet {
         table,

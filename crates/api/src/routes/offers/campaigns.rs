@@ -14,7 +14,7 @@ use kindling_domain::offers::offer::is_active;
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{FieldErrors, Timestamp};
 use kindling_store::crud::{self, Assignments};
-use kindling_store::offers::campaigns::{self, Campaign, Created};
+use kindling_store::offers::campaigns::{self, Campaign, Created, Lookup};
 use kindling_store::offers::offer::field_values;
 use kindling_store::{StoreError, Value};
 use serde::Deserialize;
@@ -45,10 +45,7 @@ fn campaign_values(body: &Map<String, Json>, errors: &mut FieldErrors) -> Assign
 }
 
 async fn one(state: &AppState, auth: Auth, id: i64) -> Result<Campaign, ApiError> {
-    campaigns::find(&state.db, auth.account, "e.id = $2", &[id.into()])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("campaign"))
+    campaigns::find(&state.db, auth.account, Lookup::Id(id)).await?.pop().ok_or_else(|| ApiError::not_found("campaign"))
 }
 
 fn answer(status: StatusCode, campaign: &Campaign) -> Response {
@@ -72,7 +69,7 @@ pub async fn get_campaigns(
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     if let Some(external) = query.get("external_id") {
-        let found = campaigns::find(&state.db, auth.account, "e.external_id = $2", &[external.as_str().into()]).await?;
+        let found = campaigns::find(&state.db, auth.account, Lookup::ExternalId(external)).await?;
         return Ok(answer(StatusCode::OK, found.first().ok_or_else(|| ApiError::not_found("campaign"))?));
     }
     let total = campaigns::count(&state.db, auth.account).await?;
@@ -214,7 +211,7 @@ pub async fn search_campaigns(
         return Err(ApiError::not_found("channel"));
     }
     let now = Timestamp::now();
-    let found = campaigns::find(&state.db, auth.account, "e.channel_id = $2", &[channel.into()]).await?;
+    let found = campaigns::find(&state.db, auth.account, Lookup::Channel(channel)).await?;
     let results: Vec<Json> = found
         .iter()
         .filter(|c| c.is_reward)

@@ -292,9 +292,6 @@ impl Serialize for SimplifiedPage<'_> {
     }
 }
 
-/// Offers owned by a merchant or made eligible at it.
-const AT_MERCHANT: &str = "(merchant_id = {p} OR id IN (SELECT offer_id FROM offer_merchants WHERE merchant_id = {p}))";
-
 async fn list(
     state: &AppState,
     auth: Auth,
@@ -312,7 +309,7 @@ async fn list(
         (None, None) => None,
     };
     if let Some(m) = merchant {
-        filters.push(Filter::Sql(AT_MERCHANT, m.into()));
+        filters.push(kindling_store::offers::offer::at_merchant(m));
     }
     let page = crud::list_ordered::<Offers>(&state.db, auth.account, &[], &filters, &order_by(query)?, page).await?;
     Ok(json(StatusCode::OK, &SimplifiedPage(&page)))
