@@ -111,6 +111,12 @@ impl<'r, R: Row> Cols<'r, R> {
     }
 }
 
+/// A stored enum (a status): an unknown value is a decode error, never a default, so a
+/// corrupt row fails closed instead of reading as, say, a redeemable credential.
+pub(crate) fn decode<T>(what: &str, raw: String, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    parse(&raw).ok_or_else(|| StoreError::Decode(format!("{what} {raw:?}")))
+}
+
 /// Builds a value from a result row; the column order is the query's select list.
 pub trait FromRow: Sized {
     fn from_row(row: &impl Row) -> Result<Self>;

@@ -16,6 +16,7 @@ backend_tests!(
     limits,
     list_get_delete,
     eligibility_check,
+    a_corrupt_status_fails_closed,
 );
 
 pub struct Setup {
@@ -518,4 +519,20 @@ async fn eligibility_check(app: TestApp) {
     app.get(&acct, &format!("/v1.0/credentials/eligible?offer_id={}", s.offer)).await.error(400);
     app.get(&acct, &format!("/v1.0/credentials/eligible?member_id=99999999&offer_id={}", s.offer)).await.error(404);
     assert_eq!(app.get(&acct, "/v1.0/credentials").await.body["total_entries"], 0, "no side effects");
+}
+
+/// A status the code does not know (a corrupt row) is an error, never read as `open`.
+async fn a_corrupt_status_fails_closed(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Corrupt"})).await;
+    let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
+    let id = post_query(&app, &acct, &path).await.body["credential"]["id"].as_i64().unwrap();
+    app.db.execute("UPDATE credentials SET status = 'opén' WHERE id = $1", &[id.into()]).await.unwrap();
+    let redeemed = app.raw(Some(&acct.token), Method::PUT, &format!("/v1.0/credentials/{id}/redeem"), None).await;
+    assert!(!redeemed.status.is_success(), "a corrupt credential was redeemed: {}", redeemed.text);
+    let shown = app.get(&acct, &format!("/v1.0/credentials/{id}")).await;
+    assert_eq!(shown.error(500), "Internal server error", "no guessed status is shown");
+    let redemptions: Option<i64> =
+        app.db.fetch_optional("SELECT COUNT(*) FROM redemptions WHERE offer_id = $1", &[s.offer.into()]).await.unwrap();
+    assert_eq!(redemptions, Some(0));
 }

@@ -38,7 +38,7 @@ impl FromRow for OfferRow {
         Ok(Self {
             id: c.int()?,
             name: c.text()?,
-            status: OfferStatus::parse(&c.text()?).unwrap_or(OfferStatus::Pending),
+            status: crate::db::decode("offer status", c.text()?, OfferStatus::parse)?,
             window: Window {
                 activates_at: time(c.opt_int()?),
                 expires_at: time(c.opt_int()?),

@@ -56,7 +56,7 @@ impl FromRow for Credential {
             channel_id: c.int()?,
             store_id: c.opt_int()?,
             identifier: c.opt_text()?,
-            status: CredentialStatus::parse(&c.text()?).unwrap_or(CredentialStatus::Open),
+            status: crate::db::decode("credential status", c.text()?, CredentialStatus::parse)?,
             reusable: c.boolean()?,
             annotations: serde_json::from_str(&c.text()?).unwrap_or_default(),
             code_lifetime: c.opt_int()?,

@@ -23,7 +23,7 @@ impl FromRow for OfferWindow {
     fn from_row(row: &impl Row) -> Result<Self> {
         let c = Cols::new(row);
         let id = c.int()?;
-        let status = OfferStatus::parse(&c.text()?).unwrap_or(OfferStatus::Pending);
+        let status = crate::db::decode("offer status", c.text()?, OfferStatus::parse)?;
         let merchant_id = c.opt_int()?;
         let time = |v: Option<i64>| v.map(Timestamp::from_unix);
         let window = Window {

@@ -3,7 +3,7 @@
 use super::{eligible_channels, eligible_item_sets::EligibleItemSets, passbook};
 use crate::crud::{Assignments, Table};
 use crate::link_set::LinkSet;
-use crate::{Cols, Db, FromRow, Result, Row, StoreError, Value};
+use crate::{Cols, Db, FromRow, Result, Row, Value};
 use kindling_domain::fields::{FieldValue, Kind};
 use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
@@ -58,9 +58,7 @@ impl FromRow for Offer {
         let c = Cols::new(row);
         let id = OfferId(c.int()?);
         let account_id = c.int()?;
-        let raw_status = c.text()?;
-        let status = OfferStatus::parse(&raw_status)
-            .ok_or_else(|| StoreError::Decode(format!("offer status {raw_status:?}")))?;
+        let status = crate::db::decode("offer status", c.text()?, OfferStatus::parse)?;
         let (merchant_id, manufacturer_id) = (c.opt_int()?, c.opt_int()?);
         let (criteria, formatting) = (json_object(&c.text()?), json_object(&c.text()?));
         let (created_at, updated_at) = (Timestamp::from_unix(c.int()?), Timestamp::from_unix(c.int()?));
