@@ -93,9 +93,23 @@ fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) if has_nul(&value) => {
+            Err(ApiError::BadRequest("request body strings must not contain NUL (\\u0000) characters".into()))
+        }
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::BadRequest(format!("request body must be a JSON object like {{\"{key}\": {{...}}}}"))),
         Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+    }
+}
+
+/// Whether a string (or key) anywhere in `value` holds U+0000, which PostgreSQL cannot store in
+/// text; refused on both databases so they behave alike.
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 
@@ -120,6 +134,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // `%00` is the only way a query string carries U+0000 (see `has_nul`).
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(ApiError::BadRequest("query parameters must not contain NUL (%00) characters".into()));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Self(v))
