@@ -51,7 +51,7 @@ with open(summary_path) as f:
     summary = json.load(f)
 
 accepted = Counter()
-new = {}  # (operation, check, first line of the message) -> an example
+new = {}  # (operation, check, first line of the message, schema location) -> an example
 with open(events_path) as f:
     for line in f:
         event = json.loads(line).get("ScenarioFinished")
@@ -68,7 +68,8 @@ with open(events_path) as f:
                 if rule:
                     accepted[rule["id"]] += 1
                     continue
-                key = (operation, check["name"], message.split("\n")[0])
+                schema = re.search(r"Schema at (\S+)", message)  # one finding per schema location
+                key = (operation, check["name"], message.split("\n")[0], schema and schema.group(1))
                 if key not in new:
                     new[key] = (message, recorder.get("interactions", {}).get(case_id))
 
@@ -81,7 +82,7 @@ for rule in rules:
     else:
         print(f"[{store}] baseline rule {rule['id']} matched nothing in this run (stale?)")
 
-for (operation, check, _), (message, interaction) in sorted(new.items()):
+for (operation, check, *_), (message, interaction) in sorted(new.items(), key=lambda kv: str(kv[0])):
     print(f"\n[{store}] NEW FINDING: {check} on {operation}\n    " + message.replace("\n", "\n    "))
     if interaction:
         request, response = interaction["request"], interaction.get("response") or {}
