@@ -3,7 +3,7 @@
 //! repeated keys, `offer_ids[]`); the body wins.
 
 use crate::auth::Auth;
-use crate::extract::{read_object, ApiPath, ApiQuery, PageQuery};
+use crate::extract::{read_object, ApiPath, ApiQuery, PageQuery, MAX_ARRAY_ITEMS};
 use crate::response::{created, json, paged, single};
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequest, Request, State};
@@ -101,6 +101,10 @@ impl Params {
         };
         if let Some(one) = self.int("offer_id")? {
             ids.get_or_insert_with(Vec::new).push(one);
+        }
+        // A comma list in a body string escapes the body's array bound.
+        if ids.as_ref().is_some_and(|ids| ids.len() > MAX_ARRAY_ITEMS) {
+            return Err(ApiError::BadRequest(format!("offer_ids may hold at most {MAX_ARRAY_ITEMS} ids")));
         }
         Ok(ids)
     }

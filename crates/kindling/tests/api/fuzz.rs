@@ -6,7 +6,7 @@ use crate::helpers::TestApp;
 use reqwest::Method;
 use serde_json::json;
 
-backend_tests!(undecodable_path_ids_are_not_found, nul_characters_are_refused);
+backend_tests!(undecodable_path_ids_are_not_found, nul_characters_are_refused, oversized_id_lists_are_refused);
 
 /// `%FF` decodes to a byte that is not UTF-8; the generic CRUD and link-set routes answered
 /// 500 for it, the hand-written ones 404.
@@ -55,4 +55,31 @@ async fn nul_characters_are_refused(app: TestApp) {
     let literal = app.post(&acct, "/v1.0/members", json!({"member": {"identifier": "a\\u0000b"}})).await;
     assert_eq!(literal.error_free().body["member"]["identifier"], "a\\u0000b");
     assert_eq!(app.get(&acct, "/v1.0/members").await.body["total_entries"], 1, "nothing else was written");
+}
+
+/// An id list becomes one SQL statement with a parameter per id: past 32,766 ids (SQLite) or
+/// 65,535 (PostgreSQL) the database refused it and the request was a 500. Lists are now
+/// bounded at 10,000 items, in any body array and in a credential's comma-separated offer_ids.
+async fn oversized_id_lists_are_refused(app: TestApp) {
+    let acct = app.account().await;
+    let list = app.post(&acct, "/v1.0/member_lists", json!({"member_list": {"name": "Fans"}})).await;
+    let list = list.error_free().body["member_list"]["id"].as_i64().unwrap();
+    let too_many: Vec<i64> = (1..=70_000).collect();
+    let path = format!("/v1.0/member_lists/{list}/members");
+    let message = app.post(&acct, &path, json!({"member_list": {"member_ids": too_many}})).await.error(400);
+    assert!(message.contains("at most 10000"), "{message}");
+    let nested = json!({"item_set": {"name": "x", "item_ids": [], "tags": {"deep": (0..10_001).collect::<Vec<_>>()}}});
+    app.post(&acct, "/v1.0/item_sets", nested).await.error(400);
+    // At the bound, the ids are checked as usual: unknown members are a 400 naming them.
+    let at_bound: Vec<i64> = (1..=10_000).collect();
+    let message = app.post(&acct, &path, json!({"member_list": {"member_ids": at_bound}})).await.error(400);
+    assert!(!message.contains("at most"), "{message}");
+
+    let member = app.post(&acct, "/v1.0/members", json!({"member": {"identifier": "m"}})).await;
+    let member = member.error_free().body["member"]["id"].as_i64().unwrap();
+    let channel = app.post(&acct, "/v1.0/channels", json!({"channel": {"name": "App"}})).await;
+    let channel = channel.error_free().body["channel"]["id"].as_i64().unwrap();
+    let offer_ids = (1..=70_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let body = json!({"credential": {"member_id": member, "channel_id": channel, "offer_ids": offer_ids}});
+    assert!(app.post(&acct, "/v1.0/credentials", body).await.error(400).contains("at most 10000"));
 }
