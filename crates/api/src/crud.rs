@@ -3,10 +3,10 @@
 //! `collection::<R>()` and `item::<R>()`.
 
 use crate::auth::Auth;
-use crate::extract::{ApiQuery, Envelope, Enveloped, PageQuery};
+use crate::extract::{ApiPath, ApiQuery, Envelope, Enveloped, PageQuery};
 use crate::response::{created, empty_ok, paged_with_aliases, single};
 use crate::{ApiError, AppState};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
@@ -93,9 +93,8 @@ impl<R: CrudResource> FromRequestParts<AppState> for Target<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::Internal(e.body_text()))?;
+        // An id that is not even UTF-8 names no resource: a 404, like any non-numeric id.
+        let ApiPath(params) = ApiPath::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let int = |name: &str, what: &str| -> Result<Option<i64>, ApiError> {
             params.get(name).map(|raw| raw.parse::<i64>().map_err(|_| ApiError::not_found(what))).transpose()
         };

@@ -66,23 +66,38 @@ fn parse_object(bytes: &[u8], key: &str) -> Result<serde_json::Map<String, serde
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(map)) if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) => {
-            Err(ApiError::BadRequest("strings must not contain NUL characters".into()))
+        Ok(serde_json::Value::Object(map)) => {
+            map.iter().try_for_each(|(k, v)| storable_str(k).and_then(|()| storable(v)))?;
+            Ok(map)
         }
-        Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::BadRequest(format!("request body must be a JSON object like {{\"{key}\": {{...}}}}"))),
         Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
     }
 }
 
-/// Whether any string (or key) in `value` holds a NUL, which no database column can store.
-fn has_nul(value: &serde_json::Value) -> bool {
+/// Arrays in a request body hold at most this many items. An id list becomes SQL with one
+/// parameter per id, and SQLite takes at most 32,766 of them (PostgreSQL 65,535).
+pub const MAX_ARRAY_ITEMS: usize = 10_000;
+
+/// Refuses what a database cannot take: U+0000 in a string or key (PostgreSQL cannot store it
+/// in text; refused on both databases so they behave alike) and arrays over `MAX_ARRAY_ITEMS`.
+fn storable(value: &serde_json::Value) -> Result<(), ApiError> {
     match value {
-        serde_json::Value::String(s) => s.contains('\0'),
-        serde_json::Value::Array(items) => items.iter().any(has_nul),
-        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
+        serde_json::Value::String(s) => storable_str(s),
+        serde_json::Value::Array(items) if items.len() > MAX_ARRAY_ITEMS => {
+            Err(ApiError::BadRequest(format!("arrays in the request body may hold at most {MAX_ARRAY_ITEMS} items")))
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(storable),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(k, v)| storable_str(k).and_then(|()| storable(v))),
+        _ => Ok(()),
     }
+}
+
+fn storable_str(s: &str) -> Result<(), ApiError> {
+    if s.contains('\0') {
+        return Err(ApiError::BadRequest("request body strings must not contain NUL (\\u0000) characters".into()));
+    }
+    Ok(())
 }
 
 /// Path parameters; a non-numeric id is a 404 (no such resource can exist).

@@ -4,10 +4,10 @@
 
 use crate::auth::Auth;
 use crate::crud::unknown_ids;
-use crate::extract::{wrapped_object, ApiQuery};
+use crate::extract::{wrapped_object, ApiPath, ApiQuery};
 use crate::response::json;
 use crate::{ApiError, AppState};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
@@ -37,9 +37,8 @@ impl<L: LinkResource> FromRequestParts<AppState> for Owner<L> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::Internal(e.body_text()))?;
+        // An id that is not even UTF-8 names no resource: a 404, like any non-numeric id.
+        let ApiPath(params) = ApiPath::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         params
             .get(L::OWNER_PARAM)
             .and_then(|raw| raw.parse().ok())

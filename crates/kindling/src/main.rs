@@ -179,14 +179,18 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
     };
     let state = AppState::new(db.clone(), config);
     kindling_api::auth::spawn_revocation_watcher(&state);
-    // Callbacks are delivered by every server process from the shared outbox.
+    // Callbacks are delivered by every server process from the shared outbox, unless this
+    // process is told not to (`KINDLING_CALLBACK_DELIVERY=off`: they wait in the outbox).
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let callbacks = kindling_workers::callbacks::Config::from_env().map_err(anyhow::Error::msg)?;
-    let worker = kindling_workers::callbacks::spawn(db, callbacks, stopped);
+    let deliver = std::env::var("KINDLING_CALLBACK_DELIVERY").map_or(true, |v| v != "off");
+    let worker = deliver.then(|| kindling_workers::callbacks::spawn(db, callbacks, stopped));
     let limits = kindling_api::ServeConfig::from_env();
     kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
     let _ = stop.send(true);
-    let _ = worker.await;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod concurrency;
 mod conventions;
 mod credentials;
 mod durability;
+mod fuzz;
 mod helpers;
 mod idempotency;
 mod import;

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Seeds a running Kindling with one of each resource through its HTTP API and writes the
+schemathesis.toml that points every path parameter at them (used by scripts/fuzz.sh).
+
+Usage: fuzz-seed.py BASE_URL IDENTITY KEY OUT.toml
+
+Two complete sets are created: DELETE operations get the second one, so a fuzzed delete
+does not leave every later request of the run answering 404. Only the standard library.
+"""
+import json
+import sys
+import urllib.request
+
+base, identity, key, out = sys.argv[1:5]
+
+
+def call(method, path, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request) as response:
+            text = response.read().decode()
+            return response.status, response.headers, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        sys.exit(f"seed: {method} {path} answered {e.code}: {e.read().decode()}")
+
+
+_, headers, _ = call("GET", "/auth", headers={"X-Auth-Identity": identity, "X-Auth-Key": key})
+token = headers["X-Auth-Token"]
+
+
+def api(method, path, body=None):
+    return call(method, "/v1.0" + path, body, {"X-Auth-Token": token})[2]
+
+
+def create(path, root, fields):
+    return api("POST", path, {root: fields})[root]["id"]
+
+
+def seed(n):
+    """One of each resource, linked the way a real account links them; returns path ids."""
+    ids = {}
+    ids["member_id"] = create("/members", "member", {"identifier": f"fuzz-member-{n}"})
+    ids["merchant_id"] = m = create("/merchants", "merchant", {"name": f"Fuzz Burger {n}"})
+    ids["store_id"] = create(f"/merchants/{m}/stores", "store", {
+        "name": f"Fuzz Burger Downtown {n}", "site_id": f"FUZZ-{n}",
+        "location": {"city": "Denver", "lat": 39.7392, "lng": -104.9903},
+    })
+    ids["store_list_id"] = create(f"/merchants/{m}/store_lists", "store_list", {"name": f"Fuzz stores {n}"})
+    api("POST", f"/merchants/store_lists/{ids['store_list_id']}/stores",
+        {"store_list": {"store_ids": [ids["store_id"]]}})
+    ids["manufacturer_id"] = mf = create("/manufacturers", "manufacturer", {"name": f"Fuzz Foods {n}"})
+    api("POST", f"/manufacturers/{mf}/merchants", {"manufacturer": {"merchant_ids": [m]}})
+    ids["item_id"] = create("/items", "item", {"name": f"Fries {n}", "code": f"F{n}"})
+    ids["item_set_id"] = create("/item_sets", "item_set", {"name": f"Sides {n}", "item_ids": [ids["item_id"]]})
+    ids["merchant_item_id"] = create(f"/merchants/{m}/items", "item", {"name": f"Burger {n}", "code": f"B{n}"})
+    ids["merchant_item_set_id"] = create(f"/merchants/{m}/item_sets", "item_set",
+                                         {"name": f"Burgers {n}", "item_ids": [ids["merchant_item_id"]]})
+    ids["manufacturer_item_id"] = create(f"/manufacturers/{mf}/items", "item", {"name": f"Chips {n}", "code": f"C{n}"})
+    ids["manufacturer_item_set_id"] = create(f"/manufacturers/{mf}/item_sets", "item_set",
+                                             {"name": f"Snacks {n}", "item_ids": [ids["manufacturer_item_id"]]})
+    ids["channel_id"] = create("/channels", "channel", {"name": f"App {n}"})
+    ids["member_list_id"] = create("/member_lists", "member_list", {"name": f"Fans {n}"})
+    api("POST", f"/member_lists/{ids['member_list_id']}/members", {"member_list": {"member_ids": [ids["member_id"]]}})
+    ids["offer_id"] = o = create("/offers", "offer", {"name": f"Free fries {n}", "merchant_id": m})
+    api("PUT", f"/offers/{o}/actions/approve")
+    api("POST", f"/offers/{o}/channels", {"offer": {"channel_ids": [ids["channel_id"]]}})
+    api("POST", f"/offers/{o}/merchants", {"offer": {"merchant_ids": [m]}})
+    api("POST", f"/offers/{o}/store_lists", {"offer": {"store_list_ids": [ids["store_list_id"]]}})
+    api("POST", f"/offers/{o}/member_lists", {"offer": {"member_list_ids": [ids["member_list_id"]]}})
+    ids["eligible_item_set_id"] = create(f"/offers/{o}/eligible_item_sets", "eligible_item_set",
+                                         {"item_set_id": ids["item_set_id"], "list_type": 0, "req_qty": 1})
+    api("POST", f"/offers/{o}/passbook_configuration", {"passbook_configuration": {"organization_name": "Fuzz"}})
+    ids["campaign_id"] = api("POST", "/campaigns", {"campaign": {
+        "offer_id": o, "channel_name": f"Spring Email {n}", "external_id": f"fuzz-campaign-{n}"}})["campaign"]["id"]
+    ids["credential_id"] = create("/credentials", "credential",
+                                  {"member_id": ids["member_id"], "offer_id": o, "channel_id": ids["channel_id"]})
+    return ids
+
+
+def toml(value):
+    return json.dumps(value)  # a JSON string or number is a TOML one too
+
+
+def parameters(ids, scope):
+    """Path parameter values for one scope: account-wide items and item sets, or a merchant's or
+    manufacturer's own."""
+    values = dict(ids)
+    if scope != "account":
+        values["item_id"] = ids[f"{scope}_item_id"]
+        values["item_set_id"] = ids[f"{scope}_item_set_id"]
+    names = ["campaign_id", "channel_id", "credential_id", "eligible_item_set_id", "item_id", "item_set_id",
+             "manufacturer_id", "member_id", "member_list_id", "merchant_id", "offer_id", "store_id",
+             "store_list_id"]
+    lines = [f'"path.{name}" = {toml(values[name])}' for name in names]
+    # The seeded store's coordinates, so the nearby search finds it.
+    lines += ['"path.lat" = 39.7392', '"path.lng" = -104.9903']
+    return "{ " + ", ".join(lines) + " }"
+
+
+main, victims = seed(1), seed(2)
+scopes = {
+    "account": r"^/v1\.0/(items|item_sets)/",
+    "merchant": r"^/v1\.0/merchants/\{merchant_id\}/(items|item_sets)/",
+    "manufacturer": r"^/v1\.0/manufacturers/\{manufacturer_id\}/(items|item_sets)/",
+}
+# Top-level keys first: a key after a [table] header would belong to that table.
+sections = [f"""# Written by scripts/fuzz-seed.py. Path ids: the first seeded set; DELETE gets the second.
+parameters = {parameters(main, "account")}
+
+[auth.openapi.X-Auth-Token]
+api_key = {toml(token)}
+"""]
+for scope, regex in scopes.items():
+    for method, ids in (("exclude-method", main), ("include-method", victims)):
+        sections.append(f"""[[operations]]
+include-path-regex = {toml(regex)}
+{method} = "DELETE"
+parameters = {parameters(ids, scope)}
+""")
+sections.append(f"""[[operations]]
+include-method = "DELETE"
+exclude-path-regex = {toml("|".join(scopes.values()))}
+parameters = {parameters(victims, "account")}
+""")
+with open(out, "w") as f:
+    f.write("\n".join(sections))
+print(json.dumps({"main": main, "victims": victims}))
