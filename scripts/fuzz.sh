@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 schemathesis_version=4.32.5
 spec=${KINDLING_SPEC_DIR:-../shared/spec}/sparkfly-v1.0.23.openapi.yaml
 if [ ! -f "$spec" ]; then
+    # CI sets KINDLING_REQUIRE_SPEC: there a missing spec is a failure, not a skip.
+    if [ -n "${KINDLING_REQUIRE_SPEC:-}" ]; then echo "fuzzing: $spec not found" >&2; exit 1; fi
     echo "SKIPPED: fuzzing ($spec not found; set KINDLING_SPEC_DIR)"
     exit 0
 fi
