@@ -21,5 +21,6 @@ mod merchants;
 mod offer_links;
 mod offers;
 mod read_modify_write;
+mod rows;
 mod spec;
 mod stores;
