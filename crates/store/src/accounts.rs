@@ -10,14 +10,14 @@ const COLUMNS: &str =
 impl FromRow for Account {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Account {
-            id: AccountId(row.int(0)?),
-            name: row.text(1)?,
-            enable_callbacks: row.boolean(2)?,
-            credential_callback_url: row.opt_text(3)?,
-            supports_barcode: row.boolean(4)?,
-            created_at: Timestamp::from_unix(row.int(5)?),
-            updated_at: Timestamp::from_unix(row.int(6)?),
-            time_zone: row.opt_text(7)?,
+            id: AccountId(row.int("id")?),
+            name: row.text("name")?,
+            enable_callbacks: row.boolean("enable_callbacks")?,
+            credential_callback_url: row.opt_text("credential_callback_url")?,
+            supports_barcode: row.boolean("supports_barcode")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+            time_zone: row.opt_text("time_zone")?,
         })
     }
 }
@@ -33,9 +33,9 @@ pub struct Credentials {
 impl FromRow for Credentials {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            api_key_hash: row.text(0)?,
-            failed_auth_count: row.int(1)?,
-            failed_auth_since: Timestamp::from_unix(row.int(2)?),
+            api_key_hash: row.text("api_key_hash")?,
+            failed_auth_count: row.int("failed_auth_count")?,
+            failed_auth_since: row.time("failed_auth_since")?,
         })
     }
 }
@@ -198,13 +198,24 @@ async fn insert_token(tx: &mut Tx, id: AccountId, digest: &str, now: Timestamp, 
     .map(drop)
 }
 
+struct TokenOwner {
+    account_id: AccountId,
+    expires_at: Timestamp,
+}
+
+impl FromRow for TokenOwner {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { account_id: AccountId(row.int("account_id")?), expires_at: row.time("expires_at")? })
+    }
+}
+
 /// The account a token digest belongs to, with the token's expiry.
 pub async fn token_owner(db: &Db, digest: &str) -> Result<Option<(AccountId, Timestamp)>> {
     Ok(db
-        .fetch_optional::<(i64, i64)>(
+        .fetch_optional::<TokenOwner>(
             "SELECT account_id, expires_at FROM auth_tokens WHERE digest = $1",
             &[digest.into()],
         )
         .await?
-        .map(|(account, expires)| (AccountId(account), Timestamp::from_unix(expires))))
+        .map(|t| (t.account_id, t.expires_at)))
 }

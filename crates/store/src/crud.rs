@@ -12,7 +12,7 @@ use std::future::Future;
 /// A table whose rows belong to an account and have an integer `id`.
 pub trait Table {
     const TABLE: &'static str;
-    /// The select list, in the order `Record::from_row` reads it.
+    /// The select list: every column `Record::from_row` reads by name (expressions aliased).
     const COLUMNS: &'static str;
     type Record: FromRow + Send + Sync;
 

@@ -63,52 +63,52 @@ impl From<bool> for Value {
     }
 }
 
-/// Column access by position, implemented for both backends' rows.
+/// Column access by name, implemented for both backends' rows. Reading by name (never by
+/// position) means a select list written in another order still decodes the same record,
+/// and a column missing from it is a `Decode` error naming the column, not another
+/// column's value. Expression columns therefore need an alias (`COUNT(*) AS count`), and
+/// joins alias any column whose name another table in the select list shares.
 pub trait Row {
-    fn int(&self, idx: usize) -> Result<i64>;
-    fn opt_int(&self, idx: usize) -> Result<Option<i64>>;
-    fn text(&self, idx: usize) -> Result<String>;
-    fn opt_text(&self, idx: usize) -> Result<Option<String>>;
-    fn boolean(&self, idx: usize) -> Result<bool>;
-    fn opt_float(&self, idx: usize) -> Result<Option<f64>>;
-    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>>;
+    fn int(&self, column: &str) -> Result<i64>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>>;
+    fn text(&self, column: &str) -> Result<String>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>>;
+    fn boolean(&self, column: &str) -> Result<bool>;
+    fn opt_float(&self, column: &str) -> Result<Option<f64>>;
+    fn opt_boolean(&self, column: &str) -> Result<Option<bool>>;
+    /// The name of the row's only column, for scalar queries (`SELECT COUNT(*) ...`); a
+    /// row of any other width is a `Decode` error.
+    fn sole_column(&self) -> Result<&str>;
+
+    /// A timestamp stored as Unix seconds.
+    fn time(&self, column: &str) -> Result<kindling_domain::Timestamp> {
+        self.int(column).map(kindling_domain::Timestamp::from_unix)
+    }
+    fn opt_time(&self, column: &str) -> Result<Option<kindling_domain::Timestamp>> {
+        Ok(self.opt_int(column)?.map(kindling_domain::Timestamp::from_unix))
+    }
 }
 
-/// Reads a row's columns in order, so long select lists need no hand-counted indexes.
-pub struct Cols<'r, R> {
-    row: &'r R,
-    next: std::cell::Cell<usize>,
+/// Where `column` is among a row's column names. Exactly one must match: a missing name, or
+/// one two columns share (say, two joined tables' `id`), is a `Decode` error naming it,
+/// since the backends would otherwise resolve a shared name differently (SQLite takes the
+/// first, PostgreSQL the last).
+pub(crate) fn position<'a>(names: impl Iterator<Item = &'a str>, column: &str) -> Result<usize> {
+    let mut found = None;
+    for (i, name) in names.enumerate() {
+        if name.eq_ignore_ascii_case(column) {
+            if found.is_some() {
+                return Err(StoreError::Decode(format!("column {column:?} appears twice in the row")));
+            }
+            found = Some(i);
+        }
+    }
+    found.ok_or_else(|| StoreError::Decode(format!("no column {column:?} in the row")))
 }
 
-impl<'r, R: Row> Cols<'r, R> {
-    pub fn new(row: &'r R) -> Self {
-        Self { row, next: std::cell::Cell::new(0) }
-    }
-
-    fn idx(&self) -> usize {
-        let i = self.next.get();
-        self.next.set(i + 1);
-        i
-    }
-
-    pub fn int(&self) -> Result<i64> {
-        self.row.int(self.idx())
-    }
-    pub fn opt_int(&self) -> Result<Option<i64>> {
-        self.row.opt_int(self.idx())
-    }
-    pub fn text(&self) -> Result<String> {
-        self.row.text(self.idx())
-    }
-    pub fn opt_text(&self) -> Result<Option<String>> {
-        self.row.opt_text(self.idx())
-    }
-    pub fn boolean(&self) -> Result<bool> {
-        self.row.boolean(self.idx())
-    }
-    pub fn opt_boolean(&self) -> Result<Option<bool>> {
-        self.row.opt_boolean(self.idx())
-    }
+/// The error for a row that is not exactly one column wide, read as a scalar.
+pub(crate) fn not_scalar(width: usize) -> StoreError {
+    StoreError::Decode(format!("expected a single column, the row has {width}"))
 }
 
 /// A stored enum (a status): an unknown value is a decode error, never a default, so a
@@ -117,38 +117,27 @@ pub(crate) fn decode<T>(what: &str, raw: String, parse: impl Fn(&str) -> Option<
     parse(&raw).ok_or_else(|| StoreError::Decode(format!("{what} {raw:?}")))
 }
 
-/// Builds a value from a result row; the column order is the query's select list.
+/// Builds a value from a result row, reading its columns by name.
 pub trait FromRow: Sized {
     fn from_row(row: &impl Row) -> Result<Self>;
 }
 
+/// A scalar query's one column (`SELECT id ...`, `SELECT COUNT(*) ...`), whatever its name.
 impl FromRow for i64 {
     fn from_row(row: &impl Row) -> Result<Self> {
-        row.int(0)
+        row.int(row.sole_column()?)
     }
 }
 
 impl FromRow for String {
     fn from_row(row: &impl Row) -> Result<Self> {
-        row.text(0)
+        row.text(row.sole_column()?)
     }
 }
 
 /// `$first, $first+1, ...`: the placeholders of an `IN (...)` list of `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-impl FromRow for (i64, i64) {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok((row.int(0)?, row.int(1)?))
-    }
-}
-
-impl FromRow for (i64, Option<String>) {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok((row.int(0)?, row.opt_text(1)?))
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,5 +374,20 @@ impl Drop for Tx {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_is_found_by_its_one_name() {
+        let names = ["id", "name", "COUNT(*)"];
+        assert_eq!(position(names.into_iter(), "name").unwrap(), 1);
+        assert_eq!(position(names.into_iter(), "Count(*)").unwrap(), 2, "case-insensitive, as SQL names are");
+        assert!(matches!(position(names.into_iter(), "count"), Err(StoreError::Decode(m)) if m.contains("\"count\"")));
+        let shared = ["id", "name", "id"];
+        assert!(matches!(position(shared.into_iter(), "id"), Err(StoreError::Decode(m)) if m.contains("twice")));
     }
 }

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` bookkeeping: a key is claimed with a lease before its request runs, and
 //! completed with the response (status, headers, body) that later replays return.
 
-use crate::{Cols, Db, FromRow, Result, Row};
+use crate::{Db, FromRow, Result, Row};
 use kindling_domain::{AccountId, Timestamp};
 
 /// A completed key's stored response.
@@ -37,14 +37,13 @@ struct Stored {
 
 impl FromRow for Stored {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
         Ok(Self {
-            request_hash: c.text()?,
-            status: c.opt_int()?,
-            headers: c.opt_text()?,
-            body: c.opt_text()?,
-            created_at: c.int()?,
-            locked_until: c.int()?,
+            request_hash: row.text("request_hash")?,
+            status: row.opt_int("status_code")?,
+            headers: row.opt_text("response_headers")?,
+            body: row.opt_text("response_body")?,
+            created_at: row.int("created_at")?,
+            locked_until: row.int("locked_until")?,
         })
     }
 }

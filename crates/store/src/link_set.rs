@@ -1,7 +1,7 @@
 //! The "linked id set" pattern, written once: a join table between an owner row and target
 //! rows of the same account. POST replaces the set, PUT adds, DELETE removes, GET lists.
 
-use crate::{Db, Result, Tx, Value};
+use crate::{Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::AccountId;
 use std::collections::HashMap;
 
@@ -44,6 +44,18 @@ pub enum LinkOutcome {
 
 use crate::db::placeholders;
 
+/// One row of a join table, whatever its column names.
+struct Link {
+    owner: i64,
+    target: i64,
+}
+
+impl FromRow for Link {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { owner: row.int("owner_id")?, target: row.int("target_id")? })
+    }
+}
+
 impl LinkSet {
     /// The owner's linked ids, optionally only targets whose `name` contains `name`
     /// (case-insensitive); `None` when the owner is not in the account.
@@ -84,15 +96,15 @@ impl LinkSet {
             return Ok(map);
         }
         let sql = format!(
-            "SELECT {owner}, {target} FROM {table} WHERE account_id = $1 AND {owner} IN ({list}) ORDER BY {owner}, {target}",
+            "SELECT {owner} AS owner_id, {target} AS target_id FROM {table} WHERE account_id = $1 AND {owner} IN ({list}) ORDER BY {owner}, {target}",
             owner = self.owner_column,
             target = self.target_column,
             table = self.table,
             list = placeholders(2, owners.len())
         );
         let params: Vec<Value> = std::iter::once(account.0.into()).chain(owners.iter().map(|&o| o.into())).collect();
-        for (owner, target) in exec.fetch_all::<(i64, i64)>(&sql, &params).await? {
-            map.entry(owner).or_default().push(target);
+        for link in exec.fetch_all::<Link>(&sql, &params).await? {
+            map.entry(link.owner).or_default().push(link.target);
         }
         Ok(map)
     }

@@ -3,7 +3,7 @@
 use crate::crud::{Assignments, Table};
 use crate::{FromRow, Result, Row};
 use kindling_domain::member::{Member, MemberChanges, NewMember};
-use kindling_domain::{MemberId, Timestamp};
+use kindling_domain::MemberId;
 
 pub struct Members;
 
@@ -20,11 +20,11 @@ impl Table for Members {
 impl FromRow for Member {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Member {
-            id: MemberId(row.int(0)?),
-            identifier: row.text(1)?,
-            notification_mode: row.text(2)?,
-            created_at: Timestamp::from_unix(row.int(3)?),
-            updated_at: Timestamp::from_unix(row.int(4)?),
+            id: MemberId(row.int("id")?),
+            identifier: row.text("identifier")?,
+            notification_mode: row.text("notification_mode")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
         })
     }
 }

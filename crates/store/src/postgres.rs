@@ -20,31 +20,42 @@ fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArgument
     })
 }
 
-fn decode(e: sqlx::Error) -> StoreError {
-    StoreError::Decode(e.to_string())
+/// Reads one column by name (see `db::position`).
+fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    let index = crate::db::position(sqlx::Row::columns(row).iter().map(sqlx::Column::name), column)?;
+    sqlx::Row::try_get(row, index).map_err(|e| StoreError::Decode(format!("column {column:?}: {e}")))
 }
 
 impl Row for PgRow {
-    fn int(&self, idx: usize) -> Result<i64> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn int(&self, column: &str) -> Result<i64> {
+        get(self, column)
     }
-    fn opt_int(&self, idx: usize) -> Result<Option<i64>> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
+        get(self, column)
     }
-    fn text(&self, idx: usize) -> Result<String> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn text(&self, column: &str) -> Result<String> {
+        get(self, column)
     }
-    fn opt_text(&self, idx: usize) -> Result<Option<String>> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn opt_text(&self, column: &str) -> Result<Option<String>> {
+        get(self, column)
     }
-    fn boolean(&self, idx: usize) -> Result<bool> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn boolean(&self, column: &str) -> Result<bool> {
+        get(self, column)
     }
-    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn opt_boolean(&self, column: &str) -> Result<Option<bool>> {
+        get(self, column)
     }
-    fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
-        sqlx::Row::try_get(self, idx).map_err(decode)
+    fn opt_float(&self, column: &str) -> Result<Option<f64>> {
+        get(self, column)
+    }
+    fn sole_column(&self) -> Result<&str> {
+        match sqlx::Row::columns(self) {
+            [only] => Ok(sqlx::Column::name(only)),
+            columns => Err(crate::db::not_scalar(columns.len())),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ pub struct Revocation {
 
 impl FromRow for Revocation {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { id: row.int(0)?, account: AccountId(row.int(1)?), digest: row.opt_text(2)? })
+        Ok(Self { id: row.int("id")?, account: AccountId(row.int("account_id")?), digest: row.opt_text("digest")? })
     }
 }
 

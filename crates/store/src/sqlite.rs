@@ -153,27 +153,41 @@ impl ToSql for Value {
     }
 }
 
+/// Reads one column by name (see `db::position`).
+fn get<T: rusqlite::types::FromSql>(row: &rusqlite::Row<'_>, column: &str) -> Result<T> {
+    let stmt = row.as_ref();
+    let names = (0..stmt.column_count()).map(|i| stmt.column_name(i).unwrap_or_default());
+    Ok(row.get(crate::db::position(names, column)?)?)
+}
+
 impl Row for rusqlite::Row<'_> {
-    fn int(&self, idx: usize) -> Result<i64> {
-        Ok(self.get(idx)?)
+    fn int(&self, column: &str) -> Result<i64> {
+        get(self, column)
     }
-    fn opt_int(&self, idx: usize) -> Result<Option<i64>> {
-        Ok(self.get(idx)?)
+    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
+        get(self, column)
     }
-    fn text(&self, idx: usize) -> Result<String> {
-        Ok(self.get(idx)?)
+    fn text(&self, column: &str) -> Result<String> {
+        get(self, column)
     }
-    fn opt_text(&self, idx: usize) -> Result<Option<String>> {
-        Ok(self.get(idx)?)
+    fn opt_text(&self, column: &str) -> Result<Option<String>> {
+        get(self, column)
     }
-    fn boolean(&self, idx: usize) -> Result<bool> {
-        Ok(self.get(idx)?)
+    fn boolean(&self, column: &str) -> Result<bool> {
+        get(self, column)
     }
-    fn opt_boolean(&self, idx: usize) -> Result<Option<bool>> {
-        Ok(self.get(idx)?)
+    fn opt_boolean(&self, column: &str) -> Result<Option<bool>> {
+        get(self, column)
     }
-    fn opt_float(&self, idx: usize) -> Result<Option<f64>> {
-        Ok(self.get(idx)?)
+    fn opt_float(&self, column: &str) -> Result<Option<f64>> {
+        get(self, column)
+    }
+    fn sole_column(&self) -> Result<&str> {
+        let stmt = self.as_ref();
+        match stmt.column_count() {
+            1 => Ok(stmt.column_name(0)?),
+            width => Err(crate::db::not_scalar(width)),
+        }
     }
 }
 

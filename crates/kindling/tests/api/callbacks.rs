@@ -217,8 +217,15 @@ async fn failed_callbacks_are_retried_and_logged(app: TestApp) {
     assert!(got.iter().all(|r| r.uri == format!("/cb/{id}")));
     assert_eq!(listener.remaining_failures(), 0);
     let deadline = Instant::now() + Duration::from_secs(10);
+    #[derive(Debug)]
+    struct Attempt(i64, i64);
+    impl kindling_store::FromRow for Attempt {
+        fn from_row(row: &impl kindling_store::Row) -> kindling_store::Result<Self> {
+            Ok(Self(row.int("status_code")?, row.int("attempts")?))
+        }
+    }
     loop {
-        let attempts: Vec<(i64, i64)> = app
+        let attempts: Vec<Attempt> = app
             .db
             .fetch_all(
                 "SELECT a.status_code, o.attempts FROM callback_attempts a JOIN callback_outbox o ON o.id = a.outbox_id \

@@ -384,8 +384,14 @@ async fn redeem_and_void(app: TestApp) {
         .spec("put", "/v1.0/credentials/{credential_id}/redeem");
     assert_eq!(count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 1);
     // Every change wrote an offer activity: issue ×2, redeem ×2, void ×1.
-    let kinds: Vec<(i64, i64)> = app.db.fetch_all("SELECT activity_type, COUNT(*) FROM offer_activities WHERE offer_id = $1 GROUP BY activity_type ORDER BY activity_type", &[s.offer.into()]).await.unwrap();
-    assert_eq!(kinds, [(1, 2), (2, 2), (3, 1)]);
+    struct Kind(i64, i64);
+    impl kindling_store::FromRow for Kind {
+        fn from_row(row: &impl kindling_store::Row) -> kindling_store::Result<Self> {
+            Ok(Self(row.int("activity_type")?, row.int("count")?))
+        }
+    }
+    let kinds: Vec<Kind> = app.db.fetch_all("SELECT activity_type, COUNT(*) AS count FROM offer_activities WHERE offer_id = $1 GROUP BY activity_type ORDER BY activity_type", &[s.offer.into()]).await.unwrap();
+    assert_eq!(kinds.iter().map(|k| (k.0, k.1)).collect::<Vec<_>>(), [(1, 2), (2, 2), (3, 1)]);
     // Other accounts and unknown ids.
     let other = app.account().await;
     put_query(&app, &other, &format!("/v1.0/credentials/{b}/redeem")).await.error(404);

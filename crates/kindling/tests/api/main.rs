@@ -22,5 +22,6 @@ mod merchants;
 mod offer_links;
 mod offers;
 mod read_modify_write;
+mod rows;
 mod spec;
 mod stores;

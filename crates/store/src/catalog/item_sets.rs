@@ -20,7 +20,7 @@ pub const ITEMS: LinkSet = LinkSet {
 impl Table for ItemSets {
     const TABLE: &'static str = "item_sets";
     const COLUMNS: &'static str = "id, name, merchant_id, manufacturer_id, \
-        (SELECT m.name FROM manufacturers m WHERE m.id = item_sets.manufacturer_id), set_type";
+        (SELECT m.name FROM manufacturers m WHERE m.id = item_sets.manufacturer_id) AS manufacturer_name, set_type";
     type Record = ItemSet;
 
     fn id(set: &ItemSet) -> i64 {
@@ -40,12 +40,12 @@ impl Table for ItemSets {
 impl FromRow for ItemSet {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(ItemSet {
-            id: ItemSetId(row.int(0)?),
-            name: row.text(1)?,
-            merchant_id: row.opt_int(2)?.map(MerchantId),
-            manufacturer_id: row.opt_int(3)?.map(ManufacturerId),
-            manufacturer_name: row.opt_text(4)?,
-            set_type: row.int(5)?,
+            id: ItemSetId(row.int("id")?),
+            name: row.text("name")?,
+            merchant_id: row.opt_int("merchant_id")?.map(MerchantId),
+            manufacturer_id: row.opt_int("manufacturer_id")?.map(ManufacturerId),
+            manufacturer_name: row.opt_text("manufacturer_name")?,
+            set_type: row.int("set_type")?,
             item_ids: Vec::new(),
         })
     }

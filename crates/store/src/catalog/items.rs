@@ -18,11 +18,11 @@ impl Table for Items {
 impl FromRow for Item {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Item {
-            id: ItemId(row.int(0)?),
-            name: row.text(1)?,
-            code: row.text(2)?,
-            merchant_id: row.opt_int(3)?.map(MerchantId),
-            manufacturer_id: row.opt_int(4)?.map(ManufacturerId),
+            id: ItemId(row.int("id")?),
+            name: row.text("name")?,
+            code: row.text("code")?,
+            merchant_id: row.opt_int("merchant_id")?.map(MerchantId),
+            manufacturer_id: row.opt_int("manufacturer_id")?.map(ManufacturerId),
         })
     }
 }

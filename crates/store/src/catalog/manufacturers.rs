@@ -52,12 +52,12 @@ impl Table for Manufacturers {
 impl FromRow for Manufacturer {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Manufacturer {
-            id: ManufacturerId(row.int(0)?),
-            name: row.text(1)?,
-            description: row.opt_text(2)?,
-            is_active: row.boolean(3)?,
-            redemption_identifier_type: row.opt_text(6)?,
-            contacts: contacts(row.opt_text(4)?, row.opt_text(5)?),
+            id: ManufacturerId(row.int("id")?),
+            name: row.text("name")?,
+            description: row.opt_text("description")?,
+            is_active: row.boolean("is_active")?,
+            redemption_identifier_type: row.opt_text("redemption_identifier_type")?,
+            contacts: contacts(row.opt_text("primary_contact")?, row.opt_text("secondary_contact")?),
             location: StoreLocation::default(),
             merchant_ids: Vec::new(),
             merchants: Vec::new(),

@@ -2,7 +2,7 @@ use super::{contact_json, contacts};
 use crate::crud::{Assign, Assignments, Table};
 use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::catalog::merchant::{Merchant, MerchantChanges, MerchantLocation, RedemptionIdentifierType};
-use kindling_domain::{AccountId, MerchantId, Timestamp};
+use kindling_domain::{AccountId, MerchantId};
 
 pub struct Merchants;
 
@@ -22,17 +22,18 @@ impl Table for Merchants {
 impl FromRow for Merchant {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Merchant {
-            id: MerchantId(row.int(0)?),
-            account_id: AccountId(row.int(1)?),
-            name: row.text(2)?,
-            logo: row.opt_text(3)?,
-            is_active: row.boolean(4)?,
-            billing_arrangement: row.opt_text(5)?,
-            supports_barcode: row.boolean(6)?,
-            redemption_identifier_type: RedemptionIdentifierType::from_code(row.int(7)?).unwrap_or_default(),
-            contacts: contacts(row.opt_text(8)?, row.opt_text(9)?),
-            created_at: Timestamp::from_unix(row.int(10)?),
-            updated_at: Timestamp::from_unix(row.int(11)?),
+            id: MerchantId(row.int("id")?),
+            account_id: AccountId(row.int("account_id")?),
+            name: row.text("name")?,
+            logo: row.opt_text("logo")?,
+            is_active: row.boolean("is_active")?,
+            billing_arrangement: row.opt_text("billing_arrangement")?,
+            supports_barcode: row.boolean("supports_barcode")?,
+            redemption_identifier_type: RedemptionIdentifierType::from_code(row.int("redemption_identifier_type")?)
+                .unwrap_or_default(),
+            contacts: contacts(row.opt_text("primary_contact")?, row.opt_text("secondary_contact")?),
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
             location: MerchantLocation::default(),
             channels: Vec::new(),
             linked_by_channel: false,

@@ -39,9 +39,9 @@ impl Table for StoreLists {
 impl FromRow for StoreList {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(StoreList {
-            id: StoreListId(row.int(0)?),
-            name: row.text(1)?,
-            merchant_id: MerchantId(row.int(2)?),
+            id: StoreListId(row.int("id")?),
+            name: row.text("name")?,
+            merchant_id: MerchantId(row.int("merchant_id")?),
             store_ids: Vec::new(),
         })
     }

@@ -3,13 +3,13 @@
 
 use crate::offers::offer::{MEMBER_LISTS, MERCHANTS, STORE_LISTS};
 use crate::offers::placeholders;
-use crate::{Cols, FromRow, Result, Row, Tx, Value};
+use crate::{FromRow, Result, Row, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::AccountId;
 use std::collections::HashMap;
 
 pub struct Gathered {
@@ -33,35 +33,54 @@ struct OfferRow {
 
 impl FromRow for OfferRow {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
         Ok(Self {
-            id: c.int()?,
-            name: c.text()?,
-            status: crate::db::decode("offer status", c.text()?, OfferStatus::parse)?,
+            id: row.int("id")?,
+            name: row.text("name")?,
+            status: crate::db::decode("offer status", row.text("status")?, OfferStatus::parse)?,
             window: Window {
-                activates_at: time(c.opt_int()?),
-                expires_at: time(c.opt_int()?),
-                stop_offering_at: time(c.opt_int()?),
+                activates_at: row.opt_time("activates_at")?,
+                expires_at: row.opt_time("expires_at")?,
+                stop_offering_at: row.opt_time("stop_offering_at")?,
             },
-            merchant_id: c.opt_int()?,
+            merchant_id: row.opt_int("merchant_id")?,
             limits: Limits {
-                total: c.opt_int()?,
-                per_member: c.opt_int()?,
-                per_member_per_day: c.opt_int()?,
+                total: row.opt_int("max_redemptions")?,
+                per_member: row.opt_int("max_redemptions_per_member")?,
+                per_member_per_day: row.opt_int("max_redemptions_per_member_per_day")?,
                 per_channel: None,
             },
-            redemption_count: c.int()?,
-            identifier_type: c.opt_int()?,
+            redemption_count: row.int("redemption_count")?,
+            identifier_type: row.opt_int("redemption_identifier_type")?,
         })
     }
 }
 
-struct Triple(i64, Option<i64>, i64);
+/// An offer's limit and count on one channel.
+struct ChannelCount {
+    offer_id: i64,
+    max_redemptions: Option<i64>,
+    redemption_count: i64,
+}
 
-impl FromRow for Triple {
+impl FromRow for ChannelCount {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self(row.int(0)?, row.opt_int(1)?, row.int(2)?))
+        Ok(Self {
+            offer_id: row.int("offer_id")?,
+            max_redemptions: row.opt_int("max_redemptions")?,
+            redemption_count: row.int("redemption_count")?,
+        })
+    }
+}
+
+/// A member's redemption count of one offer.
+struct MemberCount {
+    offer_id: i64,
+    count: i64,
+}
+
+impl FromRow for MemberCount {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { offer_id: row.int("offer_id")?, count: row.int("count")? })
     }
 }
 
@@ -99,7 +118,7 @@ pub async fn gather(
             .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         // (offer, channel limit, channel count) for the requested channel, or any channel.
-        let channel_rows: Vec<Triple> = match channel {
+        let channel_rows: Vec<ChannelCount> = match channel {
             Some(ch) => {
                 let sql = format!(
                     "SELECT offer_id, max_redemptions, redemption_count FROM eligible_channels \
@@ -110,7 +129,8 @@ pub async fn gather(
             }
             None => {
                 let sql = format!(
-                    "SELECT offer_id, CAST(NULL AS BIGINT), CAST(0 AS BIGINT) FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
+                    "SELECT offer_id, CAST(NULL AS BIGINT) AS max_redemptions, CAST(0 AS BIGINT) AS redemption_count \
+                     FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
                 );
                 tx.fetch_all(&sql, &with_ids(vec![a.into()], offer_ids)).await?
             }
@@ -130,23 +150,25 @@ pub async fn gather(
         } else {
             let counts_sql = |extra: &str| {
                 format!(
-                    "SELECT offer_id, COUNT(*) FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
+                    "SELECT offer_id, COUNT(*) AS count FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
                      {extra} AND offer_id IN ({}) GROUP BY offer_id",
                     placeholders(if extra.is_empty() { 3 } else { 4 }, limited.len())
                 )
             };
             let member_counts: HashMap<i64, i64> = tx
-                .fetch_all::<(i64, i64)>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], &limited))
+                .fetch_all::<MemberCount>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], &limited))
                 .await?
                 .into_iter()
+                .map(|c| (c.offer_id, c.count))
                 .collect();
             let today_counts: HashMap<i64, i64> = tx
-                .fetch_all::<(i64, i64)>(
+                .fetch_all::<MemberCount>(
                     &counts_sql("AND business_date = $3"),
                     &with_ids(vec![a.into(), member.into(), today.into()], &limited),
                 )
                 .await?
                 .into_iter()
+                .map(|c| (c.offer_id, c.count))
                 .collect();
             (member_counts, today_counts)
         };
@@ -154,7 +176,7 @@ pub async fn gather(
             identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
         }
         for row in rows {
-            let channel_row = channel_rows.iter().find(|t| t.0 == row.id);
+            let channel_row = channel_rows.iter().find(|c| c.offer_id == row.id);
             let mut merchant_ids = merchants.remove(&row.id).unwrap_or_default();
             merchant_ids.extend(row.merchant_id);
             offers.push(OfferFacts {
@@ -165,12 +187,12 @@ pub async fn gather(
                 on_channel: channel_row.is_some(),
                 member_list_ids: member_lists.remove(&row.id).unwrap_or_default(),
                 store_rule: StoreRule { merchant_ids, store_list_ids: store_lists.remove(&row.id).unwrap_or_default() },
-                limits: Limits { per_channel: channel_row.and_then(|t| t.1), ..row.limits },
+                limits: Limits { per_channel: channel_row.and_then(|c| c.max_redemptions), ..row.limits },
                 counts: Counts {
                     total: row.redemption_count,
                     member: member_counts.get(&row.id).copied().unwrap_or(0),
                     member_today: today_counts.get(&row.id).copied().unwrap_or(0),
-                    channel: channel_row.map_or(0, |t| t.2),
+                    channel: channel_row.map_or(0, |c| c.redemption_count),
                 },
             });
         }

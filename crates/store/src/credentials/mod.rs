@@ -7,7 +7,7 @@ pub mod write;
 
 use crate::crud::Table;
 use crate::offers::placeholders;
-use crate::{Cols, Db, Exec, FromRow, Reader, Result, Row, Value};
+use crate::{Db, Exec, FromRow, Reader, Result, Row, Value};
 use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::{AccountId, Timestamp};
 use serde::ser::{SerializeMap, Serializer};
@@ -47,25 +47,23 @@ pub const COLUMNS: &str =
 
 impl FromRow for Credential {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
         Ok(Self {
-            id: c.int()?,
-            account_id: c.int()?,
-            member_id: c.int()?,
-            channel_id: c.int()?,
-            store_id: c.opt_int()?,
-            identifier: c.opt_text()?,
-            status: crate::db::decode("credential status", c.text()?, CredentialStatus::parse)?,
-            reusable: c.boolean()?,
-            annotations: serde_json::from_str(&c.text()?).unwrap_or_default(),
-            code_lifetime: c.opt_int()?,
-            code_expires_at: time(c.opt_int()?),
-            locked_until: time(c.opt_int()?),
-            redeemed_at: time(c.opt_int()?),
-            voided_at: time(c.opt_int()?),
-            created_at: Timestamp::from_unix(c.int()?),
-            updated_at: Timestamp::from_unix(c.int()?),
+            id: row.int("id")?,
+            account_id: row.int("account_id")?,
+            member_id: row.int("member_id")?,
+            channel_id: row.int("channel_id")?,
+            store_id: row.opt_int("store_id")?,
+            identifier: row.opt_text("identifier")?,
+            status: crate::db::decode("credential status", row.text("status")?, CredentialStatus::parse)?,
+            reusable: row.boolean("reusable")?,
+            annotations: serde_json::from_str(&row.text("annotations")?).unwrap_or_default(),
+            code_lifetime: row.opt_int("code_lifetime")?,
+            code_expires_at: row.opt_time("code_expires_at")?,
+            locked_until: row.opt_time("locked_until")?,
+            redeemed_at: row.opt_time("redeemed_at")?,
+            voided_at: row.opt_time("voided_at")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
             offer_ids: Vec::new(),
             offer_name: None,
             merchant_id: None,
@@ -142,14 +140,13 @@ struct OfferSummary {
 
 impl FromRow for OfferSummary {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
         Ok(Self {
-            credential_id: c.int()?,
-            offer_id: c.int()?,
-            offer_name: c.text()?,
-            merchant_id: c.opt_int()?,
-            merchant_name: c.opt_text()?,
-            supports_barcode: c.opt_boolean()?,
+            credential_id: row.int("credential_id")?,
+            offer_id: row.int("offer_id")?,
+            offer_name: row.text("offer_name")?,
+            merchant_id: row.opt_int("merchant_id")?,
+            merchant_name: row.opt_text("merchant_name")?,
+            supports_barcode: row.opt_boolean("supports_barcode")?,
         })
     }
 }
@@ -161,7 +158,8 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
     }
     let ids: Vec<i64> = credentials.iter().map(|c| c.id).collect();
     let sql = format!(
-        "SELECT co.credential_id, o.id, o.name, o.merchant_id, m.name, m.supports_barcode FROM credential_offers co \
+        "SELECT co.credential_id, o.id AS offer_id, o.name AS offer_name, o.merchant_id, m.name AS merchant_name, \
+         m.supports_barcode FROM credential_offers co \
          JOIN offers o ON o.id = co.offer_id LEFT JOIN merchants m ON m.id = o.merchant_id \
          WHERE co.account_id = $1 AND co.credential_id IN ({}) ORDER BY co.credential_id, o.id",
         placeholders(2, ids.len())
@@ -178,14 +176,13 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
             credential.supports_barcode = first.supports_barcode.unwrap_or(false);
         }
         if let Some(store) = credential.store_id {
-            let address: Option<(Option<String>, Option<String>)> = exec
+            let address: Option<Address> = exec
                 .fetch_optional(
                     "SELECT address, city FROM stores WHERE id = $1 AND account_id = $2",
                     &[store.into(), account.0.into()],
                 )
-                .await?
-                .map(|Pair(a, b)| (a, b));
-            credential.location_address = address.and_then(|(a, city)| match (a, city) {
+                .await?;
+            credential.location_address = address.and_then(|Address { address, city }| match (address, city) {
                 (Some(a), Some(c)) => Some(format!("{a}, {c}")),
                 (a, c) => a.or(c),
             });
@@ -194,11 +191,15 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
     Ok(())
 }
 
-struct Pair(Option<String>, Option<String>);
+/// A store's street address and city.
+struct Address {
+    address: Option<String>,
+    city: Option<String>,
+}
 
-impl FromRow for Pair {
+impl FromRow for Address {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self(row.opt_text(0)?, row.opt_text(1)?))
+        Ok(Self { address: row.opt_text("address")?, city: row.opt_text("city")? })
     }
 }
 

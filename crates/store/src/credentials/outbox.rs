@@ -2,7 +2,7 @@
 //! claimed by delivery workers (a lease makes concurrent workers on many processes skip rows
 //! another has claimed), and marked delivered or failed with every attempt logged.
 
-use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
+use crate::{Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, Timestamp};
 
 /// How long a callback is retried before it is given up.
@@ -65,15 +65,14 @@ pub struct Job {
 
 impl FromRow for Job {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
         Ok(Self {
-            id: c.int()?,
-            account_id: c.int()?,
-            method: c.text()?,
-            url: c.text()?,
-            body: c.opt_text()?,
-            attempts: c.int()?,
-            give_up_at: Timestamp::from_unix(c.int()?),
+            id: row.int("id")?,
+            account_id: row.int("account_id")?,
+            method: row.text("method")?,
+            url: row.text("url")?,
+            body: row.opt_text("body")?,
+            attempts: row.int("attempts")?,
+            give_up_at: row.time("give_up_at")?,
         })
     }
 }

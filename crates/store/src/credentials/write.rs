@@ -8,7 +8,7 @@ use super::facts::{self, Gathered};
 use super::outbox::{self, Kind};
 use super::{load_in, Credential};
 use crate::offers::placeholders;
-use crate::{Cols, Db, FromRow, Result, Row, StoreError, Tx, Value};
+use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
@@ -44,8 +44,11 @@ struct AccountSettings {
 
 impl FromRow for AccountSettings {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        Ok(Self { callbacks: c.boolean()?, url: c.opt_text()?, time_zone: c.opt_text()? })
+        Ok(Self {
+            callbacks: row.boolean("enable_callbacks")?,
+            url: row.opt_text("credential_callback_url")?,
+            time_zone: row.opt_text("time_zone")?,
+        })
     }
 }
 
@@ -373,7 +376,11 @@ struct ChannelCallback {
 
 impl FromRow for ChannelCallback {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { offer_id: row.int(0)?, xid: row.text(1)?, url: row.opt_text(2)? })
+        Ok(Self {
+            offer_id: row.int("offer_id")?,
+            xid: row.text("xid")?,
+            url: row.opt_text("conversion_callback_url")?,
+        })
     }
 }
 
@@ -544,6 +551,18 @@ async fn conversion_callbacks(
     Ok(())
 }
 
+/// A live redemption: the offer and channel counters it took.
+struct Counted {
+    offer_id: i64,
+    channel_id: i64,
+}
+
+impl FromRow for Counted {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { offer_id: row.int("offer_id")?, channel_id: row.int("channel_id")? })
+    }
+}
+
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit.
 pub async fn void(db: &Db, account: AccountId, id: i64) -> Outcome<()> {
     let now = Timestamp::now();
@@ -558,14 +577,14 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> Outcome<()> {
     if changed == 0 {
         return Err(WriteError::Invalid("Credential has already been voided".into()));
     }
-    let counted: Vec<(i64, i64)> =
+    let counted: Vec<Counted> =
         tx.fetch_all("SELECT offer_id, channel_id FROM redemptions WHERE credential_id = $1 AND voided_at IS NULL ORDER BY offer_id", &[id.into()]).await?;
-    for (offer, channel) in &counted {
-        tx.execute("UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1", &[(*offer).into()])
+    for Counted { offer_id, channel_id } in counted {
+        tx.execute("UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1", &[offer_id.into()])
             .await?;
         tx.execute(
             "UPDATE eligible_channels SET redemption_count = redemption_count - 1 WHERE offer_id = $1 AND channel_id = $2",
-            &[(*offer).into(), (*channel).into()],
+            &[offer_id.into(), channel_id.into()],
         )
         .await?;
     }

@@ -2,7 +2,7 @@
 
 use super::{channels::Channels, eligible_channels, placeholders};
 use crate::crud::{self, Assignments};
-use crate::{Cols, Db, FromRow, Result, Row, Tx, Value};
+use crate::{Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
 
@@ -43,12 +43,14 @@ pub struct Campaign {
 }
 
 const SELECT: &str =
-    "SELECT e.id, e.xid, e.offer_id, e.channel_id, c.name, o.name, o.description, o.terms_and_conditions, \
-    o.pos_offer_code, o.activates_at, o.expires_at, o.max_redemptions_per_member, o.status, o.is_reward, e.security, \
+    "SELECT e.id, e.xid, e.offer_id, e.channel_id, c.name AS channel_name, o.name AS offer_name, o.description, \
+    o.terms_and_conditions, o.pos_offer_code AS offer_pos_offer_code, o.activates_at, o.expires_at, \
+    o.max_redemptions_per_member, o.status AS offer_status, o.is_reward, e.security, \
     e.allow_return_later, e.external_id, e.code_ref, e.code_count, e.pos_offer_code, e.funding_source, \
     e.start_display_at, e.stop_display_at, e.eligible_store_numbers, e.eligible_storelist_numbers, \
     e.description_template_id, e.landing_page_image_template_id, e.terms_and_conditions_template_id, o.formatting, \
     COALESCE((SELECT m.redemption_identifier_type FROM merchants m WHERE m.id = o.merchant_id), 0) \
+    AS redemption_identifier_type \
     FROM eligible_channels e JOIN channels c ON c.id = e.channel_id JOIN offers o ON o.id = e.offer_id";
 
 fn strings(raw: Option<String>) -> Vec<String> {
@@ -57,41 +59,39 @@ fn strings(raw: Option<String>) -> Vec<String> {
 
 impl FromRow for Campaign {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
         Ok(Self {
-            id: c.int()?,
-            xid: c.text()?,
-            offer_id: c.int()?,
-            channel_id: c.int()?,
-            channel_name: c.text()?,
-            offer_name: c.text()?,
-            description: c.opt_text()?,
-            terms_and_conditions: c.opt_text()?,
-            offer_pos_offer_code: c.opt_text()?,
-            activates_at: time(c.opt_int()?),
-            expires_at: time(c.opt_int()?),
-            max_redemptions_per_member: c.opt_int()?,
-            offer_status: c.text()?,
-            is_reward: c.boolean()?,
-            security: c.opt_text()?,
-            allow_return_later: c.boolean()?,
-            external_id: c.opt_text()?,
-            code_ref: c.opt_text()?,
-            code_count: c.opt_text()?,
-            pos_offer_code: c.opt_text()?,
-            funding_source: c.opt_text()?,
-            start_display_at: time(c.opt_int()?),
-            stop_display_at: c.opt_text()?,
-            eligible_store_numbers: strings(c.opt_text()?),
-            eligible_storelist_numbers: strings(c.opt_text()?),
-            description_template_id: c.opt_text()?,
-            landing_page_image_template_id: c.opt_text()?,
-            terms_and_conditions_template_id: c.opt_text()?,
-            online_offer_code: serde_json::from_str::<Json>(&c.text()?)
+            id: row.int("id")?,
+            xid: row.text("xid")?,
+            offer_id: row.int("offer_id")?,
+            channel_id: row.int("channel_id")?,
+            channel_name: row.text("channel_name")?,
+            offer_name: row.text("offer_name")?,
+            description: row.opt_text("description")?,
+            terms_and_conditions: row.opt_text("terms_and_conditions")?,
+            offer_pos_offer_code: row.opt_text("offer_pos_offer_code")?,
+            activates_at: row.opt_time("activates_at")?,
+            expires_at: row.opt_time("expires_at")?,
+            max_redemptions_per_member: row.opt_int("max_redemptions_per_member")?,
+            offer_status: row.text("offer_status")?,
+            is_reward: row.boolean("is_reward")?,
+            security: row.opt_text("security")?,
+            allow_return_later: row.boolean("allow_return_later")?,
+            external_id: row.opt_text("external_id")?,
+            code_ref: row.opt_text("code_ref")?,
+            code_count: row.opt_text("code_count")?,
+            pos_offer_code: row.opt_text("pos_offer_code")?,
+            funding_source: row.opt_text("funding_source")?,
+            start_display_at: row.opt_time("start_display_at")?,
+            stop_display_at: row.opt_text("stop_display_at")?,
+            eligible_store_numbers: strings(row.opt_text("eligible_store_numbers")?),
+            eligible_storelist_numbers: strings(row.opt_text("eligible_storelist_numbers")?),
+            description_template_id: row.opt_text("description_template_id")?,
+            landing_page_image_template_id: row.opt_text("landing_page_image_template_id")?,
+            terms_and_conditions_template_id: row.opt_text("terms_and_conditions_template_id")?,
+            online_offer_code: serde_json::from_str::<Json>(&row.text("formatting")?)
                 .ok()
                 .and_then(|f| f.get("online_offer_code").and_then(Json::as_str).map(str::to_owned)),
-            redemption_identifier_type: c.int()?,
+            redemption_identifier_type: row.int("redemption_identifier_type")?,
             eligible_store_ids: Vec::new(),
         })
     }
@@ -260,13 +260,25 @@ async fn adopt_or_insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i
     Err(crate::StoreError::Busy("the offer×channel row kept changing under a campaign create".into()))
 }
 
+struct Linked {
+    id: i64,
+    external_id: Option<String>,
+}
+
+impl FromRow for Linked {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { id: row.int("id")?, external_id: row.opt_text("external_id")? })
+    }
+}
+
 /// The offer×channel row's id and `external_id`, locked on PostgreSQL.
 async fn linked(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<Option<(i64, Option<String>)>> {
     let sql = format!(
         "SELECT id, external_id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
         crud::for_update(tx)
     );
-    tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
+    let row: Option<Linked> = tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?;
+    Ok(row.map(|r| (r.id, r.external_id)))
 }
 
 /// A new offer×channel row, or `None` when one exists already.

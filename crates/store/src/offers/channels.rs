@@ -18,11 +18,11 @@ impl Table for Channels {
 impl FromRow for Channel {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Channel {
-            id: ChannelId(row.int(0)?),
-            name: row.text(1)?,
-            allow_sms_keyword: row.boolean(2)?,
-            allow_hmac: row.boolean(3)?,
-            conversion_callback_url: row.opt_text(4)?,
+            id: ChannelId(row.int("id")?),
+            name: row.text("name")?,
+            allow_sms_keyword: row.boolean("allow_sms_keyword")?,
+            allow_hmac: row.boolean("allow_hmac")?,
+            conversion_callback_url: row.opt_text("conversion_callback_url")?,
         })
     }
 }

@@ -4,7 +4,7 @@
 use super::offer::{MERCHANTS, STORE_LISTS};
 use crate::catalog::stores::Stores;
 use crate::crud::Table;
-use crate::{Cols, Db, FromRow, Result, Row};
+use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::store::Store;
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::{is_active, Window};
@@ -21,17 +21,27 @@ struct OfferWindow {
 
 impl FromRow for OfferWindow {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let id = c.int()?;
-        let status = crate::db::decode("offer status", c.text()?, OfferStatus::parse)?;
-        let merchant_id = c.opt_int()?;
-        let time = |v: Option<i64>| v.map(Timestamp::from_unix);
+        let id = row.int("id")?;
+        let status = crate::db::decode("offer status", row.text("status")?, OfferStatus::parse)?;
+        let merchant_id = row.opt_int("merchant_id")?;
         let window = Window {
-            activates_at: time(c.opt_int()?),
-            expires_at: time(c.opt_int()?),
-            stop_offering_at: time(c.opt_int()?),
+            activates_at: row.opt_time("activates_at")?,
+            expires_at: row.opt_time("expires_at")?,
+            stop_offering_at: row.opt_time("stop_offering_at")?,
         };
         Ok(Self { id, status, merchant_id, window })
+    }
+}
+
+/// A store's membership of a store list.
+struct ListMember {
+    store_id: i64,
+    store_list_id: i64,
+}
+
+impl FromRow for ListMember {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { store_id: row.int("store_id")?, store_list_id: row.int("store_list_id")? })
     }
 }
 
@@ -77,12 +87,12 @@ pub async fn stores_with_lists(db: &Db, account: AccountId, only: Option<i64>) -
     }
     sql.push_str(" ORDER BY id");
     let stores: Vec<Store> = db.fetch_all(&sql, &params).await?;
-    let pairs: Vec<(i64, i64)> = db
+    let pairs: Vec<ListMember> = db
         .fetch_all("SELECT store_id, store_list_id FROM store_list_stores WHERE account_id = $1", &[account.0.into()])
         .await?;
     let mut lists: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (store, list) in pairs {
-        lists.entry(store).or_default().push(list);
+    for pair in pairs {
+        lists.entry(pair.store_id).or_default().push(pair.store_list_id);
     }
     Ok(stores
         .into_iter()

@@ -3,7 +3,7 @@
 //! seen as a campaign.
 
 use super::{account_and_ids, placeholders};
-use crate::{Cols, Db, FromRow, Result, Row, Value};
+use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
 
@@ -21,24 +21,24 @@ pub struct EligibleChannel {
     pub max_redemptions: Option<i64>,
 }
 
-pub const COLUMNS: &str = "e.id, e.offer_id, e.channel_id, c.name, e.xid, e.security, e.security_key, e.sms_keyword, \
+pub const COLUMNS: &str =
+    "e.id, e.offer_id, e.channel_id, c.name AS channel_name, e.xid, e.security, e.security_key, e.sms_keyword, \
     e.allow_return_later, e.max_redemptions";
 pub const FROM: &str = "eligible_channels e JOIN channels c ON c.id = e.channel_id";
 
 impl FromRow for EligibleChannel {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
         Ok(Self {
-            id: c.int()?,
-            offer_id: c.int()?,
-            channel_id: c.int()?,
-            channel_name: c.text()?,
-            xid: c.text()?,
-            security: c.opt_text()?,
-            security_key: c.opt_text()?,
-            sms_keyword: c.opt_text()?,
-            allow_return_later: c.boolean()?,
-            max_redemptions: c.opt_int()?,
+            id: row.int("id")?,
+            offer_id: row.int("offer_id")?,
+            channel_id: row.int("channel_id")?,
+            channel_name: row.text("channel_name")?,
+            xid: row.text("xid")?,
+            security: row.opt_text("security")?,
+            security_key: row.opt_text("security_key")?,
+            sms_keyword: row.opt_text("sms_keyword")?,
+            allow_return_later: row.boolean("allow_return_later")?,
+            max_redemptions: row.opt_int("max_redemptions")?,
         })
     }
 }
@@ -86,6 +86,18 @@ pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Resu
     db.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
 }
 
+/// The offer×channel row's id and security key, as `update_settings` reads it.
+struct KeyRow {
+    id: i64,
+    security_key: Option<String>,
+}
+
+impl FromRow for KeyRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { id: row.int("id")?, security_key: row.opt_text("security_key")? })
+    }
+}
+
 /// What `update_settings` changes; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -113,8 +125,8 @@ pub async fn update_settings(
         "SELECT id, security_key FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
         crate::crud::for_update(&tx)
     );
-    let Some((id, key)) =
-        tx.fetch_optional::<(i64, Option<String>)>(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
+    let Some(KeyRow { id, security_key: key }) =
+        tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
     else {
         return Ok(false);
     };

@@ -1,5 +1,5 @@
 use crate::crud::Table;
-use crate::{Cols, FromRow, Result, Row};
+use crate::{FromRow, Result, Row};
 use serde::Serialize;
 
 /// An item set attached to an offer: the items that qualify (list type 0) or that are
@@ -36,15 +36,14 @@ impl Table for EligibleItemSets {
 
 impl FromRow for EligibleItemSet {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let (id, list_type) = (c.int()?, c.int()?);
+        let list_type = row.int("list_type")?;
         Ok(Self {
-            id,
+            id: row.int("id")?,
             list_type,
             type_name: type_name(list_type),
-            req_qty: c.int()?,
-            offer_id: c.int()?,
-            item_set_id: c.int()?,
+            req_qty: row.int("req_qty")?,
+            offer_id: row.int("offer_id")?,
+            item_set_id: row.int("item_set_id")?,
         })
     }
 }

@@ -37,6 +37,6 @@ impl Table for MemberLists {
 
 impl FromRow for MemberList {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(MemberList { id: MemberListId(row.int(0)?), name: row.text(1)?, member_ids: Vec::new() })
+        Ok(MemberList { id: MemberListId(row.int("id")?), name: row.text("name")?, member_ids: Vec::new() })
     }
 }

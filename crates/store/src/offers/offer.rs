@@ -3,7 +3,7 @@
 use super::{eligible_channels, eligible_item_sets::EligibleItemSets, passbook};
 use crate::crud::{Assignments, Table};
 use crate::link_set::LinkSet;
-use crate::{Cols, Db, FromRow, Result, Row, Value};
+use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::fields::{FieldValue, Kind};
 use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
@@ -39,7 +39,7 @@ pub const MEMBER_LISTS: LinkSet = link("offer_member_lists", "member_lists", "me
 pub const CHANNELS: LinkSet =
     LinkSet { extra: Some(eligible_channels::new_row_columns), ..link("eligible_channels", "channels", "channel_id") };
 
-/// `FIELDS` in order, after the columns every offer has; `from_row` reads them in this order.
+/// The columns every offer has, then `FIELDS` (`from_row` reads each field by its name).
 pub const COLUMNS: &str = "id, account_id, status, merchant_id, manufacturer_id, criteria, formatting, created_at, updated_at, \
     name, description, description_template_id, offer_type, category, offer_code, pos_offer_code, points_earning_value, \
     points_required_value, reward_item_description, reward_item_value, terms_and_conditions, \
@@ -55,22 +55,21 @@ fn json_object(raw: &str) -> Map<String, Json> {
 
 impl FromRow for Offer {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        let id = OfferId(c.int()?);
-        let account_id = c.int()?;
-        let status = crate::db::decode("offer status", c.text()?, OfferStatus::parse)?;
-        let (merchant_id, manufacturer_id) = (c.opt_int()?, c.opt_int()?);
-        let (criteria, formatting) = (json_object(&c.text()?), json_object(&c.text()?));
-        let (created_at, updated_at) = (Timestamp::from_unix(c.int()?), Timestamp::from_unix(c.int()?));
+        let id = OfferId(row.int("id")?);
+        let account_id = row.int("account_id")?;
+        let status = crate::db::decode("offer status", row.text("status")?, OfferStatus::parse)?;
+        let (merchant_id, manufacturer_id) = (row.opt_int("merchant_id")?, row.opt_int("manufacturer_id")?);
+        let (criteria, formatting) = (json_object(&row.text("criteria")?), json_object(&row.text("formatting")?));
+        let (created_at, updated_at) = (row.time("created_at")?, row.time("updated_at")?);
         let mut columns = Map::new();
         let mut window = Window::default();
         for field in FIELDS {
             let value = match field.kind {
-                Kind::Text(_) => c.opt_text()?.map_or(Json::Null, Json::String),
-                Kind::Int(..) => c.opt_int()?.map_or(Json::Null, Json::from),
-                Kind::Bool => c.opt_boolean()?.map_or(Json::Null, Json::Bool),
+                Kind::Text(_) => row.opt_text(field.name)?.map_or(Json::Null, Json::String),
+                Kind::Int(..) => row.opt_int(field.name)?.map_or(Json::Null, Json::from),
+                Kind::Bool => row.opt_boolean(field.name)?.map_or(Json::Null, Json::Bool),
                 Kind::Time => {
-                    let t = c.opt_int()?.map(Timestamp::from_unix);
+                    let t = row.opt_time(field.name)?;
                     match field.name {
                         "activates_at" => window.activates_at = t,
                         "expires_at" => window.expires_at = t,

@@ -1,7 +1,7 @@
 //! An offer's Apple Wallet settings. The p12 certificate and password are stored for pass
 //! signing but never shown: the answer carries `null` for both.
 
-use crate::{Cols, Db, FromRow, Result, Row, Value};
+use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
 
@@ -20,14 +20,13 @@ pub struct Passbook {
 
 impl FromRow for Passbook {
     fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
         Ok(Self {
-            id: c.int()?,
-            offer_id: c.int()?,
-            team_identifier: c.opt_text()?,
-            pass_type_id_name: c.opt_text()?,
-            logo: c.opt_text()?,
-            icon: c.opt_text()?,
+            id: row.int("id")?,
+            offer_id: row.int("offer_id")?,
+            team_identifier: row.opt_text("team_identifier")?,
+            pass_type_id_name: row.opt_text("pass_type_id_name")?,
+            logo: row.opt_text("logo")?,
+            icon: row.opt_text("icon")?,
         })
     }
 }
