@@ -89,6 +89,28 @@ pub trait Row {
     }
 }
 
+/// `Row`'s typed getters for a backend, each reading one column by name through the
+/// backend's own generic `get(row, column)`.
+macro_rules! row_getters {
+    () => {
+        $crate::db::row_getters!(
+            int -> i64,
+            opt_int -> Option<i64>,
+            text -> String,
+            opt_text -> Option<String>,
+            boolean -> bool,
+            opt_boolean -> Option<bool>,
+            opt_float -> Option<f64>,
+        );
+    };
+    ($($name:ident -> $ty:ty),+ $(,)?) => {
+        $(fn $name(&self, column: &str) -> Result<$ty> {
+            get(self, column)
+        })+
+    };
+}
+pub(crate) use row_getters;
+
 /// Where `column` is among a row's column names. Exactly one must match: a missing name, or
 /// one two columns share (say, two joined tables' `id`), is a `Decode` error naming it,
 /// since the backends would otherwise resolve a shared name differently (SQLite takes the

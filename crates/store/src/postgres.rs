@@ -30,27 +30,8 @@ where
 }
 
 impl Row for PgRow {
-    fn int(&self, column: &str) -> Result<i64> {
-        get(self, column)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
-        get(self, column)
-    }
-    fn text(&self, column: &str) -> Result<String> {
-        get(self, column)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>> {
-        get(self, column)
-    }
-    fn boolean(&self, column: &str) -> Result<bool> {
-        get(self, column)
-    }
-    fn opt_boolean(&self, column: &str) -> Result<Option<bool>> {
-        get(self, column)
-    }
-    fn opt_float(&self, column: &str) -> Result<Option<f64>> {
-        get(self, column)
-    }
+    crate::db::row_getters!();
+
     fn sole_column(&self) -> Result<&str> {
         match sqlx::Row::columns(self) {
             [only] => Ok(sqlx::Column::name(only)),

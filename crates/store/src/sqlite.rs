@@ -161,27 +161,8 @@ fn get<T: rusqlite::types::FromSql>(row: &rusqlite::Row<'_>, column: &str) -> Re
 }
 
 impl Row for rusqlite::Row<'_> {
-    fn int(&self, column: &str) -> Result<i64> {
-        get(self, column)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
-        get(self, column)
-    }
-    fn text(&self, column: &str) -> Result<String> {
-        get(self, column)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>> {
-        get(self, column)
-    }
-    fn boolean(&self, column: &str) -> Result<bool> {
-        get(self, column)
-    }
-    fn opt_boolean(&self, column: &str) -> Result<Option<bool>> {
-        get(self, column)
-    }
-    fn opt_float(&self, column: &str) -> Result<Option<f64>> {
-        get(self, column)
-    }
+    crate::db::row_getters!();
+
     fn sole_column(&self) -> Result<&str> {
         let stmt = self.as_ref();
         match stmt.column_count() {
