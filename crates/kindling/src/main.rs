@@ -100,14 +100,19 @@ enum AccountCommand {
     },
 }
 
-fn init_logging() {
+/// Logs go to stderr through a background thread, so a request never waits on the terminal
+/// or pipe: lines are queued (up to 128,000) and, if the queue is full, dropped rather than
+/// slowing requests. The guard flushes the queue when dropped, so `main` keeps it to the end.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 struct NewAccount {
@@ -265,7 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_logging();
+    let _log_guard = init_logging();
     run(Cli::parse()).await
 }
 

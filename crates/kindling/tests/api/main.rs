@@ -18,6 +18,7 @@ mod items;
 mod limits;
 mod members;
 mod merchants;
+mod metrics;
 mod offer_links;
 mod offers;
 mod read_modify_write;

@@ -145,3 +145,31 @@ pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome
     tx.execute(&update.0, &update.1).await?;
     tx.commit().await
 }
+
+/// Callbacks not yet delivered nor given up, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub pending: i64,
+    /// When the oldest pending callback was enqueued.
+    pub oldest_created_at: Option<Timestamp>,
+}
+
+impl FromRow for Backlog {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let c = Cols::new(row);
+        Ok(Self { pending: c.int()?, oldest_created_at: c.opt_int()?.map(Timestamp::from_unix) })
+    }
+}
+
+/// The outbox backlog at scrape time. The pending rows are exactly those of the partial
+/// index `callback_outbox_due`, so this reads the backlog, not the delivered history.
+pub async fn backlog(db: &Db) -> Result<Backlog> {
+    let row = db
+        .fetch_optional(
+            "SELECT COUNT(*), MIN(created_at) FROM callback_outbox \
+             WHERE delivered_at IS NULL AND failed_at IS NULL",
+            &[],
+        )
+        .await?;
+    Ok(row.unwrap_or(Backlog { pending: 0, oldest_created_at: None }))
+}
