@@ -11,6 +11,11 @@ redeem_duration=${BENCH_REDEEM_DURATION:-5s}
 connections=${BENCH_CONNECTIONS:-64}
 server_env=""
 source scripts/lib/bench-server.sh
+case "$backend" in
+    sqlite) kindling_start "sqlite://$tmp/bench.db" ;;
+    postgres) kindling_start "${KINDLING_BENCH_DATABASE_URL:?set KINDLING_BENCH_DATABASE_URL=postgres://...}" ;;
+    *) echo "unknown backend $backend" >&2; exit 1 ;;
+esac
 api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
 id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
 member=$(api -XPOST -d '{"member":{"identifier":"bench"}}' "$base/v1.0/members" | id_of member)

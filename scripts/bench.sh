@@ -1,32 +1,98 @@
 #!/usr/bin/env bash
-# GET /v1.0/members/{id} (token check + database read) against the same route answered from
-# memory by the same server, in one run, with wrk on loopback. Prints req/s, p50/p99 and
-# the ratio. Usage: scripts/bench.sh [sqlite|postgres] (postgres needs KINDLING_BENCH_DATABASE_URL).
-# Needs wrk (apt-get install wrk).
+# GET /v1.0/members/{id} on Kindling (release build, default settings: logs at info, metrics
+# on) against the reference server (crates/reference: bare axum, same route and JSON from
+# memory), alternately A B A B in one run, on each store. Prints req/s, p50, p99 per run, the
+# means and their ratio, and Kindling's RSS idle and at the end.
+# Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
+# cluster with default settings (scripts/lib/pg-cluster.sh), or $KINDLING_BENCH_DATABASE_URL.
+# BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-backend=${1:-sqlite}
+stores=("$@")
+[ ${#stores[@]} -gt 0 ] || stores=(sqlite postgres)
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-64}
-server_env="KINDLING_BENCH_ROUTES=1"
+rounds=${BENCH_ROUNDS:-2}
+server_env=""
+source scripts/lib/pg-cluster.sh
 source scripts/lib/bench-server.sh
-member=$(curl -fs -H "X-Auth-Token: $token" -XPOST -d '{"member":{"identifier":"bench-member"}}' "$base/v1.0/members" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["id"])')
+results="$tmp/results"
+: >"$results"
 
-run() {
-    wrk -t2 -c"$connections" -d"$duration" --latency -H "X-Auth-Token: $token" "$1" >"$tmp/wrk.out"
-    local rps p50 p99
-    rps=$(awk '/Requests\/sec/{print $2}' "$tmp/wrk.out")
-    p50=$(awk '$1=="50%"{print $2}' "$tmp/wrk.out")
-    p99=$(awk '$1=="99%"{print $2}' "$tmp/wrk.out")
-    grep -q "Non-2xx" "$tmp/wrk.out" && { echo "non-2xx responses from $1" >&2; cat "$tmp/wrk.out" >&2; exit 1; }
-    echo "$rps $p50 $p99"
+# Every figure of one wrk run, appended to $results as: store server round req/s p50 p99.
+measure() {
+    local store=$1 server=$2 round=$3 url=$4
+    shift 4
+    wrk_run "$tmp/wrk.out" -d"$duration" "$@" "$url"
+    echo "$store $server $round $(wrk_figures "$tmp/wrk.out")" >>"$results"
 }
 
-read -r mem_rps mem_p50 mem_p99 < <(run "$base/bench/members/$member")
-read -r db_rps db_p50 db_p99 < <(run "$base/v1.0/members/$member")
-echo "backend=$backend connections=$connections duration=$duration"
-printf '%-28s %12s %10s %10s\n' route req/s p50 p99
-printf '%-28s %12s %10s %10s\n' "in-memory /bench/members" "$mem_rps" "$mem_p50" "$mem_p99"
-printf '%-28s %12s %10s %10s\n' "GET /v1.0/members/{id}" "$db_rps" "$db_p50" "$db_p99"
-python3 -c 'import sys; print("ratio (members / in-memory): %.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$db_rps" "$mem_rps"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $rounds rounds, reference then Kindling"
+reference_start
+for store in "${stores[@]}"; do
+    case "$store" in
+        sqlite) url="sqlite://$tmp/bench.db" ;;
+        postgres)
+            if [ -n "${KINDLING_BENCH_DATABASE_URL:-}" ]; then
+                url=$KINDLING_BENCH_DATABASE_URL
+            else
+                pg_cluster_start kindling_bench >/dev/null
+                url=$pg_url
+            fi
+            ;;
+        *) echo "unknown store $store (sqlite or postgres)" >&2; exit 1 ;;
+    esac
+    kindling_start "$url"
+    member=$(curl -fs -H "X-Auth-Token: $token" -XPOST -d '{"member":{"identifier":"bench-member"}}' "$base/v1.0/members" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["id"])')
+    # The comparison only holds if both answer the same document shape.
+    python3 - "$(curl -fs -H "X-Auth-Token: $token" "$base/v1.0/members/$member")" \
+        "$(curl -fs "$reference_base/v1.0/members/$member")" <<'PY'
+import json, sys
+shape = lambda v: {k: shape(x) for k, x in v.items()} if isinstance(v, dict) else type(v).__name__
+a, b = (shape(json.loads(s)) for s in sys.argv[1:])
+sys.exit(0 if a == b else f"JSON shapes differ:\n kindling  {a}\n reference {b}")
+PY
+    rss_idle=$(rss_mb "$kindling_pid")
+    for round in $(seq "$rounds"); do
+        measure "$store" reference "$round" "$reference_base/v1.0/members/$member"
+        measure "$store" kindling "$round" "$base/v1.0/members/$member" -H "X-Auth-Token: $token"
+    done
+    echo "$store rss $(rss_mb "$kindling_pid") $rss_idle" >>"$results"
+    kindling_stop
+    rm -f "$tmp/server.log"
+done
+
+python3 - "$results" <<'PY'
+import sys
+from collections import defaultdict
+
+def ms(text):
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(text)
+
+runs, rss = defaultdict(list), {}
+for line in open(sys.argv[1]):
+    store, server, *rest = line.split()
+    if server == "rss":
+        rss[store] = (float(rest[1]), float(rest[0]))
+    else:
+        runs[store, server].append((int(rest[0]), float(rest[1]), ms(rest[2]), ms(rest[3])))
+
+row = "{:<8} {:<10} {:>5} {:>10} {:>9} {:>9}"
+print(row.format("store", "server", "round", "req/s", "p50 ms", "p99 ms"))
+for (store, server), figures in runs.items():
+    for r, rps, p50, p99 in figures:
+        print(row.format(store, server, r, f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}"))
+print()
+print("GET /v1.0/members/{id}: mean of the rounds")
+summary = "{:<8} {:>14} {:>22} {:>22} {:>7}   {}"
+print(summary.format("store", "reference req/s", "Kindling req/s", "Kindling p50 / p99", "ratio", "Kindling RSS idle / end"))
+for store in dict.fromkeys(s for s, _ in runs):
+    mean = lambda server, i: sum(f[i] for f in runs[store, server]) / len(runs[store, server])
+    ref, kin = mean("reference", 1), mean("kindling", 1)
+    print(summary.format(store, f"{ref:,.0f}", f"{kin:,.0f}", f"{mean('kindling', 2):.2f} / {mean('kindling', 3):.2f} ms",
+                         f"{kin / ref:.2f}", "{:.1f} / {:.1f} MB".format(*rss[store])))
+PY
