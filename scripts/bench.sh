@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # GET /v1.0/members/{id} on Kindling (release build, default settings: logs at info, metrics
 # on) against the reference server (crates/reference: bare axum, same route and JSON from
-# memory), alternately A B A B in one run, on each store. Prints req/s, p50, p99 per run, the
-# means and their ratio, and Kindling's RSS idle and at the end.
+# memory), alternately A B A B in one run, on each store; then credential issue and redeem
+# (one offer) on Kindling, compared with the same reference figure. Prints req/s, p50, p99
+# per run, the means and their ratio, and Kindling's RSS idle and at the end.
 # Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
 # cluster with default settings (scripts/lib/pg-cluster.sh), or $KINDLING_BENCH_DATABASE_URL.
-# BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
+# BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
+# finds a credential), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stores=("$@")
 [ ${#stores[@]} -gt 0 ] || stores=(sqlite postgres)
 duration=${BENCH_DURATION:-10s}
+redeem_duration=${BENCH_REDEEM_DURATION:-5s}
 connections=${BENCH_CONNECTIONS:-64}
 rounds=${BENCH_ROUNDS:-2}
 server_env=""
@@ -19,11 +22,11 @@ source scripts/lib/bench-server.sh
 results="$tmp/results"
 : >"$results"
 
-# Every figure of one wrk run, appended to $results as: store server round req/s p50 p99.
+# Every figure of one wrk run, appended to $results as: store server round req/s p50 p99 non-2xx.
 measure() {
-    local store=$1 server=$2 round=$3 url=$4
-    shift 4
-    wrk_run "$tmp/wrk.out" -d"$duration" "$@" "$url"
+    local store=$1 server=$2 round=$3 length=$4 url=$5
+    shift 5
+    wrk_run "$tmp/wrk.out" -d"$length" "$@" "$url"
     echo "$store $server $round $(wrk_figures "$tmp/wrk.out")" >>"$results"
 }
 
@@ -55,9 +58,12 @@ sys.exit(0 if a == b else f"JSON shapes differ:\n kindling  {a}\n reference {b}"
 PY
     rss_idle=$(rss_mb "$kindling_pid")
     for round in $(seq "$rounds"); do
-        measure "$store" reference "$round" "$reference_base/v1.0/members/$member"
-        measure "$store" kindling "$round" "$base/v1.0/members/$member" -H "X-Auth-Token: $token"
+        measure "$store" reference "$round" "$duration" "$reference_base/v1.0/members/$member"
+        measure "$store" member "$round" "$duration" "$base/v1.0/members/$member" -H "X-Auth-Token: $token"
     done
+    credentials_setup
+    allow_non2xx=1 measure "$store" issue 1 "$duration" "$base" -s "$tmp/issue.lua"
+    allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua"
     echo "$store rss $(rss_mb "$kindling_pid") $rss_idle" >>"$results"
     kindling_stop
     rm -f "$tmp/server.log"
@@ -79,20 +85,26 @@ for line in open(sys.argv[1]):
     if server == "rss":
         rss[store] = (float(rest[1]), float(rest[0]))
     else:
-        runs[store, server].append((int(rest[0]), float(rest[1]), ms(rest[2]), ms(rest[3])))
+        runs[store, server].append((int(rest[0]), float(rest[1]), ms(rest[2]), ms(rest[3]), int(rest[4])))
 
-row = "{:<8} {:<10} {:>5} {:>10} {:>9} {:>9}"
-print(row.format("store", "server", "round", "req/s", "p50 ms", "p99 ms"))
+row = "{:<8} {:<10} {:>5} {:>10} {:>9} {:>9} {:>8}"
+print(row.format("store", "run", "round", "req/s", "p50 ms", "p99 ms", "non-2xx"))
 for (store, server), figures in runs.items():
-    for r, rps, p50, p99 in figures:
-        print(row.format(store, server, r, f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}"))
+    for r, rps, p50, p99, bad in figures:
+        print(row.format(store, server, r, f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}", bad))
+
+names = {"member": "GET /v1.0/members/{id}", "issue": "POST /v1.0/credentials", "redeem": "PUT .../redeem, one offer"}
 print()
-print("GET /v1.0/members/{id}: mean of the rounds")
-summary = "{:<8} {:>14} {:>22} {:>22} {:>7}   {}"
-print(summary.format("store", "reference req/s", "Kindling req/s", "Kindling p50 / p99", "ratio", "Kindling RSS idle / end"))
+print("Kindling / reference (GET /v1.0/members/{id} from memory), means of the rounds")
+summary = "{:<8} {:<26} {:>10} {:>10} {:>9} {:>9} {:>7}"
+print(summary.format("store", "row", "ref req/s", "req/s", "p50 ms", "p99 ms", "ratio"))
 for store in dict.fromkeys(s for s, _ in runs):
     mean = lambda server, i: sum(f[i] for f in runs[store, server]) / len(runs[store, server])
-    ref, kin = mean("reference", 1), mean("kindling", 1)
-    print(summary.format(store, f"{ref:,.0f}", f"{kin:,.0f}", f"{mean('kindling', 2):.2f} / {mean('kindling', 3):.2f} ms",
-                         f"{kin / ref:.2f}", "{:.1f} / {:.1f} MB".format(*rss[store])))
+    ref = mean("reference", 1)
+    for server, name in names.items():
+        if (store, server) in runs:
+            rps = mean(server, 1)
+            print(summary.format(store, name, f"{ref:,.0f}", f"{rps:,.0f}", f"{mean(server, 2):.2f}",
+                                 f"{mean(server, 3):.2f}", f"{rps / ref:.3f}"))
+    print("{:<8} Kindling RSS: {:.1f} MB idle, {:.1f} MB at the end".format(store, *rss[store]))
 PY

@@ -5,8 +5,12 @@
 #   kindling_stop        stops it.
 #   reference_start      the bare axum server (crates/reference). Sets reference_pid, reference_base.
 #   rss_mb PID           resident memory of PID in MB.
-#   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on non-2xx.
-#   wrk_figures OUT      "req/s p50 p99" from a wrk output file.
+#   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on
+#                        non-2xx answers unless $allow_non2xx is set.
+#   wrk_figures OUT      "req/s p50 p99 non-2xx" from a wrk output file.
+#   credentials_setup    a member, channel and approved offer on the started Kindling, one
+#                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
+#                        and $tmp/redeem.lua (redeems each credential issued after that one).
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 cargo build --release -q -p kindling -p kindling-reference
 bin=${CARGO_TARGET_DIR:-target}/release/kindling
@@ -64,7 +68,7 @@ wrk_run() {
     local out=$1
     shift
     wrk -t2 -c"${connections:-64}" --latency "$@" >"$out"
-    if grep -q "Non-2xx" "$out"; then
+    if [ -z "${allow_non2xx:-}" ] && grep -q "Non-2xx" "$out"; then
         echo "non-2xx responses from wrk $*" >&2
         cat "$out" >&2
         return 1
@@ -72,5 +76,41 @@ wrk_run() {
 }
 
 wrk_figures() {
-    echo "$(awk '/Requests\/sec/{print $2}' "$1") $(awk '$1=="50%"{print $2}' "$1") $(awk '$1=="99%"{print $2}' "$1")"
+    local non2xx
+    non2xx=$(awk '/Non-2xx/{print $5}' "$1")
+    echo "$(awk '/Requests\/sec/{print $2}' "$1") $(awk '$1=="50%"{print $2}' "$1") $(awk '$1=="99%"{print $2}' "$1") ${non2xx:-0}"
+}
+
+credentials_setup() {
+    local member channel offer first
+    api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
+    id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
+    member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
+    channel=$(api -XPOST -d '{"channel":{"name":"bench"}}' "$base/v1.0/channels" | id_of channel)
+    offer=$(api -XPOST -d '{"offer":{"name":"bench"}}' "$base/v1.0/offers" | id_of offer)
+    api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
+    api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
+    first=$(api -XPOST "$base/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel" | id_of credential)
+    cat >"$tmp/issue.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["X-Auth-Token"] = "$token"
+wrk.path = "/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel"
+LUA
+    # Redeem each issued credential once: thread t takes ids first+1+t, first+1+t+threads, ...
+    # A handful of 404s is expected: an id is skipped when a drawn code collided and was redrawn.
+    cat >"$tmp/redeem.lua" <<LUA
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  next_id = $first + 1 + tid
+end
+function request()
+  local path = "/v1.0/credentials/" .. next_id .. "/redeem"
+  next_id = next_id + 2
+  return wrk.format("PUT", path, { ["X-Auth-Token"] = "$token" })
+end
+LUA
 }
