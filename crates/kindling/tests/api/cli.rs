@@ -126,6 +126,8 @@ async fn create_account_then_serve(database_url: &str) {
         "logs carry request ids"
     );
     assert!(!logs.contains(key) && !logs.contains(&token), "secrets never logged");
+    // Written through the background log thread, the shutdown line still reaches stderr.
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "shutting down"), "last log line flushed at exit:\n{logs}");
 }
 
 #[tokio::test]
