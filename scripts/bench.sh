@@ -2,8 +2,11 @@
 # GET /v1.0/members/{id} on Kindling (release build, default settings: logs at info, metrics
 # on) against the reference server (crates/reference: bare axum, same route and JSON from
 # memory), alternately A B A B in one run, on each store; then credential issue and redeem
-# (one offer) on Kindling, compared with the same reference figure. Prints req/s, p50, p99
-# per run, the means and their ratio, and Kindling's RSS idle and at the end.
+# (one offer; on PostgreSQL also with two `kindling serve` processes sharing the load) on
+# Kindling, compared with the same reference figure. Prints req/s, p50, p99
+# per run, the means and their ratio, and Kindling's RSS idle and at the end. On SQLite a
+# second Kindling process on the same file with KINDLING_LOG=warn takes turns too (A B C A B
+# C), which prices request logging within the run.
 # Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
 # cluster with default settings (scripts/lib/pg-cluster.sh), or $KINDLING_BENCH_DATABASE_URL.
 # BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
@@ -26,8 +29,21 @@ results="$tmp/results"
 measure() {
     local store=$1 server=$2 round=$3 length=$4 url=$5
     shift 5
-    wrk_run "$tmp/wrk.out" -d"$length" "$@" "$url"
+    wrk_run "$tmp/wrk.out" -d"$length" "$url" "$@"
     echo "$store $server $round $(wrk_figures "$tmp/wrk.out")" >>"$results"
+}
+
+# Redeems through both Kindling processes at once, half the connections each; one line per
+# process (rounds a and b), which the summary adds up. Ids: one process took those = 0, 1
+# (mod 4); these two take 2, 3 and 6, 7 (mod 8).
+measure_two_processes() {
+    local store=$1
+    allow_non2xx=1 wrk_run "$tmp/wrk-a.out" -c$((connections / 2)) -d"$redeem_duration" "$base" -s "$tmp/redeem.lua" -- 2 8 &
+    local a=$!
+    allow_non2xx=1 wrk_run "$tmp/wrk-b.out" -c$((connections / 2)) -d"$redeem_duration" "$another_base" -s "$tmp/redeem.lua" -- 6 8 &
+    wait "$a" "$!"
+    echo "$store redeem2 a $(wrk_figures "$tmp/wrk-a.out")" >>"$results"
+    echo "$store redeem2 b $(wrk_figures "$tmp/wrk-b.out")" >>"$results"
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $rounds rounds, reference then Kindling"
@@ -57,13 +73,29 @@ a, b = (shape(json.loads(s)) for s in sys.argv[1:])
 sys.exit(0 if a == b else f"JSON shapes differ:\n kindling  {a}\n reference {b}")
 PY
     rss_idle=$(rss_mb "$kindling_pid")
+    [ "$store" != sqlite ] || KINDLING_LOG=warn kindling_another "$url"
     for round in $(seq "$rounds"); do
         measure "$store" reference "$round" "$duration" "$reference_base/v1.0/members/$member"
         measure "$store" member "$round" "$duration" "$base/v1.0/members/$member" -H "X-Auth-Token: $token"
+        if [ "$store" = sqlite ]; then
+            measure "$store" member-warn "$round" "$duration" "$another_base/v1.0/members/$member" -H "X-Auth-Token: $token"
+        fi
     done
+    if [ "$store" = sqlite ]; then
+        kill "$another_pid"
+        wait "$another_pid" 2>/dev/null || true
+    fi
     credentials_setup
     allow_non2xx=1 measure "$store" issue 1 "$duration" "$base" -s "$tmp/issue.lua"
-    allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua"
+    if [ "$store" = postgres ]; then
+        allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua" -- 0 4
+        kindling_another "$url"
+        measure_two_processes "$store"
+        kill "$another_pid"
+        wait "$another_pid" 2>/dev/null || true
+    else
+        allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua"
+    fi
     echo "$store rss $(rss_mb "$kindling_pid") $rss_idle" >>"$results"
     kindling_stop
     rm -f "$tmp/server.log"
@@ -85,7 +117,7 @@ for line in open(sys.argv[1]):
     if server == "rss":
         rss[store] = (float(rest[1]), float(rest[0]))
     else:
-        runs[store, server].append((int(rest[0]), float(rest[1]), ms(rest[2]), ms(rest[3]), int(rest[4])))
+        runs[store, server].append((rest[0], float(rest[1]), ms(rest[2]), ms(rest[3]), int(rest[4])))
 
 row = "{:<8} {:<10} {:>5} {:>10} {:>9} {:>9} {:>8}"
 print(row.format("store", "run", "round", "req/s", "p50 ms", "p99 ms", "non-2xx"))
@@ -93,7 +125,13 @@ for (store, server), figures in runs.items():
     for r, rps, p50, p99, bad in figures:
         print(row.format(store, server, r, f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}", bad))
 
-names = {"member": "GET /v1.0/members/{id}", "issue": "POST /v1.0/credentials", "redeem": "PUT .../redeem, one offer"}
+names = {
+    "member": "GET /v1.0/members/{id}",
+    "member-warn": "same, KINDLING_LOG=warn",
+    "issue": "POST /v1.0/credentials",
+    "redeem": "PUT .../redeem, one offer",
+    "redeem2": "redeem, two processes",
+}
 print()
 print("Kindling / reference (GET /v1.0/members/{id} from memory), means of the rounds")
 summary = "{:<8} {:<26} {:>10} {:>10} {:>9} {:>9} {:>7}"
@@ -103,8 +141,13 @@ for store in dict.fromkeys(s for s, _ in runs):
     ref = mean("reference", 1)
     for server, name in names.items():
         if (store, server) in runs:
-            rps = mean(server, 1)
-            print(summary.format(store, name, f"{ref:,.0f}", f"{rps:,.0f}", f"{mean(server, 2):.2f}",
-                                 f"{mean(server, 3):.2f}", f"{rps / ref:.3f}"))
+            rps, p50, p99 = mean(server, 1), mean(server, 2), mean(server, 3)
+            if server == "redeem2":  # two processes at once: their sum, and the worse p99
+                rps, p99 = sum(f[1] for f in runs[store, server]), max(f[3] for f in runs[store, server])
+            print(summary.format(store, name, f"{ref:,.0f}", f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}",
+                                 f"{rps / ref:.3f}"))
+    if (store, "member-warn") in runs:
+        cost = 1 - mean("member", 1) / mean("member-warn", 1)
+        print(f"{store:<8} request logging at info costs {cost:.1%} of GET member throughput (vs warn, same run)")
     print("{:<8} Kindling RSS: {:.1f} MB idle, {:.1f} MB at the end".format(store, *rss[store]))
 PY

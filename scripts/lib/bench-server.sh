@@ -3,6 +3,8 @@
 #   kindling_start URL   `kindling serve` on URL with default settings plus $server_env;
 #                        creates an account and logs in. Sets kindling_pid, base, token.
 #   kindling_stop        stops it.
+#   kindling_another URL a second `kindling serve` on URL (same accounts, so $token works).
+#                        Sets another_pid, another_base.
 #   reference_start      the bare axum server (crates/reference). Sets reference_pid, reference_base.
 #   rss_mb PID           resident memory of PID in MB.
 #   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on
@@ -10,7 +12,9 @@
 #   wrk_figures OUT      "req/s p50 p99 non-2xx" from a wrk output file.
 #   credentials_setup    a member, channel and approved offer on the started Kindling, one
 #                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
-#                        and $tmp/redeem.lua (redeems each credential issued after that one).
+#                        and $tmp/redeem.lua (redeems credentials issued after that one,
+#                        each once: wrk thread t of `-- OFFSET STRIDE` takes the ids
+#                        first+1+OFFSET+t, then every STRIDE; default 0 2 for -t2).
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 cargo build --release -q -p kindling -p kindling-reference
 bin=${CARGO_TARGET_DIR:-target}/release/kindling
@@ -48,6 +52,16 @@ kindling_start() {
 kindling_stop() {
     kill "$kindling_pid" 2>/dev/null || true
     wait "$kindling_pid" 2>/dev/null || true
+}
+
+kindling_another() {
+    local port
+    port=$(free_port)
+    another_base="http://127.0.0.1:$port"
+    env ${server_env:-} "$bin" serve --listen "127.0.0.1:$port" --database-url "$1" 2>"$tmp/another.log" &
+    another_pid=$!
+    bench_pids+=("$another_pid")
+    for _ in $(seq 100); do curl -fs "$another_base/readyz" >/dev/null && break; sleep 0.1; done
 }
 
 reference_start() {
@@ -96,7 +110,6 @@ wrk.method = "POST"
 wrk.headers["X-Auth-Token"] = "$token"
 wrk.path = "/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel"
 LUA
-    # Redeem each issued credential once: thread t takes ids first+1+t, first+1+t+threads, ...
     # A handful of 404s is expected: an id is skipped when a drawn code collided and was redrawn.
     cat >"$tmp/redeem.lua" <<LUA
 local counter = 0
@@ -105,11 +118,12 @@ function setup(thread)
   counter = counter + 1
 end
 function init(args)
-  next_id = $first + 1 + tid
+  next_id = $first + 1 + (tonumber(args[1]) or 0) + tid
+  stride = tonumber(args[2]) or 2
 end
 function request()
   local path = "/v1.0/credentials/" .. next_id .. "/redeem"
-  next_id = next_id + 2
+  next_id = next_id + stride
   return wrk.format("PUT", path, { ["X-Auth-Token"] = "$token" })
 end
 LUA
