@@ -103,10 +103,13 @@ enum AccountCommand {
 
 /// Logs go to stderr through a background thread, so a request never waits on the terminal
 /// or pipe: lines are queued (up to 128,000) and, if the queue is full, dropped rather than
-/// slowing requests. The guard flushes the queue when dropped, so `main` keeps it to the end.
+/// slowing requests. The thread writes through a buffer that it flushes whenever the queue
+/// is empty, so under load many lines share one write and none waits for more traffic.
+/// The guard flushes the queue when dropped, so `main` keeps it to the end.
 fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let (writer, guard) =
+        tracing_appender::non_blocking(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
     // Colour codes only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);
