@@ -8,7 +8,7 @@
 # second Kindling process on the same file with KINDLING_LOG=warn takes turns too (A B C A B
 # C), which prices request logging within the run.
 # Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
-# cluster with default settings (scripts/lib/pg-cluster.sh), or $KINDLING_BENCH_DATABASE_URL.
+# cluster (scripts/pg-cluster.sh) with fsync turned back on, or $KINDLING_BENCH_DATABASE_URL.
 # BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
 # finds a credential), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
 set -euo pipefail
@@ -20,7 +20,7 @@ redeem_duration=${BENCH_REDEEM_DURATION:-5s}
 connections=${BENCH_CONNECTIONS:-64}
 rounds=${BENCH_ROUNDS:-2}
 server_env=""
-source scripts/lib/pg-cluster.sh
+source scripts/pg-cluster.sh
 source scripts/lib/bench-server.sh
 results="$tmp/results"
 : >"$results"
@@ -56,6 +56,12 @@ for store in "${stores[@]}"; do
                 url=$KINDLING_BENCH_DATABASE_URL
             else
                 pg_cluster_start kindling_bench >/dev/null
+                # The test cluster runs with fsync off; restarted without it (PostgreSQL's
+                # defaults), an acknowledged write here is on disk.
+                "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
+                    -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
+                fsync=$("$pg_bin/psql" -Atq -h 127.0.0.1 -p "$pg_port" -U kindling -d kindling_bench -c "SHOW fsync")
+                [ "$fsync" = on ] || { echo "PostgreSQL fsync is $fsync" >&2; exit 1; }
                 url=$pg_url
             fi
             ;;

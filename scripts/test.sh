@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-source scripts/lib/pg-cluster.sh
+. scripts/pg-cluster.sh
 trap pg_cluster_stop EXIT
-PG_CLUSTER_OPTS="-c fsync=off -c max_connections=300" pg_cluster_start kindling_test
+pg_cluster_start kindling_test
 
 spec_dir=${KINDLING_SPEC_DIR:-../shared/spec}
 if [ ! -f "$spec_dir/sparkfly-v1.0.23.openapi.yaml" ]; then

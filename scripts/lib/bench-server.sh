@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts (sourced, not run). Builds the release binaries, makes
-# $tmp, and on exit stops every server started here (and a cluster from pg-cluster.sh).
+# $tmp, and on exit stops every server started here (and a cluster from scripts/pg-cluster.sh).
 #   kindling_start URL   `kindling serve` on URL with default settings plus $server_env;
 #                        creates an account and logs in. Sets kindling_pid, base, token.
 #   kindling_stop        stops it.

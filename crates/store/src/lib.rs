@@ -20,7 +20,9 @@ mod postgres;
 pub mod revocations;
 mod sqlite;
 
-pub use db::{Cols, Db, Dialect, Exec, FromRow, PoolStats, Reader, Row, Tx, Value};
+pub use db::{Cols, Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub use db::PoolStats;

@@ -154,22 +154,15 @@ pub struct Backlog {
     pub oldest_created_at: Option<Timestamp>,
 }
 
-impl FromRow for Backlog {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        let c = Cols::new(row);
-        Ok(Self { pending: c.int()?, oldest_created_at: c.opt_int()?.map(Timestamp::from_unix) })
-    }
-}
-
 /// The outbox backlog at scrape time. The pending rows are exactly those of the partial
-/// index `callback_outbox_due`, so this reads the backlog, not the delivered history.
+/// index `callback_outbox_due`, so this reads the backlog, not the delivered history. Two
+/// scalar reads, not one snapshot: a gauge may see a row enqueued between them.
 pub async fn backlog(db: &Db) -> Result<Backlog> {
-    let row = db
-        .fetch_optional(
-            "SELECT COUNT(*), MIN(created_at) FROM callback_outbox \
-             WHERE delivered_at IS NULL AND failed_at IS NULL",
-            &[],
-        )
-        .await?;
-    Ok(row.unwrap_or(Backlog { pending: 0, oldest_created_at: None }))
+    const PENDING: &str = "delivered_at IS NULL AND failed_at IS NULL";
+    let count = format!("SELECT COUNT(*) FROM callback_outbox WHERE {PENDING}");
+    let pending = db.fetch_optional::<i64>(&count, &[]).await?.unwrap_or(0);
+    // Enqueue times are Unix seconds, never 0, so 0 stands for "none pending".
+    let oldest = format!("SELECT COALESCE(MIN(created_at), 0) FROM callback_outbox WHERE {PENDING}");
+    let oldest = db.fetch_optional::<i64>(&oldest, &[]).await?.unwrap_or(0);
+    Ok(Backlog { pending, oldest_created_at: (oldest > 0).then(|| Timestamp::from_unix(oldest)) })
 }
