@@ -1,32 +1,159 @@
 #!/usr/bin/env bash
-# GET /v1.0/members/{id} (token check + database read) against the same route answered from
-# memory by the same server, in one run, with wrk on loopback. Prints req/s, p50/p99 and
-# the ratio. Usage: scripts/bench.sh [sqlite|postgres] (postgres needs KINDLING_BENCH_DATABASE_URL).
-# Needs wrk (apt-get install wrk).
+# GET /v1.0/members/{id} on Kindling (release build, default settings: logs at info, metrics
+# on) against the reference server (crates/reference: bare axum, same route and JSON from
+# memory), alternately A B A B in one run, on each store; then credential issue and redeem
+# (one offer; on PostgreSQL also with two `kindling serve` processes sharing the load) on
+# Kindling, compared with the same reference figure. Prints req/s, p50, p99
+# per run, the means and their ratio, and Kindling's RSS idle and at the end. On SQLite a
+# second Kindling process on the same file with KINDLING_LOG=warn takes turns too (A B C A B
+# C), which prices request logging within the run.
+# Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
+# cluster (scripts/pg-cluster.sh) with fsync turned back on, or $KINDLING_BENCH_DATABASE_URL.
+# BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
+# finds a credential), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-backend=${1:-sqlite}
+stores=("$@")
+[ ${#stores[@]} -gt 0 ] || stores=(sqlite postgres)
 duration=${BENCH_DURATION:-10s}
+redeem_duration=${BENCH_REDEEM_DURATION:-5s}
 connections=${BENCH_CONNECTIONS:-64}
-server_env="KINDLING_BENCH_ROUTES=1"
+rounds=${BENCH_ROUNDS:-2}
+server_env=""
+source scripts/pg-cluster.sh
 source scripts/lib/bench-server.sh
-member=$(curl -fs -H "X-Auth-Token: $token" -XPOST -d '{"member":{"identifier":"bench-member"}}' "$base/v1.0/members" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["id"])')
+results="$tmp/results"
+: >"$results"
 
-run() {
-    wrk -t2 -c"$connections" -d"$duration" --latency -H "X-Auth-Token: $token" "$1" >"$tmp/wrk.out"
-    local rps p50 p99
-    rps=$(awk '/Requests\/sec/{print $2}' "$tmp/wrk.out")
-    p50=$(awk '$1=="50%"{print $2}' "$tmp/wrk.out")
-    p99=$(awk '$1=="99%"{print $2}' "$tmp/wrk.out")
-    grep -q "Non-2xx" "$tmp/wrk.out" && { echo "non-2xx responses from $1" >&2; cat "$tmp/wrk.out" >&2; exit 1; }
-    echo "$rps $p50 $p99"
+# Every figure of one wrk run, appended to $results as: store server round req/s p50 p99 non-2xx.
+measure() {
+    local store=$1 server=$2 round=$3 length=$4 url=$5
+    shift 5
+    wrk_run "$tmp/wrk.out" -d"$length" "$url" "$@"
+    echo "$store $server $round $(wrk_figures "$tmp/wrk.out")" >>"$results"
 }
 
-read -r mem_rps mem_p50 mem_p99 < <(run "$base/bench/members/$member")
-read -r db_rps db_p50 db_p99 < <(run "$base/v1.0/members/$member")
-echo "backend=$backend connections=$connections duration=$duration"
-printf '%-28s %12s %10s %10s\n' route req/s p50 p99
-printf '%-28s %12s %10s %10s\n' "in-memory /bench/members" "$mem_rps" "$mem_p50" "$mem_p99"
-printf '%-28s %12s %10s %10s\n' "GET /v1.0/members/{id}" "$db_rps" "$db_p50" "$db_p99"
-python3 -c 'import sys; print("ratio (members / in-memory): %.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$db_rps" "$mem_rps"
+# Redeems through both Kindling processes at once, half the connections each; one line per
+# process (rounds a and b), which the summary adds up. Ids: one process took those = 0, 1
+# (mod 4); these two take 2, 3 and 6, 7 (mod 8).
+measure_two_processes() {
+    local store=$1
+    allow_non2xx=1 wrk_run "$tmp/wrk-a.out" -c$((connections / 2)) -d"$redeem_duration" "$base" -s "$tmp/redeem.lua" -- 2 8 &
+    local a=$!
+    allow_non2xx=1 wrk_run "$tmp/wrk-b.out" -c$((connections / 2)) -d"$redeem_duration" "$another_base" -s "$tmp/redeem.lua" -- 6 8 &
+    wait "$a" "$!"
+    echo "$store redeem2 a $(wrk_figures "$tmp/wrk-a.out")" >>"$results"
+    echo "$store redeem2 b $(wrk_figures "$tmp/wrk-b.out")" >>"$results"
+}
+
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $rounds rounds, reference then Kindling"
+reference_start
+for store in "${stores[@]}"; do
+    case "$store" in
+        sqlite) url="sqlite://$tmp/bench.db" ;;
+        postgres)
+            if [ -n "${KINDLING_BENCH_DATABASE_URL:-}" ]; then
+                url=$KINDLING_BENCH_DATABASE_URL
+            else
+                pg_cluster_start kindling_bench >/dev/null
+                # The test cluster runs with fsync off; restarted without it (PostgreSQL's
+                # defaults), an acknowledged write here is on disk.
+                "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
+                    -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
+                fsync=$("$pg_bin/psql" -Atq -h 127.0.0.1 -p "$pg_port" -U kindling -d kindling_bench -c "SHOW fsync")
+                [ "$fsync" = on ] || { echo "PostgreSQL fsync is $fsync" >&2; exit 1; }
+                url=$pg_url
+            fi
+            ;;
+        *) echo "unknown store $store (sqlite or postgres)" >&2; exit 1 ;;
+    esac
+    kindling_start "$url"
+    member=$(curl -fs -H "X-Auth-Token: $token" -XPOST -d '{"member":{"identifier":"bench-member"}}' "$base/v1.0/members" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["id"])')
+    # The comparison only holds if both answer the same document shape.
+    python3 - "$(curl -fs -H "X-Auth-Token: $token" "$base/v1.0/members/$member")" \
+        "$(curl -fs "$reference_base/v1.0/members/$member")" <<'PY'
+import json, sys
+shape = lambda v: {k: shape(x) for k, x in v.items()} if isinstance(v, dict) else type(v).__name__
+a, b = (shape(json.loads(s)) for s in sys.argv[1:])
+sys.exit(0 if a == b else f"JSON shapes differ:\n kindling  {a}\n reference {b}")
+PY
+    rss_idle=$(rss_mb "$kindling_pid")
+    [ "$store" != sqlite ] || KINDLING_LOG=warn kindling_another "$url"
+    for round in $(seq "$rounds"); do
+        measure "$store" reference "$round" "$duration" "$reference_base/v1.0/members/$member"
+        measure "$store" member "$round" "$duration" "$base/v1.0/members/$member" -H "X-Auth-Token: $token"
+        if [ "$store" = sqlite ]; then
+            measure "$store" member-warn "$round" "$duration" "$another_base/v1.0/members/$member" -H "X-Auth-Token: $token"
+        fi
+    done
+    if [ "$store" = sqlite ]; then
+        kill "$another_pid"
+        wait "$another_pid" 2>/dev/null || true
+    fi
+    credentials_setup
+    allow_non2xx=1 measure "$store" issue 1 "$duration" "$base" -s "$tmp/issue.lua"
+    if [ "$store" = postgres ]; then
+        allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua" -- 0 4
+        kindling_another "$url"
+        measure_two_processes "$store"
+        kill "$another_pid"
+        wait "$another_pid" 2>/dev/null || true
+    else
+        allow_non2xx=1 measure "$store" redeem 1 "$redeem_duration" "$base" -s "$tmp/redeem.lua"
+    fi
+    echo "$store rss $(rss_mb "$kindling_pid") $rss_idle" >>"$results"
+    kindling_stop
+    rm -f "$tmp/server.log"
+done
+
+python3 - "$results" <<'PY'
+import sys
+from collections import defaultdict
+
+def ms(text):
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(text)
+
+runs, rss = defaultdict(list), {}
+for line in open(sys.argv[1]):
+    store, server, *rest = line.split()
+    if server == "rss":
+        rss[store] = (float(rest[1]), float(rest[0]))
+    else:
+        runs[store, server].append((rest[0], float(rest[1]), ms(rest[2]), ms(rest[3]), int(rest[4])))
+
+row = "{:<8} {:<10} {:>5} {:>10} {:>9} {:>9} {:>8}"
+print(row.format("store", "run", "round", "req/s", "p50 ms", "p99 ms", "non-2xx"))
+for (store, server), figures in runs.items():
+    for r, rps, p50, p99, bad in figures:
+        print(row.format(store, server, r, f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}", bad))
+
+names = {
+    "member": "GET /v1.0/members/{id}",
+    "member-warn": "same, KINDLING_LOG=warn",
+    "issue": "POST /v1.0/credentials",
+    "redeem": "PUT .../redeem, one offer",
+    "redeem2": "redeem, two processes",
+}
+print()
+print("Kindling / reference (GET /v1.0/members/{id} from memory), means of the rounds")
+summary = "{:<8} {:<26} {:>10} {:>10} {:>9} {:>9} {:>7}"
+print(summary.format("store", "row", "ref req/s", "req/s", "p50 ms", "p99 ms", "ratio"))
+for store in dict.fromkeys(s for s, _ in runs):
+    mean = lambda server, i: sum(f[i] for f in runs[store, server]) / len(runs[store, server])
+    ref = mean("reference", 1)
+    for server, name in names.items():
+        if (store, server) in runs:
+            rps, p50, p99 = mean(server, 1), mean(server, 2), mean(server, 3)
+            if server == "redeem2":  # two processes at once: their sum, and the worse p99
+                rps, p99 = sum(f[1] for f in runs[store, server]), max(f[3] for f in runs[store, server])
+            print(summary.format(store, name, f"{ref:,.0f}", f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}",
+                                 f"{rps / ref:.3f}"))
+    if (store, "member-warn") in runs:
+        cost = 1 - mean("member", 1) / mean("member-warn", 1)
+        print(f"{store:<8} request logging at info costs {cost:.1%} of GET member throughput (vs warn, same run)")
+    print("{:<8} Kindling RSS: {:.1f} MB idle, {:.1f} MB at the end".format(store, *rss[store]))
+PY

@@ -1,24 +1,130 @@
-# Shared by the benchmark scripts (sourced, not run): builds the release binary, starts
-# `kindling serve` on a fresh SQLite file or $KINDLING_BENCH_DATABASE_URL, creates an
-# account and logs in. Sets: bin, tmp, url, base, server, token. Needs $backend and extra
-# server environment in $server_env (may be empty).
+# Shared by the benchmark scripts (sourced, not run). Builds the release binaries, makes
+# $tmp, and on exit stops every server started here (and a cluster from scripts/pg-cluster.sh).
+#   kindling_start URL   `kindling serve` on URL with default settings plus $server_env;
+#                        creates an account and logs in. Sets kindling_pid, base, token.
+#   kindling_stop        stops it.
+#   kindling_another URL a second `kindling serve` on URL (same accounts, so $token works).
+#                        Sets another_pid, another_base.
+#   reference_start      the bare axum server (crates/reference). Sets reference_pid, reference_base.
+#   rss_mb PID           resident memory of PID in MB.
+#   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on
+#                        non-2xx answers unless $allow_non2xx is set.
+#   wrk_figures OUT      "req/s p50 p99 non-2xx" from a wrk output file.
+#   credentials_setup    a member, channel and approved offer on the started Kindling, one
+#                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
+#                        and $tmp/redeem.lua (redeems credentials issued after that one,
+#                        each once: wrk thread t of `-- OFFSET STRIDE` takes the ids
+#                        first+1+OFFSET+t, then every STRIDE; default 0 2 for -t2).
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-cargo build --release -q
+cargo build --release -q -p kindling -p kindling-reference
 bin=${CARGO_TARGET_DIR:-target}/release/kindling
+reference_bin=${CARGO_TARGET_DIR:-target}/release/kindling-reference
 tmp=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
-case "$backend" in
-    sqlite) url="sqlite://$tmp/bench.db" ;;
-    postgres) url=${KINDLING_BENCH_DATABASE_URL:?set KINDLING_BENCH_DATABASE_URL=postgres://...} ;;
-    *) echo "unknown backend $backend" >&2; exit 1 ;;
-esac
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-account=$("$bin" account create --name bench --database-url "$url" 2>/dev/null)
-identity=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["identity"])' "$account")
-key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$account")
-env ${server_env:-} KINDLING_LOG=${KINDLING_LOG:-warn} "$bin" serve --listen "127.0.0.1:$port" --database-url "$url" 2>"$tmp/server.log" &
-server=$!
-for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
-token=$(curl -fs -D - -o /dev/null -H "X-Auth-Identity: $identity" -H "X-Auth-Key: $key" "$base/auth" \
-    | tr -d '\r' | awk -F': ' 'tolower($1)=="x-auth-token"{print $2}')
+bench_pids=()
+bench_cleanup() {
+    for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if declare -F pg_cluster_stop >/dev/null; then pg_cluster_stop; fi
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
+}
+trap bench_cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+kindling_start() {
+    local url=$1 port account identity key
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    account=$("$bin" account create --name bench --database-url "$url" 2>/dev/null)
+    identity=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["identity"])' "$account")
+    key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$account")
+    # Logs at the default level (info, one line per request) unless KINDLING_LOG is set.
+    env ${server_env:-} "$bin" serve --listen "127.0.0.1:$port" --database-url "$url" 2>"$tmp/server.log" &
+    kindling_pid=$!
+    bench_pids+=("$kindling_pid")
+    for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
+    token=$(curl -fs -D - -o /dev/null -H "X-Auth-Identity: $identity" -H "X-Auth-Key: $key" "$base/auth" \
+        | tr -d '\r' | awk -F': ' 'tolower($1)=="x-auth-token"{print $2}')
+}
+
+kindling_stop() {
+    kill "$kindling_pid" 2>/dev/null || true
+    wait "$kindling_pid" 2>/dev/null || true
+}
+
+kindling_another() {
+    local port
+    port=$(free_port)
+    another_base="http://127.0.0.1:$port"
+    env ${server_env:-} "$bin" serve --listen "127.0.0.1:$port" --database-url "$1" 2>"$tmp/another.log" &
+    another_pid=$!
+    bench_pids+=("$another_pid")
+    for _ in $(seq 100); do curl -fs "$another_base/readyz" >/dev/null && break; sleep 0.1; done
+}
+
+reference_start() {
+    local port
+    port=$(free_port)
+    reference_base="http://127.0.0.1:$port"
+    "$reference_bin" "127.0.0.1:$port" &
+    reference_pid=$!
+    bench_pids+=("$reference_pid")
+    for _ in $(seq 100); do curl -fs "$reference_base/v1.0/members/1" >/dev/null && break; sleep 0.1; done
+}
+
+rss_mb() {
+    awk '/^VmRSS/{printf "%.1f", $2 / 1024}' "/proc/$1/status"
+}
+
+wrk_run() {
+    local out=$1
+    shift
+    wrk -t2 -c"${connections:-64}" --latency "$@" >"$out"
+    if [ -z "${allow_non2xx:-}" ] && grep -q "Non-2xx" "$out"; then
+        echo "non-2xx responses from wrk $*" >&2
+        cat "$out" >&2
+        return 1
+    fi
+}
+
+wrk_figures() {
+    local non2xx
+    non2xx=$(awk '/Non-2xx/{print $5}' "$1")
+    echo "$(awk '/Requests\/sec/{print $2}' "$1") $(awk '$1=="50%"{print $2}' "$1") $(awk '$1=="99%"{print $2}' "$1") ${non2xx:-0}"
+}
+
+credentials_setup() {
+    local member channel offer first
+    api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
+    id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
+    member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
+    channel=$(api -XPOST -d '{"channel":{"name":"bench"}}' "$base/v1.0/channels" | id_of channel)
+    offer=$(api -XPOST -d '{"offer":{"name":"bench"}}' "$base/v1.0/offers" | id_of offer)
+    api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
+    api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
+    first=$(api -XPOST "$base/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel" | id_of credential)
+    cat >"$tmp/issue.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["X-Auth-Token"] = "$token"
+wrk.path = "/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel"
+LUA
+    # A handful of 404s is expected: an id is skipped when a drawn code collided and was redrawn.
+    cat >"$tmp/redeem.lua" <<LUA
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  next_id = $first + 1 + (tonumber(args[1]) or 0) + tid
+  stride = tonumber(args[2]) or 2
+end
+function request()
+  local path = "/v1.0/credentials/" .. next_id .. "/redeem"
+  next_id = next_id + stride
+  return wrk.format("PUT", path, { ["X-Auth-Token"] = "$token" })
+end
+LUA
+}

@@ -7,6 +7,7 @@ pub mod extract;
 mod idempotency;
 mod limits;
 mod links;
+mod metrics;
 mod middleware;
 pub mod response;
 mod router;

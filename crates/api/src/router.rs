@@ -62,6 +62,7 @@ fn table(bench_routes: bool) -> Table {
     routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render))
         .route("/auth", get(auth::authenticate).post(auth::authenticate).delete(auth::revoke))
         .route("/v1.0/account", get(account::get_account).put(account::update_account))
         .route("/v1.0/account/callbacks/enable", put(account::enable_callbacks))
@@ -161,6 +162,7 @@ fn table(bench_routes: bool) -> Table {
 
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     table(state.config.bench_routes)
         .router
         .fallback(not_found)
@@ -169,6 +171,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit_body))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outside the panic handler, so a panic is counted as the 500 it becomes.
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(axum::middleware::from_fn(runtime_header))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

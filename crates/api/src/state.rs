@@ -1,4 +1,5 @@
 use crate::auth::TokenCache;
+use crate::metrics::Metrics;
 use kindling_store::Db;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,10 +41,11 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<AppConfig>,
     pub(crate) tokens: Arc<TokenCache>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()) }
+        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()), metrics: Arc::new(Metrics::new()) }
     }
 }

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use kindling_api::{AppConfig, AppState};
 use kindling_domain::secret;
 use kindling_store::{accounts, Db};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -100,14 +101,24 @@ enum AccountCommand {
     },
 }
 
-fn init_logging() {
+/// Logs go to stderr through a background thread, so a request never waits on the terminal
+/// or pipe: lines are queued (up to 128,000) and, if the queue is full, dropped rather than
+/// slowing requests. The thread writes through a buffer that it flushes whenever the queue
+/// is empty, so under load many lines share one write and none waits for more traffic.
+/// The guard flushes the queue when dropped, so `main` keeps it to the end.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (writer, guard) =
+        tracing_appender::non_blocking(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    // Colour codes only for a terminal: a log file or collector gets plain text.
+    let ansi = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 struct NewAccount {
@@ -269,7 +280,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_logging();
+    let _log_guard = init_logging();
     run(Cli::parse()).await
 }
 

@@ -168,6 +168,14 @@ pub enum Dialect {
     Postgres,
 }
 
+/// A snapshot of the connection pool: on PostgreSQL sqlx's pool, on SQLite the writer and
+/// the readers (a connection is in use while its lock is held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: usize,
+    pub idle: usize,
+}
+
 /// A handle to the database; cheap to clone and shared by every request.
 #[derive(Clone)]
 pub enum Db {
@@ -260,6 +268,14 @@ impl Db {
                 Tx::Postgres(Some(tx))
             }
         })
+    }
+
+    /// Open connections and how many are idle, for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        match self {
+            Self::Sqlite(db) => db.pool_stats(),
+            Self::Postgres(pool) => PoolStats { open: pool.size() as usize, idle: pool.num_idle() },
+        }
     }
 
     /// Whether the database answers (for `/readyz`).

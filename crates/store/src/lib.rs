@@ -24,3 +24,5 @@ pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub use db::PoolStats;

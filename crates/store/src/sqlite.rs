@@ -83,6 +83,18 @@ impl SqliteDb {
         self.readers[start % n].clone().lock_owned().await
     }
 
+    /// Connections in use are those whose lock is held; checking takes each free one for an
+    /// instant, which is cheap at scrape frequency.
+    pub fn pool_stats(&self) -> crate::PoolStats {
+        let connections = std::iter::once(&self.writer).chain(self.readers.iter());
+        let (mut open, mut idle) = (0, 0);
+        for conn in connections {
+            open += 1;
+            idle += usize::from(conn.try_lock().is_ok());
+        }
+        crate::PoolStats { open, idle }
+    }
+
     /// Runs one write statement on the writer, retrying while another process holds the lock.
     pub async fn write<T>(&self, run: impl Fn(&Connection) -> Result<T>) -> Result<T> {
         let (run, writer) = (&run, &self.writer);

@@ -126,6 +126,8 @@ async fn create_account_then_serve(database_url: &str) {
         "logs carry request ids"
     );
     assert!(!logs.contains(key) && !logs.contains(&token), "secrets never logged");
+    // Written through the background log thread, the shutdown line still reaches stderr.
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "shutting down"), "last log line flushed at exit:\n{logs}");
 }
 
 #[tokio::test]
@@ -138,6 +140,30 @@ async fn sqlite_account_create_and_serve() {
 #[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn postgres_account_create_and_serve() {
     create_account_then_serve(&postgres_url()).await;
+}
+
+/// Text logs to a file or pipe are plain text: terminal colour codes only on a terminal.
+#[tokio::test]
+async fn text_logs_to_a_pipe_have_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
+        .env_remove("KINDLING_LOG_FORMAT")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    server.wait().unwrap();
+    let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
+    assert!(logs.contains("kindling listening"), "{logs}");
+    assert!(!logs.contains('\x1b'), "escape codes in piped logs:\n{logs}");
 }
 
 async fn login(client: &reqwest::Client, base: &str, identity: &str, key: &str) -> reqwest::Response {

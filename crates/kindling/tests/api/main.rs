@@ -19,6 +19,7 @@ mod items;
 mod limits;
 mod members;
 mod merchants;
+mod metrics;
 mod offer_links;
 mod offers;
 mod read_modify_write;

@@ -144,3 +144,24 @@ pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome
     tx.execute(&update.0, &update.1).await?;
     tx.commit().await
 }
+
+/// Callbacks not yet delivered nor given up, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub pending: i64,
+    /// When the oldest pending callback was enqueued.
+    pub oldest_created_at: Option<Timestamp>,
+}
+
+/// The outbox backlog at scrape time. The pending rows are exactly those of the partial
+/// index `callback_outbox_due`, so this reads the backlog, not the delivered history. Two
+/// scalar reads, not one snapshot: a gauge may see a row enqueued between them.
+pub async fn backlog(db: &Db) -> Result<Backlog> {
+    const PENDING: &str = "delivered_at IS NULL AND failed_at IS NULL";
+    let count = format!("SELECT COUNT(*) FROM callback_outbox WHERE {PENDING}");
+    let pending = db.fetch_optional::<i64>(&count, &[]).await?.unwrap_or(0);
+    // Enqueue times are Unix seconds, never 0, so 0 stands for "none pending".
+    let oldest = format!("SELECT COALESCE(MIN(created_at), 0) FROM callback_outbox WHERE {PENDING}");
+    let oldest = db.fetch_optional::<i64>(&oldest, &[]).await?.unwrap_or(0);
+    Ok(Backlog { pending, oldest_created_at: (oldest > 0).then(|| Timestamp::from_unix(oldest)) })
+}

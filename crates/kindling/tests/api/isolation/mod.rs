@@ -30,6 +30,7 @@ const OWN_ACCOUNT: &str = "the caller's own account: no id in path, query or bod
 const EXCLUDED: &[(&str, &str)] = &[
     ("/healthz", "no account: liveness"),
     ("/readyz", "no account: readiness"),
+    ("/metrics", "no account: process-wide counters, no account's data"),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
     ("/bench/members/{member_id}", "off unless KINDLING_BENCH_ROUTES; a fixed member from memory, no database"),
     ("/v1.0/account", OWN_ACCOUNT),
