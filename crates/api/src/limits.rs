@@ -23,8 +23,15 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
     let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(declared) = declared.filter(|len: &usize| *len > limit) {
         if declared <= DRAIN_CAP {
-            let body = TimeoutBody::new(state.config.body_read_timeout, req.into_body());
-            let _ = Limited::new(body, DRAIN_CAP).collect().await;
+            // Read and drop, frame by frame: nothing of it is kept.
+            let mut body = std::pin::pin!(TimeoutBody::new(state.config.body_read_timeout, req.into_body()));
+            let mut seen = 0;
+            while let Some(Ok(frame)) = body.frame().await {
+                seen += frame.data_ref().map_or(0, |data| data.len());
+                if seen > DRAIN_CAP {
+                    break;
+                }
+            }
         }
         return ApiError::PayloadTooLarge.into_response();
     }
