@@ -196,6 +196,14 @@ impl Dialect {
         }
     }
 
+    /// The list bound at `$param` as rows of one column, `value` (`INSERT ... SELECT value FROM ...`).
+    pub(crate) fn list_rows(self, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("unnest(${param}) AS list(value)"),
+            Self::Sqlite => format!("json_each(${param})"),
+        }
+    }
+
     /// `column` is none of the list bound at `$param` (see `in_list`).
     pub(crate) fn not_in_list(self, column: &str, param: usize) -> String {
         match self {

@@ -161,31 +161,49 @@ impl LinkSet {
             );
             tx.execute(&sql, &[owner.into(), account.0.into(), ids.as_slice().into()]).await?;
         }
-        for &id in &ids {
-            let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];
-            let sql = if op == LinkOp::Remove {
-                format!(
-                    "DELETE FROM {} WHERE account_id = $1 AND {} = $2 AND {} = $3",
-                    self.table, self.owner_column, self.target_column
-                )
-            } else {
-                let extra = self.extra.map(|f| f()).unwrap_or_default();
-                let mut columns = String::new();
-                for (column, value) in extra {
-                    columns.push_str(", ");
-                    columns.push_str(column);
-                    params.push(value);
+        if ids.is_empty() {
+            return Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?));
+        }
+        let (owner_col, target) = (self.owner_column, self.target_column);
+        match (op, self.extra) {
+            // The whole list in one statement, its text the same for any length.
+            (LinkOp::Remove, _) => {
+                let sql = format!(
+                    "DELETE FROM {} WHERE account_id = $1 AND {owner_col} = $2 AND {}",
+                    self.table,
+                    tx.dialect().in_list(target, 3)
+                );
+                tx.execute(&sql, &[account.0.into(), owner.into(), ids.as_slice().into()]).await?;
+            }
+            (_, None) => {
+                // `WHERE true` settles SQLite's parse of `SELECT ... FROM ... ON CONFLICT`.
+                let sql = format!(
+                    "INSERT INTO {} (account_id, {owner_col}, {target}) SELECT $1, $2, value FROM {} WHERE true \
+                     ON CONFLICT ({owner_col}, {target}) DO NOTHING",
+                    self.table,
+                    tx.dialect().list_rows(3)
+                );
+                tx.execute(&sql, &[account.0.into(), owner.into(), ids.as_slice().into()]).await?;
+            }
+            // Generated columns (an eligible channel's xid) differ per row: one insert each.
+            (_, Some(extra)) => {
+                for &id in &ids {
+                    let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];
+                    let mut columns = String::new();
+                    for (column, value) in extra() {
+                        columns.push_str(", ");
+                        columns.push_str(column);
+                        params.push(value);
+                    }
+                    let sql = format!(
+                        "INSERT INTO {table} (account_id, {owner_col}, {target}{columns}) VALUES ({values}) \
+                         ON CONFLICT ({owner_col}, {target}) DO NOTHING",
+                        table = self.table,
+                        values = placeholders(1, params.len()),
+                    );
+                    tx.execute(&sql, &params).await?;
                 }
-                format!(
-                    "INSERT INTO {table} (account_id, {owner}, {target}{columns}) VALUES ({values}) \
-                     ON CONFLICT ({owner}, {target}) DO NOTHING",
-                    table = self.table,
-                    owner = self.owner_column,
-                    target = self.target_column,
-                    values = placeholders(1, params.len()),
-                )
-            };
-            tx.execute(&sql, &params).await?;
+            }
         }
         Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?))
     }

@@ -264,4 +264,6 @@ async fn store_list_of_the_most_ids_a_request_may_name(app: TestApp) {
     assert_eq!(removed.body["store_ids"], json!(&stores[500..750]));
     let listed = app.get(&acct, &base).await;
     assert_eq!(listed.body["store_lists"][0]["store_list"]["store_ids"], json!(&stores[500..750]));
+    let added = app.put(&acct, &members, json!({"store_list": {"store_ids": stores}})).await;
+    assert_eq!(added.body["store_ids"], json!(stores), "the 250 linked already are kept, the rest added");
 }
