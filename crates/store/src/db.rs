@@ -10,6 +10,22 @@ pub enum Value {
     Text(Option<String>),
     Bool(Option<bool>),
     Float(Option<f64>),
+    /// A whole list as ONE parameter, matched with `Dialect::in_list`: a `bigint[]` on
+    /// PostgreSQL, a JSON array (text) on SQLite. One parameter keeps a statement's text the
+    /// same whatever the list's length, so it is prepared once, and no list meets a bind limit.
+    IntList(Vec<i64>),
+    TextList(Vec<String>),
+}
+
+impl From<&[i64]> for Value {
+    fn from(v: &[i64]) -> Self {
+        Self::IntList(v.to_vec())
+    }
+}
+impl From<&[String]> for Value {
+    fn from(v: &[String]) -> Self {
+        Self::TextList(v.to_vec())
+    }
 }
 
 impl From<i64> for Value {
@@ -157,7 +173,8 @@ impl FromRow for String {
     }
 }
 
-/// `$first, $first+1, ...`: the placeholders of an `IN (...)` list of `count` values.
+/// `$first, $first+1, ...`: the placeholders of ONE row's `VALUES (...)`, as many as the
+/// table's columns (never a list of ids: those are one `Value::IntList`, see `Dialect::in_list`).
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
@@ -166,6 +183,34 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 pub enum Dialect {
     Sqlite,
     Postgres,
+}
+
+impl Dialect {
+    /// `column` is one of the list bound at `$param` (a `Value::IntList` or `TextList`): the
+    /// one place the dialects differ on lists. PostgreSQL compares with the array; SQLite
+    /// reads the JSON array with `json_each`.
+    pub(crate) fn in_list(self, column: &str, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("{column} = ANY(${param})"),
+            Self::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+        }
+    }
+
+    /// The list bound at `$param` as rows of one column, `value` (`INSERT ... SELECT value FROM ...`).
+    pub(crate) fn list_rows(self, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("unnest(${param}) AS list(value)"),
+            Self::Sqlite => format!("json_each(${param})"),
+        }
+    }
+
+    /// `column` is none of the list bound at `$param` (see `in_list`).
+    pub(crate) fn not_in_list(self, column: &str, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("{column} <> ALL(${param})"),
+            Self::Sqlite => format!("{column} NOT IN (SELECT value FROM json_each(${param}))"),
+        }
+    }
 }
 
 /// A snapshot of the connection pool: on PostgreSQL sqlx's pool, on SQLite the writer and
@@ -287,6 +332,8 @@ impl Db {
 /// Something queries can run on: the shared pool (`Reader`) or an open transaction, so one
 /// loader serves both a plain read and a read inside a write.
 pub trait Exec: Send {
+    /// The dialect statements are written for (lists differ, see `Dialect::in_list`).
+    fn dialect(&self) -> Dialect;
     fn fetch_all<T: FromRow + Send>(
         &mut self,
         sql: &str,
@@ -303,6 +350,9 @@ pub trait Exec: Send {
 pub struct Reader<'a>(pub &'a Db);
 
 impl Exec for Reader<'_> {
+    fn dialect(&self) -> Dialect {
+        self.0.dialect()
+    }
     async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         self.0.fetch_all(sql, params).await
     }
@@ -312,6 +362,9 @@ impl Exec for Reader<'_> {
 }
 
 impl Exec for Tx {
+    fn dialect(&self) -> Dialect {
+        Tx::dialect(self)
+    }
     async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         Tx::fetch_all(self, sql, params).await
     }

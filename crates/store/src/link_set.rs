@@ -96,14 +96,13 @@ impl LinkSet {
             return Ok(map);
         }
         let sql = format!(
-            "SELECT {owner} AS owner_id, {target} AS target_id FROM {table} WHERE account_id = $1 AND {owner} IN ({list}) ORDER BY {owner}, {target}",
+            "SELECT {owner} AS owner_id, {target} AS target_id FROM {table} WHERE account_id = $1 AND {listed} ORDER BY {owner}, {target}",
             owner = self.owner_column,
             target = self.target_column,
             table = self.table,
-            list = placeholders(2, owners.len())
+            listed = exec.dialect().in_list(self.owner_column, 2),
         );
-        let params: Vec<Value> = std::iter::once(account.0.into()).chain(owners.iter().map(|&o| o.into())).collect();
-        for link in exec.fetch_all::<Link>(&sql, &params).await? {
+        for link in exec.fetch_all::<Link>(&sql, &[account.0.into(), owners.into()]).await? {
             map.entry(link.owner).or_default().push(link.target);
         }
         Ok(map)
@@ -140,14 +139,12 @@ impl LinkSet {
             let same_owner: String =
                 self.same_owner.iter().map(|c| format!(" AND (o.{c} IS NULL OR t.{c} = o.{c})")).collect();
             let sql = format!(
-                "SELECT t.id FROM {target} t JOIN {owner_table} o ON o.id = $2 WHERE t.account_id = $1{same_owner} AND t.id IN ({list})",
+                "SELECT t.id FROM {target} t JOIN {owner_table} o ON o.id = $2 WHERE t.account_id = $1{same_owner} AND {listed}",
                 target = self.target_table,
                 owner_table = self.owner_table,
-                list = placeholders(3, ids.len())
+                listed = tx.dialect().in_list("t.id", 3),
             );
-            let params: Vec<Value> =
-                [account.0.into(), owner.into()].into_iter().chain(ids.iter().map(|&id| id.into())).collect();
-            let found: Vec<i64> = tx.fetch_all(&sql, &params).await?;
+            let found: Vec<i64> = tx.fetch_all(&sql, &[account.0.into(), owner.into(), ids.as_slice().into()]).await?;
             let unknown: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
             if !unknown.is_empty() {
                 return Ok(LinkOutcome::UnknownTargets(unknown));
@@ -156,39 +153,57 @@ impl LinkSet {
         if op == LinkOp::Replace {
             // Only the links that go away are deleted: a kept link keeps its row (and, for an
             // offer's channels, its xid, campaign fields and counters).
-            let mut sql = format!("DELETE FROM {} WHERE {} = $1 AND account_id = $2", self.table, self.owner_column);
-            if !ids.is_empty() {
-                sql.push_str(&format!(" AND {} NOT IN ({})", self.target_column, placeholders(3, ids.len())));
-            }
-            let params: Vec<Value> =
-                [owner.into(), account.0.into()].into_iter().chain(ids.iter().map(|&id| id.into())).collect();
-            tx.execute(&sql, &params).await?;
+            let sql = format!(
+                "DELETE FROM {} WHERE {} = $1 AND account_id = $2 AND {}",
+                self.table,
+                self.owner_column,
+                tx.dialect().not_in_list(self.target_column, 3)
+            );
+            tx.execute(&sql, &[owner.into(), account.0.into(), ids.as_slice().into()]).await?;
         }
-        for &id in &ids {
-            let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];
-            let sql = if op == LinkOp::Remove {
-                format!(
-                    "DELETE FROM {} WHERE account_id = $1 AND {} = $2 AND {} = $3",
-                    self.table, self.owner_column, self.target_column
-                )
-            } else {
-                let extra = self.extra.map(|f| f()).unwrap_or_default();
-                let mut columns = String::new();
-                for (column, value) in extra {
-                    columns.push_str(", ");
-                    columns.push_str(column);
-                    params.push(value);
+        if ids.is_empty() {
+            return Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?));
+        }
+        let (owner_col, target) = (self.owner_column, self.target_column);
+        match (op, self.extra) {
+            // The whole list in one statement, its text the same for any length.
+            (LinkOp::Remove, _) => {
+                let sql = format!(
+                    "DELETE FROM {} WHERE account_id = $1 AND {owner_col} = $2 AND {}",
+                    self.table,
+                    tx.dialect().in_list(target, 3)
+                );
+                tx.execute(&sql, &[account.0.into(), owner.into(), ids.as_slice().into()]).await?;
+            }
+            (_, None) => {
+                // `WHERE true` settles SQLite's parse of `SELECT ... FROM ... ON CONFLICT`.
+                let sql = format!(
+                    "INSERT INTO {} (account_id, {owner_col}, {target}) SELECT $1, $2, value FROM {} WHERE true \
+                     ON CONFLICT ({owner_col}, {target}) DO NOTHING",
+                    self.table,
+                    tx.dialect().list_rows(3)
+                );
+                tx.execute(&sql, &[account.0.into(), owner.into(), ids.as_slice().into()]).await?;
+            }
+            // Generated columns (an eligible channel's xid) differ per row: one insert each.
+            (_, Some(extra)) => {
+                for &id in &ids {
+                    let mut params: Vec<Value> = vec![account.0.into(), owner.into(), id.into()];
+                    let mut columns = String::new();
+                    for (column, value) in extra() {
+                        columns.push_str(", ");
+                        columns.push_str(column);
+                        params.push(value);
+                    }
+                    let sql = format!(
+                        "INSERT INTO {table} (account_id, {owner_col}, {target}{columns}) VALUES ({values}) \
+                         ON CONFLICT ({owner_col}, {target}) DO NOTHING",
+                        table = self.table,
+                        values = placeholders(1, params.len()),
+                    );
+                    tx.execute(&sql, &params).await?;
                 }
-                format!(
-                    "INSERT INTO {table} (account_id, {owner}, {target}{columns}) VALUES ({values}) \
-                     ON CONFLICT ({owner}, {target}) DO NOTHING",
-                    table = self.table,
-                    owner = self.owner_column,
-                    target = self.target_column,
-                    values = placeholders(1, params.len()),
-                )
-            };
-            tx.execute(&sql, &params).await?;
+            }
         }
         Ok(LinkOutcome::Linked(self.current(tx, account, owner).await?))
     }
@@ -208,5 +223,59 @@ impl LinkSet {
             tx.commit().await?;
         }
         Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dialect, Exec};
+
+    /// Records each statement's text and parameter count instead of running it.
+    struct Recorder {
+        dialect: Dialect,
+        statements: Vec<(String, usize)>,
+    }
+
+    impl Exec for Recorder {
+        fn dialect(&self) -> Dialect {
+            self.dialect
+        }
+        async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+            self.statements.push((sql.to_owned(), params.len()));
+            Ok(Vec::new())
+        }
+        async fn fetch_optional<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+            self.statements.push((sql.to_owned(), params.len()));
+            Ok(None)
+        }
+    }
+
+    const SET: LinkSet = LinkSet {
+        table: "store_list_stores",
+        owner_table: "store_lists",
+        owner_column: "store_list_id",
+        target_table: "stores",
+        target_column: "store_id",
+        same_owner: &[],
+        extra: None,
+    };
+
+    /// One id or a thousand: the same statement text with the same two parameters, so each
+    /// connection prepares it once (a list of `$N`s was a new statement for every length).
+    #[tokio::test]
+    async fn a_list_of_any_length_is_one_statement() {
+        for (dialect, list) in [(Dialect::Postgres, "store_list_id = ANY($2)"), (Dialect::Sqlite, "json_each($2)")] {
+            let mut exec = Recorder { dialect, statements: Vec::new() };
+            let many: Vec<i64> = (1..=1000).collect();
+            SET.ids_in(&mut exec, AccountId(1), &[7]).await.unwrap();
+            SET.ids_in(&mut exec, AccountId(1), &many).await.unwrap();
+            let [(one, one_params), (thousand, thousand_params)] = &exec.statements[..] else {
+                panic!("expected two statements, got {:?}", exec.statements);
+            };
+            assert_eq!(one, thousand, "{dialect:?}");
+            assert_eq!((*one_params, *thousand_params), (2, 2), "{dialect:?}: account and one list");
+            assert!(one.contains(list), "{dialect:?}: {one}");
+        }
     }
 }

@@ -17,6 +17,8 @@ fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArgument
         Value::Text(v) => q.bind(v.as_deref()),
         Value::Bool(v) => q.bind(*v),
         Value::Float(v) => q.bind(*v),
+        Value::IntList(v) => q.bind(v.as_slice()),
+        Value::TextList(v) => q.bind(v.as_slice()),
     })
 }
 

@@ -161,8 +161,16 @@ impl ToSql for Value {
             Value::Text(v) => v.to_sql(),
             Value::Bool(v) => v.to_sql(),
             Value::Float(v) => v.to_sql(),
+            // A JSON array, read by `json_each` (see `Dialect::in_list`).
+            Value::IntList(v) => json_text(v),
+            Value::TextList(v) => json_text(v),
         }
     }
+}
+
+fn json_text(list: &impl serde::Serialize) -> rusqlite::Result<ToSqlOutput<'static>> {
+    let json = serde_json::to_string(list).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    Ok(ToSqlOutput::from(json))
 }
 
 /// Reads one column by name (see `db::position`).

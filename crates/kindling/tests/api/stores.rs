@@ -5,7 +5,13 @@ use crate::helpers::{TestAccount, TestApp};
 use crate::merchants::merchant;
 use serde_json::json;
 
-backend_tests!(store_crud, store_scoping_and_validation, store_list_crud_and_membership, store_list_integrity);
+backend_tests!(
+    store_crud,
+    store_scoping_and_validation,
+    store_list_crud_and_membership,
+    store_list_integrity,
+    store_list_of_the_most_ids_a_request_may_name
+);
 
 async fn store(app: &TestApp, acct: &TestAccount, merchant: i64, name: &str) -> i64 {
     let created = app.post(acct, &format!("/v1.0/merchants/{merchant}/stores"), json!({"store": {"name": name}})).await;
@@ -219,4 +225,45 @@ async fn store_list_integrity(app: TestApp) {
         .await
         .error(404);
     app.post(&acct, &format!("/v1.0/merchants/{m1}/store_lists"), json!({"store_list": {}})).await.error(400);
+}
+
+/// A link set of 1,000 ids (the most one request may name) is checked, replaced, shrunk and
+/// listed on both stores: each list is one bound parameter (`= ANY($N)` on PostgreSQL,
+/// `json_each` on SQLite), whatever its length.
+async fn store_list_of_the_most_ids_a_request_may_name(app: TestApp) {
+    let acct = app.account().await;
+    let m = merchant(&app, &acct, "Q Burger").await;
+    let mut stores = Vec::new();
+    for i in 0..1000 {
+        stores.push(store(&app, &acct, m, &format!("Store {i:04}")).await);
+    }
+    let base = format!("/v1.0/merchants/{m}/store_lists");
+    let list =
+        app.post(&acct, &base, json!({"store_list": {"name": "All"}})).await.body["store_list"]["id"].as_i64().unwrap();
+    let members = format!("/v1.0/merchants/store_lists/{list}/stores");
+
+    let mut with_unknown = stores[..999].to_vec();
+    with_unknown.push(99_999_999);
+    app.post(&acct, &members, json!({"store_list": {"store_ids": with_unknown}})).await.error(400);
+    assert_eq!(app.get(&acct, &members).await.body["store_ids"], json!([]), "nothing written");
+
+    let set = app.post(&acct, &members, json!({"store_list": {"store_ids": stores}})).await;
+    set.error_free();
+    assert_eq!(set.body["store_ids"], json!(stores));
+    let kept = &stores[250..750];
+    let replaced = app.post(&acct, &members, json!({"store_list": {"store_ids": kept}})).await;
+    assert_eq!(replaced.body["store_ids"], json!(kept), "the 500 ids outside the new set are unlinked");
+    let removed = app
+        .raw(
+            Some(&acct.token),
+            reqwest::Method::DELETE,
+            &members,
+            Some(json!({"store_list": {"store_ids": &stores[..500]}}).to_string()),
+        )
+        .await;
+    assert_eq!(removed.body["store_ids"], json!(&stores[500..750]));
+    let listed = app.get(&acct, &base).await;
+    assert_eq!(listed.body["store_lists"][0]["store_list"]["store_ids"], json!(&stores[500..750]));
+    let added = app.put(&acct, &members, json!({"store_list": {"store_ids": stores}})).await;
+    assert_eq!(added.body["store_ids"], json!(stores), "the 250 linked already are kept, the rest added");
 }

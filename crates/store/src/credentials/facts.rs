@@ -2,7 +2,6 @@
 //! redemption: after the offer rows are locked, so counts cannot change underneath).
 
 use crate::offers::offer::{MEMBER_LISTS, MERCHANTS, STORE_LISTS};
-use crate::offers::placeholders;
 use crate::{FromRow, Result, Row, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
@@ -84,10 +83,6 @@ impl FromRow for MemberCount {
     }
 }
 
-fn with_ids(first: Vec<Value>, ids: &[i64]) -> Vec<Value> {
-    first.into_iter().chain(ids.iter().map(|&id| id.into())).collect()
-}
-
 /// Facts for `offer_ids` (those found in the account), the member and the optional store.
 /// `channel` `None` (eligibility checks) counts an offer on a channel if it has any.
 pub async fn gather(
@@ -103,7 +98,9 @@ pub async fn gather(
     let mut offers = Vec::new();
     let mut identifier_kind = RedemptionIdentifierType::default();
     if !offer_ids.is_empty() {
-        let list = placeholders(2, offer_ids.len());
+        let dialect = tx.dialect();
+        let listed = |column: &str, param: usize| dialect.in_list(column, param);
+        let offers_list: Value = offer_ids.into();
         let rows: Vec<OfferRow> = tx
             .fetch_all(
                 &format!(
@@ -111,9 +108,10 @@ pub async fn gather(
                      o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, \
                      o.redemption_count, m.redemption_identifier_type \
                      FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
-                     WHERE o.account_id = $1 AND o.id IN ({list}) ORDER BY o.id"
+                     WHERE o.account_id = $1 AND {} ORDER BY o.id",
+                    listed("o.id", 2)
                 ),
-                &with_ids(vec![a.into()], offer_ids),
+                &[a.into(), offers_list.clone()],
             )
             .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -122,17 +120,18 @@ pub async fn gather(
             Some(ch) => {
                 let sql = format!(
                     "SELECT offer_id, max_redemptions, redemption_count FROM eligible_channels \
-                     WHERE account_id = $1 AND channel_id = $2 AND offer_id IN ({})",
-                    placeholders(3, offer_ids.len())
+                     WHERE account_id = $1 AND channel_id = $2 AND {}",
+                    listed("offer_id", 3)
                 );
-                tx.fetch_all(&sql, &with_ids(vec![a.into(), ch.into()], offer_ids)).await?
+                tx.fetch_all(&sql, &[a.into(), ch.into(), offers_list.clone()]).await?
             }
             None => {
                 let sql = format!(
                     "SELECT offer_id, CAST(NULL AS BIGINT) AS max_redemptions, CAST(0 AS BIGINT) AS redemption_count \
-                     FROM eligible_channels WHERE account_id = $1 AND offer_id IN ({list})"
+                     FROM eligible_channels WHERE account_id = $1 AND {}",
+                    listed("offer_id", 2)
                 );
-                tx.fetch_all(&sql, &with_ids(vec![a.into()], offer_ids)).await?
+                tx.fetch_all(&sql, &[a.into(), offers_list.clone()]).await?
             }
         };
         let mut member_lists = MEMBER_LISTS.ids_in(tx, account, &ids).await?;
@@ -151,12 +150,13 @@ pub async fn gather(
             let counts_sql = |extra: &str| {
                 format!(
                     "SELECT offer_id, COUNT(*) AS count FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
-                     {extra} AND offer_id IN ({}) GROUP BY offer_id",
-                    placeholders(if extra.is_empty() { 3 } else { 4 }, limited.len())
+                     {extra} AND {} GROUP BY offer_id",
+                    listed("offer_id", if extra.is_empty() { 3 } else { 4 })
                 )
             };
+            let limited: Value = limited.as_slice().into();
             let member_counts: HashMap<i64, i64> = tx
-                .fetch_all::<MemberCount>(&counts_sql(""), &with_ids(vec![a.into(), member.into()], &limited))
+                .fetch_all::<MemberCount>(&counts_sql(""), &[a.into(), member.into(), limited.clone()])
                 .await?
                 .into_iter()
                 .map(|c| (c.offer_id, c.count))
@@ -164,7 +164,7 @@ pub async fn gather(
             let today_counts: HashMap<i64, i64> = tx
                 .fetch_all::<MemberCount>(
                     &counts_sql("AND business_date = $3"),
-                    &with_ids(vec![a.into(), member.into(), today.into()], &limited),
+                    &[a.into(), member.into(), today.into(), limited],
                 )
                 .await?
                 .into_iter()

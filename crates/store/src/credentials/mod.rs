@@ -6,8 +6,7 @@ pub mod outbox;
 pub mod write;
 
 use crate::crud::Table;
-use crate::offers::placeholders;
-use crate::{Db, Exec, FromRow, Reader, Result, Row, Value};
+use crate::{Db, Exec, FromRow, Reader, Result, Row};
 use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::{AccountId, Timestamp};
 use serde::ser::{SerializeMap, Serializer};
@@ -161,11 +160,10 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
         "SELECT co.credential_id, o.id AS offer_id, o.name AS offer_name, o.merchant_id, m.name AS merchant_name, \
          m.supports_barcode FROM credential_offers co \
          JOIN offers o ON o.id = co.offer_id LEFT JOIN merchants m ON m.id = o.merchant_id \
-         WHERE co.account_id = $1 AND co.credential_id IN ({}) ORDER BY co.credential_id, o.id",
-        placeholders(2, ids.len())
+         WHERE co.account_id = $1 AND {} ORDER BY co.credential_id, o.id",
+        exec.dialect().in_list("co.credential_id", 2)
     );
-    let params: Vec<Value> = std::iter::once(account.0.into()).chain(ids.iter().map(|&i| i.into())).collect();
-    let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &params).await?;
+    let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &[account.0.into(), ids.as_slice().into()]).await?;
     for credential in credentials.iter_mut() {
         let mine: Vec<&OfferSummary> = offers.iter().filter(|o| o.credential_id == credential.id).collect();
         credential.offer_ids = mine.iter().map(|o| o.offer_id).collect();

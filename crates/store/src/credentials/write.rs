@@ -7,7 +7,6 @@
 use super::facts::{self, Gathered};
 use super::outbox::{self, Kind};
 use super::{load_in, Credential};
-use crate::offers::placeholders;
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
@@ -511,11 +510,10 @@ async fn conversion_callbacks(
     let offers = &credential.offer_ids;
     let sql = format!(
         "SELECT e.offer_id, e.xid, c.conversion_callback_url FROM eligible_channels e JOIN channels c ON c.id = e.channel_id \
-         WHERE e.account_id = $1 AND e.channel_id = $2 AND e.offer_id IN ({}) ORDER BY e.offer_id",
-        placeholders(3, offers.len())
+         WHERE e.account_id = $1 AND e.channel_id = $2 AND {} ORDER BY e.offer_id",
+        tx.dialect().in_list("e.offer_id", 3)
     );
-    let params: Vec<Value> =
-        [account.0.into(), credential.channel_id.into()].into_iter().chain(offers.iter().map(|&o| o.into())).collect();
+    let params = [account.0.into(), credential.channel_id.into(), offers.as_slice().into()];
     let targets: Vec<ChannelCallback> = tx.fetch_all(&sql, &params).await?;
     if targets.iter().all(|t| t.url.is_none()) {
         return Ok(());

@@ -128,12 +128,10 @@ async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign
     for campaign in campaigns.iter_mut().filter(|c| !c.eligible_store_numbers.is_empty()) {
         let numbers = &campaign.eligible_store_numbers;
         let sql = format!(
-            "SELECT id FROM stores WHERE account_id = $1 AND number IN ({}) ORDER BY id",
-            placeholders(2, numbers.len())
+            "SELECT id FROM stores WHERE account_id = $1 AND {} ORDER BY id",
+            db.dialect().in_list("number", 2)
         );
-        let params: Vec<Value> =
-            std::iter::once(account.0.into()).chain(numbers.iter().map(|n| n.as_str().into())).collect();
-        campaign.eligible_store_ids = db.fetch_all(&sql, &params).await?;
+        campaign.eligible_store_ids = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
     }
     Ok(())
 }

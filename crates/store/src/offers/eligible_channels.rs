@@ -2,7 +2,6 @@
 //! `xid`), shown inside the offer, edited through `/offers/{id}/channels/{channel_id}`, and
 //! seen as a campaign.
 
-use super::{account_and_ids, placeholders};
 use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, Timestamp};
 use serde_json::{json, Value as Json};
@@ -75,10 +74,10 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<V
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND e.offer_id IN ({}) ORDER BY e.offer_id, e.channel_id",
-        placeholders(2, offers.len())
+        "SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND {} ORDER BY e.offer_id, e.channel_id",
+        db.dialect().in_list("e.offer_id", 2)
     );
-    db.fetch_all(&sql, &account_and_ids(account.0, offers)).await
+    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
 }
 
 pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Result<Option<EligibleChannel>> {

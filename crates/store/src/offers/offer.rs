@@ -138,11 +138,11 @@ async fn item_sets_for(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {} FROM eligible_item_sets WHERE account_id = $1 AND offer_id IN ({}) ORDER BY id",
+        "SELECT {} FROM eligible_item_sets WHERE account_id = $1 AND {} ORDER BY id",
         <EligibleItemSets as Table>::COLUMNS,
-        super::placeholders(2, offers.len())
+        db.dialect().in_list("offer_id", 2)
     );
-    db.fetch_all(&sql, &super::account_and_ids(account.0, offers)).await
+    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
 }
 
 /// Columns for validated plain fields.

@@ -48,10 +48,10 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<V
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM passbook_configurations WHERE account_id = $1 AND offer_id IN ({})",
-        super::placeholders(2, offers.len())
+        "SELECT {COLUMNS} FROM passbook_configurations WHERE account_id = $1 AND {}",
+        db.dialect().in_list("offer_id", 2)
     );
-    db.fetch_all(&sql, &super::account_and_ids(account.0, offers)).await
+    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
 }
 
 pub async fn get(db: &Db, account: AccountId, offer: i64) -> Result<Option<Passbook>> {
