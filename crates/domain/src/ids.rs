@@ -49,4 +49,6 @@ typed_id! {
     EligibleChannelId,
     /// A named group of members that restricts who may get an offer.
     MemberListId,
+    /// A member's code for one or more offers, redeemed or voided exactly once.
+    CredentialId,
 }

@@ -79,6 +79,45 @@ impl From<bool> for Value {
     }
 }
 
+/// Typed ids bind as their integer, one at a time, optional, or as a whole list, so store
+/// signatures can take `MemberId`, `OfferId`, ... and still build `Value`s with `.into()`.
+/// (The impls live here, not in the domain, to keep the domain free of store types.)
+macro_rules! id_values {
+    ($($id:ty),* $(,)?) => {$(
+        impl From<$id> for Value {
+            fn from(v: $id) -> Self {
+                Self::Int(Some(v.0))
+            }
+        }
+        impl From<Option<$id>> for Value {
+            fn from(v: Option<$id>) -> Self {
+                Self::Int(v.map(|id| id.0))
+            }
+        }
+        impl From<&[$id]> for Value {
+            fn from(v: &[$id]) -> Self {
+                Self::IntList(v.iter().map(|id| id.0).collect())
+            }
+        }
+    )*};
+}
+
+id_values!(
+    kindling_domain::AccountId,
+    kindling_domain::MemberId,
+    kindling_domain::MerchantId,
+    kindling_domain::StoreId,
+    kindling_domain::StoreListId,
+    kindling_domain::ManufacturerId,
+    kindling_domain::ItemId,
+    kindling_domain::ItemSetId,
+    kindling_domain::OfferId,
+    kindling_domain::ChannelId,
+    kindling_domain::EligibleChannelId,
+    kindling_domain::MemberListId,
+    kindling_domain::CredentialId,
+);
+
 /// Column access by name, implemented for both backends' rows. Reading by name (never by
 /// position) means a select list written in another order still decodes the same record,
 /// and a column missing from it is a `Decode` error naming the column, not another

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use kindling_domain::credentials::annotations;
+use kindling_domain::{ChannelId, CredentialId, MemberId, OfferId, StoreId};
 use kindling_store::credentials::write::{self, CredentialInput, WriteError};
 use kindling_store::credentials::{load_in, Credentials};
 use kindling_store::crud::{self, Filter};
@@ -62,6 +63,11 @@ impl Params {
         }
     }
 
+    /// `int` as a typed id, so a member id cannot be passed where an offer id is expected.
+    fn id<T: From<i64>>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        Ok(self.int(key)?.map(T::from))
+    }
+
     fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
         let bad = || ApiError::BadRequest(format!("{key} must be true or false"));
         match self.body.get(key) {
@@ -78,7 +84,7 @@ impl Params {
     }
 
     /// `offer_ids` (array, comma list, repeated or bracketed keys) plus `offer_id`.
-    fn offer_ids(&self) -> Result<Option<Vec<i64>>, ApiError> {
+    fn offer_ids(&self) -> Result<Option<Vec<OfferId>>, ApiError> {
         let bad = || ApiError::BadRequest("offer_ids must be integers".into());
         let mut ids = match self.body.get("offer_ids") {
             Some(Value::Array(items)) => {
@@ -105,7 +111,7 @@ impl Params {
         if let Some(ids) = &ids {
             kindling_domain::input::id_count("offer_ids", ids)?;
         }
-        Ok(ids)
+        Ok(ids.map(|ids| ids.into_iter().map(OfferId).collect()))
     }
 
     fn input(&self) -> Result<CredentialInput, ApiError> {
@@ -122,9 +128,9 @@ impl Params {
             )));
         }
         Ok(CredentialInput {
-            member_id: self.int("member_id")?,
-            channel_id: self.int("channel_id")?,
-            store_id: self.int("store_id")?,
+            member_id: self.id::<MemberId>("member_id")?,
+            channel_id: self.id::<ChannelId>("channel_id")?,
+            store_id: self.id::<StoreId>("store_id")?,
             offer_ids: self.offer_ids()?,
             reusable: self.bool("reusable")?,
             annotations,
@@ -149,7 +155,7 @@ fn refused(e: WriteError) -> ApiError {
     }
 }
 
-async fn answer(state: &AppState, auth: Auth, id: i64, status: StatusCode) -> Result<Response, ApiError> {
+async fn answer(state: &AppState, auth: Auth, id: CredentialId, status: StatusCode) -> Result<Response, ApiError> {
     let credential =
         load_in(&mut Reader(&state.db), auth.account, id).await?.ok_or_else(|| ApiError::not_found("credential"))?;
     Ok(single(status, "credential", &credential))
@@ -164,13 +170,13 @@ pub async fn get_credentials(
 ) -> Result<Response, ApiError> {
     let params = Params { body: Map::new(), query };
     let mut filters = Vec::new();
-    if let Some(member) = params.int("member_id")? {
+    if let Some(member) = params.id::<MemberId>("member_id")? {
         filters.push(Filter::Eq("member_id", member.into()));
     }
-    if let Some(store) = params.int("store_id")? {
+    if let Some(store) = params.id::<StoreId>("store_id")? {
         filters.push(Filter::Eq("store_id", store.into()));
     }
-    if let Some(offer) = params.int("offer_id")? {
+    if let Some(offer) = params.id::<OfferId>("offer_id")? {
         filters.push(kindling_store::credentials::for_offer(offer));
     }
     let page = crud::list::<Credentials>(&state.db, auth.account, &[], &filters, page).await?;
@@ -193,7 +199,7 @@ pub async fn create_credential(
 pub async fn get_credential(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CredentialId>,
 ) -> Result<Response, ApiError> {
     answer(&state, auth, id, StatusCode::OK).await
 }
@@ -202,7 +208,7 @@ pub async fn get_credential(
 pub async fn update_credential(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CredentialId>,
     params: Params,
 ) -> Result<Response, ApiError> {
     write::update(&state.db, auth.account, id, params.input()?).await.map_err(refused)?;
@@ -213,7 +219,7 @@ pub async fn update_credential(
 pub async fn delete_credential(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CredentialId>,
 ) -> Result<Response, ApiError> {
     let credential = write::delete(&state.db, auth.account, id).await.map_err(|e| match e {
         WriteError::Invalid(m) => ApiError::Conflict(m),
@@ -226,10 +232,10 @@ pub async fn delete_credential(
 pub async fn redeem_credential(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CredentialId>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    write::redeem(&state.db, auth.account, id, params.int("store_id")?).await.map_err(refused)?;
+    write::redeem(&state.db, auth.account, id, params.id::<StoreId>("store_id")?).await.map_err(refused)?;
     answer(&state, auth, id, StatusCode::CREATED).await
 }
 
@@ -237,7 +243,7 @@ pub async fn redeem_credential(
 pub async fn void_credential(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CredentialId>,
 ) -> Result<Response, ApiError> {
     write::void(&state.db, auth.account, id).await.map_err(refused)?;
     answer(&state, auth, id, StatusCode::CREATED).await
@@ -250,14 +256,14 @@ pub async fn credential_eligibility(
     ApiQuery(query): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let params = Params { body: Map::new(), query };
-    let member = params.int("member_id")?.ok_or_else(|| ApiError::BadRequest("member_id is required".into()))?;
-    let offer = params.int("offer_id")?.ok_or_else(|| ApiError::BadRequest("offer_id is required".into()))?;
-    let verdict = write::eligibility(&state.db, auth.account, member, offer, params.int("channel_id")?).await.map_err(
-        |e| match e {
-            WriteError::NotFound => ApiError::not_found("member"),
-            other => refused(other),
-        },
-    )?;
+    let member: MemberId =
+        params.id("member_id")?.ok_or_else(|| ApiError::BadRequest("member_id is required".into()))?;
+    let offer: OfferId = params.id("offer_id")?.ok_or_else(|| ApiError::BadRequest("offer_id is required".into()))?;
+    let channel: Option<ChannelId> = params.id("channel_id")?;
+    let verdict = write::eligibility(&state.db, auth.account, member, offer, channel).await.map_err(|e| match e {
+        WriteError::NotFound => ApiError::not_found("member"),
+        other => refused(other),
+    })?;
     let body = match verdict {
         Ok(()) => json!({"is_eligible": true, "status": "eligible"}),
         Err(refusal) => json!({"is_eligible": false, "status": refusal.status(), "message": refusal.message()}),

@@ -270,7 +270,7 @@ async fn a_code_taken_by_a_concurrent_write_is_redrawn(app: TestApp) {
     let mut ids = Vec::new();
     for _ in 0..2 {
         let created = app.raw(Some(&acct.token), Method::POST, &bare, None).await;
-        ids.push(created.body["credential"]["id"].as_i64().unwrap());
+        ids.push(kindling_domain::CredentialId(created.body["credential"]["id"].as_i64().unwrap()));
     }
     let account = kindling_domain::AccountId(acct.id);
     let mut first = app.db.begin().await.unwrap();

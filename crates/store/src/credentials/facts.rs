@@ -8,9 +8,10 @@ use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::AccountId;
+use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, StoreId};
 use std::collections::HashMap;
 
+/// Plain `i64`s: these feed the domain's rules (`Facts`), which take untyped ids.
 pub struct Gathered {
     pub offers: Vec<OfferFacts>,
     pub member_lists: Vec<i64>,
@@ -88,10 +89,10 @@ impl FromRow for MemberCount {
 pub async fn gather(
     tx: &mut Tx,
     account: AccountId,
-    offer_ids: &[i64],
-    channel: Option<i64>,
-    member: i64,
-    store: Option<i64>,
+    offer_ids: &[OfferId],
+    channel: Option<ChannelId>,
+    member: MemberId,
+    store: Option<StoreId>,
     today: &str,
 ) -> Result<Gathered> {
     let a = account.0;

@@ -8,18 +8,18 @@ pub mod write;
 use crate::crud::Table;
 use crate::{Db, Exec, FromRow, Reader, Result, Row};
 use kindling_domain::credentials::CredentialStatus;
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, MerchantId, OfferId, StoreId, Timestamp};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
-    pub id: i64,
-    pub account_id: i64,
-    pub member_id: i64,
-    pub channel_id: i64,
-    pub store_id: Option<i64>,
+    pub id: CredentialId,
+    pub account_id: AccountId,
+    pub member_id: MemberId,
+    pub channel_id: ChannelId,
+    pub store_id: Option<StoreId>,
     pub identifier: Option<String>,
     pub status: CredentialStatus,
     pub reusable: bool,
@@ -32,9 +32,9 @@ pub struct Credential {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Filled by `attach`.
-    pub offer_ids: Vec<i64>,
+    pub offer_ids: Vec<OfferId>,
     pub offer_name: Option<String>,
-    pub merchant_id: Option<i64>,
+    pub merchant_id: Option<MerchantId>,
     pub merchant_name: Option<String>,
     pub supports_barcode: bool,
     pub location_address: Option<String>,
@@ -47,11 +47,11 @@ pub const COLUMNS: &str =
 impl FromRow for Credential {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            id: row.int("id")?,
-            account_id: row.int("account_id")?,
-            member_id: row.int("member_id")?,
-            channel_id: row.int("channel_id")?,
-            store_id: row.opt_int("store_id")?,
+            id: CredentialId(row.int("id")?),
+            account_id: AccountId(row.int("account_id")?),
+            member_id: MemberId(row.int("member_id")?),
+            channel_id: ChannelId(row.int("channel_id")?),
+            store_id: row.opt_int("store_id")?.map(StoreId),
             identifier: row.opt_text("identifier")?,
             status: crate::db::decode("credential status", row.text("status")?, CredentialStatus::parse)?,
             reusable: row.boolean("reusable")?,
@@ -107,7 +107,7 @@ impl Serialize for Credential {
 pub struct Credentials;
 
 /// Credentials that carry `offer` among their offers.
-pub fn for_offer(offer: i64) -> crate::crud::Filter {
+pub fn for_offer(offer: OfferId) -> crate::crud::Filter {
     crate::crud::Filter::Sql {
         template: "id IN (SELECT credential_id FROM credential_offers WHERE offer_id = {p})",
         value: offer.into(),
@@ -120,7 +120,7 @@ impl Table for Credentials {
     type Record = Credential;
 
     fn id(credential: &Credential) -> i64 {
-        credential.id
+        credential.id.0
     }
 
     async fn attach(db: &Db, account: AccountId, credentials: &mut [Credential]) -> Result<()> {
@@ -129,10 +129,10 @@ impl Table for Credentials {
 }
 
 struct OfferSummary {
-    credential_id: i64,
-    offer_id: i64,
+    credential_id: CredentialId,
+    offer_id: OfferId,
     offer_name: String,
-    merchant_id: Option<i64>,
+    merchant_id: Option<MerchantId>,
     merchant_name: Option<String>,
     supports_barcode: Option<bool>,
 }
@@ -140,10 +140,10 @@ struct OfferSummary {
 impl FromRow for OfferSummary {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            credential_id: row.int("credential_id")?,
-            offer_id: row.int("offer_id")?,
+            credential_id: CredentialId(row.int("credential_id")?),
+            offer_id: OfferId(row.int("offer_id")?),
             offer_name: row.text("offer_name")?,
-            merchant_id: row.opt_int("merchant_id")?,
+            merchant_id: row.opt_int("merchant_id")?.map(MerchantId),
             merchant_name: row.opt_text("merchant_name")?,
             supports_barcode: row.opt_boolean("supports_barcode")?,
         })
@@ -155,7 +155,7 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
     if credentials.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = credentials.iter().map(|c| c.id).collect();
+    let ids: Vec<CredentialId> = credentials.iter().map(|c| c.id).collect();
     let sql = format!(
         "SELECT co.credential_id, o.id AS offer_id, o.name AS offer_name, o.merchant_id, m.name AS merchant_name, \
          m.supports_barcode FROM credential_offers co \
@@ -202,7 +202,7 @@ impl FromRow for Address {
 }
 
 /// One credential with its offers, on any executor.
-pub async fn load_in(exec: &mut impl Exec, account: AccountId, id: i64) -> Result<Option<Credential>> {
+pub async fn load_in(exec: &mut impl Exec, account: AccountId, id: CredentialId) -> Result<Option<Credential>> {
     let sql = format!("SELECT {COLUMNS} FROM credentials WHERE id = $1 AND account_id = $2");
     let Some(credential) = exec.fetch_optional::<Credential>(&sql, &[id.into(), account.0.into()]).await? else {
         return Ok(None);

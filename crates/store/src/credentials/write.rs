@@ -12,7 +12,7 @@ use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 
@@ -64,14 +64,26 @@ async fn exists(tx: &mut Tx, table: &str, account: AccountId, id: i64) -> Result
     crate::crud::exists(tx, table, account, &[], id).await
 }
 
+async fn channel_exists(tx: &mut Tx, account: AccountId, id: ChannelId) -> Result<bool> {
+    exists(tx, "channels", account, id.0).await
+}
+
+async fn member_exists(tx: &mut Tx, account: AccountId, id: MemberId) -> Result<bool> {
+    exists(tx, "members", account, id.0).await
+}
+
+async fn store_exists(tx: &mut Tx, account: AccountId, id: StoreId) -> Result<bool> {
+    exists(tx, "stores", account, id.0).await
+}
+
 /// The credential fields a create or update may set.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialInput {
-    pub member_id: Option<i64>,
-    pub channel_id: Option<i64>,
-    pub store_id: Option<i64>,
+    pub member_id: Option<MemberId>,
+    pub channel_id: Option<ChannelId>,
+    pub store_id: Option<StoreId>,
     /// `None`: keep (update) / none (create). Otherwise the full desired set.
-    pub offer_ids: Option<Vec<i64>>,
+    pub offer_ids: Option<Vec<OfferId>>,
     pub reusable: Option<bool>,
     pub annotations: Option<Map<String, Json>>,
     pub code_lifetime: Option<i64>,
@@ -79,28 +91,29 @@ pub struct CredentialInput {
 
 async fn check_refs(tx: &mut Tx, account: AccountId, input: &CredentialInput) -> Outcome<()> {
     let channel = input.channel_id.ok_or(WriteError::Refused(Refusal::ChannelMissing))?;
-    if !exists(tx, "channels", account, channel).await? {
+    if !channel_exists(tx, account, channel).await? {
         return Err(WriteError::Invalid(
             "Channel can't be blank and must be associated with your account and offer".into(),
         ));
     }
     if let Some(member) = input.member_id {
-        if !exists(tx, "members", account, member).await? {
+        if !member_exists(tx, account, member).await? {
             return Err(WriteError::Invalid(format!("Member not found, with id: {member}")));
         }
     }
     if let Some(store) = input.store_id {
-        if !exists(tx, "stores", account, store).await? {
+        if !store_exists(tx, account, store).await? {
             return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
         }
     }
     Ok(())
 }
 
+/// The domain's rules take plain `i64`s; `requested` is the offer ids as `raw` gives them.
 fn facts<'a>(
     purpose: Purpose,
-    channel: i64,
-    member: i64,
+    channel: Option<ChannelId>,
+    member: MemberId,
     requested: &'a [i64],
     g: &'a Gathered,
     locked: bool,
@@ -108,8 +121,8 @@ fn facts<'a>(
 ) -> Facts<'a> {
     Facts {
         purpose,
-        channel_id: Some(channel),
-        member_id: Some(member),
+        channel_id: Some(channel.map_or(0, |c| c.0)),
+        member_id: Some(member.0),
         requested,
         offers: &g.offers,
         member_lists: &g.member_lists,
@@ -122,7 +135,7 @@ fn facts<'a>(
 async fn activity(
     tx: &mut Tx,
     account: AccountId,
-    offer: i64,
+    offer: OfferId,
     credential: &Credential,
     kind: ActivityType,
     now: Timestamp,
@@ -160,7 +173,7 @@ async fn account_callback(
     Ok(())
 }
 
-async fn set_offers(tx: &mut Tx, account: AccountId, credential: i64, offers: &[i64]) -> Result<()> {
+async fn set_offers(tx: &mut Tx, account: AccountId, credential: CredentialId, offers: &[OfferId]) -> Result<()> {
     tx.execute(
         "DELETE FROM credential_offers WHERE credential_id = $1 AND account_id = $2",
         &[credential.into(), account.0.into()],
@@ -176,14 +189,19 @@ async fn set_offers(tx: &mut Tx, account: AccountId, credential: i64, offers: &[
     Ok(())
 }
 
-fn dedup(mut ids: Vec<i64>) -> Vec<i64> {
+fn dedup(mut ids: Vec<OfferId>) -> Vec<OfferId> {
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
+/// Offer ids as the domain's rules take them.
+fn raw(offers: &[OfferId]) -> Vec<i64> {
+    offers.iter().map(|o| o.0).collect()
+}
+
 /// Creates a credential; with offers it gets a fresh code. Returns its id.
-pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outcome<i64> {
+pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     check_refs(&mut tx, account, &input).await?;
@@ -205,7 +223,7 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
     )
     .await?;
     if !offers.is_empty() {
-        rules::check(&facts(Purpose::Issue, channel, member, &offers, &gathered, false, now))
+        rules::check(&facts(Purpose::Issue, Some(channel), member, &raw(&offers), &gathered, false, now))
             .map_err(WriteError::Refused)?;
     }
     let lifetime = input.code_lifetime;
@@ -236,7 +254,8 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
             break;
         }
     }
-    let id = id.ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
+    let id =
+        id.map(CredentialId).ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
     set_offers(&mut tx, account, id, &offers).await?;
     let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
     for &offer in &offers {
@@ -248,7 +267,12 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
 }
 
 /// Gives credential `id` a fresh code unique among the account's open codes (eight draws).
-async fn draw_code(tx: &mut Tx, account: AccountId, id: i64, kind: RedemptionIdentifierType) -> Outcome<String> {
+async fn draw_code(
+    tx: &mut Tx,
+    account: AccountId,
+    id: CredentialId,
+    kind: RedemptionIdentifierType,
+) -> Outcome<String> {
     assign_code(tx, account, id, std::iter::repeat_with(|| code::generate(kind)).take(8)).await
 }
 
@@ -259,7 +283,7 @@ async fn draw_code(tx: &mut Tx, account: AccountId, id: i64, kind: RedemptionIde
 pub async fn assign_code(
     tx: &mut Tx,
     account: AccountId,
-    id: i64,
+    id: CredentialId,
     candidates: impl IntoIterator<Item = String>,
 ) -> Outcome<String> {
     for candidate in candidates {
@@ -280,7 +304,7 @@ pub async fn assign_code(
 
 /// Updates an open credential; `offer_ids` replaces the set, the code is kept (or drawn
 /// when the first offers arrive).
-pub async fn update(db: &Db, account: AccountId, id: i64, input: CredentialInput) -> Outcome<()> {
+pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: CredentialInput) -> Outcome<()> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     let current = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
@@ -304,7 +328,7 @@ pub async fn update(db: &Db, account: AccountId, id: i64, input: CredentialInput
     .await?;
     if !offers.is_empty() {
         let locked = current.locked_until.is_some_and(|l| l > now);
-        rules::check(&facts(Purpose::Issue, channel, current.member_id, &offers, &gathered, locked, now))
+        rules::check(&facts(Purpose::Issue, Some(channel), current.member_id, &raw(&offers), &gathered, locked, now))
             .map_err(WriteError::Refused)?;
     }
     let mut identifier = current.identifier.clone();
@@ -348,13 +372,13 @@ pub async fn update(db: &Db, account: AccountId, id: i64, input: CredentialInput
 pub async fn eligibility(
     db: &Db,
     account: AccountId,
-    member: i64,
-    offer: i64,
-    channel: Option<i64>,
+    member: MemberId,
+    offer: OfferId,
+    channel: Option<ChannelId>,
 ) -> Outcome<std::result::Result<(), Refusal>> {
     let now = Timestamp::now();
     let mut tx = db.begin_read().await?;
-    if !exists(&mut tx, "members", account, member).await? {
+    if !member_exists(&mut tx, account, member).await? {
         return Err(WriteError::NotFound);
     }
     let s = settings(&mut tx, account).await?;
@@ -362,13 +386,13 @@ pub async fn eligibility(
     let gathered =
         facts::gather(&mut tx, account, &requested, channel, member, None, &business_date(now, s.time_zone.as_deref()))
             .await?;
-    let verdict = rules::check(&facts(Purpose::Check, channel.unwrap_or(0), member, &requested, &gathered, false, now));
+    let verdict = rules::check(&facts(Purpose::Check, channel, member, &raw(&requested), &gathered, false, now));
     drop(tx);
     Ok(verdict)
 }
 
 struct ChannelCallback {
-    offer_id: i64,
+    offer_id: OfferId,
     xid: String,
     url: Option<String>,
 }
@@ -376,14 +400,14 @@ struct ChannelCallback {
 impl FromRow for ChannelCallback {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            offer_id: row.int("offer_id")?,
+            offer_id: OfferId(row.int("offer_id")?),
             xid: row.text("xid")?,
             url: row.opt_text("conversion_callback_url")?,
         })
     }
 }
 
-async fn offer_name(tx: &mut Tx, offer: i64) -> Result<String> {
+async fn offer_name(tx: &mut Tx, offer: OfferId) -> Result<String> {
     Ok(tx.fetch_optional::<String>("SELECT name FROM offers WHERE id = $1", &[offer.into()]).await?.unwrap_or_default())
 }
 
@@ -401,7 +425,7 @@ fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
 
 /// Redeems a credential exactly once (or again, when reusable), counting every limit
 /// atomically with the write.
-pub async fn redeem(db: &Db, account: AccountId, id: i64, store: Option<i64>) -> Outcome<()> {
+pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     // Claims the credential (and, on PostgreSQL, locks its row until commit).
@@ -421,7 +445,7 @@ pub async fn redeem(db: &Db, account: AccountId, id: i64, store: Option<i64>) ->
         return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
     }
     if let Some(store) = store {
-        if !exists(&mut tx, "stores", account, store).await? {
+        if !store_exists(&mut tx, account, store).await? {
             return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
         }
     }
@@ -455,7 +479,7 @@ pub async fn redeem(db: &Db, account: AccountId, id: i64, store: Option<i64>) ->
                 )
                 .await?;
             return Err(WriteError::Refused(match linked {
-                None => Refusal::OffersNotFound(vec![offer]),
+                None => Refusal::OffersNotFound(vec![offer.0]),
                 Some(_) => {
                     Refusal::MemberNotEligible { offer: offer_name(&mut tx, offer).await?, reason: "max_per_channel" }
                 }
@@ -472,7 +496,8 @@ pub async fn redeem(db: &Db, account: AccountId, id: i64, store: Option<i64>) ->
         offer.counts.total -= 1;
         offer.counts.channel -= 1;
     }
-    rules::check(&facts(Purpose::Redeem, channel, credential.member_id, &credential.offer_ids, &gathered, false, now))
+    let requested = raw(&credential.offer_ids);
+    rules::check(&facts(Purpose::Redeem, Some(channel), credential.member_id, &requested, &gathered, false, now))
         .map_err(WriteError::Refused)?;
 
     for &offer in &credential.offer_ids {
@@ -504,7 +529,7 @@ async fn conversion_callbacks(
     tx: &mut Tx,
     account: AccountId,
     credential: &Credential,
-    store: Option<i64>,
+    store: Option<StoreId>,
     now: Timestamp,
 ) -> Result<()> {
     let offers = &credential.offer_ids;
@@ -527,7 +552,7 @@ async fn conversion_callbacks(
         }
     }
     values.insert("credential_id".into(), credential.id.to_string());
-    values.insert("offer_ids".into(), offers.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    values.insert("offer_ids".into(), offers.iter().map(OfferId::to_string).collect::<Vec<_>>().join(","));
     values.insert("redeemed_at".into(), now.to_string());
     let status = if credential.reusable { CredentialStatus::Open } else { CredentialStatus::Redeemed };
     values.insert("status".into(), status.to_string());
@@ -551,18 +576,18 @@ async fn conversion_callbacks(
 
 /// A live redemption: the offer and channel counters it took.
 struct Counted {
-    offer_id: i64,
-    channel_id: i64,
+    offer_id: OfferId,
+    channel_id: ChannelId,
 }
 
 impl FromRow for Counted {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { offer_id: row.int("offer_id")?, channel_id: row.int("channel_id")? })
+        Ok(Self { offer_id: OfferId(row.int("offer_id")?), channel_id: ChannelId(row.int("channel_id")?) })
     }
 }
 
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit.
-pub async fn void(db: &Db, account: AccountId, id: i64) -> Outcome<()> {
+pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     let changed = tx
@@ -601,7 +626,7 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> Outcome<()> {
 }
 
 /// Deletes a credential that was never redeemed; `false` when it has redemptions.
-pub async fn delete(db: &Db, account: AccountId, id: i64) -> Outcome<Credential> {
+pub async fn delete(db: &Db, account: AccountId, id: CredentialId) -> Outcome<Credential> {
     let mut tx = db.begin().await?;
     let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
     let redeemed: Option<i64> =
