@@ -3,15 +3,15 @@
 use super::{channels::Channels, eligible_channels, placeholders};
 use crate::crud::{self, Assignments};
 use crate::{Db, FromRow, Result, Row, Tx, Value};
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, EligibleChannelId, OfferId, StoreId, Timestamp};
 use serde_json::{json, Value as Json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Campaign {
-    pub id: i64,
+    pub id: EligibleChannelId,
     pub xid: String,
-    pub offer_id: i64,
-    pub channel_id: i64,
+    pub offer_id: OfferId,
+    pub channel_id: ChannelId,
     pub channel_name: String,
     pub offer_name: String,
     pub description: Option<String>,
@@ -39,7 +39,7 @@ pub struct Campaign {
     pub online_offer_code: Option<String>,
     pub redemption_identifier_type: i64,
     /// Ids of the account's stores whose number is listed (filled by `attach_store_ids`).
-    pub eligible_store_ids: Vec<i64>,
+    pub eligible_store_ids: Vec<StoreId>,
 }
 
 const SELECT: &str =
@@ -60,10 +60,10 @@ fn strings(raw: Option<String>) -> Vec<String> {
 impl FromRow for Campaign {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            id: row.int("id")?,
+            id: EligibleChannelId(row.int("id")?),
             xid: row.text("xid")?,
-            offer_id: row.int("offer_id")?,
-            channel_id: row.int("channel_id")?,
+            offer_id: OfferId(row.int("offer_id")?),
+            channel_id: ChannelId(row.int("channel_id")?),
             channel_name: row.text("channel_name")?,
             offer_name: row.text("offer_name")?,
             description: row.opt_text("description")?,
@@ -131,7 +131,8 @@ async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign
             "SELECT id FROM stores WHERE account_id = $1 AND {} ORDER BY id",
             db.dialect().in_list("number", 2)
         );
-        campaign.eligible_store_ids = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
+        let ids: Vec<i64> = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
+        campaign.eligible_store_ids = ids.into_iter().map(StoreId).collect();
     }
     Ok(())
 }
@@ -140,9 +141,9 @@ async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign
 /// How campaigns are looked up.
 #[derive(Debug, Clone)]
 pub enum Lookup<'a> {
-    Id(i64),
+    Id(EligibleChannelId),
     ExternalId(&'a str),
-    Channel(i64),
+    Channel(ChannelId),
 }
 
 pub async fn find(db: &Db, account: AccountId, lookup: Lookup<'_>) -> Result<Vec<Campaign>> {
@@ -176,11 +177,11 @@ pub async fn count(db: &Db, account: AccountId) -> Result<i64> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
     /// The campaign's id: a new offer×channel row, or the existing link adopted.
-    Campaign(i64),
+    Campaign(EligibleChannelId),
     OfferMissing,
     /// The offer×channel row already carries another `external_id`.
     ExternalIdTaken {
-        campaign: i64,
+        campaign: EligibleChannelId,
         existing: String,
         given: String,
     },
@@ -205,7 +206,7 @@ fn external_id(values: &Assignments) -> Option<&str> {
 pub async fn create(
     db: &Db,
     account: AccountId,
-    offer: i64,
+    offer: OfferId,
     channel_name: &str,
     values: Assignments,
 ) -> Result<Created> {
@@ -226,7 +227,7 @@ pub async fn create(
     Ok(Created::Campaign(id))
 }
 
-async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> Result<i64> {
+async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> Result<ChannelId> {
     let existing: Option<i64> = tx
         .fetch_optional(
             "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1",
@@ -234,10 +235,10 @@ async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> 
         )
         .await?;
     match existing {
-        Some(id) => Ok(id),
+        Some(id) => Ok(ChannelId(id)),
         None => {
             let values = vec![("name", name.into()), ("allow_sms_keyword", false.into()), ("allow_hmac", false.into())];
-            crud::insert::<Channels>(tx, account, values).await
+            crud::insert::<Channels>(tx, account, values).await.map(ChannelId)
         }
     }
 }
@@ -246,7 +247,12 @@ async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> 
 /// commits between our read and our insert, the insert yields and the next read adopts
 /// that row; should it be unlinked again at once, a few turns later this gives up as busy
 /// (a 503 to retry) rather than fail.
-async fn adopt_or_insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<(i64, Option<String>)> {
+async fn adopt_or_insert(
+    tx: &mut Tx,
+    account: AccountId,
+    offer: OfferId,
+    channel: ChannelId,
+) -> Result<(EligibleChannelId, Option<String>)> {
     for _ in 0..3 {
         if let Some(row) = linked(tx, account, offer, channel).await? {
             return Ok(row);
@@ -259,18 +265,23 @@ async fn adopt_or_insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i
 }
 
 struct Linked {
-    id: i64,
+    id: EligibleChannelId,
     external_id: Option<String>,
 }
 
 impl FromRow for Linked {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { id: row.int("id")?, external_id: row.opt_text("external_id")? })
+        Ok(Self { id: EligibleChannelId(row.int("id")?), external_id: row.opt_text("external_id")? })
     }
 }
 
 /// The offer×channel row's id and `external_id`, locked on PostgreSQL.
-async fn linked(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<Option<(i64, Option<String>)>> {
+async fn linked(
+    tx: &mut Tx,
+    account: AccountId,
+    offer: OfferId,
+    channel: ChannelId,
+) -> Result<Option<(EligibleChannelId, Option<String>)>> {
     let sql = format!(
         "SELECT id, external_id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
         crud::for_update(tx)
@@ -280,7 +291,12 @@ async fn linked(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Re
 }
 
 /// A new offer×channel row, or `None` when one exists already.
-async fn insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Result<Option<i64>> {
+async fn insert(
+    tx: &mut Tx,
+    account: AccountId,
+    offer: OfferId,
+    channel: ChannelId,
+) -> Result<Option<EligibleChannelId>> {
     let mut columns = vec!["account_id", "offer_id", "channel_id"];
     let mut params: Vec<Value> = vec![account.0.into(), offer.into(), channel.into()];
     for (column, value) in eligible_channels::new_row_columns() {
@@ -292,11 +308,11 @@ async fn insert(tx: &mut Tx, account: AccountId, offer: i64, channel: i64) -> Re
         columns.join(", "),
         placeholders(1, params.len())
     );
-    tx.fetch_optional(&sql, &params).await
+    Ok(tx.fetch_optional::<i64>(&sql, &params).await?.map(EligibleChannelId))
 }
 
 /// Sets the campaign fields given; `false` when no such campaign is in the account.
-async fn set(tx: &mut Tx, account: AccountId, id: i64, values: Assignments) -> Result<bool> {
+async fn set(tx: &mut Tx, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
     let mut sets = vec!["updated_at = $3".to_owned()];
     let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
     for (column, value) in values {
@@ -308,7 +324,7 @@ async fn set(tx: &mut Tx, account: AccountId, id: i64, values: Assignments) -> R
 }
 
 /// `PUT /campaigns/{id}`: the campaign fields given; the offer and channel stay.
-pub async fn update(db: &Db, account: AccountId, id: i64, values: Assignments) -> Result<bool> {
+pub async fn update(db: &Db, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
     let mut tx = db.begin().await?;
     let found = set(&mut tx, account, id, values).await?;
     tx.commit().await?;
@@ -316,7 +332,7 @@ pub async fn update(db: &Db, account: AccountId, id: i64, values: Assignments) -
 }
 
 /// Deletes the offer×channel row (the channel is unlinked; its xid stops working).
-pub async fn delete(db: &Db, account: AccountId, id: i64) -> Result<bool> {
+pub async fn delete(db: &Db, account: AccountId, id: EligibleChannelId) -> Result<bool> {
     Ok(db
         .execute("DELETE FROM eligible_channels WHERE id = $1 AND account_id = $2", &[id.into(), account.0.into()])
         .await?

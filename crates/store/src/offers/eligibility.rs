@@ -9,7 +9,7 @@ use kindling_domain::catalog::store::Store;
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::{is_active, Window};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, OfferId, StoreId, Timestamp};
 use std::collections::HashMap;
 
 struct OfferWindow {
@@ -51,8 +51,8 @@ pub async fn active_store_rules(
     db: &Db,
     account: AccountId,
     now: Timestamp,
-    only: Option<i64>,
-) -> Result<Vec<(i64, StoreRule)>> {
+    only: Option<OfferId>,
+) -> Result<Vec<(OfferId, StoreRule)>> {
     let mut sql = "SELECT id, status, merchant_id, activates_at, expires_at, stop_offering_at FROM offers \
                    WHERE account_id = $1 AND status = 'approved'"
         .to_owned();
@@ -72,13 +72,13 @@ pub async fn active_store_rules(
         .map(|o| {
             let mut merchant_ids = merchants.remove(&o.id).unwrap_or_default();
             merchant_ids.extend(o.merchant_id);
-            (o.id, StoreRule { merchant_ids, store_list_ids: lists.remove(&o.id).unwrap_or_default() })
+            (OfferId(o.id), StoreRule { merchant_ids, store_list_ids: lists.remove(&o.id).unwrap_or_default() })
         })
         .collect())
 }
 
 /// The account's stores (optionally one), each with the store lists it belongs to.
-pub async fn stores_with_lists(db: &Db, account: AccountId, only: Option<i64>) -> Result<Vec<(Store, Vec<i64>)>> {
+pub async fn stores_with_lists(db: &Db, account: AccountId, only: Option<StoreId>) -> Result<Vec<(Store, Vec<i64>)>> {
     let mut sql = format!("SELECT {} FROM stores WHERE account_id = $1", Stores::COLUMNS);
     let mut params = vec![account.0.into()];
     if let Some(id) = only {

@@ -3,14 +3,14 @@
 //! seen as a campaign.
 
 use crate::{Db, FromRow, Result, Row, Value};
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, EligibleChannelId, OfferId, Timestamp};
 use serde_json::{json, Value as Json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EligibleChannel {
-    pub id: i64,
-    pub offer_id: i64,
-    pub channel_id: i64,
+    pub id: EligibleChannelId,
+    pub offer_id: OfferId,
+    pub channel_id: ChannelId,
     pub channel_name: String,
     pub xid: String,
     pub security: Option<String>,
@@ -28,9 +28,9 @@ pub const FROM: &str = "eligible_channels e JOIN channels c ON c.id = e.channel_
 impl FromRow for EligibleChannel {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
-            id: row.int("id")?,
-            offer_id: row.int("offer_id")?,
-            channel_id: row.int("channel_id")?,
+            id: EligibleChannelId(row.int("id")?),
+            offer_id: OfferId(row.int("offer_id")?),
+            channel_id: ChannelId(row.int("channel_id")?),
             channel_name: row.text("channel_name")?,
             xid: row.text("xid")?,
             security: row.opt_text("security")?,
@@ -69,7 +69,7 @@ pub fn new_row_columns() -> Vec<(&'static str, Value)> {
     vec![("xid", kindling_domain::secret::new_xid().into()), ("created_at", now.into()), ("updated_at", now.into())]
 }
 
-pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<Vec<EligibleChannel>> {
+pub async fn for_offers(db: &Db, account: AccountId, offers: &[OfferId]) -> Result<Vec<EligibleChannel>> {
     if offers.is_empty() {
         return Ok(Vec::new());
     }
@@ -80,20 +80,20 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<V
     db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
 }
 
-pub async fn find(db: &Db, account: AccountId, offer: i64, channel: i64) -> Result<Option<EligibleChannel>> {
+pub async fn find(db: &Db, account: AccountId, offer: OfferId, channel: ChannelId) -> Result<Option<EligibleChannel>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND e.offer_id = $2 AND e.channel_id = $3");
     db.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
 }
 
 /// The offer×channel row's id and security key, as `update_settings` reads it.
 struct KeyRow {
-    id: i64,
+    id: EligibleChannelId,
     security_key: Option<String>,
 }
 
 impl FromRow for KeyRow {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { id: row.int("id")?, security_key: row.opt_text("security_key")? })
+        Ok(Self { id: EligibleChannelId(row.int("id")?), security_key: row.opt_text("security_key")? })
     }
 }
 
@@ -115,8 +115,8 @@ pub struct Settings {
 pub async fn update_settings(
     db: &Db,
     account: AccountId,
-    offer: i64,
-    channel: i64,
+    offer: OfferId,
+    channel: ChannelId,
     settings: Settings,
 ) -> Result<bool> {
     let mut tx = db.begin().await?;

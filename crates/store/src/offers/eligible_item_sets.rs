@@ -1,5 +1,6 @@
 use crate::crud::Table;
 use crate::{FromRow, Result, Row};
+use kindling_domain::{ItemSetId, OfferId};
 use serde::Serialize;
 
 /// An item set attached to an offer: the items that qualify (list type 0) or that are
@@ -10,8 +11,8 @@ pub struct EligibleItemSet {
     pub list_type: i64,
     pub type_name: &'static str,
     pub req_qty: i64,
-    pub offer_id: i64,
-    pub item_set_id: i64,
+    pub offer_id: OfferId,
+    pub item_set_id: ItemSetId,
 }
 
 pub fn type_name(list_type: i64) -> &'static str {
@@ -42,8 +43,8 @@ impl FromRow for EligibleItemSet {
             list_type,
             type_name: type_name(list_type),
             req_qty: row.int("req_qty")?,
-            offer_id: row.int("offer_id")?,
-            item_set_id: row.int("item_set_id")?,
+            offer_id: OfferId(row.int("offer_id")?),
+            item_set_id: ItemSetId(row.int("item_set_id")?),
         })
     }
 }

@@ -7,13 +7,13 @@ use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::fields::{FieldValue, Kind};
 use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{AccountId, OfferId, Timestamp};
+use kindling_domain::{AccountId, MerchantId, OfferId, Timestamp};
 use serde_json::{Map, Value as Json};
 
 pub struct Offers;
 
 /// Offers owned by a merchant or made eligible at it.
-pub fn at_merchant(merchant: i64) -> crate::crud::Filter {
+pub fn at_merchant(merchant: MerchantId) -> crate::crud::Filter {
     crate::crud::Filter::Sql {
         template: "(merchant_id = {p} OR id IN (SELECT offer_id FROM offer_merchants WHERE merchant_id = {p}))",
         value: merchant.into(),
@@ -111,18 +111,19 @@ impl Table for Offers {
         let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
         let mut store_lists = STORE_LISTS.ids_for(db, account, &ids).await?;
         let mut member_lists = MEMBER_LISTS.ids_for(db, account, &ids).await?;
-        let channels = eligible_channels::for_offers(db, account, &ids).await?;
-        let passbooks = passbook::for_offers(db, account, &ids).await?;
-        let item_sets = item_sets_for(db, account, &ids).await?;
+        let offer_ids: Vec<OfferId> = offers.iter().map(|o| o.id).collect();
+        let channels = eligible_channels::for_offers(db, account, &offer_ids).await?;
+        let passbooks = passbook::for_offers(db, account, &offer_ids).await?;
+        let item_sets = item_sets_for(db, account, &offer_ids).await?;
         for offer in offers {
             let id = offer.id.0;
             offer.links = OfferLinks {
                 merchant_ids: merchants.remove(&id).unwrap_or_default(),
                 store_list_ids: store_lists.remove(&id).unwrap_or_default(),
                 member_list_ids: member_lists.remove(&id).unwrap_or_default(),
-                channels: channels.iter().filter(|c| c.offer_id == id).map(|c| c.embedded()).collect(),
-                item_sets: item_sets.iter().filter(|s| s.offer_id == id).map(|s| serde_json::json!(s)).collect(),
-                passbook_configuration: passbooks.iter().find(|p| p.offer_id == id).map(|p| p.view()),
+                channels: channels.iter().filter(|c| c.offer_id == offer.id).map(|c| c.embedded()).collect(),
+                item_sets: item_sets.iter().filter(|s| s.offer_id == offer.id).map(|s| serde_json::json!(s)).collect(),
+                passbook_configuration: passbooks.iter().find(|p| p.offer_id == offer.id).map(|p| p.view()),
             };
         }
         Ok(())
@@ -132,7 +133,7 @@ impl Table for Offers {
 async fn item_sets_for(
     db: &Db,
     account: AccountId,
-    offers: &[i64],
+    offers: &[OfferId],
 ) -> Result<Vec<super::eligible_item_sets::EligibleItemSet>> {
     if offers.is_empty() {
         return Ok(Vec::new());

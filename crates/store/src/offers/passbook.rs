@@ -2,7 +2,7 @@
 //! signing but never shown: the answer carries `null` for both.
 
 use crate::{Db, FromRow, Result, Row, Value};
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, OfferId, Timestamp};
 use serde_json::{json, Value as Json};
 
 pub const SETTINGS: [&str; 6] =
@@ -11,7 +11,7 @@ pub const SETTINGS: [&str; 6] =
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passbook {
     pub id: i64,
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub team_identifier: Option<String>,
     pub pass_type_id_name: Option<String>,
     pub logo: Option<String>,
@@ -22,7 +22,7 @@ impl FromRow for Passbook {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
             id: row.int("id")?,
-            offer_id: row.int("offer_id")?,
+            offer_id: OfferId(row.int("offer_id")?),
             team_identifier: row.opt_text("team_identifier")?,
             pass_type_id_name: row.opt_text("pass_type_id_name")?,
             logo: row.opt_text("logo")?,
@@ -43,7 +43,7 @@ impl Passbook {
 
 const COLUMNS: &str = "id, offer_id, team_identifier, pass_type_id_name, logo, icon";
 
-pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<Vec<Passbook>> {
+pub async fn for_offers(db: &Db, account: AccountId, offers: &[OfferId]) -> Result<Vec<Passbook>> {
     if offers.is_empty() {
         return Ok(Vec::new());
     }
@@ -54,12 +54,12 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[i64]) -> Result<V
     db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
 }
 
-pub async fn get(db: &Db, account: AccountId, offer: i64) -> Result<Option<Passbook>> {
+pub async fn get(db: &Db, account: AccountId, offer: OfferId) -> Result<Option<Passbook>> {
     Ok(for_offers(db, account, &[offer]).await?.pop())
 }
 
 /// The insert of a configuration with the settings given, as `(sql, params)`.
-fn insert(account: AccountId, offer: i64, settings: &[(&'static str, Option<String>)]) -> (String, Vec<Value>) {
+fn insert(account: AccountId, offer: OfferId, settings: &[(&'static str, Option<String>)]) -> (String, Vec<Value>) {
     let now = Timestamp::now().unix();
     let mut columns = vec!["account_id", "offer_id", "created_at", "updated_at"];
     let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into(), now.into()];
@@ -79,7 +79,7 @@ fn insert(account: AccountId, offer: i64, settings: &[(&'static str, Option<Stri
 pub async fn create(
     db: &Db,
     account: AccountId,
-    offer: i64,
+    offer: OfferId,
     settings: &[(&'static str, Option<String>)],
 ) -> Result<()> {
     let (sql, params) = insert(account, offer, settings);
@@ -91,7 +91,7 @@ pub async fn create(
 pub async fn upsert(
     db: &Db,
     account: AccountId,
-    offer: i64,
+    offer: OfferId,
     settings: &[(&'static str, Option<String>)],
 ) -> Result<()> {
     let (mut sql, params) = insert(account, offer, settings);
@@ -103,7 +103,7 @@ pub async fn upsert(
     db.execute(&sql, &params).await.map(drop)
 }
 
-pub async fn delete(db: &Db, account: AccountId, offer: i64) -> Result<bool> {
+pub async fn delete(db: &Db, account: AccountId, offer: OfferId) -> Result<bool> {
     Ok(db
         .execute(
             "DELETE FROM passbook_configurations WHERE account_id = $1 AND offer_id = $2",

@@ -12,7 +12,7 @@ use kindling_domain::fields;
 use kindling_domain::offers::campaign::{numbers, FIELDS};
 use kindling_domain::offers::offer::is_active;
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{FieldErrors, Timestamp};
+use kindling_domain::{ChannelId, EligibleChannelId, FieldErrors, OfferId, Timestamp};
 use kindling_store::crud::{self, Assignments};
 use kindling_store::offers::campaigns::{self, Campaign, Created, Lookup};
 use kindling_store::offers::offer::field_values;
@@ -44,7 +44,7 @@ fn campaign_values(body: &Map<String, Json>, errors: &mut FieldErrors) -> Assign
     values
 }
 
-async fn one(state: &AppState, auth: Auth, id: i64) -> Result<Campaign, ApiError> {
+async fn one(state: &AppState, auth: Auth, id: EligibleChannelId) -> Result<Campaign, ApiError> {
     campaigns::find(&state.db, auth.account, Lookup::Id(id)).await?.pop().ok_or_else(|| ApiError::not_found("campaign"))
 }
 
@@ -89,7 +89,7 @@ pub async fn create_campaign(
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::new();
     let offer = match body.get("offer_id") {
-        Some(Json::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(Json::Number(n)) if n.as_i64().is_some() => n.as_i64().map(OfferId),
         Some(_) => {
             errors.add("offer_id", "must be an integer");
             None
@@ -139,7 +139,7 @@ pub async fn create_campaign(
 pub async fn get_campaign(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EligibleChannelId>,
 ) -> Result<Response, ApiError> {
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
 }
@@ -148,7 +148,7 @@ pub async fn get_campaign(
 pub async fn update_campaign(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EligibleChannelId>,
     Envelope(CampaignBody(body)): Envelope<CampaignBody>,
 ) -> Result<Response, ApiError> {
     let current = one(&state, auth, id).await?;
@@ -171,7 +171,7 @@ fn same_row(current: &Campaign, body: &Map<String, Json>, errors: &mut FieldErro
     const MOVED: &str = "cannot change: a campaign is one offer's link to one channel (create another campaign)";
     match body.get("offer_id") {
         None | Some(Json::Null) => {}
-        Some(offer) if offer.as_i64() == Some(current.offer_id) => {}
+        Some(offer) if offer.as_i64() == Some(current.offer_id.0) => {}
         Some(_) => errors.add("offer_id", MOVED),
     }
     match body.get("channel_name") {
@@ -185,7 +185,7 @@ fn same_row(current: &Campaign, body: &Map<String, Json>, errors: &mut FieldErro
 pub async fn delete_campaign(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EligibleChannelId>,
 ) -> Result<Response, ApiError> {
     if !campaigns::delete(&state.db, auth.account, id).await? {
         return Err(ApiError::not_found("campaign"));
@@ -206,8 +206,8 @@ pub async fn search_campaigns(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let raw = query.channel_id.ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?;
-    let channel = crate::extract::query_int("channel_id", &raw)?;
-    if !crud::exists_now(&state.db, "channels", auth.account, channel).await? {
+    let channel = ChannelId(crate::extract::query_int("channel_id", &raw)?);
+    if !crud::exists_now(&state.db, "channels", auth.account, channel.0).await? {
         return Err(ApiError::not_found("channel"));
     }
     let now = Timestamp::now();

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::offers::channel::EligibleChannelInput;
+use kindling_domain::{ChannelId, OfferId};
 use kindling_store::crud;
 use kindling_store::link_set::LinkSet;
 use kindling_store::offers::channels::Channels;
@@ -46,13 +47,13 @@ impl Enveloped for EligibleChannelInput {
 async fn find(
     state: &AppState,
     auth: Auth,
-    offer: i64,
-    channel: i64,
+    offer: OfferId,
+    channel: ChannelId,
 ) -> Result<eligible_channels::EligibleChannel, ApiError> {
     eligible_channels::find(&state.db, auth.account, offer, channel).await?.ok_or_else(|| not_linked(offer, channel))
 }
 
-fn not_linked(offer: i64, channel: i64) -> ApiError {
+fn not_linked(offer: OfferId, channel: ChannelId) -> ApiError {
     ApiError::NotFound(format!("channel {channel} is not linked to offer {offer}"))
 }
 
@@ -64,7 +65,7 @@ fn answer(status: StatusCode, eligible: &eligible_channels::EligibleChannel) -> 
 pub async fn get_offer_channel(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((offer, channel)): ApiPath<(i64, i64)>,
+    ApiPath((offer, channel)): ApiPath<(OfferId, ChannelId)>,
 ) -> Result<Response, ApiError> {
     Ok(answer(StatusCode::OK, &find(&state, auth, offer, channel).await?))
 }
@@ -74,12 +75,12 @@ pub async fn get_offer_channel(
 pub async fn update_offer_channel(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((offer, channel)): ApiPath<(i64, i64)>,
+    ApiPath((offer, channel)): ApiPath<(OfferId, ChannelId)>,
     Envelope(input): Envelope<EligibleChannelInput>,
 ) -> Result<Response, ApiError> {
     // Answers "not linked" before judging the input; the write re-reads the row.
     find(&state, auth, offer, channel).await?;
-    let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel)
+    let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel.0)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     let input = input.validate(&channel_record)?;

@@ -13,7 +13,7 @@ use kindling_domain::fields::{self, FieldValue};
 use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::FieldErrors;
+use kindling_domain::{FieldErrors, MerchantId};
 use kindling_store::crud::{self, Filter, Paged};
 use kindling_store::offers::offer::{self as store, Offers};
 use kindling_store::{Tx, Value};
@@ -297,7 +297,7 @@ async fn list(
     auth: Auth,
     page: kindling_domain::paging::PageRequest,
     query: &HashMap<String, String>,
-    merchant: Option<i64>,
+    merchant: Option<MerchantId>,
 ) -> Result<Response, ApiError> {
     let mut filters = Vec::new();
     if let Some(name) = query.get("name").filter(|n| !n.is_empty()) {
@@ -305,7 +305,7 @@ async fn list(
     }
     let merchant = match (merchant, query.get("merchant_id").filter(|m| !m.is_empty())) {
         (Some(m), _) => Some(m),
-        (None, Some(raw)) => Some(crate::extract::query_int("merchant_id", raw)?),
+        (None, Some(raw)) => Some(MerchantId(crate::extract::query_int("merchant_id", raw)?)),
         (None, None) => None,
     };
     if let Some(m) = merchant {
@@ -329,11 +329,11 @@ pub async fn get_offers(
 pub async fn get_merchant_offers(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(merchant): ApiPath<i64>,
+    ApiPath(merchant): ApiPath<MerchantId>,
     PageQuery(page): PageQuery,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if !crud::exists_now(&state.db, "merchants", auth.account, merchant).await? {
+    if !crud::exists_now(&state.db, "merchants", auth.account, merchant.0).await? {
         return Err(ApiError::not_found("merchant"));
     }
     list(&state, auth, page, &query, Some(merchant)).await

@@ -7,7 +7,7 @@ use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use kindling_domain::FieldErrors;
+use kindling_domain::{FieldErrors, OfferId};
 use kindling_store::offers::passbook::{self, SETTINGS};
 use kindling_store::{crud, StoreError};
 use serde::Deserialize;
@@ -35,15 +35,15 @@ fn settings(body: &Map<String, Value>) -> Result<Vec<(&'static str, Option<Strin
     errors.into_result(out).map_err(Into::into)
 }
 
-async fn offer_exists(state: &AppState, auth: Auth, offer: i64) -> Result<(), ApiError> {
-    if crud::exists_now(&state.db, "offers", auth.account, offer).await? {
+async fn offer_exists(state: &AppState, auth: Auth, offer: OfferId) -> Result<(), ApiError> {
+    if crud::exists_now(&state.db, "offers", auth.account, offer.0).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("offer"))
     }
 }
 
-async fn answer(state: &AppState, auth: Auth, offer: i64, status: StatusCode) -> Result<Response, ApiError> {
+async fn answer(state: &AppState, auth: Auth, offer: OfferId, status: StatusCode) -> Result<Response, ApiError> {
     let config = passbook::get(&state.db, auth.account, offer)
         .await?
         .ok_or_else(|| ApiError::not_found("passbook_configuration"))?;
@@ -53,7 +53,7 @@ async fn answer(state: &AppState, auth: Auth, offer: i64, status: StatusCode) ->
 pub async fn get_passbook(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(offer): ApiPath<i64>,
+    ApiPath(offer): ApiPath<OfferId>,
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
     answer(&state, auth, offer, StatusCode::OK).await
@@ -63,7 +63,7 @@ pub async fn get_passbook(
 pub async fn create_passbook(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(offer): ApiPath<i64>,
+    ApiPath(offer): ApiPath<OfferId>,
     Envelope(PassbookBody(body)): Envelope<PassbookBody>,
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
@@ -83,7 +83,7 @@ pub async fn create_passbook(
 pub async fn update_passbook(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(offer): ApiPath<i64>,
+    ApiPath(offer): ApiPath<OfferId>,
     Envelope(PassbookBody(body)): Envelope<PassbookBody>,
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
@@ -99,7 +99,7 @@ pub async fn update_passbook(
 pub async fn delete_passbook(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(offer): ApiPath<i64>,
+    ApiPath(offer): ApiPath<OfferId>,
 ) -> Result<Response, ApiError> {
     offer_exists(&state, auth, offer).await?;
     if passbook::delete(&state.db, auth.account, offer).await? {

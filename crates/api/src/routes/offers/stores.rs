@@ -14,7 +14,7 @@ use kindling_domain::catalog::store::{Nearby, Store};
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::geo::{distance_meters, parse_point};
 use kindling_domain::paging::PageRequest;
-use kindling_domain::Timestamp;
+use kindling_domain::{ChannelId, MerchantId, OfferId, StoreId, Timestamp};
 use kindling_store::crud::{self, Paged};
 use kindling_store::offers::{eligibility, eligible_channels};
 use serde::Deserialize;
@@ -41,7 +41,7 @@ async fn nearby(
     state: &AppState,
     auth: Auth,
     origin: (f64, f64),
-    rules: Vec<(i64, StoreRule)>,
+    rules: Vec<(OfferId, StoreRule)>,
     query: &SearchQuery,
     page: PageRequest,
 ) -> Result<Response, ApiError> {
@@ -77,7 +77,11 @@ async fn nearby(
     Ok(paged("stores", "store", &Paged { items, total_entries, page }))
 }
 
-async fn active_rules(state: &AppState, auth: Auth, only: Option<i64>) -> Result<Vec<(i64, StoreRule)>, ApiError> {
+async fn active_rules(
+    state: &AppState,
+    auth: Auth,
+    only: Option<OfferId>,
+) -> Result<Vec<(OfferId, StoreRule)>, ApiError> {
     Ok(eligibility::active_store_rules(&state.db, auth.account, Timestamp::now(), only).await?)
 }
 
@@ -111,14 +115,14 @@ pub async fn stores_near_point(
 pub async fn offer_stores(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(offer): ApiPath<i64>,
+    ApiPath(offer): ApiPath<OfferId>,
     PageQuery(page): PageQuery,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let origin = point(query.lat.as_deref(), query.lng.as_deref())?;
     let raw = query.x_channel_id.as_deref().ok_or_else(|| ApiError::BadRequest("x_channel_id is required".into()))?;
-    let channel = crate::extract::query_int("x_channel_id", raw)?;
-    if !crud::exists_now(&state.db, "offers", auth.account, offer).await? {
+    let channel = ChannelId(crate::extract::query_int("x_channel_id", raw)?);
+    if !crud::exists_now(&state.db, "offers", auth.account, offer.0).await? {
         return Err(ApiError::not_found("offer"));
     }
     if eligible_channels::find(&state.db, auth.account, offer, channel).await?.is_none() {
@@ -133,16 +137,16 @@ pub async fn offer_stores(
 pub async fn store_offers(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((merchant, store)): ApiPath<(i64, i64)>,
+    ApiPath((merchant, store)): ApiPath<(MerchantId, StoreId)>,
 ) -> Result<Response, ApiError> {
-    if !crud::exists_now(&state.db, "merchants", auth.account, merchant).await? {
+    if !crud::exists_now(&state.db, "merchants", auth.account, merchant.0).await? {
         return Err(ApiError::not_found("merchant"));
     }
     let found = eligibility::stores_with_lists(&state.db, auth.account, Some(store)).await?;
     let (store, lists) =
-        found.into_iter().find(|(s, _)| s.merchant_id.0 == merchant).ok_or_else(|| ApiError::not_found("store"))?;
+        found.into_iter().find(|(s, _)| s.merchant_id == merchant).ok_or_else(|| ApiError::not_found("store"))?;
     let rules = active_rules(&state, auth, None).await?;
-    let ids: Vec<i64> =
+    let ids: Vec<OfferId> =
         rules.iter().filter(|(_, rule)| rule.allows(store.merchant_id.0, &lists)).map(|(id, _)| *id).collect();
     Ok(json(StatusCode::OK, &json!({ "offer_ids": ids })))
 }
