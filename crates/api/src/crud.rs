@@ -83,9 +83,9 @@ pub trait CrudResource: Table<Record: Serialize> + Send + Sync + 'static {
 }
 
 /// The resource's owners and (for item routes) its own id, parsed from the path.
-pub struct Target<R> {
+pub struct Target<R: CrudResource> {
     scope: Scope,
-    id: Option<i64>,
+    id: Option<R::Id>,
     _resource: std::marker::PhantomData<R>,
 }
 
@@ -104,13 +104,13 @@ impl<R: CrudResource> FromRequestParts<AppState> for Target<R> {
                 .ok_or_else(|| ApiError::Internal(format!("route lacks {}", parent.param)))?;
             scope.push((parent.param, id));
         }
-        let id = int(R::ID_PARAM, R::SINGULAR)?;
+        let id = int(R::ID_PARAM, R::SINGULAR)?.map(R::Id::from);
         Ok(Self { scope, id, _resource: std::marker::PhantomData })
     }
 }
 
 impl<R: CrudResource> Target<R> {
-    fn id(&self) -> Result<i64, ApiError> {
+    fn id(&self) -> Result<R::Id, ApiError> {
         self.id.ok_or_else(|| ApiError::Internal(format!("route lacks {}", R::ID_PARAM)))
     }
 
@@ -178,7 +178,7 @@ pub(crate) async fn load<R: CrudResource>(
     state: &AppState,
     auth: Auth,
     scope: &Scope,
-    id: i64,
+    id: R::Id,
 ) -> Result<R::Record, ApiError> {
     crud::get::<R>(&state.db, auth.account, scope, id).await?.ok_or_else(|| ApiError::not_found(R::SINGULAR))
 }
@@ -223,7 +223,7 @@ async fn create<R: CrudResource>(
     let mut tx = state.db.begin().await?;
     check_references(&mut tx, auth, &write.references).await?;
     let id = crud::insert::<R>(&mut tx, auth.account, write.values).await.map_err(write_error::<R>)?;
-    replace_links(&mut tx, auth, id, write.links).await?;
+    replace_links(&mut tx, auth, id.into(), write.links).await?;
     tx.commit().await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(created(R::SINGULAR, &record, format!("{}/{id}", uri.path())))
@@ -253,7 +253,7 @@ async fn update<R: CrudResource>(
     if !crud::update::<R>(&mut tx, auth.account, &target.scope, id, write.values).await.map_err(write_error::<R>)? {
         return Err(ApiError::not_found(R::SINGULAR));
     }
-    replace_links(&mut tx, auth, id, write.links).await?;
+    replace_links(&mut tx, auth, id.into(), write.links).await?;
     tx.commit().await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(single(R::UPDATE_STATUS, R::SINGULAR, &record))
@@ -300,7 +300,7 @@ pub fn linked<R: CrudResource, T: CrudResource>(link: &'static LinkSet) -> Metho
             let owner = target.id()?;
             load::<R>(&state, auth, &target.scope, owner).await?;
             let filters = search_filters::<T>(&query);
-            let page = crud::list_linked::<T>(&state.db, auth.account, link, owner, &filters, page).await?;
+            let page = crud::list_linked::<T>(&state.db, auth.account, link, owner.into(), &filters, page).await?;
             Ok::<_, ApiError>(paged_with_aliases(T::PLURAL, T::PLURAL_ALIASES, T::SINGULAR, &page))
         },
     )
@@ -318,8 +318,9 @@ macro_rules! table_view {
             const TABLE: &'static str = <$table as kindling_store::crud::Table>::TABLE;
             const COLUMNS: &'static str = <$table as kindling_store::crud::Table>::COLUMNS;
             type Record = <$table as kindling_store::crud::Table>::Record;
+            type Id = <$table as kindling_store::crud::Table>::Id;
 
-            fn id(record: &Self::Record) -> i64 {
+            fn id(record: &Self::Record) -> Self::Id {
                 <$table as kindling_store::crud::Table>::id(record)
             }
 

@@ -21,6 +21,12 @@ macro_rules! typed_id {
                 Self(id)
             }
         }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     )*};
 }
 
@@ -51,4 +57,6 @@ typed_id! {
     MemberListId,
     /// A member's code for one or more offers, redeemed or voided exactly once.
     CredentialId,
+    /// One item set attached to one offer (qualifying or discounted).
+    EligibleItemSetId,
 }

@@ -19,7 +19,7 @@ pub mod time;
 
 pub use field_errors::FieldErrors;
 pub use ids::{
-    AccountId, ChannelId, CredentialId, EligibleChannelId, ItemId, ItemSetId, ManufacturerId, MemberId, MemberListId,
-    MerchantId, OfferId, StoreId, StoreListId,
+    AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ItemId, ItemSetId, ManufacturerId,
+    MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
 };
 pub use time::Timestamp;

@@ -16,9 +16,9 @@ use kindling_store::offers::offer::{Offers, CHANNELS};
 use kindling_store::Db;
 
 pub struct Seeded {
-    pub member: i64,
-    pub channel: i64,
-    pub offer: i64,
+    pub member: kindling_domain::MemberId,
+    pub channel: kindling_domain::ChannelId,
+    pub offer: kindling_domain::OfferId,
 }
 
 fn invalid(e: kindling_domain::FieldErrors) -> anyhow::Error {
@@ -68,7 +68,7 @@ pub async fn seed(db: &Db, account: AccountId) -> anyhow::Result<Seeded> {
         ],
     )
     .await?;
-    CHANNELS.apply(&mut tx, account, offer, LinkOp::Replace, &[channel]).await?;
+    CHANNELS.apply(&mut tx, account, offer.into(), LinkOp::Replace, &[channel.into()]).await?;
     tx.commit().await?;
     Ok(Seeded { member, channel, offer })
 }

@@ -199,8 +199,9 @@ async fn write_all<T: Table>(
     Ok(count)
 }
 
+/// `id` comes from the command line, so it becomes `T`'s id here.
 async fn owner_account<T: Table>(db: &Db, id: i64) -> anyhow::Result<AccountId> {
-    crud::owner_of::<T>(db, id).await?.with_context(|| format!("no {} row with id {id}", T::TABLE))
+    crud::owner_of::<T>(db, T::Id::from(id)).await?.with_context(|| format!("no {} row with id {id}", T::TABLE))
 }
 
 pub async fn stores(db: &Db, path: &Path, merchant: i64) -> anyhow::Result<usize> {

@@ -15,8 +15,12 @@ pub trait Table {
     /// The select list: every column `Record::from_row` reads by name (expressions aliased).
     const COLUMNS: &'static str;
     type Record: FromRow + Send + Sync;
+    /// The table's typed id (`MemberId`, `OfferId`, ...): `get`, `lock`, `update`, `delete`
+    /// and `owner_of` take it and `insert` returns it, so one table's id cannot be passed
+    /// for another's.
+    type Id: Copy + Into<Value> + From<i64> + Into<i64> + std::fmt::Display + Send + Sync;
 
-    fn id(record: &Self::Record) -> i64;
+    fn id(record: &Self::Record) -> Self::Id;
 
     /// Fills fields stored in other tables (linked ids, embedded objects) for a page of
     /// records at once.
@@ -103,7 +107,7 @@ fn conditions(account: AccountId, scope: &Scope, filters: &[Filter], alias: &str
     (sql, params)
 }
 
-pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) -> Result<Option<T::Record>> {
+pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
     let (conditions, mut params) = conditions(account, scope, &[], "");
     params.push(id.into());
     let sql = format!("SELECT {} FROM {} WHERE {conditions} AND id = ${}", T::COLUMNS, T::TABLE, params.len());
@@ -114,7 +118,7 @@ pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) 
 /// stays locked (`FOR NO KEY UPDATE`) until commit, so a concurrent writer of the same row waits
 /// and then decides on what this one wrote; SQLite's `BEGIN IMMEDIATE` already holds the
 /// only write lock. Attached fields are not loaded.
-pub async fn lock<T: Table>(tx: &mut Tx, account: AccountId, scope: &Scope, id: i64) -> Result<Option<T::Record>> {
+pub async fn lock<T: Table>(tx: &mut Tx, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
     let (conditions, mut params) = conditions(account, scope, &[], "");
     params.push(id.into());
     let sql = format!(
@@ -227,7 +231,7 @@ async fn page_of<T: Table>(
 }
 
 /// Inserts a row for `account`, stamping `created_at`/`updated_at`; returns its id.
-pub async fn insert<T: Table>(tx: &mut Tx, account: AccountId, values: Assignments) -> Result<i64> {
+pub async fn insert<T: Table>(tx: &mut Tx, account: AccountId, values: Assignments) -> Result<T::Id> {
     let now = Timestamp::now().unix();
     let mut columns = vec!["account_id"];
     let mut params: Vec<Value> = vec![account.0.into()];
@@ -240,7 +244,10 @@ pub async fn insert<T: Table>(tx: &mut Tx, account: AccountId, values: Assignmen
     let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
     let sql =
         format!("INSERT INTO {} ({}) VALUES ({}) RETURNING id", T::TABLE, columns.join(", "), placeholders.join(", "));
-    tx.fetch_optional::<i64>(&sql, &params).await?.ok_or_else(|| StoreError::Decode("insert returned no row".into()))
+    tx.fetch_optional::<i64>(&sql, &params)
+        .await?
+        .map(T::Id::from)
+        .ok_or_else(|| StoreError::Decode("insert returned no row".into()))
 }
 
 /// Sets only the given columns and bumps `updated_at`; `false` when no such row is in scope.
@@ -248,7 +255,7 @@ pub async fn update<T: Table>(
     tx: &mut Tx,
     account: AccountId,
     scope: &Scope,
-    id: i64,
+    id: T::Id,
     values: Assignments,
 ) -> Result<bool> {
     let (conditions, mut params) = conditions(account, scope, &[], "");
@@ -265,7 +272,7 @@ pub async fn update<T: Table>(
 }
 
 /// Whether a row was deleted. Rows still referenced elsewhere fail with `ForeignKey`.
-pub async fn delete<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: i64) -> Result<bool> {
+pub async fn delete<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<bool> {
     let (conditions, mut params) = conditions(account, scope, &[], "");
     params.push(id.into());
     let sql = format!("DELETE FROM {} WHERE {conditions} AND id = ${}", T::TABLE, params.len());
@@ -282,7 +289,7 @@ pub async fn exists(tx: &mut Tx, table: &str, account: AccountId, scope: &Scope,
 
 /// Read-only variant of `exists` on the shared pool.
 /// The account a record of `T` belongs to, for admin commands that name a record by id alone.
-pub async fn owner_of<T: Table>(db: &Db, id: i64) -> Result<Option<AccountId>> {
+pub async fn owner_of<T: Table>(db: &Db, id: T::Id) -> Result<Option<AccountId>> {
     let sql = format!("SELECT account_id FROM {} WHERE id = $1", T::TABLE);
     Ok(db.fetch_optional::<i64>(&sql, &[id.into()]).await?.map(AccountId))
 }

@@ -116,6 +116,7 @@ id_values!(
     kindling_domain::EligibleChannelId,
     kindling_domain::MemberListId,
     kindling_domain::CredentialId,
+    kindling_domain::EligibleItemSetId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

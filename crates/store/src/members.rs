@@ -11,9 +11,10 @@ impl Table for Members {
     const TABLE: &'static str = "members";
     const COLUMNS: &'static str = "id, identifier, notification_mode, created_at, updated_at";
     type Record = Member;
+    type Id = kindling_domain::MemberId;
 
-    fn id(member: &Member) -> i64 {
-        member.id.0
+    fn id(member: &Member) -> Self::Id {
+        member.id
     }
 }
 

@@ -22,9 +22,10 @@ impl Table for ItemSets {
     const COLUMNS: &'static str = "id, name, merchant_id, manufacturer_id, \
         (SELECT m.name FROM manufacturers m WHERE m.id = item_sets.manufacturer_id) AS manufacturer_name, set_type";
     type Record = ItemSet;
+    type Id = kindling_domain::ItemSetId;
 
-    fn id(set: &ItemSet) -> i64 {
-        set.id.0
+    fn id(set: &ItemSet) -> Self::Id {
+        set.id
     }
 
     async fn attach(db: &Db, account: AccountId, sets: &mut [ItemSet]) -> Result<()> {

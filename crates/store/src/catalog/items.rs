@@ -9,9 +9,10 @@ impl Table for Items {
     const TABLE: &'static str = "items";
     const COLUMNS: &'static str = "id, name, code, merchant_id, manufacturer_id";
     type Record = Item;
+    type Id = kindling_domain::ItemId;
 
-    fn id(item: &Item) -> i64 {
-        item.id.0
+    fn id(item: &Item) -> Self::Id {
+        item.id
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerChanges};
 use kindling_domain::catalog::merchant::MerchantResponse;
 use kindling_domain::catalog::store::StoreLocation;
-use kindling_domain::{AccountId, FieldErrors, ManufacturerId};
+use kindling_domain::{AccountId, FieldErrors, ManufacturerId, MerchantId};
 
 pub struct Manufacturers;
 
@@ -25,15 +25,16 @@ impl Table for Manufacturers {
     const COLUMNS: &'static str =
         "id, name, description, is_active, primary_contact, secondary_contact, redemption_identifier_type";
     type Record = Manufacturer;
+    type Id = kindling_domain::ManufacturerId;
 
-    fn id(manufacturer: &Manufacturer) -> i64 {
-        manufacturer.id.0
+    fn id(manufacturer: &Manufacturer) -> Self::Id {
+        manufacturer.id
     }
 
     async fn attach(db: &Db, account: AccountId, manufacturers: &mut [Manufacturer]) -> Result<()> {
         let ids: Vec<i64> = manufacturers.iter().map(|m| m.id.0).collect();
         let mut links = MERCHANTS.ids_for(db, account, &ids).await?;
-        let mut all: Vec<i64> = links.values().flatten().copied().collect();
+        let mut all: Vec<MerchantId> = links.values().flatten().copied().map(MerchantId).collect();
         all.sort_unstable();
         all.dedup();
         let merchants = merchants::by_ids(db, account, &all).await?;

@@ -13,9 +13,10 @@ impl Table for Merchants {
     const TABLE: &'static str = "merchants";
     const COLUMNS: &'static str = COLUMNS;
     type Record = Merchant;
+    type Id = kindling_domain::MerchantId;
 
-    fn id(merchant: &Merchant) -> i64 {
-        merchant.id.0
+    fn id(merchant: &Merchant) -> Self::Id {
+        merchant.id
     }
 }
 
@@ -55,7 +56,7 @@ pub fn values(changes: MerchantChanges) -> Assignments {
 }
 
 /// Merchants by id, for embedding (a manufacturer's eligible merchants).
-pub async fn by_ids(db: &Db, account: AccountId, ids: &[i64]) -> Result<Vec<Merchant>> {
+pub async fn by_ids(db: &Db, account: AccountId, ids: &[MerchantId]) -> Result<Vec<Merchant>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -21,9 +21,10 @@ impl Table for StoreLists {
     const TABLE: &'static str = "store_lists";
     const COLUMNS: &'static str = "id, name, merchant_id";
     type Record = StoreList;
+    type Id = kindling_domain::StoreListId;
 
-    fn id(list: &StoreList) -> i64 {
-        list.id.0
+    fn id(list: &StoreList) -> Self::Id {
+        list.id
     }
 
     async fn attach(db: &Db, account: AccountId, lists: &mut [StoreList]) -> Result<()> {

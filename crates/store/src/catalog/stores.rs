@@ -11,9 +11,10 @@ impl Table for Stores {
     const COLUMNS: &'static str = "id, merchant_id, name, site_id, number, description, is_active, phone, \
         address, address2, city, state, zip, country, lat, lng, icon_url, primary_contact, secondary_contact";
     type Record = Store;
+    type Id = kindling_domain::StoreId;
 
-    fn id(store: &Store) -> i64 {
-        store.id.0
+    fn id(store: &Store) -> Self::Id {
+        store.id
     }
 }
 

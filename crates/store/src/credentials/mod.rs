@@ -118,9 +118,10 @@ impl Table for Credentials {
     const TABLE: &'static str = "credentials";
     const COLUMNS: &'static str = COLUMNS;
     type Record = Credential;
+    type Id = kindling_domain::CredentialId;
 
-    fn id(credential: &Credential) -> i64 {
-        credential.id.0
+    fn id(credential: &Credential) -> Self::Id {
+        credential.id
     }
 
     async fn attach(db: &Db, account: AccountId, credentials: &mut [Credential]) -> Result<()> {

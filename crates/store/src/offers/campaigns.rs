@@ -238,7 +238,7 @@ async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> 
         Some(id) => Ok(ChannelId(id)),
         None => {
             let values = vec![("name", name.into()), ("allow_sms_keyword", false.into()), ("allow_hmac", false.into())];
-            crud::insert::<Channels>(tx, account, values).await.map(ChannelId)
+            crud::insert::<Channels>(tx, account, values).await
         }
     }
 }

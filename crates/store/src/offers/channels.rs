@@ -9,9 +9,10 @@ impl Table for Channels {
     const TABLE: &'static str = "channels";
     const COLUMNS: &'static str = "id, name, allow_sms_keyword, allow_hmac, conversion_callback_url";
     type Record = Channel;
+    type Id = kindling_domain::ChannelId;
 
-    fn id(channel: &Channel) -> i64 {
-        channel.id.0
+    fn id(channel: &Channel) -> Self::Id {
+        channel.id
     }
 }
 

@@ -20,9 +20,10 @@ impl Table for MemberLists {
     const TABLE: &'static str = "member_lists";
     const COLUMNS: &'static str = "id, name";
     type Record = MemberList;
+    type Id = kindling_domain::MemberListId;
 
-    fn id(list: &MemberList) -> i64 {
-        list.id.0
+    fn id(list: &MemberList) -> Self::Id {
+        list.id
     }
 
     async fn attach(db: &Db, account: AccountId, lists: &mut [MemberList]) -> Result<()> {

@@ -101,9 +101,10 @@ impl Table for Offers {
     const TABLE: &'static str = "offers";
     const COLUMNS: &'static str = COLUMNS;
     type Record = Offer;
+    type Id = kindling_domain::OfferId;
 
-    fn id(offer: &Offer) -> i64 {
-        offer.id.0
+    fn id(offer: &Offer) -> Self::Id {
+        offer.id
     }
 
     async fn attach(db: &Db, account: AccountId, offers: &mut [Offer]) -> Result<()> {

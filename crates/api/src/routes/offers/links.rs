@@ -80,7 +80,7 @@ pub async fn update_offer_channel(
 ) -> Result<Response, ApiError> {
     // Answers "not linked" before judging the input; the write re-reads the row.
     find(&state, auth, offer, channel).await?;
-    let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel.0)
+    let channel_record = crud::get::<Channels>(&state.db, auth.account, &[], channel)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     let input = input.validate(&channel_record)?;

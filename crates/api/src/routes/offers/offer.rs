@@ -13,7 +13,7 @@ use kindling_domain::fields::{self, FieldValue};
 use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{FieldErrors, MerchantId};
+use kindling_domain::{FieldErrors, MerchantId, OfferId};
 use kindling_store::crud::{self, Filter, Paged};
 use kindling_store::offers::offer::{self as store, Offers};
 use kindling_store::{Tx, Value};
@@ -139,7 +139,7 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
     errors.into_result(write)
 }
 
-async fn load(state: &AppState, auth: Auth, id: i64) -> Result<Offer, ApiError> {
+async fn load(state: &AppState, auth: Auth, id: OfferId) -> Result<Offer, ApiError> {
     crud::get::<Offers>(&state.db, auth.account, &[], id).await?.ok_or_else(|| ApiError::not_found("offer"))
 }
 
@@ -148,7 +148,7 @@ fn offer_response(status: StatusCode, offer: &Offer) -> Response {
 }
 
 /// Writes inside `tx`: references first, then the row (inserted when `id` is `None`).
-async fn apply(tx: &mut Tx, auth: Auth, id: Option<i64>, write: Write) -> Result<i64, ApiError> {
+async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write) -> Result<OfferId, ApiError> {
     for &(field, table, referenced) in &write.references {
         if !crud::exists(tx, table, auth.account, &[], referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
@@ -171,7 +171,7 @@ async fn apply(tx: &mut Tx, auth: Auth, id: Option<i64>, write: Write) -> Result
 async fn modify(
     state: &AppState,
     auth: Auth,
-    id: i64,
+    id: OfferId,
     change: impl FnOnce(&Offer) -> Result<Write, ApiError>,
 ) -> Result<Response, ApiError> {
     let mut tx = state.db.begin().await?;
@@ -200,7 +200,7 @@ pub async fn create_offer(
 pub async fn get_offer(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<OfferId>,
 ) -> Result<Response, ApiError> {
     Ok(offer_response(StatusCode::OK, &load(&state, auth, id).await?))
 }
@@ -209,7 +209,7 @@ pub async fn get_offer(
 pub async fn update_offer(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<OfferId>,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
     modify(&state, auth, id, |current| Ok(offer_write(body, Some(current))?)).await
@@ -219,7 +219,7 @@ pub async fn update_offer(
 pub async fn delete_offer(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<OfferId>,
 ) -> Result<Response, ApiError> {
     let deleted = crud::delete::<Offers>(&state.db, auth.account, &[], id).await.map_err(|e| match e {
         kindling_store::StoreError::ForeignKey => {
@@ -238,7 +238,7 @@ pub async fn delete_offer(
 pub async fn offer_action(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((id, action)): ApiPath<(i64, String)>,
+    ApiPath((id, action)): ApiPath<(OfferId, String)>,
 ) -> Result<Response, ApiError> {
     let next = match action.as_str() {
         "approve" => OfferStatus::Approved,
