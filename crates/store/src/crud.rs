@@ -287,7 +287,17 @@ pub async fn exists(tx: &mut Tx, table: &str, account: AccountId, scope: &Scope,
     Ok(tx.fetch_optional::<i64>(&sql, &params).await?.is_some())
 }
 
-/// Read-only variant of `exists` on the shared pool.
+/// Whether `T`'s table has row `id` in the account: `exists` with the table and its id
+/// type tied together, for callers that know the table at compile time.
+pub async fn contains<T: Table>(tx: &mut Tx, account: AccountId, id: T::Id) -> Result<bool> {
+    exists(tx, T::TABLE, account, &[], id.into()).await
+}
+
+/// `contains` on the shared pool, outside a transaction.
+pub async fn contains_now<T: Table>(db: &Db, account: AccountId, id: T::Id) -> Result<bool> {
+    exists_now(db, T::TABLE, account, id.into()).await
+}
+
 /// The account a record of `T` belongs to, for admin commands that name a record by id alone.
 pub async fn owner_of<T: Table>(db: &Db, id: T::Id) -> Result<Option<AccountId>> {
     let sql = format!("SELECT account_id FROM {} WHERE id = $1", T::TABLE);

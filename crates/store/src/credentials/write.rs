@@ -7,6 +7,10 @@
 use super::facts::{self, Gathered};
 use super::outbox::{self, Kind};
 use super::{load_in, Credential};
+use crate::catalog::stores::Stores;
+use crate::crud;
+use crate::members::Members;
+use crate::offers::channels::Channels;
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
@@ -60,20 +64,16 @@ async fn settings(tx: &mut Tx, account: AccountId) -> Result<AccountSettings> {
     .ok_or_else(|| StoreError::Decode("account vanished".into()))
 }
 
-async fn exists(tx: &mut Tx, table: &str, account: AccountId, id: i64) -> Result<bool> {
-    crate::crud::exists(tx, table, account, &[], id).await
-}
-
 async fn channel_exists(tx: &mut Tx, account: AccountId, id: ChannelId) -> Result<bool> {
-    exists(tx, "channels", account, id.0).await
+    crud::contains::<Channels>(tx, account, id).await
 }
 
 async fn member_exists(tx: &mut Tx, account: AccountId, id: MemberId) -> Result<bool> {
-    exists(tx, "members", account, id.0).await
+    crud::contains::<Members>(tx, account, id).await
 }
 
 async fn store_exists(tx: &mut Tx, account: AccountId, id: StoreId) -> Result<bool> {
-    exists(tx, "stores", account, id.0).await
+    crud::contains::<Stores>(tx, account, id).await
 }
 
 /// The credential fields a create or update may set.

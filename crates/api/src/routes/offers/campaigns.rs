@@ -15,6 +15,7 @@ use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{ChannelId, EligibleChannelId, FieldErrors, OfferId, Timestamp};
 use kindling_store::crud::{self, Assignments};
 use kindling_store::offers::campaigns::{self, Campaign, Created, Lookup};
+use kindling_store::offers::channels::Channels;
 use kindling_store::offers::offer::field_values;
 use kindling_store::{StoreError, Value};
 use serde::Deserialize;
@@ -207,7 +208,7 @@ pub async fn search_campaigns(
 ) -> Result<Response, ApiError> {
     let raw = query.channel_id.ok_or_else(|| ApiError::BadRequest("channel_id is required".into()))?;
     let channel = ChannelId(crate::extract::query_int("channel_id", &raw)?);
-    if !crud::exists_now(&state.db, "channels", auth.account, channel.0).await? {
+    if !crud::contains_now::<Channels>(&state.db, auth.account, channel).await? {
         return Err(ApiError::not_found("channel"));
     }
     let now = Timestamp::now();

@@ -14,6 +14,7 @@ use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{FieldErrors, MerchantId, OfferId};
+use kindling_store::catalog::merchants::Merchants;
 use kindling_store::crud::{self, Filter, Paged};
 use kindling_store::offers::offer::{self as store, Offers};
 use kindling_store::{Tx, Value};
@@ -333,7 +334,7 @@ pub async fn get_merchant_offers(
     PageQuery(page): PageQuery,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if !crud::exists_now(&state.db, "merchants", auth.account, merchant.0).await? {
+    if !crud::contains_now::<Merchants>(&state.db, auth.account, merchant).await? {
         return Err(ApiError::not_found("merchant"));
     }
     list(&state, auth, page, &query, Some(merchant)).await

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::{FieldErrors, OfferId};
+use kindling_store::offers::offer::Offers;
 use kindling_store::offers::passbook::{self, SETTINGS};
 use kindling_store::{crud, StoreError};
 use serde::Deserialize;
@@ -36,7 +37,7 @@ fn settings(body: &Map<String, Value>) -> Result<Vec<(&'static str, Option<Strin
 }
 
 async fn offer_exists(state: &AppState, auth: Auth, offer: OfferId) -> Result<(), ApiError> {
-    if crud::exists_now(&state.db, "offers", auth.account, offer.0).await? {
+    if crud::contains_now::<Offers>(&state.db, auth.account, offer).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("offer"))

@@ -15,7 +15,9 @@ use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::geo::{distance_meters, parse_point};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{ChannelId, MerchantId, OfferId, StoreId, Timestamp};
+use kindling_store::catalog::merchants::Merchants;
 use kindling_store::crud::{self, Paged};
+use kindling_store::offers::offer::Offers;
 use kindling_store::offers::{eligibility, eligible_channels};
 use serde::Deserialize;
 use serde_json::json;
@@ -122,7 +124,7 @@ pub async fn offer_stores(
     let origin = point(query.lat.as_deref(), query.lng.as_deref())?;
     let raw = query.x_channel_id.as_deref().ok_or_else(|| ApiError::BadRequest("x_channel_id is required".into()))?;
     let channel = ChannelId(crate::extract::query_int("x_channel_id", raw)?);
-    if !crud::exists_now(&state.db, "offers", auth.account, offer.0).await? {
+    if !crud::contains_now::<Offers>(&state.db, auth.account, offer).await? {
         return Err(ApiError::not_found("offer"));
     }
     if eligible_channels::find(&state.db, auth.account, offer, channel).await?.is_none() {
@@ -139,7 +141,7 @@ pub async fn store_offers(
     auth: Auth,
     ApiPath((merchant, store)): ApiPath<(MerchantId, StoreId)>,
 ) -> Result<Response, ApiError> {
-    if !crud::exists_now(&state.db, "merchants", auth.account, merchant.0).await? {
+    if !crud::contains_now::<Merchants>(&state.db, auth.account, merchant).await? {
         return Err(ApiError::not_found("merchant"));
     }
     let found = eligibility::stores_with_lists(&state.db, auth.account, Some(store)).await?;
