@@ -1,4 +1,16 @@
-//! Typed ids: an `OfferId` can never be passed where a `MemberId` is expected.
+//! Typed ids: an `OfferId` can never be passed where a `MemberId` is expected. The store
+//! and api signatures take these (see docs/ARCHITECTURE.md, "Typed ids"); this doctest
+//! keeps the guarantee honest:
+//!
+//! ```compile_fail
+//! fn redeem_for(_member: kindling_domain::MemberId) {}
+//! redeem_for(kindling_domain::OfferId(7)); // error[E0308]: mismatched types
+//! ```
+//!
+//! ```
+//! fn redeem_for(_member: kindling_domain::MemberId) {}
+//! redeem_for(kindling_domain::MemberId(7));
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
