@@ -159,18 +159,18 @@ async fn conversion_callback_fills_the_template(app: TestApp) {
     assert_eq!(delivered, Some(1));
 }
 
+/// Points the account's credential callbacks at `listener` (they still need enabling).
+async fn set_credential_url(app: &TestApp, acct: &crate::helpers::TestAccount, listener: &Listener) {
+    let url = format!("{}/account", listener.base);
+    app.put(acct, "/v1.0/account", json!({"account": {"callbacks": {"credential_url": url}}})).await.error_free();
+}
+
 async fn account_callbacks_post_the_credential(app: TestApp) {
     let listener = Listener::start(0).await;
     let acct = app.account().await;
     let s = setup(&app, &acct, json!({"name": "Fries"})).await;
     // Not enabled yet: a URL alone sends nothing.
-    app.put(
-        &acct,
-        "/v1.0/account",
-        json!({"account": {"callbacks": {"credential_url": format!("{}/account", listener.base)}}}),
-    )
-    .await
-    .error_free();
+    set_credential_url(&app, &acct, &listener).await;
     let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
     app.raw(Some(&acct.token), ReqMethod::POST, &path, None).await.error_free();
     app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
@@ -325,13 +325,7 @@ async fn one_worker_keeps_an_accounts_callbacks_in_order() {
     let listener = Listener::start(0).await;
     let acct = app.account().await;
     let s = setup(&app, &acct, json!({"name": "Ordered"})).await;
-    app.put(
-        &acct,
-        "/v1.0/account",
-        json!({"account": {"callbacks": {"credential_url": format!("{}/account", listener.base)}}}),
-    )
-    .await
-    .error_free();
+    set_credential_url(&app, &acct, &listener).await;
     app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
     let path = format!("/v1.0/credentials?member_id={}&offer_id={}&channel_id={}", s.member, s.offer, s.channel);
     let mut expected = Vec::new();
