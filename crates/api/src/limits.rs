@@ -17,8 +17,8 @@ const DRAIN_CAP: usize = 16 * 1024 * 1024;
 /// Every request body is cut off at `config.body_limit` bytes and `config.body_read_timeout`.
 pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = state.config.body_limit;
-    if let Some(Err(e)) = nul_free(&req) {
-        return e.into_response();
+    if query_has_nul(&req) {
+        return ApiError::BadRequest("query parameters must not contain NUL characters".into()).into_response();
     }
     let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(declared) = declared.filter(|len: &usize| *len > limit) {
@@ -40,15 +40,9 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
     next.run(req).await
 }
 
-/// The query string must not carry NUL (`%00`): no database column can hold it.
-fn nul_free(req: &Request) -> Option<Result<(), ApiError>> {
-    let query = req.uri().query()?;
-    let has_nul = percent_encoding::percent_decode_str(query).any(|b| b == 0);
-    Some(if has_nul {
-        Err(ApiError::BadRequest("query parameters must not contain NUL characters".into()))
-    } else {
-        Ok(())
-    })
+/// Whether the query string carries NUL (`%00`), which no database column can hold.
+fn query_has_nul(req: &Request) -> bool {
+    req.uri().query().is_some_and(|query| percent_encoding::percent_decode_str(query).any(|b| b == 0))
 }
 
 /// What a failed body read means for the client: too large (413), too slow (408), or cut off.
