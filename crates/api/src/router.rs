@@ -11,7 +11,7 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, bench, credentials, health, members};
+use crate::routes::{account, credentials, health, members};
 use crate::{auth, AppState};
 use axum::extract::Request;
 use axum::routing::{get, put, MethodRouter};
@@ -49,17 +49,13 @@ impl Table {
     }
 }
 
-/// Every path template the router serves (with the bench routes), in mounting order.
+/// Every path template the router serves, in mounting order.
 pub fn route_paths() -> Vec<&'static str> {
-    table(true).paths
+    table().paths
 }
 
-fn table(bench_routes: bool) -> Table {
-    let mut routes = Table::default();
-    if bench_routes {
-        routes = routes.route("/bench/members/{member_id}", get(bench::member_from_memory));
-    }
-    routes
+fn table() -> Table {
+    Table::default()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
@@ -163,7 +159,7 @@ fn table(bench_routes: bool) -> Table {
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
-    table(state.config.bench_routes)
+    table()
         .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -17,8 +17,6 @@ pub struct AppConfig {
     /// before its key is checked, and a successful login clears the count.
     pub auth_max_failures: i64,
     pub auth_failure_window_seconds: i64,
-    /// Mount `/bench/members/{id}`, an in-memory baseline for benchmarks.
-    pub bench_routes: bool,
 }
 
 impl Default for AppConfig {
@@ -29,7 +27,6 @@ impl Default for AppConfig {
             idempotency_lease_seconds: 30,
             auth_max_failures: 5,
             auth_failure_window_seconds: 60,
-            bench_routes: false,
         }
     }
 }

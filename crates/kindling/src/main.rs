@@ -184,11 +184,7 @@ async fn shutdown_signal() {
 async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "kindling listening");
-    let config = AppConfig {
-        bench_routes: std::env::var("KINDLING_BENCH_ROUTES").is_ok_and(|v| v == "1"),
-        ..AppConfig::default()
-    };
-    let state = AppState::new(db.clone(), config);
+    let state = AppState::new(db.clone(), AppConfig::default());
     kindling_api::auth::spawn_revocation_watcher(&state);
     // Callbacks are delivered by every server process from the shared outbox, unless this
     // process is told not to (`KINDLING_CALLBACK_DELIVERY=off`: they wait in the outbox).

@@ -1,7 +1,6 @@
 //! Handlers grouped by resource, named after the spec's operationIds.
 
 pub mod account;
-pub mod bench;
 pub mod catalog;
 pub mod credentials;
 pub mod health;

@@ -32,7 +32,6 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/readyz", "no account: readiness"),
     ("/metrics", "no account: process-wide counters, no account's data"),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
-    ("/bench/members/{member_id}", "off unless KINDLING_BENCH_ROUTES; a fixed member from memory, no database"),
     ("/v1.0/account", OWN_ACCOUNT),
     ("/v1.0/account/callbacks/enable", OWN_ACCOUNT),
     ("/v1.0/account/callbacks/disable", OWN_ACCOUNT),
