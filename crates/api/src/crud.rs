@@ -220,11 +220,17 @@ async fn create<R: CrudResource>(
     target.check_parents(&state, auth).await?;
     let mut write = R::create(input, &target.scope)?;
     write.values.extend(target.scope.iter().map(|(column, id)| (*column, (*id).into())));
-    let mut tx = state.db.begin().await?;
-    check_references(&mut tx, auth, &write.references).await?;
-    let id = crud::insert::<R>(&mut tx, auth.account, write.values).await.map_err(write_error::<R>)?;
-    replace_links(&mut tx, auth, id.into(), write.links).await?;
-    tx.commit().await?;
+    let id = state
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                check_references(tx, auth, &write.references).await?;
+                let id = crud::insert::<R>(tx, auth.account, write.values).await.map_err(write_error::<R>)?;
+                replace_links(tx, auth, id.into(), write.links).await?;
+                Ok::<_, ApiError>(id)
+            })
+        })
+        .await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(created(R::SINGULAR, &record, format!("{}/{id}", uri.path())))
 }
@@ -248,13 +254,19 @@ async fn update<R: CrudResource>(
     target.check_parents(&state, auth).await?;
     let id = target.id()?;
     let write = R::update(input, &target.scope)?;
-    let mut tx = state.db.begin().await?;
-    check_references(&mut tx, auth, &write.references).await?;
-    if !crud::update::<R>(&mut tx, auth.account, &target.scope, id, write.values).await.map_err(write_error::<R>)? {
-        return Err(ApiError::not_found(R::SINGULAR));
-    }
-    replace_links(&mut tx, auth, id.into(), write.links).await?;
-    tx.commit().await?;
+    let scope = target.scope.clone();
+    state
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                check_references(tx, auth, &write.references).await?;
+                if !crud::update::<R>(tx, auth.account, &scope, id, write.values).await.map_err(write_error::<R>)? {
+                    return Err(ApiError::not_found(R::SINGULAR));
+                }
+                replace_links(tx, auth, id.into(), write.links).await
+            })
+        })
+        .await?;
     let record = load::<R>(&state, auth, &target.scope, id).await?;
     Ok(single(R::UPDATE_STATUS, R::SINGULAR, &record))
 }

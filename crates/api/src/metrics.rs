@@ -1,5 +1,5 @@
 //! `GET /metrics` in the Prometheus text format: request counts and latency per route, the
-//! database pool, and the callback outbox backlog. Each `AppState` owns its registry (no
+//! database pool, group-commit batch sizes, and the callback outbox backlog. Each `AppState` owns its registry (no
 //! global recorder), so many servers in one process (the tests) keep separate figures.
 //!
 //! Labels are bounded: the route is axum's matched template (`/v1.0/members/{member_id}`),
@@ -13,12 +13,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kindling_domain::Timestamp;
 use kindling_store::credentials::outbox;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Seconds; finer at the low end, where most answers fall.
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Write bodies per group commit; the writer's largest batch is 256 by default.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0];
 const REQUEST_LABELS: &[&str] = &["method", "route", "status"];
 
 pub struct Metrics {
@@ -29,6 +33,7 @@ pub struct Metrics {
     outbox_pending: IntGauge,
     outbox_oldest_age: IntGauge,
     outbox_up: IntGauge,
+    batch_sizes: Histogram,
 }
 
 impl Metrics {
@@ -65,6 +70,14 @@ impl Metrics {
             "1 if the outbox gauges were read at this scrape, 0 if the query failed (they keep their last value)",
         )
         .expect("valid metric");
+        let batch_sizes = Histogram::with_opts(
+            HistogramOpts::new(
+                "kindling_db_group_commit_batch_size",
+                "Write transactions committed together by one group commit (SQLite's writer thread)",
+            )
+            .buckets(BATCH_BUCKETS.to_vec()),
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -72,10 +85,16 @@ impl Metrics {
             Box::new(outbox_pending.clone()),
             Box::new(outbox_oldest_age.clone()),
             Box::new(outbox_up.clone()),
+            Box::new(batch_sizes.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
-        Self { registry, requests, latency, pool, outbox_pending, outbox_oldest_age, outbox_up }
+        Self { registry, requests, latency, pool, outbox_pending, outbox_oldest_age, outbox_up, batch_sizes }
+    }
+
+    /// The group-commit batch size histogram, for the store's batch observer.
+    pub fn batch_sizes(&self) -> Histogram {
+        self.batch_sizes.clone()
     }
 
     fn observe(&self, method: &Method, route: &str, status: StatusCode, seconds: f64) {

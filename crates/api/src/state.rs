@@ -43,6 +43,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()), metrics: Arc::new(Metrics::new()) }
+        let metrics = Arc::new(Metrics::new());
+        let batches = metrics.batch_sizes();
+        db.observe_batches(Arc::new(move |size| batches.observe(size as f64)));
+        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()), metrics }
     }
 }

@@ -80,7 +80,11 @@ pub async fn set_callbacks_enabled(db: &Db, id: AccountId, enabled: bool) -> Res
 /// so neither the old key nor a session opened with it works afterwards. The attempt
 /// count is cleared: the new key starts with a full allowance. False if no such account.
 pub async fn rotate_key(db: &Db, id: AccountId, api_key_hash: &str) -> Result<bool> {
-    let mut tx = db.begin().await?;
+    let api_key_hash = api_key_hash.to_owned();
+    db.transaction(move |tx| Box::pin(rotate_key_in(tx, id, api_key_hash))).await
+}
+
+async fn rotate_key_in(tx: &mut Tx, id: AccountId, api_key_hash: String) -> Result<bool> {
     let updated = tx
         .execute(
             "UPDATE accounts SET api_key_hash = $2, failed_auth_count = 0, failed_auth_since = 0, updated_at = $3
@@ -91,8 +95,7 @@ pub async fn rotate_key(db: &Db, id: AccountId, api_key_hash: &str) -> Result<bo
     if updated == 0 {
         return Ok(false);
     }
-    revocations::revoke_all_in(&mut tx, id).await?;
-    tx.commit().await?;
+    revocations::revoke_all_in(tx, id).await?;
     Ok(true)
 }
 
@@ -164,26 +167,29 @@ pub async fn complete_login(
     now: Timestamp,
     expires_at: Timestamp,
 ) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let current = tx
+    let (api_key_hash, digest) = (api_key_hash.to_owned(), digest.to_owned());
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let current = tx
         .execute(
             "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0 WHERE id = $1 AND api_key_hash = $2",
             &[id.0.into(), api_key_hash.into()],
         )
         .await?;
-    if current == 0 {
-        return Ok(false);
-    }
-    insert_token(&mut tx, id, digest, now, expires_at).await?;
-    tx.commit().await?;
-    Ok(true)
+            if current == 0 {
+                return Ok(false);
+            }
+            insert_token(tx, id, &digest, now, expires_at).await?;
+            Ok(true)
+        })
+    })
+    .await
 }
 
 /// Stores a new token's digest (outside a login; tests use it to plant expired tokens).
 pub async fn issue_token(db: &Db, id: AccountId, digest: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
-    let mut tx = db.begin().await?;
-    insert_token(&mut tx, id, digest, now, expires_at).await?;
-    tx.commit().await
+    let digest = digest.to_owned();
+    db.transaction(move |tx| Box::pin(async move { insert_token(tx, id, &digest, now, expires_at).await })).await
 }
 
 /// Inserts a token digest and drops the account's expired ones.

@@ -1,6 +1,7 @@
 //! The backend-neutral query interface: `Db` for single statements, `Tx` for transactions.
 
 use crate::{postgres, sqlite, Result, StoreError};
+use futures_util::future::BoxFuture;
 use tokio::sync::OwnedMutexGuard;
 
 /// A bound query parameter. Nulls keep their type so PostgreSQL can infer the column type.
@@ -305,32 +306,76 @@ impl Db {
         }
     }
 
-    /// One write statement in its own implicit transaction; returns rows affected.
+    /// One write statement in its own transaction; returns rows affected.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {
-            Self::Sqlite(db) => db.write(|conn| sqlite::execute(conn, sql, params)).await,
+            Self::Sqlite(db) => {
+                let (sql, params) = (sql.to_owned(), params.to_vec());
+                db.transaction(move |tx| Box::pin(async move { tx.execute(&sql, &params).await })).await
+            }
             Self::Postgres(pool) => postgres::execute(pool, sql, params).await,
         }
     }
 
     /// One write statement with `RETURNING`, e.g. an insert that echoes the stored row.
-    pub async fn write_returning<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+    pub async fn write_returning<T: FromRow + Send + 'static>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
-            Self::Sqlite(db) => db.write(|conn| sqlite::fetch_optional(conn, sql, params)).await,
+            Self::Sqlite(db) => {
+                let (sql, params) = (sql.to_owned(), params.to_vec());
+                db.transaction(move |tx| Box::pin(async move { tx.fetch_optional(&sql, &params).await })).await
+            }
             Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
         }
     }
 
     /// One write statement with `RETURNING`, all rows (e.g. claiming a batch of jobs).
-    pub async fn write_returning_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+    pub async fn write_returning_all<T: FromRow + Send + 'static>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>> {
         match self {
-            Self::Sqlite(db) => db.write(|conn| sqlite::fetch_all(conn, sql, params)).await,
+            Self::Sqlite(db) => {
+                let (sql, params) = (sql.to_owned(), params.to_vec());
+                db.transaction(move |tx| Box::pin(async move { tx.fetch_all(&sql, &params).await })).await
+            }
             Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
         }
     }
 
-    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`),
-    /// so read-then-write sequences inside it cannot interleave with other writers.
+    /// Runs `body` in a write transaction: committed when it returns `Ok`, rolled back when
+    /// it returns `Err`, and answered only once the commit is durable. This is how every
+    /// request writes. On SQLite the body runs on the writer thread, group-committed with the
+    /// bodies waiting beside it (each in its own savepoint, so one failing never undoes
+    /// another); it must only await the transaction's own statements. On PostgreSQL it runs
+    /// on a pooled connection.
+    pub async fn transaction<T, E, F>(&self, body: F) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, std::result::Result<T, E>> + Send + 'static,
+    {
+        match self {
+            Self::Sqlite(db) => db.transaction(body).await,
+            Self::Postgres(pool) => {
+                let mut tx = Tx::Postgres(Some(pool.begin().await.map_err(StoreError::from)?));
+                let value = body(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+        }
+    }
+
+    /// Receives the size of every group commit (SQLite's writer batches), for `/metrics`.
+    pub fn observe_batches(&self, observer: sqlite::BatchObserver) {
+        if let Self::Sqlite(db) = self {
+            db.observe_batches(observer);
+        }
+    }
+
+    /// Starts an interactive transaction, held across awaits: for migrations, tools and
+    /// tests. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`) outside the
+    /// writer thread's batches, which wait meanwhile; request handlers use `transaction`.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Self::Sqlite(db) => Tx::Sqlite(Some(db.begin_immediate().await?)),
@@ -366,6 +411,30 @@ impl Db {
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         self.fetch_optional::<i64>("SELECT CAST(1 AS BIGINT)", &[]).await.map(drop)
+    }
+}
+
+/// A transaction body's way to answer without keeping its writes: `Answer(v)` rolls the
+/// body back and still hands `v` to the caller (say, "that link is refused"), since an
+/// `Ok` always commits. `settle` turns the outcome back into a plain `Result`.
+#[derive(Debug)]
+pub enum Undo<T> {
+    Answer(T),
+    Store(StoreError),
+}
+
+impl<T> From<StoreError> for Undo<T> {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl<T> Undo<T> {
+    pub fn settle(outcome: std::result::Result<T, Self>) -> Result<T> {
+        match outcome {
+            Ok(value) | Err(Self::Answer(value)) => Ok(value),
+            Err(Self::Store(e)) => Err(e),
+        }
     }
 }
 
@@ -416,14 +485,33 @@ impl Exec for Tx {
 /// An open transaction. Dropping it without `commit` rolls back.
 pub enum Tx {
     Sqlite(Option<OwnedMutexGuard<rusqlite::Connection>>),
+    /// One body's share of a group commit on SQLite's writer thread, which owns the
+    /// transaction (and its savepoints); the body never commits or rolls back itself.
+    SqliteBatch(Option<OwnedMutexGuard<rusqlite::Connection>>),
     Postgres(Option<sqlx::Transaction<'static, sqlx::Postgres>>),
 }
 
 impl Tx {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Sqlite(_) | Self::SqliteBatch(_) => Dialect::Sqlite,
             Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The writer thread's connection inside a batch.
+    pub(crate) fn batch_conn(&self) -> &rusqlite::Connection {
+        match self {
+            Self::SqliteBatch(conn) => Self::sqlite(conn),
+            _ => unreachable!("batch_conn on a transaction outside a batch"),
+        }
+    }
+
+    /// Hands the writer thread's connection back at the end of a batch.
+    pub(crate) fn take_batch_conn(&mut self) -> OwnedMutexGuard<rusqlite::Connection> {
+        match self {
+            Self::SqliteBatch(conn) => conn.take().expect("batch connection taken twice"),
+            _ => unreachable!("take_batch_conn on a transaction outside a batch"),
         }
     }
 
@@ -437,21 +525,21 @@ impl Tx {
 
     pub async fn fetch_optional<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
-            Self::Sqlite(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
+            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
             Self::Postgres(tx) => postgres::fetch_optional(Self::pg(tx), sql, params).await,
         }
     }
 
     pub async fn fetch_all<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         match self {
-            Self::Sqlite(conn) => sqlite::fetch_all(Self::sqlite(conn), sql, params),
+            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::fetch_all(Self::sqlite(conn), sql, params),
             Self::Postgres(tx) => postgres::fetch_all(Self::pg(tx), sql, params).await,
         }
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {
-            Self::Sqlite(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
+            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
             Self::Postgres(tx) => postgres::execute(Self::pg(tx), sql, params).await,
         }
     }
@@ -473,7 +561,7 @@ impl Tx {
     /// Several statements without parameters (schema migrations).
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
         match self {
-            Self::Sqlite(conn) => Ok(Self::sqlite(conn).execute_batch(sql)?),
+            Self::Sqlite(conn) | Self::SqliteBatch(conn) => Ok(Self::sqlite(conn).execute_batch(sql)?),
             Self::Postgres(tx) => {
                 sqlx::raw_sql(sql).execute(Self::pg(tx)).await?;
                 Ok(())
@@ -492,6 +580,7 @@ impl Tx {
                 Ok(())
             }
             Self::Postgres(tx) => Ok(tx.take().expect("transaction committed twice").commit().await?),
+            Self::SqliteBatch(_) => unreachable!("a batched body commits by returning Ok"),
         }
     }
 }

@@ -20,6 +20,10 @@ pub enum StoreError {
     Migration(String),
     #[error("unexpected column value: {0}")]
     Decode(String),
+    /// The store cannot take the request: the SQLite writer thread stopped, a commit
+    /// failed, or a write body broke the rules of a batch.
+    #[error("store unavailable: {0}")]
+    Closed(String),
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
     #[error("postgres: {0}")]

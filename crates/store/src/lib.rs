@@ -20,8 +20,10 @@ mod postgres;
 pub mod revocations;
 mod sqlite;
 
-pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};
+pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Undo, Value};
 pub use error::StoreError;
+pub use futures_util::future::BoxFuture;
+pub use sqlite::BatchObserver;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -217,12 +217,18 @@ impl LinkSet {
         op: LinkOp,
         ids: &[i64],
     ) -> Result<LinkOutcome> {
-        let mut tx = db.begin().await?;
-        let outcome = self.apply(&mut tx, account, owner, op, ids).await?;
-        if matches!(outcome, LinkOutcome::Linked(_)) {
-            tx.commit().await?;
-        }
-        Ok(outcome)
+        let (set, ids) = (*self, ids.to_vec());
+        let outcome = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    match set.apply(tx, account, owner, op, &ids).await? {
+                        linked @ LinkOutcome::Linked(_) => Ok(linked),
+                        refused => Err(crate::Undo::Answer(refused)),
+                    }
+                })
+            })
+            .await;
+        crate::Undo::settle(outcome)
     }
 }
 

@@ -86,7 +86,12 @@ mod tests {
     async fn manufacturer_codes_become_text() {
         let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
         run_through(&db, 4).await.unwrap();
-        db.execute("PRAGMA foreign_keys = OFF", &[]).await.unwrap();
+        db.execute(
+            "INSERT INTO accounts (id, name, api_key_hash, created_at, updated_at) VALUES (1, 'Old', 'x', 0, 0)",
+            &[],
+        )
+        .await
+        .unwrap();
         db.execute(
             "INSERT INTO manufacturers (account_id, name, is_active, redemption_identifier_type, created_at, updated_at) \
              VALUES (1, 'Old', TRUE, 1, 0, 0)",

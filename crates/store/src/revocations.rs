@@ -21,18 +21,23 @@ impl FromRow for Revocation {
 
 /// Revokes one token of the account (a logout). Unknown digests are not an error.
 pub async fn revoke_token(db: &Db, account: AccountId, digest: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
-    tx.execute("DELETE FROM auth_tokens WHERE digest = $1 AND account_id = $2", &[digest.into(), account.0.into()])
-        .await?;
-    record(&mut tx, account, Some(digest)).await?;
-    tx.commit().await
+    let digest = digest.to_owned();
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "DELETE FROM auth_tokens WHERE digest = $1 AND account_id = $2",
+                &[digest.as_str().into(), account.0.into()],
+            )
+            .await?;
+            record(tx, account, Some(&digest)).await
+        })
+    })
+    .await
 }
 
 /// Revokes every token of the account.
 pub async fn revoke_all(db: &Db, account: AccountId) -> Result<()> {
-    let mut tx = db.begin().await?;
-    revoke_all_in(&mut tx, account).await?;
-    tx.commit().await
+    db.transaction(move |tx| Box::pin(revoke_all_in(tx, account))).await
 }
 
 pub(crate) async fn revoke_all_in(tx: &mut Tx, account: AccountId) -> Result<()> {

@@ -1,29 +1,97 @@
-//! SQLite through rusqlite: one writer connection and a few readers, used directly on the
-//! async worker. Statements are short and prepared once per connection, so running them
-//! inline costs less than handing each one to a blocking thread (measured in issue #2).
+//! SQLite through rusqlite: one writer connection owned by a writer thread, and a few
+//! read-only connections used directly on the async worker (point reads take microseconds,
+//! less than a thread hand-off; see docs/ARCHITECTURE.md).
 //!
-//! The writer never waits inside SQLite for another process's write lock (`kindling import`,
-//! a second server): its busy timeout is zero, and a busy write is retried after an async
-//! sleep, so no runtime worker is parked; after `BUSY_WAIT` the caller gets
-//! `SQLITE_BUSY` (503 with `Retry-After` at the API).
+//! Writes are group-committed. `SqliteDb::transaction` sends its body to the writer thread,
+//! which runs the bodies that are waiting, each inside its own SAVEPOINT of one shared
+//! transaction, then commits them together: one WAL append and, at `synchronous = FULL`
+//! (the default), one fsync for the batch. Every caller is answered after the commit that
+//! made its write durable. A body that fails is rolled back to its savepoint and answered at
+//! once; its neighbours in the batch are unaffected.
 
-use crate::{FromRow, Result, Row, StoreError, Value};
+use crate::{FromRow, Result, Row, StoreError, Tx, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
+use tokio::sync::{oneshot, Mutex, MutexGuard, OwnedMutexGuard};
 
 const READERS: usize = 4;
-/// How long a write keeps retrying while another process holds the database's write lock.
+/// How long a write waits while another process holds the database's write lock, before it
+/// is refused as `Busy` (503 at the API).
 const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// How the writer makes commits durable, from `KINDLING_SQLITE_SYNCHRONOUS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// `synchronous = FULL` (default): a commit is fsynced before it is acknowledged.
+    Full,
+    /// `synchronous = NORMAL`: faster; survives a crash of Kindling, but the last commits
+    /// before a power loss or OS crash may be lost.
+    Normal,
+}
+
+/// When a batch closes, from `KINDLING_SQLITE_BATCH_MAX` and `KINDLING_SQLITE_BATCH_WAIT_MICROS`.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy {
+    /// The most bodies one commit takes.
+    pub max: usize,
+    /// How long an open batch waits for more bodies once the queue is empty.
+    pub wait: Duration,
+}
+
+impl BatchPolicy {
+    fn from_env() -> Self {
+        let number =
+            |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        Self {
+            max: number("KINDLING_SQLITE_BATCH_MAX", 256).max(1) as usize,
+            wait: Duration::from_micros(number("KINDLING_SQLITE_BATCH_WAIT_MICROS", 0)),
+        }
+    }
+}
+
+impl Synchronous {
+    fn from_env() -> Result<Self> {
+        match std::env::var("KINDLING_SQLITE_SYNCHRONOUS").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Err(_) | Ok("full") => Ok(Self::Full),
+            Ok("normal") => Ok(Self::Normal),
+            Ok(other) => {
+                Err(StoreError::UnsupportedUrl(format!("KINDLING_SQLITE_SYNCHRONOUS={other} (full or normal)")))
+            }
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "PRAGMA synchronous = FULL",
+            Self::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
+/// A write body handed to the writer thread; it reports how it went. Given an error
+/// instead of a transaction (no batch could open), it answers its caller with that error.
+type Job = Box<dyn FnOnce(std::result::Result<&mut Tx, StoreError>) -> Ran + Send>;
+
+/// What a job did: wrote (answer it once its batch commits) or failed (already answered).
+enum Ran {
+    Wrote(Box<dyn FnOnce(Result<()>) + Send>),
+    Failed,
+}
+
+/// Called with the size of every committed batch (for `/metrics`).
+pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
 
 #[derive(Clone)]
 pub struct SqliteDb {
     writer: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Job>,
     readers: Arc<[Arc<Mutex<Connection>>]>,
     next_reader: Arc<AtomicUsize>,
+    observer: Arc<std::sync::OnceLock<BatchObserver>>,
 }
 
 impl SqliteDb {
@@ -34,7 +102,8 @@ impl SqliteDb {
         }
         let in_memory = path == ":memory:";
         let writer = configure(Connection::open(path)?)?;
-        writer.busy_timeout(Duration::ZERO)?;
+        writer.execute_batch(Synchronous::from_env()?.pragma())?;
+        writer.busy_timeout(BUSY_WAIT)?;
         let readers: Vec<_> = if in_memory {
             Vec::new() // a private in-memory database exists only on its own connection
         } else {
@@ -45,11 +114,26 @@ impl SqliteDb {
                 })
                 .collect::<Result<_>>()?
         };
+        let writer = Arc::new(Mutex::new(writer));
+        let observer = Arc::new(std::sync::OnceLock::new());
+        let (jobs, queue) = mpsc::channel();
+        let (conn, seen, policy) = (writer.clone(), observer.clone(), BatchPolicy::from_env());
+        std::thread::Builder::new()
+            .name("kindling-sqlite-writer".into())
+            .spawn(move || write_batches(&conn, &queue, policy, &seen))
+            .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
+            writer,
+            jobs,
             readers: readers.into_iter().map(|r| Arc::new(Mutex::new(r))).collect(),
             next_reader: Arc::new(AtomicUsize::new(0)),
+            observer,
         })
+    }
+
+    /// Receives the size of every batch committed from now on (the first observer set stays).
+    pub fn observe_batches(&self, observer: BatchObserver) {
+        let _ = self.observer.set(observer);
     }
 
     /// A free reader if there is one, else waits for the next in turn. WAL lets readers run
@@ -95,36 +179,140 @@ impl SqliteDb {
         crate::PoolStats { open, idle }
     }
 
-    /// Runs one write statement on the writer, retrying while another process holds the lock.
-    pub async fn write<T>(&self, run: impl Fn(&Connection) -> Result<T>) -> Result<T> {
-        let (run, writer) = (&run, &self.writer);
-        retry_busy(move || async move { run(&*writer.lock().await) }).await
+    /// Runs `body` on the writer thread in the next batch and answers once that batch has
+    /// committed. An `Err` from the body rolls back only its own writes.
+    pub async fn transaction<T, E, F>(&self, body: F) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> futures_util::future::BoxFuture<'t, std::result::Result<T, E>>
+            + Send
+            + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |tx| match tx.map_err(E::from).and_then(|tx| run_to_completion(body(tx))) {
+            Ok(value) => Ran::Wrote(Box::new(move |committed: Result<()>| {
+                let _ = answer.send(committed.map(|()| value).map_err(E::from));
+            })),
+            Err(e) => {
+                let _ = answer.send(Err(e));
+                Ran::Failed
+            }
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed("the SQLite writer thread has stopped".into()))?;
+        answered.await.unwrap_or_else(|_| Err(StoreError::Closed("a write body panicked".into()).into()))
     }
 
-    /// The writer inside `BEGIN IMMEDIATE`: the write lock is taken up front, so a
-    /// read-then-write sequence cannot interleave with other writers.
+    /// The writer inside `BEGIN IMMEDIATE`, outside any batch: for tools, migrations and
+    /// tests that hold a transaction across awaits. The writer thread waits meanwhile.
     pub async fn begin_immediate(&self) -> Result<OwnedMutexGuard<Connection>> {
-        let writer = &self.writer;
-        retry_busy(move || async move {
-            let conn = writer.clone().lock_owned().await;
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            Ok(conn)
-        })
-        .await
+        let conn = self.writer.clone().lock_owned().await;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(conn)
     }
 }
 
-/// Retries `attempt` with growing async pauses while SQLite reports another writer.
-async fn retry_busy<T, F: std::future::Future<Output = Result<T>>>(attempt: impl Fn() -> F) -> Result<T> {
-    let deadline = Instant::now() + BUSY_WAIT;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match attempt().await {
-            Err(StoreError::Busy(_)) if Instant::now() < deadline => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(50));
+/// Polls a write body once. Its statements run synchronously on the writer's connection,
+/// so it finishes in that one poll; a body that waits on anything else (a timer, another
+/// service) is refused rather than left to stall every write behind it.
+fn run_to_completion<T, E: From<StoreError>>(
+    mut body: futures_util::future::BoxFuture<'_, std::result::Result<T, E>>,
+) -> std::result::Result<T, E> {
+    match body.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => {
+            Err(StoreError::Closed("a SQLite write body awaited something other than the database".into()).into())
+        }
+    }
+}
+
+/// The writer thread: takes the first waiting job, opens a transaction, runs it and every
+/// job that arrives while the batch is open (up to `policy.max`), then commits and answers.
+fn write_batches(
+    conn: &Arc<Mutex<Connection>>,
+    queue: &mpsc::Receiver<Job>,
+    policy: BatchPolicy,
+    observer: &std::sync::OnceLock<BatchObserver>,
+) {
+    while let Ok(first) = queue.recv() {
+        let guard = conn.clone().blocking_lock_owned();
+        if let Err(e) = guard.execute_batch("BEGIN IMMEDIATE") {
+            // The lock stayed elsewhere for the whole busy timeout: everything that waited
+            // through it is refused alike.
+            let e = StoreError::from(e);
+            for job in std::iter::once(first).chain(queue.try_iter()) {
+                job(Err(again(&e)));
             }
-            other => return other,
+            continue;
+        }
+        let mut tx = Tx::SqliteBatch(Some(guard));
+        let mut wrote = Vec::new();
+        let mut ran = 0;
+        run_job(&mut tx, first, &mut wrote);
+        ran += 1;
+        let closes = Instant::now() + policy.wait;
+        while ran < policy.max {
+            let next = match queue.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) => match closes.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => match queue.recv_timeout(left) {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    },
+                    _ => break,
+                },
+            };
+            run_job(&mut tx, next, &mut wrote);
+            ran += 1;
+        }
+        let guard = tx.take_batch_conn();
+        let committed = guard.execute_batch("COMMIT");
+        if committed.is_err() {
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        drop(guard);
+        if let Some(observe) = observer.get() {
+            observe(ran);
+        }
+        let committed = committed.map_err(StoreError::from);
+        for answer in wrote {
+            answer(match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(again(e)),
+            });
+        }
+    }
+}
+
+/// The same error again, for each of several callers (`StoreError` is not `Clone`).
+fn again(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Busy(detail) => StoreError::Busy(detail.clone()),
+        other => StoreError::Closed(other.to_string()),
+    }
+}
+
+/// Runs one job inside its own savepoint; keeps its answer for after the commit when it wrote.
+fn run_job(tx: &mut Tx, job: Job, wrote: &mut Vec<Box<dyn FnOnce(Result<()>) + Send>>) {
+    if let Err(e) = tx.batch_conn().execute_batch("SAVEPOINT job") {
+        tracing::error!(error = %e, "cannot open a savepoint");
+        drop(job);
+        return;
+    }
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(tx))));
+    match ran {
+        Ok(Ran::Wrote(answer)) => match tx.batch_conn().execute_batch("RELEASE job") {
+            Ok(()) => wrote.push(answer),
+            Err(e) => {
+                let _ = tx.batch_conn().execute_batch("ROLLBACK TO job; RELEASE job");
+                answer(Err(e.into()));
+            }
+        },
+        Ok(Ran::Failed) | Err(_) => {
+            if let Err(e) = tx.batch_conn().execute_batch("ROLLBACK TO job; RELEASE job") {
+                tracing::error!(error = %e, "cannot roll back a failed write");
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ mod conventions;
 mod credentials;
 mod durability;
 mod fuzz;
+mod group_commit;
 mod helpers;
 mod idempotency;
 mod import;

@@ -135,14 +135,19 @@ pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome
             ),
         ),
     };
-    let mut tx = db.begin().await?;
-    tx.execute(
-        "INSERT INTO callback_attempts (outbox_id, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)",
-        &[job.id.into(), at.unix().into(), status.into(), error.into(), duration_ms.into()],
-    )
-    .await?;
-    tx.execute(&update.0, &update.1).await?;
-    tx.commit().await
+    let attempt = [job.id.into(), at.unix().into(), status.into(), error.into(), duration_ms.into()];
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO callback_attempts (outbox_id, attempted_at, status_code, error, duration_ms) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &attempt,
+            )
+            .await?;
+            tx.execute(&update.0, &update.1).await.map(drop)
+        })
+    })
+    .await
 }
 
 /// Callbacks not yet delivered nor given up, for `/metrics`.

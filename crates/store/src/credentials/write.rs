@@ -202,18 +202,21 @@ fn raw(offers: &[OfferId]) -> Vec<i64> {
 
 /// Creates a credential; with offers it gets a fresh code. Returns its id.
 pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
+    db.transaction(move |tx| Box::pin(create_in(tx, account, input))).await
+}
+
+async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
-    check_refs(&mut tx, account, &input).await?;
+    check_refs(tx, account, &input).await?;
     let (channel, member) = match (input.channel_id, input.member_id) {
         (Some(c), Some(m)) => (c, m),
         (None, _) => return Err(WriteError::Refused(Refusal::ChannelMissing)),
         (_, None) => return Err(WriteError::Refused(Refusal::MemberMissing)),
     };
-    let s = settings(&mut tx, account).await?;
+    let s = settings(tx, account).await?;
     let offers = dedup(input.offer_ids.clone().unwrap_or_default());
     let gathered = facts::gather(
-        &mut tx,
+        tx,
         account,
         &offers,
         Some(channel),
@@ -256,13 +259,12 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
     }
     let id =
         id.map(CredentialId).ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
-    set_offers(&mut tx, account, id, &offers).await?;
-    let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    set_offers(tx, account, id, &offers).await?;
+    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     for &offer in &offers {
-        activity(&mut tx, account, offer, &credential, ActivityType::Issue, now).await?;
+        activity(tx, account, offer, &credential, ActivityType::Issue, now).await?;
     }
-    account_callback(&mut tx, account, &s, "credential.created", &credential, now).await?;
-    tx.commit().await?;
+    account_callback(tx, account, &s, "credential.created", &credential, now).await?;
     Ok(id)
 }
 
@@ -305,19 +307,22 @@ pub async fn assign_code(
 /// Updates an open credential; `offer_ids` replaces the set, the code is kept (or drawn
 /// when the first offers arrive).
 pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: CredentialInput) -> Outcome<()> {
+    db.transaction(move |tx| Box::pin(update_in(tx, account, id, input))).await
+}
+
+async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: CredentialInput) -> Outcome<()> {
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
-    let current = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
-    check_refs(&mut tx, account, &input).await?;
+    let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    check_refs(tx, account, &input).await?;
     if current.status != CredentialStatus::Open {
         return Err(WriteError::Invalid(format!("Credential is {} and can no longer be changed", current.status)));
     }
     let channel = input.channel_id.ok_or(WriteError::Refused(Refusal::ChannelMissing))?;
-    let s = settings(&mut tx, account).await?;
+    let s = settings(tx, account).await?;
     let offers = dedup(input.offer_ids.clone().unwrap_or_else(|| current.offer_ids.clone()));
     let store = input.store_id.or(current.store_id);
     let gathered = facts::gather(
-        &mut tx,
+        tx,
         account,
         &offers,
         Some(channel),
@@ -333,7 +338,7 @@ pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: Creden
     }
     let mut identifier = current.identifier.clone();
     if identifier.is_none() && !offers.is_empty() {
-        identifier = Some(draw_code(&mut tx, account, id, gathered.identifier_kind).await?);
+        identifier = Some(draw_code(tx, account, id, gathered.identifier_kind).await?);
     }
     let annotations = input.annotations.clone().map(|a| Json::Object(a).to_string());
     let lifetime = input.code_lifetime.or(current.code_lifetime);
@@ -360,11 +365,10 @@ pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: Creden
         ],
     )
     .await?;
-    set_offers(&mut tx, account, id, &offers).await?;
+    set_offers(tx, account, id, &offers).await?;
     for offer in offers.iter().filter(|o| !current.offer_ids.contains(o)) {
-        activity(&mut tx, account, *offer, &current, ActivityType::Issue, now).await?;
+        activity(tx, account, *offer, &current, ActivityType::Issue, now).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -426,8 +430,11 @@ fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
 /// Redeems a credential exactly once (or again, when reusable), counting every limit
 /// atomically with the write.
 pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
+    db.transaction(move |tx| Box::pin(redeem_in(tx, account, id, store))).await
+}
+
+async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
     // Claims the credential (and, on PostgreSQL, locks its row until commit).
     let claimed = tx
         .execute(
@@ -437,7 +444,7 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
             &[id.into(), account.0.into(), now.unix().into()],
         )
         .await?;
-    let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     if claimed == 0 {
         return Err(not_open(&credential, now));
     }
@@ -445,7 +452,7 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
         return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
     }
     if let Some(store) = store {
-        if !store_exists(&mut tx, account, store).await? {
+        if !store_exists(tx, account, store).await? {
             return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
         }
     }
@@ -461,7 +468,7 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
             )
             .await?;
         if counted == 0 {
-            let name = offer_name(&mut tx, offer).await?;
+            let name = offer_name(tx, offer).await?;
             return Err(WriteError::Refused(Refusal::MemberNotEligible { offer: name, reason: "max_redemptions" }));
         }
         let on_channel = tx
@@ -481,16 +488,15 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
             return Err(WriteError::Refused(match linked {
                 None => Refusal::OffersNotFound(vec![offer.0]),
                 Some(_) => {
-                    Refusal::MemberNotEligible { offer: offer_name(&mut tx, offer).await?, reason: "max_per_channel" }
+                    Refusal::MemberNotEligible { offer: offer_name(tx, offer).await?, reason: "max_per_channel" }
                 }
             }));
         }
     }
-    let s = settings(&mut tx, account).await?;
+    let s = settings(tx, account).await?;
     let today = business_date(now, s.time_zone.as_deref());
     let mut gathered =
-        facts::gather(&mut tx, account, &credential.offer_ids, Some(channel), credential.member_id, store, &today)
-            .await?;
+        facts::gather(tx, account, &credential.offer_ids, Some(channel), credential.member_id, store, &today).await?;
     for offer in &mut gathered.offers {
         // The counters already include this redemption.
         offer.counts.total -= 1;
@@ -516,11 +522,10 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
             ],
         )
         .await?;
-        activity(&mut tx, account, offer, &credential, ActivityType::Redeem, now).await?;
+        activity(tx, account, offer, &credential, ActivityType::Redeem, now).await?;
     }
-    conversion_callbacks(&mut tx, account, &credential, store, now).await?;
-    account_callback(&mut tx, account, &s, "credential.redeemed", &credential, now).await?;
-    tx.commit().await?;
+    conversion_callbacks(tx, account, &credential, store, now).await?;
+    account_callback(tx, account, &s, "credential.redeemed", &credential, now).await?;
     Ok(())
 }
 
@@ -588,15 +593,18 @@ impl FromRow for Counted {
 
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit.
 pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
+    db.transaction(move |tx| Box::pin(void_in(tx, account, id))).await
+}
+
+async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<()> {
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
     let changed = tx
         .execute(
             "UPDATE credentials SET status = 'voided', voided_at = $3, updated_at = $3 WHERE id = $1 AND account_id = $2 AND status <> 'voided'",
             &[id.into(), account.0.into(), now.unix().into()],
         )
         .await?;
-    let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     if changed == 0 {
         return Err(WriteError::Invalid("Credential has already been voided".into()));
     }
@@ -617,24 +625,25 @@ pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> 
     )
     .await?;
     for &offer in &credential.offer_ids {
-        activity(&mut tx, account, offer, &credential, ActivityType::Void, now).await?;
+        activity(tx, account, offer, &credential, ActivityType::Void, now).await?;
     }
-    let s = settings(&mut tx, account).await?;
-    account_callback(&mut tx, account, &s, "credential.voided", &credential, now).await?;
-    tx.commit().await?;
+    let s = settings(tx, account).await?;
+    account_callback(tx, account, &s, "credential.voided", &credential, now).await?;
     Ok(())
 }
 
 /// Deletes a credential that was never redeemed; `false` when it has redemptions.
 pub async fn delete(db: &Db, account: AccountId, id: CredentialId) -> Outcome<Credential> {
-    let mut tx = db.begin().await?;
-    let credential = load_in(&mut tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    db.transaction(move |tx| Box::pin(delete_in(tx, account, id))).await
+}
+
+async fn delete_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<Credential> {
+    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     let redeemed: Option<i64> =
         tx.fetch_optional("SELECT COUNT(*) FROM redemptions WHERE credential_id = $1", &[id.into()]).await?;
     if redeemed.unwrap_or(0) > 0 {
         return Err(WriteError::Invalid("Credential has redemptions; void it instead".into()));
     }
     tx.execute("DELETE FROM credentials WHERE id = $1 AND account_id = $2", &[id.into(), account.0.into()]).await?;
-    tx.commit().await?;
     Ok(credential)
 }

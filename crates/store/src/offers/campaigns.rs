@@ -210,20 +210,35 @@ pub async fn create(
     channel_name: &str,
     values: Assignments,
 ) -> Result<Created> {
-    let mut tx = db.begin().await?;
-    let lock = format!("SELECT id FROM offers WHERE account_id = $1 AND id = $2{}", crud::for_update(&tx));
+    let channel_name = channel_name.to_owned();
+    let created = db.transaction(move |tx| Box::pin(create_in(tx, account, offer, channel_name, values))).await;
+    crate::Undo::settle(created)
+}
+
+/// `create`'s transaction; an `Undo` outcome is answered with nothing written.
+async fn create_in(
+    tx: &mut Tx,
+    account: AccountId,
+    offer: OfferId,
+    channel_name: String,
+    values: Assignments,
+) -> std::result::Result<Created, crate::Undo<Created>> {
+    let lock = format!("SELECT id FROM offers WHERE account_id = $1 AND id = $2{}", crud::for_update(tx));
     if tx.fetch_optional::<i64>(&lock, &[account.0.into(), offer.into()]).await?.is_none() {
         return Ok(Created::OfferMissing);
     }
-    let channel = find_or_create_channel(&mut tx, account, channel_name).await?;
-    let (id, stored) = adopt_or_insert(&mut tx, account, offer, channel).await?;
+    let channel = find_or_create_channel(tx, account, &channel_name).await?;
+    let (id, stored) = adopt_or_insert(tx, account, offer, channel).await?;
     if let (Some(existing), Some(given)) = (stored, external_id(&values)) {
         if existing != given {
-            return Ok(Created::ExternalIdTaken { campaign: id, existing, given: given.to_owned() });
+            return Err(crate::Undo::Answer(Created::ExternalIdTaken {
+                campaign: id,
+                existing,
+                given: given.to_owned(),
+            }));
         }
     }
-    set(&mut tx, account, id, values).await?;
-    tx.commit().await?;
+    set(tx, account, id, values).await?;
     Ok(Created::Campaign(id))
 }
 
@@ -325,10 +340,7 @@ async fn set(tx: &mut Tx, account: AccountId, id: EligibleChannelId, values: Ass
 
 /// `PUT /campaigns/{id}`: the campaign fields given; the offer and channel stay.
 pub async fn update(db: &Db, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let found = set(&mut tx, account, id, values).await?;
-    tx.commit().await?;
-    Ok(found)
+    db.transaction(move |tx| Box::pin(set(tx, account, id, values))).await
 }
 
 /// Deletes the offer×channel row (the channel is unlinked; its xid stops working).

@@ -2,6 +2,7 @@
 //! `xid`), shown inside the offer, edited through `/offers/{id}/channels/{channel_id}`, and
 //! seen as a campaign.
 
+use crate::Tx;
 use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, ChannelId, EligibleChannelId, OfferId, Timestamp};
 use serde_json::{json, Value as Json};
@@ -119,10 +120,19 @@ pub async fn update_settings(
     channel: ChannelId,
     settings: Settings,
 ) -> Result<bool> {
-    let mut tx = db.begin().await?;
+    db.transaction(move |tx| Box::pin(update_settings_in(tx, account, offer, channel, settings))).await
+}
+
+async fn update_settings_in(
+    tx: &mut Tx,
+    account: AccountId,
+    offer: OfferId,
+    channel: ChannelId,
+    settings: Settings,
+) -> Result<bool> {
     let sql = format!(
         "SELECT id, security_key FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
-        crate::crud::for_update(&tx)
+        crate::crud::for_update(tx)
     );
     let Some(KeyRow { id, security_key: key }) =
         tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
@@ -158,6 +168,5 @@ pub async fn update_settings(
     }
     let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
     tx.execute(&sql, &params).await?;
-    tx.commit().await?;
     Ok(true)
 }

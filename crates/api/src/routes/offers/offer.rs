@@ -173,13 +173,19 @@ async fn modify(
     state: &AppState,
     auth: Auth,
     id: OfferId,
-    change: impl FnOnce(&Offer) -> Result<Write, ApiError>,
+    change: impl FnOnce(&Offer) -> Result<Write, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let mut tx = state.db.begin().await?;
-    let current =
-        crud::lock::<Offers>(&mut tx, auth.account, &[], id).await?.ok_or_else(|| ApiError::not_found("offer"))?;
-    apply(&mut tx, auth, Some(id), change(&current)?).await?;
-    tx.commit().await?;
+    state
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                let current = crud::lock::<Offers>(tx, auth.account, &[], id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("offer"))?;
+                apply(tx, auth, Some(id), change(&current)?).await
+            })
+        })
+        .await?;
     Ok(offer_response(StatusCode::OK, &load(state, auth, id).await?))
 }
 
@@ -191,9 +197,7 @@ pub async fn create_offer(
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
     let write = offer_write(body, None)?;
-    let mut tx = state.db.begin().await?;
-    let id = apply(&mut tx, auth, None, write).await?;
-    tx.commit().await?;
+    let id = state.db.transaction(move |tx| Box::pin(async move { apply(tx, auth, None, write).await })).await?;
     let offer = load(&state, auth, id).await?;
     Ok(created("offer", &OfferView(&offer), format!("{}/{id}", uri.path())))
 }
@@ -247,7 +251,7 @@ pub async fn offer_action(
         "archive" => OfferStatus::Archived,
         _ => return Err(ApiError::NotFound(format!("unknown offer action {action:?}"))),
     };
-    modify(&state, auth, id, |current| {
+    modify(&state, auth, id, move |current| {
         if !current.status.can_become(next) {
             return Err(FieldErrors::single("status", &current.status.transition_error(next)).into());
         }
