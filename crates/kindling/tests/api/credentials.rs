@@ -17,6 +17,7 @@ backend_tests!(
     list_get_delete,
     eligibility_check,
     a_corrupt_status_fails_closed,
+    a_limit_set_after_redemptions_counts_them,
 );
 
 pub struct Setup {
@@ -541,4 +542,44 @@ async fn a_corrupt_status_fails_closed(app: TestApp) {
     let redemptions: Option<i64> =
         app.db.fetch_optional("SELECT COUNT(*) FROM redemptions WHERE offer_id = $1", &[s.offer.into()]).await.unwrap();
     assert_eq!(redemptions, Some(0));
+}
+
+/// Redemptions of an offer without limits keep no count; a limit set later (on the offer or
+/// on its channel) starts from a recount of the live redemptions, and voids give back.
+async fn a_limit_set_after_redemptions_counts_them(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Later"})).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let m = member(&app, &acct, &format!("later-{i}")).await;
+        ids.push(issue(&app, &acct, &s, m).await.body["credential"]["id"].as_i64().unwrap());
+    }
+    let paths: Vec<String> = ids.iter().map(|id| format!("/v1.0/credentials/{id}/redeem")).collect();
+    let redeem = |id: i64| put_query(&app, &acct, &paths[ids.iter().position(|i| *i == id).unwrap()]);
+    for id in &ids[..3] {
+        assert_eq!(redeem(*id).await.status, 201);
+    }
+    assert_eq!(
+        count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await,
+        0,
+        "no limit, no count"
+    );
+    app.put(&acct, &format!("/v1.0/offers/{}", s.offer), json!({"offer": {"max_redemptions": 4}})).await.error_free();
+    assert_eq!(count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 3, "recounted");
+    assert_eq!(redeem(ids[3]).await.status, 201);
+    assert_eq!(redeem(ids[4]).await.error(400), "Member must be eligible for offer: Later");
+    // Changing a limit that was already set keeps the running count.
+    app.put(&acct, &format!("/v1.0/offers/{}", s.offer), json!({"offer": {"max_redemptions": 5}})).await.error_free();
+    assert_eq!(count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 4);
+    assert_eq!(put_query(&app, &acct, &format!("/v1.0/credentials/{}/void", ids[0])).await.status, 201);
+    assert_eq!(count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 3, "voided");
+    // A channel limit set now counts the channel's four live redemptions minus the void.
+    let settings = format!("/v1.0/offers/{}/channels/{}", s.offer, s.channel);
+    let set = app.put(&acct, &settings, json!({"eligible_channel": {"max_redemptions": 4}})).await;
+    assert!(set.status.is_success(), "{}", set.text);
+    let channel_count = "SELECT redemption_count FROM eligible_channels WHERE offer_id = $1";
+    assert_eq!(count(&app, channel_count, s.offer).await, 3);
+    assert_eq!(redeem(ids[4]).await.status, 201);
+    assert_eq!(redeem(ids[5]).await.error(400), "Member must be eligible for offer: Later");
+    assert_eq!(count(&app, channel_count, s.offer).await, 4);
 }

@@ -1,8 +1,9 @@
-//! Gathers what the domain's credential rules need, inside the caller's transaction (for a
-//! redemption: after the offer rows are locked, so counts cannot change underneath).
+//! Gathers what the domain's credential rules need, inside the caller's transaction, in as
+//! few statements as the request allows: one for the account and the references a request
+//! names (`context`), one for the offers on the channel (`gather`), and only when an offer
+//! has member lists or store rules, or per-member limits, one more each.
 
-use crate::offers::offer::{MEMBER_LISTS, MERCHANTS, STORE_LISTS};
-use crate::{FromRow, Result, Row, Tx, Value};
+use crate::{Dialect, FromRow, Result, Row, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
@@ -11,6 +12,50 @@ use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, StoreId};
 use std::collections::HashMap;
 
+/// The account's settings a credential write needs, and whether the channel, member and
+/// store a request names exist in the account (`true` when it names none).
+pub struct Context {
+    pub callbacks: bool,
+    pub callback_url: Option<String>,
+    pub time_zone: Option<String>,
+    pub channel_found: bool,
+    pub member_found: bool,
+    pub store_found: bool,
+}
+
+impl FromRow for Context {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            callbacks: row.boolean("enable_callbacks")?,
+            callback_url: row.opt_text("credential_callback_url")?,
+            time_zone: row.opt_text("time_zone")?,
+            channel_found: row.boolean("channel_found")?,
+            member_found: row.boolean("member_found")?,
+            store_found: row.boolean("store_found")?,
+        })
+    }
+}
+
+/// One statement for the account's settings and the named references.
+pub async fn context(
+    tx: &mut Tx,
+    account: AccountId,
+    channel: Option<ChannelId>,
+    member: Option<MemberId>,
+    store: Option<StoreId>,
+) -> Result<Context> {
+    tx.fetch_optional(
+        "SELECT a.enable_callbacks, a.credential_callback_url, a.time_zone, \
+         ($2 IS NULL OR EXISTS (SELECT 1 FROM channels WHERE id = $2 AND account_id = $1)) AS channel_found, \
+         ($3 IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $3 AND account_id = $1)) AS member_found, \
+         ($4 IS NULL OR EXISTS (SELECT 1 FROM stores WHERE id = $4 AND account_id = $1)) AS store_found \
+         FROM accounts a WHERE a.id = $1",
+        &[account.into(), channel.into(), member.into(), store.into()],
+    )
+    .await?
+    .ok_or_else(|| crate::StoreError::Decode("account vanished".into()))
+}
+
 /// Plain `i64`s: these feed the domain's rules (`Facts`), which take untyped ids.
 pub struct Gathered {
     pub offers: Vec<OfferFacts>,
@@ -18,76 +63,152 @@ pub struct Gathered {
     pub store: Option<(i64, Vec<i64>)>,
     /// The code format of the first offer's merchant.
     pub identifier_kind: RedemptionIdentifierType,
+    /// Per offer on the channel: its landing-page xid and the channel's conversion callback.
+    pub links: Vec<ChannelLink>,
+}
+
+/// An offer's row on the request's channel.
+#[derive(Debug, Clone)]
+pub struct ChannelLink {
+    pub offer_id: OfferId,
+    pub xid: String,
+    pub conversion_callback_url: Option<String>,
 }
 
 struct OfferRow {
-    id: i64,
-    name: String,
-    status: OfferStatus,
-    window: Window,
-    merchant_id: Option<i64>,
-    limits: Limits,
-    redemption_count: i64,
+    facts: OfferFacts,
     identifier_type: Option<i64>,
+    has_member_lists: bool,
+    has_store_rule: bool,
+    link: Option<ChannelLink>,
 }
 
 impl FromRow for OfferRow {
     fn from_row(row: &impl Row) -> Result<Self> {
+        let id = row.int("id")?;
+        let xid = row.opt_text("xid")?;
         Ok(Self {
-            id: row.int("id")?,
-            name: row.text("name")?,
-            status: crate::db::decode("offer status", row.text("status")?, OfferStatus::parse)?,
-            window: Window {
-                activates_at: row.opt_time("activates_at")?,
-                expires_at: row.opt_time("expires_at")?,
-                stop_offering_at: row.opt_time("stop_offering_at")?,
+            facts: OfferFacts {
+                id,
+                name: row.text("name")?,
+                status: crate::db::decode("offer status", row.text("status")?, OfferStatus::parse)?,
+                window: Window {
+                    activates_at: row.opt_time("activates_at")?,
+                    expires_at: row.opt_time("expires_at")?,
+                    stop_offering_at: row.opt_time("stop_offering_at")?,
+                },
+                on_channel: row.boolean("on_channel")?,
+                member_list_ids: Vec::new(),
+                store_rule: StoreRule {
+                    merchant_ids: row.opt_int("merchant_id")?.into_iter().collect(),
+                    ..Default::default()
+                },
+                limits: Limits {
+                    total: row.opt_int("max_redemptions")?,
+                    per_member: row.opt_int("max_redemptions_per_member")?,
+                    per_member_per_day: row.opt_int("max_redemptions_per_member_per_day")?,
+                    per_channel: row.opt_int("channel_max_redemptions")?,
+                },
+                counts: Counts {
+                    total: row.int("redemption_count")?,
+                    channel: row.opt_int("channel_redemption_count")?.unwrap_or(0),
+                    ..Default::default()
+                },
             },
-            merchant_id: row.opt_int("merchant_id")?,
-            limits: Limits {
-                total: row.opt_int("max_redemptions")?,
-                per_member: row.opt_int("max_redemptions_per_member")?,
-                per_member_per_day: row.opt_int("max_redemptions_per_member_per_day")?,
-                per_channel: None,
-            },
-            redemption_count: row.int("redemption_count")?,
             identifier_type: row.opt_int("redemption_identifier_type")?,
+            has_member_lists: row.boolean("has_member_lists")?,
+            has_store_rule: row.boolean("has_store_rule")?,
+            link: xid
+                .map(|xid| -> Result<ChannelLink> {
+                    Ok(ChannelLink {
+                        offer_id: OfferId(id),
+                        xid,
+                        conversion_callback_url: row.opt_text("conversion_callback_url")?,
+                    })
+                })
+                .transpose()?,
         })
     }
 }
 
-/// An offer's limit and count on one channel.
-struct ChannelCount {
-    offer_id: i64,
-    max_redemptions: Option<i64>,
-    redemption_count: i64,
+/// The offers' facts on `channel` (`None`: on any channel, for eligibility checks). With
+/// `lock`, on PostgreSQL, the offer rows are share-locked (`FOR KEY SHARE`, which
+/// concurrent redemptions all hold at once) so that setting a limit, which recounts under
+/// `FOR UPDATE`, waits for the redemptions that read the offer while it had none.
+fn offers_sql(dialect: Dialect, lock: bool) -> String {
+    format!(
+        "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
+         o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, o.redemption_count, \
+         m.redemption_identifier_type, \
+         e.max_redemptions AS channel_max_redemptions, e.redemption_count AS channel_redemption_count, e.xid, \
+         c.conversion_callback_url, \
+         CASE WHEN $3 IS NULL THEN EXISTS (SELECT 1 FROM eligible_channels x WHERE x.offer_id = o.id) \
+              ELSE e.id IS NOT NULL END AS on_channel, \
+         EXISTS (SELECT 1 FROM offer_member_lists l WHERE l.offer_id = o.id) AS has_member_lists, \
+         (EXISTS (SELECT 1 FROM offer_merchants l WHERE l.offer_id = o.id) \
+          OR EXISTS (SELECT 1 FROM offer_store_lists l WHERE l.offer_id = o.id)) AS has_store_rule \
+         FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
+         LEFT JOIN eligible_channels e ON e.offer_id = o.id AND e.channel_id = $3 \
+         LEFT JOIN channels c ON c.id = e.channel_id \
+         WHERE o.account_id = $1 AND {} ORDER BY o.id{}",
+        dialect.in_list("o.id", 2),
+        match dialect {
+            Dialect::Postgres if lock => " FOR KEY SHARE OF o",
+            _ => "",
+        }
+    )
 }
 
-impl FromRow for ChannelCount {
+/// The offers' member lists, merchants and store lists, the member's lists and the store's
+/// merchant and lists, as (kind, owner, id) rows of one statement.
+fn links_sql(dialect: Dialect) -> String {
+    let listed = |column: &str| dialect.in_list(column, 2);
+    format!(
+        "SELECT 'member_list' AS kind, offer_id AS owner, member_list_id AS id FROM offer_member_lists \
+         WHERE account_id = $1 AND {} \
+         UNION ALL SELECT 'merchant', offer_id, merchant_id FROM offer_merchants WHERE account_id = $1 AND {} \
+         UNION ALL SELECT 'store_list', offer_id, store_list_id FROM offer_store_lists WHERE account_id = $1 AND {} \
+         UNION ALL SELECT 'member_of', 0, member_list_id FROM member_list_members WHERE account_id = $1 AND member_id = $3 \
+         UNION ALL SELECT 'store_merchant', 0, merchant_id FROM stores WHERE account_id = $1 AND id = $4 \
+         UNION ALL SELECT 'store_in', 0, store_list_id FROM store_list_stores WHERE account_id = $1 AND store_id = $4",
+        listed("offer_id"),
+        listed("offer_id"),
+        listed("offer_id"),
+    )
+}
+
+struct LinkRow {
+    kind: String,
+    owner: i64,
+    id: i64,
+}
+
+impl FromRow for LinkRow {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self {
-            offer_id: row.int("offer_id")?,
-            max_redemptions: row.opt_int("max_redemptions")?,
-            redemption_count: row.int("redemption_count")?,
-        })
+        Ok(Self { kind: row.text("kind")?, owner: row.int("owner")?, id: row.int("id")? })
     }
 }
 
-/// A member's redemption count of one offer.
+/// A member's redemption counts of one offer, all time and on the business day.
 struct MemberCount {
     offer_id: i64,
     count: i64,
+    today: i64,
 }
 
 impl FromRow for MemberCount {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { offer_id: row.int("offer_id")?, count: row.int("count")? })
+        Ok(Self { offer_id: row.int("offer_id")?, count: row.int("count")?, today: row.int("today")? })
     }
 }
 
 /// Facts for `offer_ids` (those found in the account), the member and the optional store.
-/// `channel` `None` (eligibility checks) counts an offer on a channel if it has any.
+/// `channel` `None` (eligibility checks) counts an offer on a channel if it has any. `lock`
+/// (writes only, see `offers_sql`) share-locks the offers on PostgreSQL.
+#[allow(clippy::too_many_arguments)]
 pub async fn gather(
     tx: &mut Tx,
+    lock: bool,
     account: AccountId,
     offer_ids: &[OfferId],
     channel: Option<ChannelId>,
@@ -95,128 +216,85 @@ pub async fn gather(
     store: Option<StoreId>,
     today: &str,
 ) -> Result<Gathered> {
-    let a = account.0;
-    let mut offers = Vec::new();
-    let mut identifier_kind = RedemptionIdentifierType::default();
-    if !offer_ids.is_empty() {
-        let dialect = tx.dialect();
-        let listed = |column: &str, param: usize| dialect.in_list(column, param);
-        let offers_list: Value = offer_ids.into();
-        let rows: Vec<OfferRow> = tx
-            .fetch_all(
-                &format!(
-                    "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
-                     o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, \
-                     o.redemption_count, m.redemption_identifier_type \
-                     FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
-                     WHERE o.account_id = $1 AND {} ORDER BY o.id",
-                    listed("o.id", 2)
-                ),
-                &[a.into(), offers_list.clone()],
-            )
-            .await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        // (offer, channel limit, channel count) for the requested channel, or any channel.
-        let channel_rows: Vec<ChannelCount> = match channel {
-            Some(ch) => {
-                let sql = format!(
-                    "SELECT offer_id, max_redemptions, redemption_count FROM eligible_channels \
-                     WHERE account_id = $1 AND channel_id = $2 AND {}",
-                    listed("offer_id", 3)
-                );
-                tx.fetch_all(&sql, &[a.into(), ch.into(), offers_list.clone()]).await?
-            }
-            None => {
-                let sql = format!(
-                    "SELECT offer_id, CAST(NULL AS BIGINT) AS max_redemptions, CAST(0 AS BIGINT) AS redemption_count \
-                     FROM eligible_channels WHERE account_id = $1 AND {}",
-                    listed("offer_id", 2)
-                );
-                tx.fetch_all(&sql, &[a.into(), offers_list.clone()]).await?
-            }
-        };
-        let mut member_lists = MEMBER_LISTS.ids_in(tx, account, &ids).await?;
-        let mut merchants = MERCHANTS.ids_in(tx, account, &ids).await?;
-        let mut store_lists = STORE_LISTS.ids_in(tx, account, &ids).await?;
-        // Per-member counts matter only for offers with a per-member limit; skipping them
-        // otherwise keeps a busy offer's redemptions from being rescanned on every request.
-        let limited: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.limits.per_member.is_some() || r.limits.per_member_per_day.is_some())
-            .map(|r| r.id)
-            .collect();
-        let (member_counts, today_counts) = if limited.is_empty() {
-            (HashMap::new(), HashMap::new())
-        } else {
-            let counts_sql = |extra: &str| {
-                format!(
-                    "SELECT offer_id, COUNT(*) AS count FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
-                     {extra} AND {} GROUP BY offer_id",
-                    listed("offer_id", if extra.is_empty() { 3 } else { 4 })
-                )
-            };
-            let limited: Value = limited.as_slice().into();
-            let member_counts: HashMap<i64, i64> = tx
-                .fetch_all::<MemberCount>(&counts_sql(""), &[a.into(), member.into(), limited.clone()])
-                .await?
-                .into_iter()
-                .map(|c| (c.offer_id, c.count))
-                .collect();
-            let today_counts: HashMap<i64, i64> = tx
-                .fetch_all::<MemberCount>(
-                    &counts_sql("AND business_date = $3"),
-                    &[a.into(), member.into(), today.into(), limited],
-                )
-                .await?
-                .into_iter()
-                .map(|c| (c.offer_id, c.count))
-                .collect();
-            (member_counts, today_counts)
-        };
-        if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
-            identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
-        }
-        for row in rows {
-            let channel_row = channel_rows.iter().find(|c| c.offer_id == row.id);
-            let mut merchant_ids = merchants.remove(&row.id).unwrap_or_default();
-            merchant_ids.extend(row.merchant_id);
-            offers.push(OfferFacts {
-                id: row.id,
-                name: row.name,
-                status: row.status,
-                window: row.window,
-                on_channel: channel_row.is_some(),
-                member_list_ids: member_lists.remove(&row.id).unwrap_or_default(),
-                store_rule: StoreRule { merchant_ids, store_list_ids: store_lists.remove(&row.id).unwrap_or_default() },
-                limits: Limits { per_channel: channel_row.and_then(|c| c.max_redemptions), ..row.limits },
-                counts: Counts {
-                    total: row.redemption_count,
-                    member: member_counts.get(&row.id).copied().unwrap_or(0),
-                    member_today: today_counts.get(&row.id).copied().unwrap_or(0),
-                    channel: channel_row.map_or(0, |c| c.redemption_count),
-                },
-            });
-        }
-    }
-    let member_lists: Vec<i64> = tx
-        .fetch_all(
-            "SELECT member_list_id FROM member_list_members WHERE account_id = $1 AND member_id = $2",
-            &[a.into(), member.into()],
-        )
-        .await?;
-    let store = match store {
-        Some(id) => {
-            let merchant: Option<i64> = tx
-                .fetch_optional(
-                    "SELECT merchant_id FROM stores WHERE id = $1 AND account_id = $2",
-                    &[id.into(), a.into()],
-                )
-                .await?;
-            let lists: Vec<i64> =
-                tx.fetch_all("SELECT store_list_id FROM store_list_stores WHERE store_id = $1", &[id.into()]).await?;
-            merchant.map(|m| (m, lists))
-        }
-        None => None,
+    let mut gathered = Gathered {
+        offers: Vec::new(),
+        member_lists: Vec::new(),
+        store: None,
+        identifier_kind: RedemptionIdentifierType::default(),
+        links: Vec::new(),
     };
-    Ok(Gathered { offers, member_lists, store, identifier_kind })
+    if offer_ids.is_empty() {
+        return Ok(gathered);
+    }
+    let dialect = tx.dialect();
+    let offers_list: Value = offer_ids.into();
+    let rows: Vec<OfferRow> =
+        tx.fetch_all(&offers_sql(dialect, lock), &[account.into(), offers_list.clone(), channel.into()]).await?;
+    if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
+        gathered.identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
+    }
+    let needs_links =
+        rows.iter().any(|r| r.has_member_lists) || (store.is_some() && rows.iter().any(|r| r.has_store_rule));
+    let mut links: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
+    if needs_links {
+        let params = [account.into(), offers_list.clone(), member.into(), store.into()];
+        let mut store_merchant = None;
+        for link in tx.fetch_all::<LinkRow>(&links_sql(dialect), &params).await? {
+            let kind = match link.kind.as_str() {
+                "member_list" => "member_list",
+                "merchant" => "merchant",
+                "store_list" => "store_list",
+                "member_of" => {
+                    gathered.member_lists.push(link.id);
+                    continue;
+                }
+                "store_merchant" => {
+                    store_merchant = Some(link.id);
+                    continue;
+                }
+                "store_in" => "store_in",
+                other => return Err(crate::StoreError::Decode(format!("link kind {other:?}"))),
+            };
+            links.entry((kind, link.owner)).or_default().push(link.id);
+        }
+        gathered.store = store_merchant.map(|m| (m, links.remove(&("store_in", 0)).unwrap_or_default()));
+    }
+    // Per-member counts matter only for offers with a per-member limit; skipping them
+    // otherwise keeps a busy offer's redemptions from being rescanned on every request.
+    let limited: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.facts.limits.per_member.is_some() || r.facts.limits.per_member_per_day.is_some())
+        .map(|r| r.facts.id)
+        .collect();
+    let mut member_counts: HashMap<i64, MemberCount> = HashMap::new();
+    if !limited.is_empty() {
+        let sql = format!(
+            "SELECT offer_id, COUNT(*) AS count, SUM(CASE WHEN business_date = $3 THEN 1 ELSE 0 END) AS today \
+             FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL AND {} GROUP BY offer_id",
+            dialect.in_list("offer_id", 4)
+        );
+        let params = [account.into(), member.into(), today.into(), limited.as_slice().into()];
+        member_counts =
+            tx.fetch_all::<MemberCount>(&sql, &params).await?.into_iter().map(|c| (c.offer_id, c)).collect();
+    }
+    for mut row in rows {
+        let id = row.facts.id;
+        let facts = &mut row.facts;
+        facts.member_list_ids = links.remove(&("member_list", id)).unwrap_or_default();
+        facts.store_rule.merchant_ids.extend(links.remove(&("merchant", id)).unwrap_or_default());
+        facts.store_rule.store_list_ids = links.remove(&("store_list", id)).unwrap_or_default();
+        if let Some(c) = member_counts.get(&id) {
+            facts.counts.member = c.count;
+            facts.counts.member_today = c.today;
+        }
+        gathered.links.extend(row.link);
+        gathered.offers.push(row.facts);
+    }
+    Ok(gathered)
+}
+
+/// Whether any gathered offer limits redemptions per member (a redemption then serializes
+/// on the member, see `write::redeem`).
+pub fn limits_members(gathered: &Gathered) -> bool {
+    gathered.offers.iter().any(|o| o.limits.per_member.is_some() || o.limits.per_member_per_day.is_some())
 }

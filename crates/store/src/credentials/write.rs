@@ -1,17 +1,17 @@
-//! Issue, update, redeem and void, each one short transaction. Limits are enforced by a
-//! conditional increment of the offer's (and channel's) counter, which also locks the offer
-//! row until commit on PostgreSQL; the per-member counts are read after that lock. On SQLite
-//! the whole transaction holds the single writer lock. Callbacks go to the outbox in the
-//! same transaction, so a committed redemption always has its callbacks.
+//! Issue, update, redeem and void, each one short transaction of few statements: the
+//! account's settings and the request's references in one (`facts::context`), the offers'
+//! facts on the channel in one (`facts::gather`), then the writes, each list of rows (a
+//! credential's offers, its redemptions, their activities) in one statement. Limits are
+//! enforced by conditional increments of the offer's and the channel's counters, run
+//! last, so a hot offer's row is locked (on PostgreSQL) only from there to the commit, and
+//! only for a limit that is set: an offer without `max_redemptions` is never locked by a
+//! redemption. Callbacks go to the outbox in the same transaction, so a committed
+//! redemption always has its callbacks.
 
-use super::facts::{self, Gathered};
+use super::facts::{self, Context, Gathered};
 use super::outbox::{self, Kind};
-use super::{load_in, Credential};
-use crate::catalog::stores::Stores;
-use crate::crud;
-use crate::members::Members;
-use crate::offers::channels::Channels;
-use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
+use super::{attach_in, load_in, Credential, COLUMNS};
+use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
@@ -39,43 +39,6 @@ impl From<StoreError> for WriteError {
 
 type Outcome<T> = std::result::Result<T, WriteError>;
 
-struct AccountSettings {
-    callbacks: bool,
-    url: Option<String>,
-    time_zone: Option<String>,
-}
-
-impl FromRow for AccountSettings {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self {
-            callbacks: row.boolean("enable_callbacks")?,
-            url: row.opt_text("credential_callback_url")?,
-            time_zone: row.opt_text("time_zone")?,
-        })
-    }
-}
-
-async fn settings(tx: &mut Tx, account: AccountId) -> Result<AccountSettings> {
-    tx.fetch_optional(
-        "SELECT enable_callbacks, credential_callback_url, time_zone FROM accounts WHERE id = $1",
-        &[account.0.into()],
-    )
-    .await?
-    .ok_or_else(|| StoreError::Decode("account vanished".into()))
-}
-
-async fn channel_exists(tx: &mut Tx, account: AccountId, id: ChannelId) -> Result<bool> {
-    crud::contains::<Channels>(tx, account, id).await
-}
-
-async fn member_exists(tx: &mut Tx, account: AccountId, id: MemberId) -> Result<bool> {
-    crud::contains::<Members>(tx, account, id).await
-}
-
-async fn store_exists(tx: &mut Tx, account: AccountId, id: StoreId) -> Result<bool> {
-    crud::contains::<Stores>(tx, account, id).await
-}
-
 /// The credential fields a create or update may set.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialInput {
@@ -89,22 +52,21 @@ pub struct CredentialInput {
     pub code_lifetime: Option<i64>,
 }
 
-async fn check_refs(tx: &mut Tx, account: AccountId, input: &CredentialInput) -> Outcome<()> {
-    let channel = input.channel_id.ok_or(WriteError::Refused(Refusal::ChannelMissing))?;
-    if !channel_exists(tx, account, channel).await? {
+/// The references a create or update names, checked in the guide's order.
+fn check_refs(ctx: &Context, input: &CredentialInput) -> Outcome<()> {
+    if input.channel_id.is_none() {
+        return Err(WriteError::Refused(Refusal::ChannelMissing));
+    }
+    if !ctx.channel_found {
         return Err(WriteError::Invalid(
             "Channel can't be blank and must be associated with your account and offer".into(),
         ));
     }
-    if let Some(member) = input.member_id {
-        if !member_exists(tx, account, member).await? {
-            return Err(WriteError::Invalid(format!("Member not found, with id: {member}")));
-        }
+    if let (Some(member), false) = (input.member_id, ctx.member_found) {
+        return Err(WriteError::Invalid(format!("Member not found, with id: {member}")));
     }
-    if let Some(store) = input.store_id {
-        if !store_exists(tx, account, store).await? {
-            return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
-        }
+    if let (Some(store), false) = (input.store_id, ctx.store_found) {
+        return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
     }
     Ok(())
 }
@@ -132,61 +94,77 @@ fn facts<'a>(
     }
 }
 
-async fn activity(
+/// One activity per offer, in one statement.
+async fn activities(
     tx: &mut Tx,
     account: AccountId,
-    offer: OfferId,
-    credential: &Credential,
+    offers: &[OfferId],
+    credential: CredentialId,
+    member: MemberId,
     kind: ActivityType,
     now: Timestamp,
 ) -> Result<()> {
-    tx.execute(
+    if offers.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
-         reported_at, processed_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $7)",
-        &[
-            account.0.into(),
-            offer.into(),
-            credential.id.into(),
-            credential.member_id.into(),
-            kind.code().into(),
-            kind.name().into(),
-            now.unix().into(),
-        ],
-    )
-    .await
-    .map(drop)
+         reported_at, processed_at, created_at, updated_at) SELECT $1, value, $3, $4, $5, $6, $7, $7, $7, $7 FROM {}",
+        tx.dialect().list_rows(2)
+    );
+    let params = [
+        account.into(),
+        offers.into(),
+        credential.into(),
+        member.into(),
+        kind.code().into(),
+        kind.name().into(),
+        now.unix().into(),
+    ];
+    tx.execute(&sql, &params).await.map(drop)
 }
 
-/// Posts the credential to the account's callback URL when callbacks are enabled.
+/// Posts the credential, with its offers, to the account's callback URL when callbacks
+/// are enabled.
 async fn account_callback(
     tx: &mut Tx,
     account: AccountId,
-    s: &AccountSettings,
+    ctx: &Context,
     event: &str,
-    credential: &Credential,
+    credential: &mut Credential,
     now: Timestamp,
 ) -> Result<()> {
-    if let (true, Some(url)) = (s.callbacks, s.url.as_deref()) {
+    if let (true, Some(url)) = (ctx.callbacks, ctx.callback_url.as_deref()) {
+        attach_in(tx, account, std::slice::from_mut(credential)).await?;
         let body = serde_json::json!({ "event": event, "credential": credential, "errors": {} }).to_string();
         outbox::enqueue(tx, account, Kind::Credential, url, Some(body), now).await?;
     }
     Ok(())
 }
 
-async fn set_offers(tx: &mut Tx, account: AccountId, credential: CredentialId, offers: &[OfferId]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM credential_offers WHERE credential_id = $1 AND account_id = $2",
-        &[credential.into(), account.0.into()],
-    )
-    .await?;
-    for &offer in offers {
+/// Links the credential to exactly `offers`, in one statement each way.
+async fn set_offers(
+    tx: &mut Tx,
+    account: AccountId,
+    credential: CredentialId,
+    offers: &[OfferId],
+    fresh: bool,
+) -> Result<()> {
+    if !fresh {
         tx.execute(
-            "INSERT INTO credential_offers (account_id, credential_id, offer_id) VALUES ($1, $2, $3)",
-            &[account.0.into(), credential.into(), offer.into()],
+            "DELETE FROM credential_offers WHERE credential_id = $1 AND account_id = $2",
+            &[credential.into(), account.into()],
         )
         .await?;
     }
-    Ok(())
+    if offers.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO credential_offers (account_id, credential_id, offer_id) SELECT $1, $2, value FROM {}",
+        tx.dialect().list_rows(3)
+    );
+    tx.execute(&sql, &[account.into(), credential.into(), offers.into()]).await.map(drop)
 }
 
 fn dedup(mut ids: Vec<OfferId>) -> Vec<OfferId> {
@@ -207,24 +185,16 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
 
 async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
     let now = Timestamp::now();
-    check_refs(tx, account, &input).await?;
+    let ctx = facts::context(tx, account, input.channel_id, input.member_id, input.store_id).await?;
+    check_refs(&ctx, &input)?;
     let (channel, member) = match (input.channel_id, input.member_id) {
         (Some(c), Some(m)) => (c, m),
         (None, _) => return Err(WriteError::Refused(Refusal::ChannelMissing)),
         (_, None) => return Err(WriteError::Refused(Refusal::MemberMissing)),
     };
-    let s = settings(tx, account).await?;
     let offers = dedup(input.offer_ids.clone().unwrap_or_default());
-    let gathered = facts::gather(
-        tx,
-        account,
-        &offers,
-        Some(channel),
-        member,
-        input.store_id,
-        &business_date(now, s.time_zone.as_deref()),
-    )
-    .await?;
+    let today = business_date(now, ctx.time_zone.as_deref());
+    let gathered = facts::gather(tx, false, account, &offers, Some(channel), member, input.store_id, &today).await?;
     if !offers.is_empty() {
         rules::check(&facts(Purpose::Issue, Some(channel), member, &raw(&offers), &gathered, false, now))
             .map_err(WriteError::Refused)?;
@@ -240,7 +210,7 @@ async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> O
                  code_lifetime, code_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10) \
                  ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING id",
                 &[
-                    account.0.into(),
+                    account.into(),
                     member.into(),
                     channel.into(),
                     input.store_id.into(),
@@ -259,12 +229,12 @@ async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> O
     }
     let id =
         id.map(CredentialId).ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
-    set_offers(tx, account, id, &offers).await?;
-    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
-    for &offer in &offers {
-        activity(tx, account, offer, &credential, ActivityType::Issue, now).await?;
+    set_offers(tx, account, id, &offers, true).await?;
+    activities(tx, account, &offers, id, member, ActivityType::Issue, now).await?;
+    if ctx.callbacks && ctx.callback_url.is_some() {
+        let mut credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
+        account_callback(tx, account, &ctx, "credential.created", &mut credential, now).await?;
     }
-    account_callback(tx, account, &s, "credential.created", &credential, now).await?;
     Ok(id)
 }
 
@@ -313,24 +283,16 @@ pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: Creden
 async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: CredentialInput) -> Outcome<()> {
     let now = Timestamp::now();
     let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
-    check_refs(tx, account, &input).await?;
+    let ctx = facts::context(tx, account, input.channel_id, input.member_id, input.store_id).await?;
+    check_refs(&ctx, &input)?;
     if current.status != CredentialStatus::Open {
         return Err(WriteError::Invalid(format!("Credential is {} and can no longer be changed", current.status)));
     }
     let channel = input.channel_id.ok_or(WriteError::Refused(Refusal::ChannelMissing))?;
-    let s = settings(tx, account).await?;
     let offers = dedup(input.offer_ids.clone().unwrap_or_else(|| current.offer_ids.clone()));
     let store = input.store_id.or(current.store_id);
-    let gathered = facts::gather(
-        tx,
-        account,
-        &offers,
-        Some(channel),
-        current.member_id,
-        store,
-        &business_date(now, s.time_zone.as_deref()),
-    )
-    .await?;
+    let today = business_date(now, ctx.time_zone.as_deref());
+    let gathered = facts::gather(tx, false, account, &offers, Some(channel), current.member_id, store, &today).await?;
     if !offers.is_empty() {
         let locked = current.locked_until.is_some_and(|l| l > now);
         rules::check(&facts(Purpose::Issue, Some(channel), current.member_id, &raw(&offers), &gathered, locked, now))
@@ -353,7 +315,7 @@ async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: Cre
          WHERE id = $1 AND account_id = $2",
         &[
             id.into(),
-            account.0.into(),
+            account.into(),
             channel.into(),
             store.into(),
             identifier.into(),
@@ -365,10 +327,9 @@ async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: Cre
         ],
     )
     .await?;
-    set_offers(tx, account, id, &offers).await?;
-    for offer in offers.iter().filter(|o| !current.offer_ids.contains(o)) {
-        activity(tx, account, *offer, &current, ActivityType::Issue, now).await?;
-    }
+    set_offers(tx, account, id, &offers, false).await?;
+    let added: Vec<OfferId> = offers.iter().copied().filter(|o| !current.offer_ids.contains(o)).collect();
+    activities(tx, account, &added, id, current.member_id, ActivityType::Issue, now).await?;
     Ok(())
 }
 
@@ -382,37 +343,16 @@ pub async fn eligibility(
 ) -> Outcome<std::result::Result<(), Refusal>> {
     let now = Timestamp::now();
     let mut tx = db.begin_read().await?;
-    if !member_exists(&mut tx, account, member).await? {
+    let ctx = facts::context(&mut tx, account, None, Some(member), None).await?;
+    if !ctx.member_found {
         return Err(WriteError::NotFound);
     }
-    let s = settings(&mut tx, account).await?;
     let requested = [offer];
-    let gathered =
-        facts::gather(&mut tx, account, &requested, channel, member, None, &business_date(now, s.time_zone.as_deref()))
-            .await?;
+    let today = business_date(now, ctx.time_zone.as_deref());
+    let gathered = facts::gather(&mut tx, false, account, &requested, channel, member, None, &today).await?;
     let verdict = rules::check(&facts(Purpose::Check, channel, member, &raw(&requested), &gathered, false, now));
     drop(tx);
     Ok(verdict)
-}
-
-struct ChannelCallback {
-    offer_id: OfferId,
-    xid: String,
-    url: Option<String>,
-}
-
-impl FromRow for ChannelCallback {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self {
-            offer_id: OfferId(row.int("offer_id")?),
-            xid: row.text("xid")?,
-            url: row.opt_text("conversion_callback_url")?,
-        })
-    }
-}
-
-async fn offer_name(tx: &mut Tx, offer: OfferId) -> Result<String> {
-    Ok(tx.fetch_optional::<String>("SELECT name FROM offers WHERE id = $1", &[offer.into()]).await?.unwrap_or_default())
 }
 
 /// Why a conditional update of an open credential matched nothing.
@@ -436,96 +376,101 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
 async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
     let now = Timestamp::now();
     // Claims the credential (and, on PostgreSQL, locks its row until commit).
-    let claimed = tx
-        .execute(
-            "UPDATE credentials SET status = CASE WHEN reusable THEN 'open' ELSE 'redeemed' END, redeemed_at = $3, updated_at = $3 \
-             WHERE id = $1 AND account_id = $2 AND status = 'open' AND (locked_until IS NULL OR locked_until <= $3) \
-             AND (code_expires_at IS NULL OR code_expires_at > $3)",
-            &[id.into(), account.0.into(), now.unix().into()],
+    let claim = format!(
+        "UPDATE credentials SET status = CASE WHEN reusable THEN 'open' ELSE 'redeemed' END, redeemed_at = $3, updated_at = $3 \
+         WHERE id = $1 AND account_id = $2 AND status = 'open' AND (locked_until IS NULL OR locked_until <= $3) \
+         AND (code_expires_at IS NULL OR code_expires_at > $3) RETURNING {COLUMNS}"
+    );
+    let claimed: Option<Credential> =
+        tx.fetch_optional(&claim, &[id.into(), account.into(), now.unix().into()]).await?;
+    let Some(mut credential) = claimed else {
+        let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
+        return Err(not_open(&current, now));
+    };
+    credential.offer_ids = tx
+        .fetch_all::<i64>(
+            "SELECT offer_id FROM credential_offers WHERE credential_id = $1 AND account_id = $2 ORDER BY offer_id",
+            &[id.into(), account.into()],
         )
-        .await?;
-    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
-    if claimed == 0 {
-        return Err(not_open(&credential, now));
-    }
+        .await?
+        .into_iter()
+        .map(OfferId)
+        .collect();
     if credential.offer_ids.is_empty() {
         return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
     }
-    if let Some(store) = store {
-        if !store_exists(tx, account, store).await? {
-            return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
-        }
+    let ctx = facts::context(tx, account, None, None, store).await?;
+    if let (Some(store), false) = (store, ctx.store_found) {
+        return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
     }
     let store = store.or(credential.store_id);
-    let channel = credential.channel_id;
-    // Counters in ascending offer order, so concurrent redemptions lock in one order.
-    for &offer in &credential.offer_ids {
-        let counted = tx
-            .execute(
-                "UPDATE offers SET redemption_count = redemption_count + 1 WHERE id = $1 AND account_id = $2 \
-                 AND (max_redemptions IS NULL OR redemption_count < max_redemptions)",
-                &[offer.into(), account.0.into()],
-            )
-            .await?;
-        if counted == 0 {
-            let name = offer_name(tx, offer).await?;
-            return Err(WriteError::Refused(Refusal::MemberNotEligible { offer: name, reason: "max_redemptions" }));
-        }
-        let on_channel = tx
-            .execute(
-                "UPDATE eligible_channels SET redemption_count = redemption_count + 1 WHERE offer_id = $1 AND channel_id = $2 \
-                 AND (max_redemptions IS NULL OR redemption_count < max_redemptions)",
-                &[offer.into(), channel.into()],
-            )
-            .await?;
-        if on_channel == 0 {
-            let linked: Option<i64> = tx
-                .fetch_optional(
-                    "SELECT id FROM eligible_channels WHERE offer_id = $1 AND channel_id = $2",
-                    &[offer.into(), channel.into()],
-                )
-                .await?;
-            return Err(WriteError::Refused(match linked {
-                None => Refusal::OffersNotFound(vec![offer.0]),
-                Some(_) => {
-                    Refusal::MemberNotEligible { offer: offer_name(tx, offer).await?, reason: "max_per_channel" }
-                }
-            }));
-        }
+    let (channel, member, offers) = (credential.channel_id, credential.member_id, credential.offer_ids.clone());
+    let today = business_date(now, ctx.time_zone.as_deref());
+    let mut gathered = facts::gather(tx, true, account, &offers, Some(channel), member, store, &today).await?;
+    if facts::limits_members(&gathered) && tx.dialect() == Dialect::Postgres {
+        // Per-member counts must not change between reading and writing: redemptions of
+        // one member take turns on the member's row (other members' are not held up), and
+        // the counts are read again under that lock.
+        tx.fetch_optional::<i64>("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
+        gathered = facts::gather(tx, true, account, &offers, Some(channel), member, store, &today).await?;
     }
-    let s = settings(tx, account).await?;
-    let today = business_date(now, s.time_zone.as_deref());
-    let mut gathered =
-        facts::gather(tx, account, &credential.offer_ids, Some(channel), credential.member_id, store, &today).await?;
-    for offer in &mut gathered.offers {
-        // The counters already include this redemption.
-        offer.counts.total -= 1;
-        offer.counts.channel -= 1;
-    }
-    let requested = raw(&credential.offer_ids);
-    rules::check(&facts(Purpose::Redeem, Some(channel), credential.member_id, &requested, &gathered, false, now))
+    rules::check(&facts(Purpose::Redeem, Some(channel), member, &raw(&offers), &gathered, false, now))
         .map_err(WriteError::Refused)?;
 
-    for &offer in &credential.offer_ids {
-        tx.execute(
-            "INSERT INTO redemptions (account_id, credential_id, offer_id, channel_id, member_id, store_id, redeemed_at, business_date, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)",
-            &[
-                account.0.into(),
-                id.into(),
-                offer.into(),
-                channel.into(),
-                credential.member_id.into(),
-                store.into(),
-                now.unix().into(),
-                today.as_str().into(),
-            ],
-        )
-        .await?;
-        activity(tx, account, offer, &credential, ActivityType::Redeem, now).await?;
+    let sql = format!(
+        "INSERT INTO redemptions (account_id, credential_id, offer_id, channel_id, member_id, store_id, redeemed_at, \
+         business_date, created_at) SELECT $1, $2, value, $4, $5, $6, $7, $8, $7 FROM {}",
+        tx.dialect().list_rows(3)
+    );
+    let params = [
+        account.into(),
+        id.into(),
+        offers.as_slice().into(),
+        channel.into(),
+        member.into(),
+        store.into(),
+        now.unix().into(),
+        today.as_str().into(),
+    ];
+    tx.execute(&sql, &params).await?;
+    activities(tx, account, &offers, id, member, ActivityType::Redeem, now).await?;
+    conversion_callbacks(tx, account, &credential, &gathered, store, now).await?;
+    account_callback(tx, account, &ctx, "credential.redeemed", &mut credential, now).await?;
+    count_limits(tx, account, channel, &gathered).await
+}
+
+/// Counts the redemption against every limit that is set, last, in ascending offer order
+/// (so concurrent redemptions lock in one order): a conditional increment, refused when the
+/// limit is reached, which is what makes a limit exact under concurrency. An offer or
+/// channel without a limit keeps no count and takes no lock.
+async fn count_limits(tx: &mut Tx, account: AccountId, channel: ChannelId, gathered: &Gathered) -> Outcome<()> {
+    for offer in &gathered.offers {
+        let refused = |reason| WriteError::Refused(Refusal::MemberNotEligible { offer: offer.name.clone(), reason });
+        if offer.limits.total.is_some() {
+            let counted = tx
+                .execute(
+                    "UPDATE offers SET redemption_count = redemption_count + 1 WHERE id = $1 AND account_id = $2 \
+                     AND redemption_count < max_redemptions",
+                    &[offer.id.into(), account.into()],
+                )
+                .await?;
+            if counted == 0 {
+                return Err(refused("max_redemptions"));
+            }
+        }
+        if offer.limits.per_channel.is_some() {
+            let counted = tx
+                .execute(
+                    "UPDATE eligible_channels SET redemption_count = redemption_count + 1 WHERE offer_id = $1 \
+                     AND channel_id = $2 AND redemption_count < max_redemptions",
+                    &[offer.id.into(), channel.into()],
+                )
+                .await?;
+            if counted == 0 {
+                return Err(refused("max_per_channel"));
+            }
+        }
     }
-    conversion_callbacks(tx, account, &credential, store, now).await?;
-    account_callback(tx, account, &s, "credential.redeemed", &credential, now).await?;
     Ok(())
 }
 
@@ -534,20 +479,14 @@ async fn conversion_callbacks(
     tx: &mut Tx,
     account: AccountId,
     credential: &Credential,
+    gathered: &Gathered,
     store: Option<StoreId>,
     now: Timestamp,
 ) -> Result<()> {
-    let offers = &credential.offer_ids;
-    let sql = format!(
-        "SELECT e.offer_id, e.xid, c.conversion_callback_url FROM eligible_channels e JOIN channels c ON c.id = e.channel_id \
-         WHERE e.account_id = $1 AND e.channel_id = $2 AND {} ORDER BY e.offer_id",
-        tx.dialect().in_list("e.offer_id", 3)
-    );
-    let params = [account.0.into(), credential.channel_id.into(), offers.as_slice().into()];
-    let targets: Vec<ChannelCallback> = tx.fetch_all(&sql, &params).await?;
-    if targets.iter().all(|t| t.url.is_none()) {
+    if gathered.links.iter().all(|l| l.conversion_callback_url.is_none()) {
         return Ok(());
     }
+    let offers = &credential.offer_ids;
     let member: Option<String> =
         tx.fetch_optional("SELECT identifier FROM members WHERE id = $1", &[credential.member_id.into()]).await?;
     let mut values: HashMap<String, String> = HashMap::new();
@@ -570,11 +509,11 @@ async fn conversion_callbacks(
     if let Some(ac) = credential.annotations.get("sf_ac").and_then(Json::as_str) {
         values.insert("sf_ac".into(), ac.to_owned());
     }
-    for target in targets {
-        let Some(template) = target.url else { continue };
-        values.insert("xid".into(), target.xid);
-        values.insert("offer_id".into(), target.offer_id.to_string());
-        outbox::enqueue(tx, account, Kind::Conversion, &callback::expand(&template, &values), None, now).await?;
+    for link in &gathered.links {
+        let Some(template) = &link.conversion_callback_url else { continue };
+        values.insert("xid".into(), link.xid.clone());
+        values.insert("offer_id".into(), link.offer_id.to_string());
+        outbox::enqueue(tx, account, Kind::Conversion, &callback::expand(template, &values), None, now).await?;
     }
     Ok(())
 }
@@ -591,7 +530,8 @@ impl FromRow for Counted {
     }
 }
 
-/// Voids a credential; voiding a redeemed one gives its redemptions back to every limit.
+/// Voids a credential; voiding a redeemed one gives its redemptions back to every limit
+/// that counts them (one that is not set keeps no count; see `count_limits`).
 pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
     db.transaction(move |tx| Box::pin(void_in(tx, account, id))).await
 }
@@ -601,20 +541,24 @@ async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<(
     let changed = tx
         .execute(
             "UPDATE credentials SET status = 'voided', voided_at = $3, updated_at = $3 WHERE id = $1 AND account_id = $2 AND status <> 'voided'",
-            &[id.into(), account.0.into(), now.unix().into()],
+            &[id.into(), account.into(), now.unix().into()],
         )
         .await?;
-    let credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
+    let mut credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     if changed == 0 {
         return Err(WriteError::Invalid("Credential has already been voided".into()));
     }
     let counted: Vec<Counted> =
         tx.fetch_all("SELECT offer_id, channel_id FROM redemptions WHERE credential_id = $1 AND voided_at IS NULL ORDER BY offer_id", &[id.into()]).await?;
     for Counted { offer_id, channel_id } in counted {
-        tx.execute("UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1", &[offer_id.into()])
-            .await?;
         tx.execute(
-            "UPDATE eligible_channels SET redemption_count = redemption_count - 1 WHERE offer_id = $1 AND channel_id = $2",
+            "UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1 AND max_redemptions IS NOT NULL",
+            &[offer_id.into()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE eligible_channels SET redemption_count = redemption_count - 1 WHERE offer_id = $1 AND channel_id = $2 \
+             AND max_redemptions IS NOT NULL",
             &[offer_id.into(), channel_id.into()],
         )
         .await?;
@@ -624,11 +568,10 @@ async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<(
         &[id.into(), now.unix().into()],
     )
     .await?;
-    for &offer in &credential.offer_ids {
-        activity(tx, account, offer, &credential, ActivityType::Void, now).await?;
-    }
-    let s = settings(tx, account).await?;
-    account_callback(tx, account, &s, "credential.voided", &credential, now).await?;
+    let offers = credential.offer_ids.clone();
+    activities(tx, account, &offers, id, credential.member_id, ActivityType::Void, now).await?;
+    let ctx = facts::context(tx, account, None, None, None).await?;
+    account_callback(tx, account, &ctx, "credential.voided", &mut credential, now).await?;
     Ok(())
 }
 

@@ -90,11 +90,16 @@ pub async fn find(db: &Db, account: AccountId, offer: OfferId, channel: ChannelI
 struct KeyRow {
     id: EligibleChannelId,
     security_key: Option<String>,
+    max_redemptions: Option<i64>,
 }
 
 impl FromRow for KeyRow {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { id: EligibleChannelId(row.int("id")?), security_key: row.opt_text("security_key")? })
+        Ok(Self {
+            id: EligibleChannelId(row.int("id")?),
+            security_key: row.opt_text("security_key")?,
+            max_redemptions: row.opt_int("max_redemptions")?,
+        })
     }
 }
 
@@ -131,10 +136,10 @@ async fn update_settings_in(
     settings: Settings,
 ) -> Result<bool> {
     let sql = format!(
-        "SELECT id, security_key FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
+        "SELECT id, security_key, max_redemptions FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
         crate::crud::for_update(tx)
     );
-    let Some(KeyRow { id, security_key: key }) =
+    let Some(KeyRow { id, security_key: key, max_redemptions: limit }) =
         tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
     else {
         return Ok(false);
@@ -166,7 +171,35 @@ async fn update_settings_in(
     if let Some(max) = max_redemptions {
         push("max_redemptions", max.into());
     }
+    // A limit set where there was none starts from a recount (see `recount_redemptions`).
+    let limit_set = limit.is_none() && max_redemptions.is_some();
     let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
     tx.execute(&sql, &params).await?;
+    if limit_set {
+        recount_redemptions(tx, account, offer, id).await?;
+    }
     Ok(true)
+}
+
+/// Recounts the channel's live redemptions of the offer into its counter, for a
+/// `max_redemptions` set where there was none (see `offers::offer::recount_redemptions`,
+/// whose offer lock this takes too, for the same reason; should a redemption of the offer
+/// meanwhile wait on this row for the offer's own limit, PostgreSQL breaks the deadlock by
+/// refusing one of the two as busy, a 503 to retry).
+async fn recount_redemptions(tx: &mut Tx, account: AccountId, offer: OfferId, id: EligibleChannelId) -> Result<()> {
+    if tx.dialect() == crate::Dialect::Postgres {
+        tx.fetch_optional::<i64>(
+            "SELECT id FROM offers WHERE id = $1 AND account_id = $2 FOR UPDATE",
+            &[offer.into(), account.into()],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE eligible_channels SET redemption_count = (SELECT COUNT(*) FROM redemptions r \
+         WHERE r.offer_id = eligible_channels.offer_id AND r.channel_id = eligible_channels.channel_id \
+         AND r.voided_at IS NULL) WHERE id = $1 AND account_id = $2",
+        &[id.into(), account.into()],
+    )
+    .await
+    .map(drop)
 }

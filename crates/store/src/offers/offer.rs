@@ -163,6 +163,36 @@ pub fn field_values(fields: Vec<(&'static str, FieldValue)>) -> Assignments {
         .collect()
 }
 
+/// Whether the offer has no `max_redemptions` (so its counter is not kept; see
+/// `recount_redemptions`).
+pub async fn unlimited(tx: &mut crate::Tx, account: AccountId, offer: OfferId) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM offers WHERE id = $1 AND account_id = $2 AND max_redemptions IS NULL";
+    Ok(tx.fetch_optional::<i64>(sql, &[offer.into(), account.into()]).await? == Some(1))
+}
+
+/// Recounts the offer's live redemptions into its counter, when a `max_redemptions` is set
+/// on an offer that had none: a redemption counts itself only against a limit that is set
+/// (see `credentials::write`), so the count is stale while there is none. On PostgreSQL the
+/// offer row is taken `FOR UPDATE` first, which waits for in-flight redemptions (they hold
+/// it `FOR KEY SHARE` from the moment they read the offer), so none is missed; and those,
+/// having read no limit, never wait on this transaction, so the wait cannot deadlock.
+pub async fn recount_redemptions(tx: &mut crate::Tx, account: AccountId, offer: OfferId) -> Result<()> {
+    if tx.dialect() == crate::Dialect::Postgres {
+        tx.fetch_optional::<i64>(
+            "SELECT id FROM offers WHERE id = $1 AND account_id = $2 FOR UPDATE",
+            &[offer.into(), account.into()],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE offers SET redemption_count = (SELECT COUNT(*) FROM redemptions r \
+         WHERE r.offer_id = offers.id AND r.voided_at IS NULL) WHERE id = $1 AND account_id = $2",
+        &[offer.into(), account.into()],
+    )
+    .await
+    .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

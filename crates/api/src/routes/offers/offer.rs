@@ -157,8 +157,13 @@ async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write) -> Re
     }
     match id {
         Some(id) => {
+            let setting_limit = write.values.iter().any(|(column, _)| *column == "max_redemptions");
+            let unlimited = setting_limit && kindling_store::offers::offer::unlimited(tx, auth.account, id).await?;
             if !crud::update::<Offers>(tx, auth.account, &[], id, write.values).await? {
                 return Err(ApiError::not_found("offer"));
+            }
+            if unlimited {
+                kindling_store::offers::offer::recount_redemptions(tx, auth.account, id).await?;
             }
             Ok(id)
         }
