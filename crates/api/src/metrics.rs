@@ -4,7 +4,8 @@
 //!
 //! Labels are bounded: the route is axum's matched template (`/v1.0/members/{member_id}`),
 //! never the raw path; unknown methods count as `other`, unrouted requests as `unmatched`.
-//! The pool and outbox gauges are read when scraped, one cheap query per scrape.
+//! The pool and outbox gauges are read when scraped, one cheap query per scrape, and so is
+//! the count of SQL statements the process has run (`kindling_store::stats`).
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -13,8 +14,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kindling_domain::Timestamp;
 use kindling_store::credentials::outbox;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
-use std::sync::Arc;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Seconds; finer at the low end, where most answers fall.
@@ -29,6 +32,9 @@ pub struct Metrics {
     outbox_pending: IntGauge,
     outbox_oldest_age: IntGauge,
     outbox_up: IntGauge,
+    /// Brought up to `stats::statements_run()` at each scrape; the lock keeps two
+    /// concurrent scrapes from adding the same statements twice.
+    statements: Mutex<IntCounter>,
 }
 
 impl Metrics {
@@ -65,6 +71,11 @@ impl Metrics {
             "1 if the outbox gauges were read at this scrape, 0 if the query failed (they keep their last value)",
         )
         .expect("valid metric");
+        let statements = IntCounter::new(
+            "kindling_db_statements_total",
+            "SQL statements this process has run, on any database (transaction control not included)",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -72,10 +83,20 @@ impl Metrics {
             Box::new(outbox_pending.clone()),
             Box::new(outbox_oldest_age.clone()),
             Box::new(outbox_up.clone()),
+            Box::new(statements.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
-        Self { registry, requests, latency, pool, outbox_pending, outbox_oldest_age, outbox_up }
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            outbox_pending,
+            outbox_oldest_age,
+            outbox_up,
+            statements: Mutex::new(statements),
+        }
     }
 
     fn observe(&self, method: &Method, route: &str, status: StatusCode, seconds: f64) {
@@ -135,6 +156,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %e, "reading the outbox backlog for /metrics failed");
             metrics.outbox_up.set(0);
         }
+    }
+    {
+        let statements = metrics.statements.lock().unwrap_or_else(|e| e.into_inner());
+        statements.inc_by(kindling_store::stats::statements_run().saturating_sub(statements.get()));
     }
     let encoder = prometheus::TextEncoder::new();
     let mut body = Vec::new();

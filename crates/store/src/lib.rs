@@ -19,6 +19,7 @@ pub mod offers;
 mod postgres;
 pub mod revocations;
 mod sqlite;
+pub mod stats;
 
 pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Value};
 pub use error::StoreError;

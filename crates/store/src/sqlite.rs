@@ -193,6 +193,7 @@ impl Row for rusqlite::Row<'_> {
 }
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let mut out = Vec::new();
@@ -203,6 +204,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
 }
 
 pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Option<T>> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let first = match rows.next()? {
@@ -215,6 +217,7 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
 }
 
 pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(&numbered_params(sql))?;
     Ok(stmt.execute(params_from_iter(params))? as u64)
 }

@@ -25,4 +25,5 @@ mod offers;
 mod read_modify_write;
 mod rows;
 mod spec;
+mod statements;
 mod stores;
