@@ -1,4 +1,4 @@
-use crate::auth::TokenCache;
+use crate::auth::AuthCache;
 use crate::metrics::Metrics;
 use kindling_store::Db;
 use std::sync::Arc;
@@ -37,12 +37,13 @@ impl Default for AppConfig {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<AppConfig>,
-    pub(crate) tokens: Arc<TokenCache>,
+    /// Tokens and account records, see `auth::cache`.
+    pub(crate) auth: Arc<AuthCache>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()), metrics: Arc::new(Metrics::new()) }
+        Self { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics: Arc::new(Metrics::new()) }
     }
 }

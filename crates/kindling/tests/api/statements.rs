@@ -15,14 +15,14 @@ use serde_json::json;
 
 backend_tests!(list_pages_run_a_fixed_number_of_statements);
 
-async fn statements_run(client: &Client, base: &str) -> u64 {
+pub async fn statements_run(client: &Client, base: &str) -> u64 {
     let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     sample(&text, "kindling_db_statements_total", &[]).expect("statement counter") as u64
 }
 
 /// The fewest statements seen between two scrapes with `request` between them, over a few
 /// tries: the server's background tasks (revocation poll, outbox worker) only ever add.
-async fn fewest(client: &Client, base: &str, mut request: impl AsyncFnMut()) -> u64 {
+pub async fn fewest(client: &Client, base: &str, mut request: impl AsyncFnMut()) -> u64 {
     let mut fewest = u64::MAX;
     for _ in 0..6 {
         let before = statements_run(client, base).await;
