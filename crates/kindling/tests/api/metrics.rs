@@ -98,6 +98,14 @@ async fn metrics_report_pool_and_outbox_backlog(app: TestApp) {
     assert!(pending >= 1.0, "{text}");
     let age = sample(&text, "kindling_outbox_oldest_pending_age_seconds", &[]).expect("oldest age gauge");
     assert!(age >= 120.0, "oldest pending callback is two minutes old, gauge says {age}");
+    for gauge in ["kindling_outbox_pending", "kindling_outbox_oldest_pending_age_seconds"] {
+        assert!(text.contains(&format!("# TYPE {gauge} gauge")), "{gauge} is a gauge:\n{text}");
+    }
+    if app.url.starts_with("sqlite") {
+        // The database is this test's own: the figures are exactly ours.
+        assert_eq!(pending, 1.0, "{text}");
+        assert!(age < 180.0, "the age counts from the enqueue time: {age}");
+    }
     let idle = sample(&text, "kindling_db_pool_connections", &[("state", "idle")]).expect("idle gauge");
     let in_use = sample(&text, "kindling_db_pool_connections", &[("state", "in_use")]).expect("in_use gauge");
     assert!(idle + in_use >= 1.0, "{text}");
