@@ -41,7 +41,7 @@ fn point(lat: Option<&str>, lng: Option<&str>) -> Result<(f64, f64), ApiError> {
 }
 
 /// Stores where at least one of `offers` applies, with their distance from `origin`, sorted
-/// and paged (by the store, in SQL).
+/// and paged by the store (filtered in SQL, see `eligibility::stores_for_offers`).
 async fn nearby(
     state: &AppState,
     auth: Auth,
