@@ -3,9 +3,9 @@
 //!
 //! Keys are Argon2 hashes, checked only at `/auth`. Tokens are stored as SHA-256 digests and
 //! checked on every request by one indexed lookup, remembered in an in-process cache that
-//! revocations evict in every process (`token_cache`).
+//! revocations evict in every process (`cache`, which holds account records too).
 
-mod token_cache;
+mod cache;
 
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
@@ -21,15 +21,16 @@ use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-pub(crate) use token_cache::TokenCache;
+pub(crate) use cache::AuthCache;
 
 const INVALID: &str = "Invalid credentials";
 const INVALID_TOKEN: &str = "Invalid or expired token";
 
-/// Starts the task that evicts revoked tokens from this server's cache, whichever process
-/// revoked them. Run it next to every server; it ends when the state is dropped.
+/// Starts the task that evicts revoked tokens and changed account records from this
+/// server's cache, whichever process changed them. Run it next to every server; it ends
+/// when the state is dropped.
 pub fn spawn_revocation_watcher(state: &AppState) -> tokio::task::JoinHandle<()> {
-    token_cache::spawn_watcher(state.db.clone(), Arc::downgrade(&state.tokens))
+    cache::spawn_watcher(state.db.clone(), Arc::downgrade(&state.auth))
 }
 
 /// The account the request acts for, established from `X-Auth-Token`.
@@ -57,17 +58,7 @@ impl FromRequestParts<AppState> for Session {
             return Err(ApiError::Unauthorized(INVALID_TOKEN));
         }
         let digest = secret::token_digest(&token.to_ascii_lowercase());
-        let owner = match state.tokens.get(&digest) {
-            Some(owner) => Some(owner),
-            None => {
-                let started = state.tokens.lookup_started();
-                let owner = accounts::token_owner(&state.db, &digest).await?;
-                if let Some(owner) = owner {
-                    state.tokens.remember(digest.clone(), owner, started);
-                }
-                owner
-            }
-        };
+        let owner = state.auth.token_owner(&state.db, &digest).await?;
         match owner {
             Some((account, expires_at)) if Timestamp::now() < expires_at => Ok(Self { account, digest }),
             _ => Err(ApiError::Unauthorized(INVALID_TOKEN)),
@@ -149,10 +140,10 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     if query.all {
         revocations::revoke_all(&state.db, session.account).await?;
-        state.tokens.forget_accounts(&HashSet::from([session.account]));
+        state.auth.forget_accounts(&HashSet::from([session.account]));
     } else {
         revocations::revoke_token(&state.db, session.account, &session.digest).await?;
-        state.tokens.forget_token(&session.digest);
+        state.auth.forget_token(&session.digest);
     }
     Ok(StatusCode::NO_CONTENT)
 }

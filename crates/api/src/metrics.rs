@@ -4,7 +4,8 @@
 //!
 //! Labels are bounded: the route is axum's matched template (`/v1.0/members/{member_id}`),
 //! never the raw path; unknown methods count as `other`, unrouted requests as `unmatched`.
-//! The pool and outbox gauges are read when scraped, one cheap query per scrape.
+//! The pool and outbox gauges are read when scraped, one cheap query per scrape, and so is
+//! the count of SQL statements the process has run (`kindling_store::stats`).
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -14,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use kindling_domain::Timestamp;
 use kindling_store::credentials::outbox;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Seconds; finer at the low end, where most answers fall.
@@ -34,6 +35,9 @@ pub struct Metrics {
     outbox_oldest_age: IntGauge,
     outbox_up: IntGauge,
     batch_sizes: Histogram,
+    /// Brought up to `stats::statements_run()` at each scrape; the lock keeps two
+    /// concurrent scrapes from adding the same statements twice.
+    statements: Mutex<IntCounter>,
 }
 
 impl Metrics {
@@ -78,6 +82,11 @@ impl Metrics {
             .buckets(BATCH_BUCKETS.to_vec()),
         )
         .expect("valid metric");
+        let statements = IntCounter::new(
+            "kindling_db_statements_total",
+            "SQL statements this process has run, on any database (transaction control not included)",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -86,10 +95,21 @@ impl Metrics {
             Box::new(outbox_oldest_age.clone()),
             Box::new(outbox_up.clone()),
             Box::new(batch_sizes.clone()),
+            Box::new(statements.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
-        Self { registry, requests, latency, pool, outbox_pending, outbox_oldest_age, outbox_up, batch_sizes }
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            outbox_pending,
+            outbox_oldest_age,
+            outbox_up,
+            batch_sizes,
+            statements: Mutex::new(statements),
+        }
     }
 
     /// The group-commit batch size histogram, for the store's batch observer.
@@ -154,6 +174,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %e, "reading the outbox backlog for /metrics failed");
             metrics.outbox_up.set(0);
         }
+    }
+    {
+        let statements = metrics.statements.lock().unwrap_or_else(|e| e.into_inner());
+        statements.inc_by(kindling_store::stats::statements_run().saturating_sub(statements.get()));
     }
     let encoder = prometheus::TextEncoder::new();
     let mut body = Vec::new();

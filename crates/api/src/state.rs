@@ -1,4 +1,4 @@
-use crate::auth::TokenCache;
+use crate::auth::AuthCache;
 use crate::metrics::Metrics;
 use kindling_store::Db;
 use std::sync::Arc;
@@ -37,7 +37,8 @@ impl Default for AppConfig {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<AppConfig>,
-    pub(crate) tokens: Arc<TokenCache>,
+    /// Tokens and account records, see `auth::cache`.
+    pub(crate) auth: Arc<AuthCache>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -46,6 +47,6 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let batches = metrics.batch_sizes();
         db.observe_batches(Arc::new(move |size| batches.observe(size as f64)));
-        Self { db, config: Arc::new(config), tokens: Arc::new(TokenCache::new()), metrics }
+        Self { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics }
     }
 }

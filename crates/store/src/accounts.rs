@@ -56,6 +56,8 @@ pub async fn get(db: &Db, id: AccountId) -> Result<Option<Account>> {
     db.fetch_optional(&sql, &[id.0.into()]).await
 }
 
+/// Applies `changes`; every server process drops its cached copy of the record (the change
+/// is logged in the same transaction, see `revocations`).
 pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<Option<Account>> {
     let mut sets = vec!["updated_at = $2".to_owned()];
     let mut params: Vec<crate::Value> = vec![id.0.into(), Timestamp::now().unix().into()];
@@ -68,12 +70,28 @@ pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<O
         sets.push(format!("time_zone = ${}", params.len()));
     }
     let sql = format!("UPDATE accounts SET {} WHERE id = $1 RETURNING {COLUMNS}", sets.join(", "));
-    db.write_returning(&sql, &params).await
+    change(db, id, &sql, &params).await
 }
 
+/// Turns callbacks on or off, logged like `update`.
 pub async fn set_callbacks_enabled(db: &Db, id: AccountId, enabled: bool) -> Result<Option<Account>> {
     let sql = format!("UPDATE accounts SET enable_callbacks = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
-    db.write_returning(&sql, &[id.0.into(), enabled.into(), Timestamp::now().unix().into()]).await
+    change(db, id, &sql, &[id.0.into(), enabled.into(), Timestamp::now().unix().into()]).await
+}
+
+/// Runs an account update and logs the change in one transaction.
+async fn change(db: &Db, id: AccountId, sql: &str, params: &[crate::Value]) -> Result<Option<Account>> {
+    let (sql, params) = (sql.to_owned(), params.to_vec());
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let Some(account) = tx.fetch_optional(&sql, &params).await? else {
+                return Ok(None);
+            };
+            revocations::record_changed_in(tx, id).await?;
+            Ok(Some(account))
+        })
+    })
+    .await
 }
 
 /// Replaces the account's API key hash and revokes all of its tokens in one transaction,

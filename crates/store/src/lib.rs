@@ -19,6 +19,7 @@ pub mod offers;
 mod postgres;
 pub mod revocations;
 mod sqlite;
+pub mod stats;
 
 pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Undo, Value};
 pub use error::StoreError;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "idempotency_leases",
         sql: include_str!("../migrations/0007_idempotency_leases.sql"),
     },
+    Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -47,6 +47,7 @@ where
     E: sqlx::Executor<'e, Database = Postgres>,
     T: FromRow,
 {
+    crate::stats::statement();
     match bind(sql, params).fetch_optional(executor).await? {
         Some(row) => Ok(Some(T::from_row(&row)?)),
         None => Ok(None),
@@ -58,6 +59,7 @@ where
     E: sqlx::Executor<'e, Database = Postgres>,
     T: FromRow,
 {
+    crate::stats::statement();
     let mut rows = bind(sql, params).fetch(executor);
     let mut out = Vec::new();
     while let Some(row) = rows.try_next().await? {
@@ -70,5 +72,6 @@ pub async fn execute<'e, E>(executor: E, sql: &str, params: &[Value]) -> Result<
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
+    crate::stats::statement();
     Ok(bind(sql, params).execute(executor).await?.rows_affected())
 }

@@ -397,6 +397,7 @@ fn column_names(stmt: &rusqlite::CachedStatement<'_>) -> Vec<String> {
 }
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     let names = column_names(&stmt);
@@ -409,6 +410,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
 }
 
 pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Option<T>> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     let names = column_names(&stmt);
@@ -423,6 +425,7 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
 }
 
 pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
+    crate::stats::statement();
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     Ok(stmt.raw_execute()? as u64)

@@ -10,7 +10,8 @@ pub struct StoreRule {
 
 impl StoreRule {
     /// A store qualifies when its merchant is allowed (or no merchant is named) and it is
-    /// in one of the store lists (or no list is named).
+    /// in one of the store lists (or no list is named). Store searches state the same rule
+    /// in SQL (`kindling_store::offers::eligibility`); the two change together.
     pub fn allows(&self, store_merchant: i64, store_lists: &[i64]) -> bool {
         let merchant_ok = self.merchant_ids.is_empty() || self.merchant_ids.contains(&store_merchant);
         let list_ok = self.store_list_ids.is_empty() || self.store_list_ids.iter().any(|l| store_lists.contains(l));

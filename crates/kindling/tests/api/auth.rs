@@ -328,3 +328,109 @@ async fn sqlite_revocation_reaches_another_process() {
 async fn postgres_revocation_reaches_another_process() {
     revocation_reaches_another_process(&postgres_url()).await;
 }
+
+/// Polls `check` every 50 ms until it holds; panics if it still does not after `within`.
+async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "{what}: not after {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn account_at(client: &Client, base: &str, token: &str) -> reqwest::Response {
+    client.get(format!("{base}/v1.0/account")).header("X-Auth-Token", token).send().await.unwrap()
+}
+
+/// Two `kindling serve` processes on one database cache tokens and account records (a
+/// cached `GET /v1.0/account` runs no SQL), and each change is seen by the other within a
+/// second: a setting changed through one server, a logout on one, a key rotated by the CLI.
+/// With `env` the servers may poll the log rarely, leaving PostgreSQL's NOTIFY to do it.
+async fn changes_reach_another_process(url: &str, env: &[(&str, &str)]) {
+    let (id, key) = crate::cli::account_command(&["create", "--name", "Cached"], url);
+    let servers = [Server::start_with(url, env).await, Server::start_with(url, env).await];
+    let [first, second] = [servers[0].base.as_str(), servers[1].base.as_str()];
+    let client = Client::new();
+    let login = async |key: &str| {
+        let response = client
+            .get(format!("{first}/auth"))
+            .header("X-Auth-Identity", id.to_string())
+            .header("X-Auth-Key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        response.headers()["x-auth-token"].to_str().unwrap().to_owned()
+    };
+    let callbacks_on = async |base: &str, token: &str| -> bool {
+        let account: serde_json::Value = account_at(&client, base, token).await.json().await.unwrap();
+        account["account"]["enable_callbacks"].as_bool().unwrap()
+    };
+    let token = login(&key).await;
+    for base in [first, second] {
+        assert!(!callbacks_on(base, &token).await, "{base} serves (and caches) the token and account");
+    }
+    let scrape_alone = crate::statements::fewest(&client, second, async || {}).await;
+    let cached = crate::statements::fewest(&client, second, async || {
+        assert_eq!(account_at(&client, second, &token).await.status(), 200);
+    })
+    .await;
+    assert_eq!(cached - scrape_alone, 0, "a cached GET /v1.0/account runs no statement");
+
+    // A setting changed on one server: that one answers it at once, the other within a second.
+    let enabled = client.put(format!("{first}/v1.0/account/callbacks/enable")).header("X-Auth-Token", &token);
+    assert_eq!(enabled.send().await.unwrap().status(), 200);
+    assert!(callbacks_on(first, &token).await, "the writing server evicts at once");
+    eventually("the other server sees the setting", Duration::from_secs(1), async || {
+        callbacks_on(second, &token).await
+    })
+    .await;
+    let zone = serde_json::json!({"account": {"time_zone": "Europe/Paris"}});
+    let updated = client.put(format!("{second}/v1.0/account")).header("X-Auth-Token", &token).json(&zone);
+    assert_eq!(updated.send().await.unwrap().status(), 200);
+    eventually("the other server sees the time zone", Duration::from_secs(1), async || {
+        let account: serde_json::Value = account_at(&client, first, &token).await.json().await.unwrap();
+        account["account"]["time_zone"] == "Europe/Paris"
+    })
+    .await;
+
+    // A logout on one server.
+    let logged_out = client.delete(format!("{second}/auth")).header("X-Auth-Token", &token);
+    assert_eq!(logged_out.send().await.unwrap().status(), 204);
+    eventually("the other server refuses the logged-out token", Duration::from_secs(1), async || {
+        account_at(&client, first, &token).await.status() == 401
+    })
+    .await;
+
+    // A key rotated by the CLI, a third process.
+    let token = login(&key).await;
+    for base in [first, second] {
+        assert_eq!(account_at(&client, base, &token).await.status(), 200, "{base} caches the new token");
+    }
+    let (_, new_key) = crate::cli::account_command(&["rotate-key", "--account", &id.to_string()], url);
+    for base in [first, second] {
+        eventually(&format!("{base} refuses the rotated key's token"), Duration::from_secs(1), async || {
+            account_at(&client, base, &token).await.status() == 401
+        })
+        .await;
+    }
+    let token = login(&new_key).await;
+    assert!(callbacks_on(second, &token).await, "the new key's session sees the account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_changes_reach_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    changes_reach_another_process(&format!("sqlite://{}", dir.path().join("two.db").display()), &[]).await;
+}
+
+/// The servers read the log only every ten minutes (after their first read): NOTIFY alone
+/// must bring every change within the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
+async fn postgres_changes_reach_another_process_by_notification() {
+    changes_reach_another_process(&postgres_url(), &[("KINDLING_AUTH_POLL_MS", "600000")]).await;
+}

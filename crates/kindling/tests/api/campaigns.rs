@@ -11,6 +11,7 @@ backend_tests!(
     campaign_crud,
     campaign_search_lists_active_rewards,
     store_searches_follow_active_offers,
+    store_searches_read_only_matching_stores,
     campaign_adopts_a_linked_channel,
     linking_after_a_campaign_keeps_it,
     same_external_id_twice_is_the_same_campaign,
@@ -329,4 +330,76 @@ async fn a_different_external_id_on_the_row_is_a_conflict(app: TestApp) {
     assert!(message.contains("ext-a") && message.contains("ext-b"), "{message}");
     let kept = app.get(&acct, &format!("/v1.0/campaigns/{}", first.body["campaign"]["id"])).await;
     assert_eq!(kept.body["campaign"]["external_id"], "ext-a", "the refused request changed nothing");
+}
+
+/// Many stores, few matching: the search returns only stores where an active offer applies,
+/// counts them across pages, and pages in the database's order (distance, then id; or
+/// name in byte order, then id) whatever page is asked for.
+async fn store_searches_read_only_matching_stores(app: TestApp) {
+    let acct = app.account().await;
+    let (q, r, other) =
+        (merchant(&app, &acct, "Q").await, merchant(&app, &acct, "R").await, merchant(&app, &acct, "S").await);
+    // Q's 24 stores lie due north of the origin, 1 km apart; their names run the other way.
+    let mut q_stores = Vec::new();
+    for i in 0..24 {
+        q_stores.push(
+            store(&app, &acct, q, &format!("Store {:02}", 23 - i), 39.0 + 0.009 * f64::from(i + 1), -105.0).await,
+        );
+    }
+    // Two of Q's stores without coordinates: last by distance, and named so that byte order
+    // ("Banana" < "Store" < "apple") differs from a locale's ("apple" < "Banana").
+    let mut unplaced = Vec::new();
+    for name in ["apple", "Banana"] {
+        let created = app.post(&acct, &format!("/v1.0/merchants/{q}/stores"), json!({"store": {"name": name}})).await;
+        unplaced.push(created.body["store"]["id"].as_i64().unwrap());
+    }
+    // Stores of other merchants, some nearer than any of Q's.
+    let mut r_stores = Vec::new();
+    for i in 0..20 {
+        r_stores.push(store(&app, &acct, r, &format!("R {i}"), 39.0, -105.0 + 0.001 * f64::from(i)).await);
+        store(&app, &acct, other, &format!("S {i}"), 39.0, -105.0).await;
+    }
+    let q_offer = offer(&app, &acct, json!({"name": "Q only", "merchant_id": q})).await;
+    approve(&app, &acct, q_offer).await;
+
+    let search = |query: &str| format!("/v1.0/merchants/stores/index?lat=39.0&lng=-105.0&{query}");
+    let first = app.get(&acct, &search("per_page=10")).await;
+    first.spec("get", "/v1.0/merchants/stores/index");
+    assert_eq!(first.body["total_entries"], 26, "Q's stores only");
+    assert_eq!(ids(&first.body), q_stores[..10]);
+    assert_eq!(first.body["stores"][0]["store"]["nearby"]["distance"], 1001);
+    assert_eq!(ids(&app.get(&acct, &search("per_page=10&page=2")).await.body), q_stores[10..20]);
+    let last = app.get(&acct, &search("per_page=10&page=3")).await;
+    let mut tail = q_stores[20..].to_vec();
+    tail.extend(&unplaced);
+    assert_eq!(ids(&last.body), tail, "stores without coordinates come last, by id");
+    assert_eq!(last.body["stores"][5]["store"]["nearby"], Value::Null);
+    assert_eq!(last.body["total_entries"], 26);
+    assert!(ids(&app.get(&acct, &search("per_page=10&page=4")).await.body).is_empty());
+
+    let by_name = app.get(&acct, &search("sort_by=name&per_page=5")).await;
+    let mut expected = vec![unplaced[1]];
+    expected.extend(q_stores.iter().rev().take(4));
+    assert_eq!(ids(&by_name.body), expected, "Banana, Store 00, Store 01, ...");
+    assert_eq!(by_name.body["total_entries"], 26);
+    let by_name_last = app.get(&acct, &search("sort_by=name&per_page=5&page=6")).await;
+    assert_eq!(ids(&by_name_last.body), [unplaced[0]], "apple sorts after Store 23 in byte order");
+
+    // An offer of no merchant of its own, made eligible at R: R's stores only.
+    let at_r = offer(&app, &acct, json!({"name": "At R"})).await;
+    app.post(&acct, &format!("/v1.0/offers/{at_r}/merchants"), json!({"offer": {"merchant_ids": [r]}}))
+        .await
+        .error_free();
+    approve(&app, &acct, at_r).await;
+    let ch = channel(&app, &acct, "App").await;
+    app.post(&acct, &format!("/v1.0/offers/{at_r}/channels"), json!({"offer": {"channel_ids": [ch]}}))
+        .await
+        .error_free();
+    let r_only =
+        app.get(&acct, &format!("/v1.0/offers/{at_r}/stores?lat=39.0&lng=-105.0&x_channel_id={ch}&per_page=50")).await;
+    r_only.spec("get", "/v1.0/offers/{offer_id}/stores");
+    assert_eq!(ids(&r_only.body), r_stores, "nearest first: R 0 stands on the origin");
+    assert_eq!(r_only.body["total_entries"], 20);
+    let both = app.get(&acct, &search("per_page=1")).await;
+    assert_eq!(both.body["total_entries"], 46, "either offer: Q's and R's stores, never S's");
 }

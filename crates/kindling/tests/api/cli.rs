@@ -61,7 +61,7 @@ fn free_port() -> u16 {
 
 /// Runs `kindling account ARGS...` and checks its one JSON line:
 /// `{"account_id": N, "identity": "N", "key": "..."}`. Returns (account_id, key).
-fn account_command(args: &[&str], database_url: &str) -> (i64, String) {
+pub fn account_command(args: &[&str], database_url: &str) -> (i64, String) {
     let output = Command::new(BIN)
         .arg("account")
         .args(args)

@@ -26,4 +26,5 @@ mod offers;
 mod read_modify_write;
 mod rows;
 mod spec;
+mod statements;
 mod stores;

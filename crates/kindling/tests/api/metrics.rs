@@ -11,7 +11,7 @@ use serde_json::json;
 backend_tests!(metrics_count_requests_by_route_template, metrics_report_pool_and_outbox_backlog);
 
 /// The value of the one sample named `name` whose labels include every `labels` pair.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let mut found = text.lines().filter(|line| !line.starts_with('#')).filter_map(|line| {
         let (series, value) = line.rsplit_once(' ')?;
         let rest = series.strip_prefix(name)?;
@@ -64,6 +64,9 @@ async fn metrics_count_requests_by_route_template(app: TestApp) {
     assert_eq!(sample(&text, "kindling_http_requests_total", &created), Some(2.0), "{text}");
     let unmatched = [("method", "GET"), ("route", "unmatched"), ("status", "404")];
     assert_eq!(sample(&text, "kindling_http_requests_total", &unmatched), Some(1.0), "{text}");
+    // Statements are counted per process (other tests' too): the member reads above ran some.
+    let statements = sample(&text, "kindling_db_statements_total", &[]).expect("statement counter");
+    assert!(statements >= 4.0, "{text}");
     // Raw paths never become labels: the series count stays bounded by the route table.
     for raw in ids.iter().map(i64::to_string).chain(["999999999".to_owned(), "12345".to_owned()]) {
         assert!(!text.contains(&format!("/{raw}")), "raw path with {raw} in a label:\n{text}");
@@ -95,6 +98,14 @@ async fn metrics_report_pool_and_outbox_backlog(app: TestApp) {
     assert!(pending >= 1.0, "{text}");
     let age = sample(&text, "kindling_outbox_oldest_pending_age_seconds", &[]).expect("oldest age gauge");
     assert!(age >= 120.0, "oldest pending callback is two minutes old, gauge says {age}");
+    for gauge in ["kindling_outbox_pending", "kindling_outbox_oldest_pending_age_seconds"] {
+        assert!(text.contains(&format!("# TYPE {gauge} gauge")), "{gauge} is a gauge:\n{text}");
+    }
+    if app.url.starts_with("sqlite") {
+        // The database is this test's own: the figures are exactly ours.
+        assert_eq!(pending, 1.0, "{text}");
+        assert!(age < 180.0, "the age counts from the enqueue time: {age}");
+    }
     let idle = sample(&text, "kindling_db_pool_connections", &[("state", "idle")]).expect("idle gauge");
     let in_use = sample(&text, "kindling_db_pool_connections", &[("state", "in_use")]).expect("in_use gauge");
     assert!(idle + in_use >= 1.0, "{text}");

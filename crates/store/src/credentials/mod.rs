@@ -12,6 +12,7 @@ use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, MerchantId, 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
@@ -165,6 +166,7 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
         exec.dialect().in_list("co.credential_id", 2)
     );
     let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &[account.0.into(), ids.as_slice().into()]).await?;
+    let addresses = addresses(exec, account, credentials).await?;
     for credential in credentials.iter_mut() {
         let mine: Vec<&OfferSummary> = offers.iter().filter(|o| o.credential_id == credential.id).collect();
         credential.offer_ids = mine.iter().map(|o| o.offer_id).collect();
@@ -174,31 +176,48 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
             credential.merchant_name = first.merchant_name.clone();
             credential.supports_barcode = first.supports_barcode.unwrap_or(false);
         }
-        if let Some(store) = credential.store_id {
-            let address: Option<Address> = exec
-                .fetch_optional(
-                    "SELECT address, city FROM stores WHERE id = $1 AND account_id = $2",
-                    &[store.into(), account.0.into()],
-                )
-                .await?;
-            credential.location_address = address.and_then(|Address { address, city }| match (address, city) {
-                (Some(a), Some(c)) => Some(format!("{a}, {c}")),
-                (a, c) => a.or(c),
-            });
-        }
+        credential.location_address = credential.store_id.and_then(|store| addresses.get(&store).cloned().flatten());
     }
     Ok(())
 }
 
+/// The display address of every store the credentials name, in one query.
+async fn addresses(
+    exec: &mut impl Exec,
+    account: AccountId,
+    credentials: &[Credential],
+) -> Result<HashMap<StoreId, Option<String>>> {
+    let mut stores: Vec<StoreId> = credentials.iter().filter_map(|c| c.store_id).collect();
+    if stores.is_empty() {
+        return Ok(HashMap::new());
+    }
+    stores.sort_unstable_by_key(|s| s.0);
+    stores.dedup();
+    let sql =
+        format!("SELECT id, address, city FROM stores WHERE account_id = $1 AND {}", exec.dialect().in_list("id", 2));
+    let rows: Vec<Address> = exec.fetch_all(&sql, &[account.0.into(), stores.as_slice().into()]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|Address { id, address, city }| {
+            let shown = match (address, city) {
+                (Some(a), Some(c)) => Some(format!("{a}, {c}")),
+                (a, c) => a.or(c),
+            };
+            (id, shown)
+        })
+        .collect())
+}
+
 /// A store's street address and city.
 struct Address {
+    id: StoreId,
     address: Option<String>,
     city: Option<String>,
 }
 
 impl FromRow for Address {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { address: row.opt_text("address")?, city: row.opt_text("city")? })
+        Ok(Self { id: StoreId(row.int("id")?), address: row.opt_text("address")?, city: row.opt_text("city")? })
     }
 }
 

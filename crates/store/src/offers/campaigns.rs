@@ -124,17 +124,36 @@ impl Campaign {
     }
 }
 
+/// Fills `eligible_store_ids` for a page of campaigns with one query over every store
+/// number they list.
 async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign]) -> Result<()> {
-    for campaign in campaigns.iter_mut().filter(|c| !c.eligible_store_numbers.is_empty()) {
-        let numbers = &campaign.eligible_store_numbers;
-        let sql = format!(
-            "SELECT id FROM stores WHERE account_id = $1 AND {} ORDER BY id",
-            db.dialect().in_list("number", 2)
-        );
-        let ids: Vec<i64> = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
-        campaign.eligible_store_ids = ids.into_iter().map(StoreId).collect();
+    let mut numbers: Vec<String> = campaigns.iter().flat_map(|c| c.eligible_store_numbers.iter().cloned()).collect();
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    let sql = format!(
+        "SELECT id, number FROM stores WHERE account_id = $1 AND {} ORDER BY id",
+        db.dialect().in_list("number", 2)
+    );
+    let stores: Vec<NumberedStore> = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
+    for campaign in campaigns.iter_mut() {
+        let listed = &campaign.eligible_store_numbers;
+        campaign.eligible_store_ids = stores.iter().filter(|s| listed.contains(&s.number)).map(|s| s.id).collect();
     }
     Ok(())
+}
+
+struct NumberedStore {
+    id: StoreId,
+    number: String,
+}
+
+impl FromRow for NumberedStore {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { id: StoreId(row.int("id")?), number: row.text("number")? })
+    }
 }
 
 /// Campaigns matching `condition` (on `e.`/`o.` columns, parameters from `$2`).

@@ -1,7 +1,8 @@
 //! Store searches that depend on active offers: stores near a point where at least one active
 //! offer applies, the stores of one offer, and the offers of one store. Which offers are
 //! active and which stores they apply at are the domain's rules (`is_active`,
-//! `StoreRule::allows`); distances are great-circle, in whole meters.
+//! `StoreRule::allows`, which the store's searches apply in SQL); distances are
+//! great-circle, in whole meters.
 
 use crate::auth::Auth;
 use crate::extract::{ApiPath, ApiQuery, PageQuery};
@@ -17,8 +18,9 @@ use kindling_domain::paging::PageRequest;
 use kindling_domain::{ChannelId, MerchantId, OfferId, StoreId, Timestamp};
 use kindling_store::catalog::merchants::Merchants;
 use kindling_store::crud::{self, Paged};
+use kindling_store::offers::eligibility::{self, StoreOrder};
+use kindling_store::offers::eligible_channels;
 use kindling_store::offers::offer::Offers;
-use kindling_store::offers::{eligibility, eligible_channels};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -38,45 +40,41 @@ fn point(lat: Option<&str>, lng: Option<&str>) -> Result<(f64, f64), ApiError> {
     parse_point(lat, lng).ok_or_else(|| ApiError::BadRequest("lat must be within ±90 and lng within ±180".into()))
 }
 
-/// Eligible stores with their distance from `origin`, sorted and paged.
+/// Stores where at least one of `offers` applies, with their distance from `origin`, sorted
+/// and paged by the store (filtered in SQL, see `eligibility::stores_for_offers`).
 async fn nearby(
     state: &AppState,
     auth: Auth,
     origin: (f64, f64),
-    rules: Vec<(OfferId, StoreRule)>,
+    offers: Vec<OfferId>,
     query: &SearchQuery,
     page: PageRequest,
 ) -> Result<Response, ApiError> {
     // Store tags are not modelled yet, so no store carries any tag.
-    let tagged_only = query.by_tag_ids.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let stores = eligibility::stores_with_lists(&state.db, auth.account, None).await?;
-    let mut found: Vec<Store> = stores
-        .into_iter()
-        .filter(|_| !tagged_only)
-        .filter(|(store, lists)| rules.iter().any(|(_, rule)| rule.allows(store.merchant_id.0, lists)))
-        .map(|(mut store, _)| {
-            let distance = match (store.location.lat, store.location.lng) {
-                (Some(lat), Some(lng)) => distance_meters(origin, (lat, lng)),
-                _ => i64::MAX,
-            };
-            store.nearby = Some(Nearby { lat: origin.0.to_string(), lng: origin.1.to_string(), distance });
-            store
-        })
-        .collect();
-    let distance = |s: &Store| s.nearby.as_ref().map_or(i64::MAX, |n| n.distance);
-    match query.sort_by.as_deref() {
-        Some("name") => found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        _ => found.sort_by_key(|s| (distance(s), s.id)),
+    if query.by_tag_ids.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        return Ok(paged("stores", "store", &Paged::<Store> { items: Vec::new(), total_entries: 0, page }));
     }
-    for store in &mut found {
-        // Stores without coordinates sort last and show no distance.
-        if distance(store) == i64::MAX {
-            store.nearby = None;
-        }
+    let order = match query.sort_by.as_deref() {
+        Some("name") => StoreOrder::Name,
+        _ => StoreOrder::Nearest(origin),
+    };
+    let mut found = eligibility::stores_for_offers(&state.db, auth.account, &offers, order, page).await?;
+    for store in &mut found.items {
+        // Stores without coordinates show no distance.
+        store.nearby = match (store.location.lat, store.location.lng) {
+            (Some(lat), Some(lng)) => Some(Nearby {
+                lat: origin.0.to_string(),
+                lng: origin.1.to_string(),
+                distance: distance_meters(origin, (lat, lng)),
+            }),
+            _ => None,
+        };
     }
-    let total_entries = found.len() as i64;
-    let items: Vec<Store> = found.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
-    Ok(paged("stores", "store", &Paged { items, total_entries, page }))
+    Ok(paged("stores", "store", &found))
+}
+
+async fn active(state: &AppState, auth: Auth, only: Option<OfferId>) -> Result<Vec<OfferId>, ApiError> {
+    Ok(eligibility::active_offers(&state.db, auth.account, Timestamp::now(), only).await?)
 }
 
 async fn active_rules(
@@ -95,8 +93,8 @@ pub async fn stores_with_active_offers(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let origin = point(query.lat.as_deref(), query.lng.as_deref())?;
-    let rules = active_rules(&state, auth, None).await?;
-    nearby(&state, auth, origin, rules, &query, page).await
+    let offers = active(&state, auth, None).await?;
+    nearby(&state, auth, origin, offers, &query, page).await
 }
 
 /// `GET /v1.0/merchants/stores/nearby/{lat}/{lng}/index`.
@@ -108,8 +106,8 @@ pub async fn stores_near_point(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let origin = point(Some(&lat), Some(&lng))?;
-    let rules = active_rules(&state, auth, None).await?;
-    nearby(&state, auth, origin, rules, &query, page).await
+    let offers = active(&state, auth, None).await?;
+    nearby(&state, auth, origin, offers, &query, page).await
 }
 
 /// `GET /v1.0/offers/{offer_id}/stores?lat&lng&x_channel_id`: where this offer (if active, and
@@ -130,8 +128,8 @@ pub async fn offer_stores(
     if eligible_channels::find(&state.db, auth.account, offer, channel).await?.is_none() {
         return Err(ApiError::NotFound(format!("channel {channel} is not linked to offer {offer}")));
     }
-    let rules = active_rules(&state, auth, Some(offer)).await?;
-    nearby(&state, auth, origin, rules, &query, page).await
+    let offers = active(&state, auth, Some(offer)).await?;
+    nearby(&state, auth, origin, offers, &query, page).await
 }
 
 /// `GET /v1.0/merchants/{merchant_id}/stores/{store_id}/offers`: `{"offer_ids": [...]}`, the
@@ -144,9 +142,9 @@ pub async fn store_offers(
     if !crud::contains_now::<Merchants>(&state.db, auth.account, merchant).await? {
         return Err(ApiError::not_found("merchant"));
     }
-    let found = eligibility::stores_with_lists(&state.db, auth.account, Some(store)).await?;
+    let found = eligibility::store_with_lists(&state.db, auth.account, store).await?;
     let (store, lists) =
-        found.into_iter().find(|(s, _)| s.merchant_id == merchant).ok_or_else(|| ApiError::not_found("store"))?;
+        found.filter(|(s, _)| s.merchant_id == merchant).ok_or_else(|| ApiError::not_found("store"))?;
     let rules = active_rules(&state, auth, None).await?;
     let ids: Vec<OfferId> =
         rules.iter().filter(|(_, rule)| rule.allows(store.merchant_id.0, &lists)).map(|(id, _)| *id).collect();
