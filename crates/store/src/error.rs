@@ -20,6 +20,9 @@ pub enum StoreError {
     Migration(String),
     #[error("unexpected column value: {0}")]
     Decode(String),
+    /// A built statement carried a value neither driver binds (a bug in the statement).
+    #[error("statement value cannot be bound: {0}")]
+    Unbindable(String),
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
     #[error("postgres: {0}")]

@@ -141,7 +141,7 @@ fn configure(conn: Connection) -> Result<Connection> {
 }
 
 /// Portable SQL uses PostgreSQL's `$N`; SQLite's numbered form is `?N`.
-fn numbered_params(sql: &str) -> String {
+pub(crate) fn numbered_params(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {

@@ -1,6 +1,6 @@
 use super::{contact_json, contacts, merchants};
 use crate::crud::{Assign, Assignments, Table};
-use crate::link_set::LinkSet;
+use crate::link_set::{untyped, LinkSet};
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerChanges};
 use kindling_domain::catalog::merchant::MerchantResponse;
@@ -10,15 +10,8 @@ use kindling_domain::{AccountId, FieldErrors, ManufacturerId, MerchantId};
 pub struct Manufacturers;
 
 /// Merchants eligible to sell a manufacturer's items.
-pub const MERCHANTS: LinkSet = LinkSet {
-    table: "manufacturer_merchants",
-    owner_table: "manufacturers",
-    owner_column: "manufacturer_id",
-    target_table: "merchants",
-    target_column: "merchant_id",
-    same_owner: &[],
-    extra: None,
-};
+pub const MERCHANTS: LinkSet<Manufacturers, merchants::Merchants> =
+    LinkSet::new("manufacturer_merchants", "manufacturer_id", "merchant_id");
 
 impl Table for Manufacturers {
     const TABLE: &'static str = "manufacturers";
@@ -32,14 +25,14 @@ impl Table for Manufacturers {
     }
 
     async fn attach(db: &Db, account: AccountId, manufacturers: &mut [Manufacturer]) -> Result<()> {
-        let ids: Vec<i64> = manufacturers.iter().map(|m| m.id.0).collect();
+        let ids: Vec<_> = manufacturers.iter().map(|m| m.id).collect();
         let mut links = MERCHANTS.ids_for(db, account, &ids).await?;
-        let mut all: Vec<MerchantId> = links.values().flatten().copied().map(MerchantId).collect();
+        let mut all: Vec<MerchantId> = links.values().flatten().copied().collect();
         all.sort_unstable();
         all.dedup();
         let merchants = merchants::by_ids(db, account, &all).await?;
         for manufacturer in manufacturers {
-            manufacturer.merchant_ids = links.remove(&manufacturer.id.0).unwrap_or_default();
+            manufacturer.merchant_ids = untyped(links.remove(&manufacturer.id));
             manufacturer.merchants = merchants
                 .iter()
                 .filter(|m| manufacturer.merchant_ids.contains(&m.id.0))

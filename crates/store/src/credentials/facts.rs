@@ -1,14 +1,16 @@
 //! Gathers what the domain's credential rules need, inside the caller's transaction (for a
 //! redemption: after the offer rows are locked, so counts cannot change underneath).
 
+use crate::link_set::untyped;
 use crate::offers::offer::{MEMBER_LISTS, MERCHANTS, STORE_LISTS};
-use crate::{FromRow, Result, Row, Tx, Value};
+use crate::{query, FromRow, Result, Row, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, StoreId};
+use sea_query::{Alias, Expr, JoinType, Order, Query};
 use std::collections::HashMap;
 
 /// Plain `i64`s: these feed the domain's rules (`Facts`), which take untyped ids.
@@ -100,41 +102,41 @@ pub async fn gather(
     let mut identifier_kind = RedemptionIdentifierType::default();
     if !offer_ids.is_empty() {
         let dialect = tx.dialect();
-        let listed = |column: &str, param: usize| dialect.in_list(column, param);
         let offers_list: Value = offer_ids.into();
-        let rows: Vec<OfferRow> = tx
-            .fetch_all(
-                &format!(
-                    "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
-                     o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, \
-                     o.redemption_count, m.redemption_identifier_type \
-                     FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
-                     WHERE o.account_id = $1 AND {} ORDER BY o.id",
-                    listed("o.id", 2)
-                ),
-                &[a.into(), offers_list.clone()],
+        let statement = Query::select()
+            .expr(Expr::cust(
+                "o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
+                 o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, \
+                 o.redemption_count, m.redemption_identifier_type",
+            ))
+            .from_as("offers", Alias::new("o"))
+            .join_as(
+                JoinType::LeftJoin,
+                "merchants",
+                Alias::new("m"),
+                Expr::col(("m", "id")).equals(("o", "merchant_id")),
             )
-            .await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            .and_where(query::in_account(Some("o"), account))
+            .and_where(dialect.in_list(("o", "id"), offers_list.clone()))
+            .order_by(("o", "id"), Order::Asc)
+            .to_owned();
+        let (sql, params) = query::build(&statement, dialect)?;
+        let rows: Vec<OfferRow> = tx.fetch_all(&sql, &params).await?;
+        let ids: Vec<OfferId> = rows.iter().map(|r| OfferId(r.id)).collect();
         // (offer, channel limit, channel count) for the requested channel, or any channel.
-        let channel_rows: Vec<ChannelCount> = match channel {
-            Some(ch) => {
-                let sql = format!(
-                    "SELECT offer_id, max_redemptions, redemption_count FROM eligible_channels \
-                     WHERE account_id = $1 AND channel_id = $2 AND {}",
-                    listed("offer_id", 3)
-                );
-                tx.fetch_all(&sql, &[a.into(), ch.into(), offers_list.clone()]).await?
-            }
-            None => {
-                let sql = format!(
-                    "SELECT offer_id, CAST(NULL AS BIGINT) AS max_redemptions, CAST(0 AS BIGINT) AS redemption_count \
-                     FROM eligible_channels WHERE account_id = $1 AND {}",
-                    listed("offer_id", 2)
-                );
-                tx.fetch_all(&sql, &[a.into(), offers_list.clone()]).await?
-            }
+        let columns = match channel {
+            Some(_) => "offer_id, max_redemptions, redemption_count",
+            None => "offer_id, CAST(NULL AS BIGINT) AS max_redemptions, CAST(0 AS BIGINT) AS redemption_count",
         };
+        let statement = Query::select()
+            .expr(Expr::cust(columns))
+            .from("eligible_channels")
+            .and_where(query::in_account(None, account))
+            .and_where_option(channel.map(|ch| Expr::col("channel_id").eq(Value::from(ch))))
+            .and_where(dialect.in_list("offer_id", offers_list))
+            .to_owned();
+        let (sql, params) = query::build(&statement, dialect)?;
+        let channel_rows: Vec<ChannelCount> = tx.fetch_all(&sql, &params).await?;
         let mut member_lists = MEMBER_LISTS.ids_in(tx, account, &ids).await?;
         let mut merchants = MERCHANTS.ids_in(tx, account, &ids).await?;
         let mut store_lists = STORE_LISTS.ids_in(tx, account, &ids).await?;
@@ -148,29 +150,30 @@ pub async fn gather(
         let (member_counts, today_counts) = if limited.is_empty() {
             (HashMap::new(), HashMap::new())
         } else {
-            let counts_sql = |extra: &str| {
-                format!(
-                    "SELECT offer_id, COUNT(*) AS count FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL \
-                     {extra} AND {} GROUP BY offer_id",
-                    listed("offer_id", if extra.is_empty() { 3 } else { 4 })
-                )
-            };
             let limited: Value = limited.as_slice().into();
-            let member_counts: HashMap<i64, i64> = tx
-                .fetch_all::<MemberCount>(&counts_sql(""), &[a.into(), member.into(), limited.clone()])
-                .await?
-                .into_iter()
-                .map(|c| (c.offer_id, c.count))
-                .collect();
-            let today_counts: HashMap<i64, i64> = tx
-                .fetch_all::<MemberCount>(
-                    &counts_sql("AND business_date = $3"),
-                    &[a.into(), member.into(), today.into(), limited],
-                )
-                .await?
-                .into_iter()
-                .map(|c| (c.offer_id, c.count))
-                .collect();
+            let counts = |on: Option<&str>| {
+                Query::select()
+                    .expr(Expr::cust("offer_id, COUNT(*) AS count"))
+                    .from("redemptions")
+                    .and_where(query::in_account(None, account))
+                    .and_where(Expr::col("member_id").eq(Value::from(member)))
+                    .and_where(Expr::col("voided_at").is_null())
+                    .and_where_option(on.map(|day| Expr::col("business_date").eq(day)))
+                    .and_where(dialect.in_list("offer_id", limited.clone()))
+                    .group_by_col("offer_id")
+                    .to_owned()
+            };
+            let mut found = [HashMap::new(), HashMap::new()];
+            for (day, map) in [None, Some(today)].into_iter().zip(&mut found) {
+                let (sql, params) = query::build(&counts(day), dialect)?;
+                *map = tx
+                    .fetch_all::<MemberCount>(&sql, &params)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.offer_id, c.count))
+                    .collect();
+            }
+            let [member_counts, today_counts] = found;
             (member_counts, today_counts)
         };
         if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
@@ -178,7 +181,8 @@ pub async fn gather(
         }
         for row in rows {
             let channel_row = channel_rows.iter().find(|c| c.offer_id == row.id);
-            let mut merchant_ids = merchants.remove(&row.id).unwrap_or_default();
+            let id = OfferId(row.id);
+            let mut merchant_ids = untyped(merchants.remove(&id));
             merchant_ids.extend(row.merchant_id);
             offers.push(OfferFacts {
                 id: row.id,
@@ -186,8 +190,8 @@ pub async fn gather(
                 status: row.status,
                 window: row.window,
                 on_channel: channel_row.is_some(),
-                member_list_ids: member_lists.remove(&row.id).unwrap_or_default(),
-                store_rule: StoreRule { merchant_ids, store_list_ids: store_lists.remove(&row.id).unwrap_or_default() },
+                member_list_ids: untyped(member_lists.remove(&id)),
+                store_rule: StoreRule { merchant_ids, store_list_ids: untyped(store_lists.remove(&id)) },
                 limits: Limits { per_channel: channel_row.and_then(|c| c.max_redemptions), ..row.limits },
                 counts: Counts {
                     total: row.redemption_count,

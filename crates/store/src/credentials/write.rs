@@ -10,13 +10,14 @@ use super::{load_in, Credential};
 use crate::catalog::stores::Stores;
 use crate::crud;
 use crate::members::Members;
-use crate::offers::channels::Channels;
+use crate::offers::{channels::Channels, eligible_channels};
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
+use sea_query::{Expr, Order};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 
@@ -533,12 +534,12 @@ async fn conversion_callbacks(
     now: Timestamp,
 ) -> Result<()> {
     let offers = &credential.offer_ids;
-    let sql = format!(
-        "SELECT e.offer_id, e.xid, c.conversion_callback_url FROM eligible_channels e JOIN channels c ON c.id = e.channel_id \
-         WHERE e.account_id = $1 AND e.channel_id = $2 AND {} ORDER BY e.offer_id",
-        tx.dialect().in_list("e.offer_id", 3)
-    );
-    let params = [account.0.into(), credential.channel_id.into(), offers.as_slice().into()];
+    let statement = eligible_channels::select_joined("e.offer_id, e.xid, c.conversion_callback_url", account)
+        .and_where(Expr::col(("e", "channel_id")).eq(Value::from(credential.channel_id)))
+        .and_where(tx.dialect().in_list(("e", "offer_id"), offers.as_slice()))
+        .order_by(("e", "offer_id"), Order::Asc)
+        .to_owned();
+    let (sql, params) = crate::query::build(&statement, tx.dialect())?;
     let targets: Vec<ChannelCallback> = tx.fetch_all(&sql, &params).await?;
     if targets.iter().all(|t| t.url.is_none()) {
         return Ok(());

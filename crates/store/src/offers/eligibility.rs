@@ -4,12 +4,14 @@
 use super::offer::{MERCHANTS, STORE_LISTS};
 use crate::catalog::stores::Stores;
 use crate::crud::Table;
-use crate::{Db, FromRow, Result, Row};
+use crate::link_set::untyped;
+use crate::{query, Db, FromRow, Result, Row, Value};
 use kindling_domain::catalog::store::Store;
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::{is_active, Window};
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{AccountId, OfferId, StoreId, Timestamp};
+use sea_query::Expr;
 use std::collections::HashMap;
 
 struct OfferWindow {
@@ -53,39 +55,34 @@ pub async fn active_store_rules(
     now: Timestamp,
     only: Option<OfferId>,
 ) -> Result<Vec<(OfferId, StoreRule)>> {
-    let mut sql = "SELECT id, status, merchant_id, activates_at, expires_at, stop_offering_at FROM offers \
-                   WHERE account_id = $1 AND status = 'approved'"
+    let columns = "id, status, merchant_id, activates_at, expires_at, stop_offering_at";
+    let statement = query::select_in_account(columns, "offers", account)
+        .and_where(Expr::col("status").eq("approved"))
+        .and_where_option(only.map(|id| Expr::col("id").eq(Value::from(id))))
         .to_owned();
-    let mut params = vec![account.0.into()];
-    if let Some(id) = only {
-        sql.push_str(" AND id = $2");
-        params.push(id.into());
-    }
-    sql.push_str(" ORDER BY id");
+    let (sql, params) = query::build(&statement, db.dialect())?;
     let offers: Vec<OfferWindow> = db.fetch_all(&sql, &params).await?;
     let active: Vec<OfferWindow> = offers.into_iter().filter(|o| is_active(o.status, &o.window, now)).collect();
-    let ids: Vec<i64> = active.iter().map(|o| o.id).collect();
+    let ids: Vec<OfferId> = active.iter().map(|o| OfferId(o.id)).collect();
     let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
     let mut lists = STORE_LISTS.ids_for(db, account, &ids).await?;
     Ok(active
         .into_iter()
         .map(|o| {
-            let mut merchant_ids = merchants.remove(&o.id).unwrap_or_default();
+            let id = OfferId(o.id);
+            let mut merchant_ids = untyped(merchants.remove(&id));
             merchant_ids.extend(o.merchant_id);
-            (OfferId(o.id), StoreRule { merchant_ids, store_list_ids: lists.remove(&o.id).unwrap_or_default() })
+            (id, StoreRule { merchant_ids, store_list_ids: untyped(lists.remove(&id)) })
         })
         .collect())
 }
 
 /// The account's stores (optionally one), each with the store lists it belongs to.
 pub async fn stores_with_lists(db: &Db, account: AccountId, only: Option<StoreId>) -> Result<Vec<(Store, Vec<i64>)>> {
-    let mut sql = format!("SELECT {} FROM stores WHERE account_id = $1", Stores::COLUMNS);
-    let mut params = vec![account.0.into()];
-    if let Some(id) = only {
-        sql.push_str(" AND id = $2");
-        params.push(id.into());
-    }
-    sql.push_str(" ORDER BY id");
+    let statement = query::select_in_account(Stores::COLUMNS, "stores", account)
+        .and_where_option(only.map(|id| Expr::col("id").eq(Value::from(id))))
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
     let stores: Vec<Store> = db.fetch_all(&sql, &params).await?;
     let pairs: Vec<ListMember> = db
         .fetch_all("SELECT store_id, store_list_id FROM store_list_stores WHERE account_id = $1", &[account.0.into()])
