@@ -372,3 +372,40 @@ pub async fn owner_of<T: Table>(db: &Db, id: T::Id) -> Result<Option<AccountId>>
     let (sql, params) = query::build(&statement, db.dialect())?;
     Ok(db.fetch_optional::<i64>(&sql, &params).await?.map(AccountId))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::stores::Stores;
+    use crate::Dialect;
+    use kindling_domain::StoreId;
+
+    /// A scoped, filtered select: one placeholder per value, in order, on both dialects; the
+    /// row lock only where the dialect has one.
+    #[test]
+    fn a_scoped_select_renders_for_each_dialect() {
+        let scope = [RowId::Merchant(MerchantId(5))];
+        let mut select = select_one::<Stores>(AccountId(1), &scope, StoreId(9));
+        select.cond_where(conditions(AccountId(1), &[], &[Filter::Contains("name", "a%".into())]));
+        let locked = locked(&mut select.clone()).to_owned();
+        let (pg, params) = query::build(&locked, Dialect::Postgres).unwrap();
+        assert!(
+            pg.contains(r#"WHERE "account_id" = $1 AND "merchant_id" = $2 AND "id" = $3 AND "account_id" = $4"#),
+            "{pg}"
+        );
+        assert!(pg.ends_with("FOR NO KEY UPDATE"), "{pg}");
+        let (lite, lite_params) = query::build(&locked, Dialect::Sqlite).unwrap();
+        assert!(lite.contains(r#"WHERE "account_id" = ? AND "merchant_id" = ? AND "id" = ?"#), "{lite}");
+        assert!(!lite.contains("FOR "), "SQLite has no row locks: {lite}");
+        assert_eq!(params, lite_params);
+        assert_eq!(&params[..3], &[Value::from(1_i64), Value::from(5_i64), Value::from(9_i64)]);
+        assert_eq!(params[4], Value::from(r"%a\%%"));
+    }
+
+    #[test]
+    fn a_row_id_names_its_table_and_column() {
+        let owner = RowId::ItemSet(ItemSetId(3));
+        assert_eq!((owner.table(), owner.column(), owner.value()), ("item_sets", "item_set_id", Value::from(3_i64)));
+        assert_eq!(RowId::Offer(OfferId(8)).to_string(), "8");
+    }
+}

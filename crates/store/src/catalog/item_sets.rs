@@ -1,5 +1,5 @@
 use crate::crud::{Assign, Assignments, Table};
-use crate::link_set::{untyped, LinkSet};
+use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetChanges};
 use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId};
@@ -25,7 +25,7 @@ impl Table for ItemSets {
         let ids: Vec<_> = sets.iter().map(|s| s.id).collect();
         let mut items = ITEMS.ids_for(db, account, &ids).await?;
         for set in sets {
-            set.item_ids = untyped(items.remove(&set.id));
+            set.item_ids = items.remove(&set.id).unwrap_or_default();
         }
         Ok(())
     }

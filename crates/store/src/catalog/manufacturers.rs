@@ -1,6 +1,6 @@
 use super::{contact_json, contacts, merchants};
 use crate::crud::{Assign, Assignments, Table};
-use crate::link_set::{untyped, LinkSet};
+use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerChanges};
 use kindling_domain::catalog::merchant::MerchantResponse;
@@ -32,10 +32,10 @@ impl Table for Manufacturers {
         all.dedup();
         let merchants = merchants::by_ids(db, account, &all).await?;
         for manufacturer in manufacturers {
-            manufacturer.merchant_ids = untyped(links.remove(&manufacturer.id));
+            manufacturer.merchant_ids = links.remove(&manufacturer.id).unwrap_or_default();
             manufacturer.merchants = merchants
                 .iter()
-                .filter(|m| manufacturer.merchant_ids.contains(&m.id.0))
+                .filter(|m| manufacturer.merchant_ids.contains(&m.id))
                 .map(|m| MerchantResponse { merchant: m.clone(), errors: FieldErrors::new() })
                 .collect();
         }

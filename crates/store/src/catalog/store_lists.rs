@@ -1,5 +1,5 @@
 use crate::crud::Table;
-use crate::link_set::{untyped, LinkSet};
+use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::store_list::StoreList;
 use kindling_domain::{AccountId, MerchantId, StoreListId};
@@ -24,7 +24,7 @@ impl Table for StoreLists {
         let ids: Vec<_> = lists.iter().map(|l| l.id).collect();
         let mut stores = STORES.ids_for(db, account, &ids).await?;
         for list in lists {
-            list.store_ids = untyped(stores.remove(&list.id));
+            list.store_ids = stores.remove(&list.id).unwrap_or_default();
         }
         Ok(())
     }

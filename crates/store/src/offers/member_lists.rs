@@ -1,5 +1,5 @@
 use crate::crud::Table;
-use crate::link_set::{untyped, LinkSet};
+use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::offers::member_list::MemberList;
 use kindling_domain::{AccountId, MemberListId};
@@ -23,7 +23,7 @@ impl Table for MemberLists {
         let ids: Vec<_> = lists.iter().map(|l| l.id).collect();
         let mut members = MEMBERS.ids_for(db, account, &ids).await?;
         for list in lists {
-            list.member_ids = untyped(members.remove(&list.id));
+            list.member_ids = members.remove(&list.id).unwrap_or_default();
         }
         Ok(())
     }

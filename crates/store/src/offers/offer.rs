@@ -5,7 +5,7 @@ use super::{
 };
 use crate::catalog::{merchants::Merchants, store_lists::StoreLists};
 use crate::crud::{Assignments, Table};
-use crate::link_set::{untyped, LinkSet};
+use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::fields::{FieldValue, Kind};
 use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
@@ -113,9 +113,9 @@ impl Table for Offers {
         let item_sets = item_sets_for(db, account, &offer_ids).await?;
         for offer in offers {
             offer.links = OfferLinks {
-                merchant_ids: untyped(merchants.remove(&offer.id)),
-                store_list_ids: untyped(store_lists.remove(&offer.id)),
-                member_list_ids: untyped(member_lists.remove(&offer.id)),
+                merchant_ids: merchants.remove(&offer.id).unwrap_or_default(),
+                store_list_ids: store_lists.remove(&offer.id).unwrap_or_default(),
+                member_list_ids: member_lists.remove(&offer.id).unwrap_or_default(),
                 channels: channels.iter().filter(|c| c.offer_id == offer.id).map(|c| c.embedded()).collect(),
                 item_sets: item_sets.iter().filter(|s| s.offer_id == offer.id).map(|s| serde_json::json!(s)).collect(),
                 passbook_configuration: passbooks.iter().find(|p| p.offer_id == offer.id).map(|p| p.view()),
