@@ -169,6 +169,11 @@ fn select_one<T: Table>(account: AccountId, scope: &Scope, id: T::Id) -> SelectS
 }
 
 pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
+    if scope.is_empty() {
+        // The hot path (`GET /members/{id}`): the text is rendered once per table.
+        let sql = query::memo((T::TABLE, T::COLUMNS), db.dialect(), || select_one::<T>(account, &[], id));
+        return one::<T>(db, account, &sql, &[account.into(), id.into()]).await;
+    }
     let (sql, params) = query::build(&select_one::<T>(account, scope, id), db.dialect())?;
     one::<T>(db, account, &sql, &params).await
 }
@@ -400,6 +405,20 @@ mod tests {
         assert_eq!(params, lite_params);
         assert_eq!(&params[..3], &[Value::from(1_i64), Value::from(5_i64), Value::from(9_i64)]);
         assert_eq!(params[4], Value::from(r"%a\%%"));
+    }
+
+    /// `get` binds `[account, id]` to the memoized text of an unscoped `select_one`: the
+    /// same text and parameters `build` gives.
+    #[test]
+    fn the_memoized_get_matches_the_built_statement() {
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let built = select_one::<Stores>(AccountId(4), &[], StoreId(9));
+            let (sql, params) = query::build(&built, dialect).unwrap();
+            let memo = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || built.clone());
+            assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(4)), Value::from(StoreId(9))]));
+            let again = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || unreachable!("rendered once"));
+            assert_eq!(again, memo);
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ use sea_query::{
     ArrayType, Expr, Func, FunctionCall, InsertStatement, IntoColumnRef, PostgresQueryBuilder, Query,
     QueryStatementWriter, SelectStatement, SimpleExpr, SqliteQueryBuilder, UpdateStatement,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The statement's text for `dialect` and its parameters in order.
 pub(crate) fn build(statement: &impl QueryStatementWriter, dialect: Dialect) -> Result<(String, Vec<Value>)> {
@@ -25,6 +27,34 @@ pub(crate) fn build(statement: &impl QueryStatementWriter, dialect: Dialect) -> 
     };
     let params = values.into_iter().map(Value::try_from).collect::<Result<_>>()?;
     Ok((sql, params))
+}
+
+/// Texts of hot statements by shape, per dialect (see `memo`).
+type Memo = RwLock<HashMap<(&'static str, &'static str, bool), Arc<str>>>;
+static MEMO: OnceLock<Memo> = OnceLock::new();
+
+/// The text of a statement whose shape is fixed by `shape` (the caller's promise: one shape
+/// always renders the same text), rendered by sea-query once per dialect and then looked up.
+/// Only for the hottest read, `crud::get` by id, where rendering (~2 µs) would cost more
+/// than the lookup; the caller binds the parameters in the statement's order, which
+/// `crud::tests` checks against `build`.
+pub(crate) fn memo(
+    shape: (&'static str, &'static str),
+    dialect: Dialect,
+    render: impl FnOnce() -> SelectStatement,
+) -> Arc<str> {
+    let key = (shape.0, shape.1, dialect == Dialect::Postgres);
+    let memo = MEMO.get_or_init(Memo::default);
+    if let Some(sql) = memo.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return sql.clone();
+    }
+    let sql: Arc<str> = match dialect {
+        Dialect::Postgres => render().build(PostgresQueryBuilder).0,
+        Dialect::Sqlite => render().build(SqliteQueryBuilder).0,
+    }
+    .into();
+    memo.write().unwrap_or_else(|e| e.into_inner()).insert(key, sql.clone());
+    sql
 }
 
 /// `INSERT INTO table (columns) VALUES (values)`, one row.
