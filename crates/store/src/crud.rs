@@ -4,7 +4,7 @@
 //! is indistinguishable from a missing one.
 
 use crate::link_set::LinkSet;
-use crate::{query, Db, FromRow, Result, StoreError, Tx, Value};
+use crate::{query, Db, Exec, FromRow, Reader, Result, StoreError, Tx, Value};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId, OfferId, Timestamp};
 pub use sea_query::Order;
@@ -343,28 +343,31 @@ pub(crate) fn row_in_account(table: &'static str, account: AccountId, id: Value)
         .to_owned()
 }
 
+/// Whether `table` has row `id` in the account, on any executor. Existence checks run on
+/// every credential write, so the text is rendered once per table (`query::memo`).
+pub(crate) async fn has_row(exec: &mut impl Exec, table: &'static str, account: AccountId, id: Value) -> Result<bool> {
+    let sql = query::memo((table, "id"), exec.dialect(), || row_in_account(table, account, id.clone()));
+    Ok(exec.fetch_optional::<i64>(&sql, &[account.into(), id]).await?.is_some())
+}
+
 /// Whether the row `id` names is in the account (a parent in the path, a reference in a body).
 pub async fn exists(tx: &mut Tx, account: AccountId, id: RowId) -> Result<bool> {
-    let (sql, params) = query::build(&row_in_account(id.table(), account, id.value()), tx.dialect())?;
-    Ok(tx.fetch_optional::<i64>(&sql, &params).await?.is_some())
+    has_row(tx, id.table(), account, id.value()).await
 }
 
 /// `exists` on the shared pool, outside a transaction.
 pub async fn exists_now(db: &Db, account: AccountId, id: RowId) -> Result<bool> {
-    let (sql, params) = query::build(&row_in_account(id.table(), account, id.value()), db.dialect())?;
-    Ok(db.fetch_optional::<i64>(&sql, &params).await?.is_some())
+    has_row(&mut Reader(db), id.table(), account, id.value()).await
 }
 
 /// Whether `T`'s table has row `id` in the account.
 pub async fn contains<T: Table>(tx: &mut Tx, account: AccountId, id: T::Id) -> Result<bool> {
-    let (sql, params) = query::build(&row_in_account(T::TABLE, account, Value::from_id(id)), tx.dialect())?;
-    Ok(tx.fetch_optional::<i64>(&sql, &params).await?.is_some())
+    has_row(tx, T::TABLE, account, id.into()).await
 }
 
 /// `contains` on the shared pool, outside a transaction.
 pub async fn contains_now<T: Table>(db: &Db, account: AccountId, id: T::Id) -> Result<bool> {
-    let (sql, params) = query::build(&row_in_account(T::TABLE, account, Value::from_id(id)), db.dialect())?;
-    Ok(db.fetch_optional::<i64>(&sql, &params).await?.is_some())
+    has_row(&mut Reader(db), T::TABLE, account, id.into()).await
 }
 
 /// The account a record of `T` belongs to, for admin commands that name a record by id alone.
@@ -418,6 +421,17 @@ mod tests {
             assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(4)), Value::from(StoreId(9))]));
             let again = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || unreachable!("rendered once"));
             assert_eq!(again, memo);
+        }
+    }
+
+    /// `has_row` binds `[account, id]` to the memoized text of `row_in_account`.
+    #[test]
+    fn the_memoized_existence_check_matches_the_built_statement() {
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let built = row_in_account("offers", AccountId(2), Value::from(OfferId(6)));
+            let (sql, params) = query::build(&built, dialect).unwrap();
+            let memo = query::memo(("offers", "id"), dialect, || built.clone());
+            assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(2)), Value::from(OfferId(6))]));
         }
     }
 

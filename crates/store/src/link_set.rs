@@ -1,7 +1,7 @@
 //! The "linked id set" pattern, written once: a join table between an owner row and target
 //! rows of the same account. POST replaces the set, PUT adds, DELETE removes, GET lists.
 
-use crate::crud::{row_in_account, Table};
+use crate::crud::{has_row, Table};
 use crate::{query, Db, FromRow, Result, Row, Tx, Value};
 use futures_util::future::BoxFuture;
 use kindling_domain::AccountId;
@@ -116,8 +116,7 @@ fn id_list<I: Into<i64> + Copy>(ids: &[I]) -> Value {
 
 impl<O: Table, T: Table> LinkSet<O, T> {
     async fn owner_exists(&self, exec: &mut impl crate::Exec, account: AccountId, owner: O::Id) -> Result<bool> {
-        let (sql, params) = query::build(&row_in_account(O::TABLE, account, owner.into()), exec.dialect())?;
-        Ok(exec.fetch_optional::<i64>(&sql, &params).await?.is_some())
+        has_row(exec, O::TABLE, account, owner.into()).await
     }
 
     /// The owner's linked ids, optionally only targets whose `name` contains `name`
