@@ -11,9 +11,9 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
-use kindling_domain::FieldErrors;
-use kindling_store::crud::{self, Assignments, Filter, Table};
-use kindling_store::link_set::{LinkOp, LinkOutcome, LinkSet};
+use kindling_domain::{FieldErrors, ManufacturerId, MerchantId, OfferId};
+use kindling_store::crud::{self, Assignments, Filter, RowId, Table};
+use kindling_store::link_set::{LinkOutcome, LinkSet, ReplaceLinks};
 use kindling_store::{StoreError, Tx};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -22,13 +22,16 @@ use std::collections::HashMap;
 /// The path parameter is also the owner column of the resource's table.
 pub struct Parent {
     pub param: &'static str,
-    pub table: &'static str,
     pub name: &'static str,
+    /// The path's id as the owner's typed id (which also names its table and column).
+    pub id: fn(i64) -> RowId,
 }
 
-pub const MERCHANT: Parent = Parent { param: "merchant_id", table: "merchants", name: "merchant" };
-pub const OFFER: Parent = Parent { param: "offer_id", table: "offers", name: "offer" };
-pub const MANUFACTURER: Parent = Parent { param: "manufacturer_id", table: "manufacturers", name: "manufacturer" };
+pub const MERCHANT: Parent =
+    Parent { param: "merchant_id", name: "merchant", id: |id| RowId::Merchant(MerchantId(id)) };
+pub const OFFER: Parent = Parent { param: "offer_id", name: "offer", id: |id| RowId::Offer(OfferId(id)) };
+pub const MANUFACTURER: Parent =
+    Parent { param: "manufacturer_id", name: "manufacturer", id: |id| RowId::Manufacturer(ManufacturerId(id)) };
 
 /// A list filter taken from the query string.
 pub struct Search {
@@ -38,23 +41,29 @@ pub struct Search {
     pub exact: bool,
 }
 
-/// What a validated create or update writes: columns, plus linked id sets to replace and
-/// references to check, all in one transaction.
-#[derive(Default)]
-pub struct Write {
+/// What a validated create or update of a record with id `Id` writes: columns, plus linked id
+/// sets it owns to replace (the ids as the body gives them) and references to check (the
+/// body field and the typed id it names), all in one transaction.
+pub struct Write<Id: 'static> {
     pub values: Assignments,
-    pub links: Vec<(&'static LinkSet, &'static str, Vec<i64>)>,
-    pub references: Vec<(&'static str, &'static str, i64)>,
+    pub links: Vec<(&'static dyn ReplaceLinks<Id>, &'static str, Vec<i64>)>,
+    pub references: Vec<(&'static str, RowId)>,
 }
 
-impl From<Assignments> for Write {
+impl<Id: 'static> Default for Write<Id> {
+    fn default() -> Self {
+        Self { values: Assignments::new(), links: Vec::new(), references: Vec::new() }
+    }
+}
+
+impl<Id: 'static> From<Assignments> for Write<Id> {
     fn from(values: Assignments) -> Self {
         Self { values, ..Self::default() }
     }
 }
 
-/// The owners a request is scoped to, as `(column, id)` pairs.
-pub type Scope = Vec<(&'static str, i64)>;
+/// The owners a request is scoped to, typed.
+pub type Scope = Vec<RowId>;
 
 pub trait CrudResource: Table<Record: Serialize> + Send + Sync + 'static {
     /// Wrapper key of one object: `store`.
@@ -78,8 +87,8 @@ pub trait CrudResource: Table<Record: Serialize> + Send + Sync + 'static {
 
     type Input: Enveloped + Send;
 
-    fn create(input: Self::Input, scope: &Scope) -> Result<Write, FieldErrors>;
-    fn update(input: Self::Input, scope: &Scope) -> Result<Write, FieldErrors>;
+    fn create(input: Self::Input, scope: &Scope) -> Result<Write<Self::Id>, FieldErrors>;
+    fn update(input: Self::Input, scope: &Scope) -> Result<Write<Self::Id>, FieldErrors>;
 }
 
 /// The resource's owners and (for item routes) its own id, parsed from the path.
@@ -102,7 +111,7 @@ impl<R: CrudResource> FromRequestParts<AppState> for Target<R> {
         for parent in R::PARENTS {
             let id = int(parent.param, parent.name)?
                 .ok_or_else(|| ApiError::Internal(format!("route lacks {}", parent.param)))?;
-            scope.push((parent.param, id));
+            scope.push((parent.id)(id));
         }
         let id = int(R::ID_PARAM, R::SINGULAR)?.map(R::Id::from);
         Ok(Self { scope, id, _resource: std::marker::PhantomData })
@@ -116,8 +125,8 @@ impl<R: CrudResource> Target<R> {
 
     /// 404 naming the owner when a scoping owner is not in the account.
     async fn check_parents(&self, state: &AppState, auth: Auth) -> Result<(), ApiError> {
-        for (parent, (_, id)) in R::PARENTS.iter().zip(&self.scope) {
-            if !crud::exists_now(&state.db, parent.table, auth.account, *id).await? {
+        for (parent, owner) in R::PARENTS.iter().zip(&self.scope) {
+            if !crud::exists_now(&state.db, auth.account, *owner).await? {
                 return Err(ApiError::not_found(parent.name));
             }
         }
@@ -140,13 +149,9 @@ fn write_error<R: CrudResource>(e: StoreError) -> ApiError {
 
 /// Fails with a field error unless every referenced row is in the account. Runs before the
 /// write so a missing row is reported as such rather than as a foreign-key failure.
-async fn check_references(
-    tx: &mut Tx,
-    auth: Auth,
-    references: &[(&'static str, &'static str, i64)],
-) -> Result<(), ApiError> {
-    for &(field, table, referenced) in references {
-        if !crud::exists(tx, table, auth.account, &[], referenced).await? {
+async fn check_references(tx: &mut Tx, auth: Auth, references: &[(&'static str, RowId)]) -> Result<(), ApiError> {
+    for &(field, referenced) in references {
+        if !crud::exists(tx, auth.account, referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
         }
     }
@@ -154,23 +159,23 @@ async fn check_references(
 }
 
 /// Replaces linked sets inside `tx`; any unknown id fails the whole write.
-async fn replace_links(
+async fn replace_links<Id: Copy + 'static>(
     tx: &mut Tx,
     auth: Auth,
-    id: i64,
-    links: Vec<(&'static LinkSet, &'static str, Vec<i64>)>,
+    id: Id,
+    links: Vec<(&'static dyn ReplaceLinks<Id>, &'static str, Vec<i64>)>,
 ) -> Result<(), ApiError> {
     for (set, field, ids) in links {
         kindling_domain::input::id_count(field, &ids)?;
-        if let LinkOutcome::UnknownTargets(unknown) = set.apply(tx, auth.account, id, LinkOp::Replace, &ids).await? {
+        if let LinkOutcome::UnknownTargets(unknown) = set.replace(tx, auth.account, id, &ids).await? {
             return Err(unknown_ids(field, &unknown));
         }
     }
     Ok(())
 }
 
-pub fn unknown_ids(field: &str, ids: &[i64]) -> ApiError {
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+pub fn unknown_ids(field: &str, ids: &[impl std::fmt::Display]) -> ApiError {
+    let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     FieldErrors::single(field, &format!("contains ids that do not exist or are not eligible: {list}")).into()
 }
 
@@ -219,14 +224,14 @@ async fn create<R: CrudResource>(
 ) -> Result<Response, ApiError> {
     target.check_parents(&state, auth).await?;
     let mut write = R::create(input, &target.scope)?;
-    write.values.extend(target.scope.iter().map(|(column, id)| (*column, (*id).into())));
+    write.values.extend(target.scope.iter().map(|owner| (owner.column(), owner.value())));
     let id = state
         .db
         .transaction(move |tx| {
             Box::pin(async move {
                 check_references(tx, auth, &write.references).await?;
                 let id = crud::insert::<R>(tx, auth.account, write.values).await.map_err(write_error::<R>)?;
-                replace_links(tx, auth, id.into(), write.links).await?;
+                replace_links(tx, auth, id, write.links).await?;
                 Ok::<_, ApiError>(id)
             })
         })
@@ -263,7 +268,7 @@ async fn update<R: CrudResource>(
                 if !crud::update::<R>(tx, auth.account, &scope, id, write.values).await.map_err(write_error::<R>)? {
                     return Err(ApiError::not_found(R::SINGULAR));
                 }
-                replace_links(tx, auth, id.into(), write.links).await
+                replace_links(tx, auth, id, write.links).await
             })
         })
         .await?;
@@ -301,7 +306,14 @@ pub fn show_only<R: CrudResource>() -> MethodRouter<AppState> {
 
 /// `GET`: the paged records of `T` linked to one `R` through `link`, e.g. a store list's
 /// stores. The owner is looked up through `R`'s scope, so the wrong merchant is a 404.
-pub fn linked<R: CrudResource, T: CrudResource>(link: &'static LinkSet) -> MethodRouter<AppState> {
+/// (`R` and `T` may be views of the link's own tables, such as a merchant's item sets.)
+pub fn linked<R, T, O, L>(link: &'static LinkSet<O, L>) -> MethodRouter<AppState>
+where
+    R: CrudResource,
+    T: CrudResource,
+    O: Table<Id = R::Id> + 'static,
+    L: Table + 'static,
+{
     get(
         move |State(state): State<AppState>,
               auth: Auth,
@@ -312,7 +324,7 @@ pub fn linked<R: CrudResource, T: CrudResource>(link: &'static LinkSet) -> Metho
             let owner = target.id()?;
             load::<R>(&state, auth, &target.scope, owner).await?;
             let filters = search_filters::<T>(&query);
-            let page = crud::list_linked::<T>(&state.db, auth.account, link, owner.into(), &filters, page).await?;
+            let page = crud::list_linked::<T, O, L>(&state.db, auth.account, link, owner, &filters, page).await?;
             Ok::<_, ApiError>(paged_with_aliases(T::PLURAL, T::PLURAL_ALIASES, T::SINGULAR, &page))
         },
     )

@@ -11,13 +11,17 @@ use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
+use kindling_store::crud::Table;
 use kindling_store::link_set::{LinkOp, LinkOutcome, LinkSet};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
 pub trait LinkResource: Send + Sync + 'static {
-    const SET: &'static LinkSet;
+    /// The owner's table (its id comes from the path) and the targets' (ids from the body).
+    type Owner: Table + 'static;
+    type Target: Table + 'static;
+    const SET: &'static LinkSet<Self::Owner, Self::Target>;
     /// The path parameter naming the owner: `store_list_id`.
     const OWNER_PARAM: &'static str;
     /// For 404s: `store list`.
@@ -31,7 +35,10 @@ pub trait LinkResource: Send + Sync + 'static {
     const CODES: [StatusCode; 3];
 }
 
-struct Owner<L>(i64, PhantomData<L>);
+type OwnerId<L> = <<L as LinkResource>::Owner as Table>::Id;
+type TargetId<L> = <<L as LinkResource>::Target as Table>::Id;
+
+struct Owner<L: LinkResource>(OwnerId<L>, PhantomData<L>);
 
 impl<L: LinkResource> FromRequestParts<AppState> for Owner<L> {
     type Rejection = ApiError;
@@ -41,14 +48,14 @@ impl<L: LinkResource> FromRequestParts<AppState> for Owner<L> {
         let ApiPath(params) = ApiPath::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         params
             .get(L::OWNER_PARAM)
-            .and_then(|raw| raw.parse().ok())
-            .map(|id| Self(id, PhantomData))
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .map(|id| Self(id.into(), PhantomData))
             .ok_or_else(|| ApiError::not_found(L::OWNER_NAME))
     }
 }
 
 /// `{"<KEY>": {"<FIELD>": [1, 2]}}` from the body.
-struct LinkIds<L>(Vec<i64>, PhantomData<L>);
+struct LinkIds<L: LinkResource>(Vec<TargetId<L>>, PhantomData<L>);
 
 impl<L: LinkResource> FromRequest<AppState> for LinkIds<L> {
     type Rejection = ApiError;
@@ -67,14 +74,14 @@ impl<L: LinkResource> FromRequest<AppState> for LinkIds<L> {
             Some(_) => return Err(ApiError::BadRequest(format!("{field} must be an array of integers"))),
         };
         kindling_domain::input::id_count(&field, &ids)?;
-        Ok(Self(ids, PhantomData))
+        Ok(Self(ids.into_iter().map(Into::into).collect(), PhantomData))
     }
 }
 
-fn answer<L: LinkResource>(status: StatusCode, owner: i64, ids: &[i64]) -> Response {
+fn answer<L: LinkResource>(status: StatusCode, owner: OwnerId<L>, ids: &[TargetId<L>]) -> Response {
     let mut body = serde_json::Map::new();
-    body.insert("id".into(), owner.into());
-    body.insert(L::FIELD.into(), json!(ids));
+    body.insert("id".into(), Into::<i64>::into(owner).into());
+    body.insert(L::FIELD.into(), json!(ids.iter().map(|&id| Into::<i64>::into(id)).collect::<Vec<_>>()));
     if L::WRAP_OUTPUT {
         json(status, &json!({ L::KEY: body, "errors": {} }))
     } else {
@@ -97,9 +104,9 @@ async fn show<L: LinkResource>(
 async fn change<L: LinkResource>(
     state: AppState,
     auth: Auth,
-    owner: i64,
+    owner: OwnerId<L>,
     op: LinkOp,
-    ids: Vec<i64>,
+    ids: Vec<TargetId<L>>,
 ) -> Result<Response, ApiError> {
     // `CODES` is in `LinkOp` order: POST (replace), PUT (add), DELETE (remove).
     let status = L::CODES[op as usize];

@@ -81,7 +81,7 @@ fn table() -> Table {
         .route("/v1.0/merchants/{merchant_id}/store_lists/{store_list_id}", item::<StoreLists>())
         .route(
             "/v1.0/merchants/{merchant_id}/store_lists/{store_list_id}/stores",
-            linked::<StoreLists, Stores>(&store_lists::STORES),
+            linked::<StoreLists, Stores, _, _>(&store_lists::STORES),
         )
         .route("/v1.0/merchants/store_lists/{store_list_id}/stores", link_set::<StoreListStores>())
         // Merchant-scoped items and item sets
@@ -91,7 +91,7 @@ fn table() -> Table {
         .route("/v1.0/merchants/{merchant_id}/item_sets/{item_set_id}", item::<MerchantItemSets>())
         .route(
             "/v1.0/merchants/{merchant_id}/item_sets/{item_set_id}/items",
-            linked::<MerchantItemSets, Items>(&item_sets::ITEMS),
+            linked::<MerchantItemSets, Items, _, _>(&item_sets::ITEMS),
         )
         // Manufacturers, their eligible merchants, items and item sets
         .route("/v1.0/manufacturers", collection::<Manufacturers>())
@@ -103,7 +103,7 @@ fn table() -> Table {
         .route("/v1.0/manufacturers/{manufacturer_id}/item_sets/{item_set_id}", item::<ManufacturerItemSets>())
         .route(
             "/v1.0/manufacturers/{manufacturer_id}/item_sets/{item_set_id}/items",
-            linked::<ManufacturerItemSets, Items>(&item_sets::ITEMS),
+            linked::<ManufacturerItemSets, Items, _, _>(&item_sets::ITEMS),
         )
         // Offers and what they link to
         .route("/v1.0/offers", get(offers::get_offers).post(offers::create_offer))
@@ -153,7 +153,7 @@ fn table() -> Table {
         .route("/v1.0/items/{item_id}", item::<Items>())
         .route("/v1.0/item_sets", collection::<ItemSets>())
         .route("/v1.0/item_sets/{item_set_id}", item::<ItemSets>())
-        .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items>(&item_sets::ITEMS))
+        .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items, _, _>(&item_sets::ITEMS))
 }
 
 /// The API routes with their middleware, without the `.json` rewrite (see `app`).

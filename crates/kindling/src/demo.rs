@@ -68,7 +68,7 @@ pub async fn seed(db: &Db, account: AccountId) -> anyhow::Result<Seeded> {
         ],
     )
     .await?;
-    CHANNELS.apply(&mut tx, account, offer.into(), LinkOp::Replace, &[channel.into()]).await?;
+    CHANNELS.apply(&mut tx, account, offer, LinkOp::Replace, &[channel]).await?;
     tx.commit().await?;
     Ok(Seeded { member, channel, offer })
 }

@@ -59,17 +59,15 @@ pub async fn get(db: &Db, id: AccountId) -> Result<Option<Account>> {
 /// Applies `changes`; every server process drops its cached copy of the record (the change
 /// is logged in the same transaction, see `revocations`).
 pub async fn update(db: &Db, id: AccountId, changes: AccountChanges) -> Result<Option<Account>> {
-    let mut sets = vec!["updated_at = $2".to_owned()];
-    let mut params: Vec<crate::Value> = vec![id.0.into(), Timestamp::now().unix().into()];
-    if let Some(url) = changes.credential_callback_url {
-        params.push(url.map(|u| u.as_str().to_owned()).into());
-        sets.push(format!("credential_callback_url = ${}", params.len()));
-    }
-    if let Some(zone) = changes.time_zone {
-        params.push(zone.into());
-        sets.push(format!("time_zone = ${}", params.len()));
-    }
-    let sql = format!("UPDATE accounts SET {} WHERE id = $1 RETURNING {COLUMNS}", sets.join(", "));
+    let values = crate::crud::Assign::new()
+        .set("credential_callback_url", changes.credential_callback_url.map(|url| url.map(|u| u.as_str().to_owned())))
+        .set("time_zone", changes.time_zone)
+        .done();
+    let statement = crate::query::update("accounts", values)
+        .and_where(sea_query::Expr::col("id").eq(crate::Value::from(id)))
+        .returning(sea_query::Query::returning().expr(sea_query::Expr::cust(COLUMNS)))
+        .to_owned();
+    let (sql, params) = crate::query::build(&statement, db.dialect())?;
     change(db, id, &sql, &params).await
 }
 

@@ -4,13 +4,15 @@
 //! is indistinguishable from a missing one.
 
 use crate::link_set::LinkSet;
-use crate::{Db, FromRow, Result, StoreError, Tx, Value};
+use crate::{query, Db, Exec, FromRow, Reader, Result, StoreError, Tx, Value};
 use kindling_domain::paging::PageRequest;
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId, OfferId, Timestamp};
+pub use sea_query::Order;
+use sea_query::{Alias, Cond, Condition, Expr, LockType, Query, SelectStatement, SimpleExpr};
 use std::future::Future;
 
 /// A table whose rows belong to an account and have an integer `id`.
-pub trait Table {
+pub trait Table: 'static {
     const TABLE: &'static str;
     /// The select list: every column `Record::from_row` reads by name (expressions aliased).
     const COLUMNS: &'static str;
@@ -18,7 +20,18 @@ pub trait Table {
     /// The table's typed id (`MemberId`, `OfferId`, ...): `get`, `lock`, `update`, `delete`
     /// and `owner_of` take it and `insert` returns it, so one table's id cannot be passed
     /// for another's.
-    type Id: Copy + Into<Value> + From<i64> + Into<i64> + std::fmt::Display + Send + Sync;
+    type Id: Copy
+        + Eq
+        + Ord
+        + std::hash::Hash
+        + Into<Value>
+        + From<i64>
+        + Into<i64>
+        + std::fmt::Display
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static;
 
     fn id(record: &Self::Record) -> Self::Id;
 
@@ -32,8 +45,62 @@ pub trait Table {
 /// Column/value pairs for an insert or a partial update.
 pub type Assignments = Vec<(&'static str, Value)>;
 
-/// Equality conditions on owner columns: `[("merchant_id", 5)]`.
-pub type Scope = [(&'static str, i64)];
+/// The typed id of a row another row hangs under or points at: an owner in a path
+/// (`/merchants/{merchant_id}/stores`) or a reference in a body (`item_set_id`). The variant
+/// names the table and the column, so a merchant's id can never be matched against
+/// `offer_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowId {
+    Merchant(MerchantId),
+    Manufacturer(ManufacturerId),
+    Offer(OfferId),
+    ItemSet(ItemSetId),
+}
+
+impl RowId {
+    /// The table the row is in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Merchant(_) => "merchants",
+            Self::Manufacturer(_) => "manufacturers",
+            Self::Offer(_) => "offers",
+            Self::ItemSet(_) => "item_sets",
+        }
+    }
+
+    /// The column that names such a row in the rows that hang under or point at it.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Merchant(_) => "merchant_id",
+            Self::Manufacturer(_) => "manufacturer_id",
+            Self::Offer(_) => "offer_id",
+            Self::ItemSet(_) => "item_set_id",
+        }
+    }
+
+    pub fn value(self) -> Value {
+        match self {
+            Self::Merchant(id) => id.into(),
+            Self::Manufacturer(id) => id.into(),
+            Self::Offer(id) => id.into(),
+            Self::ItemSet(id) => id.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Merchant(id) => id.fmt(f),
+            Self::Manufacturer(id) => id.fmt(f),
+            Self::Offer(id) => id.fmt(f),
+            Self::ItemSet(id) => id.fmt(f),
+        }
+    }
+}
+
+/// The owners a query is narrowed to (`[RowId::Merchant(5)]`: `merchant_id = 5`).
+pub type Scope = [RowId];
 
 /// A list condition from the query string.
 #[derive(Debug, Clone)]
@@ -41,13 +108,10 @@ pub enum Filter {
     Eq(&'static str, Value),
     /// Case-insensitive substring match.
     Contains(&'static str, String),
-    /// A condition the store writes (see `offers::offer::at_merchant`); every `{p}` becomes
-    /// this filter's parameter. Built only inside the store, so no SQL comes from callers.
+    /// A condition the store builds (see `offers::offer::at_merchant`), so no SQL comes
+    /// from callers.
     #[non_exhaustive]
-    Sql {
-        template: &'static str,
-        value: Value,
-    },
+    Where(SimpleExpr),
 }
 
 /// One page of records plus the count across all pages.
@@ -79,38 +143,39 @@ impl Assign {
     }
 }
 
-/// `WHERE` text and parameters for the account, a scope and filters; parameters start at $1.
-fn conditions(account: AccountId, scope: &Scope, filters: &[Filter], alias: &str) -> (String, Vec<Value>) {
-    let mut sql = format!("{alias}account_id = $1");
-    let mut params: Vec<Value> = vec![account.0.into()];
-    for (column, id) in scope {
-        params.push((*id).into());
-        sql.push_str(&format!(" AND {alias}{column} = ${}", params.len()));
+/// The account, the scope and the filters, all of which a row must match.
+fn conditions(account: AccountId, scope: &Scope, filters: &[Filter]) -> Condition {
+    let mut all = Cond::all().add(query::in_account(None, account));
+    for owner in scope {
+        all = all.add(Expr::col(owner.column()).eq(owner.value()));
     }
     for filter in filters {
-        match filter {
-            Filter::Eq(column, value) => {
-                params.push(value.clone());
-                sql.push_str(&format!(" AND {alias}{column} = ${}", params.len()));
-            }
-            Filter::Contains(column, needle) => {
-                let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                params.push(format!("%{}%", escaped.to_lowercase()).into());
-                sql.push_str(&format!(" AND LOWER({alias}{column}) LIKE ${} ESCAPE '\\'", params.len()));
-            }
-            Filter::Sql { template, value } => {
-                params.push(value.clone());
-                sql.push_str(&format!(" AND {}", template.replace("{p}", &format!("${}", params.len()))));
-            }
-        }
+        all = all.add(match filter {
+            Filter::Eq(column, value) => Expr::col(*column).eq(value.clone()),
+            Filter::Contains(column, needle) => query::contains(*column, needle),
+            Filter::Where(condition) => condition.clone(),
+        });
     }
-    (sql, params)
+    all
+}
+
+/// `SELECT <T's columns> FROM <T's table> WHERE <account, scope> AND id = <id>`.
+fn select_one<T: Table>(account: AccountId, scope: &Scope, id: T::Id) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust(T::COLUMNS))
+        .from(T::TABLE)
+        .cond_where(conditions(account, scope, &[]))
+        .and_where(Expr::col("id").eq(Value::from_id(id)))
+        .to_owned()
 }
 
 pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
-    let (conditions, mut params) = conditions(account, scope, &[], "");
-    params.push(id.into());
-    let sql = format!("SELECT {} FROM {} WHERE {conditions} AND id = ${}", T::COLUMNS, T::TABLE, params.len());
+    if scope.is_empty() {
+        // The hot path (`GET /members/{id}`): the text is rendered once per table.
+        let sql = query::memo((T::TABLE, T::COLUMNS), db.dialect(), || select_one::<T>(account, &[], id));
+        return one::<T>(db, account, &sql, &[account.into(), id.into()]).await;
+    }
+    let (sql, params) = query::build(&select_one::<T>(account, scope, id), db.dialect())?;
     one::<T>(db, account, &sql, &params).await
 }
 
@@ -119,27 +184,18 @@ pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id
 /// and then decides on what this one wrote; SQLite's `BEGIN IMMEDIATE` already holds the
 /// only write lock. Attached fields are not loaded.
 pub async fn lock<T: Table>(tx: &mut Tx, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
-    let (conditions, mut params) = conditions(account, scope, &[], "");
-    params.push(id.into());
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {conditions} AND id = ${}{}",
-        T::COLUMNS,
-        T::TABLE,
-        params.len(),
-        for_update(tx)
-    );
+    let statement = locked(&mut select_one::<T>(account, scope, id)).to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
     tx.fetch_optional::<T::Record>(&sql, &params).await
 }
 
-/// The row lock of a read-modify-write: on PostgreSQL ` FOR NO KEY UPDATE`, which excludes
-/// other writers of the row but not the key-share locks that foreign-key checks of child
-/// inserts take (so linking a channel to a locked offer waits for no one, and cannot
-/// deadlock with us); nothing on SQLite, which has no row locks and needs none.
-pub fn for_update(tx: &Tx) -> &'static str {
-    match tx.dialect() {
-        crate::Dialect::Postgres => " FOR NO KEY UPDATE",
-        crate::Dialect::Sqlite => "",
-    }
+/// The row lock of a read-modify-write, for a select built with sea-query: on PostgreSQL
+/// `FOR NO KEY UPDATE`, which excludes other writers of the row but not the key-share locks
+/// that foreign-key checks of child inserts take (so linking a channel to a locked offer
+/// waits for no one, and cannot deadlock with us); SQLite's builder writes nothing, as
+/// SQLite has no row locks and needs none.
+pub(crate) fn locked(select: &mut SelectStatement) -> &mut SelectStatement {
+    select.lock(LockType::NoKeyUpdate)
 }
 
 /// The first row whose `column` equals `value` (for columns unique per account).
@@ -150,8 +206,14 @@ pub async fn find_by<T: Table>(
     value: Value,
 ) -> Result<Option<T::Record>> {
     // One query, not a page (which would also count every match).
-    let (conditions, params) = conditions(account, &[], &[Filter::Eq(column, value)], "");
-    let sql = format!("SELECT {} FROM {} WHERE {conditions} ORDER BY id LIMIT 1", T::COLUMNS, T::TABLE);
+    let statement = Query::select()
+        .expr(Expr::cust(T::COLUMNS))
+        .from(T::TABLE)
+        .cond_where(conditions(account, &[], &[Filter::Eq(column, value)]))
+        .order_by("id", Order::Asc)
+        .limit(1)
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
     one::<T>(db, account, &sql, &params).await
 }
 
@@ -174,57 +236,57 @@ pub async fn list<T: Table>(
     filters: &[Filter],
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
-    list_ordered::<T>(db, account, scope, filters, "id", page).await
+    list_ordered::<T>(db, account, scope, filters, &[("id", Order::Asc)], page).await
 }
 
-/// Lists in the given order; `order_by` must come from the caller's own whitelist.
+/// Lists in the given order (columns from the caller's own whitelist).
 pub async fn list_ordered<T: Table>(
     db: &Db,
     account: AccountId,
     scope: &Scope,
     filters: &[Filter],
-    order_by: &str,
+    order_by: &[(&'static str, Order)],
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
-    let (conditions, params) = conditions(account, scope, filters, "");
-    page_of::<T>(db, account, &format!("{} WHERE {conditions}", T::TABLE), order_by, params, page).await
+    page_of::<T>(db, account, conditions(account, scope, filters), order_by, page).await
 }
 
 /// Lists the records of `T` linked to `owner` through `link`, in id order.
-pub async fn list_linked<T: Table>(
+pub async fn list_linked<T: Table, O: Table, L: Table>(
     db: &Db,
     account: AccountId,
-    link: &LinkSet,
-    owner: i64,
+    link: &LinkSet<O, L>,
+    owner: O::Id,
     filters: &[Filter],
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
-    let (conditions, mut params) = conditions(account, &[], filters, "");
-    params.push(owner.into());
-    let from = format!(
-        "{} WHERE {conditions} AND id IN (SELECT {} FROM {} WHERE {} = ${} AND account_id = $1)",
-        T::TABLE,
-        link.target_column,
-        link.table,
-        link.owner_column,
-        params.len()
-    );
-    page_of::<T>(db, account, &from, "id", params, page).await
+    let linked = Query::select()
+        .column(link.target_column)
+        .from(link.table)
+        .and_where(Expr::col(link.owner_column).eq(Value::from_id(owner)))
+        .and_where(query::in_account(None, account))
+        .to_owned();
+    let conditions = conditions(account, &[], filters).add(Expr::col("id").in_subquery(linked));
+    page_of::<T>(db, account, conditions, &[("id", Order::Asc)], page).await
 }
 
 async fn page_of<T: Table>(
     db: &Db,
     account: AccountId,
-    from: &str,
-    order_by: &str,
-    mut params: Vec<Value>,
+    conditions: Condition,
+    order_by: &[(&'static str, Order)],
     page: PageRequest,
 ) -> Result<Paged<T::Record>> {
-    let total_entries = db.fetch_optional::<i64>(&format!("SELECT COUNT(*) FROM {from}"), &params).await?.unwrap_or(0);
-    let n = params.len();
-    let sql = format!("SELECT {} FROM {from} ORDER BY {order_by} LIMIT ${} OFFSET ${}", T::COLUMNS, n + 1, n + 2);
-    params.push(page.limit().into());
-    params.push(page.offset().into());
+    let mut select = Query::select().from(T::TABLE).cond_where(conditions).to_owned();
+    let count = select.clone().expr_as(Expr::cust("COUNT(*)"), Alias::new("count")).to_owned();
+    let (sql, params) = query::build(&count, db.dialect())?;
+    let total_entries = db.fetch_optional::<i64>(&sql, &params).await?.unwrap_or(0);
+    select.expr(Expr::cust(T::COLUMNS));
+    for (column, order) in order_by {
+        select.order_by(*column, order.clone());
+    }
+    select.limit(page.limit() as u64).offset(page.offset() as u64);
+    let (sql, params) = query::build(&select, db.dialect())?;
     let mut items = db.fetch_all::<T::Record>(&sql, &params).await?;
     T::attach(db, account, &mut items).await?;
     Ok(Paged { items, total_entries, page })
@@ -233,17 +295,12 @@ async fn page_of<T: Table>(
 /// Inserts a row for `account`, stamping `created_at`/`updated_at`; returns its id.
 pub async fn insert<T: Table>(tx: &mut Tx, account: AccountId, values: Assignments) -> Result<T::Id> {
     let now = Timestamp::now().unix();
-    let mut columns = vec!["account_id"];
-    let mut params: Vec<Value> = vec![account.0.into()];
-    for (column, value) in values {
-        columns.push(column);
-        params.push(value);
-    }
-    columns.extend(["created_at", "updated_at"]);
-    params.extend([now.into(), now.into()]);
-    let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
-    let sql =
-        format!("INSERT INTO {} ({}) VALUES ({}) RETURNING id", T::TABLE, columns.join(", "), placeholders.join(", "));
+    let values = [("account_id", account.into())]
+        .into_iter()
+        .chain(values)
+        .chain([("created_at", now.into()), ("updated_at", now.into())]);
+    let statement = query::insert(T::TABLE, values).returning_col("id").to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
     tx.fetch_optional::<i64>(&sql, &params)
         .await?
         .map(T::Id::from)
@@ -258,53 +315,131 @@ pub async fn update<T: Table>(
     id: T::Id,
     values: Assignments,
 ) -> Result<bool> {
-    let (conditions, mut params) = conditions(account, scope, &[], "");
-    params.push(id.into());
-    let id_param = params.len();
-    params.push(Timestamp::now().unix().into());
-    let mut sets = vec![format!("updated_at = ${}", params.len())];
-    for (column, value) in values {
-        params.push(value);
-        sets.push(format!("{column} = ${}", params.len()));
-    }
-    let sql = format!("UPDATE {} SET {} WHERE {conditions} AND id = ${id_param}", T::TABLE, sets.join(", "));
+    let statement = query::update(T::TABLE, values)
+        .cond_where(conditions(account, scope, &[]))
+        .and_where(Expr::col("id").eq(Value::from_id(id)))
+        .to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
     Ok(tx.execute(&sql, &params).await? > 0)
 }
 
 /// Whether a row was deleted. Rows still referenced elsewhere fail with `ForeignKey`.
 pub async fn delete<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<bool> {
-    let (conditions, mut params) = conditions(account, scope, &[], "");
-    params.push(id.into());
-    let sql = format!("DELETE FROM {} WHERE {conditions} AND id = ${}", T::TABLE, params.len());
+    let statement = Query::delete()
+        .from_table(T::TABLE)
+        .cond_where(conditions(account, scope, &[]))
+        .and_where(Expr::col("id").eq(Value::from_id(id)))
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
     Ok(db.execute(&sql, &params).await? > 0)
 }
 
-/// Whether `table` has row `id` in the account (and scope).
-pub async fn exists(tx: &mut Tx, table: &str, account: AccountId, scope: &Scope, id: i64) -> Result<bool> {
-    let (conditions, mut params) = conditions(account, scope, &[], "");
-    params.push(id.into());
-    let sql = format!("SELECT id FROM {table} WHERE {conditions} AND id = ${}", params.len());
-    Ok(tx.fetch_optional::<i64>(&sql, &params).await?.is_some())
+/// `SELECT id FROM <table> WHERE account_id = <account> AND id = <id>`.
+pub(crate) fn row_in_account(table: &'static str, account: AccountId, id: Value) -> SelectStatement {
+    Query::select()
+        .column("id")
+        .from(table)
+        .and_where(query::in_account(None, account))
+        .and_where(Expr::col("id").eq(id))
+        .to_owned()
 }
 
-/// Whether `T`'s table has row `id` in the account: `exists` with the table and its id
-/// type tied together, for callers that know the table at compile time.
+/// Whether `table` has row `id` in the account, on any executor. Existence checks run on
+/// every credential write, so the text is rendered once per table (`query::memo`).
+pub(crate) async fn has_row(exec: &mut impl Exec, table: &'static str, account: AccountId, id: Value) -> Result<bool> {
+    let sql = query::memo((table, "id"), exec.dialect(), || row_in_account(table, account, id.clone()));
+    Ok(exec.fetch_optional::<i64>(&sql, &[account.into(), id]).await?.is_some())
+}
+
+/// Whether the row `id` names is in the account (a parent in the path, a reference in a body).
+pub async fn exists(tx: &mut Tx, account: AccountId, id: RowId) -> Result<bool> {
+    has_row(tx, id.table(), account, id.value()).await
+}
+
+/// `exists` on the shared pool, outside a transaction.
+pub async fn exists_now(db: &Db, account: AccountId, id: RowId) -> Result<bool> {
+    has_row(&mut Reader(db), id.table(), account, id.value()).await
+}
+
+/// Whether `T`'s table has row `id` in the account.
 pub async fn contains<T: Table>(tx: &mut Tx, account: AccountId, id: T::Id) -> Result<bool> {
-    exists(tx, T::TABLE, account, &[], id.into()).await
+    has_row(tx, T::TABLE, account, id.into()).await
 }
 
 /// `contains` on the shared pool, outside a transaction.
 pub async fn contains_now<T: Table>(db: &Db, account: AccountId, id: T::Id) -> Result<bool> {
-    exists_now(db, T::TABLE, account, id.into()).await
+    has_row(&mut Reader(db), T::TABLE, account, id.into()).await
 }
 
 /// The account a record of `T` belongs to, for admin commands that name a record by id alone.
 pub async fn owner_of<T: Table>(db: &Db, id: T::Id) -> Result<Option<AccountId>> {
-    let sql = format!("SELECT account_id FROM {} WHERE id = $1", T::TABLE);
-    Ok(db.fetch_optional::<i64>(&sql, &[id.into()]).await?.map(AccountId))
+    let statement = Query::select()
+        .column("account_id")
+        .from(T::TABLE)
+        .and_where(Expr::col("id").eq(Value::from_id(id)))
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    Ok(db.fetch_optional::<i64>(&sql, &params).await?.map(AccountId))
 }
 
-pub async fn exists_now(db: &Db, table: &str, account: AccountId, id: i64) -> Result<bool> {
-    let sql = format!("SELECT id FROM {table} WHERE account_id = $1 AND id = $2");
-    Ok(db.fetch_optional::<i64>(&sql, &[account.0.into(), id.into()]).await?.is_some())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::stores::Stores;
+    use crate::Dialect;
+    use kindling_domain::StoreId;
+
+    /// A scoped, filtered select: one placeholder per value, in order, on both dialects; the
+    /// row lock only where the dialect has one.
+    #[test]
+    fn a_scoped_select_renders_for_each_dialect() {
+        let scope = [RowId::Merchant(MerchantId(5))];
+        let mut select = select_one::<Stores>(AccountId(1), &scope, StoreId(9));
+        select.cond_where(conditions(AccountId(1), &[], &[Filter::Contains("name", "a%".into())]));
+        let locked = locked(&mut select.clone()).to_owned();
+        let (pg, params) = query::build(&locked, Dialect::Postgres).unwrap();
+        assert!(
+            pg.contains(r#"WHERE "account_id" = $1 AND "merchant_id" = $2 AND "id" = $3 AND "account_id" = $4"#),
+            "{pg}"
+        );
+        assert!(pg.ends_with("FOR NO KEY UPDATE"), "{pg}");
+        let (lite, lite_params) = query::build(&locked, Dialect::Sqlite).unwrap();
+        assert!(lite.contains(r#"WHERE "account_id" = ? AND "merchant_id" = ? AND "id" = ?"#), "{lite}");
+        assert!(!lite.contains("FOR "), "SQLite has no row locks: {lite}");
+        assert_eq!(params, lite_params);
+        assert_eq!(&params[..3], &[Value::from(1_i64), Value::from(5_i64), Value::from(9_i64)]);
+        assert_eq!(params[4], Value::from(r"%a\%%"));
+    }
+
+    /// `get` binds `[account, id]` to the memoized text of an unscoped `select_one`: the
+    /// same text and parameters `build` gives.
+    #[test]
+    fn the_memoized_get_matches_the_built_statement() {
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let built = select_one::<Stores>(AccountId(4), &[], StoreId(9));
+            let (sql, params) = query::build(&built, dialect).unwrap();
+            let memo = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || built.clone());
+            assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(4)), Value::from(StoreId(9))]));
+            let again = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || unreachable!("rendered once"));
+            assert_eq!(again, memo);
+        }
+    }
+
+    /// `has_row` binds `[account, id]` to the memoized text of `row_in_account`.
+    #[test]
+    fn the_memoized_existence_check_matches_the_built_statement() {
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let built = row_in_account("offers", AccountId(2), Value::from(OfferId(6)));
+            let (sql, params) = query::build(&built, dialect).unwrap();
+            let memo = query::memo(("offers", "id"), dialect, || built.clone());
+            assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(2)), Value::from(OfferId(6))]));
+        }
+    }
+
+    #[test]
+    fn a_row_id_names_its_table_and_column() {
+        let owner = RowId::ItemSet(ItemSetId(3));
+        assert_eq!((owner.table(), owner.column(), owner.value()), ("item_sets", "item_set_id", Value::from(3_i64)));
+        assert_eq!(RowId::Offer(OfferId(8)).to_string(), "8");
+    }
 }

@@ -214,44 +214,12 @@ impl FromRow for String {
     }
 }
 
-/// `$first, $first+1, ...`: the placeholders of ONE row's `VALUES (...)`, as many as the
-/// table's columns (never a list of ids: those are one `Value::IntList`, see `Dialect::in_list`).
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
+/// The SQL dialect a connection speaks; statements built with sea-query are rendered for it
+/// (`query::build`), and its list predicates live there too (`Dialect::in_list`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
     Postgres,
-}
-
-impl Dialect {
-    /// `column` is one of the list bound at `$param` (a `Value::IntList` or `TextList`): the
-    /// one place the dialects differ on lists. PostgreSQL compares with the array; SQLite
-    /// reads the JSON array with `json_each`.
-    pub(crate) fn in_list(self, column: &str, param: usize) -> String {
-        match self {
-            Self::Postgres => format!("{column} = ANY(${param})"),
-            Self::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
-        }
-    }
-
-    /// The list bound at `$param` as rows of one column, `value` (`INSERT ... SELECT value FROM ...`).
-    pub(crate) fn list_rows(self, param: usize) -> String {
-        match self {
-            Self::Postgres => format!("unnest(${param}) AS list(value)"),
-            Self::Sqlite => format!("json_each(${param})"),
-        }
-    }
-
-    /// `column` is none of the list bound at `$param` (see `in_list`).
-    pub(crate) fn not_in_list(self, column: &str, param: usize) -> String {
-        match self {
-            Self::Postgres => format!("{column} <> ALL(${param})"),
-            Self::Sqlite => format!("{column} NOT IN (SELECT value FROM json_each(${param}))"),
-        }
-    }
 }
 
 /// A snapshot of the connection pool: on PostgreSQL sqlx's pool, on SQLite the writer and

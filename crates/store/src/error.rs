@@ -24,6 +24,9 @@ pub enum StoreError {
     /// failed, or a write body broke the rules of a batch.
     #[error("store unavailable: {0}")]
     Closed(String),
+    /// A built statement carried a value neither driver binds (a bug in the statement).
+    #[error("statement value cannot be bound: {0}")]
+    Unbindable(String),
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
     #[error("postgres: {0}")]

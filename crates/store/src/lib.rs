@@ -1,7 +1,8 @@
 //! Kindling's persistence: one interface over SQLite and PostgreSQL.
 //!
-//! Queries are written once, in portable SQL with `$N` placeholders, and run on either
-//! backend. SQLite goes through rusqlite directly on the async worker (short statements on
+//! Queries are written once and run on either backend: static ones as portable SQL with
+//! `$N` placeholders, dynamic ones built with sea-query for the connection's dialect
+//! (`query`). SQLite goes through rusqlite directly on the async worker (short statements on
 //! cached prepared statements, no thread hand-off); PostgreSQL goes through sqlx's pool.
 //! Every repository function takes the account id, so a query cannot forget tenancy.
 
@@ -17,6 +18,7 @@ pub mod members;
 mod migrate;
 pub mod offers;
 mod postgres;
+mod query;
 pub mod revocations;
 mod sqlite;
 pub mod stats;

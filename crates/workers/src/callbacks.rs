@@ -8,7 +8,7 @@ mod delivery;
 
 pub use delivery::{attempt, client, Failure};
 
-use kindling_domain::Timestamp;
+use kindling_domain::{AccountId, Timestamp};
 use kindling_store::credentials::outbox::{self, Job, Outcome};
 use kindling_store::Db;
 use std::collections::HashMap;
@@ -134,11 +134,11 @@ pub fn spawn(db: Db, config: Config, mut stop: watch::Receiver<bool>) -> tokio::
     tokio::spawn(async move {
         let mut in_flight = JoinSet::new();
         // Which account each delivery task serves; an account is skipped while it has one.
-        let mut accounts: HashMap<tokio::task::Id, i64> = HashMap::new();
+        let mut accounts: HashMap<tokio::task::Id, AccountId> = HashMap::new();
         loop {
             let free = config.max_in_flight.saturating_sub(in_flight.len());
             if free > 0 {
-                let busy: Vec<i64> = accounts.values().copied().collect();
+                let busy: Vec<AccountId> = accounts.values().copied().collect();
                 match outbox::claim(&db, Timestamp::now(), config.lease_seconds, free as i64, &busy).await {
                     Ok(jobs) => {
                         for job in jobs {

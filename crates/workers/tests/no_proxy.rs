@@ -41,7 +41,7 @@ fn proxies_from_the_environment_are_ignored() {
     let config = Config { allow_private: true, ..Config::default() };
     let job = Job {
         id: 1,
-        account_id: 1,
+        account_id: kindling_domain::AccountId(1),
         method: "GET".into(),
         url: format!("http://{target}/cb"),
         body: None,

@@ -26,11 +26,11 @@ impl CrudResource for Members {
     const IN_USE: &'static str = "still has credentials; void them instead";
     type Input = MemberInput;
 
-    fn create(input: MemberInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: MemberInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|new| members::new_values(new).into())
     }
 
-    fn update(input: MemberInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: MemberInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|changes| members::change_values(changes).into())
     }
 }

@@ -11,7 +11,7 @@ pub struct ItemSet {
     pub merchant_id: Option<MerchantId>,
     pub manufacturer_id: Option<ManufacturerId>,
     pub manufacturer_name: Option<String>,
-    pub item_ids: Vec<i64>,
+    pub item_ids: Vec<crate::ItemId>,
     pub set_type: i64,
 }
 

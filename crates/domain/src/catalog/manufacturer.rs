@@ -20,7 +20,7 @@ pub struct Manufacturer {
     pub location: StoreLocation,
     pub contacts: Contacts,
     /// Merchants eligible to sell this manufacturer's items.
-    pub merchant_ids: Vec<i64>,
+    pub merchant_ids: Vec<crate::MerchantId>,
     pub merchants: Vec<MerchantResponse>,
 }
 

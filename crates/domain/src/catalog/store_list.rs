@@ -8,7 +8,7 @@ pub struct StoreList {
     pub id: StoreListId,
     pub name: String,
     pub merchant_id: MerchantId,
-    pub store_ids: Vec<i64>,
+    pub store_ids: Vec<crate::StoreId>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

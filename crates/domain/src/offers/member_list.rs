@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub struct MemberList {
     pub id: MemberListId,
     pub name: String,
-    pub member_ids: Vec<i64>,
+    pub member_ids: Vec<crate::MemberId>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

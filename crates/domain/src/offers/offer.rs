@@ -120,9 +120,9 @@ pub struct Offer {
 /// Everything an offer is linked to, filled from the link tables.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OfferLinks {
-    pub merchant_ids: Vec<i64>,
-    pub store_list_ids: Vec<i64>,
-    pub member_list_ids: Vec<i64>,
+    pub merchant_ids: Vec<crate::MerchantId>,
+    pub store_list_ids: Vec<crate::StoreListId>,
+    pub member_list_ids: Vec<crate::MemberListId>,
     pub channels: Vec<Value>,
     pub item_sets: Vec<Value>,
     pub passbook_configuration: Option<Value>,

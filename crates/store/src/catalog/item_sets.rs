@@ -7,15 +7,8 @@ use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId};
 pub struct ItemSets;
 
 /// An item set's items; a merchant's (manufacturer's) set holds only that owner's items.
-pub const ITEMS: LinkSet = LinkSet {
-    table: "item_set_items",
-    owner_table: "item_sets",
-    owner_column: "item_set_id",
-    target_table: "items",
-    target_column: "item_id",
-    same_owner: &["merchant_id", "manufacturer_id"],
-    extra: None,
-};
+pub const ITEMS: LinkSet<ItemSets, super::items::Items> =
+    LinkSet::new("item_set_items", "item_set_id", "item_id").same_owner(&["merchant_id", "manufacturer_id"]);
 
 impl Table for ItemSets {
     const TABLE: &'static str = "item_sets";
@@ -29,10 +22,10 @@ impl Table for ItemSets {
     }
 
     async fn attach(db: &Db, account: AccountId, sets: &mut [ItemSet]) -> Result<()> {
-        let ids: Vec<i64> = sets.iter().map(|s| s.id.0).collect();
+        let ids: Vec<_> = sets.iter().map(|s| s.id).collect();
         let mut items = ITEMS.ids_for(db, account, &ids).await?;
         for set in sets {
-            set.item_ids = items.remove(&set.id.0).unwrap_or_default();
+            set.item_ids = items.remove(&set.id).unwrap_or_default();
         }
         Ok(())
     }

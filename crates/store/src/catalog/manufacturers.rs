@@ -10,15 +10,8 @@ use kindling_domain::{AccountId, FieldErrors, ManufacturerId, MerchantId};
 pub struct Manufacturers;
 
 /// Merchants eligible to sell a manufacturer's items.
-pub const MERCHANTS: LinkSet = LinkSet {
-    table: "manufacturer_merchants",
-    owner_table: "manufacturers",
-    owner_column: "manufacturer_id",
-    target_table: "merchants",
-    target_column: "merchant_id",
-    same_owner: &[],
-    extra: None,
-};
+pub const MERCHANTS: LinkSet<Manufacturers, merchants::Merchants> =
+    LinkSet::new("manufacturer_merchants", "manufacturer_id", "merchant_id");
 
 impl Table for Manufacturers {
     const TABLE: &'static str = "manufacturers";
@@ -32,17 +25,17 @@ impl Table for Manufacturers {
     }
 
     async fn attach(db: &Db, account: AccountId, manufacturers: &mut [Manufacturer]) -> Result<()> {
-        let ids: Vec<i64> = manufacturers.iter().map(|m| m.id.0).collect();
+        let ids: Vec<_> = manufacturers.iter().map(|m| m.id).collect();
         let mut links = MERCHANTS.ids_for(db, account, &ids).await?;
-        let mut all: Vec<MerchantId> = links.values().flatten().copied().map(MerchantId).collect();
+        let mut all: Vec<MerchantId> = links.values().flatten().copied().collect();
         all.sort_unstable();
         all.dedup();
         let merchants = merchants::by_ids(db, account, &all).await?;
         for manufacturer in manufacturers {
-            manufacturer.merchant_ids = links.remove(&manufacturer.id.0).unwrap_or_default();
+            manufacturer.merchant_ids = links.remove(&manufacturer.id).unwrap_or_default();
             manufacturer.merchants = merchants
                 .iter()
-                .filter(|m| manufacturer.merchant_ids.contains(&m.id.0))
+                .filter(|m| manufacturer.merchant_ids.contains(&m.id))
                 .map(|m| MerchantResponse { merchant: m.clone(), errors: FieldErrors::new() })
                 .collect();
         }

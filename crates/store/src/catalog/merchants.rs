@@ -1,6 +1,6 @@
 use super::{contact_json, contacts};
 use crate::crud::{Assign, Assignments, Table};
-use crate::{Db, FromRow, Result, Row, Value};
+use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::merchant::{Merchant, MerchantChanges, MerchantLocation, RedemptionIdentifierType};
 use kindling_domain::{AccountId, MerchantId};
 
@@ -60,9 +60,7 @@ pub async fn by_ids(db: &Db, account: AccountId, ids: &[MerchantId]) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
-    let sql =
-        format!("SELECT {COLUMNS} FROM merchants WHERE account_id = $1 AND id IN ({}) ORDER BY id", list.join(", "));
-    let params: Vec<Value> = std::iter::once(account.0.into()).chain(ids.iter().map(|&id| id.into())).collect();
+    let statement = crate::query::select_listed(COLUMNS, "merchants", account, db.dialect(), "id", ids);
+    let (sql, params) = crate::query::build(&statement, db.dialect())?;
     db.fetch_all(&sql, &params).await
 }

@@ -7,15 +7,8 @@ use kindling_domain::{AccountId, MerchantId, StoreListId};
 pub struct StoreLists;
 
 /// A store list's stores; only stores of the list's merchant may join.
-pub const STORES: LinkSet = LinkSet {
-    table: "store_list_stores",
-    owner_table: "store_lists",
-    owner_column: "store_list_id",
-    target_table: "stores",
-    target_column: "store_id",
-    same_owner: &["merchant_id"],
-    extra: None,
-};
+pub const STORES: LinkSet<StoreLists, super::stores::Stores> =
+    LinkSet::new("store_list_stores", "store_list_id", "store_id").same_owner(&["merchant_id"]);
 
 impl Table for StoreLists {
     const TABLE: &'static str = "store_lists";
@@ -28,10 +21,10 @@ impl Table for StoreLists {
     }
 
     async fn attach(db: &Db, account: AccountId, lists: &mut [StoreList]) -> Result<()> {
-        let ids: Vec<i64> = lists.iter().map(|l| l.id.0).collect();
+        let ids: Vec<_> = lists.iter().map(|l| l.id).collect();
         let mut stores = STORES.ids_for(db, account, &ids).await?;
         for list in lists {
-            list.store_ids = stores.remove(&list.id.0).unwrap_or_default();
+            list.store_ids = stores.remove(&list.id).unwrap_or_default();
         }
         Ok(())
     }

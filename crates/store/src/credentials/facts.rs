@@ -10,6 +10,7 @@ use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, StoreId};
+
 use std::collections::HashMap;
 
 /// The account's settings a credential write needs, and whether the channel, member and
@@ -151,7 +152,7 @@ fn offers_sql(dialect: Dialect, lock: bool) -> String {
          LEFT JOIN eligible_channels e ON e.offer_id = o.id AND e.channel_id = $3 \
          LEFT JOIN channels c ON c.id = e.channel_id \
          WHERE o.account_id = $1 AND {} ORDER BY o.id{}",
-        dialect.in_list("o.id", 2),
+        dialect.in_list_sql("o.id", 2),
         match dialect {
             Dialect::Postgres if lock => " FOR KEY SHARE OF o",
             _ => "",
@@ -162,7 +163,7 @@ fn offers_sql(dialect: Dialect, lock: bool) -> String {
 /// The offers' member lists, merchants and store lists, the member's lists and the store's
 /// merchant and lists, as (kind, owner, id) rows of one statement.
 fn links_sql(dialect: Dialect) -> String {
-    let listed = |column: &str| dialect.in_list(column, 2);
+    let listed = |column: &str| dialect.in_list_sql(column, 2);
     format!(
         "SELECT 'member_list' AS kind, offer_id AS owner, member_list_id AS id FROM offer_member_lists \
          WHERE account_id = $1 AND {} \
@@ -271,7 +272,7 @@ pub async fn gather(
         let sql = format!(
             "SELECT offer_id, COUNT(*) AS count, SUM(CASE WHEN business_date = $3 THEN 1 ELSE 0 END) AS today \
              FROM redemptions WHERE account_id = $1 AND member_id = $2 AND voided_at IS NULL AND {} GROUP BY offer_id",
-            dialect.in_list("offer_id", 4)
+            dialect.in_list_sql("offer_id", 4)
         );
         let params = [account.into(), member.into(), today.into(), limited.as_slice().into()];
         member_counts =

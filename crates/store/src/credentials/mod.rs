@@ -6,9 +6,10 @@ pub mod outbox;
 pub mod write;
 
 use crate::crud::Table;
-use crate::{Db, Exec, FromRow, Reader, Result, Row};
+use crate::{query, Db, Exec, FromRow, Reader, Result, Row};
 use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, MerchantId, OfferId, StoreId, Timestamp};
+use sea_query::{Alias, Expr, JoinType, Order, Query};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -109,10 +110,12 @@ pub struct Credentials;
 
 /// Credentials that carry `offer` among their offers.
 pub fn for_offer(offer: OfferId) -> crate::crud::Filter {
-    crate::crud::Filter::Sql {
-        template: "id IN (SELECT credential_id FROM credential_offers WHERE offer_id = {p})",
-        value: offer.into(),
-    }
+    let carrying = Query::select()
+        .column("credential_id")
+        .from("credential_offers")
+        .and_where(Expr::col("offer_id").eq(crate::Value::from(offer)))
+        .to_owned();
+    crate::crud::Filter::Where(Expr::col("id").in_subquery(carrying))
 }
 
 impl Table for Credentials {
@@ -158,14 +161,21 @@ pub async fn attach_in(exec: &mut impl Exec, account: AccountId, credentials: &m
         return Ok(());
     }
     let ids: Vec<CredentialId> = credentials.iter().map(|c| c.id).collect();
-    let sql = format!(
-        "SELECT co.credential_id, o.id AS offer_id, o.name AS offer_name, o.merchant_id, m.name AS merchant_name, \
-         m.supports_barcode FROM credential_offers co \
-         JOIN offers o ON o.id = co.offer_id LEFT JOIN merchants m ON m.id = o.merchant_id \
-         WHERE co.account_id = $1 AND {} ORDER BY co.credential_id, o.id",
-        exec.dialect().in_list("co.credential_id", 2)
-    );
-    let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &[account.0.into(), ids.as_slice().into()]).await?;
+    let statement = Query::select()
+        .expr(Expr::cust(
+            "co.credential_id, o.id AS offer_id, o.name AS offer_name, o.merchant_id, m.name AS merchant_name, \
+             m.supports_barcode",
+        ))
+        .from_as("credential_offers", Alias::new("co"))
+        .join_as(JoinType::InnerJoin, "offers", Alias::new("o"), Expr::col(("o", "id")).equals(("co", "offer_id")))
+        .join_as(JoinType::LeftJoin, "merchants", Alias::new("m"), Expr::col(("m", "id")).equals(("o", "merchant_id")))
+        .and_where(query::in_account(Some("co"), account))
+        .and_where(exec.dialect().in_list(("co", "credential_id"), ids.as_slice()))
+        .order_by(("co", "credential_id"), Order::Asc)
+        .order_by(("o", "id"), Order::Asc)
+        .to_owned();
+    let (sql, params) = query::build(&statement, exec.dialect())?;
+    let offers: Vec<OfferSummary> = exec.fetch_all(&sql, &params).await?;
     let addresses = addresses(exec, account, credentials).await?;
     for credential in credentials.iter_mut() {
         let mine: Vec<&OfferSummary> = offers.iter().filter(|o| o.credential_id == credential.id).collect();
@@ -193,8 +203,10 @@ async fn addresses(
     }
     stores.sort_unstable_by_key(|s| s.0);
     stores.dedup();
-    let sql =
-        format!("SELECT id, address, city FROM stores WHERE account_id = $1 AND {}", exec.dialect().in_list("id", 2));
+    let sql = format!(
+        "SELECT id, address, city FROM stores WHERE account_id = $1 AND {}",
+        exec.dialect().in_list_sql("id", 2)
+    );
     let rows: Vec<Address> = exec.fetch_all(&sql, &[account.0.into(), stores.as_slice().into()]).await?;
     Ok(rows
         .into_iter()

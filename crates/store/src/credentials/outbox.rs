@@ -4,6 +4,7 @@
 
 use crate::{Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, Timestamp};
+use sea_query::{Cond, Expr, Order, Query};
 
 /// How long a callback is retried before it is given up.
 pub const RETRY_WINDOW_SECONDS: i64 = 24 * 60 * 60;
@@ -54,7 +55,7 @@ pub async fn enqueue(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub method: String,
     pub url: String,
     pub body: Option<String>,
@@ -67,7 +68,7 @@ impl FromRow for Job {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self {
             id: row.int("id")?,
-            account_id: row.int("account_id")?,
+            account_id: AccountId(row.int("account_id")?),
             method: row.text("method")?,
             url: row.text("url")?,
             body: row.opt_text("body")?,
@@ -82,22 +83,34 @@ impl FromRow for Job {
 /// account keeps an account's callbacks in order within a worker, and its slow target from
 /// holding up anyone else's. The outer condition is checked again on each row as it is
 /// updated, so two workers never both claim one row.
-pub async fn claim(db: &Db, now: Timestamp, lease_seconds: i64, limit: i64, busy: &[i64]) -> Result<Vec<Job>> {
-    let due = "next_attempt_at <= $1 AND delivered_at IS NULL AND failed_at IS NULL";
-    let skip = if busy.is_empty() {
-        String::new()
-    } else {
-        let binds: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 4)).collect();
-        format!(" AND account_id NOT IN ({})", binds.join(", "))
+pub async fn claim(db: &Db, now: Timestamp, lease_seconds: i64, limit: i64, busy: &[AccountId]) -> Result<Vec<Job>> {
+    let due = || {
+        Cond::all()
+            .add(Expr::col("next_attempt_at").lte(now.unix()))
+            .add(Expr::col("delivered_at").is_null())
+            .add(Expr::col("failed_at").is_null())
     };
-    let sql = format!(
-        "UPDATE callback_outbox SET next_attempt_at = $2, attempts = attempts + 1 \
-         WHERE {due} AND id IN (SELECT MIN(id) FROM callback_outbox WHERE {due}{skip} \
-         GROUP BY account_id ORDER BY MIN(id) LIMIT $3) \
-         RETURNING id, account_id, method, url, body, attempts, give_up_at"
-    );
-    let mut params: Vec<Value> = vec![now.unix().into(), now.plus_seconds(lease_seconds).unix().into(), limit.into()];
-    params.extend(busy.iter().map(|&account| Value::from(account)));
+    let mut oldest = Query::select()
+        .expr(Expr::col("id").min())
+        .from("callback_outbox")
+        .cond_where(due())
+        .group_by_col("account_id")
+        .order_by_expr(Expr::col("id").min(), Order::Asc)
+        .limit(limit.max(0) as u64)
+        .to_owned();
+    // The busy accounts are one list parameter, whatever their number.
+    if !busy.is_empty() {
+        oldest.and_where(db.dialect().not_in_list("account_id", busy));
+    }
+    let statement = Query::update()
+        .table("callback_outbox")
+        .value("next_attempt_at", now.plus_seconds(lease_seconds).unix())
+        .value("attempts", Expr::col("attempts").add(1))
+        .cond_where(due())
+        .and_where(Expr::col("id").in_subquery(oldest))
+        .returning(Query::returning().columns(["id", "account_id", "method", "url", "body", "attempts", "give_up_at"]))
+        .to_owned();
+    let (sql, params) = crate::query::build(&statement, db.dialect())?;
     db.write_returning_all(&sql, &params).await
 }
 

@@ -17,6 +17,7 @@ use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
 use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
+
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 
@@ -110,7 +111,7 @@ async fn activities(
     let sql = format!(
         "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
          reported_at, processed_at, created_at, updated_at) SELECT $1, value, $3, $4, $5, $6, $7, $7, $7, $7 FROM {}",
-        tx.dialect().list_rows(2)
+        tx.dialect().list_rows_sql(2)
     );
     let params = [
         account.into(),
@@ -162,7 +163,7 @@ async fn set_offers(
     }
     let sql = format!(
         "INSERT INTO credential_offers (account_id, credential_id, offer_id) SELECT $1, $2, value FROM {}",
-        tx.dialect().list_rows(3)
+        tx.dialect().list_rows_sql(3)
     );
     tx.execute(&sql, &[account.into(), credential.into(), offers.into()]).await.map(drop)
 }
@@ -420,7 +421,7 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
     let sql = format!(
         "INSERT INTO redemptions (account_id, credential_id, offer_id, channel_id, member_id, store_id, redeemed_at, \
          business_date, created_at) SELECT $1, $2, value, $4, $5, $6, $7, $8, $7 FROM {}",
-        tx.dialect().list_rows(3)
+        tx.dialect().list_rows_sql(3)
     );
     let params = [
         account.into(),

@@ -1,9 +1,10 @@
 //! Campaigns: the offer×channel row seen with its campaign fields.
 
-use super::{channels::Channels, eligible_channels, placeholders};
+use super::{channels::Channels, eligible_channels};
 use crate::crud::{self, Assignments};
-use crate::{Db, FromRow, Result, Row, Tx, Value};
+use crate::{query, Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, ChannelId, EligibleChannelId, OfferId, StoreId, Timestamp};
+use sea_query::{Alias, Expr, JoinType, OnConflict, Order, SelectStatement};
 use serde_json::{json, Value as Json};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,16 +43,23 @@ pub struct Campaign {
     pub eligible_store_ids: Vec<StoreId>,
 }
 
-const SELECT: &str =
-    "SELECT e.id, e.xid, e.offer_id, e.channel_id, c.name AS channel_name, o.name AS offer_name, o.description, \
+const COLUMNS: &str =
+    "e.id, e.xid, e.offer_id, e.channel_id, c.name AS channel_name, o.name AS offer_name, o.description, \
     o.terms_and_conditions, o.pos_offer_code AS offer_pos_offer_code, o.activates_at, o.expires_at, \
     o.max_redemptions_per_member, o.status AS offer_status, o.is_reward, e.security, \
     e.allow_return_later, e.external_id, e.code_ref, e.code_count, e.pos_offer_code, e.funding_source, \
     e.start_display_at, e.stop_display_at, e.eligible_store_numbers, e.eligible_storelist_numbers, \
     e.description_template_id, e.landing_page_image_template_id, e.terms_and_conditions_template_id, o.formatting, \
     COALESCE((SELECT m.redemption_identifier_type FROM merchants m WHERE m.id = o.merchant_id), 0) \
-    AS redemption_identifier_type \
-    FROM eligible_channels e JOIN channels c ON c.id = e.channel_id JOIN offers o ON o.id = e.offer_id";
+    AS redemption_identifier_type";
+
+/// The account's campaigns with their channel and offer, in id order.
+fn select(account: AccountId) -> SelectStatement {
+    eligible_channels::select_joined(COLUMNS, account)
+        .join_as(JoinType::InnerJoin, "offers", Alias::new("o"), Expr::col(("o", "id")).equals(("e", "offer_id")))
+        .order_by(("e", "id"), Order::Asc)
+        .to_owned()
+}
 
 fn strings(raw: Option<String>) -> Vec<String> {
     raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default()
@@ -135,7 +143,7 @@ async fn attach_store_ids(db: &Db, account: AccountId, campaigns: &mut [Campaign
     numbers.dedup();
     let sql = format!(
         "SELECT id, number FROM stores WHERE account_id = $1 AND {} ORDER BY id",
-        db.dialect().in_list("number", 2)
+        db.dialect().in_list_sql("number", 2)
     );
     let stores: Vec<NumberedStore> = db.fetch_all(&sql, &[account.0.into(), numbers.as_slice().into()]).await?;
     for campaign in campaigns.iter_mut() {
@@ -166,21 +174,23 @@ pub enum Lookup<'a> {
 }
 
 pub async fn find(db: &Db, account: AccountId, lookup: Lookup<'_>) -> Result<Vec<Campaign>> {
-    let (condition, param): (&str, Value) = match lookup {
-        Lookup::Id(id) => ("e.id = $2", id.into()),
-        Lookup::ExternalId(external) => ("e.external_id = $2", external.into()),
-        Lookup::Channel(channel) => ("e.channel_id = $2", channel.into()),
+    let (column, value): (&str, Value) = match lookup {
+        Lookup::Id(id) => ("id", id.into()),
+        Lookup::ExternalId(external) => ("external_id", external.into()),
+        Lookup::Channel(channel) => ("channel_id", channel.into()),
     };
-    let sql = format!("{SELECT} WHERE e.account_id = $1 AND {condition} ORDER BY e.id");
-    let mut campaigns = db.fetch_all(&sql, &[account.0.into(), param]).await?;
+    let statement = select(account).and_where(Expr::col(("e", column)).eq(value)).to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    let mut campaigns = db.fetch_all(&sql, &params).await?;
     attach_store_ids(db, account, &mut campaigns).await?;
     Ok(campaigns)
 }
 
 /// One page of the account's campaigns in id order.
 pub async fn page(db: &Db, account: AccountId, limit: i64, offset: i64) -> Result<Vec<Campaign>> {
-    let sql = format!("{SELECT} WHERE e.account_id = $1 ORDER BY e.id LIMIT $2 OFFSET $3");
-    let mut campaigns = db.fetch_all(&sql, &[account.0.into(), limit.into(), offset.into()]).await?;
+    let statement = select(account).limit(limit.max(0) as u64).offset(offset.max(0) as u64).to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    let mut campaigns = db.fetch_all(&sql, &params).await?;
     attach_store_ids(db, account, &mut campaigns).await?;
     Ok(campaigns)
 }
@@ -242,8 +252,9 @@ async fn create_in(
     channel_name: String,
     values: Assignments,
 ) -> std::result::Result<Created, crate::Undo<Created>> {
-    let lock = format!("SELECT id FROM offers WHERE account_id = $1 AND id = $2{}", crud::for_update(tx));
-    if tx.fetch_optional::<i64>(&lock, &[account.0.into(), offer.into()]).await?.is_none() {
+    let lock = crud::locked(&mut crud::row_in_account("offers", account, offer.into())).to_owned();
+    let (sql, params) = query::build(&lock, tx.dialect())?;
+    if tx.fetch_optional::<i64>(&sql, &params).await?.is_none() {
         return Ok(Created::OfferMissing);
     }
     let channel = find_or_create_channel(tx, account, &channel_name).await?;
@@ -257,7 +268,7 @@ async fn create_in(
             }));
         }
     }
-    set(tx, account, id, values).await?;
+    eligible_channels::set(tx, account, id, values).await?;
     Ok(Created::Campaign(id))
 }
 
@@ -316,11 +327,7 @@ async fn linked(
     offer: OfferId,
     channel: ChannelId,
 ) -> Result<Option<(EligibleChannelId, Option<String>)>> {
-    let sql = format!(
-        "SELECT id, external_id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
-        crud::for_update(tx)
-    );
-    let row: Option<Linked> = tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?;
+    let row: Option<Linked> = eligible_channels::lock_row(tx, "id, external_id", account, offer, channel).await?;
     Ok(row.map(|r| (r.id, r.external_id)))
 }
 
@@ -331,35 +338,18 @@ async fn insert(
     offer: OfferId,
     channel: ChannelId,
 ) -> Result<Option<EligibleChannelId>> {
-    let mut columns = vec!["account_id", "offer_id", "channel_id"];
-    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), channel.into()];
-    for (column, value) in eligible_channels::new_row_columns() {
-        columns.push(column);
-        params.push(value);
-    }
-    let sql = format!(
-        "INSERT INTO eligible_channels ({}) VALUES ({}) ON CONFLICT (offer_id, channel_id) DO NOTHING RETURNING id",
-        columns.join(", "),
-        placeholders(1, params.len())
-    );
+    let values = [("account_id", account.into()), ("offer_id", offer.into()), ("channel_id", channel.into())];
+    let statement = query::insert("eligible_channels", values.into_iter().chain(eligible_channels::new_row_columns()))
+        .on_conflict(OnConflict::columns(["offer_id", "channel_id"]).do_nothing().to_owned())
+        .returning_col("id")
+        .to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
     Ok(tx.fetch_optional::<i64>(&sql, &params).await?.map(EligibleChannelId))
-}
-
-/// Sets the campaign fields given; `false` when no such campaign is in the account.
-async fn set(tx: &mut Tx, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
-    let mut sets = vec!["updated_at = $3".to_owned()];
-    let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
-    for (column, value) in values {
-        params.push(value);
-        sets.push(format!("{column} = ${}", params.len()));
-    }
-    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
-    Ok(tx.execute(&sql, &params).await? > 0)
 }
 
 /// `PUT /campaigns/{id}`: the campaign fields given; the offer and channel stay.
 pub async fn update(db: &Db, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
-    db.transaction(move |tx| Box::pin(set(tx, account, id, values))).await
+    db.transaction(move |tx| Box::pin(eligible_channels::set(tx, account, id, values))).await
 }
 
 /// Deletes the offer×channel row (the channel is unlinked; its xid stops working).

@@ -6,7 +6,8 @@ use super::offer::{MERCHANTS, STORE_LISTS};
 use crate::catalog::stores::Stores;
 use crate::crud::Paged;
 use crate::crud::Table;
-use crate::{Db, Dialect, FromRow, Result, Row, Value};
+use crate::link_set::untyped;
+use crate::{query, Db, Dialect, FromRow, Result, Row, Value};
 use kindling_domain::catalog::store::Store;
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::geo::distance_meters;
@@ -14,6 +15,7 @@ use kindling_domain::offers::offer::{is_active, Window};
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, OfferId, StoreId, Timestamp};
+use sea_query::Expr;
 
 struct OfferWindow {
     id: i64,
@@ -48,15 +50,13 @@ async fn active_windows(
     now: Timestamp,
     only: Option<OfferId>,
 ) -> Result<Vec<OfferWindow>> {
-    let mut sql = "SELECT id, status, merchant_id, activates_at, expires_at, stop_offering_at FROM offers \
-                   WHERE account_id = $1 AND status = 'approved'"
+    let columns = "id, status, merchant_id, activates_at, expires_at, stop_offering_at";
+    let statement = query::select_in_account(columns, "offers", account)
+        .and_where(Expr::col("status").eq("approved"))
+        .and_where_option(only.map(|id| Expr::col("id").eq(Value::from(id))))
+        .order_by("id", sea_query::Order::Asc)
         .to_owned();
-    let mut params = vec![account.0.into()];
-    if let Some(id) = only {
-        sql.push_str(" AND id = $2");
-        params.push(id.into());
-    }
-    sql.push_str(" ORDER BY id");
+    let (sql, params) = query::build(&statement, db.dialect())?;
     let offers: Vec<OfferWindow> = db.fetch_all(&sql, &params).await?;
     Ok(offers.into_iter().filter(|o| is_active(o.status, &o.window, now)).collect())
 }
@@ -70,15 +70,16 @@ pub async fn active_store_rules(
     only: Option<OfferId>,
 ) -> Result<Vec<(OfferId, StoreRule)>> {
     let active = active_windows(db, account, now, only).await?;
-    let ids: Vec<i64> = active.iter().map(|o| o.id).collect();
+    let ids: Vec<OfferId> = active.iter().map(|o| OfferId(o.id)).collect();
     let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
     let mut lists = STORE_LISTS.ids_for(db, account, &ids).await?;
     Ok(active
         .into_iter()
         .map(|o| {
-            let mut merchant_ids = merchants.remove(&o.id).unwrap_or_default();
+            let id = OfferId(o.id);
+            let mut merchant_ids = untyped(merchants.remove(&id));
             merchant_ids.extend(o.merchant_id);
-            (OfferId(o.id), StoreRule { merchant_ids, store_list_ids: lists.remove(&o.id).unwrap_or_default() })
+            (id, StoreRule { merchant_ids, store_list_ids: untyped(lists.remove(&id)) })
         })
         .collect())
 }
@@ -122,7 +123,7 @@ fn offer_applies_at_store(dialect: Dialect) -> String {
                 OR EXISTS (SELECT 1 FROM offer_store_lists ol \
                            JOIN store_list_stores ls ON ls.store_list_id = ol.store_list_id \
                            WHERE ol.offer_id = o.id AND ls.store_id = s.id)))",
-        listed = dialect.in_list("o.id", 2)
+        listed = dialect.in_list_sql("o.id", 2)
     )
 }
 
@@ -188,7 +189,7 @@ pub async fn stores_for_offers(
             let sql = format!(
                 "SELECT {} FROM stores WHERE account_id = $1 AND {}",
                 Stores::COLUMNS,
-                dialect.in_list("id", 2)
+                dialect.in_list_sql("id", 2)
             );
             let mut rows: Vec<Store> = db.fetch_all(&sql, &[account.0.into(), ids.as_slice().into()]).await?;
             rows.sort_by_key(|s| ids.iter().position(|id| *id == s.id));

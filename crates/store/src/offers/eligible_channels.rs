@@ -2,9 +2,10 @@
 //! `xid`), shown inside the offer, edited through `/offers/{id}/channels/{channel_id}`, and
 //! seen as a campaign.
 
-use crate::Tx;
-use crate::{Db, FromRow, Result, Row, Value};
+use crate::crud::{self, Assign, Assignments};
+use crate::{query, Db, FromRow, Result, Row, Tx, Value};
 use kindling_domain::{AccountId, ChannelId, EligibleChannelId, OfferId, Timestamp};
+use sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
 use serde_json::{json, Value as Json};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +25,16 @@ pub struct EligibleChannel {
 pub const COLUMNS: &str =
     "e.id, e.offer_id, e.channel_id, c.name AS channel_name, e.xid, e.security, e.security_key, e.sms_keyword, \
     e.allow_return_later, e.max_redemptions";
-pub const FROM: &str = "eligible_channels e JOIN channels c ON c.id = e.channel_id";
+
+/// `SELECT <columns> FROM eligible_channels e JOIN channels c` in the account.
+pub(crate) fn select_joined(columns: &'static str, account: AccountId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust(columns))
+        .from_as("eligible_channels", Alias::new("e"))
+        .join_as(JoinType::InnerJoin, "channels", Alias::new("c"), Expr::col(("c", "id")).equals(("e", "channel_id")))
+        .and_where(query::in_account(Some("e"), account))
+        .to_owned()
+}
 
 impl FromRow for EligibleChannel {
     fn from_row(row: &impl Row) -> Result<Self> {
@@ -74,16 +84,22 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[OfferId]) -> Resu
     if offers.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND {} ORDER BY e.offer_id, e.channel_id",
-        db.dialect().in_list("e.offer_id", 2)
-    );
-    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
+    let statement = select_joined(COLUMNS, account)
+        .and_where(db.dialect().in_list(("e", "offer_id"), offers))
+        .order_by(("e", "offer_id"), Order::Asc)
+        .order_by(("e", "channel_id"), Order::Asc)
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    db.fetch_all(&sql, &params).await
 }
 
 pub async fn find(db: &Db, account: AccountId, offer: OfferId, channel: ChannelId) -> Result<Option<EligibleChannel>> {
-    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE e.account_id = $1 AND e.offer_id = $2 AND e.channel_id = $3");
-    db.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await
+    let statement = select_joined(COLUMNS, account)
+        .and_where(Expr::col(("e", "offer_id")).eq(Value::from(offer)))
+        .and_where(Expr::col(("e", "channel_id")).eq(Value::from(channel)))
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    db.fetch_optional(&sql, &params).await
 }
 
 /// The offer×channel row's id and security key, as `update_settings` reads it.
@@ -135,12 +151,8 @@ async fn update_settings_in(
     channel: ChannelId,
     settings: Settings,
 ) -> Result<bool> {
-    let sql = format!(
-        "SELECT id, security_key, max_redemptions FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
-        crate::crud::for_update(tx)
-    );
     let Some(KeyRow { id, security_key: key, max_redemptions: limit }) =
-        tx.fetch_optional(&sql, &[account.0.into(), offer.into(), channel.into()]).await?
+        lock_row(tx, "id, security_key, max_redemptions", account, offer, channel).await?
     else {
         return Ok(false);
     };
@@ -150,31 +162,16 @@ async fn update_settings_in(
         Some(None) => Some(None),
         _ => None,
     };
-    let mut sets = vec!["updated_at = $3".to_owned()];
-    let mut params: Vec<Value> = vec![id.into(), account.0.into(), Timestamp::now().unix().into()];
-    let mut push = |column: &str, value: Value| {
-        params.push(value);
-        sets.push(format!("{column} = ${}", params.len()));
-    };
-    if let Some(security) = security {
-        push("security", security.into());
-    }
-    if let Some(key) = security_key {
-        push("security_key", key.into());
-    }
-    if let Some(keyword) = sms_keyword {
-        push("sms_keyword", keyword.into());
-    }
-    if let Some(later) = allow_return_later {
-        push("allow_return_later", later.into());
-    }
-    if let Some(max) = max_redemptions {
-        push("max_redemptions", max.into());
-    }
     // A limit set where there was none starts from a recount (see `recount_redemptions`).
     let limit_set = limit.is_none() && max_redemptions.is_some();
-    let sql = format!("UPDATE eligible_channels SET {} WHERE id = $1 AND account_id = $2", sets.join(", "));
-    tx.execute(&sql, &params).await?;
+    let values = Assign::new()
+        .set("security", security)
+        .set("security_key", security_key)
+        .set("sms_keyword", sms_keyword)
+        .set("allow_return_later", allow_return_later)
+        .set("max_redemptions", max_redemptions)
+        .done();
+    set(tx, account, id, values).await?;
     if limit_set {
         recount_redemptions(tx, account, offer, id).await?;
     }
@@ -202,4 +199,35 @@ async fn recount_redemptions(tx: &mut Tx, account: AccountId, offer: OfferId, id
     )
     .await
     .map(drop)
+}
+
+/// The offer×channel row's `columns`, locked until commit on PostgreSQL.
+pub(crate) async fn lock_row<T: FromRow + Send>(
+    tx: &mut Tx,
+    columns: &'static str,
+    account: AccountId,
+    offer: OfferId,
+    channel: ChannelId,
+) -> Result<Option<T>> {
+    let statement = crud::locked(
+        Query::select()
+            .expr(Expr::cust(columns))
+            .from("eligible_channels")
+            .and_where(query::in_account(None, account))
+            .and_where(Expr::col("offer_id").eq(Value::from(offer)))
+            .and_where(Expr::col("channel_id").eq(Value::from(channel))),
+    )
+    .to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
+    tx.fetch_optional(&sql, &params).await
+}
+
+/// Sets the given columns of the offer×channel row; `false` when it is not in the account.
+pub(crate) async fn set(tx: &mut Tx, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
+    let statement = query::update("eligible_channels", values)
+        .and_where(Expr::col("id").eq(Value::from(id)))
+        .and_where(query::in_account(None, account))
+        .to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
+    Ok(tx.execute(&sql, &params).await? > 0)
 }

@@ -6,15 +6,8 @@ use kindling_domain::{AccountId, MemberListId};
 
 pub struct MemberLists;
 
-pub const MEMBERS: LinkSet = LinkSet {
-    table: "member_list_members",
-    owner_table: "member_lists",
-    owner_column: "member_list_id",
-    target_table: "members",
-    target_column: "member_id",
-    same_owner: &[],
-    extra: None,
-};
+pub const MEMBERS: LinkSet<MemberLists, crate::members::Members> =
+    LinkSet::new("member_list_members", "member_list_id", "member_id");
 
 impl Table for MemberLists {
     const TABLE: &'static str = "member_lists";
@@ -27,10 +20,10 @@ impl Table for MemberLists {
     }
 
     async fn attach(db: &Db, account: AccountId, lists: &mut [MemberList]) -> Result<()> {
-        let ids: Vec<i64> = lists.iter().map(|l| l.id.0).collect();
+        let ids: Vec<_> = lists.iter().map(|l| l.id).collect();
         let mut members = MEMBERS.ids_for(db, account, &ids).await?;
         for list in lists {
-            list.member_ids = members.remove(&list.id.0).unwrap_or_default();
+            list.member_ids = members.remove(&list.id).unwrap_or_default();
         }
         Ok(())
     }

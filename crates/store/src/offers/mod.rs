@@ -8,5 +8,3 @@ pub mod eligible_item_sets;
 pub mod member_lists;
 pub mod offer;
 pub mod passbook;
-
-pub(crate) use crate::db::placeholders;

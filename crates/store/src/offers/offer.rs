@@ -1,6 +1,9 @@
 //! The offers table and the link sets an offer owns.
 
-use super::{eligible_channels, eligible_item_sets::EligibleItemSets, passbook};
+use super::{
+    channels::Channels, eligible_channels, eligible_item_sets::EligibleItemSets, member_lists::MemberLists, passbook,
+};
+use crate::catalog::{merchants::Merchants, store_lists::StoreLists};
 use crate::crud::{Assignments, Table};
 use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row, Value};
@@ -8,36 +11,28 @@ use kindling_domain::fields::{FieldValue, Kind};
 use kindling_domain::offers::offer::{Offer, OfferLinks, Window, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::{AccountId, MerchantId, OfferId, Timestamp};
+use sea_query::{Expr, Query};
 use serde_json::{Map, Value as Json};
 
 pub struct Offers;
 
 /// Offers owned by a merchant or made eligible at it.
 pub fn at_merchant(merchant: MerchantId) -> crate::crud::Filter {
-    crate::crud::Filter::Sql {
-        template: "(merchant_id = {p} OR id IN (SELECT offer_id FROM offer_merchants WHERE merchant_id = {p}))",
-        value: merchant.into(),
-    }
+    let eligible = Query::select()
+        .column("offer_id")
+        .from("offer_merchants")
+        .and_where(Expr::col("merchant_id").eq(Value::from(merchant)))
+        .to_owned();
+    let owned = Expr::col("merchant_id").eq(Value::from(merchant));
+    crate::crud::Filter::Where(owned.or(Expr::col("id").in_subquery(eligible)))
 }
 
-const fn link(table: &'static str, target_table: &'static str, target_column: &'static str) -> LinkSet {
-    LinkSet {
-        table,
-        owner_table: "offers",
-        owner_column: "offer_id",
-        target_table,
-        target_column,
-        same_owner: &[],
-        extra: None,
-    }
-}
-
-pub const MERCHANTS: LinkSet = link("offer_merchants", "merchants", "merchant_id");
-pub const STORE_LISTS: LinkSet = link("offer_store_lists", "store_lists", "store_list_id");
-pub const MEMBER_LISTS: LinkSet = link("offer_member_lists", "member_lists", "member_list_id");
+pub const MERCHANTS: LinkSet<Offers, Merchants> = LinkSet::new("offer_merchants", "offer_id", "merchant_id");
+pub const STORE_LISTS: LinkSet<Offers, StoreLists> = LinkSet::new("offer_store_lists", "offer_id", "store_list_id");
+pub const MEMBER_LISTS: LinkSet<Offers, MemberLists> = LinkSet::new("offer_member_lists", "offer_id", "member_list_id");
 /// Linking a channel creates the offer×channel row with a fresh `xid`.
-pub const CHANNELS: LinkSet =
-    LinkSet { extra: Some(eligible_channels::new_row_columns), ..link("eligible_channels", "channels", "channel_id") };
+pub const CHANNELS: LinkSet<Offers, Channels> =
+    LinkSet::new("eligible_channels", "offer_id", "channel_id").with_extra(eligible_channels::new_row_columns);
 
 /// The columns every offer has, then `FIELDS` (`from_row` reads each field by its name).
 pub const COLUMNS: &str = "id, account_id, status, merchant_id, manufacturer_id, criteria, formatting, created_at, updated_at, \
@@ -108,7 +103,7 @@ impl Table for Offers {
     }
 
     async fn attach(db: &Db, account: AccountId, offers: &mut [Offer]) -> Result<()> {
-        let ids: Vec<i64> = offers.iter().map(|o| o.id.0).collect();
+        let ids: Vec<_> = offers.iter().map(|o| o.id).collect();
         let mut merchants = MERCHANTS.ids_for(db, account, &ids).await?;
         let mut store_lists = STORE_LISTS.ids_for(db, account, &ids).await?;
         let mut member_lists = MEMBER_LISTS.ids_for(db, account, &ids).await?;
@@ -117,11 +112,10 @@ impl Table for Offers {
         let passbooks = passbook::for_offers(db, account, &offer_ids).await?;
         let item_sets = item_sets_for(db, account, &offer_ids).await?;
         for offer in offers {
-            let id = offer.id.0;
             offer.links = OfferLinks {
-                merchant_ids: merchants.remove(&id).unwrap_or_default(),
-                store_list_ids: store_lists.remove(&id).unwrap_or_default(),
-                member_list_ids: member_lists.remove(&id).unwrap_or_default(),
+                merchant_ids: merchants.remove(&offer.id).unwrap_or_default(),
+                store_list_ids: store_lists.remove(&offer.id).unwrap_or_default(),
+                member_list_ids: member_lists.remove(&offer.id).unwrap_or_default(),
                 channels: channels.iter().filter(|c| c.offer_id == offer.id).map(|c| c.embedded()).collect(),
                 item_sets: item_sets.iter().filter(|s| s.offer_id == offer.id).map(|s| serde_json::json!(s)).collect(),
                 passbook_configuration: passbooks.iter().find(|p| p.offer_id == offer.id).map(|p| p.view()),
@@ -139,12 +133,11 @@ async fn item_sets_for(
     if offers.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {} FROM eligible_item_sets WHERE account_id = $1 AND {} ORDER BY id",
-        <EligibleItemSets as Table>::COLUMNS,
-        db.dialect().in_list("offer_id", 2)
-    );
-    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
+    let columns = <EligibleItemSets as Table>::COLUMNS;
+    let statement =
+        crate::query::select_listed(columns, "eligible_item_sets", account, db.dialect(), "offer_id", offers);
+    let (sql, params) = crate::query::build(&statement, db.dialect())?;
+    db.fetch_all(&sql, &params).await
 }
 
 /// Columns for validated plain fields.

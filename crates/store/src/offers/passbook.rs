@@ -1,8 +1,9 @@
 //! An offer's Apple Wallet settings. The p12 certificate and password are stored for pass
 //! signing but never shown: the answer carries `null` for both.
 
-use crate::{Db, FromRow, Result, Row, Value};
+use crate::{query, Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, OfferId, Timestamp};
+use sea_query::{InsertStatement, OnConflict};
 use serde_json::{json, Value as Json};
 
 pub const SETTINGS: [&str; 6] =
@@ -47,32 +48,26 @@ pub async fn for_offers(db: &Db, account: AccountId, offers: &[OfferId]) -> Resu
     if offers.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM passbook_configurations WHERE account_id = $1 AND {}",
-        db.dialect().in_list("offer_id", 2)
-    );
-    db.fetch_all(&sql, &[account.0.into(), offers.into()]).await
+    let statement = query::select_listed(COLUMNS, "passbook_configurations", account, db.dialect(), "offer_id", offers);
+    let (sql, params) = query::build(&statement, db.dialect())?;
+    db.fetch_all(&sql, &params).await
 }
 
 pub async fn get(db: &Db, account: AccountId, offer: OfferId) -> Result<Option<Passbook>> {
     Ok(for_offers(db, account, &[offer]).await?.pop())
 }
 
-/// The insert of a configuration with the settings given, as `(sql, params)`.
-fn insert(account: AccountId, offer: OfferId, settings: &[(&'static str, Option<String>)]) -> (String, Vec<Value>) {
+/// The insert of a configuration with the settings given.
+fn insert(account: AccountId, offer: OfferId, settings: &[(&'static str, Option<String>)]) -> InsertStatement {
     let now = Timestamp::now().unix();
-    let mut columns = vec!["account_id", "offer_id", "created_at", "updated_at"];
-    let mut params: Vec<Value> = vec![account.0.into(), offer.into(), now.into(), now.into()];
-    for (column, value) in settings {
-        columns.push(column);
-        params.push(value.clone().into());
-    }
-    let sql = format!(
-        "INSERT INTO passbook_configurations ({}) VALUES ({})",
-        columns.join(", "),
-        super::placeholders(1, params.len())
-    );
-    (sql, params)
+    let values = [
+        ("account_id", account.into()),
+        ("offer_id", offer.into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+    ];
+    let settings = settings.iter().map(|(column, value)| (*column, Value::from(value.clone())));
+    query::insert("passbook_configurations", values.into_iter().chain(settings))
 }
 
 /// Creates the offer's configuration; a second one fails with `StoreError::Unique`.
@@ -82,7 +77,7 @@ pub async fn create(
     offer: OfferId,
     settings: &[(&'static str, Option<String>)],
 ) -> Result<()> {
-    let (sql, params) = insert(account, offer, settings);
+    let (sql, params) = query::build(&insert(account, offer, settings), db.dialect())?;
     db.execute(&sql, &params).await.map(drop)
 }
 
@@ -94,12 +89,11 @@ pub async fn upsert(
     offer: OfferId,
     settings: &[(&'static str, Option<String>)],
 ) -> Result<()> {
-    let (mut sql, params) = insert(account, offer, settings);
-    let sets: Vec<String> = std::iter::once("updated_at")
-        .chain(settings.iter().map(|(c, _)| *c))
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
-    sql.push_str(&format!(" ON CONFLICT (offer_id) DO UPDATE SET {}", sets.join(", ")));
+    let changed = std::iter::once("updated_at").chain(settings.iter().map(|(c, _)| *c));
+    let statement = insert(account, offer, settings)
+        .on_conflict(OnConflict::column("offer_id").update_columns(changed).to_owned())
+        .to_owned();
+    let (sql, params) = query::build(&statement, db.dialect())?;
     db.execute(&sql, &params).await.map(drop)
 }
 

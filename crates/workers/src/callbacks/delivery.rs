@@ -101,7 +101,7 @@ mod tests {
     fn job(url: &str) -> Job {
         Job {
             id: 1,
-            account_id: 1,
+            account_id: kindling_domain::AccountId(1),
             method: "GET".into(),
             url: url.into(),
             body: None,

@@ -2,8 +2,9 @@ use crate::crud::{CrudResource, Parent, Scope, Write, MANUFACTURER, MERCHANT};
 use crate::extract::Enveloped;
 use crate::table_view;
 use kindling_domain::catalog::item_set::{ItemSetChanges, ItemSetInput};
-use kindling_domain::FieldErrors;
+use kindling_domain::{FieldErrors, ItemSetId};
 use kindling_store::catalog::item_sets::{self, ItemSets};
+use kindling_store::crud::RowId;
 
 impl Enveloped for ItemSetInput {
     const KEY: &'static str = "item_set";
@@ -11,16 +12,14 @@ impl Enveloped for ItemSetInput {
 
 /// Columns, owners and membership of a create. An owner named by the path wins over the
 /// body; an owner named only in the body must exist in the account.
-fn create_write(changes: ItemSetChanges, scope: &Scope) -> Write {
+fn create_write(changes: ItemSetChanges, scope: &Scope) -> Write<ItemSetId> {
     let mut write = Write::from(item_sets::values(&changes));
-    let scoped = |column: &str| scope.iter().any(|(c, _)| *c == column);
-    for (column, table, id) in [
-        ("merchant_id", "merchants", changes.merchant_id.map(|m| m.0)),
-        ("manufacturer_id", "manufacturers", changes.manufacturer_id.map(|m| m.0)),
-    ] {
-        if let (Some(id), false) = (id, scoped(column)) {
-            write.values.push((column, id.into()));
-            write.references.push((column, table, id));
+    let scoped = |column: &str| scope.iter().any(|owner| owner.column() == column);
+    let owners = [changes.merchant_id.map(RowId::Merchant), changes.manufacturer_id.map(RowId::Manufacturer)];
+    for owner in owners.into_iter().flatten() {
+        if !scoped(owner.column()) {
+            write.values.push((owner.column(), owner.value()));
+            write.references.push((owner.column(), owner));
         }
     }
     if let Some(ids) = changes.item_ids {
@@ -30,7 +29,7 @@ fn create_write(changes: ItemSetChanges, scope: &Scope) -> Write {
 }
 
 /// Updates change the name, type and membership; the owner is fixed at creation.
-fn update_write(changes: ItemSetChanges) -> Write {
+fn update_write(changes: ItemSetChanges) -> Write<ItemSetId> {
     let mut write = Write::from(item_sets::values(&changes));
     if let Some(ids) = changes.item_ids {
         write.links.push((&item_sets::ITEMS, "item_ids", ids));
@@ -48,11 +47,11 @@ macro_rules! item_set_resource {
             const IN_USE: &'static str = "is still attached to offers; remove it from them first";
             type Input = ItemSetInput;
 
-            fn create(input: ItemSetInput, scope: &Scope) -> Result<Write, FieldErrors> {
+            fn create(input: ItemSetInput, scope: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
                 input.into_new().map(|c| create_write(c, scope))
             }
 
-            fn update(input: ItemSetInput, _: &Scope) -> Result<Write, FieldErrors> {
+            fn update(input: ItemSetInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
                 input.into_changes().map(update_write)
             }
         }

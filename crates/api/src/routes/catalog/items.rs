@@ -25,11 +25,11 @@ macro_rules! item_resource {
             ];
             type Input = ItemInput;
 
-            fn create(input: ItemInput, _: &Scope) -> Result<Write, FieldErrors> {
+            fn create(input: ItemInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
                 input.into_new().map(|c| items::values(c).into())
             }
 
-            fn update(input: ItemInput, _: &Scope) -> Result<Write, FieldErrors> {
+            fn update(input: ItemInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
                 input.into_changes().map(|c| items::values(c).into())
             }
         }

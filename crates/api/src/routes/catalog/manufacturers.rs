@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use kindling_domain::catalog::manufacturer::ManufacturerInput;
 use kindling_domain::FieldErrors;
 use kindling_store::catalog::manufacturers::{self, Manufacturers};
+use kindling_store::catalog::merchants::Merchants;
 use kindling_store::link_set::LinkSet;
 
 impl Enveloped for ManufacturerInput {
@@ -18,11 +19,11 @@ impl CrudResource for Manufacturers {
     const IN_USE: &'static str = "still has items, item sets or offers; delete those first";
     type Input = ManufacturerInput;
 
-    fn create(input: ManufacturerInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: ManufacturerInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|c| manufacturers::values(c).into())
     }
 
-    fn update(input: ManufacturerInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: ManufacturerInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|c| manufacturers::values(c).into())
     }
 }
@@ -31,7 +32,9 @@ impl CrudResource for Manufacturers {
 pub struct ManufacturerMerchants;
 
 impl LinkResource for ManufacturerMerchants {
-    const SET: &'static LinkSet = &manufacturers::MERCHANTS;
+    type Owner = Manufacturers;
+    type Target = Merchants;
+    const SET: &'static LinkSet<Manufacturers, Merchants> = &manufacturers::MERCHANTS;
     const OWNER_PARAM: &'static str = "manufacturer_id";
     const OWNER_NAME: &'static str = "manufacturer";
     const KEY: &'static str = "manufacturer";

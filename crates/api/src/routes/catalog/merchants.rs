@@ -16,11 +16,11 @@ impl CrudResource for Merchants {
         "still has stores, store lists, items, item sets or offers; delete or unlink those first";
     type Input = MerchantInput;
 
-    fn create(input: MerchantInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: MerchantInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|c| merchants::values(c).into())
     }
 
-    fn update(input: MerchantInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: MerchantInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|c| merchants::values(c).into())
     }
 }

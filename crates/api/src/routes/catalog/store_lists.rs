@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use kindling_domain::catalog::store_list::StoreListInput;
 use kindling_domain::FieldErrors;
 use kindling_store::catalog::store_lists::{self, StoreLists};
+use kindling_store::catalog::stores::Stores;
 use kindling_store::crud::Assign;
 use kindling_store::link_set::LinkSet;
 
@@ -21,11 +22,11 @@ impl CrudResource for StoreLists {
     const IN_USE: &'static str = "still restricts offers; remove it from them first";
     type Input = StoreListInput;
 
-    fn create(input: StoreListInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: StoreListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|name| Assign::new().set("name", name).done().into())
     }
 
-    fn update(input: StoreListInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: StoreListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|name| Assign::new().set("name", name).done().into())
     }
 }
@@ -34,7 +35,9 @@ impl CrudResource for StoreLists {
 pub struct StoreListStores;
 
 impl LinkResource for StoreListStores {
-    const SET: &'static LinkSet = &store_lists::STORES;
+    type Owner = StoreLists;
+    type Target = Stores;
+    const SET: &'static LinkSet<StoreLists, Stores> = &store_lists::STORES;
     const OWNER_PARAM: &'static str = "store_list_id";
     const OWNER_NAME: &'static str = "store_list";
     const KEY: &'static str = "store_list";

@@ -21,11 +21,11 @@ impl CrudResource for Stores {
     const UNIQUE_FIELDS: &'static [&'static str] = UNIQUE;
     type Input = StoreInput;
 
-    fn create(input: StoreInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: StoreInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|c| stores::values(c).into())
     }
 
-    fn update(input: StoreInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: StoreInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|c| stores::values(c).into())
     }
 }
@@ -42,11 +42,11 @@ impl CrudResource for AccountStores {
     const UNIQUE_FIELDS: &'static [&'static str] = UNIQUE;
     type Input = StoreInput;
 
-    fn create(input: StoreInput, scope: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: StoreInput, scope: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         Stores::create(input, scope)
     }
 
-    fn update(input: StoreInput, scope: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: StoreInput, scope: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         Stores::update(input, scope)
     }
 }

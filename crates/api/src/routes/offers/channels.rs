@@ -15,11 +15,11 @@ impl CrudResource for Channels {
     const IN_USE: &'static str = "is still linked to offers or credentials; remove it from them first";
     type Input = ChannelInput;
 
-    fn create(input: ChannelInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: ChannelInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|c| channels::values(c).into())
     }
 
-    fn update(input: ChannelInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: ChannelInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|c| channels::values(c).into())
     }
 }

@@ -5,7 +5,8 @@ use crate::extract::Enveloped;
 use axum::http::StatusCode;
 use kindling_domain::fields;
 use kindling_domain::offers::campaign::ITEM_SET_FIELDS;
-use kindling_domain::FieldErrors;
+use kindling_domain::{EligibleItemSetId, FieldErrors, ItemSetId};
+use kindling_store::crud::RowId;
 use kindling_store::offers::eligible_item_sets::EligibleItemSets;
 use kindling_store::offers::offer::field_values;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ impl Enveloped for EligibleItemSetBody {
     const KEY: &'static str = "eligible_item_set";
 }
 
-fn write(body: &Map<String, Value>, create: bool) -> Result<Write, FieldErrors> {
+fn write(body: &Map<String, Value>, create: bool) -> Result<Write<EligibleItemSetId>, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut parsed = fields::parse(body, ITEM_SET_FIELDS, &mut errors);
     if create {
@@ -38,7 +39,7 @@ fn write(body: &Map<String, Value>, create: bool) -> Result<Write, FieldErrors> 
     });
     let mut write = Write::from(field_values(parsed));
     if let Some(id) = item_set {
-        write.references.push(("item_set_id", "item_sets", id));
+        write.references.push(("item_set_id", RowId::ItemSet(ItemSetId(id))));
     }
     errors.into_result(write)
 }
@@ -53,11 +54,11 @@ impl CrudResource for EligibleItemSets {
     const UPDATE_STATUS: StatusCode = StatusCode::CREATED;
     type Input = EligibleItemSetBody;
 
-    fn create(input: EligibleItemSetBody, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: EligibleItemSetBody, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         write(&input.0, true)
     }
 
-    fn update(input: EligibleItemSetBody, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: EligibleItemSetBody, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         write(&input.0, false)
     }
 }

@@ -11,18 +11,22 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::offers::channel::EligibleChannelInput;
 use kindling_domain::{ChannelId, OfferId};
+use kindling_store::catalog::{merchants::Merchants, store_lists::StoreLists};
 use kindling_store::crud;
 use kindling_store::link_set::LinkSet;
 use kindling_store::offers::channels::Channels;
+use kindling_store::offers::member_lists::MemberLists;
 use kindling_store::offers::{eligible_channels, offer as offers};
 use serde_json::json;
 
 macro_rules! offer_link {
-    ($name:ident, $set:expr, $field:literal, $codes:expr) => {
+    ($name:ident, $target:ty, $set:expr, $field:literal, $codes:expr) => {
         pub struct $name;
 
         impl LinkResource for $name {
-            const SET: &'static LinkSet = &$set;
+            type Owner = offers::Offers;
+            type Target = $target;
+            const SET: &'static LinkSet<offers::Offers, $target> = &$set;
             const OWNER_PARAM: &'static str = "offer_id";
             const OWNER_NAME: &'static str = "offer";
             const KEY: &'static str = "offer";
@@ -35,10 +39,10 @@ macro_rules! offer_link {
 const C: StatusCode = StatusCode::CREATED;
 const OK: StatusCode = StatusCode::OK;
 
-offer_link!(OfferChannels, offers::CHANNELS, "channel_ids", [C, C, C]);
-offer_link!(OfferMemberLists, offers::MEMBER_LISTS, "member_list_ids", [C, C, C]);
-offer_link!(OfferMerchants, offers::MERCHANTS, "merchant_ids", [C, C, OK]);
-offer_link!(OfferStoreLists, offers::STORE_LISTS, "store_list_ids", [C, C, OK]);
+offer_link!(OfferChannels, Channels, offers::CHANNELS, "channel_ids", [C, C, C]);
+offer_link!(OfferMemberLists, MemberLists, offers::MEMBER_LISTS, "member_list_ids", [C, C, C]);
+offer_link!(OfferMerchants, Merchants, offers::MERCHANTS, "merchant_ids", [C, C, OK]);
+offer_link!(OfferStoreLists, StoreLists, offers::STORE_LISTS, "store_list_ids", [C, C, OK]);
 
 impl Enveloped for EligibleChannelInput {
     const KEY: &'static str = "eligible_channel";

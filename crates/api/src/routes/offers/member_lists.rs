@@ -6,6 +6,7 @@ use kindling_domain::offers::member_list::MemberListInput;
 use kindling_domain::FieldErrors;
 use kindling_store::crud::Assign;
 use kindling_store::link_set::LinkSet;
+use kindling_store::members::Members;
 use kindling_store::offers::member_lists::{self, MemberLists};
 
 impl Enveloped for MemberListInput {
@@ -19,11 +20,11 @@ impl CrudResource for MemberLists {
     const IN_USE: &'static str = "still restricts offers; remove it from them first";
     type Input = MemberListInput;
 
-    fn create(input: MemberListInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn create(input: MemberListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_new().map(|name| Assign::new().set("name", name).done().into())
     }
 
-    fn update(input: MemberListInput, _: &Scope) -> Result<Write, FieldErrors> {
+    fn update(input: MemberListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
         input.into_changes().map(|name| Assign::new().set("name", name).done().into())
     }
 }
@@ -32,7 +33,9 @@ impl CrudResource for MemberLists {
 pub struct MemberListMembers;
 
 impl LinkResource for MemberListMembers {
-    const SET: &'static LinkSet = &member_lists::MEMBERS;
+    type Owner = MemberLists;
+    type Target = Members;
+    const SET: &'static LinkSet<MemberLists, Members> = &member_lists::MEMBERS;
     const OWNER_PARAM: &'static str = "member_list_id";
     const OWNER_NAME: &'static str = "member_list";
     const KEY: &'static str = "member_list";

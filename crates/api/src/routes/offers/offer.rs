@@ -2,7 +2,7 @@
 //! transitions (also through `/actions/approve|suspend|archive`), and the paged lists.
 
 use crate::auth::Auth;
-use crate::crud::Write;
+use crate::crud::{Write, MANUFACTURER, MERCHANT};
 use crate::extract::{ApiPath, ApiQuery, Envelope, Enveloped, PageQuery};
 use crate::response::{created, json, single};
 use crate::{ApiError, AppState};
@@ -13,9 +13,9 @@ use kindling_domain::fields::{self, FieldValue};
 use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{FieldErrors, MerchantId, OfferId};
+use kindling_domain::{FieldErrors, ItemSetId, MerchantId, OfferId};
 use kindling_store::catalog::merchants::Merchants;
-use kindling_store::crud::{self, Filter, Paged};
+use kindling_store::crud::{self, Filter, Order, Paged, RowId};
 use kindling_store::offers::offer::{self as store, Offers};
 use kindling_store::{Tx, Value};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ fn owner_id(errors: &mut FieldErrors, body: &Map<String, Json>, field: &'static 
 
 /// Validates an offer body against the stored offer (`None` on create) and returns what to
 /// write, with references to check.
-fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write, FieldErrors> {
+fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write<OfferId>, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut parsed = fields::parse(&body, FIELDS, &mut errors);
     let mut write = Write::default();
@@ -121,11 +121,11 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
         write.values.push(("criteria", Json::Object(criteria).to_string().into()));
     }
 
-    for (field, table) in [("merchant_id", "merchants"), ("manufacturer_id", "manufacturers")] {
-        if let Some(id) = owner_id(&mut errors, &body, field) {
-            write.values.push((field, Value::Int(id)));
+    for owner in [MERCHANT, MANUFACTURER] {
+        if let Some(id) = owner_id(&mut errors, &body, owner.param) {
+            write.values.push((owner.param, Value::Int(id)));
             if let Some(id) = id {
-                write.references.push((field, table, id));
+                write.references.push((owner.param, (owner.id)(id)));
             }
         }
     }
@@ -133,7 +133,7 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
     // never point at another account's set.
     for (name, value) in &parsed {
         if let (&("required_item_set_id" | "redemption_item_set_id"), FieldValue::Int(Some(id))) = (name, value) {
-            write.references.push((name, "item_sets", *id));
+            write.references.push((name, RowId::ItemSet(ItemSetId(*id))));
         }
     }
     write.values.extend(store::field_values(parsed));
@@ -149,9 +149,9 @@ fn offer_response(status: StatusCode, offer: &Offer) -> Response {
 }
 
 /// Writes inside `tx`: references first, then the row (inserted when `id` is `None`).
-async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write) -> Result<OfferId, ApiError> {
-    for &(field, table, referenced) in &write.references {
-        if !crud::exists(tx, table, auth.account, &[], referenced).await? {
+async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write<OfferId>) -> Result<OfferId, ApiError> {
+    for &(field, referenced) in &write.references {
+        if !crud::exists(tx, auth.account, referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
         }
     }
@@ -178,7 +178,7 @@ async fn modify(
     state: &AppState,
     auth: Auth,
     id: OfferId,
-    change: impl FnOnce(&Offer) -> Result<Write, ApiError> + Send + 'static,
+    change: impl FnOnce(&Offer) -> Result<Write<OfferId>, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     state
         .db
@@ -267,7 +267,7 @@ pub async fn offer_action(
 
 /// Sorting as the spec lists it (`start_running_at` is the window start); unknown keys fall
 /// back to id order.
-fn order_by(query: &HashMap<String, String>) -> Result<String, ApiError> {
+fn order_by(query: &HashMap<String, String>) -> Result<[(&'static str, Order); 2], ApiError> {
     let column = match query.get("sort_by").map(String::as_str) {
         Some("name") => "name",
         Some("start_running_at" | "activates_at") => "activates_at",
@@ -276,12 +276,12 @@ fn order_by(query: &HashMap<String, String>) -> Result<String, ApiError> {
         _ => "id",
     };
     let direction = match query.get("order").map(|o| o.to_ascii_lowercase()) {
-        None => "ASC",
-        Some(o) if o == "asc" => "ASC",
-        Some(o) if o == "desc" => "DESC",
+        None => Order::Asc,
+        Some(o) if o == "asc" => Order::Asc,
+        Some(o) if o == "desc" => Order::Desc,
         Some(_) => return Err(ApiError::BadRequest("order must be asc or desc".into())),
     };
-    Ok(format!("{column} {direction}, id {direction}"))
+    Ok([(column, direction.clone()), ("id", direction)])
 }
 
 /// `[{"offer": <offer_simplified>}]` pages.

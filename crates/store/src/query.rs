@@ -1,0 +1,332 @@
+//! Dynamic statements, built with sea-query and rendered for the connection's dialect.
+//!
+//! A statement whose shape depends on its input (a partial update's columns, a scope, list
+//! filters) is built with sea-query's `Query` builders, never by formatting SQL text, and
+//! rendered by `build` for the dialect at hand: PostgreSQL's `$N` placeholders or SQLite's
+//! `?` (which the SQLite path's `$N`→`?N` rewrite leaves alone). Its values come back as our
+//! `Value`s, so both drivers bind them exactly as they bind a literal statement's.
+//!
+//! Lists of ids stay ONE parameter (`Value::IntList`/`TextList`, carried through sea-query as
+//! an array value): `Dialect::in_list`, `not_in_list` and `list_rows` are the one place the
+//! dialects differ on them.
+
+use crate::{Dialect, Result, StoreError, Value};
+use kindling_domain::{AccountId, Timestamp};
+use sea_query::{
+    ArrayType, Expr, Func, FunctionCall, InsertStatement, IntoColumnRef, PostgresQueryBuilder, Query,
+    QueryStatementWriter, SelectStatement, SimpleExpr, SqliteQueryBuilder, UpdateStatement,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// The statement's text for `dialect` and its parameters in order.
+pub(crate) fn build(statement: &impl QueryStatementWriter, dialect: Dialect) -> Result<(String, Vec<Value>)> {
+    let (sql, values) = match dialect {
+        Dialect::Postgres => statement.build(PostgresQueryBuilder),
+        Dialect::Sqlite => statement.build(SqliteQueryBuilder),
+    };
+    let params = values.into_iter().map(Value::try_from).collect::<Result<_>>()?;
+    Ok((sql, params))
+}
+
+/// Texts of hot statements by shape, per dialect (see `memo`).
+type Memo = RwLock<HashMap<(&'static str, &'static str, bool), Arc<str>>>;
+static MEMO: OnceLock<Memo> = OnceLock::new();
+
+/// The text of a statement whose shape is fixed by `shape` (the caller's promise: one shape
+/// always renders the same text), rendered by sea-query once per dialect and then looked up.
+/// Only for the hottest read, `crud::get` by id, where rendering (~2 µs) would cost more
+/// than the lookup; the caller binds the parameters in the statement's order, which
+/// `crud::tests` checks against `build`.
+pub(crate) fn memo(
+    shape: (&'static str, &'static str),
+    dialect: Dialect,
+    render: impl FnOnce() -> SelectStatement,
+) -> Arc<str> {
+    let key = (shape.0, shape.1, dialect == Dialect::Postgres);
+    let memo = MEMO.get_or_init(Memo::default);
+    if let Some(sql) = memo.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return sql.clone();
+    }
+    let sql: Arc<str> = match dialect {
+        Dialect::Postgres => render().build(PostgresQueryBuilder).0,
+        Dialect::Sqlite => render().build(SqliteQueryBuilder).0,
+    }
+    .into();
+    memo.write().unwrap_or_else(|e| e.into_inner()).insert(key, sql.clone());
+    sql
+}
+
+/// `INSERT INTO table (columns) VALUES (values)`, one row.
+pub(crate) fn insert(table: &'static str, values: impl IntoIterator<Item = (&'static str, Value)>) -> InsertStatement {
+    let (columns, values): (Vec<_>, Vec<SimpleExpr>) = values.into_iter().map(|(c, v)| (c, v.into())).unzip();
+    Query::insert().into_table(table).columns(columns).values_panic(values).to_owned()
+}
+
+/// `UPDATE table SET updated_at = <now>, <values>`: every partial update stamps the row.
+pub(crate) fn update(table: &'static str, values: impl IntoIterator<Item = (&'static str, Value)>) -> UpdateStatement {
+    let mut statement = Query::update();
+    statement.table(table).value("updated_at", Timestamp::now().unix());
+    for (column, value) in values {
+        statement.value(column, value);
+    }
+    statement
+}
+
+/// `SELECT <columns> FROM <table> WHERE account_id = <account> AND <column> IN <list>`, the
+/// list one parameter; in the table's id order.
+pub(crate) fn select_listed(
+    columns: &'static str,
+    table: &'static str,
+    account: AccountId,
+    dialect: Dialect,
+    column: &'static str,
+    list: impl Into<Value>,
+) -> SelectStatement {
+    select_in_account(columns, table, account).and_where(dialect.in_list(column, list)).to_owned()
+}
+
+/// `SELECT <columns> FROM <table> WHERE account_id = <account>`, in the table's id order.
+pub(crate) fn select_in_account(columns: &'static str, table: &'static str, account: AccountId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust(columns))
+        .from(table)
+        .and_where(in_account(None, account))
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned()
+}
+
+/// `account_id = <account>` (optionally on a table alias): every statement's tenancy.
+pub(crate) fn in_account(table: Option<&'static str>, account: AccountId) -> SimpleExpr {
+    match table {
+        Some(table) => Expr::col((table, "account_id")).eq(account.0),
+        None => Expr::col("account_id").eq(account.0),
+    }
+}
+
+/// `LOWER(column) LIKE '%needle%'`, the needle's wildcards escaped: a case-insensitive
+/// substring match.
+pub(crate) fn contains(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column))).like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+impl Dialect {
+    /// `column` is one of `list` (one `Value::IntList`/`TextList` parameter). PostgreSQL
+    /// compares with the array; SQLite reads the JSON array with `json_each`.
+    pub(crate) fn in_list(self, column: impl IntoColumnRef, list: impl Into<Value>) -> SimpleExpr {
+        let template = match self {
+            Self::Postgres => "$1 = ANY($2)",
+            Self::Sqlite => "? IN (SELECT value FROM json_each(?))",
+        };
+        Expr::cust_with_exprs(template, [Expr::col(column).into(), SimpleExpr::from(list.into())])
+    }
+
+    /// `column` is none of `list` (see `in_list`).
+    pub(crate) fn not_in_list(self, column: impl IntoColumnRef, list: impl Into<Value>) -> SimpleExpr {
+        let template = match self {
+            Self::Postgres => "$1 <> ALL($2)",
+            Self::Sqlite => "? NOT IN (SELECT value FROM json_each(?))",
+        };
+        Expr::cust_with_exprs(template, [Expr::col(column).into(), SimpleExpr::from(list.into())])
+    }
+
+    /// `list` as rows of one column, for `from_function(.., "value")` and `("value", "value")`:
+    /// a scalar function aliased `value` names its column `value` on PostgreSQL, and
+    /// `json_each` has a `value` column on SQLite.
+    pub(crate) fn list_rows(self, list: impl Into<Value>) -> FunctionCall {
+        let function = match self {
+            Self::Postgres => "unnest",
+            Self::Sqlite => "json_each",
+        };
+        Func::cust(function).arg(SimpleExpr::from(list.into()))
+    }
+    /// `in_list` for literal SQL: `column` is one of the list bound at `$param`.
+    pub(crate) fn in_list_sql(self, column: &str, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("{column} = ANY(${param})"),
+            Self::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+        }
+    }
+
+    /// `list_rows` for literal SQL: the list bound at `$param` as rows of one column,
+    /// `value` (`INSERT ... SELECT $1, value FROM ...`).
+    pub(crate) fn list_rows_sql(self, param: usize) -> String {
+        match self {
+            Self::Postgres => format!("unnest(${param}) AS list(value)"),
+            Self::Sqlite => format!("json_each(${param})"),
+        }
+    }
+}
+
+impl Value {
+    /// A typed id as a value, where `.into()` would leave the target type open.
+    pub(crate) fn from_id(id: impl Into<Value>) -> Self {
+        id.into()
+    }
+}
+
+impl From<Value> for sea_query::Value {
+    fn from(value: Value) -> Self {
+        use sea_query::Value as V;
+        let array = |kind, items: Vec<V>| V::Array(kind, Some(Box::new(items)));
+        match value {
+            Value::Int(v) => V::BigInt(v),
+            Value::Text(v) => V::String(v.map(Box::new)),
+            Value::Bool(v) => V::Bool(v),
+            Value::Float(v) => V::Double(v),
+            Value::IntList(list) => array(ArrayType::BigInt, list.into_iter().map(|v| V::BigInt(Some(v))).collect()),
+            Value::TextList(list) => {
+                array(ArrayType::String, list.into_iter().map(|v| V::String(Some(Box::new(v)))).collect())
+            }
+        }
+    }
+}
+
+/// Back from a built statement's values. Everything a statement binds entered as a `Value`
+/// or a Rust integer, bool or string, so only those kinds convert; anything else (bytes, a
+/// char, an array of another type) is an error rather than a guess.
+impl TryFrom<sea_query::Value> for Value {
+    type Error = StoreError;
+
+    fn try_from(value: sea_query::Value) -> Result<Self> {
+        use sea_query::Value as V;
+        let int = |v: Option<i64>| Ok(Value::Int(v));
+        match value {
+            V::Bool(v) => Ok(Value::Bool(v)),
+            V::TinyInt(v) => int(v.map(i64::from)),
+            V::SmallInt(v) => int(v.map(i64::from)),
+            V::Int(v) => int(v.map(i64::from)),
+            V::BigInt(v) => int(v),
+            V::TinyUnsigned(v) => int(v.map(i64::from)),
+            V::SmallUnsigned(v) => int(v.map(i64::from)),
+            V::Unsigned(v) => int(v.map(i64::from)),
+            // LIMIT and OFFSET arrive as u64; a page never reaches i64::MAX.
+            V::BigUnsigned(v) => int(v.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+            V::Float(v) => Ok(Value::Float(v.map(f64::from))),
+            V::Double(v) => Ok(Value::Float(v)),
+            V::String(v) => Ok(Value::Text(v.map(|s| *s))),
+            V::Array(ArrayType::BigInt, items) => {
+                let items = items.map(|b| *b).unwrap_or_default();
+                items
+                    .into_iter()
+                    .map(|v| match v {
+                        V::BigInt(Some(v)) => Ok(v),
+                        other => Err(unbindable(&other)),
+                    })
+                    .collect::<Result<_>>()
+                    .map(Value::IntList)
+            }
+            V::Array(ArrayType::String, items) => {
+                let items = items.map(|b| *b).unwrap_or_default();
+                items
+                    .into_iter()
+                    .map(|v| match v {
+                        V::String(Some(v)) => Ok(*v),
+                        other => Err(unbindable(&other)),
+                    })
+                    .collect::<Result<_>>()
+                    .map(Value::TextList)
+            }
+            other => Err(unbindable(&other)),
+        }
+    }
+}
+
+fn unbindable(value: &sea_query::Value) -> StoreError {
+    StoreError::Unbindable(format!("{value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_query::{Alias, Query};
+
+    fn both(statement: &impl QueryStatementWriter) -> [(String, Vec<Value>); 2] {
+        [build(statement, Dialect::Postgres).unwrap(), build(statement, Dialect::Sqlite).unwrap()]
+    }
+
+    #[test]
+    fn values_convert_both_ways() {
+        let values = [
+            Value::Int(Some(-7)),
+            Value::Int(None),
+            Value::Text(Some("a".into())),
+            Value::Text(None),
+            Value::Bool(Some(true)),
+            Value::Bool(None),
+            Value::Float(Some(1.5)),
+            Value::Float(None),
+            Value::IntList(vec![1, 2, 3]),
+            Value::IntList(Vec::new()),
+            Value::TextList(vec!["x".into()]),
+        ];
+        for value in values {
+            assert_eq!(Value::try_from(sea_query::Value::from(value.clone())).unwrap(), value);
+        }
+        assert_eq!(Value::try_from(sea_query::Value::Int(Some(3))).unwrap(), Value::Int(Some(3)));
+        assert_eq!(Value::try_from(sea_query::Value::BigUnsigned(Some(50))).unwrap(), Value::Int(Some(50)));
+        let bytes = sea_query::Value::Bytes(Some(Box::new(vec![1])));
+        assert!(matches!(Value::try_from(bytes), Err(StoreError::Unbindable(_))));
+    }
+
+    #[test]
+    fn each_dialect_gets_its_placeholders_and_the_same_values() {
+        let update = Query::update()
+            .table(Alias::new("members"))
+            .value(Alias::new("name"), Value::from("Ann"))
+            .and_where(in_account(None, AccountId(4)))
+            .and_where(Expr::col("id").eq(9))
+            .to_owned();
+        let [(pg, pg_params), (lite, lite_params)] = both(&update);
+        assert_eq!(pg, r#"UPDATE "members" SET "name" = $1 WHERE "account_id" = $2 AND "id" = $3"#);
+        assert_eq!(lite, r#"UPDATE "members" SET "name" = ? WHERE "account_id" = ? AND "id" = ?"#);
+        let expected = vec![Value::from("Ann"), Value::from(4), Value::from(9)];
+        assert_eq!((pg_params, lite_params), (expected.clone(), expected));
+    }
+
+    #[test]
+    fn a_list_is_one_parameter_in_either_dialect() {
+        for (dialect, expected) in [
+            (Dialect::Postgres, r#"SELECT "id" FROM "offers" WHERE ("id" = ANY($1)) AND ("id" <> ALL($2))"#),
+            (
+                Dialect::Sqlite,
+                r#"SELECT "id" FROM "offers" WHERE ("id" IN (SELECT value FROM json_each(?))) AND ("id" NOT IN (SELECT value FROM json_each(?)))"#,
+            ),
+        ] {
+            let select = Query::select()
+                .column("id")
+                .from("offers")
+                .and_where(dialect.in_list("id", &[1_i64, 2, 3][..]))
+                .and_where(dialect.not_in_list("id", &[2_i64][..]))
+                .to_owned();
+            let (sql, params) = build(&select, dialect).unwrap();
+            assert_eq!(sql, expected);
+            assert_eq!(params, vec![Value::IntList(vec![1, 2, 3]), Value::IntList(vec![2])]);
+        }
+    }
+
+    #[test]
+    fn list_rows_feed_an_insert() {
+        for (dialect, from) in [(Dialect::Postgres, "unnest($3)"), (Dialect::Sqlite, "json_each(?)")] {
+            let rows = Query::select()
+                .expr(Expr::val(1))
+                .expr(Expr::val(2))
+                .column(("value", "value"))
+                .from_function(dialect.list_rows(&[5_i64][..]), Alias::new("value"))
+                .to_owned();
+            let (sql, params) = build(&rows, dialect).unwrap();
+            assert!(sql.ends_with(&format!(r#"FROM {from} AS "value""#)), "{sql}");
+            assert_eq!(params.last(), Some(&Value::IntList(vec![5])));
+        }
+    }
+
+    #[test]
+    fn contains_escapes_wildcards() {
+        let select = Query::select().column("id").from("items").and_where(contains("name", "50%_Off")).to_owned();
+        let [(pg, pg_params), (lite, _)] = both(&select);
+        assert!(pg.contains(r#"LOWER("name") LIKE $1 ESCAPE"#), "{pg}");
+        assert!(lite.contains(r#"LOWER("name") LIKE ? ESCAPE"#), "{lite}");
+        assert_eq!(pg_params[0], Value::from(r"%50\%\_off%"));
+    }
+}
