@@ -1,6 +1,7 @@
 //! `kill -9` of a server in the middle of a redemption load loses no acknowledged redemption
-//! and no callback: both are committed in one transaction before the 201 is sent, and the
-//! outbox is delivered by whichever worker runs next.
+//! and no callback: both are committed in one transaction before the 201 is sent (on
+//! SQLite in a group commit, checked to have batched), and the outbox is delivered by
+//! whichever worker runs next.
 
 use crate::backend_tests;
 use crate::callbacks::{Hanging, Listener};
@@ -66,7 +67,18 @@ async fn kill_9_during_redemptions_loses_nothing(app: TestApp) {
     while acked.load(Ordering::SeqCst) < 40 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // The server runs with default settings: on SQLite, synchronous = FULL and group commit.
+    let metrics = app.client.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
     server.child.kill().expect("SIGKILL");
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        let figure = |name: &str| {
+            let line = metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {metrics}"));
+            line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
+        };
+        let (bodies, batches) =
+            (figure("kindling_db_group_commit_batch_size_sum"), figure("kindling_db_group_commit_batch_size_count"));
+        assert!(bodies > batches, "writes were group-committed: {bodies} bodies in {batches} commits");
+    }
     let mut acknowledged = Vec::new();
     for task in tasks {
         let (id, ok) = task.await.unwrap();

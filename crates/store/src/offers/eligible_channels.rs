@@ -184,13 +184,7 @@ async fn update_settings_in(
 /// meanwhile wait on this row for the offer's own limit, PostgreSQL breaks the deadlock by
 /// refusing one of the two as busy, a 503 to retry).
 async fn recount_redemptions(tx: &mut Tx, account: AccountId, offer: OfferId, id: EligibleChannelId) -> Result<()> {
-    if tx.dialect() == crate::Dialect::Postgres {
-        tx.fetch_optional::<i64>(
-            "SELECT id FROM offers WHERE id = $1 AND account_id = $2 FOR UPDATE",
-            &[offer.into(), account.into()],
-        )
-        .await?;
-    }
+    super::offer::lock_for_recount(tx, account, offer).await?;
     tx.execute(
         "UPDATE eligible_channels SET redemption_count = (SELECT COUNT(*) FROM redemptions r \
          WHERE r.offer_id = eligible_channels.offer_id AND r.channel_id = eligible_channels.channel_id \

@@ -170,13 +170,7 @@ pub async fn unlimited(tx: &mut crate::Tx, account: AccountId, offer: OfferId) -
 /// it `FOR KEY SHARE` from the moment they read the offer), so none is missed; and those,
 /// having read no limit, never wait on this transaction, so the wait cannot deadlock.
 pub async fn recount_redemptions(tx: &mut crate::Tx, account: AccountId, offer: OfferId) -> Result<()> {
-    if tx.dialect() == crate::Dialect::Postgres {
-        tx.fetch_optional::<i64>(
-            "SELECT id FROM offers WHERE id = $1 AND account_id = $2 FOR UPDATE",
-            &[offer.into(), account.into()],
-        )
-        .await?;
-    }
+    lock_for_recount(tx, account, offer).await?;
     tx.execute(
         "UPDATE offers SET redemption_count = (SELECT COUNT(*) FROM redemptions r \
          WHERE r.offer_id = offers.id AND r.voided_at IS NULL) WHERE id = $1 AND account_id = $2",
@@ -184,6 +178,16 @@ pub async fn recount_redemptions(tx: &mut crate::Tx, account: AccountId, offer: 
     )
     .await
     .map(drop)
+}
+
+/// On PostgreSQL, the offer row `FOR UPDATE`: waits out the redemptions that read the
+/// offer without a limit (see `recount_redemptions`). Nothing on SQLite's single writer.
+pub(crate) async fn lock_for_recount(tx: &mut crate::Tx, account: AccountId, offer: OfferId) -> Result<()> {
+    if tx.dialect() == crate::Dialect::Postgres {
+        let sql = "SELECT id FROM offers WHERE id = $1 AND account_id = $2 FOR UPDATE";
+        tx.fetch_optional::<i64>(sql, &[offer.into(), account.into()]).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
