@@ -9,7 +9,7 @@ use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, StoreId};
+use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId};
 
 use std::collections::HashMap;
 
@@ -136,7 +136,7 @@ impl FromRow for OfferRow {
 /// `lock`, on PostgreSQL, the offer rows are share-locked (`FOR KEY SHARE`, which
 /// concurrent redemptions all hold at once) so that setting a limit, which recounts under
 /// `FOR UPDATE`, waits for the redemptions that read the offer while it had none.
-fn offers_sql(dialect: Dialect, lock: bool) -> String {
+fn offers_sql(dialect: Dialect, lock: bool, which: &Offers<'_>) -> String {
     format!(
         "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
          o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, o.redemption_count, \
@@ -152,7 +152,11 @@ fn offers_sql(dialect: Dialect, lock: bool) -> String {
          LEFT JOIN eligible_channels e ON e.offer_id = o.id AND e.channel_id = $3 \
          LEFT JOIN channels c ON c.id = e.channel_id \
          WHERE o.account_id = $1 AND {} ORDER BY o.id{}",
-        dialect.in_list_sql("o.id", 2),
+        match which {
+            Offers::Listed(_) => dialect.in_list_sql("o.id", 2),
+            Offers::OfCredential(_) =>
+                "o.id IN (SELECT offer_id FROM credential_offers WHERE credential_id = $2)".into(),
+        },
         match dialect {
             Dialect::Postgres if lock => " FOR KEY SHARE OF o",
             _ => "",
@@ -203,7 +207,16 @@ impl FromRow for MemberCount {
     }
 }
 
-/// Facts for `offer_ids` (those found in the account), the member and the optional store.
+/// Which offers to gather facts about.
+#[derive(Debug, Clone, Copy)]
+pub enum Offers<'a> {
+    /// These (those found in the account are gathered).
+    Listed(&'a [OfferId]),
+    /// The offers a credential carries (a redemption's), read in the same statement.
+    OfCredential(CredentialId),
+}
+
+/// Facts for the offers (those found in the account), the member and the optional store.
 /// `channel` `None` (eligibility checks) counts an offer on a channel if it has any. `lock`
 /// (writes only, see `offers_sql`) share-locks the offers on PostgreSQL.
 #[allow(clippy::too_many_arguments)]
@@ -211,7 +224,7 @@ pub async fn gather(
     tx: &mut Tx,
     lock: bool,
     account: AccountId,
-    offer_ids: &[OfferId],
+    which: Offers<'_>,
     channel: Option<ChannelId>,
     member: MemberId,
     store: Option<StoreId>,
@@ -224,13 +237,16 @@ pub async fn gather(
         identifier_kind: RedemptionIdentifierType::default(),
         links: Vec::new(),
     };
-    if offer_ids.is_empty() {
-        return Ok(gathered);
-    }
+    let which_param: Value = match which {
+        Offers::Listed([]) => return Ok(gathered),
+        Offers::Listed(ids) => ids.into(),
+        Offers::OfCredential(id) => id.into(),
+    };
     let dialect = tx.dialect();
-    let offers_list: Value = offer_ids.into();
-    let rows: Vec<OfferRow> =
-        tx.fetch_all(&offers_sql(dialect, lock), &[account.into(), offers_list.clone(), channel.into()]).await?;
+    let sql = offers_sql(dialect, lock, &which);
+    let rows: Vec<OfferRow> = tx.fetch_all(&sql, &[account.into(), which_param, channel.into()]).await?;
+    let found: Vec<i64> = rows.iter().map(|r| r.facts.id).collect();
+    let offers_list: Value = found.as_slice().into();
     if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
         gathered.identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
     }

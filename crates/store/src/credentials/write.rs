@@ -8,7 +8,7 @@
 //! redemption. Callbacks go to the outbox in the same transaction, so a committed
 //! redemption always has its callbacks.
 
-use super::facts::{self, Context, Gathered};
+use super::facts::{self, Context, Gathered, Offers};
 use super::outbox::{self, Kind};
 use super::{attach_in, load_in, Credential, COLUMNS};
 use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
@@ -195,7 +195,9 @@ async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> O
     };
     let offers = dedup(input.offer_ids.clone().unwrap_or_default());
     let today = business_date(now, ctx.time_zone.as_deref());
-    let gathered = facts::gather(tx, false, account, &offers, Some(channel), member, input.store_id, &today).await?;
+    let gathered =
+        facts::gather(tx, false, account, Offers::Listed(&offers), Some(channel), member, input.store_id, &today)
+            .await?;
     if !offers.is_empty() {
         rules::check(&facts(Purpose::Issue, Some(channel), member, &raw(&offers), &gathered, false, now))
             .map_err(WriteError::Refused)?;
@@ -293,7 +295,9 @@ async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: Cre
     let offers = dedup(input.offer_ids.clone().unwrap_or_else(|| current.offer_ids.clone()));
     let store = input.store_id.or(current.store_id);
     let today = business_date(now, ctx.time_zone.as_deref());
-    let gathered = facts::gather(tx, false, account, &offers, Some(channel), current.member_id, store, &today).await?;
+    let gathered =
+        facts::gather(tx, false, account, Offers::Listed(&offers), Some(channel), current.member_id, store, &today)
+            .await?;
     if !offers.is_empty() {
         let locked = current.locked_until.is_some_and(|l| l > now);
         rules::check(&facts(Purpose::Issue, Some(channel), current.member_id, &raw(&offers), &gathered, locked, now))
@@ -350,7 +354,8 @@ pub async fn eligibility(
     }
     let requested = [offer];
     let today = business_date(now, ctx.time_zone.as_deref());
-    let gathered = facts::gather(&mut tx, false, account, &requested, channel, member, None, &today).await?;
+    let gathered =
+        facts::gather(&mut tx, false, account, Offers::Listed(&requested), channel, member, None, &today).await?;
     let verdict = rules::check(&facts(Purpose::Check, channel, member, &raw(&requested), &gathered, false, now));
     drop(tx);
     Ok(verdict)
@@ -388,33 +393,28 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
         let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
         return Err(not_open(&current, now));
     };
-    credential.offer_ids = tx
-        .fetch_all::<i64>(
-            "SELECT offer_id FROM credential_offers WHERE credential_id = $1 AND account_id = $2 ORDER BY offer_id",
-            &[id.into(), account.into()],
-        )
-        .await?
-        .into_iter()
-        .map(OfferId)
-        .collect();
-    if credential.offer_ids.is_empty() {
-        return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
-    }
     let ctx = facts::context(tx, account, None, None, store).await?;
     if let (Some(store), false) = (store, ctx.store_found) {
         return Err(WriteError::Invalid(format!("Store not found, with id: {store}")));
     }
     let store = store.or(credential.store_id);
-    let (channel, member, offers) = (credential.channel_id, credential.member_id, credential.offer_ids.clone());
+    let (channel, member) = (credential.channel_id, credential.member_id);
     let today = business_date(now, ctx.time_zone.as_deref());
-    let mut gathered = facts::gather(tx, true, account, &offers, Some(channel), member, store, &today).await?;
+    // The credential's offers are read with their facts, in one statement.
+    let mine = Offers::OfCredential(id);
+    let mut gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
+    credential.offer_ids = gathered.offers.iter().map(|o| OfferId(o.id)).collect();
+    if credential.offer_ids.is_empty() {
+        return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
+    }
     if facts::limits_members(&gathered) && tx.dialect() == Dialect::Postgres {
         // Per-member counts must not change between reading and writing: redemptions of
         // one member take turns on the member's row (other members' are not held up), and
         // the counts are read again under that lock.
         tx.fetch_optional::<i64>("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
-        gathered = facts::gather(tx, true, account, &offers, Some(channel), member, store, &today).await?;
+        gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
     }
+    let offers = credential.offer_ids.clone();
     rules::check(&facts(Purpose::Redeem, Some(channel), member, &raw(&offers), &gathered, false, now))
         .map_err(WriteError::Refused)?;
 
