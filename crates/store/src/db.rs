@@ -234,7 +234,7 @@ pub struct PoolStats {
 #[derive(Clone)]
 pub enum Db {
     Sqlite(sqlite::SqliteDb),
-    Postgres(sqlx::PgPool),
+    Postgres(postgres::PgDb),
 }
 
 impl Db {
@@ -242,7 +242,7 @@ impl Db {
     /// then brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Self> {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres(postgres::connect(url).await?)
+            Self::Postgres(postgres::PgDb::connect(url).await?)
         } else if let Some(path) = url.strip_prefix("sqlite:") {
             Self::Sqlite(sqlite::SqliteDb::open(path.trim_start_matches("//"))?)
         } else {
@@ -263,14 +263,14 @@ impl Db {
     pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await, sql, params),
-            Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
+            Self::Postgres(pg) => postgres::fetch_optional(&pg.pool, sql, params).await,
         }
     }
 
     pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_all(&*db.reader().await, sql, params),
-            Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
+            Self::Postgres(pg) => postgres::fetch_all(&pg.pool, sql, params).await,
         }
     }
 
@@ -281,7 +281,7 @@ impl Db {
                 let (sql, params) = (sql.to_owned(), params.to_vec());
                 db.transaction(move |tx| Box::pin(async move { tx.execute(&sql, &params).await })).await
             }
-            Self::Postgres(pool) => postgres::execute(pool, sql, params).await,
+            Self::Postgres(pg) => postgres::execute(&pg.pool, sql, params).await,
         }
     }
 
@@ -292,7 +292,7 @@ impl Db {
                 let (sql, params) = (sql.to_owned(), params.to_vec());
                 db.transaction(move |tx| Box::pin(async move { tx.fetch_optional(&sql, &params).await })).await
             }
-            Self::Postgres(pool) => postgres::fetch_optional(pool, sql, params).await,
+            Self::Postgres(pg) => postgres::fetch_optional(&pg.pool, sql, params).await,
         }
     }
 
@@ -307,7 +307,7 @@ impl Db {
                 let (sql, params) = (sql.to_owned(), params.to_vec());
                 db.transaction(move |tx| Box::pin(async move { tx.fetch_all(&sql, &params).await })).await
             }
-            Self::Postgres(pool) => postgres::fetch_all(pool, sql, params).await,
+            Self::Postgres(pg) => postgres::fetch_all(&pg.pool, sql, params).await,
         }
     }
 
@@ -325,19 +325,27 @@ impl Db {
     {
         match self {
             Self::Sqlite(db) => db.transaction(body).await,
-            Self::Postgres(pool) => {
-                let mut tx = Tx::Postgres(Some(pool.begin().await.map_err(StoreError::from)?));
-                let value = body(&mut tx).await?;
-                tx.commit().await?;
-                Ok(value)
-            }
+            Self::Postgres(pg) => match &pg.committer {
+                Some(committer) => committer.transaction(body).await,
+                None => {
+                    let mut tx = Tx::Postgres(Some(pg.pool.begin().await.map_err(StoreError::from)?));
+                    let value = body(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(value)
+                }
+            },
         }
     }
 
     /// Receives the size of every group commit (SQLite's writer batches), for `/metrics`.
     pub fn observe_batches(&self, observer: sqlite::BatchObserver) {
-        if let Self::Sqlite(db) = self {
-            db.observe_batches(observer);
+        match self {
+            Self::Sqlite(db) => db.observe_batches(observer),
+            Self::Postgres(pg) => {
+                if let Some(committer) = &pg.committer {
+                    committer.observe_batches(observer);
+                }
+            }
         }
     }
 
@@ -347,7 +355,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Self::Sqlite(db) => Tx::Sqlite(Some(db.begin_immediate().await?)),
-            Self::Postgres(pool) => Tx::Postgres(Some(pool.begin().await?)),
+            Self::Postgres(pg) => Tx::Postgres(Some(pg.pool.begin().await?)),
         })
     }
 
@@ -360,8 +368,8 @@ impl Db {
                 conn.execute_batch("BEGIN DEFERRED")?;
                 Tx::Sqlite(Some(conn))
             }
-            Self::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+            Self::Postgres(pg) => {
+                let mut tx = pg.pool.begin().await?;
                 sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
                 Tx::Postgres(Some(tx))
             }
@@ -372,7 +380,7 @@ impl Db {
     pub fn pool_stats(&self) -> PoolStats {
         match self {
             Self::Sqlite(db) => db.pool_stats(),
-            Self::Postgres(pool) => PoolStats { open: pool.size() as usize, idle: pool.num_idle() },
+            Self::Postgres(pg) => PoolStats { open: pg.pool.size() as usize, idle: pg.pool.num_idle() },
         }
     }
 

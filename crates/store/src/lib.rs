@@ -17,6 +17,7 @@ pub mod link_set;
 pub mod members;
 mod migrate;
 pub mod offers;
+mod pg_commit;
 mod postgres;
 mod query;
 pub mod revocations;

@@ -7,8 +7,41 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 
 pub async fn connect(url: &str) -> Result<PgPool> {
-    let max = std::env::var("KINDLING_DATABASE_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let max = pool_size();
     Ok(PgPoolOptions::new().max_connections(max).connect(url).await?)
+}
+
+fn pool_size() -> u32 {
+    std::env::var("KINDLING_DATABASE_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
+}
+
+/// The pool, and the group-commit lanes that run write transactions on it
+/// (`KINDLING_PG_GROUP_COMMIT=off` runs each write in its own transaction instead).
+#[derive(Clone)]
+pub struct PgDb {
+    pub pool: PgPool,
+    pub(crate) committer: Option<crate::pg_commit::Committer>,
+}
+
+impl PgDb {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = connect(url).await?;
+        let committer =
+            match std::env::var("KINDLING_PG_GROUP_COMMIT").as_deref().map(str::to_ascii_lowercase).as_deref() {
+                Ok("off") => None,
+                Err(_) | Ok("on") => {
+                    let lanes = std::env::var("KINDLING_PG_COMMIT_LANES")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or((pool_size() as usize / 2).max(1));
+                    Some(crate::pg_commit::Committer::start(&pool, lanes))
+                }
+                Ok(other) => {
+                    return Err(StoreError::UnsupportedUrl(format!("KINDLING_PG_GROUP_COMMIT={other} (on or off)")));
+                }
+            };
+        Ok(Self { pool, committer })
+    }
 }
 
 fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {

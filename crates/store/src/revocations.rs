@@ -117,7 +117,8 @@ pub async fn since(db: &Db, after: i64, limit: i64) -> Result<Vec<Revocation>> {
 /// `None` on SQLite, which has no notifications across processes: there the reader's poll
 /// is the only way. Abort the task to stop it.
 pub fn spawn_listener(db: &Db, wake: Arc<tokio::sync::Notify>) -> Option<tokio::task::JoinHandle<()>> {
-    let Db::Postgres(pool) = db else { return None };
+    let Db::Postgres(pg) = db else { return None };
+    let pool = &pg.pool;
     // A pool of one, as `PgListener::connect` makes, with the main pool's settings.
     let own = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
