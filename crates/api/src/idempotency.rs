@@ -15,7 +15,7 @@ use crate::extract::read_body;
 use crate::response::json;
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,7 @@ const MAX_KEY_LENGTH: usize = 255;
 const NOT_REPLAYED: [HeaderName; 4] =
     [header::CONTENT_LENGTH, header::DATE, header::TRANSFER_ENCODING, header::CONNECTION];
 
-pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn idempotency(state: AppState, req: Request, next: Next) -> Response {
     let Some(raw) = req.headers().get("idempotency-key") else {
         return next.run(req).await;
     };
