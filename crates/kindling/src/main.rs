@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod demo;
 mod import;
+mod log_writer;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -101,15 +102,14 @@ enum AccountCommand {
     },
 }
 
-/// Logs go to stderr through a background thread, so a request never waits on the terminal
-/// or pipe: lines are queued (up to 128,000) and, if the queue is full, dropped rather than
-/// slowing requests. The thread writes through a buffer that it flushes whenever the queue
-/// is empty, so under load many lines share one write and none waits for more traffic.
-/// The guard flushes the queue when dropped, so `main` keeps it to the end.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs go to stderr through a background thread (`log_writer`): a request's line is copied
+/// into a shared buffer that the thread writes out in batches, at most 10 ms later, so a
+/// request never waits on the terminal or pipe. If stderr stalls, lines beyond 8 MB waiting
+/// are dropped (and counted) rather than slowing requests. The guard writes what is left
+/// when dropped, so `main` keeps it to the end.
+fn init_logging() -> log_writer::Guard {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) =
-        tracing_appender::non_blocking(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    let (writer, guard) = log_writer::batched(std::io::stderr());
     // Colour codes only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);

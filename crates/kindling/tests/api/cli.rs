@@ -125,6 +125,11 @@ async fn create_account_then_serve(database_url: &str) {
         lines.iter().any(|l| l["span"]["request_id"].as_str().is_some_and(|id| !id.is_empty())),
         "logs carry request ids"
     );
+    let answered = |l: &&Value| l["fields"]["message"] == "response" && l["span"]["path"] == "/v1.0/members";
+    let line = lines.iter().find(answered).unwrap_or_else(|| panic!("one line per answered request:\n{logs}"));
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert_eq!(line["span"]["method"], "GET", "{line}");
+    assert!(line["fields"]["elapsed_us"].is_u64(), "{line}");
     assert!(!logs.contains(key) && !logs.contains(&token), "secrets never logged");
     // Written through the background log thread, the shutdown line still reaches stderr.
     assert!(lines.iter().any(|l| l["fields"]["message"] == "shutting down"), "last log line flushed at exit:\n{logs}");
