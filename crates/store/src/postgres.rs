@@ -8,8 +8,26 @@ use sqlx::{PgPool, Postgres};
 
 pub async fn connect(url: &str) -> Result<PgPool> {
     let max = std::env::var("KINDLING_DATABASE_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
-    Ok(PgPoolOptions::new().max_connections(max).connect(url).await?)
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        // sqlx pings every connection it hands out by default: a second round trip for each
+        // statement. Only a connection that sat idle long enough to have been dropped (a
+        // restart, a proxy's idle cut) is checked; a busy one is known to be alive.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect(url)
+        .await?)
 }
+
+/// A pooled connection idle this long is pinged before use.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
     params.iter().fold(sqlx::query(sql), |q, p| match p {
