@@ -30,7 +30,8 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
-    /// Bulk-load a CSV file (header row, one record per line); all rows or none.
+    /// Bulk-load a file: stores and items from CSV (header row, one record per line; all rows
+    /// or none), members from CSV or JSON Lines (streamed, batched).
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -81,6 +82,31 @@ enum ImportCommand {
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
+    /// Members of an account, streamed in batches (millions are fine). CSV columns:
+    /// identifier (required), notification_mode; or JSON Lines (`.jsonl`):
+    /// {"identifier": ..., "notification_mode": ...} per line. Every row is checked before any
+    /// is written; identifiers the account already has are skipped, so a rerun completes an
+    /// interrupted import. Prints {"imported", "skipped", "kind"}.
+    Members {
+        file: PathBuf,
+        #[arg(long)]
+        account: i64,
+        /// Default: JSON Lines for .jsonl/.ndjson files, else CSV.
+        #[arg(long, value_enum)]
+        format: Option<import::Format>,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+}
+
+impl ImportCommand {
+    fn database_url(&self) -> &str {
+        match self {
+            Self::Stores { database_url, .. }
+            | Self::Items { database_url, .. }
+            | Self::Members { database_url, .. } => database_url,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,20 +267,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { command } => {
+            let db = Db::connect(command.database_url()).await.context("opening database")?;
             let (kind, count) = match command {
-                ImportCommand::Stores { file, merchant, database_url } => {
-                    let db = Db::connect(&database_url).await.context("opening database")?;
-                    ("stores", import::stores(&db, &file, merchant).await?)
-                }
-                ImportCommand::Items { file, account, merchant, manufacturer, database_url } => {
+                ImportCommand::Stores { file, merchant, .. } => ("stores", import::stores(&db, &file, merchant).await?),
+                ImportCommand::Items { file, account, merchant, manufacturer, .. } => {
                     let owner = match (account, merchant, manufacturer) {
                         (_, Some(id), _) => import::ItemOwner::Merchant(id),
                         (_, _, Some(id)) => import::ItemOwner::Manufacturer(id),
                         (Some(id), _, _) => import::ItemOwner::Account(id),
                         (None, None, None) => anyhow::bail!("one of --account, --merchant, --manufacturer is required"),
                     };
-                    let db = Db::connect(&database_url).await.context("opening database")?;
                     ("items", import::items(&db, &file, owner).await?)
+                }
+                ImportCommand::Members { file, account, format, .. } => {
+                    let format = format.unwrap_or_else(|| import::Format::of(&file));
+                    let done = import::members(&db, &file, account, format).await?;
+                    let summary =
+                        serde_json::json!({ "imported": done.imported, "skipped": done.skipped, "kind": "members" });
+                    println!("{summary}");
+                    return Ok(());
                 }
             };
             println!("{}", serde_json::json!({ "imported": count, "kind": kind }));
