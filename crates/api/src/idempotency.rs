@@ -44,7 +44,7 @@ pub async fn idempotency(state: AppState, req: Request, next: Next) -> Response 
     };
     // In its own task from the claim on: a client that hangs up cancels the connection's
     // future, and a claimed key must never be left without its request.
-    match tokio::spawn(run(state, key, req, next)).await {
+    match tokio::spawn(crate::observe::same_request(run(state, key, req, next))).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => e.into_response(),
         Err(e) => ApiError::Internal(format!("idempotent request task: {e}")).into_response(),

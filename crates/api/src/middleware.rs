@@ -39,7 +39,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!("handler panicked");
+    tracing::error!(request_id = %crate::observe::CurrentRequest, "handler panicked");
     json(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": "Internal server error" }))
 }
 
