@@ -7,10 +7,14 @@
 # per run, the means and their ratio, and Kindling's RSS idle and at the end. On SQLite a
 # second Kindling process on the same file with KINDLING_LOG=warn takes turns too (A B C A B
 # C), which prices request logging within the run.
+# On SQLite, last: GET member at random ids of an account with 10,000 members and of one with
+# BENCH_MEMBERS (1,000,000; 0 skips it) members, each loaded by `kindling import members`
+# (timed) into its own file and served by its own process, in turns; the row is the ratio of
+# their p50s.
 # Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
 # cluster (scripts/pg-cluster.sh) with fsync turned back on, or $KINDLING_BENCH_DATABASE_URL.
 # BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
-# finds a credential), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2). Needs wrk.
+# finds a credential), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2), BENCH_MEMBERS. Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stores=("$@")
@@ -19,6 +23,7 @@ duration=${BENCH_DURATION:-10s}
 redeem_duration=${BENCH_REDEEM_DURATION:-5s}
 connections=${BENCH_CONNECTIONS:-64}
 rounds=${BENCH_ROUNDS:-2}
+many_members=${BENCH_MEMBERS:-1000000}
 server_env=""
 source scripts/pg-cluster.sh
 source scripts/lib/bench-server.sh
@@ -107,6 +112,51 @@ PY
     rm -f "$tmp/server.log"
 done
 
+# A fresh SQLite file served by its own process, with N members (ids 1..N) imported into its
+# account: sets members_pid, members_base, members_token; appends the import's seconds.
+members_server() {
+    local n=$1 started finished
+    kindling_start "sqlite://$tmp/members-$n.db"
+    python3 - "$n" "$tmp/members-$n.csv" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+with open(path, "w") as f:
+    f.write("identifier,notification_mode\n")
+    f.writelines(f"member-{i:08d},app\n" for i in range(n))
+PY
+    started=$(date +%s.%N)
+    "$bin" import members "$tmp/members-$n.csv" --account "$account" --database-url "sqlite://$tmp/members-$n.db" >/dev/null
+    finished=$(date +%s.%N)
+    rm -f "$tmp/members-$n.csv"
+    curl -fs -o /dev/null -H "X-Auth-Token: $token" "$base/v1.0/members/$n" || { echo "member $n not found" >&2; exit 1; }
+    echo "sqlite import $n $(python3 -c "print($finished - $started)")" >>"$results"
+    members_pid=$kindling_pid members_base=$base members_token=$token
+}
+
+if [ "$many_members" -gt 0 ] && [[ " ${stores[*]} " == *" sqlite "* ]]; then
+    # Random ids over the whole table: with many members most reads miss SQLite's page cache.
+    cat >"$tmp/random-member.lua" <<'LUA'
+function init(args)
+  last = tonumber(args[1])
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0) % 1000)
+end
+function request()
+  return wrk.format("GET", "/v1.0/members/" .. math.random(1, last))
+end
+LUA
+    members_server 10000
+    few_pid=$members_pid few_base=$members_base few_token=$members_token
+    members_server "$many_members"
+    for round in $(seq "$rounds"); do
+        measure sqlite members-10k "$round" "$duration" "$few_base" -H "X-Auth-Token: $few_token" \
+            -s "$tmp/random-member.lua" -- 10000
+        measure sqlite members-many "$round" "$duration" "$members_base" -H "X-Auth-Token: $members_token" \
+            -s "$tmp/random-member.lua" -- "$many_members"
+    done
+    kill "$few_pid" "$members_pid"
+    wait "$few_pid" "$members_pid" 2>/dev/null || true
+fi
+
 python3 - "$results" <<'PY'
 import sys
 from collections import defaultdict
@@ -117,11 +167,13 @@ def ms(text):
             return float(text[: -len(unit)]) * factor
     raise ValueError(text)
 
-runs, rss = defaultdict(list), {}
+runs, rss, imports = defaultdict(list), {}, {}
 for line in open(sys.argv[1]):
     store, server, *rest = line.split()
     if server == "rss":
         rss[store] = (float(rest[1]), float(rest[0]))
+    elif server == "import":
+        imports[int(rest[0])] = float(rest[1])
     else:
         runs[store, server].append((rest[0], float(rest[1]), ms(rest[2]), ms(rest[3]), int(rest[4])))
 
@@ -155,5 +207,16 @@ for store in dict.fromkeys(s for s, _ in runs):
     if (store, "member-warn") in runs:
         cost = 1 - mean("member", 1) / mean("member-warn", 1)
         print(f"{store:<8} request logging at info costs {cost:.1%} of GET member throughput (vs warn, same run)")
-    print("{:<8} Kindling RSS: {:.1f} MB idle, {:.1f} MB at the end".format(store, *rss[store]))
+    if store in rss:
+        print("{:<8} Kindling RSS: {:.1f} MB idle, {:.1f} MB at the end".format(store, *rss[store]))
+
+if ("sqlite", "members-many") in runs:
+    many = max(imports)
+    p50 = lambda server: sum(f[2] for f in runs["sqlite", server]) / len(runs["sqlite", server])
+    print()
+    print(f"GET /v1.0/members/{{random id}} on SQLite, p50 with {many:,} members / with 10,000 members")
+    print(f"sqlite   {p50('members-many'):.2f} ms / {p50('members-10k'):.2f} ms = "
+          f"{p50('members-many') / p50('members-10k'):.2f}")
+    for n, seconds in sorted(imports.items()):
+        print(f"sqlite   kindling import members: {n:,} members in {seconds:.1f} s ({n / seconds:,.0f}/s)")
 PY

@@ -1,7 +1,8 @@
 # Shared by the benchmark scripts (sourced, not run). Builds the release binaries, makes
 # $tmp, and on exit stops every server started here (and a cluster from scripts/pg-cluster.sh).
 #   kindling_start URL   `kindling serve` on URL with default settings plus $server_env;
-#                        creates an account and logs in. Sets kindling_pid, base, token.
+#                        creates an account and logs in. Sets kindling_pid, base, token,
+#                        account (its id).
 #   kindling_stop        stops it.
 #   kindling_another URL a second `kindling serve` on URL (same accounts, so $token works).
 #                        Sets another_pid, another_base.
@@ -34,12 +35,13 @@ free_port() {
 }
 
 kindling_start() {
-    local url=$1 port account identity key
+    local url=$1 port created identity key
     port=$(free_port)
     base="http://127.0.0.1:$port"
-    account=$("$bin" account create --name bench --database-url "$url" 2>/dev/null)
-    identity=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["identity"])' "$account")
-    key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$account")
+    created=$("$bin" account create --name bench --database-url "$url" 2>/dev/null)
+    identity=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["identity"])' "$created")
+    key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$created")
+    account=$identity
     # Logs at the default level (info, one line per request) unless KINDLING_LOG is set.
     env ${server_env:-} "$bin" serve --listen "127.0.0.1:$port" --database-url "$url" 2>"$tmp/server.log" &
     kindling_pid=$!

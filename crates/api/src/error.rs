@@ -81,7 +81,7 @@ impl From<StoreError> for ApiError {
                 Self::Conflict("a referenced record does not exist or the record is still in use".into())
             }
             StoreError::Busy(detail) => {
-                tracing::warn!(error = %detail, "database busy");
+                tracing::warn!(error = %detail, request_id = %crate::observe::CurrentRequest, "database busy");
                 Self::Busy
             }
             other => Self::Internal(other.to_string()),
@@ -95,7 +95,7 @@ impl IntoResponse for ApiError {
         let body = match &self {
             Self::Invalid(errors) => json!({ "error": errors.summary(), "errors": errors }),
             Self::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+                tracing::error!(error = %detail, request_id = %crate::observe::CurrentRequest, "internal error");
                 json!({ "error": "Internal server error" })
             }
             other => json!({ "error": other.to_string() }),

@@ -15,7 +15,7 @@ use crate::extract::read_body;
 use crate::response::json;
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,7 @@ const MAX_KEY_LENGTH: usize = 255;
 const NOT_REPLAYED: [HeaderName; 4] =
     [header::CONTENT_LENGTH, header::DATE, header::TRANSFER_ENCODING, header::CONNECTION];
 
-pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn idempotency(state: AppState, req: Request, next: Next) -> Response {
     let Some(raw) = req.headers().get("idempotency-key") else {
         return next.run(req).await;
     };
@@ -44,7 +44,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     // In its own task from the claim on: a client that hangs up cancels the connection's
     // future, and a claimed key must never be left without its request.
-    match tokio::spawn(run(state, key, req, next)).await {
+    match tokio::spawn(crate::observe::same_request(run(state, key, req, next))).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => e.into_response(),
         Err(e) => ApiError::Internal(format!("idempotent request task: {e}")).into_response(),

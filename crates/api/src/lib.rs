@@ -9,6 +9,7 @@ mod limits;
 mod links;
 mod metrics;
 mod middleware;
+mod observe;
 pub mod response;
 mod router;
 mod routes;
@@ -16,6 +17,6 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, route_paths, router, Service};
+pub use router::{app, route_paths};
 pub use serve::{serve, ServeConfig};
 pub use state::{AppConfig, AppState};

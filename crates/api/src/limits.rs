@@ -4,8 +4,7 @@
 
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tower_http::timeout::{TimeoutBody, TimeoutError};
@@ -14,11 +13,13 @@ use tower_http::timeout::{TimeoutBody, TimeoutError};
 /// the 413 instead of meeting a connection reset; larger declared bodies are refused at once.
 const DRAIN_CAP: usize = 16 * 1024 * 1024;
 
-/// Every request body is cut off at `config.body_limit` bytes and `config.body_read_timeout`.
-pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Every request body is cut off at `config.body_limit` bytes and `config.body_read_timeout`;
+/// a request refused outright (a NUL in the query, a declared length over the limit) gets
+/// its answer as the error.
+pub async fn limit_body(state: &AppState, req: Request) -> Result<Request, Response> {
     let limit = state.config.body_limit;
     if query_has_nul(&req) {
-        return ApiError::BadRequest("query parameters must not contain NUL characters".into()).into_response();
+        return Err(ApiError::BadRequest("query parameters must not contain NUL characters".into()).into_response());
     }
     let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(declared) = declared.filter(|len: &usize| *len > limit) {
@@ -33,11 +34,10 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
                 }
             }
         }
-        return ApiError::PayloadTooLarge.into_response();
+        return Err(ApiError::PayloadTooLarge.into_response());
     }
     let timeout = state.config.body_read_timeout;
-    let req = req.map(|body| Body::new(Limited::new(TimeoutBody::new(timeout, body), limit)));
-    next.run(req).await
+    Ok(req.map(|body| Body::new(Limited::new(TimeoutBody::new(timeout, body), limit))))
 }
 
 /// Whether the query string carries NUL (`%00`), which no database column can hold.

@@ -2,23 +2,22 @@
 //! database pool, group-commit batch sizes, and the callback outbox backlog. Each `AppState` owns its registry (no
 //! global recorder), so many servers in one process (the tests) keep separate figures.
 //!
-//! Labels are bounded: the route is axum's matched template (`/v1.0/members/{member_id}`),
-//! never the raw path; unknown methods count as `other`, unrouted requests as `unmatched`.
+//! Labels are bounded: the route is the router's template (`/v1.0/members/{member_id}`,
+//! resolved by `observe::Routes`), never the raw path; unknown methods count as `other`,
+//! unrouted requests as `unmatched`. Requests are counted by `observe::Observe`.
 //! The pool and outbox gauges are read when scraped, one cheap query per scrape, and so is
 //! the count of SQL statements the process has run (`kindling_store::stats`).
 
 use crate::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{header, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kindling_domain::Timestamp;
 use kindling_store::credentials::outbox;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Mutex;
 
 /// Seconds; finer at the low end, where most answers fall.
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -117,8 +116,9 @@ impl Metrics {
         self.batch_sizes.clone()
     }
 
-    fn observe(&self, method: &Method, route: &str, status: StatusCode, seconds: f64) {
-        let labels = [method_label(method), route, status.as_str()];
+    /// Counts and times one request under its method label, route template and status.
+    pub(crate) fn observe(&self, method: &'static str, route: &'static str, status: StatusCode, seconds: f64) {
+        let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
     }
@@ -131,7 +131,7 @@ impl Default for Metrics {
 }
 
 /// Standard methods by name; anything else shares one label so clients cannot mint series.
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",
@@ -142,17 +142,6 @@ fn method_label(method: &Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
-}
-
-/// Middleware: counts and times every request under its matched route template.
-pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().cloned(); // an Arc, no copy
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    metrics.observe(&method, route, response.status(), started.elapsed().as_secs_f64());
-    response
 }
 
 /// `GET /metrics`. Unauthenticated, like `/healthz`: serve it on a network Prometheus can

@@ -1,13 +1,13 @@
-//! Cross-cutting HTTP behaviour: the `.json` suffix, `X-Runtime`, request ids, panics.
+//! Cross-cutting HTTP behaviour: the `.json` suffix, request bounds and idempotency, panics
+//! (request ids, `X-Runtime`, logs and metrics are `observe`'s).
 
 use crate::response::json;
-use crate::ApiError;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, Uri};
+use crate::{ApiError, AppState};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
-use std::time::Instant;
 
 /// `/v1.0/members/1009.json` routes as `/v1.0/members/1009`: "The URI Extension will take
 /// precedence" and JSON is the only format, so the suffix only needs removing.
@@ -29,19 +29,17 @@ pub fn strip_json_suffix(mut req: Request) -> Request {
     req
 }
 
-/// `X-Runtime: 0.042759`, the server's own seconds, as the platform reports them.
-pub async fn runtime_header(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let mut response = next.run(req).await;
-    let runtime = format!("{:.6}", started.elapsed().as_secs_f64());
-    if let Ok(value) = HeaderValue::from_str(&runtime) {
-        response.headers_mut().insert("x-runtime", value);
+/// Bounds on the request (`limits::limit_body`), then `Idempotency-Key` handling, around the
+/// whole router: one layer, so a request pays for one middleware call, not one per layer.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match crate::limits::limit_body(&state, req).await {
+        Ok(req) => crate::idempotency::idempotency(state, req, next).await,
+        Err(refused) => refused,
     }
-    response
 }
 
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!("handler panicked");
+    tracing::error!(request_id = %crate::observe::CurrentRequest, "handler panicked");
     json(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": "Internal server error" }))
 }
 

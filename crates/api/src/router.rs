@@ -2,7 +2,8 @@
 
 use crate::crud::{collection, item, linked, show_only};
 use crate::links::link_set;
-use crate::middleware::{method_not_allowed, not_found, panic_response, runtime_header, strip_json_suffix};
+use crate::middleware::{guard, method_not_allowed, not_found, panic_response, strip_json_suffix};
+use crate::observe::{Observe, Routes};
 use crate::routes::catalog::item_sets::{ManufacturerItemSets, MerchantItemSets};
 use crate::routes::catalog::items::{ManufacturerItems, MerchantItems};
 use crate::routes::catalog::manufacturers::ManufacturerMerchants;
@@ -13,7 +14,9 @@ use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{account, credentials, health, members};
 use crate::{auth, AppState};
+use axum::body::Body;
 use axum::extract::Request;
+use axum::response::Response;
 use axum::routing::{get, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
@@ -26,12 +29,11 @@ use kindling_store::members::Members;
 use kindling_store::offers::channels::Channels;
 use kindling_store::offers::eligible_item_sets::EligibleItemSets;
 use kindling_store::offers::member_lists::MemberLists;
+use std::convert::Infallible;
+use std::sync::Arc;
 use tower::util::MapRequestLayer;
-use tower::Layer;
+use tower::{Layer, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 /// The route table as it is mounted, with every path recorded: axum's `Router` cannot list
 /// its routes, and the isolation test must see each one (`route_paths`).
@@ -156,36 +158,23 @@ fn table() -> Table {
         .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items, _, _>(&item_sets::ITEMS))
 }
 
-/// The API routes with their middleware, without the `.json` rewrite (see `app`).
-pub fn router(state: AppState) -> Router {
+/// The service to serve: the route table behind its middleware, each layer wrapping the
+/// whole router once (`Router::layer` would wrap every route, and each wrapping is cloned on
+/// every request). Outermost first:
+/// 1. the `.json` suffix is removed, so routing sees `/v1.0/members/1009`;
+/// 2. `Observe`: request id, span and log line, `X-Runtime`, metrics;
+/// 3. `CatchPanic`: a panic becomes a JSON 500 (logged and counted as one);
+/// 4. `guard`: body limit and read timeout, then `Idempotency-Key`;
+/// 5. the router.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
+    let Table { router, paths } = table();
+    let routes = Arc::new(Routes::new(&paths));
     let metrics = state.metrics.clone();
-    table()
-        .router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit_body))
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(panic_response))
-        // Outside the panic handler, so a panic is counted as the 500 it becomes.
-        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
-        .layer(axum::middleware::from_fn(runtime_header))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-/// The router behind the `.json` rewrite, ready for `serve`.
-pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
-
-/// The service to serve: routing happens after the optional `.json` suffix is removed.
-pub fn app(state: AppState) -> Service {
-    MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request).layer(router(state))
+    let router = router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state.clone());
+    let guarded = axum::middleware::from_fn_with_state(state, guard).layer(router);
+    let caught = CatchPanicLayer::custom(panic_response).layer(guarded).map_response(|r| r.map(Body::new));
+    let observed = Observe::new(caught, metrics, routes);
+    MapRequestLayer::new(strip_json_suffix as fn(Request) -> Request).layer(observed)
 }

@@ -3,11 +3,13 @@
 //! dropped after `header_read_timeout`, and at most `max_connections` are open at once (more
 //! wait in the listen backlog). Stops accepting on `shutdown` and lets open requests finish.
 
-use crate::router::Service;
 use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,12 +49,17 @@ impl ServeConfig {
     }
 }
 
-pub async fn serve(
+/// Serves `service` (`crate::app`) on `listener` until `shutdown` completes.
+pub async fn serve<S>(
     listener: TcpListener,
-    service: Service,
+    service: S,
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -40,8 +40,49 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `2013-01-28T21:44:10Z` without allocating, for years 0 to 9999 (every response shows
+    /// timestamps, so this is on the read path); `None` outside them, which chrono formats.
+    fn rfc3339(self) -> Option<[u8; 20]> {
+        const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+        const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+        if !(FIRST..=LAST).contains(&self.0) {
+            return None;
+        }
+        let (days, second_of_day) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z.rem_euclid(146_097);
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let shifted_month = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        let mut out = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, value: i64, digits: usize| {
+            let mut value = value;
+            for i in (at..at + digits).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, second_of_day / 3600, 2);
+        put(14, second_of_day / 60 % 60, 2);
+        put(17, second_of_day % 60, 2);
+        Some(out)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(text) = self.rfc3339() {
+            return f.write_str(std::str::from_utf8(&text).expect("ASCII digits"));
+        }
         match DateTime::<Utc>::from_timestamp(self.0, 0) {
             Some(dt) => f.write_str(&dt.to_rfc3339_opts(SecondsFormat::Secs, true)),
             None => write!(f, "invalid timestamp {}", self.0),
@@ -51,7 +92,10 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.rfc3339() {
+            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).expect("ASCII digits")),
+            None => serializer.collect_str(self),
+        }
     }
 }
 
@@ -81,11 +125,38 @@ mod tests {
         assert_eq!(Timestamp::parse("soon"), None);
     }
 
+    fn chrono_text(secs: i64) -> String {
+        DateTime::<Utc>::from_timestamp(secs, 0).unwrap().to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    #[test]
+    fn the_fast_format_agrees_with_chrono_at_the_edges() {
+        for secs in [
+            -62_167_219_200, // 0000-01-01T00:00:00Z
+            -62_135_596_801, // the last second of year 0
+            -1,
+            0,
+            951_782_400,     // 2000-02-29
+            4_107_542_399,   // 2100-02-28T23:59:59Z (not a leap year)
+            253_402_300_799, // 9999-12-31T23:59:59Z
+        ] {
+            assert_eq!(Timestamp::from_unix(secs).to_string(), chrono_text(secs), "{secs}");
+        }
+        // Beyond four-digit years chrono formats.
+        assert_eq!(Timestamp::from_unix(253_402_300_800).to_string(), chrono_text(253_402_300_800));
+        assert_eq!(serde_json::to_string(&Timestamp::from_unix(0)).unwrap(), "\"1970-01-01T00:00:00Z\"");
+    }
+
     proptest! {
         #[test]
         fn display_then_parse_round_trips(secs in 0i64..4_102_444_800) {
             let t = Timestamp::from_unix(secs);
             prop_assert_eq!(Timestamp::parse(&t.to_string()), Some(t));
+        }
+
+        #[test]
+        fn the_fast_format_agrees_with_chrono(secs in -62_167_219_200i64..=253_402_300_799) {
+            prop_assert_eq!(Timestamp::from_unix(secs).to_string(), chrono_text(secs));
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod demo;
 mod import;
+mod log_writer;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -29,7 +30,8 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
-    /// Bulk-load a CSV file (header row, one record per line); all rows or none.
+    /// Bulk-load a file: stores and items from CSV (header row, one record per line; all rows
+    /// or none), members from CSV or JSON Lines (streamed, batched).
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -80,6 +82,31 @@ enum ImportCommand {
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
+    /// Members of an account, streamed in batches (millions are fine). CSV columns:
+    /// identifier (required), notification_mode; or JSON Lines (`.jsonl`):
+    /// {"identifier": ..., "notification_mode": ...} per line. Every row is checked before any
+    /// is written; identifiers the account already has are skipped, so a rerun completes an
+    /// interrupted import. Prints {"imported", "skipped", "kind"}.
+    Members {
+        file: PathBuf,
+        #[arg(long)]
+        account: i64,
+        /// Default: JSON Lines for .jsonl/.ndjson files, else CSV.
+        #[arg(long, value_enum)]
+        format: Option<import::Format>,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+}
+
+impl ImportCommand {
+    fn database_url(&self) -> &str {
+        match self {
+            Self::Stores { database_url, .. }
+            | Self::Items { database_url, .. }
+            | Self::Members { database_url, .. } => database_url,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,15 +128,14 @@ enum AccountCommand {
     },
 }
 
-/// Logs go to stderr through a background thread, so a request never waits on the terminal
-/// or pipe: lines are queued (up to 128,000) and, if the queue is full, dropped rather than
-/// slowing requests. The thread writes through a buffer that it flushes whenever the queue
-/// is empty, so under load many lines share one write and none waits for more traffic.
-/// The guard flushes the queue when dropped, so `main` keeps it to the end.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs go to stderr through a background thread (`log_writer`): a request's line is copied
+/// into a shared buffer that the thread writes out in batches, at most 10 ms later, so a
+/// request never waits on the terminal or pipe. If stderr stalls, lines beyond 8 MB waiting
+/// are dropped (and counted) rather than slowing requests. The guard writes what is left
+/// when dropped, so `main` keeps it to the end.
+fn init_logging() -> log_writer::Guard {
     let filter = EnvFilter::try_from_env("KINDLING_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) =
-        tracing_appender::non_blocking(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    let (writer, guard) = log_writer::batched(std::io::stderr());
     // Colour codes only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);
@@ -241,20 +267,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { command } => {
+            let db = Db::connect(command.database_url()).await.context("opening database")?;
             let (kind, count) = match command {
-                ImportCommand::Stores { file, merchant, database_url } => {
-                    let db = Db::connect(&database_url).await.context("opening database")?;
-                    ("stores", import::stores(&db, &file, merchant).await?)
-                }
-                ImportCommand::Items { file, account, merchant, manufacturer, database_url } => {
+                ImportCommand::Stores { file, merchant, .. } => ("stores", import::stores(&db, &file, merchant).await?),
+                ImportCommand::Items { file, account, merchant, manufacturer, .. } => {
                     let owner = match (account, merchant, manufacturer) {
                         (_, Some(id), _) => import::ItemOwner::Merchant(id),
                         (_, _, Some(id)) => import::ItemOwner::Manufacturer(id),
                         (Some(id), _, _) => import::ItemOwner::Account(id),
                         (None, None, None) => anyhow::bail!("one of --account, --merchant, --manufacturer is required"),
                     };
-                    let db = Db::connect(&database_url).await.context("opening database")?;
                     ("items", import::items(&db, &file, owner).await?)
+                }
+                ImportCommand::Members { file, account, format, .. } => {
+                    let format = format.unwrap_or_else(|| import::Format::of(&file));
+                    let done = import::members(&db, &file, account, format).await?;
+                    let summary =
+                        serde_json::json!({ "imported": done.imported, "skipped": done.skipped, "kind": "members" });
+                    println!("{summary}");
+                    return Ok(());
                 }
             };
             println!("{}", serde_json::json!({ "imported": count, "kind": kind }));

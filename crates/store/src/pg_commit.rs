@@ -5,6 +5,10 @@
 //! share one hold of the offer's counter row and one WAL flush, instead of queueing one
 //! commit at a time behind its lock.
 //!
+//! Opt-in (`KINDLING_PG_GROUP_COMMIT=on`, see `postgres::PgDb`): a batch holds every row
+//! lock its bodies take until it commits, so batches on two lanes can deadlock over rows
+//! that the requests alone would have locked one after the other.
+//!
 //! A batch is kept under PostgreSQL's 64 cached subtransactions per transaction
 //! (`MAX_BATCH`, with room for the savepoints bodies open themselves), past which every
 //! subtransaction lookup goes to disk.

@@ -8,15 +8,35 @@ use sqlx::{PgPool, Postgres};
 
 pub async fn connect(url: &str) -> Result<PgPool> {
     let max = pool_size();
-    Ok(PgPoolOptions::new().max_connections(max).connect(url).await?)
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        // sqlx pings every connection it hands out by default: a second round trip for each
+        // statement. Only a connection that sat idle long enough to have been dropped (a
+        // restart, a proxy's idle cut) is checked; a busy one is known to be alive.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect(url)
+        .await?)
 }
+
+/// A pooled connection idle this long is pinged before use.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn pool_size() -> u32 {
     std::env::var("KINDLING_DATABASE_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
 }
 
-/// The pool, and the group-commit lanes that run write transactions on it
-/// (`KINDLING_PG_GROUP_COMMIT=off` runs each write in its own transaction instead).
+/// The pool, and, with `KINDLING_PG_GROUP_COMMIT=on`, the group-commit lanes that run write
+/// transactions on it. Off by default: a batch holds the row locks of all its bodies until
+/// it commits, so two lanes' batches can wait on each other where the requests alone would
+/// not (a deadlock PostgreSQL breaks after `deadlock_timeout` by refusing one body, a 503).
 #[derive(Clone)]
 pub struct PgDb {
     pub pool: PgPool,
@@ -28,8 +48,8 @@ impl PgDb {
         let pool = connect(url).await?;
         let committer =
             match std::env::var("KINDLING_PG_GROUP_COMMIT").as_deref().map(str::to_ascii_lowercase).as_deref() {
-                Ok("off") => None,
-                Err(_) | Ok("on") => {
+                Err(_) | Ok("off") => None,
+                Ok("on") => {
                     let lanes = std::env::var("KINDLING_PG_COMMIT_LANES")
                         .ok()
                         .and_then(|v| v.parse().ok())

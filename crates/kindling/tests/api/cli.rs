@@ -122,9 +122,14 @@ async fn create_account_then_serve(database_url: &str) {
     let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
     let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).expect("JSON log line")).collect();
     assert!(
-        lines.iter().any(|l| l["span"]["request_id"].as_str().is_some_and(|id| !id.is_empty())),
+        lines.iter().any(|l| l["fields"]["request_id"].as_str().is_some_and(|id| !id.is_empty())),
         "logs carry request ids"
     );
+    let answered = |l: &&Value| l["fields"]["message"] == "response" && l["fields"]["path"] == "/v1.0/members";
+    let line = lines.iter().find(answered).unwrap_or_else(|| panic!("one line per answered request:\n{logs}"));
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert_eq!(line["fields"]["method"], "GET", "{line}");
+    assert!(line["fields"]["elapsed_us"].is_u64(), "{line}");
     assert!(!logs.contains(key) && !logs.contains(&token), "secrets never logged");
     // Written through the background log thread, the shutdown line still reaches stderr.
     assert!(lines.iter().any(|l| l["fields"]["message"] == "shutting down"), "last log line flushed at exit:\n{logs}");

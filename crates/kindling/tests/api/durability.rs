@@ -163,3 +163,29 @@ async fn a_killed_workers_claim_is_retried_when_its_lease_runs_out() {
     listener.wait_for(1).await;
     assert!(killed.elapsed() < Duration::from_secs(10), "delivered {:?} after the kill", killed.elapsed());
 }
+
+/// A pooled PostgreSQL connection that died while idle (a server restart, a proxy's idle
+/// cut) is checked before use and replaced, so the next statement succeeds. (Busy
+/// connections are not pinged: sqlx's default, a ping per checkout, doubled the round trips
+/// of every statement.)
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
+async fn postgres_a_connection_dead_while_idle_is_replaced() {
+    let url = crate::helpers::postgres_url();
+    let db = kindling_store::Db::connect(&url).await.unwrap();
+    let killer = kindling_store::Db::connect(&url).await.unwrap();
+    let backend = "SELECT CAST(pg_backend_pid() AS BIGINT) AS pid";
+    // Used one statement at a time, the pool holds the one connection it opened.
+    let pid: i64 = db.fetch_optional(backend, &[]).await.unwrap().unwrap();
+    let killed: Option<i64> = killer
+        .fetch_optional(
+            "SELECT CAST(CASE WHEN pg_terminate_backend(CAST($1 AS INTEGER)) THEN 1 ELSE 0 END AS BIGINT) AS killed",
+            &[pid.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed, Some(1));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let replaced: i64 = db.fetch_optional(backend, &[]).await.expect("the dead connection is replaced").unwrap();
+    assert_ne!(replaced, pid);
+}

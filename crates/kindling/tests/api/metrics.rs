@@ -45,16 +45,19 @@ async fn metrics_count_requests_by_route_template(app: TestApp) {
     for id in &ids {
         assert_eq!(app.get(&acct, &format!("/v1.0/members/{id}")).await.status, 200);
     }
+    // The `.json` suffix is removed before the route is resolved: the same series.
+    assert_eq!(app.get(&acct, &format!("/v1.0/members/{}.json", ids[0])).await.status, 200);
     assert_eq!(app.get(&acct, "/v1.0/members/999999999").await.status, 404);
     assert_eq!(app.get(&acct, "/no/such/route/12345").await.status, 404);
+    app.raw(Some(&acct.token), Method::PATCH, "/v1.0/members", None).await.error(405);
 
     let text = scrape(&app).await;
     let member = [("method", "GET"), ("route", "/v1.0/members/{member_id}"), ("status", "200")];
-    assert_eq!(sample(&text, "kindling_http_requests_total", &member), Some(2.0), "{text}");
-    assert_eq!(sample(&text, "kindling_http_request_duration_seconds_count", &member), Some(2.0), "{text}");
+    assert_eq!(sample(&text, "kindling_http_requests_total", &member), Some(3.0), "{text}");
+    assert_eq!(sample(&text, "kindling_http_request_duration_seconds_count", &member), Some(3.0), "{text}");
     let mut inf_bucket = member.to_vec();
     inf_bucket.push(("le", "+Inf"));
-    assert_eq!(sample(&text, "kindling_http_request_duration_seconds_bucket", &inf_bucket), Some(2.0), "{text}");
+    assert_eq!(sample(&text, "kindling_http_request_duration_seconds_bucket", &inf_bucket), Some(3.0), "{text}");
     let mut small_bucket = member.to_vec();
     small_bucket.push(("le", "0.001"));
     assert!(sample(&text, "kindling_http_request_duration_seconds_bucket", &small_bucket).is_some(), "{text}");
@@ -62,6 +65,8 @@ async fn metrics_count_requests_by_route_template(app: TestApp) {
     assert_eq!(sample(&text, "kindling_http_requests_total", &missing), Some(1.0), "{text}");
     let created = [("method", "POST"), ("route", "/v1.0/members"), ("status", "201")];
     assert_eq!(sample(&text, "kindling_http_requests_total", &created), Some(2.0), "{text}");
+    let wrong_method = [("method", "PATCH"), ("route", "/v1.0/members"), ("status", "405")];
+    assert_eq!(sample(&text, "kindling_http_requests_total", &wrong_method), Some(1.0), "{text}");
     let unmatched = [("method", "GET"), ("route", "unmatched"), ("status", "404")];
     assert_eq!(sample(&text, "kindling_http_requests_total", &unmatched), Some(1.0), "{text}");
     // Statements are counted per process (other tests' too): the member reads above ran some.
