@@ -263,14 +263,14 @@ impl Db {
     pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await, sql, params),
-            Self::Postgres(pg) => postgres::fetch_optional(&pg.pool, sql, params).await,
+            Self::Postgres(pg) => pg.readers.fetch_optional(sql, params).await,
         }
     }
 
     pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         match self {
             Self::Sqlite(db) => sqlite::fetch_all(&*db.reader().await, sql, params),
-            Self::Postgres(pg) => postgres::fetch_all(&pg.pool, sql, params).await,
+            Self::Postgres(pg) => pg.readers.fetch_all(sql, params).await,
         }
     }
 

@@ -3,8 +3,12 @@
 use crate::{FromRow, Result, Row, StoreError, Value};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::query::Query;
-use sqlx::{PgPool, Postgres};
+use sqlx::{Connection, PgPool, Postgres};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard};
 
 pub async fn connect(url: &str) -> Result<PgPool> {
     let max = pool_size();
@@ -41,6 +45,87 @@ fn pool_size() -> u32 {
 pub struct PgDb {
     pub pool: PgPool,
     pub(crate) committer: Option<crate::pg_commit::Committer>,
+    pub(crate) readers: Readers,
+}
+
+/// Connections kept out of the pool for single-statement reads, like SQLite's readers: sqlx
+/// pings a pooled connection each time it goes back (a second round trip per statement,
+/// about a quarter of a GET's CPU); these are never returned, so never pinged. A broken
+/// one is dropped, reopened, and the read tried once more.
+#[derive(Clone)]
+pub struct Readers {
+    connections: Arc<[Mutex<Option<PgConnection>>]>,
+    next: Arc<AtomicUsize>,
+    options: Arc<PgConnectOptions>,
+}
+
+/// Readers per process (`KINDLING_PG_READERS`).
+fn reader_count() -> usize {
+    std::env::var("KINDLING_PG_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8).max(1)
+}
+
+impl Readers {
+    fn new(pool: &PgPool) -> Self {
+        Self {
+            connections: (0..reader_count()).map(|_| Mutex::new(None)).collect(),
+            next: Arc::new(AtomicUsize::new(0)),
+            options: Arc::new((*pool.connect_options()).clone()),
+        }
+    }
+
+    /// A free reader if there is one, else waits for the next in turn.
+    async fn take(&self) -> MutexGuard<'_, Option<PgConnection>> {
+        let n = self.connections.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(guard) = self.connections[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.connections[start % n].lock().await
+    }
+
+    pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+        read_with_retry!(self, |conn| fetch_optional(conn, sql, params))
+    }
+
+    pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        read_with_retry!(self, |conn| fetch_all(conn, sql, params))
+    }
+}
+
+/// Runs a read on a reader (opened first if needed); once more on a fresh connection if
+/// the first attempt found the connection broken.
+macro_rules! read_with_retry {
+    ($readers:expr, |$conn:ident| $read:expr) => {{
+        let mut slot = $readers.take().await;
+        let mut attempt = 0;
+        loop {
+            if slot.is_none() {
+                *slot = Some(PgConnection::connect_with(&$readers.options).await?);
+            }
+            let $conn = slot.as_mut().expect("just opened");
+            match $read.await {
+                Err(StoreError::Postgres(e)) if attempt == 0 && broken(&e) => {
+                    tracing::warn!(error = %e, "a PostgreSQL reader connection broke; reopening it");
+                    *slot = None;
+                    attempt += 1;
+                }
+                outcome => break outcome,
+            }
+        }
+    }};
+}
+use read_with_retry;
+
+/// Whether an error means the connection itself is gone (so a fresh one may succeed).
+fn broken(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session.
+        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
 }
 
 impl PgDb {
@@ -60,7 +145,8 @@ impl PgDb {
                     return Err(StoreError::UnsupportedUrl(format!("KINDLING_PG_GROUP_COMMIT={other} (on or off)")));
                 }
             };
-        Ok(Self { pool, committer })
+        let readers = Readers::new(&pool);
+        Ok(Self { pool, committer, readers })
     }
 }
 

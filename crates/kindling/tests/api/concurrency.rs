@@ -110,12 +110,24 @@ async fn a_limit_of_100_under_1000_attempts(app: TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn two_server_processes_share_a_limit() {
+    two_processes_share_a_limit(&[]).await;
+}
+
+/// The same with PostgreSQL group commit on (`KINDLING_PG_GROUP_COMMIT=on`): redemptions
+/// batched in one transaction per lane still count exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run scripts/test.sh"]
+async fn two_group_committing_processes_share_a_limit() {
+    two_processes_share_a_limit(&[("KINDLING_PG_GROUP_COMMIT", "on")]).await;
+}
+
+async fn two_processes_share_a_limit(env: &[(&str, &str)]) {
     let url = postgres_url();
     let app = TestApp::spawn(crate::helpers::Backend::Postgres).await.unwrap();
     let acct = app.account().await;
     let s = setup(&app, &acct, json!({"name": "Shared", "max_redemptions": 100})).await;
     let members = many_members(&app, &acct, 600).await;
-    let servers = [crate::cli::Server::start(&url).await, crate::cli::Server::start(&url).await];
+    let servers = [crate::cli::Server::start_with(&url, env).await, crate::cli::Server::start_with(&url, env).await];
     let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let acknowledged = race(&app.client, &bases, &acct.token, &members, s.offer, s.channel).await;
     assert_eq!(acknowledged, 100);
