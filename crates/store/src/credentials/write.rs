@@ -381,14 +381,17 @@ pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option
 
 async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
     let now = Timestamp::now();
-    // Claims the credential (and, on PostgreSQL, locks its row until commit).
+    // Claims the credential (and, on PostgreSQL, locks its row until commit). The status is
+    // a parameter, not the literal 'open': with the literal, PostgreSQL's cached generic plan
+    // may pick the partial index of open codes (`status = 'open'`) and scan every open
+    // credential of the account instead of looking the id up (it did, 3.9 ms a claim at 11k).
     let claim = format!(
-        "UPDATE credentials SET status = CASE WHEN reusable THEN 'open' ELSE 'redeemed' END, redeemed_at = $3, updated_at = $3 \
-         WHERE id = $1 AND account_id = $2 AND status = 'open' AND (locked_until IS NULL OR locked_until <= $3) \
+        "UPDATE credentials SET status = CASE WHEN reusable THEN $4 ELSE 'redeemed' END, redeemed_at = $3, updated_at = $3 \
+         WHERE id = $1 AND account_id = $2 AND status = $4 AND (locked_until IS NULL OR locked_until <= $3) \
          AND (code_expires_at IS NULL OR code_expires_at > $3) RETURNING {COLUMNS}"
     );
-    let claimed: Option<Credential> =
-        tx.fetch_optional(&claim, &[id.into(), account.into(), now.unix().into()]).await?;
+    let params = [id.into(), account.into(), now.unix().into(), CredentialStatus::Open.as_str().into()];
+    let claimed: Option<Credential> = tx.fetch_optional(&claim, &params).await?;
     let Some(mut credential) = claimed else {
         let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
         return Err(not_open(&current, now));
