@@ -63,11 +63,69 @@ impl Synchronous {
             }
         }
     }
+}
 
-    fn pragma(self) -> &'static str {
+/// Answers of a committed batch, waiting for their commit to be on disk.
+type Answers = Vec<Box<dyn FnOnce(Result<()>) + Send>>;
+
+/// Makes committed batches durable before they are answered: a thread that fsyncs the WAL
+/// file once for every batch committed since its last fsync. The writer commits at
+/// `synchronous = NORMAL` (its WAL frames written, not yet flushed) and goes straight on to
+/// the next batch, so the fsync of one batch overlaps the work of the next instead of
+/// stalling the writer. A commit is durable once an fsync of the WAL that began after it
+/// returns; SQLite itself syncs the WAL before a checkpoint copies or reuses it.
+enum Syncer {
+    /// Answer at once (`Normal`, or an in-memory database).
+    Off,
+    Wal(mpsc::Sender<(Answers, Result<()>)>),
+}
+
+impl Syncer {
+    fn start(wal: &Option<std::path::PathBuf>, synchronous: Synchronous) -> Self {
+        let (Some(wal), Synchronous::Full) = (wal.clone(), synchronous) else { return Self::Off };
+        let (send, committed) = mpsc::channel::<(Answers, Result<()>)>();
+        let started = std::thread::Builder::new().name("kindling-sqlite-sync".into()).spawn(move || {
+            while let Ok(first) = committed.recv() {
+                let batches: Vec<_> = std::iter::once(first).chain(committed.try_iter()).collect();
+                let synced = std::fs::File::open(&wal).and_then(|f| f.sync_all()).map_err(|e| {
+                    tracing::error!(error = %e, "fsync of the SQLite WAL failed");
+                    StoreError::Closed(format!("fsync of the write-ahead log failed: {e}"))
+                });
+                for (answers, commit) in batches {
+                    let outcome = match (&commit, &synced) {
+                        (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+                        (Ok(()), Ok(())) => Ok(()),
+                    };
+                    for answer in answers {
+                        answer(outcome.map_err(again));
+                    }
+                }
+            }
+        });
+        match started {
+            Ok(_) => Self::Wal(send),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the WAL sync thread; syncing on the writer instead");
+                Self::Off
+            }
+        }
+    }
+
+    /// Answers a batch once its commit is durable.
+    fn answer(&self, answers: Answers, commit: Result<()>) {
         match self {
-            Self::Full => "PRAGMA synchronous = FULL",
-            Self::Normal => "PRAGMA synchronous = NORMAL",
+            Self::Wal(sync) if commit.is_ok() => {
+                if let Err(mpsc::SendError((answers, _))) = sync.send((answers, commit)) {
+                    for answer in answers {
+                        answer(Err(StoreError::Closed("the WAL sync thread stopped".into())));
+                    }
+                }
+            }
+            _ => {
+                for answer in answers {
+                    answer(commit.as_ref().map(|_| ()).map_err(again));
+                }
+            }
         }
     }
 }
@@ -102,7 +160,10 @@ impl SqliteDb {
         }
         let in_memory = path == ":memory:";
         let writer = configure(Connection::open(path)?)?;
-        writer.execute_batch(Synchronous::from_env()?.pragma())?;
+        let synchronous = Synchronous::from_env()?;
+        // The writer commits without waiting for the disk; at `Full`, the syncer thread
+        // fsyncs the WAL after each commit and only then answers (see `sync_wal`).
+        writer.execute_batch("PRAGMA synchronous = NORMAL")?;
         writer.busy_timeout(BUSY_WAIT)?;
         let readers: Vec<_> = if in_memory {
             Vec::new() // a private in-memory database exists only on its own connection
@@ -118,9 +179,10 @@ impl SqliteDb {
         let observer = Arc::new(std::sync::OnceLock::new());
         let (jobs, queue) = mpsc::channel();
         let (conn, seen, policy) = (writer.clone(), observer.clone(), BatchPolicy::from_env());
+        let wal = (!in_memory).then(|| std::path::PathBuf::from(format!("{path}-wal")));
         std::thread::Builder::new()
             .name("kindling-sqlite-writer".into())
-            .spawn(move || write_batches(&conn, &queue, policy, &seen))
+            .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(&wal, synchronous)))
             .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Self {
             writer,
@@ -233,6 +295,7 @@ fn write_batches(
     queue: &mpsc::Receiver<Job>,
     policy: BatchPolicy,
     observer: &std::sync::OnceLock<BatchObserver>,
+    syncer: &Syncer,
 ) {
     while let Ok(first) = queue.recv() {
         let guard = conn.clone().blocking_lock_owned();
@@ -275,13 +338,7 @@ fn write_batches(
         if let Some(observe) = observer.get() {
             observe(ran);
         }
-        let committed = committed.map_err(StoreError::from);
-        for answer in wrote {
-            answer(match &committed {
-                Ok(()) => Ok(()),
-                Err(e) => Err(again(e)),
-            });
-        }
+        syncer.answer(wrote, committed.map_err(StoreError::from));
     }
 }
 
