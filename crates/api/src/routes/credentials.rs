@@ -190,10 +190,8 @@ pub async fn create_credential(
     uri: Uri,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = write::create(&state.db, auth.account, params.input()?).await.map_err(refused)?;
-    let credential =
-        load_in(&mut Reader(&state.db), auth.account, id).await?.ok_or_else(|| ApiError::not_found("credential"))?;
-    Ok(created("credential", &credential, format!("{}/{id}", uri.path())))
+    let credential = write::create(&state.db, auth.account, params.input()?).await.map_err(refused)?;
+    Ok(created("credential", &credential, format!("{}/{}", uri.path(), credential.id)))
 }
 
 pub async fn get_credential(
@@ -235,8 +233,9 @@ pub async fn redeem_credential(
     ApiPath(id): ApiPath<CredentialId>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    write::redeem(&state.db, auth.account, id, params.id::<StoreId>("store_id")?).await.map_err(refused)?;
-    answer(&state, auth, id, StatusCode::CREATED).await
+    let credential =
+        write::redeem(&state.db, auth.account, id, params.id::<StoreId>("store_id")?).await.map_err(refused)?;
+    Ok(single(StatusCode::CREATED, "credential", &credential))
 }
 
 /// `PUT /v1.0/credentials/{id}/void` (201).

@@ -66,6 +66,18 @@ pub struct Gathered {
     pub identifier_kind: RedemptionIdentifierType,
     /// Per offer on the channel: its landing-page xid and the channel's conversion callback.
     pub links: Vec<ChannelLink>,
+    /// What a credential shows of its first offer (see `Shown`), when there are offers.
+    pub shown: Option<Shown>,
+}
+
+/// The first (lowest id) offer's name and merchant, as a credential shows them
+/// (`credentials::attach_in` reads the same for stored credentials).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub offer_name: String,
+    pub merchant_id: Option<kindling_domain::MerchantId>,
+    pub merchant_name: Option<String>,
+    pub supports_barcode: bool,
 }
 
 /// An offer's row on the request's channel.
@@ -78,6 +90,7 @@ pub struct ChannelLink {
 
 struct OfferRow {
     facts: OfferFacts,
+    shown: Shown,
     identifier_type: Option<i64>,
     has_member_lists: bool,
     has_store_rule: bool,
@@ -116,6 +129,12 @@ impl FromRow for OfferRow {
                     ..Default::default()
                 },
             },
+            shown: Shown {
+                offer_name: row.text("name")?,
+                merchant_id: row.opt_int("merchant_id")?.map(kindling_domain::MerchantId),
+                merchant_name: row.opt_text("merchant_name")?,
+                supports_barcode: row.opt_boolean("supports_barcode")?.unwrap_or(false),
+            },
             identifier_type: row.opt_int("redemption_identifier_type")?,
             has_member_lists: row.boolean("has_member_lists")?,
             has_store_rule: row.boolean("has_store_rule")?,
@@ -140,7 +159,7 @@ fn offers_sql(dialect: Dialect, lock: bool, which: &Offers<'_>) -> String {
     format!(
         "SELECT o.id, o.name, o.status, o.activates_at, o.expires_at, o.stop_offering_at, o.merchant_id, \
          o.max_redemptions, o.max_redemptions_per_member, o.max_redemptions_per_member_per_day, o.redemption_count, \
-         m.redemption_identifier_type, \
+         m.redemption_identifier_type, m.name AS merchant_name, m.supports_barcode, \
          e.max_redemptions AS channel_max_redemptions, e.redemption_count AS channel_redemption_count, e.xid, \
          c.conversion_callback_url, \
          CASE WHEN $3 IS NULL THEN EXISTS (SELECT 1 FROM eligible_channels x WHERE x.offer_id = o.id) \
@@ -236,6 +255,7 @@ pub async fn gather(
         store: None,
         identifier_kind: RedemptionIdentifierType::default(),
         links: Vec::new(),
+        shown: None,
     };
     let which_param: Value = match which {
         Offers::Listed([]) => return Ok(gathered),
@@ -250,6 +270,7 @@ pub async fn gather(
     if let Some(code) = rows.first().and_then(|r| r.identifier_type) {
         gathered.identifier_kind = RedemptionIdentifierType::from_code(code).unwrap_or_default();
     }
+    gathered.shown = rows.first().map(|r| r.shown.clone());
     let needs_links =
         rows.iter().any(|r| r.has_member_lists) || (store.is_some() && rows.iter().any(|r| r.has_store_rule));
     let mut links: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();

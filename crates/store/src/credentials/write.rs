@@ -179,12 +179,29 @@ fn raw(offers: &[OfferId]) -> Vec<i64> {
     offers.iter().map(|o| o.0).collect()
 }
 
-/// Creates a credential; with offers it gets a fresh code. Returns its id.
-pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
+/// Fills what a credential shows of its offers (`attach_in`'s fields) from the facts the
+/// write already read, so the caller can answer without reading the credential again; only
+/// a store's address needs one more statement.
+async fn present(tx: &mut Tx, account: AccountId, credential: &mut Credential, gathered: &Gathered) -> Result<()> {
+    credential.offer_ids = gathered.offers.iter().map(|o| OfferId(o.id)).collect();
+    if let Some(shown) = &gathered.shown {
+        credential.offer_name = Some(shown.offer_name.clone());
+        credential.merchant_id = shown.merchant_id;
+        credential.merchant_name = shown.merchant_name.clone();
+        credential.supports_barcode = shown.supports_barcode;
+    }
+    if credential.store_id.is_some() {
+        attach_in(tx, account, std::slice::from_mut(credential)).await?;
+    }
+    Ok(())
+}
+
+/// Creates a credential; with offers it gets a fresh code. Returns it as stored.
+pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outcome<Credential> {
     db.transaction(move |tx| Box::pin(create_in(tx, account, input))).await
 }
 
-async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<CredentialId> {
+async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<Credential> {
     let now = Timestamp::now();
     let ctx = facts::context(tx, account, input.channel_id, input.member_id, input.store_id).await?;
     check_refs(&ctx, &input)?;
@@ -204,14 +221,17 @@ async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> O
     }
     let lifetime = input.code_lifetime;
     let annotations = Json::Object(input.annotations.clone().unwrap_or_default()).to_string();
-    let mut id = None;
+    let mut inserted = None;
+    let insert = format!(
+        "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
+         code_lifetime, code_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10) \
+         ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}"
+    );
     for _ in 0..8 {
         let identifier = (!offers.is_empty()).then(|| code::generate(gathered.identifier_kind));
-        id = tx
-            .fetch_optional::<i64>(
-                "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
-                 code_lifetime, code_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10) \
-                 ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING id",
+        inserted = tx
+            .fetch_optional::<Credential>(
+                &insert,
                 &[
                     account.into(),
                     member.into(),
@@ -226,19 +246,18 @@ async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> O
                 ],
             )
             .await?;
-        if id.is_some() {
+        if inserted.is_some() {
             break;
         }
     }
-    let id =
-        id.map(CredentialId).ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
+    let mut credential =
+        inserted.ok_or_else(|| WriteError::Invalid("could not draw a unique code; try again".into()))?;
+    let id = credential.id;
     set_offers(tx, account, id, &offers, true).await?;
     activities(tx, account, &offers, id, member, ActivityType::Issue, now).await?;
-    if ctx.callbacks && ctx.callback_url.is_some() {
-        let mut credential = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
-        account_callback(tx, account, &ctx, "credential.created", &mut credential, now).await?;
-    }
-    Ok(id)
+    account_callback(tx, account, &ctx, "credential.created", &mut credential, now).await?;
+    present(tx, account, &mut credential, &gathered).await?;
+    Ok(credential)
 }
 
 /// Gives credential `id` a fresh code unique among the account's open codes (eight draws).
@@ -374,12 +393,12 @@ fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
 }
 
 /// Redeems a credential exactly once (or again, when reusable), counting every limit
-/// atomically with the write.
-pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
+/// atomically with the write. Returns the credential as the redemption left it.
+pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<Credential> {
     db.transaction(move |tx| Box::pin(redeem_in(tx, account, id, store))).await
 }
 
-async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<()> {
+async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<Credential> {
     let now = Timestamp::now();
     // Claims the credential (and, on PostgreSQL, locks its row until commit). The status is
     // a parameter, not the literal 'open': with the literal, PostgreSQL's cached generic plan
@@ -440,7 +459,9 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
     activities(tx, account, &offers, id, member, ActivityType::Redeem, now).await?;
     conversion_callbacks(tx, account, &credential, &gathered, store, now).await?;
     account_callback(tx, account, &ctx, "credential.redeemed", &mut credential, now).await?;
-    count_limits(tx, account, channel, &gathered).await
+    count_limits(tx, account, channel, &gathered).await?;
+    present(tx, account, &mut credential, &gathered).await?;
+    Ok(credential)
 }
 
 /// Counts the redemption against every limit that is set, last, in ascending offer order
