@@ -222,6 +222,22 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The first of `slots` that is free, trying them from the next in turn (`next`), or else
+/// a wait for that next one: how both backends hand out their read connections.
+pub(crate) async fn free_or_next<'a, T: 'a>(
+    slots: &'a [impl std::borrow::Borrow<tokio::sync::Mutex<T>>],
+    next: &std::sync::atomic::AtomicUsize,
+) -> tokio::sync::MutexGuard<'a, T> {
+    let n = slots.len();
+    let start = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    for i in 0..n {
+        if let Ok(guard) = slots[(start + i) % n].borrow().try_lock() {
+            return guard;
+        }
+    }
+    slots[start % n].borrow().lock().await
+}
+
 /// A snapshot of the connection pool: on PostgreSQL sqlx's pool, on SQLite the writer and
 /// the readers (a connection is in use while its lock is held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

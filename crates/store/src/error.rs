@@ -33,6 +33,17 @@ pub enum StoreError {
     Postgres(sqlx::Error),
 }
 
+impl StoreError {
+    /// The same error again, for each of the several callers a batch answers (`StoreError`
+    /// is not `Clone`): busy stays busy, anything else is reported as its text.
+    pub(crate) fn again(&self) -> Self {
+        match self {
+            Self::Busy(detail) => Self::Busy(detail.clone()),
+            other => Self::Closed(other.to_string()),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi;

@@ -7,6 +7,7 @@
 //! Every repository function takes the account id, so a query cannot forget tenancy.
 
 pub mod accounts;
+mod batch;
 pub mod catalog;
 pub mod credentials;
 pub mod crud;

@@ -13,7 +13,8 @@
 //! (`MAX_BATCH`, with room for the savepoints bodies open themselves), past which every
 //! subtransaction lookup goes to disk.
 
-use crate::{Result, StoreError, Tx};
+use crate::batch::{self, Answer, Ran};
+use crate::{StoreError, Tx};
 use futures_util::future::BoxFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,11 +26,6 @@ const MAX_BATCH: usize = 24;
 /// A body for a lane. Given a transaction it runs and reports whether it wrote (then its
 /// answer waits for the commit); given an error (no transaction could open) it answers with it.
 type Job = Box<dyn for<'t> FnOnce(std::result::Result<&'t mut Tx, StoreError>) -> BoxFuture<'t, Ran> + Send>;
-
-enum Ran {
-    Wrote(Box<dyn FnOnce(Result<()>) + Send>),
-    Failed,
-}
 
 /// The lanes of one pool.
 #[derive(Clone)]
@@ -71,21 +67,13 @@ impl Committer {
                     Ok(tx) => body(tx).await,
                     Err(e) => Err(E::from(e)),
                 };
-                match outcome {
-                    Ok(value) => Ran::Wrote(Box::new(move |committed: Result<()>| {
-                        let _ = answer.send(committed.map(|()| value).map_err(E::from));
-                    })),
-                    Err(e) => {
-                        let _ = answer.send(Err(e));
-                        Ran::Failed
-                    }
-                }
+                Ran::settle(outcome, answer)
             })
         });
         // Lanes in turn.
         let lane = self.next.fetch_add(1, Ordering::Relaxed) % self.lanes.len();
         self.lanes[lane].send(job).map_err(|_| StoreError::Closed("the PostgreSQL commit lane stopped".into()))?;
-        answered.await.unwrap_or_else(|_| Err(StoreError::Closed("a write body panicked".into()).into()))
+        batch::answered(answered).await
     }
 }
 
@@ -108,7 +96,7 @@ async fn lane(
             Ok(tx) => Tx::Postgres(Some(tx)),
             Err(e) => {
                 for job in jobs {
-                    job(Err(again(&e))).await;
+                    job(Err(e.again())).await;
                 }
                 continue;
             }
@@ -125,14 +113,14 @@ async fn lane(
         for answer in wrote {
             answer(match &committed {
                 Ok(()) => Ok(()),
-                Err(e) => Err(again(e)),
+                Err(e) => Err(e.again()),
             });
         }
     }
 }
 
 /// Runs one job inside its own savepoint; keeps its answer for after the commit when it wrote.
-async fn run_job(tx: &mut Tx, job: Job, wrote: &mut Vec<Box<dyn FnOnce(Result<()>) + Send>>) {
+async fn run_job(tx: &mut Tx, job: Job, wrote: &mut Vec<Answer>) {
     if let Err(e) = tx.execute("SAVEPOINT job", &[]).await {
         job(Err(e)).await;
         return;
@@ -156,13 +144,5 @@ async fn undo(tx: &mut Tx) {
         if let Err(e) = tx.execute(statement, &[]).await {
             tracing::error!(error = %e, "cannot roll back a failed write");
         }
-    }
-}
-
-/// The same error again, for each of several callers (`StoreError` is not `Clone`).
-pub(crate) fn again(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Busy(detail) => StoreError::Busy(detail.clone()),
-        other => StoreError::Closed(other.to_string()),
     }
 }

@@ -6,7 +6,7 @@ use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::query::Query;
 use sqlx::{Connection, PgPool, Postgres};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -75,14 +75,7 @@ impl Readers {
 
     /// A free reader if there is one, else waits for the next in turn.
     async fn take(&self) -> MutexGuard<'_, Option<PgConnection>> {
-        let n = self.connections.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..n {
-            if let Ok(guard) = self.connections[(start + i) % n].try_lock() {
-                return guard;
-            }
-        }
-        self.connections[start % n].lock().await
+        crate::db::free_or_next(&self.connections, &self.next).await
     }
 
     pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {

@@ -4,11 +4,12 @@
 //!
 //! Writes are group-committed. `SqliteDb::transaction` sends its body to the writer thread,
 //! which runs the bodies that are waiting, each inside its own SAVEPOINT of one shared
-//! transaction, then commits them together: one WAL append and, at `synchronous = FULL`
-//! (the default), one fsync for the batch. Every caller is answered after the commit that
-//! made its write durable. A body that fails is rolled back to its savepoint and answered at
+//! transaction, then commits them together: one WAL append, and at `Synchronous::Full` (the
+//! default) an fsync of the WAL by the sync thread (`Syncer`) before anyone is answered.
+//! Every caller is answered after the commit that made its write durable. A body that fails is rolled back to its savepoint and answered at
 //! once; its neighbours in the batch are unaffected.
 
+use crate::batch::{self, Answer, Ran};
 use crate::{FromRow, Result, Row, StoreError, Tx, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OpenFlags};
@@ -66,7 +67,7 @@ impl Synchronous {
 }
 
 /// Answers of a committed batch, waiting for their commit to be on disk.
-type Answers = Vec<Box<dyn FnOnce(Result<()>) + Send>>;
+type Answers = Vec<Answer>;
 
 /// Makes committed batches durable before they are answered: a thread that fsyncs the WAL
 /// file once for every batch committed since its last fsync. The writer commits at
@@ -81,8 +82,8 @@ enum Syncer {
 }
 
 impl Syncer {
-    fn start(wal: &Option<std::path::PathBuf>, synchronous: Synchronous) -> Self {
-        let (Some(wal), Synchronous::Full) = (wal.clone(), synchronous) else { return Self::Off };
+    fn start(wal: Option<std::path::PathBuf>, synchronous: Synchronous) -> Self {
+        let (Some(wal), Synchronous::Full) = (wal, synchronous) else { return Self::Off };
         let (send, committed) = mpsc::channel::<(Answers, Result<()>)>();
         let started = std::thread::Builder::new().name("kindling-sqlite-sync".into()).spawn(move || {
             while let Ok(first) = committed.recv() {
@@ -97,7 +98,7 @@ impl Syncer {
                         (Ok(()), Ok(())) => Ok(()),
                     };
                     for answer in answers {
-                        answer(outcome.map_err(again));
+                        answer(outcome.map_err(StoreError::again));
                     }
                 }
             }
@@ -123,7 +124,7 @@ impl Syncer {
             }
             _ => {
                 for answer in answers {
-                    answer(commit.as_ref().map(|_| ()).map_err(again));
+                    answer(commit.as_ref().map(|_| ()).map_err(StoreError::again));
                 }
             }
         }
@@ -133,12 +134,6 @@ impl Syncer {
 /// A write body handed to the writer thread; it reports how it went. Given an error
 /// instead of a transaction (no batch could open), it answers its caller with that error.
 type Job = Box<dyn FnOnce(std::result::Result<&mut Tx, StoreError>) -> Ran + Send>;
-
-/// What a job did: wrote (answer it once its batch commits) or failed (already answered).
-enum Ran {
-    Wrote(Box<dyn FnOnce(Result<()>) + Send>),
-    Failed,
-}
 
 /// Called with the size of every committed batch (for `/metrics`).
 pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
@@ -160,10 +155,9 @@ impl SqliteDb {
         }
         let in_memory = path == ":memory:";
         let writer = configure(Connection::open(path)?)?;
+        // `configure` leaves every connection at `synchronous = NORMAL`: the writer commits
+        // without waiting for the disk, and at `Full` the `Syncer` fsyncs before answering.
         let synchronous = Synchronous::from_env()?;
-        // The writer commits without waiting for the disk; at `Full`, the syncer thread
-        // fsyncs the WAL after each commit and only then answers (see `sync_wal`).
-        writer.execute_batch("PRAGMA synchronous = NORMAL")?;
         writer.busy_timeout(BUSY_WAIT)?;
         let readers: Vec<_> = if in_memory {
             Vec::new() // a private in-memory database exists only on its own connection
@@ -182,7 +176,7 @@ impl SqliteDb {
         let wal = (!in_memory).then(|| std::path::PathBuf::from(format!("{path}-wal")));
         std::thread::Builder::new()
             .name("kindling-sqlite-writer".into())
-            .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(&wal, synchronous)))
+            .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(wal, synchronous)))
             .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Self {
             writer,
@@ -204,14 +198,7 @@ impl SqliteDb {
         if self.readers.is_empty() {
             return self.writer.lock().await;
         }
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let n = self.readers.len();
-        for i in 0..n {
-            if let Ok(guard) = self.readers[(start + i) % n].try_lock() {
-                return guard;
-            }
-        }
-        self.readers[start % n].lock().await
+        crate::db::free_or_next(&self.readers, &self.next_reader).await
     }
 
     /// A reader held for a read transaction.
@@ -252,17 +239,10 @@ impl SqliteDb {
             + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |tx| match tx.map_err(E::from).and_then(|tx| run_to_completion(body(tx))) {
-            Ok(value) => Ran::Wrote(Box::new(move |committed: Result<()>| {
-                let _ = answer.send(committed.map(|()| value).map_err(E::from));
-            })),
-            Err(e) => {
-                let _ = answer.send(Err(e));
-                Ran::Failed
-            }
-        });
+        let job: Job =
+            Box::new(move |tx| Ran::settle(tx.map_err(E::from).and_then(|tx| run_to_completion(body(tx))), answer));
         self.jobs.send(job).map_err(|_| StoreError::Closed("the SQLite writer thread has stopped".into()))?;
-        answered.await.unwrap_or_else(|_| Err(StoreError::Closed("a write body panicked".into()).into()))
+        batch::answered(answered).await
     }
 
     /// The writer inside `BEGIN IMMEDIATE`, outside any batch: for tools, migrations and
@@ -304,7 +284,7 @@ fn write_batches(
             // through it is refused alike.
             let e = StoreError::from(e);
             for job in std::iter::once(first).chain(queue.try_iter()) {
-                job(Err(again(&e)));
+                job(Err(e.again()));
             }
             continue;
         }
@@ -342,19 +322,10 @@ fn write_batches(
     }
 }
 
-/// The same error again, for each of several callers (`StoreError` is not `Clone`).
-fn again(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Busy(detail) => StoreError::Busy(detail.clone()),
-        other => StoreError::Closed(other.to_string()),
-    }
-}
-
 /// Runs one job inside its own savepoint; keeps its answer for after the commit when it wrote.
-fn run_job(tx: &mut Tx, job: Job, wrote: &mut Vec<Box<dyn FnOnce(Result<()>) + Send>>) {
+fn run_job(tx: &mut Tx, job: Job, wrote: &mut Answers) {
     if let Err(e) = tx.batch_conn().execute_batch("SAVEPOINT job") {
-        tracing::error!(error = %e, "cannot open a savepoint");
-        drop(job);
+        job(Err(e.into()));
         return;
     }
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(tx))));

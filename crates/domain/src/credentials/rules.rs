@@ -30,6 +30,13 @@ pub struct Limits {
     pub per_channel: Option<i64>,
 }
 
+impl Limits {
+    /// Whether a limit counts a member's own redemptions (all time or per day).
+    pub fn per_member_set(&self) -> bool {
+        self.per_member.is_some() || self.per_member_per_day.is_some()
+    }
+}
+
 /// Redemptions already counted (voided ones excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {

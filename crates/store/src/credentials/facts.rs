@@ -299,11 +299,7 @@ pub async fn gather(
     }
     // Per-member counts matter only for offers with a per-member limit; skipping them
     // otherwise keeps a busy offer's redemptions from being rescanned on every request.
-    let limited: Vec<i64> = rows
-        .iter()
-        .filter(|r| r.facts.limits.per_member.is_some() || r.facts.limits.per_member_per_day.is_some())
-        .map(|r| r.facts.id)
-        .collect();
+    let limited: Vec<i64> = rows.iter().filter(|r| r.facts.limits.per_member_set()).map(|r| r.facts.id).collect();
     let mut member_counts: HashMap<i64, MemberCount> = HashMap::new();
     if !limited.is_empty() {
         let sql = format!(
@@ -334,5 +330,5 @@ pub async fn gather(
 /// Whether any gathered offer limits redemptions per member (a redemption then serializes
 /// on the member, see `write::redeem`).
 pub fn limits_members(gathered: &Gathered) -> bool {
-    gathered.offers.iter().any(|o| o.limits.per_member.is_some() || o.limits.per_member_per_day.is_some())
+    gathered.offers.iter().any(|o| o.limits.per_member_set())
 }
