@@ -71,4 +71,6 @@ typed_id! {
     CredentialId,
     /// One item set attached to one offer (qualifying or discounted).
     EligibleItemSetId,
+    /// One view of a landing page (or one posted through the Impressions API).
+    ImpressionId,
 }

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod field_errors;
 pub mod fields;
 pub mod ids;
+pub mod impression;
 pub mod input;
 pub mod member;
 pub mod offers;
@@ -19,7 +20,7 @@ pub mod time;
 
 pub use field_errors::FieldErrors;
 pub use ids::{
-    AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ItemId, ItemSetId, ManufacturerId,
-    MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
+    AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ImpressionId, ItemId, ItemSetId,
+    ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
 };
 pub use time::Timestamp;

@@ -118,6 +118,7 @@ id_values!(
     kindling_domain::MemberListId,
     kindling_domain::CredentialId,
     kindling_domain::EligibleItemSetId,
+    kindling_domain::ImpressionId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

@@ -14,6 +14,7 @@ pub mod crud;
 mod db;
 mod error;
 pub mod idempotency;
+pub mod impressions;
 pub mod link_set;
 pub mod members;
 mod migrate;

@@ -26,6 +26,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_idempotency_leases.sql"),
     },
     Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
+    Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -40,8 +40,10 @@ fn is_color(s: &str) -> bool {
     matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn is_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+/// Every URL option is an image shown on the landing page, which is served over TLS; the
+/// guide asks for https images, so a plain-http one is refused when saved.
+pub fn is_https_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
 }
 
 /// Merges `patch` into `current` after checking every key; returns the new formatting.
@@ -68,7 +70,7 @@ pub fn merge(current: &Map<String, Value>, patch: &Value, errors: &mut FieldErro
             (_, Value::String(s)) => match kind {
                 Kind::Text if s.chars().count() > MAX_TEXT => Some("is too long (maximum is 10000 characters)"),
                 Kind::Color if !is_color(s) => Some("must be a hex color like #FF00AA"),
-                Kind::Url if !is_url(s) => Some("must be an http or https URL"),
+                Kind::Url if !is_https_url(s) => Some("must be an https URL"),
                 _ => None,
             },
             _ => Some("must be a string"),
@@ -116,6 +118,29 @@ mod tests {
         let mut errors = FieldErrors::new();
         merge(&Map::new(), &json!("bg"), &mut errors);
         assert!(errors.get("formatting").is_some());
+    }
+
+    /// Landing pages are served over TLS, so their images must be too (the guide's rule).
+    #[test]
+    fn image_urls_must_be_https() {
+        for (url, ok) in [
+            ("https://cdn.example.com/b.png", true),
+            ("http://cdn.example.com/b.png", false),
+            ("HTTPS://cdn.example.com/b.png", true),
+            ("https:/b.png", true),
+            ("data:image/png;base64,AAAA", false),
+            ("javascript:alert(1)", false),
+            ("//cdn.example.com/b.png", false),
+        ] {
+            let mut errors = FieldErrors::new();
+            let kept =
+                merge(&Map::new(), &json!({"bg_image": url, "mobile_url": url, "web_thumb_url": url}), &mut errors);
+            assert_eq!(errors.is_empty(), ok, "{url}");
+            assert_eq!(kept.len(), if ok { 3 } else { 0 }, "{url}");
+            if !ok {
+                assert_eq!(errors.get("formatting.bg_image"), Some("must be an https URL"));
+            }
+        }
     }
 
     /// A string over the cap is refused for its length, never as if it were not a string.
