@@ -62,6 +62,8 @@ fn table() -> Table {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
         .route("/auth", get(auth::authenticate).post(auth::authenticate).delete(auth::revoke))
+        // The landing page of an offer on a channel (kindling-web); literal paths win over it.
+        .route("/{xid}", get(kindling_web::landing))
         .route("/v1.0/account", get(account::get_account).put(account::update_account))
         .route("/v1.0/account/callbacks/enable", put(account::enable_callbacks))
         .route("/v1.0/account/callbacks/disable", put(account::disable_callbacks))
