@@ -12,12 +12,12 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, members};
+use crate::routes::{account, credentials, health, impressions, members};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::{get, put, MethodRouter};
+use axum::routing::{delete, get, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
 use kindling_store::catalog::items::Items;
@@ -140,6 +140,9 @@ fn table() -> Table {
         )
         .route("/v1.0/credentials/{credential_id}/redeem", put(credentials::redeem_credential))
         .route("/v1.0/credentials/{credential_id}/void", put(credentials::void_credential))
+        // Impressions
+        .route("/v1.0/impressions", get(impressions::get_impressions).post(impressions::create_impression))
+        .route("/v1.0/impressions/{impression_id}", delete(impressions::delete_impression))
         // Channels, campaigns, member lists
         .route("/v1.0/channels", collection::<Channels>())
         .route("/v1.0/channels/{channel_id}", item::<Channels>())

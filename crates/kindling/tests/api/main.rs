@@ -14,6 +14,7 @@ mod group_commit;
 mod helpers;
 mod idempotency;
 mod import;
+mod impressions;
 mod input_audit;
 mod isolation;
 mod items;
