@@ -4,7 +4,7 @@
 use crate::credentials::write::{self, CredentialInput, WriteError};
 use crate::credentials::{self, Credential};
 use crate::impressions::{self, NewImpression};
-use crate::{members, Db, FromRow, Result, Row, Tx};
+use crate::{members, Db, Dialect, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::rules::Refusal;
 use kindling_domain::offers::offer::Window;
 use kindling_domain::offers::status::OfferStatus;
@@ -125,6 +125,11 @@ async fn visit_in(tx: &mut Tx, page: &Page, visitor: &Visitor) -> Result<Handed>
     let now = Timestamp::now();
     let account = page.account_id;
     let member = members::find_or_create(tx, account, &visitor.member_identifier, now).await?;
+    if tx.dialect() == Dialect::Postgres {
+        // One visit of a member at a time, so two tabs opened at once find one code, not two
+        // (SQLite's single writer already runs them one after the other).
+        tx.execute("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
+    }
     let held = held_credential(tx, page, member).await?;
     let handed = match held {
         Some(_) if !page.allow_return_later => Handed::AlreadyClaimed,

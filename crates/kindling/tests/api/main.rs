@@ -18,6 +18,7 @@ mod impressions;
 mod input_audit;
 mod isolation;
 mod items;
+mod landing;
 mod limits;
 mod members;
 mod merchants;
