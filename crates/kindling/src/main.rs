@@ -239,12 +239,14 @@ fn print_demo(listen: SocketAddr, account: &NewAccount) {
 }
 
 fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
-    let demo::Seeded { member, channel, offer } = seeded;
+    let demo::Seeded { member, channel, offer, xid } = seeded;
     println!("Issue a code for the demo member, then redeem it:");
     println!(
         "  curl -i -H \"X-Auth-Token: $TOKEN\" -X POST 'http://{listen}/v1.0/credentials.json?member_id={member}&offer_id={offer}&channel_id={channel}'"
     );
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" -X PUT http://{listen}/v1.0/credentials/1/redeem.json");
+    println!("The offer's landing page (printable; add ?printable=false for the mobile page):");
+    println!("  http://{listen}/{xid}");
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

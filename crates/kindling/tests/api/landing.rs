@@ -22,6 +22,7 @@ backend_tests!(
     changes_show_at_once,
     bad_links_are_refused,
     parallel_first_visits_of_one_member_make_one_code,
+    a_landing_code_converts_with_its_sf_uid_and_sf_ac,
 );
 
 /// An approved offer on a channel with its xid.
@@ -450,4 +451,27 @@ async fn parallel_first_visits_of_one_member_make_one_code(app: TestApp) {
     assert_eq!(codes.len(), 1, "{codes:?}");
     assert_eq!(credentials_of(&app, &acct, l.offer).await.len(), 1);
     assert_eq!(scalar(&app, "SELECT COUNT(*) AS count FROM members WHERE identifier = $1", &["tabs".into()]).await, 1);
+}
+
+/// The guide's channel callback: "sf_uid ... (for promotions that use Sparkfly's landing
+/// page)" and "sf_ac: the name of the creative that was viewed to generate the credential".
+async fn a_landing_code_converts_with_its_sf_uid_and_sf_ac(app: TestApp) {
+    let listener = crate::callbacks::Listener::start(0).await;
+    let acct = app.account().await;
+    let l = landing(&app, &acct, json!({"name": "Converts"})).await;
+    let template = format!("{}/conv?uid=%{{sf_uid}}&ac=%{{sf_ac}}&xid=%{{xid}}", listener.base);
+    app.put(&acct, &format!("/v1.0/channels/{}", l.channel), json!({"channel": {"conversion_callback_url": template}}))
+        .await
+        .error_free();
+    let page = view(&app, &format!("/{}?sf_uid=ext%20777&sf_ac=summer%2Fhero", l.xid), None).await;
+    let code = page.code().unwrap();
+    let id = credentials_of(&app, &acct, l.offer).await[0]["id"].as_i64().unwrap();
+    let redeemed = app.put(&acct, &format!("/v1.0/credentials/{id}/redeem"), json!({})).await;
+    assert_eq!(redeemed.status, 201);
+    assert_eq!(redeemed.body["credential"]["identifier"], json!(code));
+    let got = listener.wait_for(1).await;
+    let q = crate::callbacks::query(&got[0].uri);
+    assert_eq!(q["uid"], "ext 777");
+    assert_eq!(q["ac"], "summer/hero");
+    assert_eq!(q["xid"], l.xid);
 }
