@@ -174,7 +174,26 @@ fn table() -> Table {
 pub fn app(
     state: AppState,
 ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
-    let Table { router, paths } = table();
+    wrap(table(), state)
+}
+
+/// Only the landing pages (and the health checks), for `kindling serve --landing-listen`: the
+/// public page host without the API behind it. Same middleware as `app`.
+pub fn landing_app(
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
+    let table = Table::default()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/{xid}", get(kindling_web::landing));
+    wrap(table, state)
+}
+
+fn wrap(
+    table: Table,
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
+    let Table { router, paths } = table;
     let routes = Arc::new(Routes::new(&paths));
     let metrics = state.metrics.clone();
     let router = router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state.clone());
