@@ -30,7 +30,7 @@ cookie=$(curl -fs -D - -o /dev/null "$base/$xid" | tr -d '\r' | awk -F': ' 'tolo
 server_time() {
     for _ in $(seq 200); do
         curl -fs -D - -o /dev/null "$@" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-runtime"{print $2 * 1000}'
-    done | sort -n | awk '{v[NR]=$1} END {printf "%.2fms %.2fms", v[int(NR*0.5)], v[int(NR*0.99)]}'
+    done | sort -n | awk '{v[NR]=$1} END {printf "%.2fms %.2fms\n", v[int(NR*0.5)], v[int(NR*0.99)]}'
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; SQLite, default settings"
