@@ -136,6 +136,8 @@ async fn counter_bad_input_writes_nothing(app: TestApp) {
             assert!(message.starts_with("counter.name: invalid type"), "{method} {name} -> {message}");
         }
     }
+    let as_text = app.post(&acct, "/v1.0/counters", json!({"counter": {"name": "5"}})).await;
+    assert_eq!(as_text.error(400), r#"counter.name: invalid type: string "5", expected i64"#);
     for body in [json!({"counter": {}}), json!({"counter": {"name": null}})] {
         let refused = app.post(&acct, "/v1.0/counters", body).await;
         assert_eq!(refused.error(400), "name can't be blank");
