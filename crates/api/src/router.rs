@@ -12,7 +12,7 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, impressions, members};
+use crate::routes::{account, credentials, health, impressions, members, pos_offer_codes};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
@@ -25,6 +25,8 @@ use kindling_store::catalog::manufacturers::Manufacturers;
 use kindling_store::catalog::merchants::Merchants;
 use kindling_store::catalog::store_lists::{self, StoreLists};
 use kindling_store::catalog::stores::Stores;
+use kindling_store::counters::Counters;
+use kindling_store::events::Events;
 use kindling_store::members::Members;
 use kindling_store::offers::channels::Channels;
 use kindling_store::offers::eligible_item_sets::EligibleItemSets;
@@ -161,6 +163,13 @@ fn table() -> Table {
         .route("/v1.0/item_sets", collection::<ItemSets>())
         .route("/v1.0/item_sets/{item_set_id}", item::<ItemSets>())
         .route("/v1.0/item_sets/{item_set_id}/items", linked::<ItemSets, Items, _, _>(&item_sets::ITEMS))
+        // Counters, events and POS offer codes (registered by offers and campaigns)
+        .route("/v1.0/counters", collection::<Counters>())
+        .route("/v1.0/counters/{counter_id}", item::<Counters>())
+        .route("/v1.0/events", collection::<Events>())
+        .route("/v1.0/events/{event_id}", item::<Events>())
+        .route("/v1.0/pos_offer_codes", get(pos_offer_codes::get_pos_offer_codes))
+        .route("/v1.0/pos_offer_codes/{pos_offer_code_id}", get(pos_offer_codes::get_pos_offer_code))
 }
 
 /// The service to serve: the route table behind its middleware, each layer wrapping the

@@ -73,4 +73,10 @@ typed_id! {
     EligibleItemSetId,
     /// One view of a landing page (or one posted through the Impressions API).
     ImpressionId,
+    /// A counter the account keeps (its name is a number).
+    CounterId,
+    /// A named event the account keeps.
+    EventId,
+    /// A code the point of sale applies, registered from offers and campaigns.
+    PosOfferCodeId,
 }

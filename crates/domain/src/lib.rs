@@ -5,7 +5,9 @@
 
 pub mod account;
 pub mod catalog;
+pub mod counter;
 pub mod credentials;
+pub mod event;
 pub mod field_errors;
 pub mod fields;
 pub mod ids;
@@ -15,13 +17,14 @@ pub mod landing;
 pub mod member;
 pub mod offers;
 pub mod paging;
+pub mod pos_offer_code;
 pub mod secret;
 pub mod serde_helpers;
 pub mod time;
 
 pub use field_errors::FieldErrors;
 pub use ids::{
-    AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ImpressionId, ItemId, ItemSetId,
-    ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
+    AccountId, ChannelId, CounterId, CredentialId, EligibleChannelId, EligibleItemSetId, EventId, ImpressionId, ItemId,
+    ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, PosOfferCodeId, StoreId, StoreListId,
 };
 pub use time::Timestamp;

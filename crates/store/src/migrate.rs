@@ -27,6 +27,11 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
     Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql") },
+    Migration {
+        version: 10,
+        name: "counters_events_pos_codes",
+        sql: include_str!("../migrations/0010_counters_events_pos_codes.sql"),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -109,5 +114,29 @@ mod tests {
             .unwrap();
         let new = "SELECT COUNT(*) FROM manufacturers WHERE name = 'New' AND redemption_identifier_type IS NULL";
         assert_eq!(db.fetch_optional::<i64>(new, &[]).await.unwrap(), Some(1));
+    }
+
+    /// Migration 10 registers the POS offer codes that offers and campaigns already carry:
+    /// once per account and code, described by the oldest offer carrying it, blanks skipped.
+    #[tokio::test]
+    async fn existing_pos_offer_codes_are_registered() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        run_through(&db, 9).await.unwrap();
+        let script = "INSERT INTO accounts (id, name, api_key_hash, created_at, updated_at) VALUES (1, 'A', 'x', 0, 0), (2, 'B', 'x', 0, 0);
+            INSERT INTO offers (id, account_id, status, name, offer_type, quest_only, is_reward, criteria, formatting, pos_offer_code, created_at, updated_at) VALUES
+              (1, 1, 'pending', 'First', 0, FALSE, FALSE, '{}', '{}', 'P1', 5, 5),
+              (2, 1, 'pending', 'Second', 0, FALSE, FALSE, '{}', '{}', 'P1', 6, 6),
+              (3, 1, 'pending', 'Blank', 0, FALSE, FALSE, '{}', '{}', ' ', 7, 7),
+              (4, 2, 'pending', 'Other', 0, FALSE, FALSE, '{}', '{}', 'P1', 8, 8);
+            INSERT INTO channels (id, account_id, name, allow_sms_keyword, allow_hmac, created_at, updated_at) VALUES (1, 1, 'C', FALSE, FALSE, 0, 0);
+            INSERT INTO eligible_channels (account_id, offer_id, channel_id, xid, pos_offer_code, created_at, updated_at) VALUES
+              (1, 3, 1, 'x1', 'C1', 9, 9), (1, 2, 1, 'x2', 'P1', 9, 9);";
+        let mut tx = db.begin().await.unwrap();
+        tx.execute_script(script).await.unwrap();
+        tx.commit().await.unwrap();
+        run(&db).await.unwrap();
+        let sql = "SELECT account_id || ':' || code || ':' || description FROM pos_offer_codes ORDER BY id";
+        let rows: Vec<String> = db.fetch_all(sql, &[]).await.unwrap();
+        assert_eq!(rows, ["1:P1:First", "2:P1:Other", "1:C1:Blank"]);
     }
 }

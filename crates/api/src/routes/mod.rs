@@ -2,8 +2,10 @@
 
 pub mod account;
 pub mod catalog;
+pub mod counters;
 pub mod credentials;
 pub mod health;
 pub mod impressions;
 pub mod members;
 pub mod offers;
+pub mod pos_offer_codes;

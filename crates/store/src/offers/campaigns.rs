@@ -268,7 +268,9 @@ async fn create_in(
             }));
         }
     }
+    let code = crate::pos_offer_codes::assigned(&values);
     eligible_channels::set(tx, account, id, values).await?;
+    crate::pos_offer_codes::register(tx, account, code.as_deref(), offer).await?;
     Ok(Created::Campaign(id))
 }
 
@@ -347,9 +349,26 @@ async fn insert(
     Ok(tx.fetch_optional::<i64>(&sql, &params).await?.map(EligibleChannelId))
 }
 
-/// `PUT /campaigns/{id}`: the campaign fields given; the offer and channel stay.
-pub async fn update(db: &Db, account: AccountId, id: EligibleChannelId, values: Assignments) -> Result<bool> {
-    db.transaction(move |tx| Box::pin(eligible_channels::set(tx, account, id, values))).await
+/// `PUT /campaigns/{id}`: the campaign fields given; the offer (the campaign's own, which
+/// never changes) and channel stay. A `pos_offer_code` is registered in the same transaction.
+pub async fn update(
+    db: &Db,
+    account: AccountId,
+    id: EligibleChannelId,
+    offer: OfferId,
+    values: Assignments,
+) -> Result<bool> {
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let code = crate::pos_offer_codes::assigned(&values);
+            let found = eligible_channels::set(tx, account, id, values).await?;
+            if found {
+                crate::pos_offer_codes::register(tx, account, code.as_deref(), offer).await?;
+            }
+            Ok(found)
+        })
+    })
+    .await
 }
 
 /// Deletes the offer×channel row (the channel is unlinked; its xid stops working).

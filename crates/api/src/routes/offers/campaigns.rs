@@ -159,7 +159,7 @@ pub async fn update_campaign(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    if !campaigns::update(&state.db, auth.account, id, values).await.map_err(unique)? {
+    if !campaigns::update(&state.db, auth.account, id, current.offer_id, values).await.map_err(unique)? {
         return Err(ApiError::not_found("campaign"));
     }
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))

@@ -17,6 +17,7 @@ use kindling_domain::{FieldErrors, ItemSetId, MerchantId, OfferId};
 use kindling_store::catalog::merchants::Merchants;
 use kindling_store::crud::{self, Filter, Order, Paged, RowId};
 use kindling_store::offers::offer::{self as store, Offers};
+use kindling_store::pos_offer_codes;
 use kindling_store::{Tx, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -148,14 +149,16 @@ fn offer_response(status: StatusCode, offer: &Offer) -> Response {
     single(status, "offer", &OfferView(offer))
 }
 
-/// Writes inside `tx`: references first, then the row (inserted when `id` is `None`).
+/// Writes inside `tx`: references first, then the row (inserted when `id` is `None`), then
+/// its `pos_offer_code` into the account's list.
 async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write<OfferId>) -> Result<OfferId, ApiError> {
     for &(field, referenced) in &write.references {
         if !crud::exists(tx, auth.account, referenced).await? {
             return Err(FieldErrors::single(field, &format!("does not exist: {referenced}")).into());
         }
     }
-    match id {
+    let code = pos_offer_codes::assigned(&write.values);
+    let id = match id {
         Some(id) => {
             let setting_limit = write.values.iter().any(|(column, _)| *column == "max_redemptions");
             let unlimited = setting_limit && kindling_store::offers::offer::unlimited(tx, auth.account, id).await?;
@@ -165,10 +168,13 @@ async fn apply(tx: &mut Tx, auth: Auth, id: Option<OfferId>, write: Write<OfferI
             if unlimited {
                 kindling_store::offers::offer::recount_redemptions(tx, auth.account, id).await?;
             }
-            Ok(id)
+            id
         }
-        None => Ok(crud::insert::<Offers>(tx, auth.account, write.values).await?),
-    }
+        None => crud::insert::<Offers>(tx, auth.account, write.values).await?,
+    };
+    // The account's list of POS offer codes learns the offer's code in the same transaction.
+    pos_offer_codes::register(tx, auth.account, code.as_deref(), id).await?;
+    Ok(id)
 }
 
 /// Read-modify-write of one offer in one transaction: `change` decides from the row as the

@@ -80,7 +80,11 @@ impl Audit<'_> {
             let inner = body.as_object_mut().unwrap().entry(key.clone()).or_insert_with(|| json!({}));
             for name in FRESH.iter().filter(|n| fields.contains_key(**n) && op.method == "post") {
                 self.fresh += 1;
-                inner[*name] = json!(format!("audit {} {}", name, self.fresh));
+                // A counter's `name` is an integer in the spec.
+                inner[*name] = match self.spec.resolve(&fields[*name])["type"].as_str() {
+                    Some("integer") => json!(self.fresh),
+                    _ => json!(format!("audit {} {}", name, self.fresh)),
+                };
             }
         }
         Some(body)

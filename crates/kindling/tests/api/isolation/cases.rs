@@ -103,6 +103,9 @@ pub fn param_key(template: &str, param: &str) -> Option<&'static str> {
         "credential_id" => "credential",
         "campaign_id" => "campaign",
         "impression_id" => "impression",
+        "counter_id" => "counter",
+        "event_id" => "event",
+        "pos_offer_code_id" => "pos_offer_code",
         _ => return None,
     })
 }
@@ -382,5 +385,18 @@ pub fn cases() -> Vec<Case> {
             .refs(&[("item", 400)]),
         op(DELETE, "/v1.0/item_sets/{item_set_id}"),
         op(GET, "/v1.0/item_sets/{item_set_id}/items"),
+        // Counters, events and POS offer codes (registered by the world's offer)
+        op(GET, "/v1.0/counters"),
+        op(POST, "/v1.0/counters").no_foreign_id("a counter references nothing"),
+        op(GET, "/v1.0/counters/{counter_id}"),
+        op(PUT, "/v1.0/counters/{counter_id}").body(|_| json!({"counter": {"name": 7}})),
+        op(DELETE, "/v1.0/counters/{counter_id}"),
+        op(GET, "/v1.0/events"),
+        op(POST, "/v1.0/events").no_foreign_id("an event references nothing"),
+        op(GET, "/v1.0/events/{event_id}"),
+        op(PUT, "/v1.0/events/{event_id}").body(|_| json!({"event": {"name": "renamed"}})),
+        op(DELETE, "/v1.0/events/{event_id}"),
+        op(GET, "/v1.0/pos_offer_codes"),
+        op(GET, "/v1.0/pos_offer_codes/{pos_offer_code_id}"),
     ]
 }

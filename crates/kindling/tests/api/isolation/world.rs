@@ -65,7 +65,7 @@ async fn create(app: &TestApp, acct: &TestAccount, path: &str, key: &str, body: 
 /// Creates every resource in the account: an approved, active reward offer owned by a
 /// merchant and a manufacturer, eligible at a store list and for a member list, on a channel
 /// (through a campaign, whose xid an impression names), with an eligible item set, passbook
-/// settings and an open credential.
+/// settings, a POS offer code and an open credential; and a counter and an event.
 pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
     let m = format!("secret{}", kindling_domain::secret::new_xid());
     let mut ids = BTreeMap::new();
@@ -180,10 +180,16 @@ pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
         "/v1.0/offers",
         "offer",
         json!({"name": format!("{m} offer"), "merchant_id": merchant, "manufacturer_id": maker, "is_reward": true,
-               "expires_at": "2099-01-01T00:00:00Z", "required_item_set_id": item_set, "redemption_item_set_id": maker_set}),
+               "expires_at": "2099-01-01T00:00:00Z", "required_item_set_id": item_set, "redemption_item_set_id": maker_set,
+               "pos_offer_code": format!("{m}-pos")}),
     )
     .await;
     ids.insert("offer", offer);
+    // The offer's `pos_offer_code` registered the account's one POS offer code.
+    let codes = app.get(acct, "/v1.0/pos_offer_codes").await;
+    ids.insert("pos_offer_code", codes.body["pos_offer_codes"][0]["pos_offer_code"]["id"].as_i64().unwrap());
+    ids.insert("counter", create(app, acct, "/v1.0/counters", "counter", json!({"name": 42})).await);
+    ids.insert("event", create(app, acct, "/v1.0/events", "event", json!({"name": format!("{m} event")})).await);
     for (kind, key, id) in [
         ("merchants", "merchant_ids", merchant),
         ("store_lists", "store_list_ids", store_list),
