@@ -156,7 +156,6 @@ async fn printable_page_at_phone_and_desktop_widths() {
     }
     assert_ne!(codes[0], codes[1], "two browsers are two visitors");
     assert_eq!(impressions(&app, &l).await, 2, "each view is an impression");
-    eprintln!("browser screenshots: {}", harness::SCREENSHOTS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,9 +4,11 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -44,8 +46,19 @@ pub fn available() -> bool {
     if std::env::var("KINDLING_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
         panic!("KINDLING_REQUIRE_BROWSER=1 but cannot run {message}");
     }
-    eprintln!("SKIPPED: {message}");
+    once_to_stderr(&SKIP_NOTED, &format!("SKIPPED: {message}"));
     false
+}
+
+static SKIP_NOTED: Once = Once::new();
+static SHOTS_NOTED: Once = Once::new();
+
+/// Writes a line to the process's stderr once per run, past libtest's capture of `eprintln!`,
+/// so that a passing `cargo test` still shows it.
+fn once_to_stderr(once: &Once, line: &str) {
+    once.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    });
 }
 
 /// A `chromedriver` process in its own process group: dropping it kills the group, so the
@@ -122,7 +135,7 @@ impl Browser {
         let png = self.client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(&path, png).unwrap();
-        eprintln!("screenshot: {}", path.display());
+        once_to_stderr(&SHOTS_NOTED, &format!("browser test screenshots: {SCREENSHOTS}/"));
         path
     }
 
