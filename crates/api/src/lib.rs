@@ -17,6 +17,6 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use router::{app, route_paths};
+pub use router::{app, landing_app, route_paths};
 pub use serve::{serve, ServeConfig};
 pub use state::{AppConfig, AppState};

@@ -12,12 +12,12 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, members};
+use crate::routes::{account, credentials, health, impressions, members};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::{get, put, MethodRouter};
+use axum::routing::{delete, get, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
 use kindling_store::catalog::items::Items;
@@ -62,6 +62,8 @@ fn table() -> Table {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
         .route("/auth", get(auth::authenticate).post(auth::authenticate).delete(auth::revoke))
+        // The landing page of an offer on a channel (kindling-web); literal paths win over it.
+        .route("/{xid}", get(kindling_web::landing))
         .route("/v1.0/account", get(account::get_account).put(account::update_account))
         .route("/v1.0/account/callbacks/enable", put(account::enable_callbacks))
         .route("/v1.0/account/callbacks/disable", put(account::disable_callbacks))
@@ -138,6 +140,9 @@ fn table() -> Table {
         )
         .route("/v1.0/credentials/{credential_id}/redeem", put(credentials::redeem_credential))
         .route("/v1.0/credentials/{credential_id}/void", put(credentials::void_credential))
+        // Impressions
+        .route("/v1.0/impressions", get(impressions::get_impressions).post(impressions::create_impression))
+        .route("/v1.0/impressions/{impression_id}", delete(impressions::delete_impression))
         // Channels, campaigns, member lists
         .route("/v1.0/channels", collection::<Channels>())
         .route("/v1.0/channels/{channel_id}", item::<Channels>())
@@ -169,7 +174,26 @@ fn table() -> Table {
 pub fn app(
     state: AppState,
 ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
-    let Table { router, paths } = table();
+    wrap(table(), state)
+}
+
+/// Only the landing pages (and the health checks), for `kindling serve --landing-listen`: the
+/// public page host without the API behind it. Same middleware as `app`.
+pub fn landing_app(
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
+    let table = Table::default()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/{xid}", get(kindling_web::landing));
+    wrap(table, state)
+}
+
+fn wrap(
+    table: Table,
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static {
+    let Table { router, paths } = table;
     let routes = Arc::new(Routes::new(&paths));
     let metrics = state.metrics.clone();
     let router = router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state.clone());

@@ -40,6 +40,14 @@ pub struct AppState {
     /// Tokens and account records, see `auth::cache`.
     pub(crate) auth: Arc<AuthCache>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The landing pages' database handle and page cache.
+    pub(crate) web: kindling_web::WebState,
+}
+
+impl axum::extract::FromRef<AppState> for kindling_web::WebState {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.clone()
+    }
 }
 
 impl AppState {
@@ -47,6 +55,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let batches = metrics.batch_sizes();
         db.observe_batches(Arc::new(move |size| batches.observe(size as f64)));
-        Self { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics }
+        let web = kindling_web::WebState::new(db.clone());
+        Self { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics, web }
     }
 }

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod ids;
 pub mod impression;
 pub mod input;
+pub mod landing;
 pub mod member;
 pub mod offers;
 pub mod paging;

@@ -19,6 +19,8 @@ pub struct Seeded {
     pub member: kindling_domain::MemberId,
     pub channel: kindling_domain::ChannelId,
     pub offer: kindling_domain::OfferId,
+    /// The offer's landing page on the channel: `/{xid}`.
+    pub xid: String,
 }
 
 fn invalid(e: kindling_domain::FieldErrors) -> anyhow::Error {
@@ -70,5 +72,9 @@ pub async fn seed(db: &Db, account: AccountId) -> anyhow::Result<Seeded> {
     .await?;
     CHANNELS.apply(&mut tx, account, offer, LinkOp::Replace, &[channel]).await?;
     tx.commit().await?;
-    Ok(Seeded { member, channel, offer })
+    let xid = kindling_store::offers::eligible_channels::find(db, account, offer, channel)
+        .await?
+        .map(|linked| linked.xid)
+        .ok_or_else(|| anyhow::anyhow!("the demo offer's channel link was not written"))?;
+    Ok(Seeded { member, channel, offer, xid })
 }

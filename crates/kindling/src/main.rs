@@ -56,6 +56,10 @@ struct ServeArgs {
     /// Also create a demo account at start and print its credentials.
     #[arg(long)]
     demo: bool,
+    /// Also serve the landing pages (`/{xid}`, without the API) on this address, e.g. a
+    /// public interface while `--listen` stays private. They are on `--listen` as well.
+    #[arg(long, env = "KINDLING_LANDING_LISTEN")]
+    landing_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,10 +211,21 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
+async fn serve(listen: SocketAddr, landing_listen: Option<SocketAddr>, db: Db) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "kindling listening");
     let state = AppState::new(db.clone(), AppConfig::default());
+    let landing = match landing_listen {
+        Some(address) => {
+            let listener =
+                tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+            tracing::info!(address = %listener.local_addr()?, "landing pages listening");
+            let app = kindling_api::landing_app(state.clone());
+            let limits = kindling_api::ServeConfig::from_env();
+            Some(tokio::spawn(kindling_api::serve(listener, app, limits, shutdown_signal())))
+        }
+        None => None,
+    };
     kindling_api::auth::spawn_revocation_watcher(&state);
     // Callbacks are delivered by every server process from the shared outbox, unless this
     // process is told not to (`KINDLING_CALLBACK_DELIVERY=off`: they wait in the outbox).
@@ -220,6 +235,9 @@ async fn serve(listen: SocketAddr, db: Db) -> anyhow::Result<()> {
     let worker = deliver.then(|| kindling_workers::callbacks::spawn(db, callbacks, stopped));
     let limits = kindling_api::ServeConfig::from_env();
     kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
+    if let Some(landing) = landing {
+        landing.await.context("landing server task")??;
+    }
     let _ = stop.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
@@ -239,12 +257,14 @@ fn print_demo(listen: SocketAddr, account: &NewAccount) {
 }
 
 fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
-    let demo::Seeded { member, channel, offer } = seeded;
+    let demo::Seeded { member, channel, offer, xid } = seeded;
     println!("Issue a code for the demo member, then redeem it:");
     println!(
         "  curl -i -H \"X-Auth-Token: $TOKEN\" -X POST 'http://{listen}/v1.0/credentials.json?member_id={member}&offer_id={offer}&channel_id={channel}'"
     );
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" -X PUT http://{listen}/v1.0/credentials/1/redeem.json");
+    println!("The offer's landing page (printable; add ?printable=false for the mobile page):");
+    println!("  http://{listen}/{xid}");
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -254,7 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.demo {
                 print_demo(args.listen, &create_account(&db, "Demo").await?);
             }
-            serve(args.listen, db).await
+            serve(args.listen, args.landing_listen, db).await
         }
         Command::Account { command: AccountCommand::Create { name, database_url } } => {
             let db = Db::connect(&database_url).await.context("opening database")?;
@@ -300,7 +320,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let seeded = demo::seed(&db, kindling_domain::AccountId(account.account_id)).await?;
             print_demo(listen, &account);
             print_seeded(listen, &seeded);
-            serve(listen, db).await
+            serve(listen, None, db).await
         }
     }
 }

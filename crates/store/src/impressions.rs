@@ -2,9 +2,11 @@
 //! out) and by the Impressions API; listed and deleted as a plain table.
 
 use crate::crud::Table;
-use crate::{FromRow, Result, Row, StoreError, Tx};
+use crate::offers::eligible_channels::select_joined;
+use crate::{query, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::impression::Impression;
 use kindling_domain::{AccountId, ChannelId, ImpressionId, MemberId, Timestamp};
+use sea_query::Expr;
 
 pub struct Impressions;
 
@@ -70,4 +72,27 @@ pub async fn record(tx: &mut Tx, account: AccountId, new: &NewImpression<'_>, no
     .await?
     .map(ImpressionId)
     .ok_or_else(|| StoreError::Decode("insert returned no row".into()))
+}
+
+/// The channel an offer×channel `xid` names, as an impression records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XidChannel {
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+}
+
+impl FromRow for XidChannel {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { channel_id: ChannelId(row.int("channel_id")?), channel_name: row.text("channel_name")? })
+    }
+}
+
+/// The channel of the account's eligible channel (offer×channel) whose `xid` is `xid`;
+/// `None` for an unknown xid or another account's.
+pub async fn channel_for_xid(tx: &mut Tx, account: AccountId, xid: &str) -> Result<Option<XidChannel>> {
+    let statement = select_joined("e.channel_id, c.name AS channel_name", account)
+        .and_where(Expr::col(("e", "xid")).eq(Value::from(xid)))
+        .to_owned();
+    let (sql, params) = query::build(&statement, tx.dialect())?;
+    tx.fetch_optional(&sql, &params).await
 }

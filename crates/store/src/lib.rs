@@ -15,6 +15,7 @@ mod db;
 mod error;
 pub mod idempotency;
 pub mod impressions;
+pub mod landing;
 pub mod link_set;
 pub mod members;
 mod migrate;

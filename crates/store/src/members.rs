@@ -73,3 +73,33 @@ pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMembe
     }
     tx.execute(&sql, &params).await
 }
+
+/// The account's member with `identifier`, created (with the default notification mode) if
+/// there is none. A concurrent creation of the same identifier is found, not duplicated:
+/// the insert skips the existing row and the second select sees it.
+pub async fn find_or_create(tx: &mut Tx, account: AccountId, identifier: &str, now: Timestamp) -> Result<MemberId> {
+    const FIND: &str = "SELECT id FROM members WHERE account_id = $1 AND identifier = $2";
+    if let Some(id) = tx.fetch_optional::<i64>(FIND, &[account.into(), identifier.into()]).await? {
+        return Ok(MemberId(id));
+    }
+    let inserted = tx
+        .fetch_optional::<i64>(
+            "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id, identifier) DO NOTHING RETURNING id",
+            &[
+                account.into(),
+                identifier.into(),
+                kindling_domain::member::NotificationMode::default().as_str().into(),
+                now.unix().into(),
+            ],
+        )
+        .await?;
+    match inserted {
+        Some(id) => Ok(MemberId(id)),
+        None => tx
+            .fetch_optional::<i64>(FIND, &[account.into(), identifier.into()])
+            .await?
+            .map(MemberId)
+            .ok_or_else(|| crate::StoreError::Decode("member neither inserted nor found".into())),
+    }
+}

@@ -4,5 +4,6 @@ pub mod account;
 pub mod catalog;
 pub mod credentials;
 pub mod health;
+pub mod impressions;
 pub mod members;
 pub mod offers;

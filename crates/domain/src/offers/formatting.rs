@@ -35,7 +35,7 @@ const KEYS: &[(&str, Kind)] = &[
 /// The most characters of a text option (instructions, messages, custom content).
 const MAX_TEXT: usize = crate::input::MAX_LONG_TEXT;
 
-fn is_color(s: &str) -> bool {
+pub fn is_color(s: &str) -> bool {
     let hex = s.strip_prefix('#').unwrap_or("");
     matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }

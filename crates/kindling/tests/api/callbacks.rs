@@ -88,7 +88,7 @@ impl Listener {
     }
 }
 
-fn query(uri: &str) -> HashMap<String, String> {
+pub fn query(uri: &str) -> HashMap<String, String> {
     let q = uri.split_once('?').map_or("", |(_, q)| q);
     serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap().into_iter().collect()
 }

@@ -20,9 +20,14 @@ impl Server {
     }
 
     pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_full(database_url, env, &[]).await
+    }
+
+    pub async fn start_full(database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Self {
         let port = free_port();
         let child = Command::new(BIN)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+            .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -250,9 +255,30 @@ async fn demo_prints_a_working_walkthrough() {
     let (identity, key) = (value("X-Auth-Identity"), value("X-Auth-Key"));
     let issue_line = stdout.lines().find(|l| l.contains("/v1.0/credentials.json?")).expect("an issue line");
     let query = issue_line.split_once('?').unwrap().1.trim_end_matches('\'');
+    let page_line = stdout.lines().rev().find(|l| l.trim_start().starts_with("http://")).expect("a landing page line");
+    let page = page_line.trim().rsplit_once('/').unwrap().1.to_owned();
 
-    // The printed walkthrough works against a fresh start of the same database.
-    let server = Server::start(&format!("sqlite://{}", dir.path().join("demo.db").display())).await;
+    // The printed walkthrough works against a fresh start of the same database, here with
+    // the landing pages also on a second address.
+    let landing_port = free_port();
+    let landing_base = format!("http://127.0.0.1:{landing_port}");
+    let server = Server::start_full(
+        &format!("sqlite://{}", dir.path().join("demo.db").display()),
+        &[],
+        &["--landing-listen", &format!("127.0.0.1:{landing_port}")],
+    )
+    .await;
+    wait_ready(&landing_base).await;
+    for base in [&server.base, &landing_base] {
+        let shown = client.get(format!("{base}/{page}")).send().await.unwrap();
+        assert_eq!(shown.status(), 200, "{base}/{page}");
+        assert!(shown.text().await.unwrap().contains("<span id=\"code-value\">"));
+    }
+    // The landing address serves no API.
+    let api = client.get(format!("{landing_base}/v1.0/members")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    let api = client.get(format!("{landing_base}/auth")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
     let auth = client
         .get(format!("{}/auth", server.base))
         .header("X-Auth-Identity", &identity)

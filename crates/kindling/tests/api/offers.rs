@@ -13,6 +13,7 @@ backend_tests!(
     status_lifecycle,
     lists_filter_and_sort,
     deleting_offers_and_what_they_reference,
+    formatting_image_urls_must_be_https,
 );
 
 pub async fn offer(app: &TestApp, acct: &TestAccount, body: Value) -> i64 {
@@ -354,4 +355,44 @@ async fn deleting_offers_and_what_they_reference(app: TestApp) {
     app.delete(&acct, &format!("/v1.0/merchants/{m}/store_lists/{stores}")).await.error_free();
     app.delete(&acct, &format!("/v1.0/merchants/{m}")).await.error_free();
     app.delete(&acct, &format!("/v1.0/offers/{id}")).await.error(404);
+}
+
+/// Landing pages are served over TLS, so every image URL in `formatting` must be https: a
+/// plain-http one is a field error (400, as every field error), and nothing is written.
+async fn formatting_image_urls_must_be_https(app: TestApp) {
+    let acct = app.account().await;
+    let kept = json!({"bg_image": "https://cdn.example.com/old.png", "bg_color": "#000"});
+    let id = offer(&app, &acct, json!({"name": "Deal", "formatting": kept})).await;
+    let path = format!("/v1.0/offers/{id}");
+    let before = app.get(&acct, &path).await.body["offer"].clone();
+    assert_eq!(before["formatting"], kept);
+    for field in ["bg_image", "mobile_url"] {
+        for url in ["http://cdn.example.com/new.png", "//cdn.example.com/new.png", "javascript:alert(1)"] {
+            let refused = app
+                .put(
+                    &acct,
+                    &path,
+                    json!({"offer": {"name": "Renamed", "formatting": {field: url, "bg_color": "#fff"}}}),
+                )
+                .await;
+            assert_eq!(refused.error(400), format!("formatting.{field} must be an https URL"), "{field}={url}");
+            assert_eq!(refused.body["errors"], json!({ format!("formatting.{field}"): "must be an https URL" }));
+            assert_eq!(app.get(&acct, &path).await.body["offer"], before, "nothing half-written");
+        }
+        let created = app
+            .post(
+                &acct,
+                "/v1.0/offers",
+                json!({"offer": {"name": "New", "formatting": {field: "http://x.example/a.png"}}}),
+            )
+            .await;
+        assert_eq!(created.error(400), format!("formatting.{field} must be an https URL"));
+    }
+    let https = json!({"bg_image": "https://cdn.example.com/new.png", "mobile_url": "https://m.example.com/a.png"});
+    let accepted = app.put(&acct, &path, json!({"offer": {"formatting": https}})).await;
+    accepted.spec("put", "/v1.0/offers/{offer_id}");
+    let expected = json!({"bg_image": "https://cdn.example.com/new.png", "mobile_url": "https://m.example.com/a.png", "bg_color": "#000"});
+    assert_eq!(accepted.body["offer"]["formatting"], expected);
+    assert_eq!(app.get(&acct, &path).await.body["offer"]["formatting"], expected);
+    assert_eq!(app.get(&acct, "/v1.0/offers").await.body["total_entries"], 1, "the refused creates wrote nothing");
 }

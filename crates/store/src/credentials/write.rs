@@ -201,7 +201,7 @@ pub async fn create(db: &Db, account: AccountId, input: CredentialInput) -> Outc
     db.transaction(move |tx| Box::pin(create_in(tx, account, input))).await
 }
 
-async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<Credential> {
+pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: CredentialInput) -> Outcome<Credential> {
     let now = Timestamp::now();
     let ctx = facts::context(tx, account, input.channel_id, input.member_id, input.store_id).await?;
     check_refs(&ctx, &input)?;

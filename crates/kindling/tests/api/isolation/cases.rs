@@ -10,12 +10,14 @@
 //!   the credential rules' "Offer not found or not eligible by channel" and "Member not found");
 //! - 404 for a lookup by id or key (`members/search?identifier=`, `campaigns?external_id=`,
 //!   `campaigns/search?channel_id=`, `offers/{id}/stores?x_channel_id=`,
-//!   `credentials/eligible?member_id=` names the member);
+//!   `credentials/eligible?member_id=` names the member; an impression's `offer_xid` and
+//!   `member_id`);
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
 //!   no-op answered with the unchanged set, for a foreign id as for an unknown one;
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
-//!   `GET /credentials?member_id=`), and for `credentials/eligible`'s offer and channel, which
-//!   answer `is_eligible: false` exactly as for an unknown offer.
+//!   `GET /credentials?member_id=`, `GET /impressions?offer_xid=&member_id=`), and for
+//!   `credentials/eligible`'s offer and channel, which answer `is_eligible: false` exactly as
+//!   for an unknown offer.
 
 use super::world::World;
 use reqwest::Method;
@@ -100,6 +102,7 @@ pub fn param_key(template: &str, param: &str) -> Option<&'static str> {
         "eligible_item_set_id" => "eligible_item_set",
         "credential_id" => "credential",
         "campaign_id" => "campaign",
+        "impression_id" => "impression",
         _ => return None,
     })
 }
@@ -322,6 +325,14 @@ pub fn cases() -> Vec<Case> {
             .query(|w| format!("?store_id={}", w.id("store")))
             .refs(&[("store", 400)]),
         op(PUT, "/v1.0/credentials/{credential_id}/void"),
+        // Impressions: the body names the offer×channel by xid
+        op(GET, "/v1.0/impressions")
+            .query(|w| format!("?offer_xid={}&member_id={}", w.text("xid"), w.id("member")))
+            .refs(&[("xid", 200), ("member", 200)]),
+        op(POST, "/v1.0/impressions")
+            .body(|w| json!({"impression": {"cookie_id": "visitor", "offer_xid": w.text("xid"), "member_id": w.id("member")}}))
+            .refs(&[("xid", 404), ("member", 404)]),
+        op(DELETE, "/v1.0/impressions/{impression_id}"),
         // Channels, campaigns, member lists
         op(GET, "/v1.0/channels"),
         op(POST, "/v1.0/channels").no_foreign_id("a channel references nothing"),

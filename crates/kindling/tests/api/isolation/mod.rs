@@ -32,6 +32,7 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/readyz", "no account: readiness"),
     ("/metrics", "no account: process-wide counters, no account's data"),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
+    ("/{xid}", "public landing page: an xid is unique across accounts and names its own (landing.rs tests it)"),
     ("/v1.0/account", OWN_ACCOUNT),
     ("/v1.0/account/callbacks/enable", OWN_ACCOUNT),
     ("/v1.0/account/callbacks/disable", OWN_ACCOUNT),

@@ -46,6 +46,8 @@ const REFERENCES: &[(&str, &str, &str)] = &[
     ("offer_activities", "offer_id", "offers"),
     ("offer_activities", "credential_id", "credentials"),
     ("offer_activities", "member_id", "members"),
+    ("impressions", "member_id", "members"),
+    ("impressions", "channel_id", "channels"),
 ];
 
 /// No row anywhere in the database links records of two accounts.

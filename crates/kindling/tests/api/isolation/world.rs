@@ -43,7 +43,15 @@ impl World {
     pub fn phantom(like: &World) -> World {
         let marker = format!("phantom{}", kindling_domain::secret::new_xid());
         let ids = like.ids.keys().enumerate().map(|(i, k)| (*k, 8_000_000_000_000 + i as i64)).collect();
-        let text = like.text.iter().map(|(k, v)| (*k, v.replace(&like.marker, &marker))).collect();
+        // A text the server drew (an xid) has no marker: the phantom's is marked instead.
+        let text = like
+            .text
+            .iter()
+            .map(|(k, v)| match v.contains(&like.marker) {
+                true => (*k, v.replace(&like.marker, &marker)),
+                false => (*k, format!("{marker}{v}")),
+            })
+            .collect();
         World { marker, ids, text }
     }
 }
@@ -56,7 +64,8 @@ async fn create(app: &TestApp, acct: &TestAccount, path: &str, key: &str, body: 
 
 /// Creates every resource in the account: an approved, active reward offer owned by a
 /// merchant and a manufacturer, eligible at a store list and for a member list, on a channel
-/// (through a campaign), with an eligible item set, passbook settings and an open credential.
+/// (through a campaign, whose xid an impression names), with an eligible item set, passbook
+/// settings and an open credential.
 pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
     let m = format!("secret{}", kindling_domain::secret::new_xid());
     let mut ids = BTreeMap::new();
@@ -195,6 +204,18 @@ pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
     campaign.error_free();
     ids.insert("campaign", campaign.body["campaign"]["id"].as_i64().unwrap());
     text.insert("external_id", external_id);
+    let xid = campaign.body["campaign"]["xid"].as_str().unwrap().to_owned();
+    let impression = create(
+        app,
+        acct,
+        "/v1.0/impressions",
+        "impression",
+        json!({"cookie_id": format!("{m}-cookie"), "offer_xid": xid, "member_id": member,
+               "annotations": {"note": format!("{m} note")}}),
+    )
+    .await;
+    ids.insert("impression", impression);
+    text.insert("xid", xid);
     crate::offers::approve(app, acct, offer).await;
     let eligible = create(
         app,
