@@ -24,17 +24,17 @@ struct Landing {
     url: String,
 }
 
-/// Seeds through the API as the guide does: merchant, offer, formatting, channel, approve.
+/// Seeds through the API as the guide does: merchant, its offer, formatting, channel, approve.
 async fn seed(app: &TestApp, offer: Value, formatting: Value, supports_barcode: bool) -> Landing {
     let acct = app.account().await;
     let merchant = app
         .post(&acct, "/v1.0/merchants", json!({"merchant": {"name": "Q Burger", "supports_barcode": supports_barcode}}))
         .await;
     let merchant = merchant.error_free().body["merchant"]["id"].as_i64().unwrap();
+    // The offer's own merchant (`merchant_id`) decides the barcode, not its linked merchants.
+    let mut offer = offer;
+    offer["merchant_id"] = json!(merchant);
     let id = crate::offers::offer(app, &acct, offer).await;
-    app.post(&acct, &format!("/v1.0/offers/{id}/merchants"), json!({"offer": {"merchant_ids": [merchant]}}))
-        .await
-        .error_free();
     app.put(&acct, &format!("/v1.0/offers/{id}"), json!({"offer": {"formatting": formatting}})).await.error_free();
     let channel = crate::offers::channel(app, &acct, "Web").await;
     app.post(&acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [channel]}}))
@@ -72,10 +72,11 @@ async fn issued_codes(app: &TestApp, l: &Landing, member: Option<i64>) -> Vec<St
         .collect()
 }
 
-/// Views of the landing page recorded for `xid`.
-async fn impressions(app: &TestApp, l: &Landing) -> i64 {
-    let sql = "SELECT COUNT(*) FROM impressions WHERE account_id = $1 AND offer_xid = $2";
-    app.db.fetch_optional::<i64>(sql, &[l.acct.id.into(), l.xid.clone().into()]).await.unwrap().unwrap_or(0)
+/// The impressions `GET /v1.0/impressions` lists for the page's xid, oldest first.
+async fn impressions(app: &TestApp, l: &Landing) -> Vec<Value> {
+    let listed = app.get(&l.acct, &format!("/v1.0/impressions?offer_xid={}&per_page=100", l.xid)).await;
+    let listed = listed.error_free().body["impressions"].as_array().unwrap().clone();
+    listed.into_iter().map(|i| i["impression"].clone()).collect()
 }
 
 /// The visible code on the page, which must be one the API issued for the offer.
@@ -110,11 +111,20 @@ async fn fits_the_screen(browser: &Browser) {
     assert_eq!(inner, expected, "layout width at {:?}", browser.viewport);
 }
 
+/// The coloured header starts at the very top of the page, banner image or not.
+async fn header_on_top(browser: &Browser) {
+    let top = browser.js("return document.getElementById('banner').getBoundingClientRect().top").await;
+    assert_eq!(top.as_f64(), Some(0.0), "no gap above the header");
+}
+
 /// The header: colour, name, and the banner image, which has loaded.
 async fn header(browser: &Browser, l: &Landing) {
     let header = browser.find("header#banner").await;
     assert!(header.is_displayed().await.unwrap());
-    assert_eq!(header.css_value("background-color").await.unwrap(), PINK, "bg_color on the header");
+    header_on_top(browser).await;
+    // Computed by the page's own style (WebDriver's CSS value reports colours as rgba()).
+    let colour = browser.js("return getComputedStyle(document.getElementById('banner')).backgroundColor").await;
+    assert_eq!(colour, PINK, "bg_color on the header");
     let image = browser.find("header#banner img#banner-image").await;
     assert_eq!(image.attr("src").await.unwrap(), l.banner, "bg_image is the banner");
     let loaded =
@@ -155,7 +165,12 @@ async fn printable_page_at_phone_and_desktop_widths() {
         browser.close().await;
     }
     assert_ne!(codes[0], codes[1], "two browsers are two visitors");
-    assert_eq!(impressions(&app, &l).await, 2, "each view is an impression");
+    let seen = impressions(&app, &l).await;
+    assert_eq!(seen.len(), 2, "each view is an impression: {seen:?}");
+    assert_ne!(seen[0]["cookie_id"], seen[1]["cookie_id"], "one visitor cookie per browser");
+    for impression in &seen {
+        assert!(impression["member_id"].is_i64() && impression["channel_id"].is_i64(), "{impression}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,9 +209,10 @@ async fn an_xss_named_offer_runs_no_script() {
     let l = seed(&app, json!({"name": name, "description": description}), json!({"bg_color": "#FF00AA"}), false).await;
     let Some(browser) = Browser::open(Viewport::Desktop).await else { return };
     browser.goto(&l.url).await;
-    assert_eq!(browser.find("#offer-name").await.text().await.unwrap(), name, "the name is shown as text");
     assert_ne!(browser.client.title().await.unwrap(), "pwned", "no script ran");
     assert_eq!(browser.js("return document.body.dataset.xss === undefined").await, true, "no handler ran");
+    assert_eq!(browser.find("#offer-name").await.text().await.unwrap(), name, "the name is shown as text");
+    header_on_top(&browser).await;
     assert_eq!(browser.count("#offer-name script, #offer-name img").await, 0, "no markup from the name");
     assert_eq!(browser.find("#offer-description").await.text().await.unwrap(), description);
     assert_eq!(browser.count("#offer-description b").await, 0, "no markup from the description");
@@ -224,20 +240,27 @@ async fn a_returning_visitor_sees_the_same_code() {
     assert_ne!(visible_code(&app, &second, &l).await, code, "another browser is another visitor");
     second.close().await;
     assert_eq!(issued_codes(&app, &l, None).await.len(), 2, "one credential per visitor");
-    assert_eq!(impressions(&app, &l).await, 4, "every view is an impression, returning or not");
+    let cookies: Vec<Value> = impressions(&app, &l).await.iter().map(|i| i["cookie_id"].clone()).collect();
+    assert_eq!(cookies.len(), 4, "every view is an impression, returning or not");
+    assert!(cookies[0] == cookies[1] && cookies[1] == cookies[2], "one browser, one cookie: {cookies:?}");
+    assert_ne!(cookies[3], cookies[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sf_uid_names_the_member() {
+async fn sf_uid_names_the_member_and_sf_ac_the_creative() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let l = fries(&app).await;
     let Some(browser) = Browser::open(Viewport::Phone).await else { return };
-    browser.goto(&format!("{}?sf_uid=ext-123", l.url)).await;
+    browser.goto(&format!("{}?sf_uid=ext-123&sf_ac=spring-banner", l.url)).await;
     let code = visible_code(&app, &browser, &l).await;
     browser.close().await;
     let member = app.get(&l.acct, "/v1.0/members/search?identifier=ext-123").await;
     let member = member.error_free().body["member"]["id"].as_i64().unwrap();
     assert_eq!(issued_codes(&app, &l, Some(member)).await, [code], "the code is ext-123's");
+    let seen = impressions(&app, &l).await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["member_id"], member, "the impression names the member");
+    assert_eq!(seen[0]["creative_name"], "spring-banner", "and sf_ac's creative");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,6 +296,7 @@ async fn a_refused_issue_shows_the_offer_unavailable() {
     browser.goto(&l.url).await;
     assert!(browser.find("#unavailable").await.is_displayed().await.unwrap(), "says the offer is unavailable");
     assert_eq!(browser.count("#code-value").await, 0, "and shows no code");
+    header_on_top(&browser).await;
     browser.screenshot("unavailable").await;
     browser.close().await;
 }
