@@ -128,10 +128,17 @@ impl Browser {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
-    /// Saves a PNG of the viewport as `<SCREENSHOTS>/<name>.png` and returns its path.
+    /// Saves a PNG as `<SCREENSHOTS>/<name>.png` and returns its path: on a phone the screen
+    /// as a person sees it first, on a desktop the whole page (the window grows to fit it).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         std::fs::create_dir_all(SCREENSHOTS).unwrap();
         let path = PathBuf::from(SCREENSHOTS).join(format!("{name}.png"));
+        if self.viewport == Viewport::Desktop {
+            let extra = self.js("return document.documentElement.scrollHeight - window.innerHeight").await;
+            let (width, height) = self.client.get_window_size().await.unwrap();
+            let grow = extra.as_u64().unwrap_or(0);
+            self.client.set_window_size(width as u32, (height + grow) as u32).await.unwrap();
+        }
         let png = self.client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(&path, png).unwrap();
@@ -158,6 +165,8 @@ fn capabilities(viewport: Viewport, profile: &std::path::Path) -> serde_json::Ma
         "--disable-background-networking".into(),
         "--disable-component-update".into(),
         "--disable-sync".into(),
+        // Screenshots of the page, not of a scroll bar beside it.
+        "--hide-scrollbars".into(),
         // The test's own https banner server has a self-signed certificate.
         "--ignore-certificate-errors".into(),
         // Names outside loopback fail at once instead of waiting on DNS, so an offer's banner
