@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod browser;
 mod callbacks;
 mod campaigns;
 mod cli;
