@@ -131,6 +131,7 @@ pub fn code_block(handed: &Handed, view: View, supports_barcode: bool, page: &Pa
                     qr => picture(View::Mobile).and_then(|c| codes::qr(c)),
                     custom_content => text(&page.formatting(), "custom_credential_content"),
                     returning => returning,
+                    view => view.as_str(),
                 })
             })
         }
