@@ -6,6 +6,7 @@
 pub mod account;
 pub mod catalog;
 pub mod credentials;
+pub mod engine;
 pub mod field_errors;
 pub mod fields;
 pub mod ids;
@@ -21,7 +22,8 @@ pub mod time;
 
 pub use field_errors::FieldErrors;
 pub use ids::{
-    AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ImpressionId, ItemId, ItemSetId,
-    ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
+    AccountId, ChannelId, CheckInId, CredentialId, EligibleChannelId, EligibleItemSetId, ImpressionId, ItemId,
+    ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferActivityId, OfferId, StoreId, StoreListId,
+    ZidentifierId,
 };
 pub use time::Timestamp;

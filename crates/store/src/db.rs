@@ -119,6 +119,9 @@ id_values!(
     kindling_domain::CredentialId,
     kindling_domain::EligibleItemSetId,
     kindling_domain::ImpressionId,
+    kindling_domain::OfferActivityId,
+    kindling_domain::ZidentifierId,
+    kindling_domain::CheckInId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

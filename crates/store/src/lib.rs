@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod crud;
 mod db;
+pub mod engine;
 mod error;
 pub mod idempotency;
 pub mod impressions;

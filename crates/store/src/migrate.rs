@@ -27,6 +27,11 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
     Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql") },
+    Migration {
+        version: 11,
+        name: "zids_check_ins_points",
+        sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
