@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 backend_tests!(
     check_in_policy,
     check_in_bad_input_writes_nothing,
+    concurrent_check_ins_count_once,
     activities_follow_issue_redeem_void,
     redemptions_list_redeemed_credentials,
     feeds_bad_input
@@ -163,6 +164,21 @@ async fn check_in_bad_input_writes_nothing(app: TestApp) {
     ] {
         assert_eq!(app.get(&acct, &format!("{shown}{query}")).await.error(status), message);
     }
+}
+
+/// Eight check-ins of one member at one store at once: one counts, the cooldown refuses the rest.
+async fn concurrent_check_ins_count_once(app: TestApp) {
+    let acct = app.account().await;
+    let m = member(&app, &acct, "visitor").await;
+    let ch = channel(&app, &acct, "App").await;
+    let s = store(&app, &acct, "Civic Center", json!({"lat": HERE.0, "lng": HERE.1})).await;
+    let path = format!("/v1.0/members/{m}/stores/{s}/check-in?check_in[lat]={}&check_in[lng]={}", HERE.0, HERE.1);
+    let answers = crate::zidentifiers::parallel(&app, &acct, Method::POST, &path, 8).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 422, 422, 422, 422, 422, 422, 422], "{answers:?}");
+    assert_eq!(member_store(&app, &acct, m, s, ch).await["total_check_ins"], 1);
+    assert_eq!(check_ins(&app, &acct).await, 1);
 }
 
 async fn activities(app: &TestApp, acct: &TestAccount, member: i64) -> Value {
