@@ -9,6 +9,7 @@ use crate::routes::catalog::items::{ManufacturerItems, MerchantItems};
 use crate::routes::catalog::manufacturers::ManufacturerMerchants;
 use crate::routes::catalog::store_lists::StoreListStores;
 use crate::routes::catalog::stores::AccountStores;
+use crate::routes::engine::{activities, check_ins, points, zidentifiers};
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
@@ -17,7 +18,7 @@ use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::{delete, get, put, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
 use kindling_store::catalog::items::Items;
@@ -72,6 +73,19 @@ fn table() -> Table {
         .route("/v1.0/members", collection::<Members>())
         .route("/v1.0/members/search", get(members::get_members_by_identifier))
         .route("/v1.0/members/{member_id}", item::<Members>())
+        // The offer engine: zidentifiers, check-ins, activity feeds, loyalty points
+        .route("/v1.0/members/{member_id}/offers/{offer_id}/zidentifiers", get(zidentifiers::create_z_identifier))
+        .route("/v1.0/members/zidentifiers/{zid}", get(zidentifiers::get_z_identifier))
+        .route("/v1.0/members/{member_id}/stores/{store_id}/check-in", post(check_ins::check_in_member_to_store))
+        .route("/v1.0/members/{member_id}/stores/{store_id}", get(check_ins::get_member_store))
+        .route("/v1.0/activities/offers", get(activities::get_member_offer_activities))
+        .route("/v1.0/members/{member_id}/activities/redemptions", get(activities::get_member_redemptions))
+        .route(
+            "/v1.0/members/{member_id}/stores/{store_id}/activities/redemptions",
+            get(activities::get_member_store_redemptions),
+        )
+        .route("/v1.0/points/card_status", get(points::get_points_card_status))
+        .route("/v1.0/points/transfer", post(points::transfer_loyalty_points))
         // Merchants, their stores and store lists
         .route("/v1.0/merchants", collection::<Merchants>())
         .route("/v1.0/merchants/{merchant_id}", item::<Merchants>())

@@ -69,6 +69,12 @@ typed_id! {
     MemberListId,
     /// A member's code for one or more offers, redeemed or voided exactly once.
     CredentialId,
+    /// One row of a credential's history (issue, redeem, void) for one offer.
+    OfferActivityId,
+    /// A member's zidentifier for one offer on one channel.
+    ZidentifierId,
+    /// One counted visit of a member at a store.
+    CheckInId,
     /// One item set attached to one offer (qualifying or discounted).
     EligibleItemSetId,
     /// One view of a landing page (or one posted through the Impressions API).

@@ -7,6 +7,7 @@ pub mod account;
 pub mod catalog;
 pub mod counter;
 pub mod credentials;
+pub mod engine;
 pub mod event;
 pub mod field_errors;
 pub mod fields;
@@ -24,7 +25,8 @@ pub mod time;
 
 pub use field_errors::FieldErrors;
 pub use ids::{
-    AccountId, ChannelId, CounterId, CredentialId, EligibleChannelId, EligibleItemSetId, EventId, ImpressionId, ItemId,
-    ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, PosOfferCodeId, StoreId, StoreListId,
+    AccountId, ChannelId, CheckInId, CounterId, CredentialId, EligibleChannelId, EligibleItemSetId, EventId,
+    ImpressionId, ItemId, ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferActivityId, OfferId,
+    PosOfferCodeId, StoreId, StoreListId, ZidentifierId,
 };
 pub use time::Timestamp;

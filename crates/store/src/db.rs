@@ -122,6 +122,9 @@ id_values!(
     kindling_domain::CounterId,
     kindling_domain::EventId,
     kindling_domain::PosOfferCodeId,
+    kindling_domain::OfferActivityId,
+    kindling_domain::ZidentifierId,
+    kindling_domain::CheckInId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

@@ -13,6 +13,7 @@ pub mod counters;
 pub mod credentials;
 pub mod crud;
 mod db;
+pub mod engine;
 mod error;
 pub mod events;
 pub mod idempotency;

@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "counters_events_pos_codes",
         sql: include_str!("../migrations/0010_counters_events_pos_codes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "zids_check_ins_points",
+        sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

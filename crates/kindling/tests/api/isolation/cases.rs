@@ -11,7 +11,8 @@
 //! - 404 for a lookup by id or key (`members/search?identifier=`, `campaigns?external_id=`,
 //!   `campaigns/search?channel_id=`, `offers/{id}/stores?x_channel_id=`,
 //!   `credentials/eligible?member_id=` names the member; an impression's `offer_xid` and
-//!   `member_id`);
+//!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
+//!   points card's `identifier` and `channel_id`);
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
 //!   no-op answered with the unchanged set, for a foreign id as for an unknown one;
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
@@ -106,6 +107,7 @@ pub fn param_key(template: &str, param: &str) -> Option<&'static str> {
         "counter_id" => "counter",
         "event_id" => "event",
         "pos_offer_code_id" => "pos_offer_code",
+        "zid" => "zid",
         _ => return None,
     })
 }
@@ -135,6 +137,32 @@ pub fn cases() -> Vec<Case> {
         op(GET, "/v1.0/members/{member_id}"),
         op(PUT, "/v1.0/members/{member_id}").body(|_| json!({"member": {"notification_mode": "email"}})),
         op(DELETE, "/v1.0/members/{member_id}"),
+        // The offer engine: zidentifiers, check-ins, activity feeds (member ids in the path or
+        // the query name the member: 404), loyalty points (a card is an identifier × channel)
+        op(GET, "/v1.0/members/{member_id}/offers/{offer_id}/zidentifiers")
+            .query(|w| format!("?x_channel_id={}", w.id("channel")))
+            .refs(&[("channel", 404)]),
+        op(GET, "/v1.0/members/zidentifiers/{zid}"),
+        op(POST, "/v1.0/members/{member_id}/stores/{store_id}/check-in")
+            .query(|_| "?check_in[lat]=39.7392&check_in[lng]=-104.9903".into()),
+        op(GET, "/v1.0/members/{member_id}/stores/{store_id}")
+            .query(|w| format!("?x_channel_id={}", w.id("channel")))
+            .refs(&[("channel", 404)]),
+        op(GET, "/v1.0/activities/offers").query(|w| format!("?member_id={}", w.id("member"))).refs(&[("member", 404)]),
+        op(GET, "/v1.0/members/{member_id}/activities/redemptions"),
+        op(GET, "/v1.0/members/{member_id}/stores/{store_id}/activities/redemptions"),
+        op(GET, "/v1.0/points/card_status")
+            .query(|w| format!("?identifier={}&channel_id={}", w.text("member_identifier"), w.id("channel")))
+            .refs(&[("member_identifier", 404), ("channel", 404)]),
+        op(POST, "/v1.0/points/transfer")
+            .query(|w| {
+                format!("?identifier={}&points=5&txid=isolation&channel_id={}", w.text("member_identifier"), w.id("channel"))
+            })
+            .or_body(|w| {
+                json!({"identifier": w.text("member_identifier"), "points": 5, "txid": "isolation",
+                    "channel_id": w.id("channel")})
+            })
+            .refs(&[("member_identifier", 404), ("channel", 404)]),
         // Merchants, stores, store lists and the store searches
         op(GET, "/v1.0/merchants"),
         op(POST, "/v1.0/merchants").no_foreign_id("a merchant references nothing"),

@@ -48,6 +48,15 @@ const REFERENCES: &[(&str, &str, &str)] = &[
     ("offer_activities", "member_id", "members"),
     ("impressions", "member_id", "members"),
     ("impressions", "channel_id", "channels"),
+    ("zidentifiers", "member_id", "members"),
+    ("zidentifiers", "offer_id", "offers"),
+    ("zidentifiers", "channel_id", "channels"),
+    ("check_ins", "member_id", "members"),
+    ("check_ins", "store_id", "stores"),
+    ("points_balances", "member_id", "members"),
+    ("points_balances", "channel_id", "channels"),
+    ("points_transfers", "member_id", "members"),
+    ("points_transfers", "channel_id", "channels"),
 ];
 
 /// No row anywhere in the database links records of two accounts.

@@ -65,7 +65,8 @@ async fn create(app: &TestApp, acct: &TestAccount, path: &str, key: &str, body: 
 /// Creates every resource in the account: an approved, active reward offer owned by a
 /// merchant and a manufacturer, eligible at a store list and for a member list, on a channel
 /// (through a campaign, whose xid an impression names), with an eligible item set, passbook
-/// settings, a POS offer code and an open credential; and a counter and an event.
+/// settings, a POS offer code, an open credential and the member's zidentifier for the offer;
+/// and a counter and an event.
 pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
     let m = format!("secret{}", kindling_domain::secret::new_xid());
     let mut ids = BTreeMap::new();
@@ -248,5 +249,10 @@ pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
     )
     .await;
     ids.insert("credential", credential);
+    // The member's zidentifier for the offer on the channel (made by its first GET).
+    let zid =
+        app.get(acct, &format!("/v1.0/members/{member}/offers/{offer}/zidentifiers?x_channel_id={channel}")).await;
+    let zid = zid.error_free().body["z_identifier"]["zid"].as_str().unwrap().parse().unwrap();
+    ids.insert("zid", zid);
     World { marker: m, ids, text }
 }

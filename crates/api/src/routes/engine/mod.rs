@@ -1,0 +1,8 @@
+//! The offer engine's member-facing operations (issue #11): zidentifiers, store check-ins,
+//! activity feeds and loyalty points.
+
+pub mod activities;
+pub mod check_ins;
+mod params;
+pub mod points;
+pub mod zidentifiers;
