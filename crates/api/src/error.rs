@@ -22,6 +22,10 @@ pub enum ApiError {
     /// The request conflicts with existing records (e.g. deleting a merchant that has stores).
     #[error("{0}")]
     Conflict(String),
+    /// 422: the request is understood but the resource's state refuses it (an offer state
+    /// already voided).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body too large")]
@@ -52,6 +56,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,

@@ -12,12 +12,12 @@ use crate::routes::catalog::stores::AccountStores;
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, impressions, members};
+use crate::routes::{account, credentials, health, impressions, members, offer_states};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::{delete, get, put, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use kindling_store::catalog::item_sets::{self, ItemSets};
 use kindling_store::catalog::items::Items;
@@ -70,6 +70,23 @@ fn table() -> Table {
         .route("/v1.0/members", collection::<Members>())
         .route("/v1.0/members/search", get(members::get_members_by_identifier))
         .route("/v1.0/members/{member_id}", item::<Members>())
+        .route("/v1.0/members/offer_states", get(offer_states::get_members_with_offer_states))
+        .route(
+            "/v1.0/members/{member_id}/offer_states",
+            get(offer_states::get_member_offer_states).post(offer_states::create_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/{member_id}/offer_states/{offer_state_id}",
+            get(offer_states::get_member_offer_state).put(offer_states::update_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/{member_id}/offer_states/{offer_state_id}/void",
+            post(offer_states::void_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/offer_states/{offer_state_id}/void",
+            post(offer_states::void_offer_state_by_member_identifier),
+        )
         // Merchants, their stores and store lists
         .route("/v1.0/merchants", collection::<Merchants>())
         .route("/v1.0/merchants/{merchant_id}", item::<Merchants>())

@@ -73,4 +73,6 @@ typed_id! {
     EligibleItemSetId,
     /// One view of a landing page (or one posted through the Impressions API).
     ImpressionId,
+    /// An offer saved to a member's wallet on a channel, with its own credential.
+    OfferStateId,
 }

@@ -13,6 +13,7 @@ pub mod impression;
 pub mod input;
 pub mod landing;
 pub mod member;
+pub mod offer_state;
 pub mod offers;
 pub mod paging;
 pub mod secret;
@@ -22,6 +23,6 @@ pub mod time;
 pub use field_errors::FieldErrors;
 pub use ids::{
     AccountId, ChannelId, CredentialId, EligibleChannelId, EligibleItemSetId, ImpressionId, ItemId, ItemSetId,
-    ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, StoreId, StoreListId,
+    ManufacturerId, MemberId, MemberListId, MerchantId, OfferId, OfferStateId, StoreId, StoreListId,
 };
 pub use time::Timestamp;

@@ -119,6 +119,7 @@ id_values!(
     kindling_domain::CredentialId,
     kindling_domain::EligibleItemSetId,
     kindling_domain::ImpressionId,
+    kindling_domain::OfferStateId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

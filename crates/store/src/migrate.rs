@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
     Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql") },
+    Migration { version: 12, name: "offer_states", sql: include_str!("../migrations/0012_offer_states.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

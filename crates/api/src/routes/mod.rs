@@ -6,4 +6,5 @@ pub mod credentials;
 pub mod health;
 pub mod impressions;
 pub mod members;
+pub mod offer_states;
 pub mod offers;

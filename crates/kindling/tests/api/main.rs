@@ -24,6 +24,7 @@ mod members;
 mod merchants;
 mod metrics;
 mod offer_links;
+mod offer_states;
 mod offers;
 mod read_modify_write;
 mod rows;

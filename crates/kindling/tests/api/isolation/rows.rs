@@ -47,6 +47,10 @@ const REFERENCES: &[(&str, &str, &str)] = &[
     ("offer_activities", "credential_id", "credentials"),
     ("offer_activities", "member_id", "members"),
     ("impressions", "member_id", "members"),
+    ("offer_states", "member_id", "members"),
+    ("offer_states", "offer_id", "offers"),
+    ("offer_states", "channel_id", "channels"),
+    ("offer_states", "credential_id", "credentials"),
     ("impressions", "channel_id", "channels"),
 ];
 
