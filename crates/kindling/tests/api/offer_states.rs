@@ -119,6 +119,10 @@ async fn issue_get_list_search_and_redeem(app: TestApp) {
     let wrong = app.get(&acct, &format!("{SEARCH}?token={token}&credential_identifier=nope")).await;
     assert_eq!(wrong.body["total_entries"], 0, "both filters apply");
 
+    // The state's credential cannot be deleted from under it (void the state instead).
+    app.delete(&acct, &format!("/v1.0/credentials/{credential}")).await.error(409);
+    assert_eq!(show(&app, &acct, s.member, &state).await.body["offer_state"], state);
+
     // Redeemed through the credentials API, the state says so.
     redeem(&app, &acct, credential).await.spec("put", "/v1.0/credentials/{credential_id}/redeem");
     let after = show(&app, &acct, s.member, &state).await;
