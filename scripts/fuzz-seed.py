@@ -77,6 +77,8 @@ def seed(n):
         "offer_id": o, "channel_name": f"Spring Email {n}", "external_id": f"fuzz-campaign-{n}"}})["campaign"]["id"]
     ids["credential_id"] = create("/credentials", "credential",
                                   {"member_id": ids["member_id"], "offer_id": o, "channel_id": ids["channel_id"]})
+    saved = f"/members/{ids['member_id']}/offer_states?channel_id={ids['channel_id']}&offer_id={o}"
+    ids["offer_state_id"] = api("POST", saved, {"offer_state": {}})["offer_state"]["offer_state_id"]
     return ids
 
 
@@ -92,8 +94,8 @@ def parameters(ids, scope):
         values["item_id"] = ids[f"{scope}_item_id"]
         values["item_set_id"] = ids[f"{scope}_item_set_id"]
     names = ["campaign_id", "channel_id", "credential_id", "eligible_item_set_id", "item_id", "item_set_id",
-             "manufacturer_id", "member_id", "member_list_id", "merchant_id", "offer_id", "store_id",
-             "store_list_id"]
+             "manufacturer_id", "member_id", "member_list_id", "merchant_id", "offer_id", "offer_state_id",
+             "store_id", "store_list_id"]
     lines = [f'"path.{name}" = {toml(values[name])}' for name in names]
     # The seeded store's coordinates, so the nearby search finds it.
     lines += ['"path.lat" = 39.7392', '"path.lng" = -104.9903']

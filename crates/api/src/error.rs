@@ -22,8 +22,9 @@ pub enum ApiError {
     /// The request conflicts with existing records (e.g. deleting a merchant that has stores).
     #[error("{0}")]
     Conflict(String),
-    /// 422: the request is well formed but the rules refuse it (a check-in too far from the
-    /// store, a points transfer below zero); nothing was written.
+    /// 422: the request is well formed but the rules or the resource's state refuse it (a
+    /// check-in too far from the store, a points transfer below zero, an offer state already
+    /// voided); nothing was written.
     #[error("{0}")]
     Unprocessable(String),
     #[error("method not allowed")]

@@ -13,7 +13,7 @@ use crate::routes::engine::{activities, check_ins, points, zidentifiers};
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, impressions, members, pos_offer_codes};
+use crate::routes::{account, credentials, health, impressions, members, offer_states, pos_offer_codes};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
@@ -86,6 +86,23 @@ fn table() -> Table {
         )
         .route("/v1.0/points/card_status", get(points::get_points_card_status))
         .route("/v1.0/points/transfer", post(points::transfer_loyalty_points))
+        .route("/v1.0/members/offer_states", get(offer_states::get_members_with_offer_states))
+        .route(
+            "/v1.0/members/{member_id}/offer_states",
+            get(offer_states::get_member_offer_states).post(offer_states::create_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/{member_id}/offer_states/{offer_state_id}",
+            get(offer_states::get_member_offer_state).put(offer_states::update_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/{member_id}/offer_states/{offer_state_id}/void",
+            post(offer_states::void_member_offer_state),
+        )
+        .route(
+            "/v1.0/members/offer_states/{offer_state_id}/void",
+            post(offer_states::void_offer_state_by_member_identifier),
+        )
         // Merchants, their stores and store lists
         .route("/v1.0/merchants", collection::<Merchants>())
         .route("/v1.0/merchants/{merchant_id}", item::<Merchants>())

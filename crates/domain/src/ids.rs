@@ -85,4 +85,6 @@ typed_id! {
     EventId,
     /// A code the point of sale applies, registered from offers and campaigns.
     PosOfferCodeId,
+    /// An offer saved to a member's wallet on a channel, with its own credential.
+    OfferStateId,
 }

@@ -16,6 +16,7 @@ pub mod impression;
 pub mod input;
 pub mod landing;
 pub mod member;
+pub mod offer_state;
 pub mod offers;
 pub mod paging;
 pub mod pos_offer_code;
@@ -27,6 +28,6 @@ pub use field_errors::FieldErrors;
 pub use ids::{
     AccountId, ChannelId, CheckInId, CounterId, CredentialId, EligibleChannelId, EligibleItemSetId, EventId,
     ImpressionId, ItemId, ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferActivityId, OfferId,
-    PosOfferCodeId, StoreId, StoreListId, ZidentifierId,
+    OfferStateId, PosOfferCodeId, StoreId, StoreListId, ZidentifierId,
 };
 pub use time::Timestamp;

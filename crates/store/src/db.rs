@@ -125,6 +125,7 @@ id_values!(
     kindling_domain::OfferActivityId,
     kindling_domain::ZidentifierId,
     kindling_domain::CheckInId,
+    kindling_domain::OfferStateId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

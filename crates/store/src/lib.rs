@@ -22,6 +22,7 @@ pub mod landing;
 pub mod link_set;
 pub mod members;
 mod migrate;
+pub mod offer_states;
 pub mod offers;
 mod pg_commit;
 pub mod pos_offer_codes;

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "zids_check_ins_points",
         sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
     },
+    Migration { version: 12, name: "offer_states", sql: include_str!("../migrations/0012_offer_states.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

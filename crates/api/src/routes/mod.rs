@@ -8,5 +8,6 @@ pub mod engine;
 pub mod health;
 pub mod impressions;
 pub mod members;
+pub mod offer_states;
 pub mod offers;
 pub mod pos_offer_codes;

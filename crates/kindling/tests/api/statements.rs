@@ -50,18 +50,24 @@ async fn list_pages_run_a_fixed_number_of_statements(app: TestApp) {
         app.raw(Some(&acct.token), reqwest::Method::POST, &format!("/v1.0/credentials?{query}"), None)
             .await
             .error_free();
+        let saved = format!("/v1.0/members/{person}/offer_states?channel_id={app_channel}&offer_id={id}");
+        app.raw(Some(&acct.token), reqwest::Method::POST, &saved, None).await.error_free();
     }
 
     let server = Server::start(&app.url).await;
     let client = Client::new();
     let base = server.base.as_str();
     let scrape_alone = fewest(&client, base, async || {}).await;
-    for (path, key) in
-        [("/v1.0/credentials", "credentials"), ("/v1.0/campaigns", "campaigns"), ("/v1.0/offers", "offers")]
-    {
+    let wallet = format!("/v1.0/members/{person}/offer_states?channel_id={app_channel}&");
+    for (path, key) in [
+        ("/v1.0/credentials?", "credentials"),
+        ("/v1.0/campaigns?", "campaigns"),
+        ("/v1.0/offers?", "offers"),
+        (wallet.as_str(), "offer_states"),
+    ] {
         let mut counts = Vec::new();
         for per_page in [5, 50] {
-            let url = format!("{base}{path}?per_page={per_page}");
+            let url = format!("{base}{path}per_page={per_page}");
             let statements = fewest(&client, base, async || {
                 let response = client.get(&url).header("X-Auth-Token", &acct.token).send().await.unwrap();
                 assert_eq!(response.status(), 200, "{url}");

@@ -28,6 +28,8 @@ pub struct Credential {
     pub annotations: Map<String, Json>,
     pub code_lifetime: Option<i64>,
     pub code_expires_at: Option<Timestamp>,
+    /// Not redeemable before this (an offer state's custom activation); not shown.
+    pub activates_at: Option<Timestamp>,
     pub locked_until: Option<Timestamp>,
     pub redeemed_at: Option<Timestamp>,
     pub voided_at: Option<Timestamp>,
@@ -44,7 +46,7 @@ pub struct Credential {
 
 pub const COLUMNS: &str =
     "id, account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
-    code_lifetime, code_expires_at, locked_until, redeemed_at, voided_at, created_at, updated_at";
+    code_lifetime, code_expires_at, activates_at, locked_until, redeemed_at, voided_at, created_at, updated_at";
 
 impl FromRow for Credential {
     fn from_row(row: &impl Row) -> Result<Self> {
@@ -60,6 +62,7 @@ impl FromRow for Credential {
             annotations: serde_json::from_str(&row.text("annotations")?).unwrap_or_default(),
             code_lifetime: row.opt_int("code_lifetime")?,
             code_expires_at: row.opt_time("code_expires_at")?,
+            activates_at: row.opt_time("activates_at")?,
             locked_until: row.opt_time("locked_until")?,
             redeemed_at: row.opt_time("redeemed_at")?,
             voided_at: row.opt_time("voided_at")?,

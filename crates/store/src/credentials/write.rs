@@ -388,6 +388,9 @@ fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
         CredentialStatus::Open if credential.locked_until.is_some_and(|l| l > now) => {
             WriteError::Refused(Refusal::Locked)
         }
+        CredentialStatus::Open if credential.activates_at.is_some_and(|a| a > now) => {
+            WriteError::Invalid("Credential is not active yet".into())
+        }
         CredentialStatus::Open => WriteError::Invalid("Credential has expired".into()),
     }
 }
@@ -407,7 +410,8 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
     let claim = format!(
         "UPDATE credentials SET status = CASE WHEN reusable THEN $4 ELSE 'redeemed' END, redeemed_at = $3, updated_at = $3 \
          WHERE id = $1 AND account_id = $2 AND status = $4 AND (locked_until IS NULL OR locked_until <= $3) \
-         AND (code_expires_at IS NULL OR code_expires_at > $3) RETURNING {COLUMNS}"
+         AND (code_expires_at IS NULL OR code_expires_at > $3) AND (activates_at IS NULL OR activates_at <= $3) \
+         RETURNING {COLUMNS}"
     );
     let params = [id.into(), account.into(), now.unix().into(), CredentialStatus::Open.as_str().into()];
     let claimed: Option<Credential> = tx.fetch_optional(&claim, &params).await?;
@@ -561,7 +565,7 @@ pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> 
     db.transaction(move |tx| Box::pin(void_in(tx, account, id))).await
 }
 
-async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<()> {
+pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<()> {
     let now = Timestamp::now();
     let changed = tx
         .execute(

@@ -39,6 +39,15 @@ const TYPE_PHRASES: &[&str] = &[
 const VALUE_RULES: &[(&str, &str, &str)] = &[
     ("/v1.0/offers", "status", "a state machine: pending, approved, suspended, archived"),
     ("/v1.0/campaigns", "start_display_at", "answered as a date-time, so a non-empty value must be one"),
+    ("/v1.0/members/{member_id}/offer_states", "activates_at", "an offer state's window, answered as a date-time"),
+    ("/v1.0/members/{member_id}/offer_states", "expires_at", "an offer state's window, answered as a date-time"),
+];
+
+/// Properties whose empty or null value is answered with a documented fallback instead:
+/// (path prefix, property, fallback).
+const FALLBACKS: &[(&str, &str, &str)] = &[
+    ("/v1.0/members/{member_id}/offer_states", "activates_at", "a state without its own date shows the offer's"),
+    ("/v1.0/members/{member_id}/offer_states", "expires_at", "a state without its own date shows the offer's"),
 ];
 
 /// Strings with a documented cap below 255 characters (docs/API-DESIGN.md).
@@ -131,6 +140,9 @@ impl Audit<'_> {
                     && p.path.len() > 1
                     && !p.date_time
                     && !owner
+                    && !FALLBACKS.iter().any(|(prefix, name, _)| {
+                        op.template.starts_with(prefix) && p.path.last().is_some_and(|k| k == name)
+                    })
             };
             if let Some(probe) = probe.filter(echoed) {
                 let mut shown = &r.body;

@@ -13,10 +13,13 @@
 //!   `credentials/eligible?member_id=` names the member; an impression's `offer_xid` and
 //!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
 //!   points card's `identifier` and `channel_id`);
+//!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void);
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
 //!   no-op answered with the unchanged set, for a foreign id as for an unknown one;
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
-//!   `GET /credentials?member_id=`, `GET /impressions?offer_xid=&member_id=`), and for
+//!   `GET /credentials?member_id=`, `GET /impressions?offer_xid=&member_id=`,
+//!   `GET /members/offer_states?token=&credential_identifier=`, a member's states'
+//!   `channel_id`), and for
 //!   `credentials/eligible`'s offer and channel, which answer `is_eligible: false` exactly as
 //!   for an unknown offer.
 
@@ -108,6 +111,7 @@ pub fn param_key(template: &str, param: &str) -> Option<&'static str> {
         "event_id" => "event",
         "pos_offer_code_id" => "pos_offer_code",
         "zid" => "zid",
+        "offer_state_id" => "offer_state",
         _ => return None,
     })
 }
@@ -356,6 +360,24 @@ pub fn cases() -> Vec<Case> {
             .query(|w| format!("?store_id={}", w.id("store")))
             .refs(&[("store", 400)]),
         op(PUT, "/v1.0/credentials/{credential_id}/void"),
+        // Offer wallet: a transfer names the state by its token, a search by token or code
+        op(GET, "/v1.0/members/offer_states")
+            .query(|w| format!("?token={}&credential_identifier={}", w.text("offer_state_token"), w.text("offer_state_code")))
+            .refs(&[("offer_state_token", 200), ("offer_state_code", 200)]),
+        op(GET, "/v1.0/members/{member_id}/offer_states")
+            .query(|w| format!("?channel_id={}", w.id("channel")))
+            .refs(&[("channel", 200)]),
+        op(POST, "/v1.0/members/{member_id}/offer_states")
+            .query(|w| format!("?channel_id={}&offer_id={}", w.id("channel"), w.id("offer")))
+            .or_body(|w| json!({"offer_state": {"token": w.text("offer_state_token")}}))
+            .refs(&[("channel", 400), ("offer", 400), ("offer_state_token", 404)]),
+        op(GET, "/v1.0/members/{member_id}/offer_states/{offer_state_id}"),
+        op(PUT, "/v1.0/members/{member_id}/offer_states/{offer_state_id}")
+            .body(|_| json!({"offer_state": {"external_ref_id": "changed"}})),
+        op(POST, "/v1.0/members/{member_id}/offer_states/{offer_state_id}/void"),
+        op(POST, "/v1.0/members/offer_states/{offer_state_id}/void")
+            .query(|w| format!("?member_identifier={}", w.text("member_identifier")))
+            .refs(&[("member_identifier", 404)]),
         // Impressions: the body names the offer×channel by xid
         op(GET, "/v1.0/impressions")
             .query(|w| format!("?offer_xid={}&member_id={}", w.text("xid"), w.id("member")))

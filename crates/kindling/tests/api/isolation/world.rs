@@ -254,5 +254,17 @@ pub async fn build(app: &TestApp, acct: &TestAccount) -> World {
         app.get(acct, &format!("/v1.0/members/{member}/offers/{offer}/zidentifiers?x_channel_id={channel}")).await;
     let zid = zid.error_free().body["z_identifier"]["zid"].as_str().unwrap().parse().unwrap();
     ids.insert("zid", zid);
+    let saved = app
+        .post(
+            acct,
+            &format!("/v1.0/members/{member}/offer_states?channel_id={channel}&offer_id={offer}"),
+            json!({"offer_state": {"external_ref_id": format!("{m} ref")}}),
+        )
+        .await;
+    saved.error_free();
+    let state = &saved.body["offer_state"];
+    ids.insert("offer_state", state["offer_state_id"].as_i64().unwrap());
+    text.insert("offer_state_token", state["token"].as_str().unwrap().to_owned());
+    text.insert("offer_state_code", state["credential_identifier"].as_str().unwrap().to_owned());
     World { marker: m, ids, text }
 }
