@@ -10,6 +10,7 @@ mod links;
 mod metrics;
 mod middleware;
 mod observe;
+mod params;
 pub mod response;
 mod router;
 mod routes;

@@ -3,7 +3,7 @@
 //! repeated keys, `offer_ids[]`); the body wins.
 
 use crate::auth::Auth;
-use crate::extract::{read_object, ApiPath, ApiQuery, PageQuery};
+use crate::extract::{ApiPath, ApiQuery, PageQuery};
 use crate::response::{created, json, paged, single};
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequest, Request, State};
@@ -27,19 +27,8 @@ impl FromRequest<AppState> for Params {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
-        let query: Vec<(String, String)> = req
-            .uri()
-            .query()
-            .map(|q| serde_urlencoded::from_str(q).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}"))))
-            .transpose()?
-            .unwrap_or_default();
-        let mut top = read_object(req, "credential").await?;
-        let body = match top.remove("credential") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(o)) => o,
-            Some(_) => return Err(ApiError::BadRequest("credential must be an object".into())),
-        };
-        Ok(Self { body, query })
+        let parts = crate::params::Params::read(req, Some("credential")).await?.into_parts();
+        Ok(Self { body: parts.inner, query: parts.query })
     }
 }
 

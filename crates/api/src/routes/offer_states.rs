@@ -4,7 +4,7 @@
 //! string or the body (top level or inside `offer_state`), the body first.
 
 use crate::auth::Auth;
-use crate::extract::{read_object, wrapped_object, ApiPath, ApiQuery, PageQuery};
+use crate::extract::{wrapped_object, ApiPath, ApiQuery, PageQuery};
 use crate::response::{empty_ok, paged, single};
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequest, Request, State};
@@ -61,19 +61,8 @@ impl FromRequest<AppState> for Params {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
-        let query: Vec<(String, String)> = req
-            .uri()
-            .query()
-            .map(|q| serde_urlencoded::from_str(q).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}"))))
-            .transpose()?
-            .unwrap_or_default();
-        let mut top = read_object(req, KEY).await?;
-        let state = match top.remove(KEY) {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(o)) => o,
-            Some(_) => return Err(ApiError::BadRequest(format!("{KEY} must be an object"))),
-        };
-        Ok(Self { top, state, query })
+        let parts = crate::params::Params::read(req, Some(KEY)).await?.into_parts();
+        Ok(Self { top: parts.top, state: parts.inner, query: parts.query })
     }
 }
 

@@ -16,7 +16,7 @@ use kindling_store::crud;
 use kindling_store::engine::activities::{self, OfferActivities};
 use kindling_store::members::Members;
 
-use super::params::Params;
+use crate::params::Params;
 
 async fn member_in_account(state: &AppState, auth: &Auth, member: MemberId) -> Result<(), ApiError> {
     match crud::contains_now::<Members>(&state.db, auth.account, member).await? {

@@ -2,9 +2,9 @@
 //! (distance, cooldown) is `kindling_domain::engine::check_in`'s; docs/API-DESIGN.md
 //! describes it.
 
-use super::params::Params;
 use crate::auth::Auth;
 use crate::extract::ApiPath;
+use crate::params::Params;
 use crate::response::{empty_ok, single};
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};

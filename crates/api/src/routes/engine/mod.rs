@@ -3,6 +3,5 @@
 
 pub mod activities;
 pub mod check_ins;
-mod params;
 pub mod points;
 pub mod zidentifiers;

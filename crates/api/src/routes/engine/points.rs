@@ -2,8 +2,8 @@
 //! transfers. Parameters come in the query string or the JSON body. The semantics are in
 //! `kindling_domain::engine::points` and docs/API-DESIGN.md.
 
-use super::params::Params;
 use crate::auth::Auth;
+use crate::params::Params;
 use crate::response::json;
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};

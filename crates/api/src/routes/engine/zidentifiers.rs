@@ -1,9 +1,9 @@
 //! Zidentifiers: a member's random number for one offer on one channel, made by the first
 //! `GET` that asks for it (capability map §5 #39) and found again by that number.
 
-use super::params::Params;
 use crate::auth::Auth;
 use crate::extract::ApiPath;
+use crate::params::Params;
 use crate::response::json;
 use crate::{ApiError, AppState};
 use axum::extract::State;

@@ -1,7 +1,8 @@
-//! Parameters from the query string or the JSON body (the body wins), as credentials take
-//! theirs: flat keys (`?identifier=&points=`, `{"identifier": "a"}`) or inside the
-//! operation's wrapper (`?check_in[lat]=`, `{"check_in": {"lat": 39.7}}`). Numbers may come
-//! as JSON numbers or as text, since query strings carry them as text.
+//! Parameters from the query string or the JSON body (the body wins), for the operations the
+//! guide and the spec call with either (credentials, offer states, check-ins, points): flat
+//! keys (`?identifier=&points=`, `{"identifier": "a"}`) or inside the operation's wrapper
+//! (`?check_in[lat]=`, `{"check_in": {"lat": 39.7}}`). Numbers may come as JSON numbers or as
+//! text, since query strings carry them as text.
 
 use crate::extract::read_object;
 use crate::ApiError;
@@ -12,6 +13,13 @@ pub struct Params {
     body: Map<String, Value>,
     query: Vec<(String, String)>,
     wrapper: Option<&'static str>,
+}
+
+/// A request's parameters as read, see `Params::into_parts`.
+pub struct Parts {
+    pub top: Map<String, Value>,
+    pub inner: Map<String, Value>,
+    pub query: Vec<(String, String)>,
 }
 
 impl Params {
@@ -36,6 +44,16 @@ impl Params {
     /// The query string only (GET operations).
     pub fn from_query(query: Option<&str>) -> Result<Self, ApiError> {
         Ok(Self { body: Map::new(), query: query_pairs(query)?, wrapper: None })
+    }
+
+    /// The body's top-level object, the wrapper's object taken out of it (empty when absent),
+    /// and the query pairs: for operations that read their parameters their own way.
+    pub fn into_parts(mut self) -> Parts {
+        let inner = match self.wrapper.and_then(|w| self.body.remove(w)) {
+            Some(Value::Object(inner)) => inner,
+            _ => Map::new(),
+        };
+        Parts { top: self.body, inner, query: self.query }
     }
 
     fn body_value(&self, key: &str) -> Option<&Value> {
