@@ -32,9 +32,13 @@ impl Default for AppConfig {
 }
 
 /// Shared by every request. Holds no per-request state, so many server processes can run
-/// against one database.
+/// against one database. Cloned by every extractor and middleware of every request, so it
+/// is one `Arc` (one atomic increment a clone) around the shared parts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What `AppState` shares; its fields are reached through `Deref` (`state.db`).
+pub struct Shared {
     pub db: Db,
     pub config: Arc<AppConfig>,
     /// Tokens and account records, see `auth::cache`.
@@ -56,6 +60,14 @@ impl AppState {
         let batches = metrics.batch_sizes();
         db.observe_batches(Arc::new(move |size| batches.observe(size as f64)));
         let web = kindling_web::WebState::new(db.clone());
-        Self { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics, web }
+        Self(Arc::new(Shared { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics, web }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
