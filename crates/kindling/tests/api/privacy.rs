@@ -20,6 +20,7 @@ backend_tests!(
     workers_anonymize_once_and_after_a_restart,
     other_accounts_are_never_touched,
     retention_is_set_with_the_cli,
+    concurrent_requests_void_once,
 );
 
 const EXPORT: &str = "/v1.0/privacy/member/export";
@@ -358,4 +359,26 @@ async fn retention_is_set_with_the_cli(app: TestApp) {
     assert_eq!(run(&app, &[&acct], 31).await, 1);
     let line: Value = serde_json::from_slice(&cli("default", acct.id).stdout).unwrap();
     assert_eq!(line["privacy_retention_days"], Value::Null);
+}
+
+/// Eight requests for one member at once: all answered 200, one schedule, each open
+/// credential voided once (one void activity each).
+async fn concurrent_requests_void_once(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    let ann = member(&app, &acct, "ann").await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(credential(&app, &acct, &s, ann).await.0);
+    }
+    let answers =
+        crate::zidentifiers::parallel(&app, &acct, Method::POST, &format!("{DELETE}?member_identifier=ann"), 8).await;
+    assert_eq!(answers, vec![(200, json!({})); 8]);
+    for id in open {
+        assert_eq!(status(&app, &acct, id).await, "voided");
+    }
+    let requests = "SELECT COUNT(*) FROM member_deletion_requests WHERE member_id = $1";
+    assert_eq!(app.db.fetch_optional::<i64>(requests, &[ann.into()]).await.unwrap(), Some(1));
+    let voids = "SELECT COUNT(*) FROM offer_activities WHERE member_id = $1 AND activity_type = 3";
+    assert_eq!(app.db.fetch_optional::<i64>(voids, &[ann.into()]).await.unwrap(), Some(3));
 }

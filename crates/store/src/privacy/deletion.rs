@@ -152,7 +152,6 @@ pub async fn anonymize(db: &Db, due: Due, now: Timestamp) -> Result<bool, Privac
             if claimed == 0 {
                 return Ok(false);
             }
-            void_open_credentials(tx, account, member, now).await?;
             let token = format!("deleted-{}", &secret::new_token()[..24]);
             let at = now.unix();
             let scrub: [(&str, Vec<crate::Value>); 7] = [
@@ -183,6 +182,8 @@ pub async fn anonymize(db: &Db, due: Due, now: Timestamp) -> Result<bool, Privac
             for (sql, params) in scrub {
                 tx.execute(sql, &params).await?;
             }
+            // After the scrub, so the void callbacks carry no annotations.
+            void_open_credentials(tx, account, member, now).await?;
             Ok(true)
         })
     })
