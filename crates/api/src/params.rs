@@ -114,6 +114,14 @@ impl Params {
         kindling_domain::engine::points::text(&self.name(key), &raw).map(str::to_owned).map_err(ApiError::BadRequest)
     }
 
+    /// `text`, or `None` when the key is absent (or blank in the query string).
+    pub fn opt_text(&self, key: &str) -> Result<Option<String>, ApiError> {
+        if self.body_value(key).is_none() && self.query_value(key).is_none() {
+            return Ok(None);
+        }
+        self.text(key).map(Some)
+    }
+
     /// `int` as a typed id.
     pub fn id<T: From<i64>>(&self, key: &str) -> Result<T, ApiError> {
         self.int(key).map(T::from)

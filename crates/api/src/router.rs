@@ -13,7 +13,7 @@ use crate::routes::engine::{activities, check_ins, points, zidentifiers};
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, impressions, members, offer_states, pos_offer_codes};
+use crate::routes::{account, credentials, health, impressions, members, offer_states, pos_offer_codes, privacy};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
@@ -201,6 +201,8 @@ fn table() -> Table {
         .route("/v1.0/events/{event_id}", item::<Events>())
         .route("/v1.0/pos_offer_codes", get(pos_offer_codes::get_pos_offer_codes))
         .route("/v1.0/pos_offer_codes/{pos_offer_code_id}", get(pos_offer_codes::get_pos_offer_code))
+        .route("/v1.0/privacy/member/delete_request", post(privacy::create_member_deletion_request))
+        .route("/v1.0/privacy/member/export", get(privacy::export_member_data))
 }
 
 /// The service to serve: the route table behind its middleware, each layer wrapping the

@@ -130,6 +130,31 @@ enum AccountCommand {
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
+    /// Keep members this many days after a deletion request before anonymizing them (7 to
+    /// 3650; `default` for 7). Applies to requests made afterwards. Prints one JSON line.
+    SetPrivacyRetention {
+        #[arg(long)]
+        account: i64,
+        #[arg(long, value_parser = parse_retention)]
+        days: Retention,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+}
+
+/// `--days`: a number of days, or `default`.
+#[derive(Debug, Clone, Copy)]
+struct Retention(Option<i64>);
+
+fn parse_retention(raw: &str) -> Result<Retention, String> {
+    if raw == "default" {
+        return Ok(Retention(None));
+    }
+    // The spec: anonymized "after 7 days, or longer if specified in an Account's preferences".
+    match raw.parse::<i64>() {
+        Ok(days) if (7..=3650).contains(&days) => Ok(Retention(Some(days))),
+        _ => Err(format!("must be a whole number of days from 7 to 3650, or `default`, not {raw:?}")),
+    }
 }
 
 /// Logs go to stderr through a background thread (`log_writer`): a request's line is copied
@@ -232,7 +257,11 @@ async fn serve(listen: SocketAddr, landing_listen: Option<SocketAddr>, db: Db) -
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let callbacks = kindling_workers::callbacks::Config::from_env().map_err(anyhow::Error::msg)?;
     let deliver = std::env::var("KINDLING_CALLBACK_DELIVERY").map_or(true, |v| v != "off");
-    let worker = deliver.then(|| kindling_workers::callbacks::spawn(db, callbacks, stopped));
+    let worker = deliver.then(|| kindling_workers::callbacks::spawn(db.clone(), callbacks, stopped.clone()));
+    // Members whose deletion request is due are anonymized by every server process (each
+    // request is claimed by one).
+    let clock = std::sync::Arc::new(kindling_workers::privacy::SystemClock);
+    let privacy = kindling_workers::privacy::spawn(db, Default::default(), clock, stopped);
     let limits = kindling_api::ServeConfig::from_env();
     kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
     if let Some(landing) = landing {
@@ -242,6 +271,7 @@ async fn serve(listen: SocketAddr, landing_listen: Option<SocketAddr>, db: Db) -
     if let Some(worker) = worker {
         let _ = worker.await;
     }
+    let _ = privacy.await;
     Ok(())
 }
 
@@ -284,6 +314,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account { command: AccountCommand::RotateKey { account, database_url } } => {
             let db = Db::connect(&database_url).await.context("opening database")?;
             println!("{}", rotate_key(&db, account).await?.json_line());
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::SetPrivacyRetention { account, days, database_url } } => {
+            let db = Db::connect(&database_url).await.context("opening database")?;
+            let id = kindling_domain::AccountId(account);
+            let found = accounts::set_privacy_retention(&db, id, days.0).await.context("setting retention")?;
+            anyhow::ensure!(found, "no account with id {account}");
+            println!("{}", serde_json::json!({"account_id": account, "privacy_retention_days": days.0}));
             Ok(())
         }
         Command::Import { command } => {

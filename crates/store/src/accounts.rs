@@ -115,6 +115,24 @@ async fn rotate_key_in(tx: &mut Tx, id: AccountId, api_key_hash: String) -> Resu
     Ok(true)
 }
 
+/// Sets how many days a member is kept after a deletion request (`None`: the default, see
+/// `privacy::deletion`). Not part of the `account` record, so no cached copy goes stale.
+/// False if no such account.
+pub async fn set_privacy_retention(db: &Db, id: AccountId, days: Option<i64>) -> Result<bool> {
+    let updated = db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE accounts SET privacy_retention_days = $2, updated_at = $3 WHERE id = $1",
+                    &[id.0.into(), days.into(), Timestamp::now().unix().into()],
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok(updated > 0)
+}
+
 pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> {
     db.fetch_optional(
         "SELECT api_key_hash, failed_auth_count, failed_auth_since FROM accounts WHERE id = $1",

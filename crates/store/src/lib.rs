@@ -27,6 +27,7 @@ pub mod offers;
 mod pg_commit;
 pub mod pos_offer_codes;
 mod postgres;
+pub mod privacy;
 mod query;
 pub mod revocations;
 mod sqlite;

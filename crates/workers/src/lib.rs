@@ -1,5 +1,6 @@
-//! Background work that must survive restarts: it lives in database tables (the outbox)
-//! and is picked up by whichever server process polls first.
+//! Background work that must survive restarts: it lives in database tables (the callback
+//! outbox, member deletion requests) and is picked up by whichever server process polls first.
 
 pub mod addresses;
 pub mod callbacks;
+pub mod privacy;

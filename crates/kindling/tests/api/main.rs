@@ -31,6 +31,7 @@ mod offer_states;
 mod offers;
 mod points;
 mod pos_offer_codes;
+mod privacy;
 mod read_modify_write;
 mod rows;
 mod spec;

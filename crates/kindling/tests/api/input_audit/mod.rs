@@ -288,10 +288,12 @@ async fn every_request_schema_takes_its_types(app: TestApp) {
         ops.push(InputOperation { method: "get".into(), template: case.template.into(), body: None, query });
     }
     // Reads first, then creates, updates, link sets and removals, so the world stays linked
-    // as long as possible (replacing an offer's channels replaces its campaign).
+    // as long as possible (replacing an offer's channels replaces its campaign; a member
+    // deletion request voids the member's credentials, so it counts as a removal).
     ops.sort_by_key(|op| {
         let method = ["get", "post", "put", "patch", "delete"].iter().position(|m| *m == op.method);
-        (op.method == "delete", is_link_set(spec, op), method)
+        let removal = op.method == "delete" || op.template.ends_with("/delete_request");
+        (removal, is_link_set(spec, op), method)
     });
     let mut audit = Audit { app: &app, acct: &acct, spec, fresh: 0, sent: 0, failures: Vec::new() };
     let mut walked = Vec::new();

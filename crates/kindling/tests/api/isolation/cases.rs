@@ -14,6 +14,8 @@
 //!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
 //!   points card's `identifier` and `channel_id`);
 //!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void);
+//! - 422 for the member privacy operations' `member_identifier` and `credential_identifier`,
+//!   as the spec answers a member it cannot locate;
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
 //!   no-op answered with the unchanged set, for a foreign id as for an unknown one;
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
@@ -128,6 +130,10 @@ pub fn fixed_param(param: &str) -> &'static str {
 }
 
 const POINT: Query = |_| "?lat=39.74&lng=-104.99".into();
+const PRIVACY_SUBJECT: Query = |w| {
+    format!("?member_identifier={}&credential_identifier={}", w.text("member_identifier"), w.text("offer_state_code"))
+};
+const PRIVACY_REFS: &[(&str, u16)] = &[("member_identifier", 422), ("offer_state_code", 422)];
 const OWNERS: &[(&str, u16)] = &[("merchant", 400), ("manufacturer", 400), ("item_set", 400), ("maker_set", 400)];
 
 pub fn cases() -> Vec<Case> {
@@ -448,5 +454,8 @@ pub fn cases() -> Vec<Case> {
         op(DELETE, "/v1.0/events/{event_id}"),
         op(GET, "/v1.0/pos_offer_codes"),
         op(GET, "/v1.0/pos_offer_codes/{pos_offer_code_id}"),
+        // Member privacy names the member by identifier and/or a credential's code
+        op(GET, "/v1.0/privacy/member/export").query(PRIVACY_SUBJECT).refs(PRIVACY_REFS),
+        op(POST, "/v1.0/privacy/member/delete_request").query(PRIVACY_SUBJECT).refs(PRIVACY_REFS),
     ]
 }

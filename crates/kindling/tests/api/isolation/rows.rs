@@ -61,6 +61,7 @@ const REFERENCES: &[(&str, &str, &str)] = &[
     ("points_balances", "channel_id", "channels"),
     ("points_transfers", "member_id", "members"),
     ("points_transfers", "channel_id", "channels"),
+    ("member_deletion_requests", "member_id", "members"),
 ];
 
 /// No row anywhere in the database links records of two accounts.

@@ -1,0 +1,148 @@
+//! Member privacy: finding a member by their identifier or a credential's code, exporting
+//! everything held about them (`export`), and deletion (`deletion`): open credentials voided
+//! at once, the member anonymized after the account's retention by a background job.
+
+pub mod deletion;
+
+use crate::credentials::write::WriteError;
+use crate::crud::Table;
+use crate::engine::activities::{OfferActivities, OfferActivity};
+use crate::impressions::Impressions;
+use crate::{Db, Exec, FromRow, Result, Row, StoreError};
+use kindling_domain::impression::Impression;
+use kindling_domain::{AccountId, MemberId, Timestamp};
+use serde::Serialize;
+
+/// Who a privacy request names; at least one is given. When both are, they must name the
+/// same member.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub member_identifier: Option<String>,
+    pub credential_identifier: Option<String>,
+}
+
+/// Why a privacy request did not happen.
+#[derive(Debug)]
+pub enum PrivacyError {
+    /// No member (422 with this message).
+    NotFound(&'static str),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PrivacyError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<WriteError> for PrivacyError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Store(e) => Self::Store(e),
+            // Voiding an open credential has no rule to refuse it; anything else is a fault.
+            other => Self::Store(StoreError::Decode(format!("voiding a credential: {other:?}"))),
+        }
+    }
+}
+
+pub const NOT_FOUND: &str = "Member could not be located from the member or credential identifiers";
+pub const MISMATCH: &str = "member_identifier and credential_identifier name different members";
+
+/// An anonymized member is never found again: not by the old identifier (it is gone), nor by
+/// an old credential code, nor by the token that replaced the identifier.
+const NOT_ANONYMIZED: &str = "NOT EXISTS (SELECT 1 FROM member_deletion_requests d \
+    WHERE d.member_id = m.id AND d.anonymized_at IS NOT NULL)";
+
+/// The member a subject names in the account, if any. A credential code is unique only among
+/// open credentials, so an open one wins, then the newest.
+pub async fn find(exec: &mut impl Exec, account: AccountId, subject: &Subject) -> Result<MemberId, PrivacyError> {
+    let by_identifier = match &subject.member_identifier {
+        Some(identifier) => {
+            let sql = format!(
+                "SELECT m.id FROM members m WHERE m.account_id = $1 AND m.identifier = $2 AND {NOT_ANONYMIZED}"
+            );
+            let found: Option<i64> = exec.fetch_optional(&sql, &[account.into(), identifier.as_str().into()]).await?;
+            Some(found.ok_or(PrivacyError::NotFound(NOT_FOUND))?)
+        }
+        None => None,
+    };
+    let by_code = match &subject.credential_identifier {
+        Some(code) => {
+            let sql = format!(
+                "SELECT m.id FROM credentials c JOIN members m ON m.id = c.member_id \
+                 WHERE c.account_id = $1 AND c.identifier = $2 AND {NOT_ANONYMIZED} \
+                 ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1"
+            );
+            let found: Option<i64> = exec.fetch_optional(&sql, &[account.into(), code.as_str().into()]).await?;
+            Some(found.ok_or(PrivacyError::NotFound(NOT_FOUND))?)
+        }
+        None => None,
+    };
+    match (by_identifier, by_code) {
+        (Some(a), Some(b)) if a != b => Err(PrivacyError::NotFound(MISMATCH)),
+        (Some(id), _) | (None, Some(id)) => Ok(MemberId(id)),
+        (None, None) => Err(PrivacyError::NotFound(NOT_FOUND)),
+    }
+}
+
+/// The spec's `export_member`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportMember {
+    pub created_at: Timestamp,
+    pub identifier: String,
+}
+
+impl FromRow for ExportMember {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { created_at: row.time("created_at")?, identifier: row.text("identifier")? })
+    }
+}
+
+/// The spec's `export_credential`: its code (null for a credential never given offers).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportCredential {
+    pub identifier: Option<String>,
+}
+
+impl FromRow for ExportCredential {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { identifier: row.opt_text("identifier")? })
+    }
+}
+
+/// The spec's `member_export_data`: everything held about a member that it has room for.
+/// Kindling records no POS transactions, so `transactions` is always empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Export {
+    pub member: ExportMember,
+    pub credentials: Vec<ExportCredential>,
+    pub offer_activities: Vec<OfferActivity>,
+    pub transactions: Vec<serde_json::Value>,
+    pub impressions: Vec<Impression>,
+}
+
+/// Everything about the member a subject names, read in one snapshot, each list oldest first.
+pub async fn export(db: &Db, account: AccountId, subject: &Subject) -> Result<Export, PrivacyError> {
+    let mut tx = db.begin_read().await?;
+    let member = find(&mut tx, account, subject).await?;
+    let params = [account.into(), member.into()];
+    let found: Option<ExportMember> = tx
+        .fetch_optional("SELECT created_at, identifier FROM members WHERE account_id = $1 AND id = $2", &params)
+        .await?;
+    let member_row = found.ok_or(PrivacyError::NotFound(NOT_FOUND))?;
+    let credentials = tx
+        .fetch_all("SELECT identifier FROM credentials WHERE account_id = $1 AND member_id = $2 ORDER BY id", &params)
+        .await?;
+    let activities = format!(
+        "SELECT {} FROM offer_activities WHERE account_id = $1 AND member_id = $2 ORDER BY id",
+        OfferActivities::COLUMNS
+    );
+    let offer_activities = tx.fetch_all(&activities, &params).await?;
+    let impressions = format!(
+        "SELECT {} FROM impressions WHERE account_id = $1 AND member_id = $2 ORDER BY id",
+        Impressions::COLUMNS
+    );
+    let impressions = tx.fetch_all(&impressions, &params).await?;
+    drop(tx);
+    Ok(Export { member: member_row, credentials, offer_activities, transactions: Vec::new(), impressions })
+}
