@@ -28,6 +28,7 @@ mod pg_commit;
 pub mod pos_offer_codes;
 mod postgres;
 mod query;
+pub mod reports;
 pub mod revocations;
 mod sqlite;
 pub mod stats;

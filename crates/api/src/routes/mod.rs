@@ -11,3 +11,4 @@ pub mod members;
 pub mod offer_states;
 pub mod offers;
 pub mod pos_offer_codes;
+pub mod reports;

@@ -32,6 +32,7 @@ mod offers;
 mod points;
 mod pos_offer_codes;
 mod read_modify_write;
+mod reports;
 mod rows;
 mod spec;
 mod statements;
