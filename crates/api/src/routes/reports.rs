@@ -30,6 +30,15 @@ impl From<ReportError> for ApiError {
     }
 }
 
+/// The query string's parameters. A NUL cannot reach PostgreSQL as text (and is refused on
+/// SQLite alike, as in request bodies).
+fn params(query: Query) -> Result<Query, ApiError> {
+    match query.values().any(|v| v.contains('\0')) {
+        true => Err(ApiError::BadRequest("query parameters must not contain NUL characters".into())),
+        false => Ok(query),
+    }
+}
+
 /// A parameter's value; empty counts as absent.
 fn get<'a>(query: &'a Query, key: &str) -> Option<&'a str> {
     query.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
@@ -46,6 +55,7 @@ pub async fn get_offer_activity(
     auth: Auth,
     ApiQuery(query): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
+    let query = params(query)?;
     let pair_of_times = |name: &str| {
         report::pair(name, get(&query, &format!("from_{name}")), get(&query, &format!("to_{name}")), report::parse_time)
     };
@@ -85,6 +95,7 @@ pub async fn get_offer_redemptions(
     auth: Auth,
     ApiQuery(query): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
+    let query = params(query)?;
     let business = report::pair(
         "business_date",
         get(&query, "from_business_date"),
@@ -127,6 +138,7 @@ pub async fn get_merchant_data(
     ApiPath(id): ApiPath<MerchantId>,
     ApiQuery(query): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
+    let query = params(query)?;
     own_merchant(&state, &auth, id).await?;
     let span = epoch_span(&query)?;
     let reports = merchant::reports(&state.db, auth.account, span, Some(id)).await?;
@@ -139,6 +151,7 @@ pub async fn get_all_merchant_data(
     auth: Auth,
     ApiQuery(query): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
+    let query = params(query)?;
     let span = epoch_span(&query)?;
     let reports = merchant::reports(&state.db, auth.account, span, None).await?;
     Ok(json(StatusCode::OK, &json!({ "data": reports })))
@@ -152,6 +165,7 @@ pub async fn get_merchant_impressions(
     ApiPath(id): ApiPath<MerchantId>,
     ApiQuery(query): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
+    let query = params(query)?;
     own_merchant(&state, &auth, id).await?;
     let span = epoch_span(&query)?;
     let report = impressions::report(&state.db, auth.account, id, span).await?;

@@ -249,6 +249,8 @@ async fn redemptions_report_rules(app: TestApp) {
         "from_business_date must be a date (YYYY-MM-DD)"
     );
     redemptions(&app, &acct, "?from_redemption_datetime=soon&to_redemption_datetime=later").await.error(400);
+    redemptions(&app, &acct, "?from_business_date=%00&to_business_date=2030-01-01").await.error(400);
+    redemptions(&app, &acct, "?from_business_date=%FF&to_business_date=2030-01-01").await.error(400);
     let window = "?from_business_date=2030-01-01&to_business_date=2030-01-02";
     assert_eq!(
         redemptions(&app, &acct, &format!("{window}&bi_storelist=Core")).await.error(400),
@@ -431,6 +433,16 @@ async fn offer_activity_report_rules(app: TestApp) {
     activity(&app, &acct, &format!("?{day}&channel_id={c}&offer_id=x")).await.error(400);
     assert_eq!(activity(&app, &acct, &format!("?{day}&channel_id=99999999")).await.error(404), "channel not found");
     activity(&app, &acct, &format!("?{day}&channel_name=Nowhere")).await.error(404);
+    // Text a database cannot take, and bytes that are not UTF-8.
+    for bad in ["channel_name=A%00B", "channel_id=1&credential_identifier=%00", "channel_id=1&campaign_xid=x%00"] {
+        assert_eq!(
+            activity(&app, &acct, &format!("?{day}&{bad}")).await.error(400),
+            "query parameters must not contain NUL characters"
+        );
+    }
+    activity(&app, &acct, &format!("?from_business_date=%FF&to_business_date=%FE&channel_id={c}")).await.error(400);
+    let long = "x".repeat(4000);
+    ok(activity(&app, &acct, &format!("?{day}&channel_id={c}&credential_identifier={long}&campaign_xid={long}")).await);
     for kind in ["redeem", "expire", "issue", "void", "suspend", "unsuspend"] {
         ok(activity(&app, &acct, &format!("?{day}&channel_id={c}&type={kind}")).await);
     }
