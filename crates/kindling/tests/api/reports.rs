@@ -18,6 +18,7 @@ backend_tests!(
     impressions_report,
     merchant_and_account_level_reports,
     merchant_report_rules,
+    reports_run_a_fixed_number_of_statements,
 );
 
 /// 2030-01-01T00:00:00Z: the day reports bucket moved rows into.
@@ -664,4 +665,96 @@ async fn merchant_report_rules(app: TestApp) {
     assert_eq!(app.get(&other, &format!("{path}?from=0&to=1")).await.error(404), "merchant not found");
     app.get(&acct, "/v1.0/merchants/99999999/reports/full?from=0&to=1").await.error(404);
     full(&app, &acct, m, 0, 1).await;
+}
+
+/// A report's path, its query over one row and over eight, and how to count its rows.
+type Measured = (String, [String; 2], fn(&Value) -> usize);
+
+/// Each report runs the same number of statements over one row as over nine (measured on a
+/// separate `kindling serve` process, as tests/api/statements.rs does for list pages).
+async fn reports_run_a_fixed_number_of_statements(app: TestApp) {
+    let acct = app.account().await;
+    let m = merchant(&app, &acct, "Many").await;
+    let c = channel(&app, &acct, "App").await;
+    let stores = [store(&app, &acct, m, "One", "1").await, store(&app, &acct, m, "Two", "2").await];
+    let offers = [
+        offer_on(&app, &acct, c, json!({"name": "First", "merchant_id": m})).await,
+        offer_on(&app, &acct, c, json!({"name": "Second", "merchant_id": m})).await,
+    ];
+    let mut credentials = Vec::new();
+    for i in 0..9 {
+        let person = member(&app, &acct, &format!("member-{i}")).await;
+        let (o, xid) = &offers[i % 2];
+        let (id, _) = issue(&app, &acct, person, *o, c, Some(stores[i % 2])).await;
+        redeem(&app, &acct, id).await;
+        credentials.push(id);
+        let view = json!({"impression": {"cookie_id": format!("cookie-{i}"), "offer_xid": xid}});
+        let id = app.post(&acct, "/v1.0/impressions", view).await.body["impression"]["id"].as_i64().unwrap();
+        if i == 0 {
+            app.db
+                .execute("UPDATE impressions SET created_at = $1 WHERE id = $2", &[DAY1.into(), id.into()])
+                .await
+                .unwrap();
+        }
+    }
+    // The first credential's redemption and activities move to 2030-01-01; the rest stay now.
+    redeemed_at(&app, credentials[0], DAY1).await;
+    app.db
+        .execute(
+            "UPDATE offer_activities SET reported_at = $1, processed_at = $1 WHERE credential_id = $2",
+            &[DAY1.into(), credentials[0].into()],
+        )
+        .await
+        .unwrap();
+
+    let server = crate::cli::Server::start(&app.url).await;
+    let client = reqwest::Client::new();
+    let base = server.base.as_str();
+    let scrape_alone = crate::statements::fewest(&client, base, async || {}).await;
+    let now = Timestamp::now().unix();
+    let (from, to) = around_now();
+    let one_day = ("2030-01-01T00:00:00Z", "2030-01-01T23:59:59Z");
+    let epochs = [(DAY1, DAY1 + DAY - 1), (now - 3600, now + 3600)];
+    let reports: [Measured; 5] = [
+        (
+            "/v1.0/reports/redemptions".to_owned(),
+            [(one_day.0, one_day.1), (from.as_str(), to.as_str())]
+                .map(|(f, t)| format!("?from_redemption_datetime={f}&to_redemption_datetime={t}")),
+            |b| b["redemptions"].as_array().unwrap().len(),
+        ),
+        (
+            "/v1.0/reports/offer_activity".to_owned(),
+            [(one_day.0, one_day.1), (from.as_str(), to.as_str())].map(|(f, t)| {
+                format!("?from_reported_datetime={f}&to_reported_datetime={t}&channel_id={c}&type=redeem")
+            }),
+            |b| b.as_array().unwrap().len(),
+        ),
+        ("/v1.0/reports/account_level".to_owned(), epochs.map(|(f, t)| format!("?from={f}&to={t}")), |b| {
+            b["data"][0]["data"].as_array().unwrap().len()
+        }),
+        (format!("/v1.0/merchants/{m}/reports/full"), epochs.map(|(f, t)| format!("?from={f}&to={t}")), |b| {
+            b["data"][0]["data"].as_array().unwrap().len()
+        }),
+        (format!("/v1.0/merchants/{m}/reports/impressions"), epochs.map(|(f, t)| format!("?from={f}&to={t}")), |b| {
+            let items = b["data"][0]["report"]["impressions"]["data_items"].as_array().unwrap();
+            let days = items.iter().flat_map(|days| days.as_array().unwrap());
+            days.map(|day| day[1].as_str().unwrap().parse::<usize>().unwrap()).sum()
+        }),
+    ];
+    for (path, queries, rows) in reports {
+        let mut counts = Vec::new();
+        for (query, expected) in queries.iter().zip([1, 8]) {
+            let url = format!("{base}{path}{query}");
+            let statements = crate::statements::fewest(&client, base, async || {
+                let response = client.get(&url).header("X-Auth-Token", &acct.token).send().await.unwrap();
+                assert_eq!(response.status(), 200, "{url}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(rows(&body), expected, "{url}: {body}");
+            })
+            .await;
+            counts.push(statements - scrape_alone);
+        }
+        assert_eq!(counts[0], counts[1], "{path}: statements over one row, then over eight");
+        assert!((1..=4).contains(&counts[0]), "{path}: {} statements", counts[0]);
+    }
 }
