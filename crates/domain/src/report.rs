@@ -70,8 +70,14 @@ pub fn parse_date(key: &str, raw: &str) -> Result<NaiveDate, ReportError> {
         .ok_or_else(|| invalid(format!("{key} must be a date (YYYY-MM-DD)")))
 }
 
+/// A date-time. An offset's `+` left unencoded in a query string arrives as a space
+/// (`2030-01-01T00:00:00 01:00`), which is read back as the `+` it was.
 pub fn parse_time(key: &str, raw: &str) -> Result<Timestamp, ReportError> {
-    Timestamp::parse(raw).ok_or_else(|| invalid(format!("{key} must be an ISO 8601 date-time")))
+    let raw = raw.trim();
+    let plus = || raw.contains('T').then(|| raw.replacen(' ', "+", 1));
+    Timestamp::parse(raw)
+        .or_else(|| plus().and_then(|r| Timestamp::parse(&r)))
+        .ok_or_else(|| invalid(format!("{key} must be an ISO 8601 date-time")))
 }
 
 /// Epoch seconds (the merchant and impression reports' `from`/`to`).
@@ -227,6 +233,12 @@ mod tests {
         assert!(parse_date("k", "2010-4-1").is_err());
         assert!(parse_date("k", "2010-04-01junk").is_err());
         assert!(parse_date("k", "é").is_err());
+    }
+
+    #[test]
+    fn an_unencoded_plus_is_read_back() {
+        assert_eq!(parse_time("k", "2030-01-01T01:00:00 01:00"), Ok(t("2030-01-01T00:00:00Z")));
+        assert!(parse_time("k", "2030-01-01 01:00:00 01:00").is_err());
     }
 
     #[test]

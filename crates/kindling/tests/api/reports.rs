@@ -209,6 +209,14 @@ async fn redemptions_report(app: TestApp) {
     )
     .await;
     assert_eq!(edges.body["redemptions"].as_array().unwrap().len(), 1, "both ends are included");
+    // An offset's unencoded `+` arrives as a space and is read as the `+` it was.
+    let offset = redemptions(
+        &app,
+        &acct,
+        "?from_redemption_datetime=2030-01-01T02:00:00+01:00&to_redemption_datetime=2030-01-01T02:00:00+01:00",
+    )
+    .await;
+    assert_eq!(offset.body["redemptions"].as_array().unwrap().len(), 1, "{}", offset.text);
     let empty = redemptions(&app, &acct, "?from_business_date=2029-12-31&to_business_date=2029-12-31").await;
     assert_eq!(empty.body, json!({"redemptions": []}));
 
@@ -502,6 +510,21 @@ async fn impressions_report(app: TestApp) {
     let none = app.get(&acct, &format!("/v1.0/merchants/{elsewhere}/reports/impressions?from=0&to=1")).await;
     none.spec("get", "/v1.0/merchants/{merchant_id}/reports/impressions");
     assert_eq!(none.body, json!({"data": [{"report": {"impressions": {"data_items": [], "series": []}}}]}));
+
+    // Landing-page views count too: a returning visitor once, a new one again.
+    let lm = merchant(&app, &acct, "Landing Merchant").await;
+    let page = crate::landing::landing(&app, &acct, json!({"name": "Landing", "merchant_id": lm})).await;
+    let page_path = format!("/{}", page.xid);
+    let first = crate::landing::view(&app, &page_path, None).await;
+    assert_eq!(first.status, 200);
+    crate::landing::view(&app, &page_path, Some(&first.cookie())).await;
+    crate::landing::view(&app, &page_path, None).await;
+    let now = Timestamp::now().unix();
+    let viewed = app
+        .get(&acct, &format!("/v1.0/merchants/{lm}/reports/impressions?from={}&to={}", now - 3600, now + 3600))
+        .await;
+    viewed.spec("get", "/v1.0/merchants/{merchant_id}/reports/impressions");
+    assert_eq!(viewed.body["data"][0]["report"]["impressions"]["series"], json!([{"name": "Landing", "value": "2"}]));
 
     // Rules.
     assert_eq!(
