@@ -13,7 +13,9 @@ use crate::routes::engine::{activities, check_ins, points, zidentifiers};
 use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchants, OfferStoreLists};
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
-use crate::routes::{account, credentials, health, impressions, members, offer_states, pos_offer_codes, privacy};
+use crate::routes::{
+    account, credentials, health, impressions, members, offer_states, pos_offer_codes, privacy, reports,
+};
 use crate::{auth, AppState};
 use axum::body::Body;
 use axum::extract::Request;
@@ -176,6 +178,12 @@ fn table() -> Table {
         // Impressions
         .route("/v1.0/impressions", get(impressions::get_impressions).post(impressions::create_impression))
         .route("/v1.0/impressions/{impression_id}", delete(impressions::delete_impression))
+        // Reports
+        .route("/v1.0/reports/offer_activity", get(reports::get_offer_activity))
+        .route("/v1.0/reports/redemptions", get(reports::get_offer_redemptions))
+        .route("/v1.0/reports/account_level", get(reports::get_all_merchant_data))
+        .route("/v1.0/merchants/{merchant_id}/reports/full", get(reports::get_merchant_data))
+        .route("/v1.0/merchants/{merchant_id}/reports/impressions", get(reports::get_merchant_impressions))
         // Channels, campaigns, member lists
         .route("/v1.0/channels", collection::<Channels>())
         .route("/v1.0/channels/{channel_id}", item::<Channels>())

@@ -20,6 +20,7 @@ pub mod offer_state;
 pub mod offers;
 pub mod paging;
 pub mod pos_offer_code;
+pub mod report;
 pub mod secret;
 pub mod serde_helpers;
 pub mod time;

@@ -29,6 +29,7 @@ pub mod pos_offer_codes;
 mod postgres;
 pub mod privacy;
 mod query;
+pub mod reports;
 pub mod revocations;
 mod sqlite;
 pub mod stats;

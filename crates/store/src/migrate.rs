@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
     },
     Migration { version: 12, name: "offer_states", sql: include_str!("../migrations/0012_offer_states.sql") },
+    Migration { version: 13, name: "report_indexes", sql: include_str!("../migrations/0013_report_indexes.sql") },
     Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql") },
 ];
 

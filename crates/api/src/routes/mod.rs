@@ -12,3 +12,4 @@ pub mod offer_states;
 pub mod offers;
 pub mod pos_offer_codes;
 pub mod privacy;
+pub mod reports;

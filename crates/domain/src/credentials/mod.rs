@@ -51,6 +51,11 @@ impl ActivityType {
         self as i64
     }
 
+    /// The type a stored `activity_type` code names.
+    pub fn from_code(code: i64) -> Option<Self> {
+        [Self::Issue, Self::Redeem, Self::Void].into_iter().find(|t| t.code() == code)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Issue => "issue",

@@ -33,6 +33,7 @@ mod points;
 mod pos_offer_codes;
 mod privacy;
 mod read_modify_write;
+mod reports;
 mod rows;
 mod spec;
 mod statements;

@@ -41,6 +41,10 @@ const VALUE_RULES: &[(&str, &str, &str)] = &[
     ("/v1.0/campaigns", "start_display_at", "answered as a date-time, so a non-empty value must be one"),
     ("/v1.0/members/{member_id}/offer_states", "activates_at", "an offer state's window, answered as a date-time"),
     ("/v1.0/members/{member_id}/offer_states", "expires_at", "an offer state's window, answered as a date-time"),
+    // The isolation case's query carries these, so they also get the ids' numeric strings.
+    ("/v1.0/reports/offer_activity", "from_reported_datetime", "the spec's format: date-time"),
+    ("/v1.0/reports/offer_activity", "to_reported_datetime", "the spec's format: date-time"),
+    ("/v1.0/reports/offer_activity", "type", "the spec's enum: redeem, expire, issue, void, suspend, unsuspend"),
 ];
 
 /// Properties whose empty or null value is answered with a documented fallback instead:

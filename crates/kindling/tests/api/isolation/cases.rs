@@ -13,7 +13,8 @@
 //!   `credentials/eligible?member_id=` names the member; an impression's `offer_xid` and
 //!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
 //!   points card's `identifier` and `channel_id`);
-//!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void);
+//!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void; the
+//!   reports' `channel_id` and `bi_storelist`);
 //! - 422 for the member privacy operations' `member_identifier` and `credential_identifier`,
 //!   as the spec answers a member it cannot locate;
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
@@ -21,7 +22,7 @@
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
 //!   `GET /credentials?member_id=`, `GET /impressions?offer_xid=&member_id=`,
 //!   `GET /members/offer_states?token=&credential_identifier=`, a member's states'
-//!   `channel_id`), and for
+//!   `channel_id`, the offer activity report's `offer_id`), and for
 //!   `credentials/eligible`'s offer and channel, which answer `is_eligible: false` exactly as
 //!   for an unknown offer.
 
@@ -134,6 +135,15 @@ const PRIVACY_SUBJECT: Query = |w| {
     format!("?member_identifier={}&credential_identifier={}", w.text("member_identifier"), w.text("offer_state_code"))
 };
 const PRIVACY_REFS: &[(&str, u16)] = &[("member_identifier", 422), ("offer_state_code", 422)];
+
+/// The merchant reports' window: 1970 to 2100, in epoch seconds.
+const EPOCHS: Query = |_| "?from=0&to=4102444800".into();
+
+/// The offer activity report's window (at most 30 days): the fortnight either side of now.
+fn report_window() -> (kindling_domain::Timestamp, kindling_domain::Timestamp) {
+    let now = kindling_domain::Timestamp::now();
+    (now.plus_seconds(-15 * 86_400), now.plus_seconds(15 * 86_400))
+}
 const OWNERS: &[(&str, u16)] = &[("merchant", 400), ("manufacturer", 400), ("item_set", 400), ("maker_set", 400)];
 
 pub fn cases() -> Vec<Case> {
@@ -392,6 +402,23 @@ pub fn cases() -> Vec<Case> {
             .body(|w| json!({"impression": {"cookie_id": "visitor", "offer_xid": w.text("xid"), "member_id": w.id("member")}}))
             .refs(&[("xid", 404), ("member", 404)]),
         op(DELETE, "/v1.0/impressions/{impression_id}"),
+        // Reports: a foreign channel or store list is not found; an offer is a filter
+        op(GET, "/v1.0/reports/offer_activity")
+            .query(|w| {
+                let (from, to) = report_window();
+                format!(
+                    "?from_reported_datetime={from}&to_reported_datetime={to}&channel_id={}&offer_id={}",
+                    w.id("channel"),
+                    w.id("offer")
+                )
+            })
+            .refs(&[("channel", 404), ("offer", 200)]),
+        op(GET, "/v1.0/reports/redemptions")
+            .query(|w| format!("?from_business_date=2000-01-01&to_business_date=2100-01-01&bi_storelist={}", w.id("store_list")))
+            .refs(&[("store_list", 404)]),
+        op(GET, "/v1.0/reports/account_level").query(EPOCHS),
+        op(GET, "/v1.0/merchants/{merchant_id}/reports/full").query(EPOCHS),
+        op(GET, "/v1.0/merchants/{merchant_id}/reports/impressions").query(EPOCHS),
         // Channels, campaigns, member lists
         op(GET, "/v1.0/channels"),
         op(POST, "/v1.0/channels").no_foreign_id("a channel references nothing"),
