@@ -13,7 +13,8 @@
 //!   `credentials/eligible?member_id=` names the member; an impression's `offer_xid` and
 //!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
 //!   points card's `identifier` and `channel_id`);
-//!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void);
+//!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void; an
+//!   issuance's `campaign_id` (xid) and `member_id`);
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
 //!   no-op answered with the unchanged set, for a foreign id as for an unknown one;
 //! - 200 for a list filter, which then matches nothing of the caller's (`GET /offers?merchant_id=`,
@@ -371,6 +372,9 @@ pub fn cases() -> Vec<Case> {
             .query(|w| format!("?channel_id={}&offer_id={}", w.id("channel"), w.id("offer")))
             .or_body(|w| json!({"offer_state": {"token": w.text("offer_state_token")}}))
             .refs(&[("channel", 400), ("offer", 400), ("offer_state_token", 404)]),
+        op(POST, "/v1.0/members/offer_states/issue")
+            .body(|w| json!({"offer_state": {"campaign_id": w.text("xid"), "member_id": w.id("member")}}))
+            .refs(&[("xid", 404), ("member", 404)]),
         op(GET, "/v1.0/members/{member_id}/offer_states/{offer_state_id}"),
         op(PUT, "/v1.0/members/{member_id}/offer_states/{offer_state_id}")
             .body(|_| json!({"offer_state": {"external_ref_id": "changed"}})),
