@@ -6,14 +6,15 @@
 # then the state and its credential are written), and every request names one existing
 # member by id. Every answer must be a 201 (wrk_run fails otherwise).
 # Usage: scripts/bench-issuance.sh [sqlite|postgres]. BENCH_DURATION (20s),
-# BENCH_CONNECTIONS (64). postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
+# BENCH_CONNECTIONS (64), BENCH_SERVER_ENV (server settings, e.g. "KINDLING_LOG=warn"; none by
+# default). postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
 # (scripts/pg-cluster.sh, restarted with fsync on). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 duration=${BENCH_DURATION:-20s}
 connections=${BENCH_CONNECTIONS:-64}
-server_env=""
+server_env=${BENCH_SERVER_ENV:-}
 source scripts/lib/bench-server.sh
 case "$backend" in
     sqlite) url="sqlite://$tmp/bench.db" ;;
@@ -69,7 +70,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"offer_state":{"campaign_id":"$xid","member_id":$member}}'
 LUA
 
-echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $backend, default settings"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $backend, settings: ${server_env:-default}"
 printf '%-28s %10s %10s %10s %14s\n' members req/s p50 p99 "1M would take"
 row() {
     local name=$1 rps p50 p99 non2xx
