@@ -14,7 +14,7 @@ use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchan
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{
-    account, credentials, health, impressions, members, offer_states, pos_offer_codes, privacy, reports,
+    account, credentials, health, impressions, issuance, members, offer_states, pos_offer_codes, privacy, reports,
 };
 use crate::{auth, AppState};
 use axum::body::Body;
@@ -89,6 +89,7 @@ fn table() -> Table {
         .route("/v1.0/points/card_status", get(points::get_points_card_status))
         .route("/v1.0/points/transfer", post(points::transfer_loyalty_points))
         .route("/v1.0/members/offer_states", get(offer_states::get_members_with_offer_states))
+        .route("/v1.0/members/offer_states/issue", post(issuance::issue_offer))
         .route(
             "/v1.0/members/{member_id}/offer_states",
             get(offer_states::get_member_offer_states).post(offer_states::create_member_offer_state),

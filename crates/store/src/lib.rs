@@ -18,6 +18,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 pub mod impressions;
+pub mod issuance;
 pub mod landing;
 pub mod link_set;
 pub mod members;

@@ -82,6 +82,12 @@ pub async fn find_or_create(tx: &mut Tx, account: AccountId, identifier: &str, n
     if let Some(id) = tx.fetch_optional::<i64>(FIND, &[account.into(), identifier.into()]).await? {
         return Ok(MemberId(id));
     }
+    create_or_find(tx, account, identifier, now).await
+}
+
+/// `find_or_create` for a caller that has just looked and found no member: inserts first.
+pub async fn create_or_find(tx: &mut Tx, account: AccountId, identifier: &str, now: Timestamp) -> Result<MemberId> {
+    const FIND: &str = "SELECT id FROM members WHERE account_id = $1 AND identifier = $2";
     let inserted = tx
         .fetch_optional::<i64>(
             "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \

@@ -124,6 +124,7 @@ impl Params {
             reusable: self.bool("reusable")?,
             annotations,
             code_lifetime,
+            ..Default::default()
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod engine;
 pub mod health;
 pub mod impressions;
+pub mod issuance;
 pub mod members;
 pub mod offer_states;
 pub mod offers;

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 const KEY: &str = "offer_state";
 
-fn refused(e: StateError) -> ApiError {
+pub(crate) fn refused(e: StateError) -> ApiError {
     match e {
         StateError::NotFound(message) => ApiError::NotFound(message.into()),
         StateError::Credential(WriteError::Refused(refusal)) => ApiError::BadRequest(refusal.message()),

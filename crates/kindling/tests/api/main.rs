@@ -27,6 +27,7 @@ mod merchants;
 mod metrics;
 mod offer_engine;
 mod offer_links;
+mod offer_state_issue;
 mod offer_states;
 mod offers;
 mod points;

@@ -11,10 +11,10 @@ pub struct Spec {
     doc: Value,
 }
 
-fn spec_path() -> PathBuf {
+fn spec_path(file: &str) -> PathBuf {
     match std::env::var_os("KINDLING_SPEC_DIR") {
-        Some(dir) => PathBuf::from(dir).join("sparkfly-v1.0.23.openapi.yaml"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/sparkfly-v1.0.23.openapi.yaml"),
+        Some(dir) => PathBuf::from(dir).join(file),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec").join(file),
     }
 }
 
@@ -22,25 +22,33 @@ fn spec_path() -> PathBuf {
 /// `KINDLING_REQUIRE_SPEC=1`, which turns a missing spec into a failure.
 pub fn spec() -> Option<&'static Spec> {
     static SPEC: OnceLock<Option<Spec>> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = spec_path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let doc: Value = serde_yaml::from_str(&text).expect("spec is valid YAML");
-                Some(Spec { doc })
-            }
-            Err(e) => {
-                assert!(
-                    std::env::var("KINDLING_REQUIRE_SPEC").is_err(),
-                    "KINDLING_REQUIRE_SPEC is set but {} cannot be read: {e}",
-                    path.display()
-                );
-                eprintln!("SKIPPED: spec schema checks ({} not found: {e})", path.display());
-                None
-            }
+    SPEC.get_or_init(|| load("sparkfly-v1.0.23.openapi.yaml")).as_ref()
+}
+
+/// The newer core-ops document (operations such as `/members/offer_states/issue`, which we
+/// serve under `/v1.0/`), loaded as `spec()` is.
+pub fn core_ops() -> Option<&'static Spec> {
+    static SPEC: OnceLock<Option<Spec>> = OnceLock::new();
+    SPEC.get_or_init(|| load("sparkfly-core-ops.openapi.yaml")).as_ref()
+}
+
+fn load(file: &str) -> Option<Spec> {
+    let path = spec_path(file);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let doc: Value = serde_yaml::from_str(&text).expect("spec is valid YAML");
+            Some(Spec { doc })
         }
-    })
-    .as_ref()
+        Err(e) => {
+            assert!(
+                std::env::var("KINDLING_REQUIRE_SPEC").is_err(),
+                "KINDLING_REQUIRE_SPEC is set but {} cannot be read: {e}",
+                path.display()
+            );
+            eprintln!("SKIPPED: spec schema checks ({} not found: {e})", path.display());
+            None
+        }
+    }
 }
 
 /// An operation that takes input: its JSON body schema and its query parameters (name,

@@ -51,6 +51,10 @@ pub struct CredentialInput {
     pub reusable: Option<bool>,
     pub annotations: Option<Map<String, Json>>,
     pub code_lifetime: Option<i64>,
+    /// Create only: a window of the credential's own (an offer state's), written with it;
+    /// `expires_at` takes the place of the `code_lifetime`'s `code_expires_at`.
+    pub activates_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// The references a create or update names, checked in the guide's order.
@@ -224,7 +228,8 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
     let mut inserted = None;
     let insert = format!(
         "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
-         code_lifetime, code_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10) \
+         code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $11, $10, $10) \
          ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}"
     );
     for _ in 0..8 {
@@ -241,8 +246,13 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
                     input.reusable.unwrap_or(false).into(),
                     annotations.as_str().into(),
                     lifetime.into(),
-                    lifetime.filter(|_| !offers.is_empty()).map(|l| now.plus_seconds(l).unix()).into(),
+                    input
+                        .expires_at
+                        .or_else(|| lifetime.filter(|_| !offers.is_empty()).map(|l| now.plus_seconds(l)))
+                        .map(Timestamp::unix)
+                        .into(),
                     now.unix().into(),
+                    input.activates_at.map(Timestamp::unix).into(),
                 ],
             )
             .await?;

@@ -14,7 +14,8 @@
 //!   `member_id`; the offer engine's `x_channel_id`, `activities/offers?member_id=` and a
 //!   points card's `identifier` and `channel_id`);
 //!   `member_id`; an offer state's transfer `token`, `member_identifier` of a void; the
-//!   reports' `channel_id` and `bi_storelist`);
+//!   reports' `channel_id` and `bi_storelist`; an issuance's `campaign_id` (xid) and
+//!   `member_id`);
 //! - 422 for the member privacy operations' `member_identifier` and `credential_identifier`,
 //!   as the spec answers a member it cannot locate;
 //! - the success code for a link set's `DELETE`: removing an id that is not in the set is a
@@ -387,6 +388,9 @@ pub fn cases() -> Vec<Case> {
             .query(|w| format!("?channel_id={}&offer_id={}", w.id("channel"), w.id("offer")))
             .or_body(|w| json!({"offer_state": {"token": w.text("offer_state_token")}}))
             .refs(&[("channel", 400), ("offer", 400), ("offer_state_token", 404)]),
+        op(POST, "/v1.0/members/offer_states/issue")
+            .body(|w| json!({"offer_state": {"campaign_id": w.text("xid"), "member_id": w.id("member")}}))
+            .refs(&[("xid", 404), ("member", 404)]),
         op(GET, "/v1.0/members/{member_id}/offer_states/{offer_state_id}"),
         op(PUT, "/v1.0/members/{member_id}/offer_states/{offer_state_id}")
             .body(|_| json!({"offer_state": {"external_ref_id": "changed"}})),

@@ -1,0 +1,141 @@
+//! High-throughput issuance (`POST /v1.0/members/offer_states/issue`): an offer state, the
+//! wallet's kind (its own credential through `credentials::write::create_in`), issued by
+//! campaign xid to a member named by id or by identifier. One transaction of few statements:
+//! the campaign's offer, channel and window and the member in one read, then the credential's
+//! own statements (with the state's window written into its insert), then the state's
+//! insert. The answer is built from what was written; nothing is read back.
+
+use crate::credentials::write::{self, CredentialInput};
+use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
+use crate::{members, Db, FromRow, Result, Row, StoreError, Tx};
+use kindling_domain::member::Identifier;
+use kindling_domain::offer_state;
+use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, OfferStateId, Timestamp};
+
+pub const CAMPAIGN_NOT_FOUND: &str = "Campaign not found";
+
+/// Who receives the offer. An identifier names the account's member with it, who is
+/// created when there is none (issuing to members the platform has not seen yet is what
+/// the operation is for).
+#[derive(Debug, Clone)]
+pub enum Recipient {
+    Id(MemberId),
+    Identifier(Identifier),
+}
+
+/// One issuance request.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub campaign_xid: String,
+    pub recipient: Recipient,
+    /// The state's own window; it must lie inside the offer's.
+    pub activates_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub external_ref_id: Option<String>,
+}
+
+/// What the operation answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issued {
+    pub id: OfferStateId,
+    pub member_id: MemberId,
+    pub offer_id: OfferId,
+    pub campaign_xid: String,
+    pub activates_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub credential_identifier: String,
+}
+
+/// The campaign's facts and the member, as one read finds them.
+struct Found {
+    offer_id: OfferId,
+    channel_id: ChannelId,
+    offer_window: (Option<Timestamp>, Option<Timestamp>),
+    member: Option<MemberId>,
+}
+
+impl FromRow for Found {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            offer_id: OfferId(row.int("offer_id")?),
+            channel_id: ChannelId(row.int("channel_id")?),
+            offer_window: (row.opt_time("activates_at")?, row.opt_time("expires_at")?),
+            member: row.opt_int("member_id")?.map(MemberId),
+        })
+    }
+}
+
+/// The campaign (an eligible channel, by its account-unique xid) with its offer's window,
+/// and the member by id (`$3`) or identifier (`$4`), whichever is given.
+const FIND: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, \
+    COALESCE((SELECT id FROM members WHERE id = $3 AND account_id = $1), \
+    (SELECT id FROM members WHERE account_id = $1 AND identifier = $4)) AS member_id \
+    FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
+
+/// Issues a state and its credential in one transaction; a refusal writes nothing (not even
+/// the member an identifier would have created).
+pub async fn issue(db: &Db, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
+    db.transaction(move |tx| Box::pin(issue_in(tx, account, issue))).await
+}
+
+async fn issue_in(tx: &mut Tx, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
+    let now = Timestamp::now();
+    let (by_id, by_identifier) = match &issue.recipient {
+        Recipient::Id(id) => (Some(*id), None),
+        Recipient::Identifier(identifier) => (None, Some(identifier.as_str())),
+    };
+    let found: Option<Found> = tx
+        .fetch_optional(FIND, &[account.into(), issue.campaign_xid.as_str().into(), by_id.into(), by_identifier.into()])
+        .await?;
+    let found = found.ok_or(StateError::NotFound(CAMPAIGN_NOT_FOUND))?;
+    let own = (issue.activates_at, issue.expires_at);
+    offer_state::check_window(own, found.offer_window).map_err(StateError::Window)?;
+    let member = match (found.member, &issue.recipient) {
+        (Some(member), _) => member,
+        (None, Recipient::Id(_)) => return Err(StateError::NotFound(MEMBER_NOT_FOUND)),
+        (None, Recipient::Identifier(identifier)) => {
+            members::create_or_find(tx, account, identifier.as_str(), now).await?
+        }
+    };
+    let input = CredentialInput {
+        member_id: Some(member),
+        channel_id: Some(found.channel_id),
+        offer_ids: Some(vec![found.offer_id]),
+        activates_at: own.0,
+        expires_at: own.1,
+        ..Default::default()
+    };
+    let credential = write::create_in(tx, account, input).await?;
+    let credential_identifier = credential
+        .identifier
+        .ok_or_else(|| StoreError::Decode("a credential issued with an offer has no code".into()))?;
+    let id: Option<i64> = tx
+        .fetch_optional(
+            "INSERT INTO offer_states (account_id, member_id, offer_id, channel_id, credential_id, activates_at, \
+             expires_at, external_ref_id, token, transferable, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $10) RETURNING id",
+            &[
+                account.into(),
+                member.into(),
+                found.offer_id.into(),
+                found.channel_id.into(),
+                credential.id.into(),
+                own.0.map(Timestamp::unix).into(),
+                own.1.map(Timestamp::unix).into(),
+                issue.external_ref_id.into(),
+                offer_state::new_token().into(),
+                now.unix().into(),
+            ],
+        )
+        .await?;
+    let id = id.ok_or_else(|| StoreError::Decode("INSERT ... RETURNING id returned no row".into()))?;
+    Ok(Issued {
+        id: OfferStateId(id),
+        member_id: member,
+        offer_id: found.offer_id,
+        campaign_xid: issue.campaign_xid,
+        activates_at: own.0,
+        expires_at: own.1,
+        credential_identifier,
+    })
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Offer-state issuance (`POST /v1.0/members/offer_states/issue`) under load, from the release
+# build with default settings: req/s, p50, p99 from wrk on loopback and the time 1,000,000
+# issuances would take at that rate (issue #11's target: 30 s on SQLite, 60 s on PostgreSQL).
+# Two rows: every request names a member identifier never seen before (the member is created,
+# then the state and its credential are written), and every request names one existing
+# member by id. Every answer must be a 201 (wrk_run fails otherwise).
+# Usage: scripts/bench-issuance.sh [sqlite|postgres]. BENCH_DURATION (20s),
+# BENCH_CONNECTIONS (64), BENCH_SERVER_ENV (server settings, e.g. "KINDLING_LOG=warn"; none by
+# default). postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
+# (scripts/pg-cluster.sh, restarted with fsync on). Needs wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-sqlite}
+duration=${BENCH_DURATION:-20s}
+connections=${BENCH_CONNECTIONS:-64}
+server_env=${BENCH_SERVER_ENV:-}
+source scripts/lib/bench-server.sh
+case "$backend" in
+    sqlite) url="sqlite://$tmp/bench.db" ;;
+    postgres)
+        if [ -n "${KINDLING_BENCH_DATABASE_URL:-}" ]; then
+            url=$KINDLING_BENCH_DATABASE_URL
+        else
+            source scripts/pg-cluster.sh
+            pg_cluster_start kindling_bench >/dev/null
+            # The throwaway cluster starts with fsync off; PostgreSQL's defaults instead.
+            "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
+                -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
+            url=$pg_url
+        fi
+        ;;
+    *) echo "unknown backend $backend (sqlite or postgres)" >&2; exit 1 ;;
+esac
+kindling_start "$url"
+
+api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
+id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
+member=$(api -XPOST -d '{"member":{"identifier":"bench-issuance"}}' "$base/v1.0/members" | id_of member)
+channel=$(api -XPOST -d '{"channel":{"name":"bench"}}' "$base/v1.0/channels" | id_of channel)
+offer=$(api -XPOST -d '{"offer":{"name":"bench"}}' "$base/v1.0/offers" | id_of offer)
+api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
+api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
+xid=$(api "$base/v1.0/offers/$offer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["offer"]["channels"][0]["channel"]["xid"])')
+# A sample answer, so a broken setup stops here rather than as a wall of non-2xx.
+api -XPOST -d "{\"offer_state\":{\"campaign_id\":\"$xid\",\"member_id\":$member}}" "$base/v1.0/members/offer_states/issue" >/dev/null
+
+# Each wrk thread numbers its own identifiers: bench-<thread>-<n>, distinct across the run.
+cat >"$tmp/new.lua" <<LUA
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  n = 0
+end
+function request()
+  n = n + 1
+  local body = '{"offer_state":{"campaign_id":"$xid","member_identifier":"bench-' .. tid .. '-' .. n .. '"}}'
+  return wrk.format("POST", "/v1.0/members/offer_states/issue",
+    { ["X-Auth-Token"] = "$token", ["Content-Type"] = "application/json" }, body)
+end
+LUA
+cat >"$tmp/known.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/v1.0/members/offer_states/issue"
+wrk.headers["X-Auth-Token"] = "$token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"offer_state":{"campaign_id":"$xid","member_id":$member}}'
+LUA
+
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; wrk -t2 -c$connections -d$duration; $backend, settings: ${server_env:-default}"
+printf '%-28s %10s %10s %10s %14s\n' members req/s p50 p99 "1M would take"
+row() {
+    local name=$1 rps p50 p99 non2xx
+    wrk_run "$tmp/wrk.out" -d"$duration" -s "$2" "$base"
+    read -r rps p50 p99 non2xx < <(wrk_figures "$tmp/wrk.out")
+    printf '%-28s %10s %10s %10s %13ss\n' "$name" "$rps" "$p50" "$p99" "$(awk -v r="$rps" 'BEGIN {printf "%.0f", 1000000 / r}')"
+}
+row "new (member_identifier)" "$tmp/new.lua"
+row "one (member_id)" "$tmp/known.lua"
+states=$(api "$base/v1.0/members/$member/offer_states?channel_id=$channel&per_page=1" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_entries"])')
+echo "states of the one member afterwards: $states; kindling RSS at the end: $(rss_mb "$kindling_pid") MB"
