@@ -6,7 +6,7 @@
 //! insert. The answer is built from what was written; nothing is read back.
 
 use crate::credentials::write::{self, CredentialInput};
-use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
+use crate::offer_states::{self, StateError, StateRow, MEMBER_NOT_FOUND};
 use crate::{members, Db, FromRow, Result, Row, StoreError, Tx};
 use kindling_domain::member::Identifier;
 use kindling_domain::offer_state;
@@ -109,28 +109,17 @@ async fn issue_in(tx: &mut Tx, account: AccountId, issue: Issue) -> std::result:
     let credential_identifier = credential
         .identifier
         .ok_or_else(|| StoreError::Decode("a credential issued with an offer has no code".into()))?;
-    let id: Option<i64> = tx
-        .fetch_optional(
-            "INSERT INTO offer_states (account_id, member_id, offer_id, channel_id, credential_id, activates_at, \
-             expires_at, external_ref_id, token, transferable, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $10) RETURNING id",
-            &[
-                account.into(),
-                member.into(),
-                found.offer_id.into(),
-                found.channel_id.into(),
-                credential.id.into(),
-                own.0.map(Timestamp::unix).into(),
-                own.1.map(Timestamp::unix).into(),
-                issue.external_ref_id.into(),
-                offer_state::new_token().into(),
-                now.unix().into(),
-            ],
-        )
-        .await?;
-    let id = id.ok_or_else(|| StoreError::Decode("INSERT ... RETURNING id returned no row".into()))?;
+    let row = StateRow {
+        member,
+        offer: found.offer_id,
+        channel: found.channel_id,
+        credential: credential.id,
+        window: own,
+        external_ref_id: issue.external_ref_id.clone(),
+    };
+    let id = offer_states::insert(tx, account, row, now).await?;
     Ok(Issued {
-        id: OfferStateId(id),
+        id,
         member_id: member,
         offer_id: found.offer_id,
         campaign_xid: issue.campaign_xid,

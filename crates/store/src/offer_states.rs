@@ -293,6 +293,31 @@ async fn issue_in(tx: &mut Tx, account: AccountId, member: MemberId, new: NewSta
     if own != (None, None) {
         set_credential_window(tx, account, credential.id, own, now).await?;
     }
+    let row = StateRow {
+        member,
+        offer: new.offer_id,
+        channel: credential.channel_id,
+        credential: credential.id,
+        window: own,
+        external_ref_id: new.changes.external_ref_id.flatten(),
+    };
+    Ok(insert(tx, account, row, now).await?)
+}
+
+/// What a new state row holds (its token is drawn by `insert`).
+pub(crate) struct StateRow {
+    pub member: MemberId,
+    pub offer: OfferId,
+    pub channel: ChannelId,
+    pub credential: CredentialId,
+    /// The state's own window (activates, expires).
+    pub window: (Option<Timestamp>, Option<Timestamp>),
+    pub external_ref_id: Option<String>,
+}
+
+/// Inserts a state with a fresh token; the wallet's issue and the high-throughput issuance
+/// both write through it.
+pub(crate) async fn insert(tx: &mut Tx, account: AccountId, row: StateRow, now: Timestamp) -> Result<OfferStateId> {
     let id: Option<i64> = tx
         .fetch_optional(
             "INSERT INTO offer_states (account_id, member_id, offer_id, channel_id, credential_id, activates_at, \
@@ -300,13 +325,13 @@ async fn issue_in(tx: &mut Tx, account: AccountId, member: MemberId, new: NewSta
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $10) RETURNING id",
             &[
                 account.into(),
-                member.into(),
-                new.offer_id.into(),
-                credential.channel_id.into(),
-                credential.id.into(),
-                own.0.map(Timestamp::unix).into(),
-                own.1.map(Timestamp::unix).into(),
-                new.changes.external_ref_id.flatten().into(),
+                row.member.into(),
+                row.offer.into(),
+                row.channel.into(),
+                row.credential.into(),
+                row.window.0.map(Timestamp::unix).into(),
+                row.window.1.map(Timestamp::unix).into(),
+                row.external_ref_id.into(),
                 offer_state::new_token().into(),
                 now.unix().into(),
             ],
