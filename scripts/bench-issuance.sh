@@ -34,14 +34,8 @@ case "$backend" in
 esac
 kindling_start "$url"
 
-api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
-id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
 member=$(api -XPOST -d '{"member":{"identifier":"bench-issuance"}}' "$base/v1.0/members" | id_of member)
-channel=$(api -XPOST -d '{"channel":{"name":"bench"}}' "$base/v1.0/channels" | id_of channel)
-offer=$(api -XPOST -d '{"offer":{"name":"bench"}}' "$base/v1.0/offers" | id_of offer)
-api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
-api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
-xid=$(api "$base/v1.0/offers/$offer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["offer"]["channels"][0]["channel"]["xid"])')
+offer_on_channel '{"name":"bench"}'
 # A sample answer, so a broken setup stops here rather than as a wall of non-2xx.
 api -XPOST -d "{\"offer_state\":{\"campaign_id\":\"$xid\",\"member_id\":$member}}" "$base/v1.0/members/offer_states/issue" >/dev/null
 

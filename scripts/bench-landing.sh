@@ -15,15 +15,9 @@ server_env=""
 source scripts/lib/bench-server.sh
 kindling_start "sqlite://$tmp/bench.db"
 
-api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
-id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
 merchant=$(api -XPOST -d '{"merchant":{"name":"Bench Burgers","supports_barcode":true}}' "$base/v1.0/merchants" | id_of merchant)
-channel=$(api -XPOST -d '{"channel":{"name":"Email"}}' "$base/v1.0/channels" | id_of channel)
-offer=$(api -XPOST -d "{\"offer\":{\"name\":\"Free fries\",\"merchant_id\":$merchant,\"description\":\"With any burger\",\"terms_and_conditions\":\"One per visit.\"}}" "$base/v1.0/offers" | id_of offer)
+offer_on_channel "{\"name\":\"Free fries\",\"merchant_id\":$merchant,\"description\":\"With any burger\",\"terms_and_conditions\":\"One per visit.\"}"
 api -XPUT -d '{"offer":{"formatting":{"bg_color":"#FF00AA","bg_image":"https://cdn.example.com/banner.png","instructions":"Show this page"}}}' "$base/v1.0/offers/$offer" >/dev/null
-api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
-api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
-xid=$(api "$base/v1.0/offers/$offer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["offer"]["channels"][0]["channel"]["xid"])')
 cookie=$(curl -fs -D - -o /dev/null "$base/$xid" | tr -d '\r' | awk -F': ' 'tolower($1)=="set-cookie"{split($2, c, ";"); print c[1]}')
 
 # Server time: X-Runtime (seconds, measured by the server around the handler) of 200 requests.

@@ -11,6 +11,10 @@
 #   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on
 #                        non-2xx answers unless $allow_non2xx is set.
 #   wrk_figures OUT      "req/s p50 p99 non-2xx" from a wrk output file.
+#   api ARGS...          curl with the started Kindling's token (fails on an HTTP error).
+#   id_of KEY            the `id` of the `KEY` object in the JSON on stdin.
+#   offer_on_channel BODY  an offer with the JSON object BODY, approved and linked to a new
+#                        channel; sets channel, offer and xid (its landing page / campaign xid).
 #   credentials_setup    a member, channel and approved offer on the started Kindling, one
 #                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
 #                        and $tmp/redeem.lua (redeems credentials issued after that one,
@@ -97,15 +101,21 @@ wrk_figures() {
     echo "$(awk '/Requests\/sec/{print $2}' "$1") $(awk '$1=="50%"{print $2}' "$1") $(awk '$1=="99%"{print $2}' "$1") ${non2xx:-0}"
 }
 
-credentials_setup() {
-    local member channel offer first
-    api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
-    id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
-    member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
+api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
+id_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]]["id"])' "$1"; }
+
+offer_on_channel() {
     channel=$(api -XPOST -d '{"channel":{"name":"bench"}}' "$base/v1.0/channels" | id_of channel)
-    offer=$(api -XPOST -d '{"offer":{"name":"bench"}}' "$base/v1.0/offers" | id_of offer)
+    offer=$(api -XPOST -d "{\"offer\":$1}" "$base/v1.0/offers" | id_of offer)
     api -XPUT "$base/v1.0/offers/$offer/actions/approve" >/dev/null
     api -XPOST -d "{\"offer\":{\"channel_ids\":[$channel]}}" "$base/v1.0/offers/$offer/channels" >/dev/null
+    xid=$(api "$base/v1.0/offers/$offer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["offer"]["channels"][0]["channel"]["xid"])')
+}
+
+credentials_setup() {
+    local member first
+    member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
+    offer_on_channel '{"name":"bench"}'
     first=$(api -XPOST "$base/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel" | id_of credential)
     cat >"$tmp/issue.lua" <<LUA
 wrk.method = "POST"
