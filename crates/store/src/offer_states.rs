@@ -279,20 +279,20 @@ async fn issue_in(tx: &mut Tx, account: AccountId, member: MemberId, new: NewSta
     if !crud::contains::<Members>(tx, account, member).await? {
         return Err(StateError::NotFound(MEMBER_NOT_FOUND));
     }
+    let own = (new.changes.activates_at.flatten(), new.changes.expires_at.flatten());
+    // The credential (written with the state's window) goes through the credential rules
+    // first (the offer, channel, member lists, limits); the window is then checked against
+    // the offer they found, and a bad one rolls it all back.
     let input = CredentialInput {
         member_id: Some(member),
         channel_id: new.channel_id,
         offer_ids: Some(vec![new.offer_id]),
+        activates_at: own.0,
+        expires_at: own.1,
         ..Default::default()
     };
-    // The credential rules decide first (the offer, channel, member lists, limits); the
-    // window is checked against the offer they found, and a bad one rolls it all back.
     let credential = write::create_in(tx, account, input).await?;
-    let own = (new.changes.activates_at.flatten(), new.changes.expires_at.flatten());
     offer_state::check_window(own, offer_window(tx, account, new.offer_id).await?).map_err(StateError::Window)?;
-    if own != (None, None) {
-        set_credential_window(tx, account, credential.id, own, now).await?;
-    }
     let row = StateRow {
         member,
         offer: new.offer_id,
