@@ -74,11 +74,13 @@ pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMembe
     tx.execute(&sql, &params).await
 }
 
+/// The account's member with an identifier.
+const FIND: &str = "SELECT id FROM members WHERE account_id = $1 AND identifier = $2";
+
 /// The account's member with `identifier`, created (with the default notification mode) if
 /// there is none. A concurrent creation of the same identifier is found, not duplicated:
 /// the insert skips the existing row and the second select sees it.
 pub async fn find_or_create(tx: &mut Tx, account: AccountId, identifier: &str, now: Timestamp) -> Result<MemberId> {
-    const FIND: &str = "SELECT id FROM members WHERE account_id = $1 AND identifier = $2";
     if let Some(id) = tx.fetch_optional::<i64>(FIND, &[account.into(), identifier.into()]).await? {
         return Ok(MemberId(id));
     }
@@ -87,7 +89,6 @@ pub async fn find_or_create(tx: &mut Tx, account: AccountId, identifier: &str, n
 
 /// `find_or_create` for a caller that has just looked and found no member: inserts first.
 pub async fn create_or_find(tx: &mut Tx, account: AccountId, identifier: &str, now: Timestamp) -> Result<MemberId> {
-    const FIND: &str = "SELECT id FROM members WHERE account_id = $1 AND identifier = $2";
     let inserted = tx
         .fetch_optional::<i64>(
             "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
