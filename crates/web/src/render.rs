@@ -123,7 +123,7 @@ pub fn code_block(handed: &Handed, view: View, supports_barcode: bool, page: &Pa
     let rendered = match handed {
         Handed::Code { credential, returning } => {
             let code = credential.identifier.clone().unwrap_or_default();
-            let picture = |wanted: View| (supports_barcode && view == wanted).then_some(()).and(Some(&code));
+            let picture = |wanted: View| (supports_barcode && view == wanted).then_some(&code);
             template.and_then(|t| {
                 t.render(context! {
                     code => code,
