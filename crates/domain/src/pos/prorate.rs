@@ -1,0 +1,1 @@
+//! Splitting an amount across weights by largest remainder.

@@ -1,0 +1,30 @@
+//! Why an offer did not apply: stable codes the POS and the API report.
+
+/// The first rule an offer failed. `code()` is stable (snake_case) and documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    NotFound,
+    NotActiveYet,
+    Expired,
+    AlreadyRedeemed,
+    Voided,
+    StoreNotEligible,
+    MemberNotEligible,
+    TotalLimit,
+    MemberLimit,
+    DayLimit,
+    HeldByOtherTransaction,
+    SpendBelowThreshold,
+    RequiredItemsMissing,
+    NoEligibleItems,
+    ExcludedByStacking,
+    UnsupportedOfferType,
+    BalanceDepleted,
+}
+
+impl Reason {
+    /// The stable code (snake_case), e.g. `required_items_missing`.
+    pub fn code(self) -> &'static str {
+        unimplemented!("engine: filled in by the pos-engine work")
+    }
+}
