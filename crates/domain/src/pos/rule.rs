@@ -148,6 +148,19 @@ impl OfferType {
         Self::ALL.into_iter().find(|t| t.code() == code)
     }
 
+    /// The type's name in docs/POS.md and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            OfferType::ItemReward => "item_reward",
+            OfferType::ItemAmountOff => "item_amount_off",
+            OfferType::ItemPercentOff => "item_percent_off",
+            OfferType::ItemFixedPrice => "item_fixed_price",
+            OfferType::BasketAmountOff => "basket_amount_off",
+            OfferType::BasketPercentOff => "basket_percent_off",
+            OfferType::StoredValue => "stored_value",
+        }
+    }
+
     pub fn code(self) -> i64 {
         match self {
             OfferType::ItemReward => 0,
