@@ -283,7 +283,7 @@ pub async fn update_offer(
     ApiPath(id): ApiPath<OfferId>,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
-    modify(&state, auth, id, |current| {
+    modify(&state, auth, id, move |current| {
         let write = offer_write(body.clone(), Some(current))?;
         check_rule(&body, Some(current))?;
         Ok(write)
