@@ -27,6 +27,8 @@ pub enum PosError {
     Invalid(String),
     /// The ticket was settled with a different request (422).
     Closed,
+    /// No store of the account has this `site_id` (404, as any unknown path resource).
+    UnknownSite(String),
     NotFound,
     Store(StoreError),
 }

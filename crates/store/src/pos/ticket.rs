@@ -46,7 +46,7 @@ pub(crate) async fn site(tx: &mut Tx, account: AccountId, site_id: &str) -> std:
             &[account.into(), site_id.into()],
         )
         .await?;
-    found.ok_or_else(|| PosError::Invalid(format!("Store not found, with site_id: {site_id}")))
+    found.ok_or_else(|| PosError::UnknownSite(site_id.to_owned()))
 }
 
 /// A ticket row: its id, status, and what settling it answered.

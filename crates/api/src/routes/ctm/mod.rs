@@ -30,6 +30,7 @@ impl From<PosError> for ApiError {
                 "Transaction has already been closed with a different request".into(),
             ),
             PosError::NotFound => ApiError::not_found("transaction"),
+            PosError::UnknownSite(site) => ApiError::NotFound(format!("Store not found, with site_id: {site}")),
             PosError::Store(e) => e.into(),
         }
     }
