@@ -154,8 +154,11 @@ fn check_invariants(lines: &[Line], candidates: &[Candidate], policy: &Policy, e
     assert!(e.total >= 0);
 }
 
-/// What must not change when identical lines are split or merged: each offer's outcome and
-/// the discount per kind of line.
+/// Each applied offer (id, amount, applications), each rejected (id, reason), and per kind
+/// of line its discount and qualifier units.
+type Summary = (Vec<(i64, Cents, u32)>, Vec<(i64, Reason)>, BTreeMap<String, (Cents, i64)>);
+
+/// What must not change when identical lines are split or merged.
 fn summary(
     lines: &[Line],
     e: &Evaluation,
