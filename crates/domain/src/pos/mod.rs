@@ -3,15 +3,20 @@
 //! engine answers which discounts apply to which lines and why the others do not.
 //! Money is integer cents (`i64`) everywhere; see docs/POS.md for every decision.
 
+mod apply;
+mod basket;
 pub mod evaluate;
 pub mod prorate;
 pub mod reason;
 pub mod rule;
+#[cfg(test)]
+mod tests;
 
 pub use evaluate::{evaluate, Applied, Evaluation, LineResult, Portion, Rejected};
 pub use reason::Reason;
 pub use rule::{
-    BasketValue, GroupMode, ItemMatch, Level, OfferType, Reward, Rule, RuleError, RuleInput, Stacking, UnitValue,
+    BasketValue, GroupMode, ItemMatch, Level, OfferType, Reward, Rule, RuleError, RuleInput, Select, Stacking,
+    UnitValue,
 };
 
 /// Money in minor units.

@@ -67,10 +67,19 @@ pub enum Reward {
     /// The POS prices the code itself (`pos_offer_code`): applies with amount 0.
     PosDefined,
     /// `count` units of `target` per application (`None`: every matching unit), each at `value`.
-    Items { target: ItemMatch, count: Option<u32>, value: UnitValue },
-    Basket { eligible: ItemMatch, value: BasketValue },
+    Items {
+        target: ItemMatch,
+        count: Option<u32>,
+        value: UnitValue,
+    },
+    Basket {
+        eligible: ItemMatch,
+        value: BasketValue,
+    },
     /// Pays up to `balance` of what is left of the ticket.
-    StoredValue { balance: Cents },
+    StoredValue {
+        balance: Cents,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -99,6 +108,15 @@ pub struct Stacking {
     pub priority: i32,
 }
 
+/// Which target units an offer rewards first when the basket has more than it rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Select {
+    /// The lowest unit prices first (the merchant's usual "get the cheaper one").
+    #[default]
+    Cheapest,
+    MostExpensive,
+}
+
 /// An offer's rule, ready to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -112,6 +130,8 @@ pub struct Rule {
     pub max_amount: Option<Cents>,
     /// Applications per ticket; `None` is as many as the basket allows.
     pub repeat: Option<u32>,
+    /// Which target units are rewarded first.
+    pub select: Select,
     pub stacking: Stacking,
 }
 
@@ -175,11 +195,276 @@ impl OfferType {
 }
 
 /// Checks an offer's type and the criteria keys the engine reads, at save time.
-pub fn validate(_offer_type: i64, _criteria: Option<&Map<String, Value>>) -> Result<(), RuleError> {
-    unimplemented!("engine: filled in by the pos-engine work")
+/// Values that come from the offer's columns (`reward_item_value` for the amount-off
+/// types) are checked by `build`.
+pub fn validate(offer_type: i64, criteria: Option<&Map<String, Value>>) -> Result<(), RuleError> {
+    let kind = OfferType::from_code(offer_type).ok_or(RuleError::UnknownType(offer_type))?;
+    let c = Criteria::parse(criteria)?;
+    match kind {
+        OfferType::ItemPercentOff | OfferType::BasketPercentOff if c.percent.is_none() => {
+            Err(missing("percent", "a percentage from 0 to 100 is required for this offer type"))
+        }
+        OfferType::ItemFixedPrice if c.price.is_none() => {
+            Err(missing("price", "a price in cents is required for this offer type"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Builds the rule an evaluation uses from the offer's columns.
-pub fn build(_input: &RuleInput<'_>) -> Result<Rule, RuleError> {
-    unimplemented!("engine: filled in by the pos-engine work")
+pub fn build(input: &RuleInput<'_>) -> Result<Rule, RuleError> {
+    validate(input.offer_type, input.criteria)?;
+    let kind = OfferType::from_code(input.offer_type).ok_or(RuleError::UnknownType(input.offer_type))?;
+    let c = Criteria::parse(input.criteria)?;
+    for (name, v) in [
+        ("reward_item_value", input.reward_item_value),
+        ("max_amount", input.max_amount),
+        ("min_spend_amount", input.min_spend_amount),
+        ("trigger_amount", input.trigger_amount),
+    ] {
+        if v.is_some_and(|v| v < 0) {
+            return Err(missing(name, "must not be negative"));
+        }
+    }
+    let redemption_codes = || {
+        let mut codes = input.redemption.as_ref().map(|(codes, _)| codes.clone()).unwrap_or_default();
+        codes.extend(c.item_codes.iter().cloned());
+        codes
+    };
+    let has_targets = input.redemption.is_some() || !c.item_codes.is_empty();
+    let targets = || if has_targets { ItemMatch::Codes(redemption_codes()) } else { ItemMatch::Any };
+    let redemption_count = input.redemption.as_ref().map(|(_, n)| *n).filter(|n| *n > 0);
+    let amount_off = || {
+        c.amount_off
+            .or(input.reward_item_value)
+            .ok_or_else(|| missing("amount_off", "an amount in cents is required (or reward_item_value)"))
+    };
+    let reward = match kind {
+        OfferType::ItemReward if !has_targets => Reward::PosDefined,
+        OfferType::ItemReward => {
+            let value = match c.value {
+                Some(v) => v,
+                None => input.reward_item_value.map_or(UnitValue::Free, UnitValue::FreeUpTo),
+            };
+            Reward::Items { target: targets(), count: Some(c.count.or(redemption_count).unwrap_or(1)), value }
+        }
+        OfferType::ItemAmountOff => Reward::Items {
+            target: targets(),
+            count: c.count.or(redemption_count),
+            value: UnitValue::AmountOff(amount_off()?),
+        },
+        OfferType::ItemPercentOff => Reward::Items {
+            target: targets(),
+            count: c.count.or(redemption_count),
+            value: UnitValue::Percent(c.percent.unwrap_or_default()),
+        },
+        OfferType::ItemFixedPrice => Reward::Items {
+            target: targets(),
+            count: c.count.or(redemption_count),
+            value: UnitValue::FixedPrice(c.price.unwrap_or_default()),
+        },
+        OfferType::BasketAmountOff => Reward::Basket { eligible: targets(), value: BasketValue::Amount(amount_off()?) },
+        OfferType::BasketPercentOff => {
+            Reward::Basket { eligible: targets(), value: BasketValue::Percent(c.percent.unwrap_or_default()) }
+        }
+        OfferType::StoredValue => Reward::StoredValue { balance: input.remaining_value.unwrap_or(0).max(0) },
+    };
+    let level = c.level.unwrap_or(match reward {
+        Reward::PosDefined | Reward::Items { .. } => Level::Item,
+        Reward::Basket { .. } => Level::Basket,
+        Reward::StoredValue { .. } => Level::Tender,
+    });
+    let flag = |key: &str| input.formatting.and_then(|f| f.get(key)).and_then(truthy);
+    let best_deal = flag("highest_value_to_customer") == Some(true);
+    let stacking = Stacking {
+        level,
+        group: c.group.clone().or_else(|| best_deal.then(|| BEST_DEAL_GROUP.to_owned())),
+        mode: c.group_mode.unwrap_or(if best_deal { GroupMode::BestDeal } else { GroupMode::Stack }),
+        exclusive: c.exclusive.unwrap_or(flag("multiple_offers_can_be_combined_on_an_order") == Some(false)),
+        priority: c.priority.unwrap_or(0),
+    };
+    let min_spend = match (input.min_spend_amount, input.trigger_amount) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+    .filter(|v| *v > 0);
+    Ok(Rule {
+        offer_type: kind,
+        min_spend,
+        requires: input.required.as_ref().map(|(codes, n)| (ItemMatch::Codes(codes.clone()), (*n).max(1))),
+        reward,
+        max_amount: input.max_amount,
+        repeat: c.repeat.unwrap_or(Some(1)),
+        select: c.select.unwrap_or_default(),
+        stacking,
+    })
+}
+
+/// The group `highest_value_to_customer` offers share when criteria names none.
+pub const BEST_DEAL_GROUP: &str = "highest_value_to_customer";
+
+/// The largest `priority`, `repeat` or `count` accepted (keeps every product in range).
+const MAX_COUNT: i64 = 1_000_000;
+
+fn missing(field: &str, message: &str) -> RuleError {
+    RuleError::Criteria(field.to_owned(), message.to_owned())
+}
+
+fn truthy(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// The criteria keys the engine reads, parsed; `None` where absent.
+#[derive(Default)]
+struct Criteria {
+    percent: Option<u32>,
+    amount_off: Option<Cents>,
+    price: Option<Cents>,
+    value: Option<UnitValue>,
+    /// `Some(None)` is "unlimited".
+    repeat: Option<Option<u32>>,
+    count: Option<u32>,
+    select: Option<Select>,
+    level: Option<Level>,
+    group: Option<String>,
+    group_mode: Option<GroupMode>,
+    exclusive: Option<bool>,
+    priority: Option<i32>,
+    item_codes: BTreeSet<String>,
+}
+
+impl Criteria {
+    fn parse(criteria: Option<&Map<String, Value>>) -> Result<Self, RuleError> {
+        let mut c = Criteria::default();
+        let Some(map) = criteria else { return Ok(c) };
+        let get = |k: &str| map.get(k).filter(|v| !v.is_null());
+        if let Some(v) = get("percent") {
+            c.percent = Some(percent("percent", v)?);
+        }
+        if let Some(v) = get("amount_off") {
+            c.amount_off = Some(cents("amount_off", v)?);
+        }
+        if let Some(v) = get("price") {
+            c.price = Some(cents("price", v)?);
+        }
+        if let Some(v) = get("value") {
+            c.value = Some(unit_value(v)?);
+        }
+        if let Some(v) = get("repeat") {
+            c.repeat = Some(match v {
+                Value::String(s) if s == "unlimited" => None,
+                v => Some(count("repeat", v, "a positive integer or \"unlimited\"")?),
+            });
+        }
+        if let Some(v) = get("count") {
+            c.count = Some(count("count", v, "a positive integer")?);
+        }
+        if let Some(v) = get("select") {
+            c.select = Some(match v.as_str() {
+                Some("cheapest") => Select::Cheapest,
+                Some("most_expensive") => Select::MostExpensive,
+                _ => return Err(missing("select", "must be \"cheapest\" or \"most_expensive\"")),
+            });
+        }
+        if let Some(v) = get("level") {
+            c.level = Some(match v.as_str() {
+                Some("item") => Level::Item,
+                Some("basket") => Level::Basket,
+                Some("tender") => Level::Tender,
+                _ => return Err(missing("level", "must be \"item\", \"basket\" or \"tender\"")),
+            });
+        }
+        if let Some(v) = get("group") {
+            match v.as_str().map(str::trim) {
+                Some(g) if !g.is_empty() && g.chars().count() <= 64 => c.group = Some(g.to_owned()),
+                _ => return Err(missing("group", "must be a non-blank string of at most 64 characters")),
+            }
+        }
+        if let Some(v) = get("group_mode") {
+            c.group_mode = Some(match v.as_str() {
+                Some("stack") => GroupMode::Stack,
+                Some("best_deal") => GroupMode::BestDeal,
+                _ => return Err(missing("group_mode", "must be \"stack\" or \"best_deal\"")),
+            });
+        }
+        if let Some(v) = get("exclusive") {
+            c.exclusive = Some(v.as_bool().ok_or_else(|| missing("exclusive", "must be true or false"))?);
+        }
+        if let Some(v) = get("priority") {
+            match v.as_i64() {
+                Some(p) if p.abs() <= MAX_COUNT => c.priority = Some(p as i32),
+                _ => return Err(missing("priority", "must be an integer from -1000000 to 1000000")),
+            }
+        }
+        if let Some(v) = get("item_codes") {
+            let bad = || missing("item_codes", "must be an array of non-blank strings");
+            for code in v.as_array().ok_or_else(bad)? {
+                match code.as_str().map(str::trim) {
+                    Some(code) if !code.is_empty() => c.item_codes.insert(code.to_owned()),
+                    _ => return Err(bad()),
+                };
+            }
+        }
+        Ok(c)
+    }
+}
+
+fn unit_value(v: &Value) -> Result<UnitValue, RuleError> {
+    let bad = || missing("value", "must be \"free\" or an object with one of percent, amount_off, price");
+    match v {
+        Value::String(s) if s == "free" => Ok(UnitValue::Free),
+        Value::Object(o) if o.len() == 1 => {
+            let (k, v) = o.iter().next().ok_or_else(bad)?;
+            match k.as_str() {
+                "percent" => Ok(UnitValue::Percent(percent("value.percent", v)?)),
+                "amount_off" => Ok(UnitValue::AmountOff(cents("value.amount_off", v)?)),
+                "price" => Ok(UnitValue::FixedPrice(cents("value.price", v)?)),
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// An amount in cents: a non-negative integer.
+fn cents(field: &str, v: &Value) -> Result<Cents, RuleError> {
+    v.as_i64()
+        .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
+        .ok_or_else(|| missing(field, "must be a whole number of cents from 0 to 2147483647"))
+}
+
+fn count(field: &str, v: &Value, what: &str) -> Result<u32, RuleError> {
+    v.as_i64()
+        .filter(|n| (1..=MAX_COUNT).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| missing(field, &format!("must be {what} (at most {MAX_COUNT})")))
+}
+
+/// A percentage from 0 to 100 with at most two decimals, as basis points. Read from the
+/// number's decimal text so no float rounding is involved.
+fn percent(field: &str, v: &Value) -> Result<u32, RuleError> {
+    let bad = || missing(field, "must be a number from 0 to 100 with at most two decimals");
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        _ => return Err(bad()),
+    };
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let frac = frac.trim_end_matches('0');
+    let digits = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u32 = whole.parse().map_err(|_| bad())?;
+    let frac: u32 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let bp = whole * 100 + frac;
+    if bp > 10_000 {
+        return Err(bad());
+    }
+    Ok(bp)
 }
