@@ -104,31 +104,3 @@ mod tests {
         assert!(Reason::ALL.iter().all(|r| !r.message().is_empty()));
     }
 }
-
-impl Reason {
-    /// Every reason, in the order the rules are checked.
-    pub const ALL: [Reason; 17] = [
-        Reason::NotFound,
-        Reason::NotActiveYet,
-        Reason::Expired,
-        Reason::AlreadyRedeemed,
-        Reason::Voided,
-        Reason::StoreNotEligible,
-        Reason::MemberNotEligible,
-        Reason::TotalLimit,
-        Reason::MemberLimit,
-        Reason::DayLimit,
-        Reason::HeldByOtherTransaction,
-        Reason::SpendBelowThreshold,
-        Reason::RequiredItemsMissing,
-        Reason::NoEligibleItems,
-        Reason::ExcludedByStacking,
-        Reason::UnsupportedOfferType,
-        Reason::BalanceDepleted,
-    ];
-
-    /// Short words for the cashier.
-    pub fn message(self) -> &'static str {
-        unimplemented!("engine: filled in by the pos-engine work")
-    }
-}
