@@ -75,6 +75,8 @@ async fn show(state: AppState, auth: Auth, site_id: String, credential: Option<S
     let codes = codes(credential.as_deref(), &body)?;
     let only = selected(&body)?;
     let basket = basket(&body)?;
+    // The ticket's totals are the update's business; read here only to refuse wrong types.
+    closing(&body)?;
     let shown = pos::show(&state.db, auth.account, &key, &codes, only.as_deref(), &basket.lines).await?;
     Ok(json(StatusCode::OK, &response::show(auth.account, &shown, &basket)))
 }
