@@ -29,6 +29,8 @@ pub struct CodeFacts {
     pub activates_at: Option<Timestamp>,
     pub offer_state_id: Option<OfferStateId>,
     pub remaining_value: Option<i64>,
+    /// Another ticket holds the code now.
+    pub held_elsewhere: bool,
 }
 
 impl FromRow for CodeFacts {
@@ -45,6 +47,7 @@ impl FromRow for CodeFacts {
             activates_at: row.opt_time("activates_at")?,
             offer_state_id: row.opt_int("offer_state_id")?.map(OfferStateId),
             remaining_value: row.opt_int("remaining_value")?,
+            held_elsewhere: row.boolean("held_elsewhere")?,
         })
     }
 }
@@ -84,16 +87,25 @@ impl Considered {
     }
 }
 
-/// The code's credential: the account's open one with this code, else its latest.
-async fn code_facts(tx: &mut Tx, account: AccountId, code: &str) -> Result<Option<CodeFacts>> {
+/// The code's credential (the account's open one with this code, else its latest), and
+/// whether a ticket other than `ticket` holds it now.
+async fn code_facts(
+    tx: &mut Tx,
+    account: AccountId,
+    code: &str,
+    ticket: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<CodeFacts>> {
     tx.fetch_optional(
         "SELECT c.id, c.identifier, c.member_id, c.channel_id, c.status, c.reusable, c.code_expires_at, c.activates_at, \
          c.remaining_value, m.identifier AS member_identifier, \
-         (SELECT MIN(s.id) FROM offer_states s WHERE s.credential_id = c.id) AS offer_state_id \
+         (SELECT MIN(s.id) FROM offer_states s WHERE s.credential_id = c.id) AS offer_state_id, \
+         EXISTS (SELECT 1 FROM pos_holds h WHERE h.credential_id = c.id AND h.expires_at > $3 \
+                 AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere \
          FROM credentials c JOIN members m ON m.id = c.member_id \
          WHERE c.account_id = $1 AND c.identifier = $2 \
          ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
-        &[account.into(), code.into()],
+        &[account.into(), code.into(), now.unix().into(), ticket.into()],
     )
     .await
 }
@@ -151,7 +163,7 @@ pub(crate) async fn consider(
     let mut seen = BTreeSet::new();
     let mut offered: Vec<(String, OfferFacts)> = Vec::new();
     for code in codes.iter().filter(|c| seen.insert(c.as_str())) {
-        let facts_of_code = code_facts(tx, account, code).await?;
+        let facts_of_code = code_facts(tx, account, code, ticket, now).await?;
         considered.codes.push(PresentedCode { presented: code.clone(), credential: facts_of_code.clone() });
         let Some(credential) = facts_of_code else {
             considered.rejected.push(Rejected {
@@ -177,8 +189,8 @@ pub(crate) async fn consider(
             gathered.offers.retain(|o| only.contains(&OfferId(o.id)));
         }
         holds::count_others(tx, account, &mut gathered, member, ticket, now).await?;
-        let held = holds::held_elsewhere(tx, credential.id, ticket, now).await?;
-        let blocked = code_reason(&credential, now).or(held
+        let blocked = code_reason(&credential, now).or(credential
+            .held_elsewhere
             .then_some((Reason::HeldByOtherTransaction, "This credential is currently locked for processing. Please try again later.")));
         for offer in &gathered.offers {
             let verdict = match blocked {
@@ -272,10 +284,6 @@ struct OfferRule {
     max_amount: Option<i64>,
     min_spend_amount: Option<i64>,
     trigger_amount: Option<i64>,
-    required_item_set_id: Option<i64>,
-    redemption_item_set_id: Option<i64>,
-    required_item_count: Option<i64>,
-    redemption_item_count: Option<i64>,
     redeem_until_depleted: bool,
     initial_remaining_value: Option<i64>,
     required: Option<(BTreeSet<String>, u32)>,
@@ -296,10 +304,6 @@ impl FromRow for OfferRule {
             max_amount: row.opt_int("max_amount")?,
             min_spend_amount: row.opt_int("min_spend_amount")?,
             trigger_amount: row.opt_int("trigger_amount")?,
-            required_item_set_id: row.opt_int("required_item_set_id")?,
-            redemption_item_set_id: row.opt_int("redemption_item_set_id")?,
-            required_item_count: row.opt_int("required_item_count")?,
-            redemption_item_count: row.opt_int("redemption_item_count")?,
             redeem_until_depleted: row.opt_boolean("redeem_until_depleted")?.unwrap_or(false),
             initial_remaining_value: row.opt_int("initial_remaining_value")?,
             required: None,
@@ -325,38 +329,35 @@ impl OfferRule {
     }
 }
 
-struct EligibleSet {
-    offer_id: i64,
-    item_set_id: i64,
-    list_type: i64,
-    req_qty: i64,
-}
-
-impl FromRow for EligibleSet {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self {
-            offer_id: row.int("offer_id")?,
-            item_set_id: row.int("item_set_id")?,
-            list_type: row.int("list_type")?,
-            req_qty: row.int("req_qty")?,
-        })
-    }
-}
-
+/// One item code of one of an offer's item sets (`code` `None`: the set has no items),
+/// `qualifying` for required items, else rewarded.
 struct SetCode {
-    item_set_id: i64,
-    code: String,
+    offer_id: i64,
+    set_id: i64,
+    /// 0: the offer's own column, 1: an eligible item set.
+    source: i64,
+    qualifying: bool,
+    count: i64,
+    code: Option<String>,
 }
 
 impl FromRow for SetCode {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { item_set_id: row.int("item_set_id")?, code: row.text("code")? })
+        Ok(Self {
+            offer_id: row.int("offer_id")?,
+            set_id: row.int("set_id")?,
+            source: row.int("source")?,
+            qualifying: row.int("list_type")? == 0,
+            count: row.int("count")?,
+            code: row.opt_text("code")?,
+        })
     }
 }
 
-/// The offers' rule columns and item sets, in three statements. An offer's qualifying
-/// items are its `required_item_set_id` and its eligible item sets of `list_type` 0; its
-/// rewarded items `redemption_item_set_id` and those of `list_type` 1 (docs/POS.md).
+/// The offers' rule columns, then their item sets' codes, in two statements. An offer's
+/// qualifying items are its `required_item_set_id` and its eligible item sets of
+/// `list_type` 0; its rewarded items `redemption_item_set_id` and those of `list_type` 1
+/// (docs/POS.md).
 async fn offer_rules(tx: &mut Tx, account: AccountId, ids: &[i64]) -> Result<HashMap<i64, OfferRule>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -364,51 +365,47 @@ async fn offer_rules(tx: &mut Tx, account: AccountId, ids: &[i64]) -> Result<Has
     let dialect = tx.dialect();
     let sql = format!(
         "SELECT id, description, offer_type, criteria, formatting, pos_offer_code, reward_item_value, max_amount, \
-         min_spend_amount, trigger_amount, required_item_set_id, redemption_item_set_id, required_item_count, \
-         redemption_item_count, redeem_until_depleted, initial_remaining_value FROM offers WHERE account_id = $1 AND {}",
+         min_spend_amount, trigger_amount, redeem_until_depleted, initial_remaining_value FROM offers WHERE account_id = $1 AND {}",
         dialect.in_list_sql("id", 2)
     );
     let mut rows: HashMap<i64, OfferRule> =
         tx.fetch_all::<OfferRule>(&sql, &[account.into(), ids.into()]).await?.into_iter().map(|r| (r.id, r)).collect();
+    let listed = |column: &str| dialect.in_list_sql(column, 2);
     let sql = format!(
-        "SELECT offer_id, item_set_id, list_type, req_qty FROM eligible_item_sets WHERE account_id = $1 AND {} ORDER BY id",
-        dialect.in_list_sql("offer_id", 2)
+        "SELECT e.offer_id, e.item_set_id AS set_id, 1 AS source, e.list_type, e.req_qty AS count, i.code \
+         FROM eligible_item_sets e LEFT JOIN item_set_items s ON s.item_set_id = e.item_set_id \
+         LEFT JOIN items i ON i.id = s.item_id WHERE e.account_id = $1 AND {} \
+         UNION ALL SELECT o.id, o.required_item_set_id, 0, 0, COALESCE(o.required_item_count, 1), i.code \
+         FROM offers o LEFT JOIN item_set_items s ON s.item_set_id = o.required_item_set_id \
+         LEFT JOIN items i ON i.id = s.item_id \
+         WHERE o.account_id = $1 AND o.required_item_set_id IS NOT NULL AND {} \
+         UNION ALL SELECT o.id, o.redemption_item_set_id, 0, 1, COALESCE(o.redemption_item_count, 1), i.code \
+         FROM offers o LEFT JOIN item_set_items s ON s.item_set_id = o.redemption_item_set_id \
+         LEFT JOIN items i ON i.id = s.item_id \
+         WHERE o.account_id = $1 AND o.redemption_item_set_id IS NOT NULL AND {}",
+        listed("e.offer_id"),
+        listed("o.id"),
+        listed("o.id"),
     );
-    let eligible: Vec<EligibleSet> = tx.fetch_all(&sql, &[account.into(), ids.into()]).await?;
-    let mut set_ids: BTreeSet<i64> = eligible.iter().map(|e| e.item_set_id).collect();
-    for row in rows.values() {
-        set_ids.extend(row.required_item_set_id);
-        set_ids.extend(row.redemption_item_set_id);
-    }
-    let mut codes: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    if !set_ids.is_empty() {
-        let set_ids: Vec<i64> = set_ids.into_iter().collect();
-        let sql = format!(
-            "SELECT s.item_set_id, i.code FROM item_set_items s JOIN items i ON i.id = s.item_id \
-             WHERE s.account_id = $1 AND {}",
-            dialect.in_list_sql("s.item_set_id", 2)
-        );
-        for c in tx.fetch_all::<SetCode>(&sql, &[account.into(), set_ids.as_slice().into()]).await? {
-            codes.entry(c.item_set_id).or_default().insert(c.code);
+    // Every set of a kind adds its codes; the count is the offer's own column's, else the
+    // first (lowest id) eligible set's `req_qty`.
+    let mut counts: HashMap<(i64, bool), ((i64, i64), i64)> = HashMap::new();
+    for c in tx.fetch_all::<SetCode>(&sql, &[account.into(), ids.into()]).await? {
+        let Some(row) = rows.get_mut(&c.offer_id) else { continue };
+        let slot = if c.qualifying { &mut row.required } else { &mut row.redemption };
+        slot.get_or_insert_with(|| (BTreeSet::new(), 1)).0.extend(c.code);
+        let rank = (c.source, c.set_id);
+        let best = counts.entry((c.offer_id, c.qualifying)).or_insert((rank, c.count));
+        if rank < best.0 {
+            *best = (rank, c.count);
         }
     }
-    let count = |n: Option<i64>| u32::try_from(n.unwrap_or(1).max(1)).unwrap_or(u32::MAX);
-    for row in rows.values_mut() {
-        let mut required: Option<(BTreeSet<String>, u32)> =
-            row.required_item_set_id.map(|s| (codes.get(&s).cloned().unwrap_or_default(), count(row.required_item_count)));
-        let mut redemption: Option<(BTreeSet<String>, u32)> = row
-            .redemption_item_set_id
-            .map(|s| (codes.get(&s).cloned().unwrap_or_default(), count(row.redemption_item_count)));
-        for e in eligible.iter().filter(|e| e.offer_id == row.id) {
-            let slot = if e.list_type == 0 { &mut required } else { &mut redemption };
-            let set = codes.get(&e.item_set_id).cloned().unwrap_or_default();
-            match slot {
-                Some((codes, _)) => codes.extend(set),
-                None => *slot = Some((set, count(Some(e.req_qty)))),
-            }
+    for ((offer, qualifying), (_, n)) in counts {
+        let Some(row) = rows.get_mut(&offer) else { continue };
+        let slot = if qualifying { &mut row.required } else { &mut row.redemption };
+        if let Some((_, count)) = slot {
+            *count = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
         }
-        row.required = required;
-        row.redemption = redemption;
     }
     Ok(rows)
 }

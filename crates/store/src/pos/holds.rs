@@ -77,23 +77,6 @@ pub(crate) async fn serialize_limited(tx: &mut Tx, account: AccountId, offers: &
     tx.fetch_all::<i64>(sql, &[account.into(), offers.into()]).await.map(drop)
 }
 
-/// The ticket holding `credential` now, other than `mine`.
-pub(crate) async fn held_elsewhere(
-    tx: &mut Tx,
-    credential: CredentialId,
-    mine: Option<i64>,
-    now: Timestamp,
-) -> Result<bool> {
-    let other: Option<i64> = tx
-        .fetch_optional(
-            "SELECT transaction_id FROM pos_holds WHERE credential_id = $1 AND expires_at > $2 \
-             AND ($3 IS NULL OR transaction_id <> $3) LIMIT 1",
-            &[credential.into(), now.unix().into(), mine.into()],
-        )
-        .await?;
-    Ok(other.is_some())
-}
-
 /// Writes the ticket's holds on `credential` for `offers`, replacing expired holds of anyone
 /// and refreshing its own; locks the code (`locked_until`) so that a redemption outside the
 /// point of sale is refused too.
@@ -164,7 +147,7 @@ pub async fn allocate(
     db.transaction(move |tx| {
         Box::pin(async move {
             let now = Timestamp::now();
-            let site = ticket::site(tx, account, &key.site_id).await?;
+            let site = ticket::site(tx, account, &key).await?;
             let ticket = ticket::open(tx, account, &site, &key, now).await?;
             let considered = super::candidates::consider(
                 tx,
@@ -205,7 +188,10 @@ pub async fn deallocate(
 ) -> std::result::Result<u64, PosError> {
     db.transaction(move |tx| {
         Box::pin(async move {
-            let site = ticket::site(tx, account, &key.site_id).await?;
+            let site = ticket::site(tx, account, &key).await?;
+            if site.ticket.is_none() {
+                return Ok(0);
+            }
             let Some(ticket) = ticket::find(tx, account, &site, &key, true).await? else { return Ok(0) };
             let credential = match &code {
                 Some(code) => match ticket::credential_id(tx, account, code).await? {

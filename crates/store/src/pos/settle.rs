@@ -50,8 +50,8 @@ pub async fn show(
 ) -> Result<Shown, PosError> {
     let now = Timestamp::now();
     let mut tx = db.begin_read().await?;
-    let site = ticket::site(&mut tx, account, &key.site_id).await?;
-    let ticket = ticket::find(&mut tx, account, &site, key, false).await?.map(|t| t.id);
+    let site = ticket::site(&mut tx, account, key).await?;
+    let ticket = site.ticket;
     let considered = consider(&mut tx, account, &site, ticket, codes, only, false, now).await?;
     let evaluation = answer(lines, &site, &considered, &[]);
     drop(tx);
@@ -202,7 +202,7 @@ where
     db.transaction(move |tx| {
         Box::pin(async move {
             let now = Timestamp::now();
-            let site = ticket::site(tx, account, &key.site_id).await?;
+            let site = ticket::site(tx, account, &key).await?;
             let ticket = ticket::open(tx, account, &site, &key, now).await?;
             if ticket.status != "open" {
                 return match (&ticket.request_hash, &ticket.response) {

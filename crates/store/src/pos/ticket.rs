@@ -22,6 +22,8 @@ pub struct Site {
     pub time_zone: Option<String>,
     pub rounding: Option<String>,
     pub hold_seconds: Option<i64>,
+    /// The ticket the request's key names, if the POS has used it before.
+    pub ticket: Option<i64>,
 }
 
 impl FromRow for Site {
@@ -33,20 +35,25 @@ impl FromRow for Site {
             time_zone: row.opt_text("time_zone")?,
             rounding: row.opt_text("pos_rounding")?,
             hold_seconds: row.opt_int("pos_hold_seconds")?,
+            ticket: row.opt_int("ticket_id")?,
         })
     }
 }
 
-/// The store with this `site_id` in the account; an unknown site is refused (422).
-pub(crate) async fn site(tx: &mut Tx, account: AccountId, site_id: &str) -> std::result::Result<Site, PosError> {
+/// The store with this `site_id` in the account, with the account's POS settings and the
+/// ticket `key` names (one statement); an unknown site is refused.
+pub(crate) async fn site(tx: &mut Tx, account: AccountId, key: &TicketKey) -> std::result::Result<Site, PosError> {
     let found: Option<Site> = tx
         .fetch_optional(
-            "SELECT s.id, s.number, s.merchant_id, a.time_zone, a.pos_rounding, a.pos_hold_seconds \
-             FROM stores s JOIN accounts a ON a.id = s.account_id WHERE s.account_id = $1 AND s.site_id = $2",
-            &[account.into(), site_id.into()],
+            "SELECT s.id, s.number, s.merchant_id, a.time_zone, a.pos_rounding, a.pos_hold_seconds, t.id AS ticket_id \
+             FROM stores s JOIN accounts a ON a.id = s.account_id \
+             LEFT JOIN pos_transactions t ON t.account_id = s.account_id AND t.site_id = s.site_id \
+             AND t.term_id = $3 AND t.tran_id = $4 \
+             WHERE s.account_id = $1 AND s.site_id = $2",
+            &[account.into(), key.site_id.as_str().into(), key.term_id.as_str().into(), key.tran_id.as_str().into()],
         )
         .await?;
-    found.ok_or_else(|| PosError::UnknownSite(site_id.to_owned()))
+    found.ok_or_else(|| PosError::UnknownSite(key.site_id.clone()))
 }
 
 /// A ticket row: its id, status, and what settling it answered.
@@ -143,7 +150,7 @@ pub async fn record_qitems(
     db.transaction(move |tx| {
         Box::pin(async move {
             let now = Timestamp::now();
-            let site = site(tx, account, &key.site_id).await?;
+            let site = site(tx, account, &key).await?;
             let ticket = open(tx, account, &site, &key, now).await?;
             tx.execute(
                 "INSERT INTO pos_qitems (account_id, transaction_id, credential, body, created_at) VALUES ($1, $2, $3, $4, $5)",
