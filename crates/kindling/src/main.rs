@@ -140,6 +140,19 @@ enum AccountCommand {
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
+    /// Point-of-sale settings (docs/POS.md): how a percentage is rounded to the cent
+    /// (`half_up`, the default, or `half_even`) and how long an allocate holds a code
+    /// (60 to 86400 seconds; 900 by default). Prints one JSON line.
+    SetPos {
+        #[arg(long)]
+        account: i64,
+        #[arg(long, value_parser = ["half_up", "half_even"])]
+        rounding: Option<String>,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(60..=86_400))]
+        hold_seconds: Option<i64>,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
 }
 
 /// `--days`: a number of days, or `default`.
@@ -322,6 +335,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let found = accounts::set_privacy_retention(&db, id, days.0).await.context("setting retention")?;
             anyhow::ensure!(found, "no account with id {account}");
             println!("{}", serde_json::json!({"account_id": account, "privacy_retention_days": days.0}));
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::SetPos { account, rounding, hold_seconds, database_url } } => {
+            let db = Db::connect(&database_url).await.context("opening database")?;
+            let id = kindling_domain::AccountId(account);
+            let settings = accounts::set_pos(&db, id, rounding, hold_seconds).await.context("setting POS settings")?;
+            let (rounding, hold_seconds) = settings.with_context(|| format!("no account with id {account}"))?;
+            println!(
+                "{}",
+                serde_json::json!({"account_id": account, "pos_rounding": rounding, "pos_hold_seconds": hold_seconds})
+            );
             Ok(())
         }
         Command::Import { command } => {

@@ -21,6 +21,10 @@ backend_tests!(
     offer_rules_through_the_offers_api,
     another_accounts_site_code_and_ticket_are_unknown,
     bad_input_is_refused_and_writes_nothing,
+    rounding_and_hold_lifetime_are_the_accounts,
+    eligible_item_sets_qualify_and_reward,
+    stored_value_pays_until_depleted,
+    random_concurrent_tickets_never_exceed_limits,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -508,4 +512,161 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
         .ctm(&acct, Method::POST, &format!("/ctm/qitems/{}/{code}", s.site), ("T", "q"), Some(json!({"RewardId": "r1", "LineNumber": "2", "Value": 349, "Items": []})))
         .await;
     assert_eq!(qitems.status, 200, "{}", qitems.text);
+}
+
+/// `kindling account set-pos`: half-even rounding changes a half cent; a hold's lifetime
+/// is the account's.
+async fn rounding_and_hold_lifetime_are_the_accounts(app: TestApp) {
+    let acct = app.account().await;
+    let no_sets = json!({"offer_type": 5, "criteria": {"percent": 25}, "required_item_set_id": null, "redemption_item_set_id": null});
+    let s = shop(&app, &acct, no_sets).await;
+    let (_, code) = code(&app, &acct, &s, s.member).await;
+    // 25% of 10 cents is 2.5: half up gives 3, half even 2.
+    let ten = json!({"items": [item("1", "GUM", 1, 10)]});
+    let shown = show(&app, &acct, &s, &code, "r", ten.clone()).await;
+    assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "3", "{}", shown.text);
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+            .args(["account", "set-pos", "--account", &acct.id.to_string()])
+            .args(args)
+            .args(["--database-url", &app.url])
+            .output()
+            .unwrap()
+    };
+    let set = cli(&["--rounding", "half_even", "--hold-seconds", "120"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let line: Value = serde_json::from_slice(&set.stdout).unwrap();
+    assert_eq!(line, json!({"account_id": acct.id, "pos_rounding": "half_even", "pos_hold_seconds": 120}));
+    for bad in [["--rounding", "down"], ["--hold-seconds", "5"]] {
+        let refused = cli(&bad);
+        assert!(!refused.status.success() && refused.stdout.is_empty(), "{bad:?}");
+    }
+    let shown = show(&app, &acct, &s, &code, "r", ten).await;
+    assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "2", "{}", shown.text);
+    let held = allocate(&app, &acct, &s, &code, "h").await;
+    assert_eq!(held.status, 200, "{}", held.text);
+    let until = kindling_domain::Timestamp::parse(held.body["expires_at"].as_str().unwrap()).unwrap();
+    let left = until.unix() - kindling_domain::Timestamp::now().unix();
+    assert!((110..=121).contains(&left), "a two-minute hold, {left} s left");
+}
+
+/// Eligible item sets (`list_type` 0 qualifies, 1 is rewarded, `req_qty` each) work like the
+/// offer's own item set columns.
+async fn eligible_item_sets_qualify_and_reward(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({"required_item_set_id": null, "redemption_item_set_id": null})).await;
+    let sets = app.get(&acct, "/v1.0/item_sets").await;
+    let set_id = |name: &str| {
+        sets.body["item_sets"].as_array().unwrap().iter().map(|s| &s["item_set"]).find(|s| s["name"] == name).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let path = format!("/v1.0/offers/{}/eligible_item_sets", s.offer);
+    for (set, list_type, req_qty) in [(set_id("Burgers"), 0, 2), (set_id("Fries"), 1, 1)] {
+        let body = json!({"eligible_item_set": {"item_set_id": set, "list_type": list_type, "req_qty": req_qty}});
+        app.post(&acct, &path, body).await.error_free();
+    }
+    let (_, code) = code(&app, &acct, &s, s.member).await;
+    let one = show(&app, &acct, &s, &code, "e", meal()).await;
+    assert_eq!(one.body["transaction"]["errors"][0]["code"], "required_items_missing", "two burgers needed: {}", one.text);
+    let two = json!({"items": [item("1", "BURGER", 2, 1798), item("2", "FRIES", 1, 349)]});
+    let shown = show(&app, &acct, &s, &code, "e", two).await;
+    assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "349", "{}", shown.text);
+}
+
+/// A stored-value code (`redeem_until_depleted`) pays up to its balance on each ticket and
+/// stays open until the balance is gone; voiding a ticket gives its amount back.
+async fn stored_value_pays_until_depleted(app: TestApp) {
+    let acct = app.account().await;
+    let card = json!({"offer_type": 6, "redeem_until_depleted": true, "initial_remaining_value": 1000,
+                      "required_item_set_id": null, "redemption_item_set_id": null});
+    let s = shop(&app, &acct, card).await;
+    let (credential, code) = code(&app, &acct, &s, s.member).await;
+    let first = finalize(&app, &acct, &s, &code, "sv-1", json!({"items": [item("1", "BURGER", 1, 600)]})).await;
+    assert_eq!(first.body["transaction"]["add_offers"][0]["ammount"], "600", "{}", first.text);
+    let status = app.get(&acct, &format!("/v1.0/credentials/{credential}")).await;
+    assert_eq!(status.body["credential"]["status"], "open", "400 left");
+    let second = finalize(&app, &acct, &s, &code, "sv-2", json!({"items": [item("1", "BURGER", 1, 899)]})).await;
+    assert_eq!(second.body["transaction"]["add_offers"][0]["ammount"], "400", "{}", second.text);
+    let status = app.get(&acct, &format!("/v1.0/credentials/{credential}")).await;
+    assert_eq!(status.body["credential"]["status"], "redeemed", "nothing left");
+    let id = second.body["transaction_id"].as_i64().unwrap();
+    app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
+    let third = show(&app, &acct, &s, &code, "sv-3", json!({"items": [item("1", "BURGER", 1, 899)]})).await;
+    assert_eq!(third.body["transaction"]["add_offers"][0]["ammount"], "400", "the void gave 400 back: {}", third.text);
+}
+
+/// A property over HTTP: tickets on 12 codes of a `max_redemptions = 3` offer allocate,
+/// release, settle and void in random concurrent rounds (a fixed seed per round, printed
+/// on failure). After every round the offer's count equals its live redemptions and,
+/// with the live holds, never exceeds 3; voiding every settled ticket brings it to 0.
+async fn random_concurrent_tickets_never_exceed_limits(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({"max_redemptions": 3})).await;
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        codes.push(code(&app, &acct, &s, s.member).await.1);
+    }
+    let meal = meal().to_string();
+    let mut settled = std::collections::BTreeSet::new();
+    for round in 0..6u64 {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(round + 1);
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let tasks: Vec<_> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (client, token, base, site, meal) =
+                    (app.client.clone(), acct.token.clone(), app.base.clone(), s.site.clone(), meal.clone());
+                let (op, code) = (next() % 4, c.clone());
+                tokio::spawn(async move {
+                    let tran = format!("r{round}-c{i}");
+                    let (method, path, body) = match op {
+                        0 => (Method::POST, format!("/ctm/allocate/{site}/{code}"), None),
+                        1 => (Method::POST, format!("/ctm/deallocate/{site}?credential_identifier={code}"), None),
+                        _ => (Method::PUT, format!("/ctm/members/{site}/{code}"), Some(meal)),
+                    };
+                    let mut request = client
+                        .request(method, format!("{base}{path}"))
+                        .header("X-Auth-Token", token)
+                        .header("term_id", "T")
+                        .header("tran_id", tran);
+                    if let Some(body) = body {
+                        request = request.body(body);
+                    }
+                    let r = request.send().await.unwrap();
+                    (r.status().as_u16(), r.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            assert!(status == 200 || (status == 422 && body["code"].is_string()), "round {round}: {status} {body}");
+            if let Some(id) = body["transaction_id"].as_i64().filter(|_| body["offers"].as_array().is_some_and(|o| !o.is_empty())) {
+                settled.insert(id);
+            }
+        }
+        let count = scalar(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await;
+        let live = scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+        let now = kindling_domain::Timestamp::now().unix();
+        let sql = format!("SELECT COUNT(*) FROM pos_holds WHERE offer_id = $1 AND expires_at > {now}");
+        let held = scalar(&app, &sql, s.offer).await;
+        assert_eq!(count, live, "round {round}: the count is the live redemptions");
+        assert!(count + held <= 3, "round {round}: {count} redeemed + {held} held > 3");
+        // Void one settled ticket per round, so the limit frees up and later rounds settle.
+        if let Some(id) = settled.pop_first() {
+            app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
+        }
+    }
+    for id in settled {
+        app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
+    }
+    assert_eq!(scalar(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 0);
+    let live = scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+    assert_eq!(live, 0, "every settled ticket voided: nothing counts");
 }
