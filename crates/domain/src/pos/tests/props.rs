@@ -159,10 +159,7 @@ fn check_invariants(lines: &[Line], candidates: &[Candidate], policy: &Policy, e
 type Summary = (Vec<(i64, Cents, u32)>, Vec<(i64, Reason)>, BTreeMap<String, (Cents, i64)>);
 
 /// What must not change when identical lines are split or merged.
-fn summary(
-    lines: &[Line],
-    e: &Evaluation,
-) -> (Vec<(i64, Cents, u32)>, Vec<(i64, Reason)>, BTreeMap<String, (Cents, i64)>) {
+fn summary(lines: &[Line], e: &Evaluation) -> Summary {
     let kind = |key: &str| {
         let l = lines.iter().find(|l| l.key == key).expect("line");
         format!("{}/{:?}/{}/{}", l.item_code, l.category, l.discountable, l.amount / l.quantity.max(1))
