@@ -3,6 +3,8 @@
 
 use super::basket::{put_back, remaining, take, unused, Basket, Segment, State};
 use super::prorate::{percent_of, prorate};
+use std::fmt::Write;
+
 use super::{BasketValue, Cents, ItemMatch, Reason, Reward, Rounding, Rule, Select, UnitValue};
 
 /// What an offer did to one bucket.
@@ -73,8 +75,7 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
     };
     let can_qualify: i64 = qualifying.iter().map(|&b| unused(&state[b])).sum();
     if can_qualify < per_qualify {
-        let what = rule.requires.as_ref().map(|(m, _)| items(m)).unwrap_or_default();
-        return Err((Reason::RequiredItemsMissing, format!("requires {per_qualify} of {what}")));
+        return Err((Reason::RequiredItemsMissing, requires(rule, "")));
     }
     let mut plan =
         Plan { targets: Vec::new(), qualifying, per_qualify, applications: 1, reward_units: 0, qualify_units: 0 };
@@ -84,7 +85,10 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
         Reward::Basket { eligible, .. } => {
             plan.targets = discountable(basket, eligible);
             if plan.targets.is_empty() {
-                return Err((Reason::NoEligibleItems, format!("none of {} is in the basket", items(eligible))));
+                return Err((
+                    Reason::NoEligibleItems,
+                    words(|o| o.push_str("none of "), eligible, " is in the basket"),
+                ));
             }
         }
         Reward::StoredValue { balance } => {
@@ -99,26 +103,26 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
         Reward::Items { target, count, .. } => {
             plan.targets = discountable(basket, target);
             plan_items(&mut plan, state, rule, *count).map_err(|r| match r {
-                Short::Targets(need) => {
-                    let what = items(target);
-                    let detail = if need == 0 {
-                        format!("none of {what} is in the basket")
-                    } else {
-                        format!("rewards {need} of {what}, the basket has fewer")
-                    };
-                    (Reason::NoEligibleItems, detail)
+                Short::Targets(0) => {
+                    (Reason::NoEligibleItems, words(|o| o.push_str("none of "), target, " is in the basket"))
                 }
-                Short::Qualifiers => {
-                    let what = rule.requires.as_ref().map(|(m, _)| items(m)).unwrap_or_default();
-                    (
-                        Reason::RequiredItemsMissing,
-                        format!("requires {per_qualify} of {what} besides the rewarded items"),
-                    )
-                }
+                Short::Targets(need) => (
+                    Reason::NoEligibleItems,
+                    words(|o| _ = write!(o, "rewards {need} of "), target, ", the basket has fewer"),
+                ),
+                Short::Qualifiers => (Reason::RequiredItemsMissing, requires(rule, " besides the rewarded items")),
             })?;
         }
     }
     Ok(plan)
+}
+
+/// "requires 2 of BURGER" and `suffix`.
+fn requires(rule: &Rule, suffix: &str) -> String {
+    match &rule.requires {
+        Some((m, n)) => words(|o| _ = write!(o, "requires {n} of "), m, suffix),
+        None => format!("requires more items{suffix}"),
+    }
 }
 
 enum Short {
@@ -227,7 +231,7 @@ pub(super) fn commit(rule: &Rule, plan: Plan, state: &mut State, rounding: Round
                     s.used = true;
                 }
                 effect.amount += t.amount;
-                put_back(&mut state[b], segs);
+                put_back(state.bucket(b), segs);
             }
         }
         Reward::Basket { value, .. } => {
@@ -253,12 +257,31 @@ pub(super) fn commit(rule: &Rule, plan: Plan, state: &mut State, rounding: Round
     effect
 }
 
+/// The discount `commit` would give, without changing anything, where that is cheap to
+/// know: a basket or stored-value reward with no qualifiers to set aside.
+pub(super) fn dry_amount(rule: &Rule, plan: &Plan, state: &State, rounding: Rounding) -> Option<Cents> {
+    if plan.qualify_units > 0 {
+        return None;
+    }
+    let base = || plan.targets.iter().map(|&b| remaining(&state[b])).sum::<Cents>();
+    let cap = rule.max_amount.unwrap_or(Cents::MAX);
+    match &rule.reward {
+        Reward::PosDefined => Some(0),
+        Reward::Basket { value: BasketValue::Amount(a), .. } => Some((*a).min(base()).min(cap).max(0)),
+        Reward::Basket { value: BasketValue::Percent(bp), .. } => {
+            Some(percent_of(base(), (*bp).min(10_000), rounding).min(cap).max(0))
+        }
+        Reward::StoredValue { balance } => Some((*balance).min(base()).min(cap).max(0)),
+        Reward::Items { .. } => None,
+    }
+}
+
 /// Marks the taken qualifiers used and puts them back.
 fn put_qualifiers(qualifiers: Vec<(usize, Vec<Segment>)>, state: &mut State, effect: &mut Effect) {
     for (b, mut segs) in qualifiers {
         let units: i64 = segs.iter().map(|s| s.units).sum();
         segs.iter_mut().for_each(|s| s.used = true);
-        put_back(&mut state[b], segs);
+        put_back(state.bucket(b), segs);
         effect.touch(b).qualifiers += units;
     }
 }
@@ -282,7 +305,7 @@ fn take_rewards(plan: &Plan, state: &mut State, select: Select) -> Vec<(usize, V
         if need == 0 {
             break;
         }
-        let segs = &mut state[b];
+        let segs = state.bucket(b);
         let mut taken = if plan.qualifying.binary_search(&b).is_ok() {
             // Units that cannot qualify anyway go first.
             let mut t = take(segs, need, |s| s.used);
@@ -316,7 +339,7 @@ fn take_qualifiers(plan: &Plan, state: &mut State) -> Vec<(usize, Vec<Segment>)>
         if need == 0 {
             break;
         }
-        let taken = take(&mut state[b], need, |s| !s.used);
+        let taken = take(state.bucket(b), need, |s| !s.used);
         let got: i64 = taken.iter().map(|s| s.units).sum();
         if got > 0 {
             need -= got;
@@ -358,18 +381,24 @@ fn spread(targets: &[usize], amount: Cents, state: &mut State, effect: &mut Effe
     let weights: Vec<Cents> = targets.iter().map(|&b| remaining(&state[b])).collect();
     let amount = amount.clamp(0, weights.iter().sum());
     for (&b, share) in targets.iter().zip(prorate(amount, &weights)) {
-        let segs = &mut state[b];
-        let inner = prorate(share, &segs.iter().map(|s| s.rem).collect::<Vec<_>>());
+        if share > 0 {
+            let segs = state.bucket(b);
+            if let [only] = segs.as_mut_slice() {
+                only.rem -= share;
+            } else {
+                let inner = prorate(share, &segs.iter().map(|s| s.rem).collect::<Vec<_>>());
+                segs.iter_mut().zip(inner).for_each(|(s, d)| s.rem -= d);
+                put_back(segs, []);
+            }
+        }
         let (mut fresh, mut reused) = (0, 0);
-        for (s, d) in segs.iter_mut().zip(inner) {
-            s.rem -= d;
+        for s in state[b].iter() {
             if s.used {
                 reused += s.units;
             } else {
                 fresh += s.units;
             }
         }
-        put_back(segs, []);
         let t = effect.touch(b);
         (t.fresh, t.reused, t.amount) = (fresh, reused, share);
         effect.amount += share;
@@ -383,17 +412,26 @@ pub(super) fn money(c: Cents) -> String {
     format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
-/// An item match in words: up to three codes.
-pub(super) fn items(m: &ItemMatch) -> String {
+/// `head` (written by the closure) followed by an item match in words (up to three codes)
+/// and `suffix`, in one allocation.
+pub(super) fn words(head: impl FnOnce(&mut String), m: &ItemMatch, suffix: &str) -> String {
+    let mut out = String::with_capacity(48 + suffix.len());
+    head(&mut out);
     match m {
-        ItemMatch::Any => "any item".to_owned(),
-        ItemMatch::Codes(codes) if codes.is_empty() => "no item".to_owned(),
+        ItemMatch::Any => out.push_str("any item"),
+        ItemMatch::Codes(codes) if codes.is_empty() => out.push_str("no item"),
         ItemMatch::Codes(codes) => {
-            let mut words: Vec<&str> = codes.iter().take(3).map(String::as_str).collect();
-            if codes.len() > 3 {
-                words.push("…");
+            for (k, code) in codes.iter().take(3).enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(code);
             }
-            words.join(", ")
+            if codes.len() > 3 {
+                out.push_str(", …");
+            }
         }
     }
+    out.push_str(suffix);
+    out
 }

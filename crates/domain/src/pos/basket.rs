@@ -6,6 +6,9 @@ use super::prorate::prorate;
 use super::{Cents, ItemMatch, Line};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Index;
+use std::rc::Rc;
 
 /// Lines with the same item code, category, discountable flag and unit price, merged. The
 /// engine computes on buckets only, which makes its answer independent of how the POS
@@ -38,8 +41,31 @@ impl Segment {
     }
 }
 
-/// Every bucket's segments: the state offers change as they apply.
-pub(super) type State = Vec<Vec<Segment>>;
+/// Every bucket's segments: the state offers change as they apply. Buckets are shared
+/// copy-on-write, so trying an offer alone (best deal, exclusive) copies only the buckets
+/// it changes.
+#[derive(Debug, Clone)]
+pub(super) struct State(Vec<Rc<Vec<Segment>>>);
+
+impl State {
+    /// A bucket's segments, to change.
+    pub fn bucket(&mut self, b: usize) -> &mut Vec<Segment> {
+        Rc::make_mut(&mut self.0[b])
+    }
+
+    /// What is left of the whole ticket.
+    pub fn remaining(&self) -> Cents {
+        self.0.iter().map(|segs| remaining(segs)).sum()
+    }
+}
+
+impl Index<usize> for State {
+    type Output = Vec<Segment>;
+
+    fn index(&self, b: usize) -> &Vec<Segment> {
+        &self.0[b]
+    }
+}
 
 /// A line's quantity and amount as the engine counts them (at least one unit, never negative).
 pub(super) fn units_and_amount(line: &Line) -> (i64, Cents) {
@@ -50,7 +76,27 @@ pub(super) struct Basket<'a> {
     /// In canonical order: unit price, then item code, category, discountable. A bucket's
     /// index is its stable tie-break key.
     pub buckets: Vec<Bucket<'a>>,
-    by_code: HashMap<&'a str, Vec<usize>>,
+    by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: item codes are short and come from one ticket, and the engine looks codes up
+/// for every offer, so a cheap hash matters more here than SipHash's flood resistance.
+#[derive(Default)]
+pub(super) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl<'a> Basket<'a> {
@@ -97,7 +143,8 @@ impl<'a> Basket<'a> {
                 }),
             }
         }
-        let mut by_code: HashMap<&'a str, Vec<usize>> = HashMap::with_capacity(buckets.len());
+        let mut by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<Fnv>> =
+            HashMap::with_capacity_and_hasher(buckets.len(), BuildHasherDefault::default());
         for (i, b) in buckets.iter().enumerate() {
             by_code.entry(b.code).or_default().push(i);
         }
@@ -105,7 +152,12 @@ impl<'a> Basket<'a> {
     }
 
     pub fn initial_state(&self) -> State {
-        self.buckets.iter().map(|b| vec![Segment { units: b.quantity, rem: b.amount, used: false }]).collect()
+        State(
+            self.buckets
+                .iter()
+                .map(|b| Rc::new(vec![Segment { units: b.quantity, rem: b.amount, used: false }]))
+                .collect(),
+        )
     }
 
     /// The buckets an item match covers, in bucket order.
@@ -169,6 +221,9 @@ pub(super) fn put_back(segs: &mut Vec<Segment>, back: impl IntoIterator<Item = S
         segs.push(s);
     }
     segs.retain(|s| s.units > 0);
+    if segs.len() < 2 {
+        return;
+    }
     segs.sort_by(|a, b| a.used.cmp(&b.used).then_with(|| a.richer(b)).then(b.units.cmp(&a.units)));
     let mut merged: Vec<Segment> = Vec::with_capacity(segs.len());
     for s in segs.drain(..) {

@@ -1,7 +1,7 @@
 //! Evaluating a ticket: which candidate offers apply, to which lines, for how much.
 
-use super::apply::{check, commit, money, Effect, Refusal, Touch};
-use super::basket::{remaining, units_and_amount, Basket, State};
+use super::apply::{check, commit, dry_amount, money, Effect, Refusal, Touch};
+use super::basket::{units_and_amount, Basket, State};
 use super::prorate::prorate_capped;
 use super::{Candidate, Cents, GroupMode, Level, Line, Policy, Reason};
 use std::collections::BTreeMap;
@@ -60,16 +60,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
     let basket = Basket::new(lines);
     let mut state = basket.initial_state();
     let subtotal: Cents = lines.iter().map(|l| units_and_amount(l).1).sum();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&candidates[a], &candidates[b]);
-        (x.rule.stacking.level, y.rule.stacking.priority, x.offer_id, &x.credential).cmp(&(
-            y.rule.stacking.level,
-            x.rule.stacking.priority,
-            y.offer_id,
-            &y.credential,
-        ))
-    });
+    let order = evaluation_order(candidates);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; candidates.len()];
     let mut run = Run { basket: &basket, candidates, policy, applied: 0, spend: subtotal };
     for level in [Level::Item, Level::Basket, Level::Tender] {
@@ -80,7 +71,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
         }
         if level != Level::Item {
             // Minimum spends above the item level see the ticket after item-level discounts.
-            run.spend = state.iter().map(|segs| remaining(segs)).sum();
+            run.spend = state.remaining();
         }
         run.level(&members, &mut state, &mut outcomes);
     }
@@ -88,6 +79,32 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
 }
 
 type Outcome = Result<Effect, Refusal>;
+
+/// Candidates by level, priority (higher first), offer id, then credential. The first three
+/// are packed into one integer so that sorting thousands of offers stays cheap.
+fn evaluation_order(candidates: &[Candidate]) -> Vec<usize> {
+    let key = |c: &Candidate| {
+        let s = &c.rule.stacking;
+        let level = s.level as u128;
+        // Order-preserving maps to unsigned (flip the sign bit); priority inverted (higher first).
+        let priority = u128::from(!((s.priority as u32) ^ (1 << 31)));
+        let id = u128::from(c.offer_id as u64 ^ (1 << 63));
+        (level << 96) | (priority << 64) | id
+    };
+    let mut keys: Vec<(u128, usize)> = candidates.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    keys.sort_unstable();
+    // The same offer brought by several credentials: by credential, then position.
+    let mut start = 0;
+    while start < keys.len() {
+        let end = start + keys[start..].iter().take_while(|k| k.0 == keys[start].0).count();
+        if end - start > 1 {
+            keys[start..end]
+                .sort_by(|a, b| candidates[a.1].credential.cmp(&candidates[b.1].credential).then(a.1.cmp(&b.1)));
+        }
+        start = end;
+    }
+    keys.into_iter().map(|k| k.1).collect()
+}
 
 struct Run<'a, 'b> {
     basket: &'a Basket<'b>,
@@ -115,22 +132,22 @@ impl Run<'_, '_> {
             return;
         }
         // The stacked offers together are one option; each exclusive offer alone is another.
-        let mut stacked_state = state.clone();
-        let (stacked_out, stacked_total) = self.sequence(&stacked, &mut stacked_state, self.applied);
+        let mut trial = state.clone();
+        let (stacked_out, stacked_total) = self.sequence(&stacked, &mut trial, self.applied);
         let stacked_ids: Vec<i64> =
             stacked_out.iter().filter(|(_, o)| o.is_ok()).map(|(i, _)| self.candidates[*i].offer_id).collect();
         let mut best: Option<(Cents, i64, Option<usize>)> =
             stacked_ids.iter().min().map(|id| (stacked_total, *id, None));
-        let mut alone: Vec<(usize, State, Effect)> = Vec::new();
+        let mut alone: Vec<usize> = Vec::new();
         for &x in &exclusive {
-            match self.try_alone(x, state) {
+            match self.value_alone(x, state) {
                 Err(refusal) => out[x] = Some(Err(refusal)),
-                Ok((s, effect)) => {
+                Ok(amount) => {
                     let id = self.candidates[x].offer_id;
-                    if best.is_none_or(|(amount, best_id, _)| (effect.amount, -id) > (amount, -best_id)) {
-                        best = Some((effect.amount, id, Some(alone.len())));
+                    if best.is_none_or(|(best_amount, best_id, _)| (amount, -id) > (best_amount, -best_id)) {
+                        best = Some((amount, id, Some(x)));
                     }
-                    alone.push((x, s, effect));
+                    alone.push(x);
                 }
             }
         }
@@ -140,15 +157,16 @@ impl Run<'_, '_> {
                 for (i, o) in stacked_out {
                     out[i] = Some(o.and_then(|_| Err((Reason::ExcludedByStacking, why.clone()))));
                 }
-                for (k, (x, s, effect)) in alone.into_iter().enumerate() {
-                    if k == winner {
-                        *state = s;
-                        self.applied += 1;
-                        out[x] = Some(Ok(effect));
-                    } else {
+                for x in alone {
+                    if x != winner {
                         out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
                     }
                 }
+                // Applied for real on the level's state: the same answer as the trial.
+                let (mut outcomes, _) = self.sequence(&[winner], state, self.applied);
+                let (_, outcome) = outcomes.pop().expect("one outcome");
+                self.applied += usize::from(outcome.is_ok());
+                out[winner] = Some(outcome);
             }
             _ => {
                 let why = format!(
@@ -156,10 +174,10 @@ impl Run<'_, '_> {
                     stacked_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
                     money(stacked_total)
                 );
-                for (x, _, _) in alone {
+                for x in alone {
                     out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
                 }
-                *state = stacked_state;
+                *state = trial;
                 for (i, o) in stacked_out {
                     self.applied += usize::from(o.is_ok());
                     out[i] = Some(o);
@@ -183,12 +201,12 @@ impl Run<'_, '_> {
             }
             let mut contenders: Vec<(usize, Cents)> = Vec::new();
             for &i in &group {
-                match self.try_alone(i, state) {
+                match self.value_alone(i, state) {
                     Err(refusal) => {
                         out[i] = Some(Err(refusal));
                         decided[i] = true;
                     }
-                    Ok((_, effect)) => contenders.push((i, effect.amount)),
+                    Ok(amount) => contenders.push((i, amount)),
                 }
             }
             let id = |i: usize| self.candidates[i].offer_id;
@@ -207,16 +225,18 @@ impl Run<'_, '_> {
         }
     }
 
-    /// One offer alone on a copy of `state`.
-    fn try_alone(&self, i: usize, state: &State) -> Result<(State, Effect), Refusal> {
+    /// The discount one offer would give alone on `state` (unchanged).
+    fn value_alone(&self, i: usize, state: &State) -> Result<Cents, Refusal> {
         let rule = &self.candidates[i].rule;
         let plan = check(self.basket, rule, state, self.spend)?;
         if self.applied >= self.policy.max_applied {
             return Err(self.too_many());
         }
+        if let Some(amount) = dry_amount(rule, &plan, state, self.policy.rounding) {
+            return Ok(amount);
+        }
         let mut copy = state.clone();
-        let effect = commit(rule, plan, &mut copy, self.policy.rounding);
-        Ok((copy, effect))
+        Ok(commit(rule, plan, &mut copy, self.policy.rounding).amount)
     }
 
     /// Offers one after the other on `state`; returns each outcome and the total discount.
@@ -260,6 +280,7 @@ fn report(
         qualifiers: Vec::new(),
     };
     let mut eval = Evaluation { subtotal, ..Evaluation::default() };
+    eval.rejected.reserve(candidates.len());
     for &i in order {
         let c = &candidates[i];
         let outcome = outcomes[i].take().unwrap_or_else(|| Err((Reason::ExcludedByStacking, String::new())));
@@ -310,6 +331,14 @@ impl Ledger {
     /// line key).
     fn split(&mut self, basket: &Basket<'_>, lines: &[Line], touch: &Touch, rewards_use_units: bool) {
         let members = &basket.buckets[touch.bucket].lines;
+        if let [l] = members[..] {
+            // One line: it takes the bucket's figures as they are.
+            let units = touch.fresh + touch.reused;
+            self.used[l] += touch.qualifiers + if rewards_use_units { touch.fresh } else { 0 };
+            self.left[l] -= touch.amount;
+            self.push(lines, l, units, touch.amount, touch.qualifiers);
+            return;
+        }
         let before: Vec<i64> = members.iter().map(|&l| self.used[l]).collect();
         let free: Vec<i64> = members.iter().zip(&before).map(|(&l, u)| units_and_amount(&lines[l]).0 - u).collect();
         let minus = |a: &[i64], b: &[i64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<i64>>();
@@ -330,13 +359,17 @@ impl Ledger {
         for (k, &l) in members.iter().enumerate() {
             self.used[l] += qualifiers[k] + if rewards_use_units { fresh[k] } else { 0 };
             self.left[l] -= amounts[k];
-            let line = || lines[l].key.clone();
-            if units[k] > 0 || amounts[k] > 0 {
-                self.rewarded.push((l, Portion { line: line(), units: units[k], amount: amounts[k] }));
-            }
-            if qualifiers[k] > 0 {
-                self.qualifiers.push((l, Portion { line: line(), units: qualifiers[k], amount: 0 }));
-            }
+            self.push(lines, l, units[k], amounts[k], qualifiers[k]);
+        }
+    }
+
+    fn push(&mut self, lines: &[Line], l: usize, units: i64, amount: Cents, qualifiers: i64) {
+        let line = || lines[l].key.clone();
+        if units > 0 || amount > 0 {
+            self.rewarded.push((l, Portion { line: line(), units, amount }));
+        }
+        if qualifiers > 0 {
+            self.qualifiers.push((l, Portion { line: line(), units: qualifiers, amount: 0 }));
         }
     }
 }
