@@ -3,7 +3,7 @@
 
 use super::basket::{put_back, remaining, take, unused, Basket, Segment, State};
 use super::prorate::{percent_of, prorate};
-use std::fmt::Write;
+use std::borrow::Cow;
 
 use super::{BasketValue, Cents, ItemMatch, Reason, Reward, Rounding, Rule, Select, UnitValue};
 
@@ -48,11 +48,11 @@ impl Effect {
 pub(super) type Refusal = (Reason, String);
 
 /// What `check` found: the buckets involved and how many times the offer applies.
-pub(super) struct Plan {
+pub(super) struct Plan<'a> {
     /// Buckets whose units may be rewarded (discountable and matching), in bucket order.
-    targets: Vec<usize>,
+    targets: Cow<'a, [usize]>,
     /// Buckets whose units may qualify, in bucket order.
-    qualifying: Vec<usize>,
+    qualifying: Cow<'a, [usize]>,
     /// Qualifier units per application.
     per_qualify: i64,
     applications: i64,
@@ -62,7 +62,7 @@ pub(super) struct Plan {
     qualify_units: i64,
 }
 
-pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cents) -> Result<Plan, Refusal> {
+pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spend: Cents) -> Result<Plan<'a>, Refusal> {
     if let Some(min) = rule.min_spend {
         if spend < min {
             let detail = format!("needs a spend of {}, the ticket is at {}", money(min), money(spend));
@@ -70,20 +70,26 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
         }
     }
     let (qualifying, per_qualify) = match &rule.requires {
-        Some((m, n)) => (basket.matching(m), i64::from(*n)),
-        None => (Vec::new(), 0),
+        Some((m, n)) => (basket.matching(m, false), i64::from(*n)),
+        None => (Cow::Borrowed(&[][..]), 0),
     };
     let can_qualify: i64 = qualifying.iter().map(|&b| unused(&state[b])).sum();
     if can_qualify < per_qualify {
         return Err((Reason::RequiredItemsMissing, requires(rule, "")));
     }
-    let mut plan =
-        Plan { targets: Vec::new(), qualifying, per_qualify, applications: 1, reward_units: 0, qualify_units: 0 };
+    let mut plan = Plan {
+        targets: Cow::Borrowed(&[]),
+        qualifying,
+        per_qualify,
+        applications: 1,
+        reward_units: 0,
+        qualify_units: 0,
+    };
     plan.qualify_units = per_qualify;
     match &rule.reward {
         Reward::PosDefined => {}
         Reward::Basket { eligible, .. } => {
-            plan.targets = discountable(basket, eligible);
+            plan.targets = basket.matching(eligible, true);
             if plan.targets.is_empty() {
                 return Err((
                     Reason::NoEligibleItems,
@@ -95,20 +101,20 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
             if *balance <= 0 {
                 return Err((Reason::BalanceDepleted, "the balance is used up".to_owned()));
             }
-            plan.targets = discountable(basket, &ItemMatch::Any);
+            plan.targets = basket.matching(&ItemMatch::Any, true);
             if plan.targets.is_empty() {
                 return Err((Reason::NoEligibleItems, "no line of the ticket can be discounted".to_owned()));
             }
         }
         Reward::Items { target, count, .. } => {
-            plan.targets = discountable(basket, target);
+            plan.targets = basket.matching(target, true);
             plan_items(&mut plan, state, rule, *count).map_err(|r| match r {
                 Short::Targets(0) => {
                     (Reason::NoEligibleItems, words(|o| o.push_str("none of "), target, " is in the basket"))
                 }
                 Short::Targets(need) => (
                     Reason::NoEligibleItems,
-                    words(|o| _ = write!(o, "rewards {need} of "), target, ", the basket has fewer"),
+                    words(|o| count_of(o, "rewards ", need), target, ", the basket has fewer"),
                 ),
                 Short::Qualifiers => (Reason::RequiredItemsMissing, requires(rule, " besides the rewarded items")),
             })?;
@@ -120,7 +126,7 @@ pub(super) fn check(basket: &Basket<'_>, rule: &Rule, state: &State, spend: Cent
 /// "requires 2 of BURGER" and `suffix`.
 fn requires(rule: &Rule, suffix: &str) -> String {
     match &rule.requires {
-        Some((m, n)) => words(|o| _ = write!(o, "requires {n} of "), m, suffix),
+        Some((m, n)) => words(|o| count_of(o, "requires ", i64::from(*n)), m, suffix),
         None => format!("requires more items{suffix}"),
     }
 }
@@ -133,10 +139,10 @@ enum Short {
 }
 
 /// How many applications fit, with rewarded and qualifying units disjoint.
-fn plan_items(plan: &mut Plan, state: &State, rule: &Rule, count: Option<u32>) -> Result<(), Short> {
+fn plan_items(plan: &mut Plan<'_>, state: &State, rule: &Rule, count: Option<u32>) -> Result<(), Short> {
     // Units only rewardable, only qualifying, or either (unused, in both sets).
     let (mut t_only, mut both, mut q_only) = (0i64, 0i64, 0i64);
-    for &b in &plan.targets {
+    for &b in plan.targets.iter() {
         if plan.qualifying.binary_search(&b).is_ok() {
             both += unused(&state[b]);
             t_only += state[b].iter().filter(|s| s.used).map(|s| s.units).sum::<i64>();
@@ -144,7 +150,7 @@ fn plan_items(plan: &mut Plan, state: &State, rule: &Rule, count: Option<u32>) -
             t_only += state[b].iter().map(|s| s.units).sum::<i64>();
         }
     }
-    for &b in &plan.qualifying {
+    for &b in plan.qualifying.iter() {
         if plan.targets.binary_search(&b).is_err() {
             q_only += unused(&state[b]);
         }
@@ -194,13 +200,7 @@ fn plan_items(plan: &mut Plan, state: &State, rule: &Rule, count: Option<u32>) -
     Ok(())
 }
 
-fn discountable(basket: &Basket<'_>, m: &ItemMatch) -> Vec<usize> {
-    let mut found = basket.matching(m);
-    found.retain(|&b| basket.buckets[b].discountable);
-    found
-}
-
-pub(super) fn commit(rule: &Rule, plan: Plan, state: &mut State, rounding: Rounding) -> Effect {
+pub(super) fn commit(rule: &Rule, plan: Plan<'_>, state: &mut State, rounding: Rounding) -> Effect {
     let mut effect = Effect { applications: u32::try_from(plan.applications).unwrap_or(u32::MAX), ..Effect::default() };
     match &rule.reward {
         Reward::PosDefined => {
@@ -259,7 +259,7 @@ pub(super) fn commit(rule: &Rule, plan: Plan, state: &mut State, rounding: Round
 
 /// The discount `commit` would give, without changing anything, where that is cheap to
 /// know: a basket or stored-value reward with no qualifiers to set aside.
-pub(super) fn dry_amount(rule: &Rule, plan: &Plan, state: &State, rounding: Rounding) -> Option<Cents> {
+pub(super) fn dry_amount(rule: &Rule, plan: &Plan<'_>, state: &State, rounding: Rounding) -> Option<Cents> {
     if plan.qualify_units > 0 {
         return None;
     }
@@ -287,7 +287,7 @@ fn put_qualifiers(qualifiers: Vec<(usize, Vec<Segment>)>, state: &mut State, eff
 }
 
 /// Reward units first, by `select`; units both sets share are left for qualifiers as needed.
-fn take_rewards(plan: &Plan, state: &mut State, select: Select) -> Vec<(usize, Vec<Segment>)> {
+fn take_rewards(plan: &Plan<'_>, state: &mut State, select: Select) -> Vec<(usize, Vec<Segment>)> {
     let q_only: i64 =
         plan.qualifying.iter().filter(|b| plan.targets.binary_search(b).is_err()).map(|&b| unused(&state[b])).sum();
     let mut shared_budget = {
@@ -295,13 +295,13 @@ fn take_rewards(plan: &Plan, state: &mut State, select: Select) -> Vec<(usize, V
             plan.targets.iter().filter(|b| plan.qualifying.binary_search(b).is_ok()).map(|&b| unused(&state[b])).sum();
         shared - (plan.qualify_units - q_only).max(0)
     };
-    let mut order = plan.targets.clone();
-    if select == Select::MostExpensive {
-        order.reverse();
-    }
+    let order: Box<dyn Iterator<Item = &usize>> = match select {
+        Select::Cheapest => Box::new(plan.targets.iter()),
+        Select::MostExpensive => Box::new(plan.targets.iter().rev()),
+    };
     let mut need = plan.reward_units;
     let mut out = Vec::new();
-    for b in order {
+    for &b in order {
         if need == 0 {
             break;
         }
@@ -330,7 +330,7 @@ fn take_rewards(plan: &Plan, state: &mut State, select: Select) -> Vec<(usize, V
 /// Qualifiers from the unused units: units outside the reward's targets first, then the
 /// most expensive, so the rewarded items stay available (Medusa #13431). They stay out of
 /// the state until `put_qualifiers`.
-fn take_qualifiers(plan: &Plan, state: &mut State) -> Vec<(usize, Vec<Segment>)> {
+fn take_qualifiers(plan: &Plan<'_>, state: &mut State) -> Vec<(usize, Vec<Segment>)> {
     let mut need = plan.qualify_units;
     let mut out = Vec::new();
     let (outside, inside): (Vec<usize>, Vec<usize>) =
@@ -410,6 +410,23 @@ pub(super) fn money(c: Cents) -> String {
     let sign = if c < 0 { "-" } else { "" };
     let c = c.unsigned_abs();
     format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
+/// "requires 2 of " without the formatting machinery (thousands of rejections per ticket).
+fn count_of(out: &mut String, verb: &str, n: i64) {
+    out.push_str(verb);
+    let mut digits = [0u8; 20];
+    let (mut n, mut at) = (n.unsigned_abs(), digits.len());
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().for_each(|d| out.push(char::from(*d)));
+    out.push_str(" of ");
 }
 
 /// `head` (written by the closure) followed by an item match in words (up to three codes)

@@ -4,6 +4,7 @@
 
 use super::prorate::prorate;
 use super::{Cents, ItemMatch, Line};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -76,26 +77,43 @@ pub(super) struct Basket<'a> {
     /// In canonical order: unit price, then item code, category, discountable. A bucket's
     /// index is its stable tie-break key.
     pub buckets: Vec<Bucket<'a>>,
-    by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<Fnv>>,
+    by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<CodeHash>>,
+    all: Vec<usize>,
+    discountable: Vec<usize>,
 }
 
-/// FNV-1a: item codes are short and come from one ticket, and the engine looks codes up
-/// for every offer, so a cheap hash matters more here than SipHash's flood resistance.
+/// An Fx-style hash (rotate, xor, multiply; eight bytes at a time): item codes are short and
+/// come from one ticket, and the engine looks codes up for every offer, so a cheap hash
+/// matters more here than SipHash's flood resistance.
 #[derive(Default)]
-pub(super) struct Fnv(u64);
+pub(super) struct CodeHash(u64);
 
-impl Hasher for Fnv {
+impl CodeHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for CodeHash {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
         }
-        self.0 = h;
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
     }
 }
 
@@ -143,12 +161,14 @@ impl<'a> Basket<'a> {
                 }),
             }
         }
-        let mut by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<Fnv>> =
+        let mut by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<CodeHash>> =
             HashMap::with_capacity_and_hasher(buckets.len(), BuildHasherDefault::default());
         for (i, b) in buckets.iter().enumerate() {
             by_code.entry(b.code).or_default().push(i);
         }
-        Basket { buckets, by_code }
+        let all = (0..buckets.len()).collect();
+        let discountable = (0..buckets.len()).filter(|&b| buckets[b].discountable).collect();
+        Basket { buckets, by_code, all, discountable }
     }
 
     pub fn initial_state(&self) -> State {
@@ -160,10 +180,12 @@ impl<'a> Basket<'a> {
         )
     }
 
-    /// The buckets an item match covers, in bucket order.
-    pub fn matching(&self, m: &ItemMatch) -> Vec<usize> {
-        match m {
-            ItemMatch::Any => (0..self.buckets.len()).collect(),
+    /// The buckets an item match covers, in bucket order (only the discountable ones when
+    /// `discountable`). `Any` borrows a list made once per ticket.
+    pub fn matching(&self, m: &ItemMatch, discountable: bool) -> Cow<'_, [usize]> {
+        let mut found: Vec<usize> = match m {
+            ItemMatch::Any if discountable => return Cow::Borrowed(&self.discountable),
+            ItemMatch::Any => return Cow::Borrowed(&self.all),
             ItemMatch::Codes(codes) if codes.len() < self.by_code.len() => {
                 let mut found: Vec<usize> =
                     codes.iter().filter_map(|c| self.by_code.get(c.as_str())).flatten().copied().collect();
@@ -173,7 +195,11 @@ impl<'a> Basket<'a> {
             ItemMatch::Codes(codes) => {
                 (0..self.buckets.len()).filter(|&i| codes.contains(self.buckets[i].code)).collect()
             }
+        };
+        if discountable {
+            found.retain(|&b| self.buckets[b].discountable);
         }
+        Cow::Owned(found)
     }
 }
 
