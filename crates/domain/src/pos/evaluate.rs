@@ -80,30 +80,44 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
 
 type Outcome = Result<Effect, Refusal>;
 
-/// Candidates by level, priority (higher first), offer id, then credential. The first three
-/// are packed into one integer so that sorting thousands of offers stays cheap.
+/// Candidates by level, priority (higher first), offer id, then credential. Level, priority,
+/// offer id and position are packed into one integer (2 + 32 + 64 + 30 bits) so that sorting
+/// thousands of offers stays cheap.
 fn evaluation_order(candidates: &[Candidate]) -> Vec<usize> {
+    const POSITION: u32 = 30;
+    if candidates.len() >= 1 << POSITION {
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(|&i| {
+            let c = &candidates[i];
+            (c.rule.stacking.level, std::cmp::Reverse(c.rule.stacking.priority), c.offer_id, &c.credential, i)
+        });
+        return order;
+    }
     let key = |c: &Candidate| {
         let s = &c.rule.stacking;
         let level = s.level as u128;
         // Order-preserving maps to unsigned (flip the sign bit); priority inverted (higher first).
         let priority = u128::from(!((s.priority as u32) ^ (1 << 31)));
         let id = u128::from(c.offer_id as u64 ^ (1 << 63));
-        (level << 96) | (priority << 64) | id
+        (level << 96 | priority << 64 | id) << POSITION
     };
-    let mut keys: Vec<(u128, usize)> = candidates.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    let mut keys: Vec<u128> = candidates.iter().enumerate().map(|(i, c)| key(c) | i as u128).collect();
     keys.sort_unstable();
+    let position = |k: u128| (k & ((1 << POSITION) - 1)) as usize;
     // The same offer brought by several credentials: by credential, then position.
     let mut start = 0;
     while start < keys.len() {
-        let end = start + keys[start..].iter().take_while(|k| k.0 == keys[start].0).count();
+        let offer = keys[start] >> POSITION;
+        let end = start + keys[start..].iter().take_while(|k| *k >> POSITION == offer).count();
         if end - start > 1 {
-            keys[start..end]
-                .sort_by(|a, b| candidates[a.1].credential.cmp(&candidates[b.1].credential).then(a.1.cmp(&b.1)));
+            keys[start..end].sort_by(|a, b| {
+                let (a, b) = (position(*a), position(*b));
+                candidates[a].credential.cmp(&candidates[b].credential).then(a.cmp(&b))
+            });
         }
         start = end;
     }
-    keys.into_iter().map(|k| k.1).collect()
+    keys.into_iter().map(position).collect()
 }
 
 struct Run<'a, 'b> {
@@ -124,20 +138,17 @@ impl Run<'_, '_> {
         let (exclusive, stacked): (Vec<usize>, Vec<usize>) =
             members.iter().copied().filter(|&i| !decided[i]).partition(|&i| self.candidates[i].rule.stacking.exclusive);
         if exclusive.is_empty() {
-            let applied = self.applied;
-            for (i, o) in self.sequence(&stacked, state, applied).0 {
-                self.applied += usize::from(o.is_ok());
-                out[i] = Some(o);
-            }
+            self.applied += self.sequence(&stacked, state, self.applied, out).0;
             return;
         }
         // The stacked offers together are one option; each exclusive offer alone is another.
         let mut trial = state.clone();
-        let (stacked_out, stacked_total) = self.sequence(&stacked, &mut trial, self.applied);
-        let stacked_ids: Vec<i64> =
-            stacked_out.iter().filter(|(_, o)| o.is_ok()).map(|(i, _)| self.candidates[*i].offer_id).collect();
+        let (stacked_applied, stacked_total) = self.sequence(&stacked, &mut trial, self.applied, out);
+        let applied_ids = |out: &[Option<Outcome>]| -> Vec<i64> {
+            stacked.iter().filter(|&&i| matches!(out[i], Some(Ok(_)))).map(|&i| self.candidates[i].offer_id).collect()
+        };
         let mut best: Option<(Cents, i64, Option<usize>)> =
-            stacked_ids.iter().min().map(|id| (stacked_total, *id, None));
+            applied_ids(out).into_iter().min().map(|id| (stacked_total, id, None));
         let mut alone: Vec<usize> = Vec::new();
         for &x in &exclusive {
             match self.value_alone(x, state) {
@@ -154,34 +165,24 @@ impl Run<'_, '_> {
         match best {
             Some((amount, id, Some(winner))) => {
                 let why = format!("exclusive offer {id} is worth more ({})", money(amount));
-                for (i, o) in stacked_out {
-                    out[i] = Some(o.and_then(|_| Err((Reason::ExcludedByStacking, why.clone()))));
+                for &i in stacked.iter().chain(&alone) {
+                    if i != winner && !matches!(out[i], Some(Err(_))) {
+                        out[i] = Some(Err((Reason::ExcludedByStacking, why.clone())));
+                    }
                 }
-                for x in alone {
-                    if x != winner {
+                // Applied for real on the level's state: the same answer as its trial.
+                self.applied += self.sequence(&[winner], state, self.applied, out).0;
+            }
+            _ => {
+                if !alone.is_empty() {
+                    let ids: Vec<String> = applied_ids(out).iter().map(i64::to_string).collect();
+                    let why = format!("offers {} together are worth more ({})", ids.join(", "), money(stacked_total));
+                    for x in alone {
                         out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
                     }
                 }
-                // Applied for real on the level's state: the same answer as the trial.
-                let (mut outcomes, _) = self.sequence(&[winner], state, self.applied);
-                let (_, outcome) = outcomes.pop().expect("one outcome");
-                self.applied += usize::from(outcome.is_ok());
-                out[winner] = Some(outcome);
-            }
-            _ => {
-                let why = format!(
-                    "offers {} together are worth more ({})",
-                    stacked_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-                    money(stacked_total)
-                );
-                for x in alone {
-                    out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
-                }
                 *state = trial;
-                for (i, o) in stacked_out {
-                    self.applied += usize::from(o.is_ok());
-                    out[i] = Some(o);
-                }
+                self.applied += stacked_applied;
             }
         }
     }
@@ -239,10 +240,16 @@ impl Run<'_, '_> {
         Ok(commit(rule, plan, &mut copy, self.policy.rounding).amount)
     }
 
-    /// Offers one after the other on `state`; returns each outcome and the total discount.
-    fn sequence(&self, members: &[usize], state: &mut State, mut applied: usize) -> (Vec<(usize, Outcome)>, Cents) {
-        let mut total = 0;
-        let mut outcomes = Vec::with_capacity(members.len());
+    /// Offers one after the other on `state`, their outcomes written to `out`; returns how
+    /// many applied and their total discount.
+    fn sequence(
+        &self,
+        members: &[usize],
+        state: &mut State,
+        mut applied: usize,
+        out: &mut [Option<Outcome>],
+    ) -> (usize, Cents) {
+        let (mut count, mut total) = (0, 0);
         for &i in members {
             let rule = &self.candidates[i].rule;
             let outcome = check(self.basket, rule, state, self.spend).and_then(|plan| {
@@ -250,13 +257,14 @@ impl Run<'_, '_> {
                     return Err(self.too_many());
                 }
                 applied += 1;
+                count += 1;
                 let effect = commit(rule, plan, state, self.policy.rounding);
                 total += effect.amount;
                 Ok(effect)
             });
-            outcomes.push((i, outcome));
+            out[i] = Some(outcome);
         }
-        (outcomes, total)
+        (count, total)
     }
 
     fn too_many(&self) -> Refusal {
