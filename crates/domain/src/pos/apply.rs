@@ -3,9 +3,8 @@
 
 use super::basket::{put_back, remaining, take, unused, Basket, Segment, State};
 use super::prorate::{percent_of, prorate};
-use std::borrow::Cow;
-
 use super::{BasketValue, Cents, ItemMatch, Reason, Reward, Rounding, Rule, Select, UnitValue};
+use std::borrow::Cow;
 
 /// What an offer did to one bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,18 +82,14 @@ pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spen
         per_qualify,
         applications: 1,
         reward_units: 0,
-        qualify_units: 0,
+        qualify_units: per_qualify,
     };
-    plan.qualify_units = per_qualify;
     match &rule.reward {
         Reward::PosDefined => {}
         Reward::Basket { eligible, .. } => {
             plan.targets = basket.matching(eligible, true);
             if plan.targets.is_empty() {
-                return Err((
-                    Reason::NoEligibleItems,
-                    words(|o| o.push_str("none of "), eligible, " is in the basket"),
-                ));
+                return Err((Reason::NoEligibleItems, none_of(eligible)));
             }
         }
         Reward::StoredValue { balance } => {
@@ -103,15 +98,13 @@ pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spen
             }
             plan.targets = basket.matching(&ItemMatch::Any, true);
             if plan.targets.is_empty() {
-                return Err((Reason::NoEligibleItems, "no line of the ticket can be discounted".to_owned()));
+                return Err((Reason::NoEligibleItems, none_of(&ItemMatch::Any)));
             }
         }
         Reward::Items { target, count, .. } => {
             plan.targets = basket.matching(target, true);
             plan_items(&mut plan, state, rule, *count).map_err(|r| match r {
-                Short::Targets(0) => {
-                    (Reason::NoEligibleItems, words(|o| o.push_str("none of "), target, " is in the basket"))
-                }
+                Short::Targets(0) => (Reason::NoEligibleItems, none_of(target)),
                 Short::Targets(need) => (
                     Reason::NoEligibleItems,
                     words(|o| count_of(o, "rewards ", need), target, ", the basket has fewer"),
@@ -121,6 +114,14 @@ pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spen
         }
     }
     Ok(plan)
+}
+
+/// "none of FRIES-M is in the basket".
+fn none_of(m: &ItemMatch) -> String {
+    match m {
+        ItemMatch::Any => "no line of the ticket can be discounted".to_owned(),
+        m => words(|o| o.push_str("none of "), m, " is in the basket"),
+    }
 }
 
 /// "requires 2 of BURGER" and `suffix`.
