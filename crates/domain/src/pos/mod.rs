@@ -5,6 +5,7 @@
 
 mod apply;
 mod basket;
+mod criteria;
 pub mod evaluate;
 pub mod prorate;
 pub mod reason;
