@@ -1,9 +1,10 @@
 //! One offer on the current state: `check` finds the first failed rule without changing
-//! anything, `commit` picks the units and takes the discount off them.
+//! anything and plans how often the offer applies; `commit` (in commit.rs) picks the units
+//! and takes the discount off them.
 
-use super::basket::{put_back, remaining, take, unused, Basket, Segment, State};
-use super::prorate::{percent_of, prorate};
-use super::{BasketValue, Cents, ItemMatch, Reason, Reward, Rounding, Rule, Select, UnitValue};
+use super::basket::{unused, Basket, State};
+use super::detail::{count_of, money, none_of, requires, words};
+use super::{Cents, ItemMatch, Reason, Reward, Rule};
 use std::borrow::Cow;
 
 /// What an offer did to one bucket.
@@ -31,7 +32,7 @@ pub(super) struct Effect {
 }
 
 impl Effect {
-    fn touch(&mut self, bucket: usize) -> &mut Touch {
+    pub fn touch(&mut self, bucket: usize) -> &mut Touch {
         let at = match self.touches.binary_search_by_key(&bucket, |t| t.bucket) {
             Ok(at) => at,
             Err(at) => {
@@ -49,16 +50,16 @@ pub(super) type Refusal = (Reason, String);
 /// What `check` found: the buckets involved and how many times the offer applies.
 pub(super) struct Plan<'a> {
     /// Buckets whose units may be rewarded (discountable and matching), in bucket order.
-    targets: Cow<'a, [usize]>,
+    pub targets: Cow<'a, [usize]>,
     /// Buckets whose units may qualify, in bucket order.
-    qualifying: Cow<'a, [usize]>,
+    pub qualifying: Cow<'a, [usize]>,
     /// Qualifier units per application.
-    per_qualify: i64,
-    applications: i64,
+    pub per_qualify: i64,
+    pub applications: i64,
     /// Reward units in all (items rewards).
-    reward_units: i64,
+    pub reward_units: i64,
     /// Qualifier units in all.
-    qualify_units: i64,
+    pub qualify_units: i64,
 }
 
 pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spend: Cents) -> Result<Plan<'a>, Refusal> {
@@ -114,22 +115,6 @@ pub(super) fn check<'a>(basket: &'a Basket<'_>, rule: &Rule, state: &State, spen
         }
     }
     Ok(plan)
-}
-
-/// "none of FRIES-M is in the basket".
-fn none_of(m: &ItemMatch) -> String {
-    match m {
-        ItemMatch::Any => "no line of the ticket can be discounted".to_owned(),
-        m => words(|o| o.push_str("none of "), m, " is in the basket"),
-    }
-}
-
-/// "requires 2 of BURGER" and `suffix`.
-fn requires(rule: &Rule, suffix: &str) -> String {
-    match &rule.requires {
-        Some((m, n)) => words(|o| count_of(o, "requires ", i64::from(*n)), m, suffix),
-        None => format!("requires more items{suffix}"),
-    }
 }
 
 enum Short {
@@ -199,257 +184,4 @@ fn plan_items(plan: &mut Plan<'_>, state: &State, rule: &Rule, count: Option<u32
     plan.reward_units = lo * c;
     plan.qualify_units = lo * q;
     Ok(())
-}
-
-pub(super) fn commit(rule: &Rule, plan: Plan<'_>, state: &mut State, rounding: Rounding) -> Effect {
-    let mut effect = Effect { applications: u32::try_from(plan.applications).unwrap_or(u32::MAX), ..Effect::default() };
-    match &rule.reward {
-        Reward::PosDefined => {
-            let qualifiers = take_qualifiers(&plan, state);
-            put_qualifiers(qualifiers, state, &mut effect);
-        }
-        Reward::Items { value, .. } => {
-            effect.rewards_use_units = true;
-            let rewards = take_rewards(&plan, state, rule.select);
-            let qualifiers = take_qualifiers(&plan, state);
-            put_qualifiers(qualifiers, state, &mut effect);
-            let mut discounts: Vec<Vec<Cents>> =
-                rewards.iter().map(|(_, segs)| unit_discounts(segs, *value, rounding)).collect();
-            let total: Cents = discounts.iter().flatten().sum();
-            if let Some(cap) = rule.max_amount.filter(|cap| *cap < total) {
-                cap_discounts(&mut discounts, cap);
-            }
-            for ((b, mut segs), ds) in rewards.into_iter().zip(discounts) {
-                let t = effect.touch(b);
-                for (s, d) in segs.iter_mut().zip(ds) {
-                    if s.used {
-                        t.reused += s.units;
-                    } else {
-                        t.fresh += s.units;
-                    }
-                    t.amount += d;
-                    s.rem -= d;
-                    s.used = true;
-                }
-                effect.amount += t.amount;
-                put_back(state.bucket(b), segs);
-            }
-        }
-        Reward::Basket { value, .. } => {
-            // The offer's own qualifiers are out of the state while it spreads, so they are
-            // not rewarded by it.
-            let qualifiers = take_qualifiers(&plan, state);
-            let base: Cents = plan.targets.iter().map(|&b| remaining(&state[b])).sum();
-            let wanted = match value {
-                BasketValue::Amount(a) => (*a).min(base),
-                BasketValue::Percent(bp) => percent_of(base, (*bp).min(10_000), rounding),
-            };
-            spread(&plan.targets, wanted.min(rule.max_amount.unwrap_or(Cents::MAX)), state, &mut effect);
-            put_qualifiers(qualifiers, state, &mut effect);
-        }
-        Reward::StoredValue { balance } => {
-            let qualifiers = take_qualifiers(&plan, state);
-            let base: Cents = plan.targets.iter().map(|&b| remaining(&state[b])).sum();
-            let wanted = (*balance).min(base).min(rule.max_amount.unwrap_or(Cents::MAX));
-            spread(&plan.targets, wanted, state, &mut effect);
-            put_qualifiers(qualifiers, state, &mut effect);
-        }
-    }
-    effect
-}
-
-/// The discount `commit` would give, without changing anything, where that is cheap to
-/// know: a basket or stored-value reward with no qualifiers to set aside.
-pub(super) fn dry_amount(rule: &Rule, plan: &Plan<'_>, state: &State, rounding: Rounding) -> Option<Cents> {
-    if plan.qualify_units > 0 {
-        return None;
-    }
-    let base = || plan.targets.iter().map(|&b| remaining(&state[b])).sum::<Cents>();
-    let cap = rule.max_amount.unwrap_or(Cents::MAX);
-    match &rule.reward {
-        Reward::PosDefined => Some(0),
-        Reward::Basket { value: BasketValue::Amount(a), .. } => Some((*a).min(base()).min(cap).max(0)),
-        Reward::Basket { value: BasketValue::Percent(bp), .. } => {
-            Some(percent_of(base(), (*bp).min(10_000), rounding).min(cap).max(0))
-        }
-        Reward::StoredValue { balance } => Some((*balance).min(base()).min(cap).max(0)),
-        Reward::Items { .. } => None,
-    }
-}
-
-/// Marks the taken qualifiers used and puts them back.
-fn put_qualifiers(qualifiers: Vec<(usize, Vec<Segment>)>, state: &mut State, effect: &mut Effect) {
-    for (b, mut segs) in qualifiers {
-        let units: i64 = segs.iter().map(|s| s.units).sum();
-        segs.iter_mut().for_each(|s| s.used = true);
-        put_back(state.bucket(b), segs);
-        effect.touch(b).qualifiers += units;
-    }
-}
-
-/// Reward units first, by `select`; units both sets share are left for qualifiers as needed.
-fn take_rewards(plan: &Plan<'_>, state: &mut State, select: Select) -> Vec<(usize, Vec<Segment>)> {
-    let q_only: i64 =
-        plan.qualifying.iter().filter(|b| plan.targets.binary_search(b).is_err()).map(|&b| unused(&state[b])).sum();
-    let mut shared_budget = {
-        let shared: i64 =
-            plan.targets.iter().filter(|b| plan.qualifying.binary_search(b).is_ok()).map(|&b| unused(&state[b])).sum();
-        shared - (plan.qualify_units - q_only).max(0)
-    };
-    let order: Box<dyn Iterator<Item = &usize>> = match select {
-        Select::Cheapest => Box::new(plan.targets.iter()),
-        Select::MostExpensive => Box::new(plan.targets.iter().rev()),
-    };
-    let mut need = plan.reward_units;
-    let mut out = Vec::new();
-    for &b in order {
-        if need == 0 {
-            break;
-        }
-        let segs = state.bucket(b);
-        let mut taken = if plan.qualifying.binary_search(&b).is_ok() {
-            // Units that cannot qualify anyway go first.
-            let mut t = take(segs, need, |s| s.used);
-            let got: i64 = t.iter().map(|s| s.units).sum();
-            let more = take(segs, (need - got).min(shared_budget.max(0)), |s| !s.used);
-            shared_budget -= more.iter().map(|s| s.units).sum::<i64>();
-            t.extend(more);
-            t
-        } else {
-            take(segs, need, |_| true)
-        };
-        taken.retain(|s| s.units > 0);
-        let got: i64 = taken.iter().map(|s| s.units).sum();
-        if got > 0 {
-            need -= got;
-            out.push((b, taken));
-        }
-    }
-    out
-}
-
-/// Qualifiers from the unused units: units outside the reward's targets first, then the
-/// most expensive, so the rewarded items stay available (Medusa #13431). They stay out of
-/// the state until `put_qualifiers`.
-fn take_qualifiers(plan: &Plan<'_>, state: &mut State) -> Vec<(usize, Vec<Segment>)> {
-    let mut need = plan.qualify_units;
-    let mut out = Vec::new();
-    let (outside, inside): (Vec<usize>, Vec<usize>) =
-        plan.qualifying.iter().rev().partition(|b| plan.targets.binary_search(b).is_err());
-    for b in outside.into_iter().chain(inside) {
-        if need == 0 {
-            break;
-        }
-        let taken = take(state.bucket(b), need, |s| !s.used);
-        let got: i64 = taken.iter().map(|s| s.units).sum();
-        if got > 0 {
-            need -= got;
-            out.push((b, taken));
-        }
-    }
-    out
-}
-
-/// The discount on each taken segment of one bucket; a percentage is rounded once for the
-/// bucket and split over its segments.
-fn unit_discounts(segs: &[Segment], value: UnitValue, rounding: Rounding) -> Vec<Cents> {
-    let per_unit = |s: &Segment, v: Cents| i128::from(v) * i128::from(s.units);
-    let clamp = |x: i128, s: &Segment| x.clamp(0, i128::from(s.rem)) as Cents;
-    match value {
-        UnitValue::Percent(bp) => {
-            let base: Cents = segs.iter().map(|s| s.rem).sum();
-            let d = percent_of(base, bp.min(10_000), rounding);
-            prorate(d, &segs.iter().map(|s| s.rem).collect::<Vec<_>>())
-        }
-        UnitValue::Free => segs.iter().map(|s| s.rem).collect(),
-        UnitValue::FreeUpTo(v) | UnitValue::AmountOff(v) => segs.iter().map(|s| clamp(per_unit(s, v), s)).collect(),
-        UnitValue::FixedPrice(p) => segs.iter().map(|s| clamp(i128::from(s.rem) - per_unit(s, p), s)).collect(),
-    }
-}
-
-/// Brings the discounts down to `cap` in all, re-apportioned by largest remainder.
-fn cap_discounts(discounts: &mut [Vec<Cents>], cap: Cents) {
-    let flat: Vec<Cents> = discounts.iter().flatten().copied().collect();
-    let mut shares = prorate(cap.max(0), &flat).into_iter();
-    for d in discounts.iter_mut().flatten() {
-        *d = shares.next().unwrap_or(0);
-    }
-}
-
-/// Spreads a basket-level `amount` over the `targets` by what is left of each (largest
-/// remainder, ties by bucket order), then over each bucket's segments the same way.
-fn spread(targets: &[usize], amount: Cents, state: &mut State, effect: &mut Effect) {
-    let weights: Vec<Cents> = targets.iter().map(|&b| remaining(&state[b])).collect();
-    let amount = amount.clamp(0, weights.iter().sum());
-    for (&b, share) in targets.iter().zip(prorate(amount, &weights)) {
-        if share > 0 {
-            let segs = state.bucket(b);
-            if let [only] = segs.as_mut_slice() {
-                only.rem -= share;
-            } else {
-                let inner = prorate(share, &segs.iter().map(|s| s.rem).collect::<Vec<_>>());
-                segs.iter_mut().zip(inner).for_each(|(s, d)| s.rem -= d);
-                put_back(segs, []);
-            }
-        }
-        let (mut fresh, mut reused) = (0, 0);
-        for s in state[b].iter() {
-            if s.used {
-                reused += s.units;
-            } else {
-                fresh += s.units;
-            }
-        }
-        let t = effect.touch(b);
-        (t.fresh, t.reused, t.amount) = (fresh, reused, share);
-        effect.amount += share;
-    }
-}
-
-/// Cents as the cashier reads them: 1234 → "12.34".
-pub(super) fn money(c: Cents) -> String {
-    let sign = if c < 0 { "-" } else { "" };
-    let c = c.unsigned_abs();
-    format!("{sign}{}.{:02}", c / 100, c % 100)
-}
-
-/// "requires 2 of " without the formatting machinery (thousands of rejections per ticket).
-fn count_of(out: &mut String, verb: &str, n: i64) {
-    out.push_str(verb);
-    let mut digits = [0u8; 20];
-    let (mut n, mut at) = (n.unsigned_abs(), digits.len());
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[at..].iter().for_each(|d| out.push(char::from(*d)));
-    out.push_str(" of ");
-}
-
-/// `head` (written by the closure) followed by an item match in words (up to three codes)
-/// and `suffix`, in one allocation.
-pub(super) fn words(head: impl FnOnce(&mut String), m: &ItemMatch, suffix: &str) -> String {
-    let mut out = String::with_capacity(48 + suffix.len());
-    head(&mut out);
-    match m {
-        ItemMatch::Any => out.push_str("any item"),
-        ItemMatch::Codes(codes) if codes.is_empty() => out.push_str("no item"),
-        ItemMatch::Codes(codes) => {
-            for (k, code) in codes.iter().take(3).enumerate() {
-                if k > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(code);
-            }
-            if codes.len() > 3 {
-                out.push_str(", …");
-            }
-        }
-    }
-    out.push_str(suffix);
-    out
 }
