@@ -4,7 +4,7 @@
 use super::apply::{Effect, Plan};
 use super::basket::{put_back, remaining, take, unused, Segment, State};
 use super::prorate::{percent_of, prorate};
-use super::{BasketValue, Cents, Reward, Rounding, Rule, Select, UnitValue};
+use super::{BasketValue, Cents, ItemMatch, Reward, Rounding, Rule, Select, UnitValue};
 
 /// Applies `rule` as `plan` says on `state`.
 pub(super) fn commit(rule: &Rule, plan: Plan<'_>, state: &mut State, rounding: Rounding) -> Effect {
@@ -66,11 +66,28 @@ pub(super) fn commit(rule: &Rule, plan: Plan<'_>, state: &mut State, rounding: R
 
 /// The discount `commit` would give, without changing anything, where that is cheap to
 /// know: a basket or stored-value reward with no qualifiers to set aside.
-pub(super) fn dry_amount(rule: &Rule, plan: &Plan<'_>, state: &State, rounding: Rounding) -> Option<Cents> {
+/// `any_base` remembers what is left of all the discountable lines between calls on the
+/// same state (offers on every line are common and each would sum every bucket).
+pub(super) fn dry_amount(
+    rule: &Rule,
+    plan: &Plan<'_>,
+    state: &State,
+    rounding: Rounding,
+    any_base: &mut Option<Cents>,
+) -> Option<Cents> {
     if plan.qualify_units > 0 {
         return None;
     }
-    let base = || plan.targets.iter().map(|&b| remaining(&state[b])).sum::<Cents>();
+    let on_every_line =
+        matches!(rule.reward, Reward::Basket { eligible: ItemMatch::Any, .. } | Reward::StoredValue { .. });
+    let mut base = || {
+        let sum = || plan.targets.iter().map(|&b| remaining(&state[b])).sum::<Cents>();
+        if on_every_line {
+            *any_base.get_or_insert_with(sum)
+        } else {
+            sum()
+        }
+    };
     let cap = rule.max_amount.unwrap_or(Cents::MAX);
     match &rule.reward {
         Reward::PosDefined => Some(0),

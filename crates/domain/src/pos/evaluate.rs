@@ -152,8 +152,9 @@ impl Run<'_, '_> {
         let mut best: Option<(Cents, i64, Option<usize>)> =
             applied_ids(out).into_iter().min().map(|id| (stacked_total, id, None));
         let mut alone: Vec<usize> = Vec::new();
+        let mut any_base = None;
         for &x in &exclusive {
-            match self.value_alone(x, state) {
+            match self.value_alone(x, state, &mut any_base) {
                 Err(refusal) => out[x] = Some(Err(refusal)),
                 Ok(amount) => {
                     let id = self.candidates[x].offer_id;
@@ -191,6 +192,7 @@ impl Run<'_, '_> {
 
     /// In each best-deal group only the offer worth most alone (ties: lower offer id) stays.
     fn best_deal_groups(&self, members: &[usize], state: &State, out: &mut [Option<Outcome>], decided: &mut [bool]) {
+        let mut any_base = None;
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in members {
             if let Some(g) = &self.candidates[i].rule.stacking.group {
@@ -204,7 +206,7 @@ impl Run<'_, '_> {
             }
             let mut contenders: Vec<(usize, Cents)> = Vec::new();
             for &i in &group {
-                match self.value_alone(i, state) {
+                match self.value_alone(i, state, &mut any_base) {
                     Err(refusal) => {
                         out[i] = Some(Err(refusal));
                         decided[i] = true;
@@ -229,13 +231,13 @@ impl Run<'_, '_> {
     }
 
     /// The discount one offer would give alone on `state` (unchanged).
-    fn value_alone(&self, i: usize, state: &State) -> Result<Cents, Refusal> {
+    fn value_alone(&self, i: usize, state: &State, any_base: &mut Option<Cents>) -> Result<Cents, Refusal> {
         let rule = &self.candidates[i].rule;
         let plan = check(self.basket, rule, state, self.spend)?;
         if self.applied >= self.policy.max_applied {
             return Err(self.too_many());
         }
-        if let Some(amount) = dry_amount(rule, &plan, state, self.policy.rounding) {
+        if let Some(amount) = dry_amount(rule, &plan, state, self.policy.rounding, any_base) {
             return Ok(amount);
         }
         let mut copy = state.clone();
