@@ -194,6 +194,20 @@ proptest! {
     }
 
     #[test]
+    fn amounts_that_do_not_divide_by_the_quantity(
+        specs in prop::collection::vec(spec(false), 0..8),
+        extra in prop::collection::vec(0i64..5, 8),
+        cands in candidates(),
+        policy in policy(),
+    ) {
+        let mut lines = lines_of(&specs);
+        for (l, e) in lines.iter_mut().zip(extra) {
+            l.amount += e.min(l.quantity - 1);
+        }
+        check_invariants(&lines, &cands, &policy, &evaluate(&lines, &cands, &policy));
+    }
+
+    #[test]
     fn independent_of_line_and_offer_order(
         (specs, shuffled) in prop::collection::vec(spec(false), 0..8).prop_flat_map(|s| {
             let order: Vec<usize> = (0..s.len()).collect();
