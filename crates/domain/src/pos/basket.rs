@@ -4,8 +4,12 @@
 
 use super::prorate::prorate;
 use super::{Cents, ItemMatch, Line};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Index;
+use std::rc::Rc;
 
 /// Lines with the same item code, category, discountable flag and unit price, merged. The
 /// engine computes on buckets only, which makes its answer independent of how the POS
@@ -38,8 +42,31 @@ impl Segment {
     }
 }
 
-/// Every bucket's segments: the state offers change as they apply.
-pub(super) type State = Vec<Vec<Segment>>;
+/// Every bucket's segments: the state offers change as they apply. Buckets are shared
+/// copy-on-write, so trying an offer alone (best deal, exclusive) copies only the buckets
+/// it changes.
+#[derive(Debug, Clone)]
+pub(super) struct State(Vec<Rc<Vec<Segment>>>);
+
+impl State {
+    /// A bucket's segments, to change.
+    pub fn bucket(&mut self, b: usize) -> &mut Vec<Segment> {
+        Rc::make_mut(&mut self.0[b])
+    }
+
+    /// What is left of the whole ticket.
+    pub fn remaining(&self) -> Cents {
+        self.0.iter().map(|segs| remaining(segs)).sum()
+    }
+}
+
+impl Index<usize> for State {
+    type Output = Vec<Segment>;
+
+    fn index(&self, b: usize) -> &Vec<Segment> {
+        &self.0[b]
+    }
+}
 
 /// A line's quantity and amount as the engine counts them (at least one unit, never negative).
 pub(super) fn units_and_amount(line: &Line) -> (i64, Cents) {
@@ -50,7 +77,44 @@ pub(super) struct Basket<'a> {
     /// In canonical order: unit price, then item code, category, discountable. A bucket's
     /// index is its stable tie-break key.
     pub buckets: Vec<Bucket<'a>>,
-    by_code: HashMap<&'a str, Vec<usize>>,
+    by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<CodeHash>>,
+    all: Vec<usize>,
+    discountable: Vec<usize>,
+}
+
+/// An Fx-style hash (rotate, xor, multiply; eight bytes at a time): item codes are short and
+/// come from one ticket, and the engine looks codes up for every offer, so a cheap hash
+/// matters more here than SipHash's flood resistance.
+#[derive(Default)]
+pub(super) struct CodeHash(u64);
+
+impl CodeHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for CodeHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
 }
 
 impl<'a> Basket<'a> {
@@ -97,21 +161,31 @@ impl<'a> Basket<'a> {
                 }),
             }
         }
-        let mut by_code: HashMap<&'a str, Vec<usize>> = HashMap::with_capacity(buckets.len());
+        let mut by_code: HashMap<&'a str, Vec<usize>, BuildHasherDefault<CodeHash>> =
+            HashMap::with_capacity_and_hasher(buckets.len(), BuildHasherDefault::default());
         for (i, b) in buckets.iter().enumerate() {
             by_code.entry(b.code).or_default().push(i);
         }
-        Basket { buckets, by_code }
+        let all = (0..buckets.len()).collect();
+        let discountable = (0..buckets.len()).filter(|&b| buckets[b].discountable).collect();
+        Basket { buckets, by_code, all, discountable }
     }
 
     pub fn initial_state(&self) -> State {
-        self.buckets.iter().map(|b| vec![Segment { units: b.quantity, rem: b.amount, used: false }]).collect()
+        State(
+            self.buckets
+                .iter()
+                .map(|b| Rc::new(vec![Segment { units: b.quantity, rem: b.amount, used: false }]))
+                .collect(),
+        )
     }
 
-    /// The buckets an item match covers, in bucket order.
-    pub fn matching(&self, m: &ItemMatch) -> Vec<usize> {
-        match m {
-            ItemMatch::Any => (0..self.buckets.len()).collect(),
+    /// The buckets an item match covers, in bucket order (only the discountable ones when
+    /// `discountable`). `Any` borrows a list made once per ticket.
+    pub fn matching(&self, m: &ItemMatch, discountable: bool) -> Cow<'_, [usize]> {
+        let mut found: Vec<usize> = match m {
+            ItemMatch::Any if discountable => return Cow::Borrowed(&self.discountable),
+            ItemMatch::Any => return Cow::Borrowed(&self.all),
             ItemMatch::Codes(codes) if codes.len() < self.by_code.len() => {
                 let mut found: Vec<usize> =
                     codes.iter().filter_map(|c| self.by_code.get(c.as_str())).flatten().copied().collect();
@@ -121,7 +195,11 @@ impl<'a> Basket<'a> {
             ItemMatch::Codes(codes) => {
                 (0..self.buckets.len()).filter(|&i| codes.contains(self.buckets[i].code)).collect()
             }
+        };
+        if discountable {
+            found.retain(|&b| self.buckets[b].discountable);
         }
+        Cow::Owned(found)
     }
 }
 
@@ -169,6 +247,9 @@ pub(super) fn put_back(segs: &mut Vec<Segment>, back: impl IntoIterator<Item = S
         segs.push(s);
     }
     segs.retain(|s| s.units > 0);
+    if segs.len() < 2 {
+        return;
+    }
     segs.sort_by(|a, b| a.used.cmp(&b.used).then_with(|| a.richer(b)).then(b.units.cmp(&a.units)));
     let mut merged: Vec<Segment> = Vec::with_capacity(segs.len());
     for s in segs.drain(..) {

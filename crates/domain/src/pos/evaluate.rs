@@ -1,8 +1,10 @@
 //! Evaluating a ticket: which candidate offers apply, to which lines, for how much.
 
-use super::apply::{check, commit, money, Effect, Refusal, Touch};
-use super::basket::{remaining, units_and_amount, Basket, State};
-use super::prorate::prorate_capped;
+use super::apply::{check, Effect, Refusal};
+use super::basket::{units_and_amount, Basket, State};
+use super::commit::{commit, dry_amount};
+use super::detail::money;
+use super::report::report;
 use super::{Candidate, Cents, GroupMode, Level, Line, Policy, Reason};
 use std::collections::BTreeMap;
 
@@ -60,16 +62,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
     let basket = Basket::new(lines);
     let mut state = basket.initial_state();
     let subtotal: Cents = lines.iter().map(|l| units_and_amount(l).1).sum();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&candidates[a], &candidates[b]);
-        (x.rule.stacking.level, y.rule.stacking.priority, x.offer_id, &x.credential).cmp(&(
-            y.rule.stacking.level,
-            x.rule.stacking.priority,
-            y.offer_id,
-            &y.credential,
-        ))
-    });
+    let order = evaluation_order(candidates);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; candidates.len()];
     let mut run = Run { basket: &basket, candidates, policy, applied: 0, spend: subtotal };
     for level in [Level::Item, Level::Basket, Level::Tender] {
@@ -80,14 +73,54 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], policy: &Policy) -> Ev
         }
         if level != Level::Item {
             // Minimum spends above the item level see the ticket after item-level discounts.
-            run.spend = state.iter().map(|segs| remaining(segs)).sum();
+            run.spend = state.remaining();
         }
         run.level(&members, &mut state, &mut outcomes);
     }
     report(&basket, lines, candidates, &order, outcomes, subtotal)
 }
 
-type Outcome = Result<Effect, Refusal>;
+pub(super) type Outcome = Result<Effect, Refusal>;
+
+/// Candidates by level, priority (higher first), offer id, then credential. Level, priority,
+/// offer id and position are packed into one integer (2 + 32 + 64 + 30 bits) so that sorting
+/// thousands of offers stays cheap.
+fn evaluation_order(candidates: &[Candidate]) -> Vec<usize> {
+    const POSITION: u32 = 30;
+    if candidates.len() >= 1 << POSITION {
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(|&i| {
+            let c = &candidates[i];
+            (c.rule.stacking.level, std::cmp::Reverse(c.rule.stacking.priority), c.offer_id, &c.credential, i)
+        });
+        return order;
+    }
+    let key = |c: &Candidate| {
+        let s = &c.rule.stacking;
+        let level = s.level as u128;
+        // Order-preserving maps to unsigned (flip the sign bit); priority inverted (higher first).
+        let priority = u128::from(!((s.priority as u32) ^ (1 << 31)));
+        let id = u128::from(c.offer_id as u64 ^ (1 << 63));
+        (level << 96 | priority << 64 | id) << POSITION
+    };
+    let mut keys: Vec<u128> = candidates.iter().enumerate().map(|(i, c)| key(c) | i as u128).collect();
+    keys.sort_unstable();
+    let position = |k: u128| (k & ((1 << POSITION) - 1)) as usize;
+    // The same offer brought by several credentials: by credential, then position.
+    let mut start = 0;
+    while start < keys.len() {
+        let offer = keys[start] >> POSITION;
+        let end = start + keys[start..].iter().take_while(|k| *k >> POSITION == offer).count();
+        if end - start > 1 {
+            keys[start..end].sort_by(|a, b| {
+                let (a, b) = (position(*a), position(*b));
+                candidates[a].credential.cmp(&candidates[b].credential).then(a.cmp(&b))
+            });
+        }
+        start = end;
+    }
+    keys.into_iter().map(position).collect()
+}
 
 struct Run<'a, 'b> {
     basket: &'a Basket<'b>,
@@ -107,69 +140,59 @@ impl Run<'_, '_> {
         let (exclusive, stacked): (Vec<usize>, Vec<usize>) =
             members.iter().copied().filter(|&i| !decided[i]).partition(|&i| self.candidates[i].rule.stacking.exclusive);
         if exclusive.is_empty() {
-            let applied = self.applied;
-            for (i, o) in self.sequence(&stacked, state, applied).0 {
-                self.applied += usize::from(o.is_ok());
-                out[i] = Some(o);
-            }
+            self.applied += self.sequence(&stacked, state, self.applied, out).0;
             return;
         }
         // The stacked offers together are one option; each exclusive offer alone is another.
-        let mut stacked_state = state.clone();
-        let (stacked_out, stacked_total) = self.sequence(&stacked, &mut stacked_state, self.applied);
-        let stacked_ids: Vec<i64> =
-            stacked_out.iter().filter(|(_, o)| o.is_ok()).map(|(i, _)| self.candidates[*i].offer_id).collect();
+        let mut trial = state.clone();
+        let (stacked_applied, stacked_total) = self.sequence(&stacked, &mut trial, self.applied, out);
+        let applied_ids = |out: &[Option<Outcome>]| -> Vec<i64> {
+            stacked.iter().filter(|&&i| matches!(out[i], Some(Ok(_)))).map(|&i| self.candidates[i].offer_id).collect()
+        };
         let mut best: Option<(Cents, i64, Option<usize>)> =
-            stacked_ids.iter().min().map(|id| (stacked_total, *id, None));
-        let mut alone: Vec<(usize, State, Effect)> = Vec::new();
+            applied_ids(out).into_iter().min().map(|id| (stacked_total, id, None));
+        let mut alone: Vec<usize> = Vec::new();
+        let mut any_base = None;
         for &x in &exclusive {
-            match self.try_alone(x, state) {
+            match self.value_alone(x, state, &mut any_base) {
                 Err(refusal) => out[x] = Some(Err(refusal)),
-                Ok((s, effect)) => {
+                Ok(amount) => {
                     let id = self.candidates[x].offer_id;
-                    if best.is_none_or(|(amount, best_id, _)| (effect.amount, -id) > (amount, -best_id)) {
-                        best = Some((effect.amount, id, Some(alone.len())));
+                    if best.is_none_or(|(best_amount, best_id, _)| (amount, -id) > (best_amount, -best_id)) {
+                        best = Some((amount, id, Some(x)));
                     }
-                    alone.push((x, s, effect));
+                    alone.push(x);
                 }
             }
         }
         match best {
             Some((amount, id, Some(winner))) => {
                 let why = format!("exclusive offer {id} is worth more ({})", money(amount));
-                for (i, o) in stacked_out {
-                    out[i] = Some(o.and_then(|_| Err((Reason::ExcludedByStacking, why.clone()))));
+                for &i in stacked.iter().chain(&alone) {
+                    if i != winner && !matches!(out[i], Some(Err(_))) {
+                        out[i] = Some(Err((Reason::ExcludedByStacking, why.clone())));
+                    }
                 }
-                for (k, (x, s, effect)) in alone.into_iter().enumerate() {
-                    if k == winner {
-                        *state = s;
-                        self.applied += 1;
-                        out[x] = Some(Ok(effect));
-                    } else {
+                // Applied for real on the level's state: the same answer as its trial.
+                self.applied += self.sequence(&[winner], state, self.applied, out).0;
+            }
+            _ => {
+                if !alone.is_empty() {
+                    let ids: Vec<String> = applied_ids(out).iter().map(i64::to_string).collect();
+                    let why = format!("offers {} together are worth more ({})", ids.join(", "), money(stacked_total));
+                    for x in alone {
                         out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
                     }
                 }
-            }
-            _ => {
-                let why = format!(
-                    "offers {} together are worth more ({})",
-                    stacked_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-                    money(stacked_total)
-                );
-                for (x, _, _) in alone {
-                    out[x] = Some(Err((Reason::ExcludedByStacking, why.clone())));
-                }
-                *state = stacked_state;
-                for (i, o) in stacked_out {
-                    self.applied += usize::from(o.is_ok());
-                    out[i] = Some(o);
-                }
+                *state = trial;
+                self.applied += stacked_applied;
             }
         }
     }
 
     /// In each best-deal group only the offer worth most alone (ties: lower offer id) stays.
     fn best_deal_groups(&self, members: &[usize], state: &State, out: &mut [Option<Outcome>], decided: &mut [bool]) {
+        let mut any_base = None;
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in members {
             if let Some(g) = &self.candidates[i].rule.stacking.group {
@@ -183,12 +206,12 @@ impl Run<'_, '_> {
             }
             let mut contenders: Vec<(usize, Cents)> = Vec::new();
             for &i in &group {
-                match self.try_alone(i, state) {
+                match self.value_alone(i, state, &mut any_base) {
                     Err(refusal) => {
                         out[i] = Some(Err(refusal));
                         decided[i] = true;
                     }
-                    Ok((_, effect)) => contenders.push((i, effect.amount)),
+                    Ok(amount) => contenders.push((i, amount)),
                 }
             }
             let id = |i: usize| self.candidates[i].offer_id;
@@ -207,22 +230,30 @@ impl Run<'_, '_> {
         }
     }
 
-    /// One offer alone on a copy of `state`.
-    fn try_alone(&self, i: usize, state: &State) -> Result<(State, Effect), Refusal> {
+    /// The discount one offer would give alone on `state` (unchanged).
+    fn value_alone(&self, i: usize, state: &State, any_base: &mut Option<Cents>) -> Result<Cents, Refusal> {
         let rule = &self.candidates[i].rule;
         let plan = check(self.basket, rule, state, self.spend)?;
         if self.applied >= self.policy.max_applied {
             return Err(self.too_many());
         }
+        if let Some(amount) = dry_amount(rule, &plan, state, self.policy.rounding, any_base) {
+            return Ok(amount);
+        }
         let mut copy = state.clone();
-        let effect = commit(rule, plan, &mut copy, self.policy.rounding);
-        Ok((copy, effect))
+        Ok(commit(rule, plan, &mut copy, self.policy.rounding).amount)
     }
 
-    /// Offers one after the other on `state`; returns each outcome and the total discount.
-    fn sequence(&self, members: &[usize], state: &mut State, mut applied: usize) -> (Vec<(usize, Outcome)>, Cents) {
-        let mut total = 0;
-        let mut outcomes = Vec::with_capacity(members.len());
+    /// Offers one after the other on `state`, their outcomes written to `out`; returns how
+    /// many applied and their total discount.
+    fn sequence(
+        &self,
+        members: &[usize],
+        state: &mut State,
+        mut applied: usize,
+        out: &mut [Option<Outcome>],
+    ) -> (usize, Cents) {
+        let (mut count, mut total) = (0, 0);
         for &i in members {
             let rule = &self.candidates[i].rule;
             let outcome = check(self.basket, rule, state, self.spend).and_then(|plan| {
@@ -230,118 +261,17 @@ impl Run<'_, '_> {
                     return Err(self.too_many());
                 }
                 applied += 1;
+                count += 1;
                 let effect = commit(rule, plan, state, self.policy.rounding);
                 total += effect.amount;
                 Ok(effect)
             });
-            outcomes.push((i, outcome));
+            out[i] = Some(outcome);
         }
-        (outcomes, total)
+        (count, total)
     }
 
     fn too_many(&self) -> Refusal {
         (Reason::ExcludedByStacking, format!("at most {} offers apply to one ticket", self.policy.max_applied))
     }
-}
-
-/// Turns the per-bucket effects into per-line portions and totals.
-fn report(
-    basket: &Basket<'_>,
-    lines: &[Line],
-    candidates: &[Candidate],
-    order: &[usize],
-    mut outcomes: Vec<Option<Outcome>>,
-    subtotal: Cents,
-) -> Evaluation {
-    let mut ledger = Ledger {
-        left: lines.iter().map(|l| units_and_amount(l).1).collect(),
-        used: vec![0; lines.len()],
-        rewarded: Vec::new(),
-        qualifiers: Vec::new(),
-    };
-    let mut eval = Evaluation { subtotal, ..Evaluation::default() };
-    for &i in order {
-        let c = &candidates[i];
-        let outcome = outcomes[i].take().unwrap_or_else(|| Err((Reason::ExcludedByStacking, String::new())));
-        match outcome {
-            Err((reason, detail)) => {
-                eval.rejected.push(Rejected { offer_id: c.offer_id, credential: c.credential.clone(), reason, detail })
-            }
-            Ok(effect) => {
-                for touch in &effect.touches {
-                    ledger.split(basket, lines, touch, effect.rewards_use_units);
-                }
-                let rewarded = portions(lines, std::mem::take(&mut ledger.rewarded));
-                debug_assert_eq!(rewarded.iter().map(|p| p.amount).sum::<Cents>(), effect.amount);
-                eval.applied.push(Applied {
-                    offer_id: c.offer_id,
-                    credential: c.credential.clone(),
-                    amount: effect.amount,
-                    applications: effect.applications,
-                    rewarded,
-                    qualifiers: portions(lines, std::mem::take(&mut ledger.qualifiers)),
-                });
-            }
-        }
-    }
-    for (line, rest) in lines.iter().zip(ledger.left) {
-        let amount = units_and_amount(line).1;
-        debug_assert!((0..=amount).contains(&rest));
-        eval.lines.push(LineResult { key: line.key.clone(), amount, discount: amount - rest });
-    }
-    eval.discount = eval.lines.iter().map(|l| l.discount).sum();
-    eval.total = eval.subtotal - eval.discount;
-    eval
-}
-
-/// Per line: what is left of its amount and how many of its units offers have used.
-struct Ledger {
-    left: Vec<Cents>,
-    used: Vec<i64>,
-    rewarded: Vec<(usize, Portion)>,
-    qualifiers: Vec<(usize, Portion)>,
-}
-
-impl Ledger {
-    /// Splits what an offer did to one bucket over the bucket's lines, keeping per line what
-    /// the bucket keeps: qualifiers only from unused units and apart from the offer's
-    /// rewarded units, no discount above what is left of the line. Units go by what each
-    /// line has free, the discount by the units each line got (largest remainder, ties by
-    /// line key).
-    fn split(&mut self, basket: &Basket<'_>, lines: &[Line], touch: &Touch, rewards_use_units: bool) {
-        let members = &basket.buckets[touch.bucket].lines;
-        let before: Vec<i64> = members.iter().map(|&l| self.used[l]).collect();
-        let free: Vec<i64> = members.iter().zip(&before).map(|(&l, u)| units_and_amount(&lines[l]).0 - u).collect();
-        let minus = |a: &[i64], b: &[i64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<i64>>();
-        let (fresh, qualifiers) = if rewards_use_units {
-            let fresh = prorate_capped(touch.fresh, &free, &free);
-            let rest = minus(&free, &fresh);
-            let qualifiers = prorate_capped(touch.qualifiers, &rest, &rest);
-            (fresh, qualifiers)
-        } else {
-            let qualifiers = prorate_capped(touch.qualifiers, &free, &free);
-            let rest = minus(&free, &qualifiers);
-            (prorate_capped(touch.fresh, &rest, &rest), qualifiers)
-        };
-        let reused = prorate_capped(touch.reused, &before, &before);
-        let units: Vec<i64> = fresh.iter().zip(&reused).map(|(f, r)| f + r).collect();
-        let caps: Vec<Cents> = members.iter().map(|&l| self.left[l]).collect();
-        let amounts = prorate_capped(touch.amount, &units, &caps);
-        for (k, &l) in members.iter().enumerate() {
-            self.used[l] += qualifiers[k] + if rewards_use_units { fresh[k] } else { 0 };
-            self.left[l] -= amounts[k];
-            let line = || lines[l].key.clone();
-            if units[k] > 0 || amounts[k] > 0 {
-                self.rewarded.push((l, Portion { line: line(), units: units[k], amount: amounts[k] }));
-            }
-            if qualifiers[k] > 0 {
-                self.qualifiers.push((l, Portion { line: line(), units: qualifiers[k], amount: 0 }));
-            }
-        }
-    }
-}
-
-fn portions(lines: &[Line], mut parts: Vec<(usize, Portion)>) -> Vec<Portion> {
-    parts.sort_by(|a, b| lines[a.0].key.cmp(&lines[b.0].key).then(a.0.cmp(&b.0)));
-    parts.into_iter().map(|(_, p)| p).collect()
 }

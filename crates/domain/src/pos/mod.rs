@@ -5,9 +5,13 @@
 
 mod apply;
 mod basket;
+mod commit;
+mod criteria;
+mod detail;
 pub mod evaluate;
 pub mod prorate;
 pub mod reason;
+mod report;
 pub mod rule;
 #[cfg(test)]
 mod tests;

@@ -159,10 +159,7 @@ fn check_invariants(lines: &[Line], candidates: &[Candidate], policy: &Policy, e
 type Summary = (Vec<(i64, Cents, u32)>, Vec<(i64, Reason)>, BTreeMap<String, (Cents, i64)>);
 
 /// What must not change when identical lines are split or merged.
-fn summary(
-    lines: &[Line],
-    e: &Evaluation,
-) -> (Vec<(i64, Cents, u32)>, Vec<(i64, Reason)>, BTreeMap<String, (Cents, i64)>) {
+fn summary(lines: &[Line], e: &Evaluation) -> Summary {
     let kind = |key: &str| {
         let l = lines.iter().find(|l| l.key == key).expect("line");
         format!("{}/{:?}/{}/{}", l.item_code, l.category, l.discountable, l.amount / l.quantity.max(1))
@@ -193,6 +190,20 @@ proptest! {
     #[test]
     fn large_quantities(specs in prop::collection::vec(spec(true), 1..6), cands in candidates(), policy in policy()) {
         let lines = lines_of(&specs);
+        check_invariants(&lines, &cands, &policy, &evaluate(&lines, &cands, &policy));
+    }
+
+    #[test]
+    fn amounts_that_do_not_divide_by_the_quantity(
+        specs in prop::collection::vec(spec(false), 0..8),
+        extra in prop::collection::vec(0i64..5, 8),
+        cands in candidates(),
+        policy in policy(),
+    ) {
+        let mut lines = lines_of(&specs);
+        for (l, e) in lines.iter_mut().zip(extra) {
+            l.amount += e.min(l.quantity - 1);
+        }
         check_invariants(&lines, &cands, &policy, &evaluate(&lines, &cands, &policy));
     }
 
@@ -251,4 +262,61 @@ fn zero_quantity_and_negative_amounts_are_tolerated() {
         [Line { key: "x".into(), item_code: "A".into(), category: None, quantity: 0, amount: -5, discountable: true }];
     let e = run(&lines, &[offer(1, rule(5, json!({"percent": 50}), |_| {}))]);
     assert_eq!((e.subtotal, e.discount, e.total), (0, 0, 0));
+}
+
+/// The most applications a buy-X-get-Y offer can have on a few units, by trying every way of
+/// giving each unit a role (none, reward, qualifier).
+fn most_applications(lines: &[Line], target: &ItemMatch, requires: &ItemMatch, get: i64, buy: i64) -> i64 {
+    let hits = |m: &ItemMatch, l: &Line| match m {
+        ItemMatch::Any => true,
+        ItemMatch::Codes(c) => c.contains(&l.item_code),
+    };
+    let units: Vec<(bool, bool)> = lines
+        .iter()
+        .flat_map(|l| std::iter::repeat_n((l.discountable && hits(target, l), hits(requires, l)), l.quantity as usize))
+        .collect();
+    let mut best = 0;
+    for mut code in 0..3usize.pow(units.len() as u32) {
+        let (mut rewards, mut qualifiers, mut ok) = (0, 0, true);
+        for &(can_reward, can_qualify) in &units {
+            match code % 3 {
+                1 if can_reward => rewards += 1,
+                2 if can_qualify => qualifiers += 1,
+                0 => {}
+                _ => ok = false,
+            }
+            code /= 3;
+        }
+        if ok && rewards % get == 0 && rewards / get * buy == qualifiers {
+            best = best.max(rewards / get);
+        }
+    }
+    best
+}
+
+proptest! {
+    #[test]
+    fn buy_get_applies_as_often_as_the_units_allow(
+        specs in prop::collection::vec((0..CODES.len(), Just(false), 1i64..3, 1i64..500, prop::bool::weighted(0.8)), 1..4),
+        target in item_match(),
+        requires in item_match(),
+        get in 1u32..3,
+        buy in 1u32..3,
+    ) {
+        let lines = lines_of(&specs);
+        prop_assume!(lines.iter().map(|l| l.quantity).sum::<i64>() <= 7);
+        let rule = Rule {
+            offer_type: OfferType::ItemReward,
+            min_spend: None,
+            requires: Some((requires.clone(), buy)),
+            reward: Reward::Items { target: target.clone(), count: Some(get), value: UnitValue::Free },
+            max_amount: None,
+            repeat: None,
+            select: Select::Cheapest,
+            stacking: Stacking { level: Level::Item, group: None, mode: GroupMode::Stack, exclusive: false, priority: 0 },
+        };
+        let e = run(&lines, &[offer(1, rule)]);
+        let got = e.applied.first().map_or(0, |a| i64::from(a.applications));
+        prop_assert_eq!(got, most_applications(&lines, &target, &requires, i64::from(get), i64::from(buy)));
+    }
 }

@@ -246,3 +246,55 @@ fn priority_orders_offers_within_a_level() {
     );
     assert_eq!(e.applied.iter().map(|a| (a.offer_id, a.amount)).collect::<Vec<_>>(), [(2, 100), (1, 450)]);
 }
+
+#[test]
+fn order_is_level_priority_offer_id_credential() {
+    let lines = [line("1", "A", 1, 1000)];
+    let with = |id: i64, credential: &str, priority: i32, level: &str| {
+        let mut r = rule(4, json!({"amount_off": 1, "level": level}), |_| {});
+        r.stacking.priority = priority;
+        Candidate { offer_id: id, credential: Some(credential.into()), rule: r }
+    };
+    let candidates = [
+        with(5, "b", 0, "item"),
+        with(i64::MIN, "x", i32::MIN, "item"),
+        with(5, "a", 0, "item"),
+        with(-3, "x", 0, "item"),
+        with(1, "x", i32::MAX, "basket"),
+        with(i64::MAX, "x", i32::MAX, "item"),
+        with(2, "x", -1, "tender"),
+    ];
+    let e = run(&lines, &candidates);
+    let order: Vec<(i64, &str)> =
+        e.applied.iter().map(|a| (a.offer_id, a.credential.as_deref().unwrap_or_default())).collect();
+    assert_eq!(order, [(i64::MAX, "x"), (-3, "x"), (5, "a"), (5, "b"), (i64::MIN, "x"), (1, "x"), (2, "x")]);
+}
+
+#[test]
+fn exclusive_offers_compete_within_their_level_only() {
+    let lines = [line("1", "A", 1, 1000)];
+    let e = run(&lines, &[offer(1, exclusive(10)), offer(2, rule(4, json!({"amount_off": 500}), |_| {}))]);
+    assert_eq!((applied(&e, 1).amount, applied(&e, 2).amount), (100, 500));
+}
+
+/// The burger offer brought by the code `credential`.
+fn burger_code(credential: &str) -> Candidate {
+    let r = rule(0, json!({}), |i| {
+        i.required = Some((codes(&["BURGER"]), 1));
+        i.redemption = Some((codes(&["FRIES-M"]), 1));
+    });
+    Candidate { offer_id: 7, credential: Some(credential.into()), rule: r }
+}
+
+#[test]
+fn two_codes_of_one_offer_apply_twice() {
+    let lines = [line("1", "BURGER", 2, 599), line("2", "FRIES-M", 2, 249)];
+    let e = run(&lines, &[burger_code("BBB"), burger_code("AAA")]);
+    assert_eq!(e.applied.len(), 2);
+    assert_eq!(e.applied[0].credential.as_deref(), Some("AAA"));
+    assert_eq!(e.discount, 498);
+    // A third code finds no burger left to qualify it.
+    let e = run(&lines, &[burger_code("AAA"), burger_code("BBB"), burger_code("CCC")]);
+    assert_eq!(rejected(&e, 7).credential.as_deref(), Some("CCC"));
+    assert_eq!(rejected(&e, 7).reason, Reason::RequiredItemsMissing);
+}
