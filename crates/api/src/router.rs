@@ -14,8 +14,7 @@ use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchan
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{
-    ctm,
-    account, credentials, health, impressions, issuance, members, offer_states, pos_offer_codes, privacy, reports,
+    account, credentials, ctm, health, impressions, issuance, members, offer_states, pos_offer_codes, privacy, reports,
 };
 use crate::{auth, AppState};
 use axum::body::Body;

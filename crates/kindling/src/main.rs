@@ -308,6 +308,14 @@ fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" -X PUT http://{listen}/v1.0/credentials/1/redeem.json");
     println!("The offer's landing page (printable; add ?printable=false for the mobile page):");
     println!("  http://{listen}/{xid}");
+    println!("At the point of sale (store site DEMO-1), price a basket with a fresh code <CODE>, then settle it:");
+    let basket =
+        r#"{"items":[{"ln":"1","ic":"BURGER","qw":1,"price":899},{"ln":"2","ic":"FRIES","qw":1,"price":349}]}"#;
+    for method in ["GET", "PUT"] {
+        println!(
+            "  curl -i -H \"X-Auth-Token: $TOKEN\" -H 'term_id: 1' -H 'tran_id: 1001' -X {method} -d '{basket}' http://{listen}/ctm/members/DEMO-1/<CODE>"
+        );
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

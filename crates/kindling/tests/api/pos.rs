@@ -183,7 +183,10 @@ async fn scripted_session_show_allocate_finalize_show(app: TestApp) {
     assert_eq!(t["redemptions"].as_array().unwrap().len(), 1);
     assert_eq!(t["redemptions"][0]["campaign"]["offer"]["id"], s.offer);
     assert!(t["redemptions"][0]["campaign"]["xid"].as_str().is_some_and(|x| !x.is_empty()));
-    assert_eq!(t["applied_credentials"], json!([{"id": credential, "identifier": code, "type": 0, "member_id": s.member}]));
+    assert_eq!(
+        t["applied_credentials"],
+        json!([{"id": credential, "identifier": code, "type": 0, "member_id": s.member}])
+    );
     // The root path and the /v1.0 one are the same ticket.
     assert_eq!(app.get(&acct, &format!("/transactions/{transaction}")).await.body, ticket.body);
 
@@ -357,9 +360,15 @@ async fn wallet_state_redeems_at_the_register(app: TestApp) {
     let state = &issued.body["offer_state"];
     let code = state["credential_identifier"].as_str().unwrap().to_owned();
     let settled = app
-        .ctm(&acct, Method::PUT, &format!("/ctm/members/{}", s.site), ("T2", "w-1"), Some(json!({
-            "credentials": [code], "items": [item("1", "BURGER", 1, 899), item("2", "FRIES", 1, 349)]
-        })))
+        .ctm(
+            &acct,
+            Method::PUT,
+            &format!("/ctm/members/{}", s.site),
+            ("T2", "w-1"),
+            Some(json!({
+                "credentials": [code], "items": [item("1", "BURGER", 1, 899), item("2", "FRIES", 1, 349)]
+            })),
+        )
         .await;
     assert_eq!(settled.status, 200, "{}", settled.text);
     assert_eq!(settled.body["transaction"]["add_offers"][0]["ammount"], "349");
@@ -404,7 +413,8 @@ async fn offer_rules_through_the_offers_api(app: TestApp) {
     let basket = json!({"items": [item("1", "A", 1, 106), item("2", "B", 1, 206), item("3", "C", 1, 306), item("4", "D", 1, 406)]});
     let shown = show(&app, &acct, &s, &code, "pct", basket).await;
     assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "102", "{}", shown.text);
-    let lines: i64 = shown.body["evaluation"]["lines"].as_array().unwrap().iter().map(|l| l["discount"].as_i64().unwrap()).sum();
+    let lines: i64 =
+        shown.body["evaluation"]["lines"].as_array().unwrap().iter().map(|l| l["discount"].as_i64().unwrap()).sum();
     assert_eq!(lines, 102, "line discounts sum to the offer's");
 }
 
@@ -485,7 +495,9 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
             assert!(words.starts_with(expected), "{method} {body:.80}: {words}");
         }
     }
-    let bad_offer = app.ctm(&acct, Method::POST, &format!("/ctm/allocate/{}/{code}?offer_id=abc", s.site), ("T", "bad"), None).await;
+    let bad_offer = app
+        .ctm(&acct, Method::POST, &format!("/ctm/allocate/{}/{code}?offer_id=abc", s.site), ("T", "bad"), None)
+        .await;
     assert_eq!(bad_offer.error(422), "offer_id must be an offer id");
     let unknown_site = app.ctm(&acct, Method::PUT, "/ctm/members/NOPE", ("T", "bad"), Some(json!({}))).await;
     unknown_site.error(404);
@@ -503,13 +515,22 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
     let messages = app.ctm(&acct, Method::GET, "/v2/ctm/customposmessages", ("T", "x"), None).await;
     assert_eq!(messages.body["messages"]["required_items_missing"].as_str().map(|m| !m.is_empty()), Some(true));
     let stores = app.get(&acct, "/v1.0/v2/ctm/stores").await;
-    assert_eq!(stores.body["stores"], json!([{"store_id": s.store, "site_id": s.site, "number": "7", "name": "Downtown"}]));
+    assert_eq!(
+        stores.body["stores"],
+        json!([{"store_id": s.store, "site_id": s.site, "number": "7", "name": "Downtown"}])
+    );
     let qitems = app
         .ctm(&acct, Method::POST, &format!("/ctm/qitems/{}/{code}", s.site), ("T", "q"), Some(json!({"RewardId": 5})))
         .await;
     assert_eq!(qitems.error(422), "RewardId must be a string");
     let qitems = app
-        .ctm(&acct, Method::POST, &format!("/ctm/qitems/{}/{code}", s.site), ("T", "q"), Some(json!({"RewardId": "r1", "LineNumber": "2", "Value": 349, "Items": []})))
+        .ctm(
+            &acct,
+            Method::POST,
+            &format!("/ctm/qitems/{}/{code}", s.site),
+            ("T", "q"),
+            Some(json!({"RewardId": "r1", "LineNumber": "2", "Value": 349, "Items": []})),
+        )
         .await;
     assert_eq!(qitems.status, 200, "{}", qitems.text);
 }
@@ -557,7 +578,8 @@ async fn eligible_item_sets_qualify_and_reward(app: TestApp) {
     let s = shop(&app, &acct, json!({"required_item_set_id": null, "redemption_item_set_id": null})).await;
     let sets = app.get(&acct, "/v1.0/item_sets").await;
     let set_id = |name: &str| {
-        sets.body["item_sets"].as_array().unwrap().iter().map(|s| &s["item_set"]).find(|s| s["name"] == name).unwrap()["id"]
+        sets.body["item_sets"].as_array().unwrap().iter().map(|s| &s["item_set"]).find(|s| s["name"] == name).unwrap()
+            ["id"]
             .as_i64()
             .unwrap()
     };
@@ -568,7 +590,11 @@ async fn eligible_item_sets_qualify_and_reward(app: TestApp) {
     }
     let (_, code) = code(&app, &acct, &s, s.member).await;
     let one = show(&app, &acct, &s, &code, "e", meal()).await;
-    assert_eq!(one.body["transaction"]["errors"][0]["code"], "required_items_missing", "two burgers needed: {}", one.text);
+    assert_eq!(
+        one.body["transaction"]["errors"][0]["code"], "required_items_missing",
+        "two burgers needed: {}",
+        one.text
+    );
     let two = json!({"items": [item("1", "BURGER", 2, 1798), item("2", "FRIES", 1, 349)]});
     let shown = show(&app, &acct, &s, &code, "e", two).await;
     assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "349", "{}", shown.text);
@@ -647,12 +673,15 @@ async fn random_concurrent_tickets_never_exceed_limits(app: TestApp) {
         for task in tasks {
             let (status, body) = task.await.unwrap();
             assert!(status == 200 || (status == 422 && body["code"].is_string()), "round {round}: {status} {body}");
-            if let Some(id) = body["transaction_id"].as_i64().filter(|_| body["offers"].as_array().is_some_and(|o| !o.is_empty())) {
+            if let Some(id) =
+                body["transaction_id"].as_i64().filter(|_| body["offers"].as_array().is_some_and(|o| !o.is_empty()))
+            {
                 settled.insert(id);
             }
         }
         let count = scalar(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await;
-        let live = scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+        let live =
+            scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
         let now = kindling_domain::Timestamp::now().unix();
         let sql = format!("SELECT COUNT(*) FROM pos_holds WHERE offer_id = $1 AND expires_at > {now}");
         let held = scalar(&app, &sql, s.offer).await;
@@ -667,6 +696,7 @@ async fn random_concurrent_tickets_never_exceed_limits(app: TestApp) {
         app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
     }
     assert_eq!(scalar(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, 0);
-    let live = scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+    let live =
+        scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
     assert_eq!(live, 0, "every settled ticket voided: nothing counts");
 }

@@ -189,9 +189,10 @@ pub(crate) async fn consider(
             gathered.offers.retain(|o| only.contains(&OfferId(o.id)));
         }
         holds::count_others(tx, account, &mut gathered, member, ticket, now).await?;
-        let blocked = code_reason(&credential, now).or(credential
-            .held_elsewhere
-            .then_some((Reason::HeldByOtherTransaction, "This credential is currently locked for processing. Please try again later.")));
+        let blocked = code_reason(&credential, now).or(credential.held_elsewhere.then_some((
+            Reason::HeldByOtherTransaction,
+            "This credential is currently locked for processing. Please try again later.",
+        )));
         for offer in &gathered.offers {
             let verdict = match blocked {
                 Some((reason, words)) => Err((reason, words.to_owned())),

@@ -2,6 +2,7 @@
 //! expires. A live hold refuses the code to every other ticket and counts against the
 //! offer's limits, so a limit can never be promised to more tickets than it has left.
 
+use super::candidates::CodeFacts;
 use super::ticket::{self, TicketKey};
 use super::PosError;
 use crate::credentials::facts::Gathered;
@@ -84,12 +85,12 @@ pub(crate) async fn hold(
     tx: &mut Tx,
     account: AccountId,
     ticket: i64,
-    credential: CredentialId,
-    member: MemberId,
+    code: &CodeFacts,
     offers: &[OfferId],
     until: Timestamp,
     now: Timestamp,
 ) -> Result<()> {
+    let (credential, member) = (code.id, code.member_id);
     tx.execute(
         "DELETE FROM pos_holds WHERE credential_id = $1 AND (expires_at <= $2 OR transaction_id = $3)",
         &[credential.into(), now.unix().into(), ticket.into()],
@@ -100,8 +101,15 @@ pub(crate) async fn hold(
          SELECT $1, $2, $3, value, $5, $6, $7 FROM {}",
         tx.dialect().list_rows_sql(4)
     );
-    let params =
-        [account.into(), ticket.into(), credential.into(), offers.into(), member.into(), until.unix().into(), now.unix().into()];
+    let params = [
+        account.into(),
+        ticket.into(),
+        credential.into(),
+        offers.into(),
+        member.into(),
+        until.unix().into(),
+        now.unix().into(),
+    ];
     tx.execute(&sql, &params).await?;
     tx.execute(
         "UPDATE credentials SET locked_until = $3 WHERE id = $1 AND account_id = $2",
@@ -154,7 +162,7 @@ pub async fn allocate(
                 account,
                 &site,
                 Some(ticket.id),
-                &[code.clone()],
+                std::slice::from_ref(&code),
                 offer.map(|o| vec![o]).as_deref(),
                 true,
                 now,
@@ -162,7 +170,10 @@ pub async fn allocate(
             .await?;
             let found = considered.codes.first().and_then(|c| c.credential.clone());
             let Some(credential) = found else {
-                return Err(PosError::Refused(kindling_domain::pos::Reason::NotFound, format!("Code not found: {code}")));
+                return Err(PosError::Refused(
+                    kindling_domain::pos::Reason::NotFound,
+                    format!("Code not found: {code}"),
+                ));
             };
             if let Some(r) = considered.rejected.iter().find(|r| r.credential.as_deref() == Some(code.as_str())) {
                 if considered.candidates.is_empty() {
@@ -171,7 +182,7 @@ pub async fn allocate(
             }
             let offers: Vec<OfferId> = considered.candidates.iter().map(|c| OfferId(c.offer_id)).collect();
             let until = now.plus_seconds(ticket.hold_seconds);
-            hold(tx, account, ticket.id, credential.id, credential.member_id, &offers, until, now).await?;
+            hold(tx, account, ticket.id, &credential, &offers, until, now).await?;
             Ok(Held { transaction_id: ticket.id, credential_id: credential.id, offer_ids: offers, expires_at: until })
         })
     })

@@ -213,7 +213,8 @@ where
                 };
             }
             let only = settlement.only.as_deref();
-            let mut considered = consider(tx, account, &site, Some(ticket.id), &settlement.codes, only, true, now).await?;
+            let mut considered =
+                consider(tx, account, &site, Some(ticket.id), &settlement.codes, only, true, now).await?;
             let mut lost: Vec<Rejected> = Vec::new();
             let evaluation = loop {
                 let evaluation = answer(&settlement.lines, &site, &considered, &lost);

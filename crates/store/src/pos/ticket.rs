@@ -91,7 +91,8 @@ pub(crate) async fn find(
         "SELECT id, status, request_hash, response FROM pos_transactions \
          WHERE account_id = $1 AND site_id = $2 AND term_id = $3 AND tran_id = $4{lock}"
     );
-    let params = [account.into(), key.site_id.as_str().into(), key.term_id.as_str().into(), key.tran_id.as_str().into()];
+    let params =
+        [account.into(), key.site_id.as_str().into(), key.term_id.as_str().into(), key.tran_id.as_str().into()];
     let mut ticket: Option<Ticket> = tx.fetch_optional(&sql, &params).await?;
     if let Some(t) = &mut ticket {
         t.hold_seconds = site.hold_seconds.unwrap_or(super::holds::DEFAULT_HOLD_SECONDS);
@@ -123,7 +124,8 @@ pub(crate) async fn open(
         ],
     )
     .await?;
-    let ticket = find(tx, account, site, key, true).await?.ok_or_else(|| crate::StoreError::Decode("ticket vanished".into()))?;
+    let ticket =
+        find(tx, account, site, key, true).await?.ok_or_else(|| crate::StoreError::Decode("ticket vanished".into()))?;
     Ok(ticket)
 }
 

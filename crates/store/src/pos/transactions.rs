@@ -263,7 +263,7 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                     )
                     .await;
             }
-            Ok(load(tx, account, id).await?.ok_or(PosError::NotFound)?)
+            load(tx, account, id).await?.ok_or(PosError::NotFound)
         })
     })
     .await

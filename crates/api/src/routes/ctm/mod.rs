@@ -26,9 +26,9 @@ impl From<PosError> for ApiError {
     fn from(e: PosError) -> Self {
         match e {
             PosError::Refused(_, words) | PosError::Invalid(words) => ApiError::Unprocessable(words),
-            PosError::Closed => ApiError::Unprocessable(
-                "Transaction has already been closed with a different request".into(),
-            ),
+            PosError::Closed => {
+                ApiError::Unprocessable("Transaction has already been closed with a different request".into())
+            }
             PosError::NotFound => ApiError::not_found("transaction"),
             PosError::UnknownSite(site) => ApiError::NotFound(format!("Store not found, with site_id: {site}")),
             PosError::Store(e) => e.into(),
@@ -69,7 +69,13 @@ fn query(params: &HashMap<String, String>) -> CtmQuery {
 
 /// Show (`GET /ctm/members/{site_id}/{credential}` with a body, and v2 `PUT`): what the
 /// codes give this basket now. No side effects.
-async fn show(state: AppState, auth: Auth, site_id: String, credential: Option<String>, req: Request) -> Result<Response, ApiError> {
+async fn show(
+    state: AppState,
+    auth: Auth,
+    site_id: String,
+    credential: Option<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let key = ticket_key(&site_id, req.headers())?;
     let body = body_object(&read_body(req.into_body()).await?)?;
     let codes = codes(credential.as_deref(), &body)?;
@@ -91,7 +97,13 @@ pub async fn show_member(
 }
 
 /// Update (`PUT /ctm/members/{site_id}[/{credential}]`, v2 `POST`): settles the ticket.
-async fn update(state: AppState, auth: Auth, site_id: String, credential: Option<String>, req: Request) -> Result<Response, ApiError> {
+async fn update(
+    state: AppState,
+    auth: Auth,
+    site_id: String,
+    credential: Option<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let key = ticket_key(&site_id, req.headers())?;
     let bytes = read_body(req.into_body()).await?;
     let body = body_object(&bytes)?;
@@ -121,10 +133,9 @@ async fn update(state: AppState, auth: Auth, site_id: String, credential: Option
     let render = move |shown: &pos::Shown| response::show(account, shown, &basket).to_string();
     let settled = pos::settle(&state.db, account, key, settlement, render).await?;
     let mut response = Response::new(axum::body::Body::from(settled.response));
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static(crate::response::JSON_UTF8),
-    );
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(crate::response::JSON_UTF8));
     Ok(response)
 }
 
@@ -200,7 +211,20 @@ pub async fn qitems(
 ) -> Result<Response, ApiError> {
     let key = ticket_key(&site_id, req.headers())?;
     let body = body_object(&read_body(req.into_body()).await?)?;
-    for key in ["RewardId", "RemoteId", "Instant", "LineNumber", "Method", "DescShort", "DescLong", "SparkflyIdentifier", "Identifier", "Auth", "CampaignID", "ExternalRefID"] {
+    for key in [
+        "RewardId",
+        "RemoteId",
+        "Instant",
+        "LineNumber",
+        "Method",
+        "DescShort",
+        "DescLong",
+        "SparkflyIdentifier",
+        "Identifier",
+        "Auth",
+        "CampaignID",
+        "ExternalRefID",
+    ] {
         if body.get(key).is_some_and(|v| !v.is_string() && !v.is_null()) {
             return Err(ApiError::Unprocessable(format!("{key} must be a string")));
         }
@@ -216,7 +240,8 @@ pub async fn qitems(
     if body.get("Voided").is_some_and(|v| !v.is_boolean() && !v.is_null()) {
         return Err(ApiError::Unprocessable("Voided must be a boolean".into()));
     }
-    let id = pos::record_qitems(&state.db, auth.account, key, credential, serde_json::Value::Object(body).to_string()).await?;
+    let id = pos::record_qitems(&state.db, auth.account, key, credential, serde_json::Value::Object(body).to_string())
+        .await?;
     Ok(json(StatusCode::OK, &json!({"transaction_id": id})))
 }
 
@@ -244,7 +269,8 @@ pub async fn get_transaction(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let view = pos::transaction(&state.db, auth.account, id).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
+    let view =
+        pos::transaction(&state.db, auth.account, id).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
     Ok(json(StatusCode::OK, &json!({"transaction": transaction_json(&view)})))
 }
 

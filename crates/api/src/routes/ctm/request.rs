@@ -53,9 +53,7 @@ fn int(map: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| invalid(format!("{key} must be an integer"))),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => {
-            s.trim().parse().map(Some).map_err(|_| invalid(format!("{key} must be an integer")))
-        }
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| invalid(format!("{key} must be an integer"))),
         Some(_) => Err(invalid(format!("{key} must be an integer"))),
     }
 }
@@ -200,7 +198,9 @@ pub fn basket(body: &Map<String, Value>) -> Result<Basket, ApiError> {
             return Err(invalid(format!("items[{position}].qw must be between 0 and 1000000000")));
         }
         if !(0..=100_000_000_000).contains(&price) || !(0..=100_000_000_000).contains(&given) {
-            return Err(invalid(format!("items[{position}].price and disc_val must be between 0 and 100000000000 cents")));
+            return Err(invalid(format!(
+                "items[{position}].price and disc_val must be between 0 and 100000000000 cents"
+            )));
         }
         let mut key = [&line_number, &entry_id].into_iter().find(|s| !s.is_empty()).cloned();
         let key = match key.take() {

@@ -152,7 +152,8 @@ fn check_rule(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), A
             None => current.and_then(|o| o.columns.get(key)),
         }
     };
-    let int = |key: &str| value(key).and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+    let int =
+        |key: &str| value(key).and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
     let object = |key: &str, stored: Option<&Map<String, Json>>| -> Map<String, Json> {
         match body.get(key) {
             Some(Json::Object(m)) => {
@@ -186,8 +187,12 @@ fn check_rule(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), A
     match rule::build(&input) {
         Ok(_) => Ok(()),
         Err(rule::RuleError::UnknownType(t)) => {
-            let known: Vec<String> = rule::OfferType::ALL.iter().map(|k| format!("{} ({})", k.code(), k.name())).collect();
-            Err(ApiError::Unprocessable(format!("offer_type {t} is not supported; the supported types are {}", known.join(", "))))
+            let known: Vec<String> =
+                rule::OfferType::ALL.iter().map(|k| format!("{} ({})", k.code(), k.name())).collect();
+            Err(ApiError::Unprocessable(format!(
+                "offer_type {t} is not supported; the supported types are {}",
+                known.join(", ")
+            )))
         }
         Err(rule::RuleError::Criteria(field, message)) => {
             Err(ApiError::Unprocessable(format!("criteria.{field} {message}")))
