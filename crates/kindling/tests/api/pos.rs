@@ -416,6 +416,13 @@ async fn offer_rules_through_the_offers_api(app: TestApp) {
     let lines: i64 =
         shown.body["evaluation"]["lines"].as_array().unwrap().iter().map(|l| l["discount"].as_i64().unwrap()).sum();
     assert_eq!(lines, 102, "line discounts sum to the offer's");
+    // An offer stored with a type the engine does not know (written before it did): it can
+    // still be renamed, and the register is told why it does not apply.
+    app.db.execute("UPDATE offers SET offer_type = 50 WHERE id = $1", &[s.offer.into()]).await.unwrap();
+    let renamed = app.put(&acct, &format!("/v1.0/offers/{}", s.offer), json!({"offer": {"name": "Renamed"}})).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let old = show(&app, &acct, &s, &code, "old", meal()).await;
+    assert_eq!(old.body["transaction"]["errors"][0]["code"], "unsupported_offer_type", "{}", old.text);
 }
 
 /// Another account's site, code and ticket are answered exactly as unknown ones.

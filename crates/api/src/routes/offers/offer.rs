@@ -146,6 +146,25 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
 /// run: an unknown `offer_type` or a bad value of a criteria key the engine reads is a 422
 /// (docs/POS.md, "Offer rules"). Body values win over the stored offer's.
 fn check_rule(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), ApiError> {
+    // An update that leaves the rule alone (a new name, say) is not held to it: an offer
+    // saved before the engine knew its type can still be renamed, suspended or archived.
+    const RULE_KEYS: &[&str] = &[
+        "offer_type",
+        "criteria",
+        "formatting",
+        "reward_item_value",
+        "max_amount",
+        "min_spend_amount",
+        "trigger_amount",
+        "required_item_set_id",
+        "redemption_item_set_id",
+        "required_item_count",
+        "redemption_item_count",
+        "initial_remaining_value",
+    ];
+    if current.is_some() && !RULE_KEYS.iter().any(|k| body.contains_key(*k)) {
+        return Ok(());
+    }
     let value = |key: &str| -> Option<&Json> {
         match body.get(key) {
             Some(v) => Some(v),
