@@ -373,7 +373,7 @@ async fn offer_rules(tx: &mut Tx, account: AccountId, ids: &[i64]) -> Result<Has
         tx.fetch_all::<OfferRule>(&sql, &[account.into(), ids.into()]).await?.into_iter().map(|r| (r.id, r)).collect();
     let listed = |column: &str| dialect.in_list_sql(column, 2);
     let sql = format!(
-        "SELECT e.offer_id, e.item_set_id AS set_id, 1 AS source, e.list_type, e.req_qty AS count, i.code \
+        "SELECT e.offer_id, e.item_set_id AS set_id, CAST(1 AS BIGINT) AS source, e.list_type, e.req_qty AS count, i.code \
          FROM eligible_item_sets e LEFT JOIN item_set_items s ON s.item_set_id = e.item_set_id \
          LEFT JOIN items i ON i.id = s.item_id WHERE e.account_id = $1 AND {} \
          UNION ALL SELECT o.id, o.required_item_set_id, 0, 0, COALESCE(o.required_item_count, 1), i.code \

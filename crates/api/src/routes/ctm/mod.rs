@@ -130,7 +130,8 @@ async fn update(
         hash: hex::encode(digest.finalize()),
     };
     let account = auth.account;
-    let render = move |shown: &pos::Shown| response::show(account, shown, &basket).to_string();
+    let render =
+        move |shown: &pos::Shown| serde_json::to_string(&response::show(account, shown, &basket)).unwrap_or_default();
     let settled = pos::settle(&state.db, account, key, settlement, render).await?;
     let mut response = Response::new(axum::body::Body::from(settled.response));
     response
