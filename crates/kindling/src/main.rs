@@ -14,6 +14,11 @@ mod import;
 mod log_writer;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: requests allocate many small, short-lived
+/// objects, which glibc's malloc served slowly under load (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "kindling", version, about = "Promotions and rewards platform speaking the Sparkfly Platform API")]
 struct Cli {
