@@ -14,7 +14,7 @@ use crate::routes::offers::links::{OfferChannels, OfferMemberLists, OfferMerchan
 use crate::routes::offers::member_lists::MemberListMembers;
 use crate::routes::offers::{campaigns, links as offer_links, offer as offers, passbook, stores as store_search};
 use crate::routes::{
-    account, credentials, health, impressions, issuance, members, offer_states, pos_offer_codes, privacy, reports,
+    account, credentials, ctm, health, impressions, issuance, members, offer_states, pos_offer_codes, privacy, reports,
 };
 use crate::{auth, AppState};
 use axum::body::Body;
@@ -90,6 +90,28 @@ fn table() -> Table {
         .route("/v1.0/points/transfer", post(points::transfer_loyalty_points))
         .route("/v1.0/members/offer_states", get(offer_states::get_members_with_offer_states))
         .route("/v1.0/members/offer_states/issue", post(issuance::issue_offer))
+        // The point of sale (CTM, core-ops): under /v1.0 (the spec's server) and at the root.
+        .route("/v1.0/ctm/members/{site_id}/{credential}", get(ctm::show_member).put(ctm::update_member))
+        .route("/ctm/members/{site_id}/{credential}", get(ctm::show_member).put(ctm::update_member))
+        .route("/v1.0/ctm/members/{site_id}", put(ctm::update_site))
+        .route("/ctm/members/{site_id}", put(ctm::update_site))
+        .route("/v1.0/v2/ctm/members/{site_id}/{credential}", put(ctm::show_member).post(ctm::update_member))
+        .route("/v2/ctm/members/{site_id}/{credential}", put(ctm::show_member).post(ctm::update_member))
+        .route("/v1.0/v2/ctm/members/{site_id}", post(ctm::update_site))
+        .route("/v2/ctm/members/{site_id}", post(ctm::update_site))
+        .route("/v1.0/ctm/allocate/{site_id}/{credential}", post(ctm::allocate))
+        .route("/ctm/allocate/{site_id}/{credential}", post(ctm::allocate))
+        .route("/v1.0/ctm/deallocate/{site_id}", post(ctm::deallocate))
+        .route("/ctm/deallocate/{site_id}", post(ctm::deallocate))
+        .route("/v1.0/ctm/qitems/{site_id}/{credential}", post(ctm::qitems))
+        .route("/ctm/qitems/{site_id}/{credential}", post(ctm::qitems))
+        .route("/v1.0/v2/ctm/customposmessages", get(ctm::custom_messages))
+        .route("/v2/ctm/customposmessages", get(ctm::custom_messages))
+        .route("/v1.0/v2/ctm/stores", get(ctm::stores))
+        .route("/v2/ctm/stores", get(ctm::stores))
+        .route("/v1.0/transactions/{transaction_id}", get(ctm::get_transaction))
+        .route("/transactions/{transaction_id}", get(ctm::get_transaction))
+        .route("/v1.0/transactions/{transaction_id}/void", post(ctm::void_transaction))
         .route(
             "/v1.0/members/{member_id}/offer_states",
             get(offer_states::get_member_offer_states).post(offer_states::create_member_offer_state),

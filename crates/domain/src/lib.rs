@@ -19,6 +19,7 @@ pub mod member;
 pub mod offer_state;
 pub mod offers;
 pub mod paging;
+pub mod pos;
 pub mod pos_offer_code;
 pub mod report;
 pub mod secret;

@@ -14,6 +14,11 @@ mod import;
 mod log_writer;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: requests allocate many small, short-lived
+/// objects, which glibc's malloc served slowly under load (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "kindling", version, about = "Promotions and rewards platform speaking the Sparkfly Platform API")]
 struct Cli {
@@ -137,6 +142,19 @@ enum AccountCommand {
         account: i64,
         #[arg(long, value_parser = parse_retention)]
         days: Retention,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+    /// Point-of-sale settings (docs/POS.md): how a percentage is rounded to the cent
+    /// (`half_up`, the default, or `half_even`) and how long an allocate holds a code
+    /// (60 to 86400 seconds; 900 by default). Prints one JSON line.
+    SetPos {
+        #[arg(long)]
+        account: i64,
+        #[arg(long, value_parser = ["half_up", "half_even"])]
+        rounding: Option<String>,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(60..=86_400))]
+        hold_seconds: Option<i64>,
         #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
         database_url: String,
     },
@@ -295,6 +313,14 @@ fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" -X PUT http://{listen}/v1.0/credentials/1/redeem.json");
     println!("The offer's landing page (printable; add ?printable=false for the mobile page):");
     println!("  http://{listen}/{xid}");
+    println!("At the point of sale (store site DEMO-1), price a basket with a fresh code <CODE>, then settle it:");
+    let basket =
+        r#"{"items":[{"ln":"1","ic":"BURGER","qw":1,"price":899},{"ln":"2","ic":"FRIES","qw":1,"price":349}]}"#;
+    for method in ["GET", "PUT"] {
+        println!(
+            "  curl -i -H \"X-Auth-Token: $TOKEN\" -H 'term_id: 1' -H 'tran_id: 1001' -X {method} -d '{basket}' http://{listen}/ctm/members/DEMO-1/<CODE>"
+        );
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -322,6 +348,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let found = accounts::set_privacy_retention(&db, id, days.0).await.context("setting retention")?;
             anyhow::ensure!(found, "no account with id {account}");
             println!("{}", serde_json::json!({"account_id": account, "privacy_retention_days": days.0}));
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::SetPos { account, rounding, hold_seconds, database_url } } => {
+            let db = Db::connect(&database_url).await.context("opening database")?;
+            let id = kindling_domain::AccountId(account);
+            let settings = accounts::set_pos(&db, id, rounding, hold_seconds).await.context("setting POS settings")?;
+            let (rounding, hold_seconds) = settings.with_context(|| format!("no account with id {account}"))?;
+            println!(
+                "{}",
+                serde_json::json!({"account_id": account, "pos_rounding": rounding, "pos_hold_seconds": hold_seconds})
+            );
             Ok(())
         }
         Command::Import { command } => {

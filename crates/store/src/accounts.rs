@@ -133,6 +133,35 @@ pub async fn set_privacy_retention(db: &Db, id: AccountId, days: Option<i64>) ->
     Ok(updated > 0)
 }
 
+/// Sets the account's point-of-sale rounding (`half_up`/`half_even`) and hold lifetime in
+/// seconds, each left as it is when `None`; returns both as they are now (`None` when no
+/// such account).
+pub async fn set_pos(
+    db: &Db,
+    id: AccountId,
+    rounding: Option<String>,
+    hold_seconds: Option<i64>,
+) -> Result<Option<(String, i64)>> {
+    struct Settings(Option<String>, Option<i64>);
+    impl crate::FromRow for Settings {
+        fn from_row(row: &impl crate::Row) -> Result<Self> {
+            Ok(Self(row.opt_text("pos_rounding")?, row.opt_int("pos_hold_seconds")?))
+        }
+    }
+    let now = Timestamp::now().unix();
+    let settings: Option<Settings> = db
+        .write_returning(
+            "UPDATE accounts SET pos_rounding = COALESCE($2, pos_rounding), \
+             pos_hold_seconds = COALESCE($3, pos_hold_seconds), updated_at = $4 WHERE id = $1 \
+             RETURNING pos_rounding, pos_hold_seconds",
+            &[id.0.into(), rounding.into(), hold_seconds.into(), now.into()],
+        )
+        .await?;
+    Ok(settings.map(|Settings(r, h)| {
+        (r.unwrap_or_else(|| "half_up".into()), h.unwrap_or(crate::pos::holds::DEFAULT_HOLD_SECONDS))
+    }))
+}
+
 pub async fn credentials(db: &Db, id: AccountId) -> Result<Option<Credentials>> {
     db.fetch_optional(
         "SELECT api_key_hash, failed_auth_count, failed_auth_since FROM accounts WHERE id = $1",

@@ -4,6 +4,7 @@ pub mod account;
 pub mod catalog;
 pub mod counters;
 pub mod credentials;
+pub mod ctm;
 pub mod engine;
 pub mod health;
 pub mod impressions;

@@ -116,6 +116,28 @@ impl TestApp {
         TestResponse::from(request.send().await.unwrap()).await
     }
 
+    /// A point-of-sale (CTM) request: the ticket's `term_id` and `tran_id` headers and an
+    /// optional JSON body (also on GET, as CTM show sends one).
+    pub async fn ctm(
+        &self,
+        account: &TestAccount,
+        method: Method,
+        path: &str,
+        ticket: (&str, &str),
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Auth-Token", &account.token)
+            .header("term_id", ticket.0)
+            .header("tran_id", ticket.1);
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        TestResponse::from(request.send().await.unwrap()).await
+    }
+
     pub async fn get(&self, account: &TestAccount, path: &str) -> TestResponse {
         self.raw(Some(&account.token), Method::GET, path, None).await
     }

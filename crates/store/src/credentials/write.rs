@@ -100,7 +100,7 @@ fn facts<'a>(
 }
 
 /// One activity per offer, in one statement.
-async fn activities(
+pub(crate) async fn activities(
     tx: &mut Tx,
     account: AccountId,
     offers: &[OfferId],
@@ -408,11 +408,33 @@ fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
 /// Redeems a credential exactly once (or again, when reusable), counting every limit
 /// atomically with the write. Returns the credential as the redemption left it.
 pub async fn redeem(db: &Db, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<Credential> {
-    db.transaction(move |tx| Box::pin(redeem_in(tx, account, id, store))).await
+    db.transaction(move |tx| Box::pin(redeem_in(tx, account, id, store, None))).await
 }
 
-async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Option<StoreId>) -> Outcome<Credential> {
+/// A redemption settled by a point-of-sale ticket: only the offers the engine applied, each
+/// with its discount, and the ticket's own hold on the code does not refuse it.
+pub(crate) struct AtTicket<'a> {
+    pub ticket: i64,
+    pub applied: &'a [(OfferId, i64)],
+}
+
+pub(crate) async fn redeem_in(
+    tx: &mut Tx,
+    account: AccountId,
+    id: CredentialId,
+    store: Option<StoreId>,
+    at: Option<AtTicket<'_>>,
+) -> Outcome<Credential> {
     let now = Timestamp::now();
+    if let Some(at) = &at {
+        // The ticket's own hold locked the code against everyone else, not against itself.
+        tx.execute(
+            "UPDATE credentials SET locked_until = NULL WHERE id = $1 AND account_id = $2 \
+             AND EXISTS (SELECT 1 FROM pos_holds WHERE credential_id = $1 AND transaction_id = $3)",
+            &[id.into(), account.into(), at.ticket.into()],
+        )
+        .await?;
+    }
     // Claims the credential (and, on PostgreSQL, locks its row until commit). The status is
     // a parameter, not the literal 'open': with the literal, PostgreSQL's cached generic plan
     // may pick the partial index of open codes (`status = 'open'`) and scan every open
@@ -439,6 +461,10 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
     // The credential's offers are read with their facts, in one statement.
     let mine = Offers::OfCredential(id);
     let mut gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
+    if let Some(at) = &at {
+        gathered.offers.retain(|o| at.applied.iter().any(|(a, _)| a.0 == o.id));
+        gathered.links.retain(|l| at.applied.iter().any(|(a, _)| *a == l.offer_id));
+    }
     credential.offer_ids = gathered.offers.iter().map(|o| OfferId(o.id)).collect();
     if credential.offer_ids.is_empty() {
         return Err(WriteError::Invalid("Credential has no offers to redeem".into()));
@@ -449,14 +475,19 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
         // the counts are read again under that lock.
         tx.fetch_optional::<i64>("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
         gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
+        if let Some(at) = &at {
+            gathered.offers.retain(|o| at.applied.iter().any(|(a, _)| a.0 == o.id));
+            gathered.links.retain(|l| at.applied.iter().any(|(a, _)| *a == l.offer_id));
+        }
     }
+    crate::pos::holds::count_others(tx, account, &mut gathered, member, at.as_ref().map(|a| a.ticket), now).await?;
     let offers = credential.offer_ids.clone();
     rules::check(&facts(Purpose::Redeem, Some(channel), member, &raw(&offers), &gathered, false, now))
         .map_err(WriteError::Refused)?;
 
     let sql = format!(
         "INSERT INTO redemptions (account_id, credential_id, offer_id, channel_id, member_id, store_id, redeemed_at, \
-         business_date, created_at) SELECT $1, $2, value, $4, $5, $6, $7, $8, $7 FROM {}",
+         business_date, created_at, transaction_id) SELECT $1, $2, value, $4, $5, $6, $7, $8, $7, $9 FROM {}",
         tx.dialect().list_rows_sql(3)
     );
     let params = [
@@ -468,8 +499,18 @@ async fn redeem_in(tx: &mut Tx, account: AccountId, id: CredentialId, store: Opt
         store.into(),
         now.unix().into(),
         today.as_str().into(),
+        at.as_ref().map(|a| a.ticket).into(),
     ];
     tx.execute(&sql, &params).await?;
+    if let Some(at) = &at {
+        for (offer, amount) in at.applied {
+            tx.execute(
+                "UPDATE redemptions SET amount = $4 WHERE transaction_id = $1 AND credential_id = $2 AND offer_id = $3",
+                &[at.ticket.into(), id.into(), (*offer).into(), (*amount).into()],
+            )
+            .await?;
+        }
+    }
     activities(tx, account, &offers, id, member, ActivityType::Redeem, now).await?;
     conversion_callbacks(tx, account, &credential, &gathered, store, now).await?;
     account_callback(tx, account, &ctx, "credential.redeemed", &mut credential, now).await?;
@@ -569,6 +610,23 @@ impl FromRow for Counted {
     }
 }
 
+/// Gives one voided redemption back to the offer's and the channel's limits (a limit that is
+/// not set keeps no count; see `count_limits`).
+pub(crate) async fn give_back(tx: &mut Tx, offer_id: OfferId, channel_id: ChannelId) -> Result<()> {
+    tx.execute(
+        "UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1 AND max_redemptions IS NOT NULL",
+        &[offer_id.into()],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE eligible_channels SET redemption_count = redemption_count - 1 WHERE offer_id = $1 AND channel_id = $2 \
+         AND max_redemptions IS NOT NULL",
+        &[offer_id.into(), channel_id.into()],
+    )
+    .await
+    .map(drop)
+}
+
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit
 /// that counts them (one that is not set keeps no count; see `count_limits`).
 pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
@@ -590,17 +648,7 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
     let counted: Vec<Counted> =
         tx.fetch_all("SELECT offer_id, channel_id FROM redemptions WHERE credential_id = $1 AND voided_at IS NULL ORDER BY offer_id", &[id.into()]).await?;
     for Counted { offer_id, channel_id } in counted {
-        tx.execute(
-            "UPDATE offers SET redemption_count = redemption_count - 1 WHERE id = $1 AND max_redemptions IS NOT NULL",
-            &[offer_id.into()],
-        )
-        .await?;
-        tx.execute(
-            "UPDATE eligible_channels SET redemption_count = redemption_count - 1 WHERE offer_id = $1 AND channel_id = $2 \
-             AND max_redemptions IS NOT NULL",
-            &[offer_id.into(), channel_id.into()],
-        )
-        .await?;
+        give_back(tx, offer_id, channel_id).await?;
     }
     tx.execute(
         "UPDATE redemptions SET voided_at = $2 WHERE credential_id = $1 AND voided_at IS NULL",

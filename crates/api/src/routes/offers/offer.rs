@@ -13,6 +13,7 @@ use kindling_domain::fields::{self, FieldValue};
 use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, OfferView, SimplifiedView, FIELDS};
 use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::pos::rule;
 use kindling_domain::{FieldErrors, ItemSetId, MerchantId, OfferId};
 use kindling_store::catalog::merchants::Merchants;
 use kindling_store::crud::{self, Filter, Order, Paged, RowId};
@@ -141,6 +142,83 @@ fn offer_write(body: Map<String, Json>, current: Option<&Offer>) -> Result<Write
     errors.into_result(write)
 }
 
+/// The point-of-sale rule the offer will have after this write must be one the engine can
+/// run: an unknown `offer_type` or a bad value of a criteria key the engine reads is a 422
+/// (docs/POS.md, "Offer rules"). Body values win over the stored offer's.
+fn check_rule(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), ApiError> {
+    // An update that leaves the rule alone (a new name, say) is not held to it: an offer
+    // saved before the engine knew its type can still be renamed, suspended or archived.
+    const RULE_KEYS: &[&str] = &[
+        "offer_type",
+        "criteria",
+        "formatting",
+        "reward_item_value",
+        "max_amount",
+        "min_spend_amount",
+        "trigger_amount",
+        "required_item_set_id",
+        "redemption_item_set_id",
+        "required_item_count",
+        "redemption_item_count",
+        "initial_remaining_value",
+    ];
+    if current.is_some() && !RULE_KEYS.iter().any(|k| body.contains_key(*k)) {
+        return Ok(());
+    }
+    let value = |key: &str| -> Option<&Json> {
+        match body.get(key) {
+            Some(v) => Some(v),
+            None => current.and_then(|o| o.columns.get(key)),
+        }
+    };
+    let int =
+        |key: &str| value(key).and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+    let object = |key: &str, stored: Option<&Map<String, Json>>| -> Map<String, Json> {
+        match body.get(key) {
+            Some(Json::Object(m)) => {
+                let mut merged = stored.cloned().unwrap_or_default();
+                merged.extend(m.clone());
+                merged
+            }
+            _ => stored.cloned().unwrap_or_default(),
+        }
+    };
+    let criteria = match body.get("criteria") {
+        Some(Json::Object(m)) => m.clone(),
+        _ => current.map(|o| o.criteria.clone()).unwrap_or_default(),
+    };
+    let formatting = object("formatting", current.map(|o| &o.formatting));
+    let set = |id: &str, count: &str| {
+        int(id).map(|_| (std::collections::BTreeSet::new(), u32::try_from(int(count).unwrap_or(1).max(1)).unwrap_or(1)))
+    };
+    let input = rule::RuleInput {
+        offer_type: int("offer_type").unwrap_or(0),
+        criteria: Some(&criteria),
+        formatting: Some(&formatting),
+        reward_item_value: int("reward_item_value"),
+        max_amount: int("max_amount"),
+        min_spend_amount: int("min_spend_amount"),
+        trigger_amount: int("trigger_amount"),
+        required: set("required_item_set_id", "required_item_count"),
+        redemption: set("redemption_item_set_id", "redemption_item_count"),
+        remaining_value: int("initial_remaining_value"),
+    };
+    match rule::build(&input) {
+        Ok(_) => Ok(()),
+        Err(rule::RuleError::UnknownType(t)) => {
+            let known: Vec<String> =
+                rule::OfferType::ALL.iter().map(|k| format!("{} ({})", k.code(), k.name())).collect();
+            Err(ApiError::Unprocessable(format!(
+                "offer_type {t} is not supported; the supported types are {}",
+                known.join(", ")
+            )))
+        }
+        Err(rule::RuleError::Criteria(field, message)) => {
+            Err(ApiError::Unprocessable(format!("criteria.{field} {message}")))
+        }
+    }
+}
+
 async fn load(state: &AppState, auth: Auth, id: OfferId) -> Result<Offer, ApiError> {
     crud::get::<Offers>(&state.db, auth.account, &[], id).await?.ok_or_else(|| ApiError::not_found("offer"))
 }
@@ -207,7 +285,8 @@ pub async fn create_offer(
     uri: Uri,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
-    let write = offer_write(body, None)?;
+    let write = offer_write(body.clone(), None)?;
+    check_rule(&body, None)?;
     let id = state.db.transaction(move |tx| Box::pin(async move { apply(tx, auth, None, write).await })).await?;
     let offer = load(&state, auth, id).await?;
     Ok(created("offer", &OfferView(&offer), format!("{}/{id}", uri.path())))
@@ -228,7 +307,12 @@ pub async fn update_offer(
     ApiPath(id): ApiPath<OfferId>,
     Envelope(OfferBody(body)): Envelope<OfferBody>,
 ) -> Result<Response, ApiError> {
-    modify(&state, auth, id, |current| Ok(offer_write(body, Some(current))?)).await
+    modify(&state, auth, id, move |current| {
+        let write = offer_write(body.clone(), Some(current))?;
+        check_rule(&body, Some(current))?;
+        Ok(write)
+    })
+    .await
 }
 
 /// Deleting an offer removes its channel links (and xids), list links and settings.

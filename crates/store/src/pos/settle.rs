@@ -1,0 +1,302 @@
+//! Show (evaluate, no side effects) and settle (the CTM update: redeem what applies, record
+//! the ticket, release its holds), each in one transaction.
+
+use super::candidates::{consider, Considered};
+use super::ticket::{self, Site, TicketKey};
+use super::PosError;
+use crate::credentials::write::{redeem_in, AtTicket, WriteError};
+use crate::Tx;
+use kindling_domain::credentials::rules::Refusal;
+use kindling_domain::pos::{evaluate, Candidate, Evaluation, Line, Policy, Reason, Rejected, Reward, Rounding};
+use kindling_domain::{AccountId, OfferId, Timestamp};
+use std::collections::BTreeMap;
+
+/// A shown (or settled) ticket: the codes and offers considered and the engine's answer,
+/// with the offers refused before the engine first among `evaluation.rejected`.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub site: Site,
+    pub considered: Considered,
+    pub evaluation: Evaluation,
+    pub transaction_id: Option<i64>,
+}
+
+fn policy(site: &Site) -> Policy {
+    let rounding = match site.rounding.as_deref() {
+        Some("half_even") => Rounding::HalfEven,
+        _ => Rounding::HalfUp,
+    };
+    Policy { rounding, ..Policy::default() }
+}
+
+/// The engine's answer on the candidates, after the refusals found before it.
+fn answer(lines: &[Line], site: &Site, considered: &Considered, extra: &[Rejected]) -> Evaluation {
+    let mut evaluation = evaluate(lines, &considered.candidates, &policy(site));
+    let mut rejected = considered.rejected.clone();
+    rejected.extend_from_slice(extra);
+    rejected.append(&mut evaluation.rejected);
+    evaluation.rejected = rejected;
+    evaluation
+}
+
+/// CTM show: what the codes would give this basket now. Reads only.
+pub async fn show(
+    db: &crate::Db,
+    account: AccountId,
+    key: &TicketKey,
+    codes: &[String],
+    only: Option<&[OfferId]>,
+    lines: &[Line],
+) -> Result<Shown, PosError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_read().await?;
+    let site = ticket::site(&mut tx, account, key).await?;
+    let ticket = site.ticket;
+    let considered = consider(&mut tx, account, &site, ticket, codes, only, false, now).await?;
+    let evaluation = answer(lines, &site, &considered, &[]);
+    drop(tx);
+    Ok(Shown { site, considered, evaluation, transaction_id: ticket })
+}
+
+/// A line of the settled ticket as recorded (`ext_price` before discounts).
+#[derive(Debug, Clone)]
+pub struct TicketItem {
+    pub line: String,
+    pub name: String,
+    pub item_code: String,
+    pub quantity: i64,
+    pub ext_price: i64,
+}
+
+/// Everything a CTM update carries.
+#[derive(Debug, Clone, Default)]
+pub struct Settlement {
+    pub codes: Vec<String>,
+    pub only: Option<Vec<OfferId>>,
+    pub lines: Vec<Line>,
+    pub items: Vec<TicketItem>,
+    pub receipt_id: Option<String>,
+    pub business_date: Option<String>,
+    pub operator_id: Option<String>,
+    pub till_id: Option<String>,
+    pub service_charge: i64,
+    pub tax: i64,
+    pub paid: i64,
+    /// A digest of the request: a retry with the same one answers the stored response.
+    pub hash: String,
+}
+
+/// A settled ticket and the response the caller rendered for it (the stored one on a retry).
+#[derive(Debug, Clone)]
+pub struct Settled {
+    pub transaction_id: i64,
+    pub response: String,
+    pub replayed: bool,
+}
+
+/// The reason a redemption the engine chose was refused at settle time (a ticket that
+/// raced another to a limit, say).
+fn write_reason(error: &WriteError) -> (Reason, String) {
+    match error {
+        WriteError::Refused(refusal) => {
+            let reason = match refusal {
+                Refusal::Locked => Reason::HeldByOtherTransaction,
+                Refusal::NotActive(_) => Reason::Expired,
+                Refusal::StoreNotEligible(_) => Reason::StoreNotEligible,
+                Refusal::MemberNotEligible { reason: "max_per_member", .. } => Reason::MemberLimit,
+                Refusal::MemberNotEligible { reason: "max_per_member_per_day", .. } => Reason::DayLimit,
+                Refusal::MemberNotEligible { reason: "max_redemptions" | "max_per_channel", .. } => Reason::TotalLimit,
+                Refusal::MemberNotEligible { .. } => Reason::MemberNotEligible,
+                _ => Reason::NotFound,
+            };
+            (reason, refusal.message())
+        }
+        WriteError::Invalid(words) if words.contains("redeemed") => (Reason::AlreadyRedeemed, words.clone()),
+        WriteError::Invalid(words) if words.contains("voided") => (Reason::Voided, words.clone()),
+        WriteError::Invalid(words) if words.contains("not active") => (Reason::NotActiveYet, words.clone()),
+        WriteError::Invalid(words) if words.contains("expired") => (Reason::Expired, words.clone()),
+        WriteError::Invalid(words) => (Reason::NotFound, words.clone()),
+        WriteError::NotFound => (Reason::NotFound, "Code not found".into()),
+        WriteError::Store(e) => (Reason::NotFound, e.to_string()),
+    }
+}
+
+/// Redeems what the evaluation applied, code by code, at `ticket`. The first code refused
+/// (a race lost since the evaluation) is returned with its reason after rolling back every
+/// redemption of this attempt, so the caller can evaluate again without it.
+async fn redeem_applied(
+    tx: &mut Tx,
+    account: AccountId,
+    site: &Site,
+    ticket: i64,
+    considered: &Considered,
+    evaluation: &Evaluation,
+) -> Result<Option<(String, Reason, String)>, PosError> {
+    let mut by_code: BTreeMap<&str, Vec<(OfferId, i64)>> = BTreeMap::new();
+    for applied in &evaluation.applied {
+        if let Some(code) = applied.credential.as_deref() {
+            by_code.entry(code).or_default().push((OfferId(applied.offer_id), applied.amount));
+        }
+    }
+    tx.execute("SAVEPOINT pos_settle", &[]).await?;
+    for (code, applied) in by_code {
+        let Some(credential) = considered.credential(code) else { continue };
+        let at = AtTicket { ticket, applied: &applied };
+        match redeem_in(tx, account, credential.id, Some(site.store_id), Some(at)).await {
+            Ok(_) => {}
+            Err(WriteError::Store(e)) => return Err(PosError::Store(e)),
+            Err(refused) => {
+                tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
+                tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+                let (reason, words) = write_reason(&refused);
+                return Ok(Some((code.to_owned(), reason, words)));
+            }
+        }
+        stored_value(tx, considered, code, &applied, credential.id).await?;
+    }
+    tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+    Ok(None)
+}
+
+/// A stored-value code keeps what is left of its balance, and stays open while any is.
+async fn stored_value(
+    tx: &mut Tx,
+    considered: &Considered,
+    code: &str,
+    applied: &[(OfferId, i64)],
+    credential: kindling_domain::CredentialId,
+) -> Result<(), PosError> {
+    for (offer, amount) in applied {
+        let candidate = considered
+            .candidates
+            .iter()
+            .find(|c: &&Candidate| c.offer_id == offer.0 && c.credential.as_deref() == Some(code));
+        if let Some(Reward::StoredValue { balance }) = candidate.map(|c| &c.rule.reward) {
+            let left = (balance - amount).max(0);
+            tx.execute(
+                "UPDATE credentials SET remaining_value = $2, status = CASE WHEN $2 > 0 THEN 'open' ELSE status END \
+                 WHERE id = $1",
+                &[credential.into(), left.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// CTM update: settles the ticket once. Evaluates the final basket, redeems every code
+/// whose offers apply (with their discounts, against the limits, other tickets' holds
+/// counted), writes the ticket with its lines and totals, releases its holds, and stores
+/// the response `render` makes, all in one transaction. A retry with the same request
+/// answers the stored response; a different request after that is `PosError::Closed`.
+pub async fn settle<F>(
+    db: &crate::Db,
+    account: AccountId,
+    key: TicketKey,
+    settlement: Settlement,
+    render: F,
+) -> Result<Settled, PosError>
+where
+    F: FnOnce(&Shown) -> String + Send + 'static,
+{
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let now = Timestamp::now();
+            let site = ticket::site(tx, account, &key).await?;
+            let ticket = ticket::open(tx, account, &site, &key, now).await?;
+            if ticket.status != "open" {
+                return match (&ticket.request_hash, &ticket.response) {
+                    (Some(hash), Some(response)) if *hash == settlement.hash => {
+                        Ok(Settled { transaction_id: ticket.id, response: response.clone(), replayed: true })
+                    }
+                    _ => Err(PosError::Closed),
+                };
+            }
+            let only = settlement.only.as_deref();
+            let mut considered =
+                consider(tx, account, &site, Some(ticket.id), &settlement.codes, only, true, now).await?;
+            let mut lost: Vec<Rejected> = Vec::new();
+            let evaluation = loop {
+                let evaluation = answer(&settlement.lines, &site, &considered, &lost);
+                match redeem_applied(tx, account, &site, ticket.id, &considered, &evaluation).await? {
+                    None => break evaluation,
+                    Some((code, reason, detail)) => {
+                        considered.candidates.retain(|c| {
+                            let refused = c.credential.as_deref() == Some(code.as_str());
+                            if refused {
+                                lost.push(Rejected {
+                                    offer_id: c.offer_id,
+                                    credential: c.credential.clone(),
+                                    reason,
+                                    detail: detail.clone(),
+                                });
+                            }
+                            !refused
+                        });
+                    }
+                }
+            };
+            super::holds::release(tx, ticket.id, None).await?;
+            record(tx, account, ticket.id, &settlement, &evaluation).await?;
+            let shown = Shown { site, considered, evaluation, transaction_id: Some(ticket.id) };
+            let response = render(&shown);
+            let subtotal: i64 = settlement.items.iter().map(|i| i.ext_price).sum();
+            let discount = shown.evaluation.discount;
+            let total = (subtotal - discount).max(0) + settlement.service_charge + settlement.tax;
+            tx.execute(
+                "UPDATE pos_transactions SET status = 'closed', receipt_id = $2, business_date = $3, operator_id = $4, \
+                 till_id = $5, subtotal = $6, discount = $7, service_charge = $8, tax = $9, total = $10, paid = $11, \
+                 request_hash = $12, response = $13, closed_at = $14, updated_at = $14 WHERE id = $1",
+                &[
+                    ticket.id.into(),
+                    settlement.receipt_id.clone().into(),
+                    settlement.business_date.clone().into(),
+                    settlement.operator_id.clone().into(),
+                    settlement.till_id.clone().into(),
+                    subtotal.into(),
+                    discount.into(),
+                    settlement.service_charge.into(),
+                    settlement.tax.into(),
+                    total.into(),
+                    settlement.paid.into(),
+                    settlement.hash.as_str().into(),
+                    response.as_str().into(),
+                    now.unix().into(),
+                ],
+            )
+            .await?;
+            Ok(Settled { transaction_id: ticket.id, response, replayed: false })
+        })
+    })
+    .await
+}
+
+/// The ticket's lines with what Kindling's discounts left of each.
+async fn record(
+    tx: &mut Tx,
+    account: AccountId,
+    ticket: i64,
+    settlement: &Settlement,
+    evaluation: &Evaluation,
+) -> Result<(), PosError> {
+    let discounts: BTreeMap<&str, i64> = evaluation.lines.iter().map(|l| (l.key.as_str(), l.discount)).collect();
+    for item in &settlement.items {
+        let discount = discounts.get(item.line.as_str()).copied().unwrap_or(0);
+        tx.execute(
+            "INSERT INTO pos_transaction_items (account_id, transaction_id, line, name, item_code, quantity, ext_price, amount) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                account.into(),
+                ticket.into(),
+                item.line.as_str().into(),
+                item.name.as_str().into(),
+                item.item_code.as_str().into(),
+                item.quantity.into(),
+                item.ext_price.into(),
+                (item.ext_price - discount).max(0).into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
