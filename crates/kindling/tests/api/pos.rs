@@ -25,6 +25,7 @@ backend_tests!(
     eligible_item_sets_qualify_and_reward,
     stored_value_pays_until_depleted,
     random_concurrent_tickets_never_exceed_limits,
+    points_are_earned_once_and_taken_back_by_a_void,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -706,4 +707,29 @@ async fn random_concurrent_tickets_never_exceed_limits(app: TestApp) {
     let live =
         scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
     assert_eq!(live, 0, "every settled ticket voided: nothing counts");
+}
+
+/// An applied offer's `points_earning_value` is credited to the member's card on the code's
+/// channel when the ticket settles, once (a retry credits nothing), and a void takes back
+/// what is left of them.
+async fn points_are_earned_once_and_taken_back_by_a_void(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({"points_earning_value": 50})).await;
+    let identifier = app.get(&acct, &format!("/v1.0/members/{}", s.member)).await.body["member"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let card = format!("/v1.0/points/card_status?identifier={identifier}&channel_id={}", s.channel);
+    let (_, code) = code(&app, &acct, &s, s.member).await;
+    let missing = finalize(&app, &acct, &s, &code, "p-0", json!({"items": [item("1", "FRIES", 1, 349)]})).await;
+    assert_eq!(missing.body["offers"], json!([]), "no burger: nothing applies, nothing earned");
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 0);
+    let settled = finalize(&app, &acct, &s, &code, "p-1", meal()).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 50);
+    finalize(&app, &acct, &s, &code, "p-1", meal()).await.error_free();
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 50, "a retry earns nothing more");
+    let id = settled.body["transaction_id"].as_i64().unwrap();
+    app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 0, "the void takes the points back");
 }

@@ -108,40 +108,52 @@ pub async fn transfer(
     db.transaction(move |tx| {
         Box::pin(async move {
             let member = card(tx, account, &identifier, channel).await?;
-            let now = Timestamp::now().unix();
-            let inserted: Option<i64> = tx
-                .fetch_optional(
-                    "INSERT INTO points_transfers (account_id, txid, member_id, channel_id, points, balance, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (account_id, txid) DO NOTHING RETURNING id",
-                    &[
-                        account.into(),
-                        transfer.txid.as_str().into(),
-                        member.into(),
-                        channel.into(),
-                        transfer.points.into(),
-                        now.into(),
-                    ],
-                )
-                .await?;
-            let Some(id) = inserted else { return replay(tx, account, &transfer, member, channel).await };
-            let balance: Option<i64> = tx
-                .fetch_optional(
-                    "INSERT INTO points_balances (account_id, member_id, channel_id, balance, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, channel_id) \
-                     DO UPDATE SET balance = points_balances.balance + excluded.balance, updated_at = excluded.updated_at \
-                     RETURNING balance",
-                    &[account.into(), member.into(), channel.into(), transfer.points.into(), now.into()],
-                )
-                .await?;
-            let balance = balance.ok_or_else(|| StoreError::Decode("balance upsert returned no row".into()))?;
-            if balance < 0 {
-                return Err(PointsError::Overdrawn { balance: balance - transfer.points });
-            }
-            tx.execute("UPDATE points_transfers SET balance = $2 WHERE id = $1", &[id.into(), balance.into()]).await?;
-            Ok(Transferred { points: transfer.points, balance })
+            credit_in(tx, account, member, channel, &transfer).await
         })
     })
     .await
+}
+
+/// `transfer` inside the caller's transaction (a settled point-of-sale ticket credits the
+/// points its offers earn this way, with a txid of its own).
+pub(crate) async fn credit_in(
+    tx: &mut Tx,
+    account: AccountId,
+    member: MemberId,
+    channel: ChannelId,
+    transfer: &Transfer,
+) -> std::result::Result<Transferred, PointsError> {
+    let now = Timestamp::now().unix();
+    let inserted: Option<i64> = tx
+        .fetch_optional(
+            "INSERT INTO points_transfers (account_id, txid, member_id, channel_id, points, balance, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (account_id, txid) DO NOTHING RETURNING id",
+            &[
+                account.into(),
+                transfer.txid.as_str().into(),
+                member.into(),
+                channel.into(),
+                transfer.points.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    let Some(id) = inserted else { return replay(tx, account, transfer, member, channel).await };
+    let balance: Option<i64> = tx
+        .fetch_optional(
+            "INSERT INTO points_balances (account_id, member_id, channel_id, balance, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, channel_id) \
+             DO UPDATE SET balance = points_balances.balance + excluded.balance, updated_at = excluded.updated_at \
+             RETURNING balance",
+            &[account.into(), member.into(), channel.into(), transfer.points.into(), now.into()],
+        )
+        .await?;
+    let balance = balance.ok_or_else(|| StoreError::Decode("balance upsert returned no row".into()))?;
+    if balance < 0 {
+        return Err(PointsError::Overdrawn { balance: balance - transfer.points });
+    }
+    tx.execute("UPDATE points_transfers SET balance = $2 WHERE id = $1", &[id.into(), balance.into()]).await?;
+    Ok(Transferred { points: transfer.points, balance })
 }
 
 /// The first transfer of the txid, if it moved the same points for the same card.

@@ -69,6 +69,8 @@ pub struct OfferInfo {
     pub expires_at: Option<Timestamp>,
     pub redeem_until_depleted: bool,
     pub initial_remaining_value: Option<i64>,
+    /// Loyalty points a redemption of the offer earns the member (`points_earning_value`).
+    pub points_earning_value: Option<i64>,
 }
 
 /// The candidates for the engine and the offers refused before it.
@@ -231,6 +233,7 @@ pub(crate) async fn consider(
                 expires_at: offer.window.expires_at,
                 redeem_until_depleted: false,
                 initial_remaining_value: None,
+                points_earning_value: None,
             });
         }
     }
@@ -268,6 +271,7 @@ pub(crate) async fn consider(
             info.pos_offer_code = row.pos_offer_code.clone();
             info.redeem_until_depleted = row.redeem_until_depleted;
             info.initial_remaining_value = row.initial_remaining_value;
+            info.points_earning_value = row.points_earning_value;
         }
     }
     Ok(considered)
@@ -287,6 +291,7 @@ struct OfferRule {
     trigger_amount: Option<i64>,
     redeem_until_depleted: bool,
     initial_remaining_value: Option<i64>,
+    points_earning_value: Option<i64>,
     required: Option<(BTreeSet<String>, u32)>,
     redemption: Option<(BTreeSet<String>, u32)>,
 }
@@ -307,6 +312,7 @@ impl FromRow for OfferRule {
             trigger_amount: row.opt_int("trigger_amount")?,
             redeem_until_depleted: row.opt_boolean("redeem_until_depleted")?.unwrap_or(false),
             initial_remaining_value: row.opt_int("initial_remaining_value")?,
+            points_earning_value: row.opt_int("points_earning_value")?,
             required: None,
             redemption: None,
         })
@@ -366,7 +372,7 @@ async fn offer_rules(tx: &mut Tx, account: AccountId, ids: &[i64]) -> Result<Has
     let dialect = tx.dialect();
     let sql = format!(
         "SELECT id, description, offer_type, criteria, formatting, pos_offer_code, reward_item_value, max_amount, \
-         min_spend_amount, trigger_amount, redeem_until_depleted, initial_remaining_value FROM offers WHERE account_id = $1 AND {}",
+         min_spend_amount, trigger_amount, redeem_until_depleted, initial_remaining_value, points_earning_value FROM offers WHERE account_id = $1 AND {}",
         dialect.in_list_sql("id", 2)
     );
     let mut rows: HashMap<i64, OfferRule> =

@@ -5,9 +5,12 @@ use super::candidates::{consider, Considered};
 use super::ticket::{self, Site, TicketKey};
 use super::PosError;
 use crate::credentials::write::{redeem_in, AtTicket, WriteError};
+use crate::engine::points::{credit_in, PointsError};
 use crate::Tx;
 use kindling_domain::credentials::rules::Refusal;
+use kindling_domain::engine::points::Transfer;
 use kindling_domain::pos::{evaluate, Candidate, Evaluation, Line, Policy, Reason, Rejected, Reward, Rounding};
+use kindling_domain::CredentialId;
 use kindling_domain::{AccountId, OfferId, Timestamp};
 use std::collections::BTreeMap;
 
@@ -237,6 +240,7 @@ where
                 }
             };
             super::holds::release(tx, ticket.id, None).await?;
+            earn_points(tx, account, ticket.id, &considered, &evaluation).await?;
             record(tx, account, ticket.id, &settlement, &evaluation).await?;
             let shown = Shown { site, considered, evaluation, transaction_id: Some(ticket.id) };
             let response = render(&shown);
@@ -269,6 +273,38 @@ where
         })
     })
     .await
+}
+
+/// The points transfer a settled ticket made for one code's offer (its txid, unique in the
+/// account, so a ticket credits once); a void of the ticket takes them back under `void:`.
+pub(crate) fn points_txid(ticket: i64, credential: CredentialId, offer: i64) -> String {
+    format!("pos:{ticket}:{credential}:{offer}")
+}
+
+/// Credits the member of each applied code the offer's `points_earning_value` on the code's
+/// channel, once per redemption, through the loyalty-points ledger.
+async fn earn_points(
+    tx: &mut Tx,
+    account: AccountId,
+    ticket: i64,
+    considered: &Considered,
+    evaluation: &Evaluation,
+) -> Result<(), PosError> {
+    for applied in &evaluation.applied {
+        let earned = considered.offers.get(&applied.offer_id).and_then(|o| o.points_earning_value);
+        let Some(points) = earned.filter(|p| *p > 0) else { continue };
+        let Some(code) = applied.credential.as_deref().and_then(|c| considered.credential(c)) else { continue };
+        let transfer = Transfer { points, txid: points_txid(ticket, code.id, applied.offer_id) };
+        credit_in(tx, account, code.member_id, code.channel_id, &transfer).await.map_err(points_error)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn points_error(e: PointsError) -> PosError {
+    match e {
+        PointsError::Store(e) => PosError::Store(e),
+        other => PosError::Invalid(format!("points: {other:?}")),
+    }
 }
 
 /// The ticket's lines with what Kindling's discounts left of each.

@@ -3,8 +3,10 @@
 
 use super::PosError;
 use crate::credentials::write::{activities, give_back};
+use crate::engine::points::credit_in;
 use crate::{Db, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::ActivityType;
+use kindling_domain::engine::points::Transfer;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
 
 #[derive(Debug, Clone)]
@@ -198,6 +200,31 @@ impl FromRow for Live {
     }
 }
 
+/// Takes back the points the ticket's redemption earned, down to the member's balance (points
+/// already spent stay spent), once (a txid of its own).
+async fn take_back_points(tx: &mut Tx, account: AccountId, ticket: i64, r: &Live) -> Result<(), PosError> {
+    let txid = super::settle::points_txid(ticket, r.credential_id, r.offer_id.0);
+    let earned: Option<i64> = tx
+        .fetch_optional(
+            "SELECT points FROM points_transfers WHERE account_id = $1 AND txid = $2",
+            &[account.into(), txid.as_str().into()],
+        )
+        .await?;
+    let Some(earned) = earned else { return Ok(()) };
+    let balance: Option<i64> = tx
+        .fetch_optional(
+            "SELECT balance FROM points_balances WHERE member_id = $1 AND channel_id = $2",
+            &[r.member_id.into(), r.channel_id.into()],
+        )
+        .await?;
+    let back = earned.min(balance.unwrap_or(0));
+    if back > 0 {
+        let transfer = Transfer { points: -back, txid: format!("void:{txid}") };
+        credit_in(tx, account, r.member_id, r.channel_id, &transfer).await.map_err(super::settle::points_error)?;
+    }
+    Ok(())
+}
+
 /// Voids a settled ticket: its redemptions are voided and given back to every limit, its
 /// codes reopen (a stored-value code gets its amounts back) and each offer gets a void
 /// activity. Voiding a voided ticket is refused; an open ticket is not found.
@@ -236,6 +263,7 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                 .await?;
             for r in &live {
                 give_back(tx, r.offer_id, r.channel_id).await?;
+                take_back_points(tx, account, id, r).await?;
                 activities(tx, account, &[r.offer_id], r.credential_id, r.member_id, ActivityType::Void, now).await?;
                 if let Some(amount) = r.amount {
                     tx.execute(
