@@ -16,22 +16,7 @@ duration=${BENCH_DURATION:-20s}
 connections=${BENCH_CONNECTIONS:-64}
 server_env=${BENCH_SERVER_ENV:-}
 source scripts/lib/bench-server.sh
-case "$backend" in
-    sqlite) url="sqlite://$tmp/bench.db" ;;
-    postgres)
-        if [ -n "${KINDLING_BENCH_DATABASE_URL:-}" ]; then
-            url=$KINDLING_BENCH_DATABASE_URL
-        else
-            source scripts/pg-cluster.sh
-            pg_cluster_start kindling_bench >/dev/null
-            # The throwaway cluster starts with fsync off; PostgreSQL's defaults instead.
-            "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
-                -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
-            url=$pg_url
-        fi
-        ;;
-    *) echo "unknown backend $backend (sqlite or postgres)" >&2; exit 1 ;;
-esac
+bench_database "$backend"
 kindling_start "$url"
 
 member=$(api -XPOST -d '{"member":{"identifier":"bench-issuance"}}' "$base/v1.0/members" | id_of member)

@@ -13,18 +13,7 @@ duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-64}
 server_env=""
 source scripts/lib/bench-server.sh
-case $store in
-    sqlite) url="sqlite://$tmp/bench.db" ;;
-    postgres)
-        source scripts/pg-cluster.sh
-        pg_cluster_start kindling_bench >/dev/null
-        # The throwaway cluster starts with fsync off; PostgreSQL's defaults instead.
-        "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
-            -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
-        url=$pg_url
-        ;;
-    *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
-esac
+bench_database "$store"
 kindling_start "$url"
 
 merchant=$(api -XPOST -d '{"merchant":{"name":"Q Burger"}}' "$base/v1.0/merchants" | id_of merchant)

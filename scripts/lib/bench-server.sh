@@ -1,5 +1,8 @@
 # Shared by the benchmark scripts (sourced, not run). Builds the release binaries, makes
 # $tmp, and on exit stops every server started here (and a cluster from scripts/pg-cluster.sh).
+#   bench_database STORE sets url for STORE: sqlite (a file in $tmp) or postgres
+#                        ($KINDLING_BENCH_DATABASE_URL, else a throwaway cluster from
+#                        scripts/pg-cluster.sh restarted with PostgreSQL's default fsync on).
 #   kindling_start URL   `kindling serve` on URL with default settings plus $server_env;
 #                        creates an account and logs in. Sets kindling_pid, base, token,
 #                        account (its id).
@@ -33,6 +36,25 @@ bench_cleanup() {
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap bench_cleanup EXIT
+
+bench_database() {
+    case $1 in
+        sqlite) url="sqlite://$tmp/bench.db" ;;
+        postgres)
+            if [ -n "${KINDLING_BENCH_DATABASE_URL:-}" ]; then
+                url=$KINDLING_BENCH_DATABASE_URL
+            else
+                source scripts/pg-cluster.sh
+                pg_cluster_start kindling_bench >/dev/null
+                # The throwaway cluster starts with fsync off; PostgreSQL's defaults instead.
+                "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -w restart \
+                    -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1" >/dev/null
+                url=$pg_url
+            fi
+            ;;
+        *) echo "unknown store $1 (sqlite or postgres)" >&2; exit 1 ;;
+    esac
+}
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

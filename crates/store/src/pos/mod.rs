@@ -11,7 +11,7 @@ pub mod transactions;
 
 pub use candidates::{CodeFacts, Considered, OfferInfo, PresentedCode};
 pub use holds::{allocate, deallocate, Held};
-pub use settle::{settle, show, Settled, Settlement, Shown, TicketItem};
+pub use settle::{settle, show, Settled, Settlement, Shown, TicketFacts, TicketItem};
 pub use ticket::{record_qitems, sites, Site, SiteRow, TicketKey};
 pub use transactions::{transaction, void, TransactionView};
 

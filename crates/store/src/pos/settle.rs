@@ -71,13 +71,9 @@ pub struct TicketItem {
     pub ext_price: i64,
 }
 
-/// Everything a CTM update carries.
+/// What a CTM update says of the ticket itself, beyond its lines.
 #[derive(Debug, Clone, Default)]
-pub struct Settlement {
-    pub codes: Vec<String>,
-    pub only: Option<Vec<OfferId>>,
-    pub lines: Vec<Line>,
-    pub items: Vec<TicketItem>,
+pub struct TicketFacts {
     pub receipt_id: Option<String>,
     pub business_date: Option<String>,
     pub operator_id: Option<String>,
@@ -85,6 +81,16 @@ pub struct Settlement {
     pub service_charge: i64,
     pub tax: i64,
     pub paid: i64,
+}
+
+/// Everything a CTM update carries.
+#[derive(Debug, Clone, Default)]
+pub struct Settlement {
+    pub codes: Vec<String>,
+    pub only: Option<Vec<OfferId>>,
+    pub lines: Vec<Line>,
+    pub items: Vec<TicketItem>,
+    pub facts: TicketFacts,
     /// A digest of the request: a retry with the same one answers the stored response.
     pub hash: String,
 }
@@ -246,23 +252,24 @@ where
             let response = render(&shown);
             let subtotal: i64 = settlement.items.iter().map(|i| i.ext_price).sum();
             let discount = shown.evaluation.discount;
-            let total = (subtotal - discount).max(0) + settlement.service_charge + settlement.tax;
+            let facts = &settlement.facts;
+            let total = (subtotal - discount).max(0) + facts.service_charge + facts.tax;
             tx.execute(
                 "UPDATE pos_transactions SET status = 'closed', receipt_id = $2, business_date = $3, operator_id = $4, \
                  till_id = $5, subtotal = $6, discount = $7, service_charge = $8, tax = $9, total = $10, paid = $11, \
                  request_hash = $12, response = $13, closed_at = $14, updated_at = $14 WHERE id = $1",
                 &[
                     ticket.id.into(),
-                    settlement.receipt_id.clone().into(),
-                    settlement.business_date.clone().into(),
-                    settlement.operator_id.clone().into(),
-                    settlement.till_id.clone().into(),
+                    facts.receipt_id.clone().into(),
+                    facts.business_date.clone().into(),
+                    facts.operator_id.clone().into(),
+                    facts.till_id.clone().into(),
                     subtotal.into(),
                     discount.into(),
-                    settlement.service_charge.into(),
-                    settlement.tax.into(),
+                    facts.service_charge.into(),
+                    facts.tax.into(),
                     total.into(),
-                    settlement.paid.into(),
+                    facts.paid.into(),
                     settlement.hash.as_str().into(),
                     response.as_str().into(),
                     now.unix().into(),

@@ -67,6 +67,32 @@ fn query(params: &HashMap<String, String>) -> CtmQuery {
     }
 }
 
+/// What show and update read from a request: the ticket, the codes, the cashier's offers, the
+/// basket and the ticket's own facts, and the body as sent (a retry is recognised by it).
+struct Ticket {
+    key: kindling_store::pos::TicketKey,
+    bytes: bytes::Bytes,
+    codes: Vec<String>,
+    only: Option<Vec<OfferId>>,
+    basket: request::Basket,
+    facts: kindling_store::pos::TicketFacts,
+}
+
+async fn read(site_id: &str, credential: Option<&str>, req: Request) -> Result<Ticket, ApiError> {
+    let key = ticket_key(site_id, req.headers())?;
+    let bytes = read_body(req.into_body()).await?;
+    let body = body_object(&bytes)?;
+    Ok(Ticket {
+        key,
+        codes: codes(credential, &body)?,
+        only: selected(&body)?,
+        basket: basket(&body)?,
+        // Read on show too, only to refuse wrong types: the totals are the update's business.
+        facts: closing(&body)?,
+        bytes,
+    })
+}
+
 /// Show (`GET /ctm/members/{site_id}/{credential}` with a body, and v2 `PUT`): what the
 /// codes give this basket now. No side effects.
 async fn show(
@@ -76,15 +102,9 @@ async fn show(
     credential: Option<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let key = ticket_key(&site_id, req.headers())?;
-    let body = body_object(&read_body(req.into_body()).await?)?;
-    let codes = codes(credential.as_deref(), &body)?;
-    let only = selected(&body)?;
-    let basket = basket(&body)?;
-    // The ticket's totals are the update's business; read here only to refuse wrong types.
-    closing(&body)?;
-    let shown = pos::show(&state.db, auth.account, &key, &codes, only.as_deref(), &basket.lines).await?;
-    Ok(json(StatusCode::OK, &response::show(auth.account, &shown, &basket)))
+    let t = read(&site_id, credential.as_deref(), req).await?;
+    let shown = pos::show(&state.db, auth.account, &t.key, &t.codes, t.only.as_deref(), &t.basket.lines).await?;
+    Ok(json(StatusCode::OK, &response::show(auth.account, &shown, &t.basket)))
 }
 
 pub async fn show_member(
@@ -104,35 +124,25 @@ async fn update(
     credential: Option<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let key = ticket_key(&site_id, req.headers())?;
-    let bytes = read_body(req.into_body()).await?;
-    let body = body_object(&bytes)?;
-    let codes = codes(credential.as_deref(), &body)?;
-    let only = selected(&body)?;
-    let basket = basket(&body)?;
-    let closing = closing(&body)?;
+    let t = read(&site_id, credential.as_deref(), req).await?;
+    // A retry sends the same request: its path code and body bytes.
     let mut digest = Sha256::new();
     digest.update(credential.as_deref().unwrap_or_default().as_bytes());
     digest.update([0]);
-    digest.update(serde_json::Value::Object(body).to_string().as_bytes());
+    digest.update(&t.bytes);
+    let basket = t.basket;
     let settlement = Settlement {
-        codes,
-        only,
+        codes: t.codes,
+        only: t.only,
         lines: basket.lines.clone(),
         items: basket.items.clone(),
-        receipt_id: closing.receipt_id,
-        business_date: closing.business_date,
-        operator_id: closing.operator_id,
-        till_id: closing.till_id,
-        service_charge: closing.service_charge,
-        tax: closing.tax,
-        paid: closing.paid,
+        facts: t.facts,
         hash: hex::encode(digest.finalize()),
     };
     let account = auth.account;
     let render =
         move |shown: &pos::Shown| serde_json::to_string(&response::show(account, shown, &basket)).unwrap_or_default();
-    let settled = pos::settle(&state.db, account, key, settlement, render).await?;
+    let settled = pos::settle(&state.db, account, t.key, settlement, render).await?;
     let mut response = Response::new(axum::body::Body::from(settled.response));
     response
         .headers_mut()

@@ -7,7 +7,7 @@ use crate::ApiError;
 use axum::http::HeaderMap;
 use kindling_domain::pos::Line;
 use kindling_domain::OfferId;
-use kindling_store::pos::{TicketItem, TicketKey};
+use kindling_store::pos::{TicketFacts, TicketItem, TicketKey};
 use serde_json::{Map, Value};
 
 /// Lines per ticket; more is refused rather than evaluated.
@@ -229,18 +229,8 @@ pub fn basket(body: &Map<String, Value>) -> Result<Basket, ApiError> {
     Ok(basket)
 }
 
-/// The update's ticket facts.
-pub struct Closing {
-    pub receipt_id: Option<String>,
-    pub business_date: Option<String>,
-    pub operator_id: Option<String>,
-    pub till_id: Option<String>,
-    pub service_charge: i64,
-    pub tax: i64,
-    pub paid: i64,
-}
-
-pub fn closing(body: &Map<String, Value>) -> Result<Closing, ApiError> {
+/// The update's ticket facts (`receipt_id` or `reciept_id`, `business_date` or `budiness_date`).
+pub fn closing(body: &Map<String, Value>) -> Result<TicketFacts, ApiError> {
     let either = |a: &str, b: &str| -> Result<Option<String>, ApiError> { Ok(text(body, a)?.or(text(body, b)?)) };
     let money = |key: &str| -> Result<i64, ApiError> {
         let v = int(body, key)?.unwrap_or(0);
@@ -256,7 +246,7 @@ pub fn closing(body: &Map<String, Value>) -> Result<Closing, ApiError> {
     money("total_discount")?;
     int(body, "num_guests")?;
     text(body, "account_id")?;
-    Ok(Closing {
+    Ok(TicketFacts {
         receipt_id: either("receipt_id", "reciept_id")?,
         business_date: either("business_date", "budiness_date")?,
         operator_id: text(body, "operator_id")?,
