@@ -91,7 +91,7 @@ impl Considered {
 
 /// The code's credential (the account's open one with this code, else its latest), and
 /// whether a ticket other than `ticket` holds it now.
-async fn code_facts(
+pub(crate) async fn code_facts(
     tx: &mut Tx,
     account: AccountId,
     code: &str,
@@ -113,7 +113,7 @@ async fn code_facts(
 }
 
 /// Why the credential itself cannot be redeemed now, before any offer rule.
-fn code_reason(code: &CodeFacts, now: Timestamp) -> Option<(Reason, &'static str)> {
+pub(crate) fn code_reason(code: &CodeFacts, now: Timestamp) -> Option<(Reason, &'static str)> {
     match code.status {
         CredentialStatus::Redeemed => Some((Reason::AlreadyRedeemed, "Credential has already been redeemed")),
         CredentialStatus::Voided => Some((Reason::Voided, "Credential has been voided")),
@@ -127,13 +127,14 @@ fn code_reason(code: &CodeFacts, now: Timestamp) -> Option<(Reason, &'static str
     }
 }
 
-/// The reason code of a redemption rule's refusal.
-fn refusal_reason(refusal: &Refusal, offer: &OfferFacts, now: Timestamp) -> Reason {
+/// The reason code of a redemption rule's refusal; `not_yet`: the offer's window has not
+/// opened (else a closed window is `expired`).
+pub(crate) fn refusal_reason(refusal: &Refusal, not_yet: bool) -> Reason {
     match refusal {
         Refusal::ChannelMissing | Refusal::MemberMissing | Refusal::OffersNotFound(_) => Reason::NotFound,
         Refusal::Locked => Reason::HeldByOtherTransaction,
         Refusal::NotApproved(_) => Reason::NotFound,
-        Refusal::NotActive(_) if offer.window.activates_at.is_some_and(|a| a > now) => Reason::NotActiveYet,
+        Refusal::NotActive(_) if not_yet => Reason::NotActiveYet,
         Refusal::NotActive(_) => Reason::Expired,
         Refusal::MemberNotEligible { reason, .. } => match *reason {
             "max_redemptions" | "max_per_channel" => Reason::TotalLimit,
@@ -211,7 +212,10 @@ pub(crate) async fn consider(
                         locked: false,
                         now,
                     })
-                    .map_err(|r| (refusal_reason(&r, offer, now), r.message()))
+                    .map_err(|r| {
+                        let not_yet = offer.window.activates_at.is_some_and(|a| a > now);
+                        (refusal_reason(&r, not_yet), r.message())
+                    })
                 }
             };
             match verdict {

@@ -1,13 +1,12 @@
 //! Show (evaluate, no side effects) and settle (the CTM update: redeem what applies, record
 //! the ticket, release its holds), each in one transaction.
 
-use super::candidates::{consider, Considered};
+use super::candidates::{code_facts, code_reason, consider, refusal_reason, Considered};
 use super::ticket::{self, Site, TicketKey};
 use super::PosError;
 use crate::credentials::write::{redeem_in, AtTicket, WriteError};
 use crate::engine::points::{credit_in, PointsError};
 use crate::Tx;
-use kindling_domain::credentials::rules::Refusal;
 use kindling_domain::engine::points::Transfer;
 use kindling_domain::pos::{evaluate, Candidate, Evaluation, Line, Policy, Reason, Rejected, Reward, Rounding};
 use kindling_domain::CredentialId;
@@ -104,30 +103,26 @@ pub struct Settled {
 }
 
 /// The reason a redemption the engine chose was refused at settle time (a ticket that
-/// raced another to a limit, say).
-fn write_reason(error: &WriteError) -> (Reason, String) {
-    match error {
-        WriteError::Refused(refusal) => {
-            let reason = match refusal {
-                Refusal::Locked => Reason::HeldByOtherTransaction,
-                Refusal::NotActive(_) => Reason::Expired,
-                Refusal::StoreNotEligible(_) => Reason::StoreNotEligible,
-                Refusal::MemberNotEligible { reason: "max_per_member", .. } => Reason::MemberLimit,
-                Refusal::MemberNotEligible { reason: "max_per_member_per_day", .. } => Reason::DayLimit,
-                Refusal::MemberNotEligible { reason: "max_redemptions" | "max_per_channel", .. } => Reason::TotalLimit,
-                Refusal::MemberNotEligible { .. } => Reason::MemberNotEligible,
-                _ => Reason::NotFound,
-            };
-            (reason, refusal.message())
+/// raced another to a limit, say): a rule's refusal maps as in `consider`; a code that is
+/// no longer open is read again and judged as `consider` judges it.
+async fn refused_reason(
+    tx: &mut Tx,
+    account: AccountId,
+    code: &str,
+    ticket: i64,
+    error: WriteError,
+) -> Result<(Reason, String), PosError> {
+    Ok(match error {
+        WriteError::Refused(refusal) => (refusal_reason(&refusal, false), refusal.message()),
+        WriteError::Invalid(words) => {
+            let now = Timestamp::now();
+            let current = code_facts(tx, account, code, Some(ticket), now).await?;
+            let reason = current.as_ref().and_then(|c| code_reason(c, now)).map_or(Reason::NotFound, |(r, _)| r);
+            (reason, words)
         }
-        WriteError::Invalid(words) if words.contains("redeemed") => (Reason::AlreadyRedeemed, words.clone()),
-        WriteError::Invalid(words) if words.contains("voided") => (Reason::Voided, words.clone()),
-        WriteError::Invalid(words) if words.contains("not active") => (Reason::NotActiveYet, words.clone()),
-        WriteError::Invalid(words) if words.contains("expired") => (Reason::Expired, words.clone()),
-        WriteError::Invalid(words) => (Reason::NotFound, words.clone()),
-        WriteError::NotFound => (Reason::NotFound, "Code not found".into()),
-        WriteError::Store(e) => (Reason::NotFound, e.to_string()),
-    }
+        WriteError::NotFound => (Reason::NotFound, format!("Code not found: {code}")),
+        WriteError::Store(e) => return Err(PosError::Store(e)),
+    })
 }
 
 /// Redeems what the evaluation applied, code by code, at `ticket`. The first code refused
@@ -157,7 +152,7 @@ async fn redeem_applied(
             Err(refused) => {
                 tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
                 tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
-                let (reason, words) = write_reason(&refused);
+                let (reason, words) = refused_reason(tx, account, code, ticket, refused).await?;
                 return Ok(Some((code.to_owned(), reason, words)));
             }
         }
