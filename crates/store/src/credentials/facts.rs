@@ -3,7 +3,7 @@
 //! names (`context`), one for the offers on the channel (`gather`), and only when an offer
 //! has member lists or store rules, or per-member limits, one more each.
 
-use crate::{Dialect, FromRow, Result, Row, Tx, Value};
+use crate::{Dialect, Exec, FromRow, Result, Row, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{Counts, Limits, OfferFacts};
 use kindling_domain::offers::eligibility::StoreRule;
@@ -240,7 +240,7 @@ pub enum Offers<'a> {
 /// (writes only, see `offers_sql`) share-locks the offers on PostgreSQL.
 #[allow(clippy::too_many_arguments)]
 pub async fn gather(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     lock: bool,
     account: AccountId,
     which: Offers<'_>,

@@ -6,7 +6,7 @@
 use super::holds;
 use super::ticket::Site;
 use crate::credentials::facts::{self, Offers};
-use crate::{FromRow, Result, Row, Tx};
+use crate::{Exec, FromRow, Result, Row};
 use kindling_domain::credentials::rules::{self, Facts, OfferFacts, Purpose, Refusal};
 use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::pos::{rule, Candidate, Reason, Rejected, RuleError, RuleInput};
@@ -92,7 +92,7 @@ impl Considered {
 /// The code's credential (the account's open one with this code, else its latest), and
 /// whether a ticket other than `ticket` holds it now.
 pub(crate) async fn code_facts(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     account: AccountId,
     code: &str,
     ticket: Option<i64>,
@@ -152,7 +152,7 @@ pub(crate) fn refusal_reason(refusal: &Refusal, not_yet: bool) -> Reason {
 /// are read.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn consider(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     account: AccountId,
     site: &Site,
     ticket: Option<i64>,
@@ -369,7 +369,7 @@ impl FromRow for SetCode {
 /// qualifying items are its `required_item_set_id` and its eligible item sets of
 /// `list_type` 0; its rewarded items `redemption_item_set_id` and those of `list_type` 1
 /// (docs/POS.md).
-async fn offer_rules(tx: &mut Tx, account: AccountId, ids: &[i64]) -> Result<HashMap<i64, OfferRule>> {
+async fn offer_rules(tx: &mut impl Exec, account: AccountId, ids: &[i64]) -> Result<HashMap<i64, OfferRule>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

@@ -6,7 +6,7 @@ use super::candidates::CodeFacts;
 use super::ticket::{self, TicketKey};
 use super::PosError;
 use crate::credentials::facts::Gathered;
-use crate::{Dialect, FromRow, Result, Row, Tx};
+use crate::{Dialect, Exec, FromRow, Result, Row, Tx};
 use kindling_domain::{AccountId, CredentialId, MemberId, OfferId, Timestamp};
 use std::collections::HashMap;
 
@@ -30,7 +30,7 @@ impl FromRow for HeldCount {
 /// a limit (offers without one never pay for the query). `ticket` is the caller's own, whose
 /// holds are not counted against it.
 pub(crate) async fn count_others(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     account: AccountId,
     gathered: &mut Gathered,
     member: MemberId,
@@ -68,7 +68,7 @@ pub(crate) async fn count_others(
 /// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order) from
 /// reading its holds to commit, so two tickets never both see the last redemption free.
 /// SQLite's single writer already runs them one at a time.
-pub(crate) async fn serialize_limited(tx: &mut Tx, account: AccountId, offers: &[OfferId]) -> Result<()> {
+pub(crate) async fn serialize_limited(tx: &mut impl Exec, account: AccountId, offers: &[OfferId]) -> Result<()> {
     if tx.dialect() != Dialect::Postgres || offers.is_empty() {
         return Ok(());
     }

@@ -2,7 +2,7 @@
 //! store's `site_id`, the terminal and the POS's transaction id.
 
 use super::PosError;
-use crate::{Dialect, FromRow, Result, Row, Tx};
+use crate::{Dialect, Exec, FromRow, Result, Row, Tx};
 use kindling_domain::{AccountId, CredentialId, MerchantId, StoreId, Timestamp};
 
 /// The key a POS names its ticket by.
@@ -42,7 +42,11 @@ impl FromRow for Site {
 
 /// The store with this `site_id` in the account, with the account's POS settings and the
 /// ticket `key` names (one statement); an unknown site is refused.
-pub(crate) async fn site(tx: &mut Tx, account: AccountId, key: &TicketKey) -> std::result::Result<Site, PosError> {
+pub(crate) async fn site(
+    tx: &mut impl Exec,
+    account: AccountId,
+    key: &TicketKey,
+) -> std::result::Result<Site, PosError> {
     let found: Option<Site> = tx
         .fetch_optional(
             "SELECT s.id, s.number, s.merchant_id, a.time_zone, a.pos_rounding, a.pos_hold_seconds, t.id AS ticket_id \
