@@ -421,7 +421,7 @@ async fn codes_are_looked_up_redeemed_and_voided_through_the_form(app: TestApp) 
     assert!(page.text.contains("Free Fries"), "its offer");
     let member = app.get(&acct, &format!("/v1.0/members/{}", s.member)).await.body["member"]["identifier"].clone();
     assert!(page.text.contains(member.as_str().unwrap()), "its member");
-    assert!(page.text.contains("<td>issue</td>"), "its history");
+    assert!(page.text.contains(r#"data-label="What">issue</td>"#), "its history");
     assert!(page.text.contains(&format!(r#"<option value="{downtown}">Downtown"#)), "every account store");
     assert!(page.text.contains("/admin/codes/void"), "an owner may void");
     // Redeem at a store through the form; the API sees it.
@@ -433,7 +433,11 @@ async fn codes_are_looked_up_redeemed_and_voided_through_the_form(app: TestApp) 
     assert_eq!(back, format!("/admin/codes?code={identifier}&done=redeemed"));
     let shown = owner.get(&back).await;
     assert!(shown.text.contains(r#"id="notice""#) && shown.text.contains(r#"data-status="redeemed""#));
-    assert!(shown.text.contains("<td>redeem</td>") && shown.text.contains(" at Downtown"), "{}", shown.text);
+    assert!(
+        shown.text.contains(r#"data-label="What">redeem</td>"#) && shown.text.contains(" at Downtown"),
+        "{}",
+        shown.text
+    );
     assert_eq!(credential(&app, &acct, id).await["status"], "redeemed");
     assert_eq!(redemption_stores(&app, id).await, [downtown]);
     // A second redemption is refused with the API's own message, and nothing changes.
@@ -576,7 +580,7 @@ async fn offers_page_filters_and_pages(app: TestApp) {
     let burger = viewer.get("/admin/offers?q=BURGER").await;
     assert_eq!(rows(&burger), 1);
     let row = &burger.text[burger.text.find("<tr data-offer-id=").unwrap()..];
-    assert!(row.contains("status-approved") && row.contains(r#"<td class="num">1</td>"#), "{row}");
+    assert!(row.contains("status-approved") && row.contains(r#"data-label="Redemptions">1</td>"#), "{row}");
     let approved = viewer.get("/admin/offers?status=approved").await;
     assert_eq!(rows(&approved), 1);
     let pending = viewer.get("/admin/offers?status=pending&q=fries%205").await;
