@@ -195,6 +195,10 @@ async fn sign_in_session_and_sign_out(app: TestApp) {
     for path in ["/admin", "/admin/offers", "/admin/codes", "/admin/codes?code=X"] {
         assert_eq!(portal.get(path).await.location(), "/admin/login", "{path}");
     }
+    for path in ["/admin/codes/redeem", "/admin/codes/void", "/admin/logout"] {
+        let form = [("csrf", "x"), ("credential_id", "1")];
+        assert_eq!(portal.post(path, &form).await.location(), "/admin/login", "{path}");
+    }
     let form = portal.get("/admin/login").await;
     assert_eq!(form.headers["content-type"], "text/html; charset=utf-8");
     let csp = form.headers["content-security-policy"].to_str().unwrap();
