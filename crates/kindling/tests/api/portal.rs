@@ -23,6 +23,7 @@ backend_tests!(
     dashboard_figures,
     offers_page_filters_and_pages,
     users_are_created_with_the_cli,
+    pages_run_a_fixed_number_of_statements,
 );
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -63,22 +64,23 @@ impl Page {
 
 /// A browser-like client of the portal that keeps its cookies by hand (so the test sees
 /// them) and follows no redirects.
-pub struct Portal<'a> {
-    app: &'a TestApp,
+pub struct Portal {
+    /// The server's address: the test app's, or another process's over the same database.
+    base: String,
     client: Client,
     cookies: Vec<(String, String)>,
     /// The session's CSRF token, once signed in.
     pub csrf: String,
 }
 
-impl<'a> Portal<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+impl Portal {
+    pub fn new(app: &TestApp) -> Self {
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { app, client, cookies: Vec::new(), csrf: String::new() }
+        Self { base: app.base.clone(), client, cookies: Vec::new(), csrf: String::new() }
     }
 
     /// Signs in as `email` with `PASSWORD`, which must succeed.
-    pub async fn signed_in(app: &'a TestApp, email: &str) -> Self {
+    pub async fn signed_in(app: &TestApp, email: &str) -> Self {
         let mut portal = Self::new(app);
         let answer = portal.sign_in(email, PASSWORD).await;
         assert!(answer.location().starts_with("/admin"), "signed in");
@@ -93,7 +95,7 @@ impl<'a> Portal<'a> {
     }
 
     async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
-        let mut request = self.client.request(method, format!("{}{path}", self.app.base));
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
         if !self.cookies.is_empty() {
             request = request.header("cookie", self.cookie_header());
         }
@@ -703,4 +705,64 @@ async fn users_are_created_with_the_cli(app: TestApp) {
     }
     let count = "SELECT COUNT(*) FROM portal_users WHERE account_id = $1";
     assert_eq!(app.db.fetch_optional::<i64>(count, &[acct.id.into()]).await.unwrap(), Some(2));
+}
+
+/// No N+1 queries: each page runs as many statements for a few rows as for many, measured
+/// on a separate `kindling serve` process as `statements.rs` does.
+async fn pages_run_a_fixed_number_of_statements(app: TestApp) {
+    let acct = app.account().await;
+    let few = setup(&app, &acct, json!({"name": "Few 0"})).await;
+    let (_, one_code) = code(&app, &acct, &few).await;
+    let many = setup(&app, &acct, json!({"name": "Many 0"})).await;
+    let shared = "SHARED-CODE";
+    for i in 1..50 {
+        let id = crate::offers::offer(&app, &acct, json!({"name": format!("Many {i}")})).await;
+        let body = json!({"offer": {"channel_ids": [many.channel]}});
+        app.post(&acct, &format!("/v1.0/offers/{id}/channels"), body).await.error_free();
+        crate::offers::approve(&app, &acct, id).await;
+        let s = Setup { member: many.member, channel: many.channel, offer: id };
+        let (credential, _) = code(&app, &acct, &s).await;
+        // Five codes share an identifier once redeemed (it is unique among open codes only).
+        let path = format!("/v1.0/credentials/{credential}/redeem");
+        app.raw(Some(&acct.token), Method::PUT, &path, None).await.error_free();
+        if i <= 5 {
+            let set = "UPDATE credentials SET identifier = $1 WHERE id = $2";
+            app.db.execute(set, &[shared.into(), credential.into()]).await.unwrap();
+        }
+    }
+    let email = user(&app, &acct, Role::Owner, &[]).await;
+    let server = crate::cli::Server::start(&app.url).await;
+    let mut owner = Portal::new(&app);
+    owner.base = server.base.clone();
+    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
+    let client = Client::new();
+    let base = server.base.as_str();
+    let alone = crate::statements::fewest(&client, base, async || {}).await;
+    let pairs = [
+        ("/admin/offers?q=few".to_owned(), "/admin/offers?q=many", "<tr data-offer-id=", (1, 50)),
+        (
+            format!("/admin/codes?code={one_code}"),
+            "/admin/codes?code=SHARED-CODE",
+            r#"class="card credential""#,
+            (1, 5),
+        ),
+    ];
+    for (small, large, marker, sizes) in pairs {
+        let mut counts = Vec::new();
+        for (path, size) in [(small.as_str(), sizes.0), (large, sizes.1)] {
+            let portal = &mut owner;
+            let statements = crate::statements::fewest(&client, base, async || {
+                let page = portal.get(path).await;
+                assert_eq!(page.text.matches(marker).count(), size, "{path}");
+            })
+            .await;
+            counts.push(statements - alone);
+        }
+        assert_eq!(counts[0], counts[1], "{small} and {large}: statements for a few rows, then many");
+    }
+    let dashboard = crate::statements::fewest(&client, base, async || {
+        assert_eq!(owner.get("/admin").await.status, 200);
+    })
+    .await;
+    assert!(dashboard - alone <= 10, "the dashboard ran {} statements", dashboard - alone);
 }
