@@ -62,7 +62,9 @@ pub fn route_paths() -> Vec<&'static str> {
 }
 
 fn table() -> Table {
-    Table::default()
+    // The Admin Portal's pages (kindling-web), signed in with a session cookie.
+    let portal = kindling_web::portal::routes().into_iter().fold(Table::default(), |t, (path, r)| t.route(path, r));
+    portal
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))

@@ -46,11 +46,19 @@ pub struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     /// The landing pages' database handle and page cache.
     pub(crate) web: kindling_web::WebState,
+    /// The Admin Portal's database handle and sign-in limit.
+    pub(crate) portal: kindling_web::portal::PortalState,
 }
 
 impl axum::extract::FromRef<AppState> for kindling_web::WebState {
     fn from_ref(state: &AppState) -> Self {
         state.web.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for kindling_web::portal::PortalState {
+    fn from_ref(state: &AppState) -> Self {
+        state.portal.clone()
     }
 }
 
@@ -60,7 +68,14 @@ impl AppState {
         let batches = metrics.batch_sizes();
         db.observe_batches(Arc::new(move |size| batches.observe(size as f64)));
         let web = kindling_web::WebState::new(db.clone());
-        Self(Arc::new(Shared { db, config: Arc::new(config), auth: Arc::new(AuthCache::new()), metrics, web }))
+        // Portal sign-ins are limited per email with `/auth`'s numbers.
+        let limit = kindling_web::portal::LoginLimit {
+            max_failures: config.auth_max_failures,
+            window_seconds: config.auth_failure_window_seconds,
+        };
+        let portal = kindling_web::portal::PortalState::new(db.clone(), limit);
+        let config = Arc::new(config);
+        Self(Arc::new(Shared { db, config, auth: Arc::new(AuthCache::new()), metrics, web, portal }))
     }
 }
 

@@ -87,4 +87,6 @@ typed_id! {
     PosOfferCodeId,
     /// An offer saved to a member's wallet on a channel, with its own credential.
     OfferStateId,
+    /// A person who signs in to the Admin Portal of one account.
+    PortalUserId,
 }

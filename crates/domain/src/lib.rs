@@ -19,6 +19,7 @@ pub mod member;
 pub mod offer_state;
 pub mod offers;
 pub mod paging;
+pub mod portal;
 pub mod pos;
 pub mod pos_offer_code;
 pub mod report;
@@ -30,6 +31,6 @@ pub use field_errors::FieldErrors;
 pub use ids::{
     AccountId, ChannelId, CheckInId, CounterId, CredentialId, EligibleChannelId, EligibleItemSetId, EventId,
     ImpressionId, ItemId, ItemSetId, ManufacturerId, MemberId, MemberListId, MerchantId, OfferActivityId, OfferId,
-    OfferStateId, PosOfferCodeId, StoreId, StoreListId, ZidentifierId,
+    OfferStateId, PortalUserId, PosOfferCodeId, StoreId, StoreListId, ZidentifierId,
 };
 pub use time::Timestamp;

@@ -102,3 +102,37 @@ mod xid_tests {
 pub fn digest_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+/// Hashes a portal user's password for storage: Argon2id with a random salt, as API keys
+/// are (`hash_api_key`). Deliberately slow: run it off the async workers.
+pub fn hash_password(password: &str) -> String {
+    hash_api_key(password)
+}
+
+/// Whether `password` matches a stored hash (a malformed hash matches nothing). Slow.
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    verify_api_key(password, stored_hash)
+}
+
+/// A one-time password for a new portal user: 20 base62 characters (about 119 bits).
+pub fn new_password() -> String {
+    use rand::Rng;
+    (0..20).map(|_| BASE62[OsRng.gen_range(0..BASE62.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_against_their_argon2id_hash_only() {
+        let password = new_password();
+        assert_eq!(password.len(), 20);
+        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let hash = hash_password(&password);
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password(&password, &hash));
+        assert!(!verify_password(&new_password(), &hash));
+        assert!(!verify_password(&password, ""));
+    }
+}

@@ -176,6 +176,25 @@ pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// The last `days` calendar days up to and including `now`'s, in an IANA time zone (UTC when
+/// `None` or unknown), oldest first: each as `YYYY-MM-DD` (a `business_date`) with the instant
+/// it began. A midnight that a clock change skips begins at the first instant that exists.
+pub fn recent_days(now: Timestamp, time_zone: Option<&str>, days: u32) -> Vec<(String, Timestamp)> {
+    use chrono::{Days, TimeZone};
+    let tz: chrono_tz::Tz = time_zone.and_then(|tz| tz.parse().ok()).unwrap_or(chrono_tz::UTC);
+    let today = DateTime::<Utc>::from_timestamp(now.unix(), 0).unwrap_or_default().with_timezone(&tz).date_naive();
+    (0..days)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(Days::new(u64::from(back))))
+        .map(|day| {
+            let start = (0..24)
+                .find_map(|hour| tz.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest())
+                .map_or(now.unix(), |t| t.timestamp());
+            (day.format("%Y-%m-%d").to_string(), Timestamp(start))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod day_tests {
     use super::*;
@@ -187,5 +206,17 @@ mod day_tests {
         assert_eq!(business_date(t, Some("America/Denver")), "2030-01-01");
         assert_eq!(business_date(t, Some("Not/AZone")), "2030-01-02");
         assert!(is_time_zone("Europe/Paris") && !is_time_zone("Mars/Base"));
+    }
+
+    #[test]
+    fn recent_days_end_today_in_the_time_zone() {
+        let t = Timestamp::parse("2030-01-02T03:00:00Z").unwrap();
+        let utc = recent_days(t, None, 3);
+        assert_eq!(utc.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(), ["2029-12-31", "2030-01-01", "2030-01-02"]);
+        assert_eq!(utc[2].1, Timestamp::parse("2030-01-02T00:00:00Z").unwrap());
+        let denver = recent_days(t, Some("America/Denver"), 2);
+        assert_eq!(denver[1].0, "2030-01-01");
+        assert_eq!(denver[1].1, Timestamp::parse("2030-01-01T07:00:00Z").unwrap());
+        assert_eq!(recent_days(t, None, 30).len(), 30);
     }
 }

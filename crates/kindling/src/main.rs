@@ -3,7 +3,9 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use kindling_api::{AppConfig, AppState};
-use kindling_domain::secret;
+use kindling_domain::portal::{self, Access, Email, Role};
+use kindling_domain::{secret, AccountId, StoreId};
+use kindling_store::portal::CreateError;
 use kindling_store::{accounts, Db};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -34,6 +36,11 @@ enum Command {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Manage Admin Portal users (docs/PORTAL.md).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Bulk-load a file: stores and items from CSV (header row, one record per line; all rows
     /// or none), members from CSV or JSON Lines (streamed, batched).
@@ -119,6 +126,34 @@ impl ImportCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user who signs in to the Admin Portal at /admin. Prints one JSON line with
+    /// the user's id and, unless --password-stdin was given, a one-time random password:
+    /// that is the user's password (shown only here, stored only as an Argon2id hash), so
+    /// hand it to them safely.
+    Create {
+        #[arg(long)]
+        account: i64,
+        /// Their sign-in email, unique across all accounts (compared trimmed, in lower case).
+        #[arg(long)]
+        email: String,
+        /// owner, editor, viewer, or store_operator (looks up codes and redeems them at
+        /// their --store stores only).
+        #[arg(long, value_parser = ["owner", "editor", "viewer", "store_operator"])]
+        role: String,
+        /// A store of the account a store_operator works at; repeat for several.
+        #[arg(long = "store")]
+        stores: Vec<i64>,
+        /// Read the password from standard input (one line, at least 12 characters) instead
+        /// of making one up.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, env = "KINDLING_DATABASE_URL", default_value = "sqlite://kindling.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AccountCommand {
     /// Create an account; prints one JSON line with its identity and API key.
     Create {
@@ -194,6 +229,9 @@ fn init_logging() -> log_writer::Guard {
     guard
 }
 
+/// The demo's portal owner.
+const DEMO_EMAIL: &str = "demo@example.com";
+
 struct NewAccount {
     account_id: i64,
     key: String,
@@ -233,6 +271,56 @@ async fn rotate_key(db: &Db, account_id: i64) -> anyhow::Result<NewAccount> {
         accounts::rotate_key(db, kindling_domain::AccountId(account_id), &hash).await.context("rotating key")?;
     anyhow::ensure!(found, "no account with id {account_id}");
     Ok(NewAccount { account_id, key })
+}
+
+/// A portal user as `user create` (and `demo`) made it.
+struct NewUser {
+    id: kindling_domain::PortalUserId,
+    /// Set when it was made up here (not read from stdin).
+    password: Option<String>,
+}
+
+/// Creates a portal user; `password` is `None` to make one up.
+async fn create_user(
+    db: &Db,
+    account: i64,
+    email: &str,
+    role: Role,
+    stores: &[i64],
+    password: Option<String>,
+) -> anyhow::Result<NewUser> {
+    let email = Email::parse(email).with_context(|| format!("{email:?} is not an email address"))?;
+    let stores: Vec<StoreId> = stores.iter().copied().map(StoreId).collect();
+    let access = Access::new(role, &stores).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let made_up = password.is_none();
+    let password = password.unwrap_or_else(secret::new_password);
+    portal::check_password(&password).map_err(anyhow::Error::msg)?;
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || secret::hash_password(&password)
+    })
+    .await?;
+    let user = kindling_store::portal::NewUser { email: email.clone(), password_hash: hash, access };
+    let id = match kindling_store::portal::create_user(db, AccountId(account), user).await {
+        Ok(id) => id,
+        Err(CreateError::UnknownAccount) => anyhow::bail!("no account with id {account}"),
+        Err(CreateError::DuplicateEmail) => anyhow::bail!("a portal user with email {} already exists", email.as_str()),
+        Err(CreateError::ForeignStores(ids)) => {
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            anyhow::bail!("account {account} has no store with id {}", ids.join(", "))
+        }
+        Err(CreateError::Store(e)) => return Err(anyhow::Error::new(e).context("creating user")),
+    };
+    Ok(NewUser { id, password: made_up.then_some(password) })
+}
+
+/// The password `--password-stdin` reads: stdin's text without its final line break.
+fn password_from_stdin() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut text).context("reading the password")?;
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
 }
 
 async fn shutdown_signal() {
@@ -304,6 +392,12 @@ fn print_demo(listen: SocketAddr, account: &NewAccount) {
     println!("  curl -i -H \"X-Auth-Token: $TOKEN\" http://{listen}/v1.0/members.json");
 }
 
+fn print_portal(listen: SocketAddr, email: &str, user: &NewUser) {
+    println!("The Admin Portal (docs/PORTAL.md): http://{listen}/admin");
+    println!("  Email:    {email}");
+    println!("  Password: {}", user.password.as_deref().unwrap_or_default());
+}
+
 fn print_seeded(listen: SocketAddr, seeded: &demo::Seeded) {
     let demo::Seeded { member, channel, offer, xid } = seeded;
     println!("Issue a code for the demo member, then redeem it:");
@@ -361,6 +455,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Create { account, email, role, stores, password_stdin, database_url },
+        } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+            let password = if password_stdin { Some(password_from_stdin()?) } else { None };
+            let db = Db::connect(&database_url).await.context("opening database")?;
+            let user = create_user(&db, account, &email, role, &stores, password).await?;
+            let mut line = serde_json::json!({
+                "user_id": user.id,
+                "account_id": account,
+                "email": email.trim().to_lowercase(),
+                "role": role.as_str(),
+                "store_ids": stores,
+            });
+            if let Some(password) = user.password {
+                line["password"] = password.into();
+            }
+            println!("{line}");
+            Ok(())
+        }
         Command::Import { command } => {
             let db = Db::connect(command.database_url()).await.context("opening database")?;
             let (kind, count) = match command {
@@ -393,8 +507,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&format!("sqlite://{database_file}")).await.context("opening database")?;
             let account = create_account(&db, "Demo").await?;
             let seeded = demo::seed(&db, kindling_domain::AccountId(account.account_id)).await?;
+            let owner = create_user(&db, account.account_id, DEMO_EMAIL, Role::Owner, &[], None).await?;
             print_demo(listen, &account);
             print_seeded(listen, &seeded);
+            print_portal(listen, DEMO_EMAIL, &owner);
             serve(listen, None, db).await
         }
     }

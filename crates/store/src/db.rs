@@ -126,6 +126,7 @@ id_values!(
     kindling_domain::ZidentifierId,
     kindling_domain::CheckInId,
     kindling_domain::OfferStateId,
+    kindling_domain::PortalUserId,
 );
 
 /// Column access by name, implemented for both backends' rows. Reading by name (never by

@@ -26,6 +26,7 @@ mod migrate;
 pub mod offer_states;
 pub mod offers;
 mod pg_commit;
+pub mod portal;
 pub mod pos;
 pub mod pos_offer_codes;
 mod postgres;

@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "report_indexes", sql: include_str!("../migrations/0013_report_indexes.sql") },
     Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql") },
     Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql") },
+    Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -1,8 +1,10 @@
 //! Kindling's web pages, server-rendered: the landing page of every offer × channel `xid`
-//! (`GET /{xid}`), which shows the offer and hands the visitor a code. See docs/LANDING.md.
+//! (`GET /{xid}`), which shows the offer and hands the visitor a code (docs/LANDING.md), and
+//! the Admin Portal under `/admin` (`portal`, docs/PORTAL.md).
 
 mod codes;
 mod landing;
+pub mod portal;
 mod render;
 
 pub use landing::{landing, WebState, VISITOR_COOKIE};

@@ -6,6 +6,7 @@
 
 mod banner;
 mod harness;
+mod portal;
 
 use crate::helpers::{Backend, TestAccount, TestApp};
 use harness::{Browser, Viewport};

@@ -31,6 +31,7 @@ mod offer_state_issue;
 mod offer_states;
 mod offers;
 mod points;
+mod portal;
 mod pos;
 mod pos_offer_codes;
 mod privacy;

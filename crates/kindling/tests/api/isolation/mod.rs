@@ -31,6 +31,13 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/healthz", "no account: liveness"),
     ("/readyz", "no account: readiness"),
     ("/metrics", "no account: process-wide counters, no account's data"),
+    ("/admin", PORTAL),
+    ("/admin/login", "before any account: an email and a password (portal.rs tests it)"),
+    ("/admin/logout", PORTAL),
+    ("/admin/offers", PORTAL),
+    ("/admin/codes", PORTAL),
+    ("/admin/codes/redeem", PORTAL),
+    ("/admin/codes/void", PORTAL),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
     ("/{xid}", "public landing page: an xid is unique across accounts and names its own (landing.rs tests it)"),
     ("/v1.0/account", OWN_ACCOUNT),
@@ -58,6 +65,10 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/transactions/{transaction_id}", POS),
     ("/v1.0/transactions/{transaction_id}/void", POS),
 ];
+
+/// The Admin Portal acts for the account of its session cookie, not an `X-Auth-Token`;
+/// portal.rs checks that another account's codes, credential ids and stores are refused.
+const PORTAL: &str = "admin portal: the session's account; portal.rs tests another account's ids";
 
 /// The point of sale names a store by `site_id`, a code by its text and a ticket by its
 /// headers (not ids this harness can swap); pos.rs checks that another account's site, code

@@ -1,0 +1,108 @@
+//! `GET`/`POST /admin/login` and `POST /admin/logout`.
+//!
+//! A wrong email and a wrong password get the same answer, in about the same time (an
+//! unknown email is checked against a dummy hash). Attempts are counted per email before
+//! the password is checked, `/auth`'s numbers (5 a minute by default), known email or not.
+
+use super::session::{self, Form, Signed, LOGIN_COOKIE, SESSION_COOKIE};
+use super::view;
+use super::PortalState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use kindling_domain::portal::{Email, Role, SESSION_LIFETIME_SECONDS};
+use kindling_domain::{secret, Timestamp};
+use kindling_store::portal::{self, Attempt};
+use minijinja::context;
+use std::sync::LazyLock;
+
+const INVALID: &str = "Invalid email or password.";
+
+/// What an unknown email's password is checked against, so it costs what a known one does.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| secret::hash_password(&secret::new_password()));
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The form with its CSRF token (and the cookie that must match it, when it is new).
+fn form_page(status: StatusCode, token: &str, email: &str, error: Option<&str>) -> Response {
+    view::html(status, view::render("portal/login.html", context! { csrf => token, email => email, error => error }))
+}
+
+/// `GET /admin/login`.
+pub async fn form(headers: HeaderMap) -> Response {
+    match session::cookie(&headers, LOGIN_COOKIE) {
+        Some(token) => form_page(StatusCode::OK, &token, "", None),
+        None => {
+            let token = secret::new_token();
+            with_cookie(form_page(StatusCode::OK, &token, "", None), &session::login_cookie(&token))
+        }
+    }
+}
+
+/// `POST /admin/login` (`email`, `password`, `csrf`): 303 to the first page the user may
+/// see with a new session cookie; 401 with the form again; 429 past the limit; 403 when the
+/// form's token is not the browser's.
+pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    let Some(token) = session::cookie(&headers, LOGIN_COOKIE)
+        .filter(|cookie| form.get("csrf").is_some_and(|field| session::same(field.as_bytes(), cookie.as_bytes())))
+    else {
+        let text = "This sign-in form has expired or did not come from this site. Reload the page and sign in again.";
+        return view::forbidden(text, None);
+    };
+    let typed = form.get("email").unwrap_or_default();
+    let typed = if typed.len() > 320 { "" } else { typed };
+    let password = form.get("password").unwrap_or_default().to_owned();
+    let refused = |status| form_page(status, &token, typed, Some(INVALID));
+    let Some(email) = Email::parse(typed) else { return refused(StatusCode::UNAUTHORIZED) };
+    let now = Timestamp::now();
+    let limit = portal.limit;
+    match portal::reserve_login_attempt(&portal.db, &email, now, limit.max_failures, limit.window_seconds).await {
+        Ok(Attempt::Allowed) => {}
+        Ok(Attempt::Refused { window_ends }) => {
+            let wait = (window_ends.unix() - now.unix()).max(1);
+            let text = format!("Too many sign-in attempts for this email. Try again in {wait} seconds.");
+            let mut response = form_page(StatusCode::TOO_MANY_REQUESTS, &token, typed, Some(&text));
+            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(e) => return view::store_failure(&e),
+    }
+    let user = match portal::login_user(&portal.db, &email).await {
+        Ok(user) => user,
+        Err(e) => return view::store_failure(&e),
+    };
+    let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let matched = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash)).await.unwrap_or(false);
+    let Some(user) = user.filter(|_| matched) else { return refused(StatusCode::UNAUTHORIZED) };
+    let session_token = secret::new_token();
+    let (digest, csrf) = (secret::token_digest(&session_token), secret::new_token());
+    let expires_at = now.plus_seconds(SESSION_LIFETIME_SECONDS);
+    if let Err(e) = portal::start_session(&portal.db, user.id, &email, &digest, &csrf, now, expires_at).await {
+        return view::store_failure(&e);
+    }
+    // A store operator has one page; everyone else starts at the dashboard.
+    let first = if user.role == Role::StoreOperator { "/admin/codes" } else { "/admin" };
+    let response = with_cookie(view::redirect(first), &session::session_cookie(&session_token));
+    with_cookie(response, &session::expired_cookie(LOGIN_COOKIE))
+}
+
+/// `POST /admin/logout` (`csrf`): the session is deleted, the cookie cleared.
+pub async fn sign_out(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&Form::parse(&body)) {
+        return refused;
+    }
+    if let Err(e) = portal::end_session(&portal.db, &signed.digest).await {
+        return view::store_failure(&e);
+    }
+    with_cookie(view::redirect("/admin/login"), &session::expired_cookie(SESSION_COOKIE))
+}

@@ -1,0 +1,56 @@
+//! The Admin Portal (`/admin`): server-rendered pages for the people who run an account's
+//! promotions, signed in with an email and a password (docs/PORTAL.md). This is the first
+//! slice of issue #13: sign-in, the dashboard, the offer list and the code page.
+//!
+//! Every page but the sign-in form needs a live session (`session::Signed`); every POST
+//! carries the session's CSRF token; what a role may do is `domain::portal::Access`'s rule,
+//! checked here on the server whatever the page showed. Codes are redeemed and voided by
+//! `store::credentials::write`, the API's own path.
+
+mod chart;
+mod codes;
+mod login;
+mod pages;
+mod session;
+mod view;
+
+use axum::extract::FromRef;
+use axum::routing::{get, post, MethodRouter};
+use kindling_store::Db;
+
+/// How many sign-in attempts one email gets per window (the API's `/auth` numbers).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimit {
+    pub max_failures: i64,
+    pub window_seconds: i64,
+}
+
+/// What the portal's handlers share: the database and the sign-in limit.
+#[derive(Clone)]
+pub struct PortalState {
+    db: Db,
+    limit: LoginLimit,
+}
+
+impl PortalState {
+    pub fn new(db: Db, limit: LoginLimit) -> Self {
+        Self { db, limit }
+    }
+}
+
+/// The portal's routes, for the API's route table (which records every path it mounts).
+pub fn routes<S>() -> Vec<(&'static str, MethodRouter<S>)>
+where
+    PortalState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    vec![
+        ("/admin", get(pages::dashboard)),
+        ("/admin/login", get(login::form).post(login::sign_in)),
+        ("/admin/logout", post(login::sign_out)),
+        ("/admin/offers", get(pages::offers)),
+        ("/admin/codes", get(codes::page)),
+        ("/admin/codes/redeem", post(codes::redeem)),
+        ("/admin/codes/void", post(codes::void)),
+    ]
+}

@@ -1,0 +1,141 @@
+//! The portal's templates (crates/web/templates/portal, compiled into the binary), the
+//! layout's navigation, and the HTML responses with their security headers.
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kindling_domain::portal::Access;
+use kindling_store::portal::Session;
+use kindling_store::StoreError;
+use minijinja::{context, Environment, Value};
+use std::sync::LazyLock;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("portal/layout.html", include_str!("../../templates/portal/layout.html")),
+        ("portal/login.html", include_str!("../../templates/portal/login.html")),
+        ("portal/message.html", include_str!("../../templates/portal/message.html")),
+        ("portal/dashboard.html", include_str!("../../templates/portal/dashboard.html")),
+        ("portal/offers.html", include_str!("../../templates/portal/offers.html")),
+        ("portal/codes.html", include_str!("../../templates/portal/codes.html")),
+    ] {
+        env.add_template(name, source).expect("portal templates parse (checked by the tests)");
+    }
+    env
+});
+
+/// Which page of the navigation is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Dashboard,
+    Offers,
+    Codes,
+    None,
+}
+
+/// The layout's part of a page's context: who is signed in, the links their role may
+/// follow, and the CSRF token of the sign-out form.
+pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
+    let mut nav = Vec::new();
+    if access.sees_account() {
+        nav.push(context! { href => "/admin", label => "Dashboard", current => current == Nav::Dashboard });
+        nav.push(context! { href => "/admin/offers", label => "Offers", current => current == Nav::Offers });
+    }
+    nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
+    context! {
+        user => context! {
+            email => session.email,
+            role => access.role().label(),
+            account => session.account_name,
+            sees_account => access.sees_account(),
+        },
+        nav => nav,
+        csrf => session.csrf_token,
+    }
+}
+
+/// Renders `template`; a template error is logged and shown as a plain failure page.
+pub fn render(template: &str, ctx: Value) -> String {
+    TEMPLATES.get_template(template).and_then(|t| t.render(ctx)).unwrap_or_else(|e| {
+        tracing::error!(error = %e, template, "portal template failed");
+        "<!doctype html><title>Error</title><p>Something went wrong. Please reload the page.</p>".to_owned()
+    })
+}
+
+/// An HTML answer with the landing pages' security headers, allowing forms to post back.
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // Pages show account data: never kept by a shared cache or the browser's history.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // No script at all, no outside images or styles; forms post only to this origin.
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
+/// `303 See Other` to a path of the portal (after a POST, or to the sign-in form).
+pub fn redirect(to: &str) -> Response {
+    let mut response = html(StatusCode::SEE_OTHER, String::new());
+    if let Ok(location) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+/// A page that only says something; with `chrome` it has the signed-in layout.
+pub fn message(status: StatusCode, id: &str, heading: &str, text: &str, chrome: Option<Value>) -> Response {
+    let ctx = context! { id => id, heading => heading, text => text, ..chrome.unwrap_or_default() };
+    html(status, render("portal/message.html", ctx))
+}
+
+/// 403: what the role may not do, or a form whose CSRF token does not match.
+pub fn forbidden(text: &str, chrome: Option<Value>) -> Response {
+    message(StatusCode::FORBIDDEN, "forbidden", "Not allowed", text, chrome)
+}
+
+/// A store failure as a page: 503 with `Retry-After` when the database is busy, else 500.
+pub fn store_failure(e: &StoreError) -> Response {
+    tracing::error!(error = %e, "portal store error");
+    let busy = matches!(e, StoreError::Busy(_) | StoreError::Closed(_));
+    let (status, text) = if busy {
+        (StatusCode::SERVICE_UNAVAILABLE, "We are busy right now. Please try again in a moment.")
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again.")
+    };
+    let mut response = message(status, "error", "Please try again", text, None);
+    if busy {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_empty() {
+        for name in TEMPLATES.templates().map(|(name, _)| name) {
+            // The dashboard's figures are one object; every other value may be missing.
+            TEMPLATES.get_template(name).unwrap().render(context! { d => context! {} }).unwrap();
+        }
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let page = render("portal/message.html", context! { heading => "<script>x</script>", text => "a\"b" });
+        assert!(page.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"), "{page}");
+        assert!(!page.contains("<script>"));
+    }
+}
