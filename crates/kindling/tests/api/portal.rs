@@ -1031,6 +1031,21 @@ async fn publishing_channels_and_status_through_the_offer_page(app: TestApp) {
     let issue = format!("/v1.0/credentials?member_id={member}&offer_id={offer}&channel_id={app_channel}");
     let issued = crate::credentials::post_query(&app, &acct, &issue).await;
     assert_eq!(issued.error_free().body["credential"]["status"], "open");
+    // The account has no stores: an owner redeems it at none, from the code page.
+    let (credential_id, identifier) = (
+        issued.body["credential"]["id"].as_i64().unwrap(),
+        issued.body["credential"]["identifier"].as_str().unwrap().to_owned(),
+    );
+    let page = owner.get(&format!("/admin/codes?code={identifier}")).await;
+    assert!(page.text.contains(r#"action="/admin/codes/redeem""#), "a redeem form without stores");
+    let form = [
+        ("csrf", csrf.clone()),
+        ("credential_id", credential_id.to_string()),
+        ("code", identifier),
+        ("store_id", String::new()),
+    ];
+    assert!(owner.post("/admin/codes/redeem", &form).await.location().contains("done=redeemed"));
+    assert_eq!(credential(&app, &acct, credential_id).await["status"], "redeemed");
     // …but not on the channel that was unticked.
     let elsewhere = issue.replace(&format!("channel_id={app_channel}"), &format!("channel_id={web_channel}"));
     assert!(!crate::credentials::post_query(&app, &acct, &elsewhere).await.status.is_success());
