@@ -9,4 +9,5 @@ pub mod formatting;
 pub mod geo;
 pub mod member_list;
 pub mod offer;
+pub mod rule_check;
 pub mod status;

@@ -24,6 +24,12 @@ backend_tests!(
     offers_page_filters_and_pages,
     users_are_created_with_the_cli,
     pages_run_a_fixed_number_of_statements,
+    merchants_are_created_and_edited_through_the_forms,
+    offers_are_created_and_edited_through_the_forms,
+    publishing_channels_and_status_through_the_offer_page,
+    merchant_and_offer_forms_follow_the_roles,
+    another_accounts_records_are_not_found_in_the_forms,
+    the_new_forms_need_the_csrf_token,
 );
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -765,4 +771,467 @@ async fn pages_run_a_fixed_number_of_statements(app: TestApp) {
     })
     .await;
     assert!(dashboard - alone <= 10, "the dashboard ran {} statements", dashboard - alone);
+}
+
+// ---- Merchants and offers through the forms (docs/PORTAL.md, "Merchants", "Offer forms").
+
+/// The account's merchants as the API lists them: their names, in id order.
+async fn api_merchants(app: &TestApp, acct: &TestAccount) -> Vec<String> {
+    let listed = app.get(acct, "/v1.0/merchants?per_page=100").await;
+    let merchants = listed.error_free().body["merchants"].as_array().unwrap().clone();
+    merchants.iter().map(|m| m["merchant"]["name"].as_str().or(m["name"].as_str()).unwrap().to_owned()).collect()
+}
+
+async fn api_offer_count(app: &TestApp, acct: &TestAccount) -> i64 {
+    app.get(acct, "/v1.0/offers").await.error_free().body["total_entries"].as_i64().unwrap()
+}
+
+async fn api_offer(app: &TestApp, acct: &TestAccount, id: i64) -> Value {
+    app.get(acct, &format!("/v1.0/offers/{id}")).await.error_free().body["offer"].clone()
+}
+
+/// The ids of the channels the API says an offer is published on, with their xids.
+fn offer_channels(offer: &Value) -> Vec<(i64, String)> {
+    let channels = offer["channels"].as_array().unwrap();
+    channels
+        .iter()
+        .map(|c| (c["channel"]["id"].as_i64().unwrap(), c["channel"]["xid"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// The id at the end of a 303's location path (`/admin/offers/7?done=created` → 7).
+fn created_id(page: &Page) -> i64 {
+    let location = page.location();
+    let path = location.split('?').next().unwrap();
+    path.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+async fn merchants_are_created_and_edited_through_the_forms(app: TestApp) {
+    let acct = app.account().await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let csrf = owner.csrf.clone();
+    let list = owner.get("/admin/merchants").await;
+    assert_eq!(list.status, 200);
+    assert!(list.text.contains(r#"href="/admin/merchants/new""#) && list.text.contains("No merchants yet"));
+    assert_eq!(owner.get("/admin/merchants/new").await.status, 200);
+
+    // Bad input: the domain's field errors next to their fields, the values kept, nothing written.
+    let blank = owner
+        .post("/admin/merchants", &[("csrf", csrf.as_str()), ("name", " "), ("redemption_identifier_type", "1")])
+        .await;
+    assert_eq!(blank.status, 422, "{}", blank.text);
+    assert!(blank.text.contains(&escaped("Name can't be blank")), "{}", blank.text);
+    assert!(blank.text.contains(r#"<option value="1" selected>"#), "the chosen type is kept");
+    let long = "n".repeat(300);
+    let bad = owner
+        .post("/admin/merchants", &[("csrf", csrf.as_str()), ("name", &long), ("redemption_identifier_type", "7")])
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains(r#"id="name-error""#) && bad.text.contains(r#"id="redemption_identifier_type-error""#));
+    assert!(bad.text.contains(&long), "the name is kept");
+    assert!(api_merchants(&app, &acct).await.is_empty(), "nothing written");
+
+    // Good input: created through the API's path, then edited.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Q <Burger>"),
+        ("redemption_identifier_type", "1"),
+        ("supports_barcode", "true"),
+    ];
+    let created = owner.post("/admin/merchants", &form).await;
+    let id = created_id(&created);
+    assert!(created.location().ends_with("?done=created"));
+    let merchant = &app.get(&acct, &format!("/v1.0/merchants/{id}")).await.error_free().body["merchant"].clone();
+    assert_eq!(
+        (&merchant["name"], &merchant["redemption_identifier_type"], &merchant["supports_barcode"]),
+        (&json!("Q <Burger>"), &json!(1), &json!(true))
+    );
+    let page = owner.get(&format!("/admin/merchants/{id}?done=created")).await;
+    assert!(page.text.contains(&escaped("Q <Burger>")) && page.text.contains(r#"id="notice""#));
+    let path = format!("/admin/merchants/{id}");
+    let refused =
+        owner.post(&path, &[("csrf", csrf.as_str()), ("name", ""), ("redemption_identifier_type", "0")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains(&escaped("Name can't be blank")));
+    assert_eq!(api_merchants(&app, &acct).await, ["Q <Burger>"], "nothing written");
+    let saved = owner
+        .post(&path, &[("csrf", csrf.as_str()), ("name", "Q Burger Downtown"), ("redemption_identifier_type", "0")])
+        .await;
+    assert_eq!(saved.location(), format!("/admin/merchants/{id}?done=saved"));
+    let merchant = app.get(&acct, &path.replace("/admin", "/v1.0")).await.body["merchant"].clone();
+    assert_eq!((&merchant["name"], &merchant["supports_barcode"]), (&json!("Q Burger Downtown"), &json!(false)));
+    assert_eq!(merchant["redemption_identifier_type"], 0);
+
+    // The list: search by any part of the name, any case.
+    crate::merchants::merchant(&app, &acct, "Taco Town").await;
+    let found = owner.get("/admin/merchants?q=downTOWN").await;
+    assert!(found.text.contains("Q Burger Downtown") && !found.text.contains("Taco Town"), "{}", found.text);
+    assert!(owner.get("/admin/merchants?q=zzz").await.text.contains(r#"id="no-merchants""#));
+    assert!(owner.get("/admin/merchants?page=x").await.text.contains("2 merchants"));
+}
+
+/// A good offer form for the merchant `merchant`.
+fn offer_form(csrf: &str, merchant: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("name", "Buy a Burger, Get Free Medium Fries".into()),
+        ("description", "With any burger.".into()),
+        ("merchant_id", merchant.to_string()),
+        ("offer_type", "0".into()),
+        ("reward_item_value", "350".into()),
+        ("pos_offer_code", "FRIES1".into()),
+        ("activates_at", "2026-01-01T09:30".into()),
+        ("expires_at", "2036-01-01T00:00".into()),
+        ("max_redemptions", "100".into()),
+        ("max_redemptions_per_member", "1".into()),
+    ]
+}
+
+/// `form` with `field` set to `value`.
+fn with(form: &[(&'static str, String)], field: &str, value: &str) -> Vec<(&'static str, String)> {
+    form.iter().map(|(f, v)| (*f, if *f == field { value.to_owned() } else { v.clone() })).collect()
+}
+
+async fn offers_are_created_and_edited_through_the_forms(app: TestApp) {
+    let acct = app.account().await;
+    let merchant = crate::merchants::merchant(&app, &acct, "Q Burger").await;
+    let stranger = app.account().await;
+    let foreign = crate::merchants::merchant(&app, &stranger, "Not yours").await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let offers = owner.get("/admin/offers").await;
+    assert!(offers.text.contains(r#"href="/admin/offers/new""#), "New offer");
+    let new = owner.get("/admin/offers/new").await;
+    assert_eq!(new.status, 200);
+    assert!(new.text.contains(&format!(r#"<option value="{merchant}">Q Burger"#)) && !new.text.contains("Not yours"));
+    assert!(new.text.contains("item reward") && new.text.contains("(UTC)"), "the engine's types; times in UTC");
+    let good = offer_form(&owner.csrf, merchant);
+
+    // Each bad field is the API's error, shown next to it, with the values kept.
+    for (field, value, shown) in [
+        ("name", "", "Name can't be blank"),
+        ("expires_at", "2025-01-01T00:00", "End must be after activates_at"),
+        ("activates_at", "tomorrow", "Start must be an ISO 8601 date-time"),
+        ("max_redemptions", "-1", "Redemptions allowed must be between 0 and 2147483647"),
+        ("reward_item_value", "lots", "Reward value must be an integer"),
+        ("merchant_id", &foreign.to_string(), "Merchant does not exist"),
+        ("merchant_id", "x", "Merchant must be an id"),
+    ] {
+        let refused = owner.post("/admin/offers", &with(&good, field, value)).await;
+        assert_eq!(refused.status, 422, "{field}={value}: {}", refused.text);
+        assert!(refused.text.contains(&escaped(shown)), "{field}={value}: {shown} in {}", refused.text);
+        assert!(refused.text.contains(&format!(r#"id="{field}-error""#)), "next to {field}");
+        assert!(refused.text.contains(r#"value="FRIES1""#), "values kept");
+    }
+    // The POS rule check of `POST /v1.0/offers`.
+    let unknown_type = owner.post("/admin/offers", &with(&good, "offer_type", "99")).await;
+    assert_eq!(unknown_type.status, 422);
+    assert!(unknown_type.text.contains("offer_type 99 is not supported"), "{}", unknown_type.text);
+    assert_eq!(api_offer_count(&app, &acct).await, 0, "nothing written");
+
+    let created = owner.post("/admin/offers", &good).await;
+    let id = created_id(&created);
+    assert_eq!(created.location(), format!("/admin/offers/{id}?done=created"));
+    let offer = api_offer(&app, &acct, id).await;
+    for (field, value) in [
+        ("name", json!("Buy a Burger, Get Free Medium Fries")),
+        ("description", json!("With any burger.")),
+        ("merchant_id", json!(merchant.to_string())), // a string in offers (the spec)
+        ("offer_type", json!(0)),
+        ("reward_item_value", json!(350)),
+        ("pos_offer_code", json!("FRIES1")),
+        ("activates_at", json!("2026-01-01T09:30:00Z")),
+        ("expires_at", json!("2036-01-01T00:00:00Z")),
+        ("max_redemptions", json!(100)),
+        ("max_redemptions_per_member", json!(1)),
+        ("status", json!("pending")),
+    ] {
+        assert_eq!(offer[field], value, "{field}");
+    }
+    let page = owner.get(&format!("/admin/offers/{id}")).await;
+    assert!(page.text.contains("Publishing Channels") && page.text.contains("Q Burger"), "{}", page.text);
+
+    // Edit: the form shows the stored values; a blank optional field clears it.
+    let edit = owner.get(&format!("/admin/offers/{id}/edit")).await;
+    assert!(edit.text.contains(r#"value="2026-01-01T09:30""#) && edit.text.contains(r#"value="350""#));
+    let path = format!("/admin/offers/{id}");
+    let refused = owner.post(&path, &with(&good, "name", " ")).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(api_offer(&app, &acct, id).await["name"], "Buy a Burger, Get Free Medium Fries", "not written");
+    let mut changed = with(&with(&good, "name", "Free Fries"), "description", "");
+    changed = with(&with(&changed, "max_redemptions", ""), "merchant_id", "");
+    assert_eq!(owner.post(&path, &changed).await.location(), format!("{path}?done=saved"));
+    let offer = api_offer(&app, &acct, id).await;
+    assert_eq!((&offer["name"], &offer["description"]), (&json!("Free Fries"), &Value::Null));
+    assert_eq!((&offer["max_redemptions"], &offer["merchant_id"]), (&Value::Null, &Value::Null));
+    assert_eq!(offer["max_redemptions_per_member"], 1);
+}
+
+async fn publishing_channels_and_status_through_the_offer_page(app: TestApp) {
+    let acct = app.account().await;
+    let offer = crate::offers::offer(&app, &acct, json!({"name": "Free Fries"})).await;
+    let app_channel = crate::offers::channel(&app, &acct, "App").await;
+    let stranger = app.account().await;
+    let foreign = crate::offers::channel(&app, &stranger, "Their channel").await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let csrf = owner.csrf.clone();
+    let path = format!("/admin/offers/{offer}");
+    let page = owner.get(&path).await;
+    assert!(page.text.contains(&format!(r#"name="channel_id" value="{app_channel}""#)), "{}", page.text);
+    assert!(!page.text.contains("Their channel"));
+
+    // A new channel from the offer's page: `POST /v1.0/channels`'s rules.
+    let blank = owner.post(&format!("{path}/channels/new"), &[("csrf", csrf.as_str()), ("name", "")]).await;
+    assert_eq!(blank.status, 422);
+    assert!(blank.text.contains(&escaped("name can't be blank")), "{}", blank.text);
+    let web = owner.post(&format!("{path}/channels/new"), &[("csrf", csrf.as_str()), ("name", "Web")]).await;
+    assert_eq!(web.location(), format!("{path}?done=channel"));
+    let channels = app.get(&acct, "/v1.0/channels").await.body["total_entries"].clone();
+    assert_eq!(channels, 2);
+    let page = owner.get(&path).await;
+    let web_channel = page.text.split(r#"name="channel_id" value=""#).nth(2).unwrap();
+    let web_channel: i64 = web_channel[..web_channel.find('"').unwrap()].parse().unwrap();
+
+    // Ticked channels become the offer's eligible channels, each with its xid.
+    let both =
+        [("csrf", csrf.clone()), ("channel_id", app_channel.to_string()), ("channel_id", web_channel.to_string())];
+    assert_eq!(owner.post(&format!("{path}/channels"), &both).await.location(), format!("{path}?done=channels"));
+    let linked = offer_channels(&api_offer(&app, &acct, offer).await);
+    assert_eq!(linked.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [app_channel, web_channel]);
+    let page = owner.get(&path).await;
+    for (_, xid) in &linked {
+        assert!(!xid.is_empty() && page.text.contains(&format!("xid {xid}")), "{xid} shown");
+    }
+    // Another account's channel or a non-number: refused, nothing changed.
+    for bad in [foreign.to_string(), "x".into()] {
+        let form = [("csrf", csrf.clone()), ("channel_id", app_channel.to_string()), ("channel_id", bad.clone())];
+        let refused = owner.post(&format!("{path}/channels"), &form).await;
+        assert_eq!(refused.status, 422, "{bad}");
+        assert!(refused.text.contains("The channels were not saved"));
+    }
+    assert_eq!(offer_channels(&api_offer(&app, &acct, offer).await), linked, "unchanged");
+    // Unticking one keeps the other's xid.
+    let one = [("csrf", csrf.clone()), ("channel_id", app_channel.to_string())];
+    owner.post(&format!("{path}/channels"), &one).await.location();
+    assert_eq!(offer_channels(&api_offer(&app, &acct, offer).await), linked[..1]);
+
+    // Status: the API's transitions; a refusal is shown.
+    let act = |action: &'static str| vec![("csrf", csrf.clone()), ("action", action.to_owned())];
+    let refused = owner.post(&format!("{path}/status"), &act("suspend")).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("can&#x27;t change from pending to suspended"), "{}", refused.text);
+    assert_eq!(owner.post(&format!("{path}/status"), &act("dance")).await.status, 400);
+    assert_eq!(api_offer(&app, &acct, offer).await["status"], "pending");
+    assert_eq!(
+        owner.post(&format!("{path}/status"), &act("approve")).await.location(),
+        format!("{path}?done=approved")
+    );
+    assert_eq!(api_offer(&app, &acct, offer).await["status"], "approved");
+    // The offer now issues codes through the API on its channel.
+    let member = crate::credentials::member(&app, &acct, "ann").await;
+    let issue = format!("/v1.0/credentials?member_id={member}&offer_id={offer}&channel_id={app_channel}");
+    let issued = crate::credentials::post_query(&app, &acct, &issue).await;
+    assert_eq!(issued.error_free().body["credential"]["status"], "open");
+    // The account has no stores: an owner redeems it at none, from the code page.
+    let (credential_id, identifier) = (
+        issued.body["credential"]["id"].as_i64().unwrap(),
+        issued.body["credential"]["identifier"].as_str().unwrap().to_owned(),
+    );
+    let page = owner.get(&format!("/admin/codes?code={identifier}")).await;
+    assert!(page.text.contains(r#"action="/admin/codes/redeem""#), "a redeem form without stores");
+    let form = [
+        ("csrf", csrf.clone()),
+        ("credential_id", credential_id.to_string()),
+        ("code", identifier),
+        ("store_id", String::new()),
+    ];
+    assert!(owner.post("/admin/codes/redeem", &form).await.location().contains("done=redeemed"));
+    assert_eq!(credential(&app, &acct, credential_id).await["status"], "redeemed");
+    // …but not on the channel that was unticked.
+    let elsewhere = issue.replace(&format!("channel_id={app_channel}"), &format!("channel_id={web_channel}"));
+    assert!(!crate::credentials::post_query(&app, &acct, &elsewhere).await.status.is_success());
+    for (action, status) in [("suspend", "suspended"), ("approve", "approved"), ("archive", "archived")] {
+        owner.post(&format!("{path}/status"), &act(action)).await.location();
+        assert_eq!(api_offer(&app, &acct, offer).await["status"], status);
+    }
+    let page = owner.get(&path).await;
+    assert!(!page.text.contains(r#"name="action""#), "an archived offer has no actions");
+}
+
+async fn merchant_and_offer_forms_follow_the_roles(app: TestApp) {
+    let acct = app.account().await;
+    let merchant = crate::merchants::merchant(&app, &acct, "Q Burger").await;
+    let offer = crate::offers::offer(&app, &acct, json!({"name": "Free Fries"})).await;
+    let channel = crate::offers::channel(&app, &acct, "App").await;
+    let store = store(&app, &acct, "Downtown").await;
+    let writes = |csrf: &str| {
+        let csrf = csrf.to_owned();
+        vec![
+            ("/admin/merchants".to_owned(), vec![("csrf", csrf.clone()), ("name", "New".to_owned())]),
+            (format!("/admin/merchants/{merchant}"), vec![("csrf", csrf.clone()), ("name", "Renamed".to_owned())]),
+            ("/admin/offers".to_owned(), vec![("csrf", csrf.clone()), ("name", "New".to_owned())]),
+            (format!("/admin/offers/{offer}"), vec![("csrf", csrf.clone()), ("name", "Renamed".to_owned())]),
+            (format!("/admin/offers/{offer}/status"), vec![("csrf", csrf.clone()), ("action", "approve".to_owned())]),
+            (
+                format!("/admin/offers/{offer}/channels"),
+                vec![("csrf", csrf.clone()), ("channel_id", channel.to_string())],
+            ),
+            (format!("/admin/offers/{offer}/channels/new"), vec![("csrf", csrf.clone()), ("name", "Web".to_owned())]),
+        ]
+    };
+    let unchanged = || async {
+        assert_eq!(api_merchants(&app, &acct).await, ["Q Burger", "Downtown merchant"]);
+        let o = api_offer(&app, &acct, offer).await;
+        assert_eq!((&o["name"], &o["status"]), (&json!("Free Fries"), &json!("pending")));
+        assert!(offer_channels(&o).is_empty());
+        assert_eq!(api_offer_count(&app, &acct).await, 1);
+        assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 1);
+    };
+
+    // A viewer sees the pages without their forms, and every POST is a 403.
+    let mut viewer = Portal::signed_in(&app, &user(&app, &acct, Role::Viewer, &[]).await).await;
+    let list = viewer.get("/admin/merchants").await;
+    assert_eq!(list.status, 200);
+    assert!(list.text.contains("Q Burger") && !list.text.contains("/admin/merchants/new"));
+    let seen = viewer.get(&format!("/admin/merchants/{merchant}")).await;
+    assert!(seen.status == 200 && seen.text.contains("Q Burger") && !seen.text.contains("merchant-form"));
+    let seen = viewer.get(&format!("/admin/offers/{offer}")).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.text.contains("Publishing Channels") && !seen.text.contains(r#"action="/admin/offers/"#), "no forms");
+    assert!(!viewer.get("/admin/offers").await.text.contains("/admin/offers/new"));
+    for path in ["/admin/merchants/new", "/admin/offers/new", &format!("/admin/offers/{offer}/edit")] {
+        assert_eq!(viewer.get(path).await.status, 403, "{path}");
+    }
+    let csrf = viewer.csrf.clone();
+    for (path, form) in writes(&csrf) {
+        assert_eq!(viewer.post(&path, &form).await.status, 403, "viewer {path}");
+    }
+    unchanged().await;
+
+    // A store operator sees none of it.
+    let mut operator = Portal::new(&app);
+    let email = user(&app, &acct, Role::StoreOperator, &[store]).await;
+    operator.sign_in(&email, PASSWORD).await.location();
+    operator.csrf = operator.get("/admin/codes").await.csrf();
+    assert!(!operator.get("/admin/codes").await.text.contains(r#"href="/admin/merchants""#));
+    for path in
+        ["/admin/merchants", &format!("/admin/merchants/{merchant}"), "/admin/merchants/new", "/admin/offers/new"]
+    {
+        assert_eq!(operator.get(path).await.status, 403, "{path}");
+    }
+    for path in [format!("/admin/offers/{offer}"), format!("/admin/offers/{offer}/edit")] {
+        assert_eq!(operator.get(&path).await.status, 403, "{path}");
+    }
+    let csrf = operator.csrf.clone();
+    for (path, form) in writes(&csrf) {
+        assert_eq!(operator.post(&path, &form).await.status, 403, "store operator {path}");
+    }
+    unchanged().await;
+
+    // An editor may.
+    let mut editor = Portal::signed_in(&app, &user(&app, &acct, Role::Editor, &[]).await).await;
+    let csrf = editor.csrf.clone();
+    for (path, form) in writes(&csrf) {
+        let done = editor.post(&path, &form).await;
+        assert_eq!(done.status, 303, "editor {path}: {}", done.text);
+    }
+    assert_eq!(api_offer(&app, &acct, offer).await["status"], "approved");
+}
+
+async fn another_accounts_records_are_not_found_in_the_forms(app: TestApp) {
+    let acct = app.account().await;
+    let mine = crate::offers::offer(&app, &acct, json!({"name": "Mine"})).await;
+    let stranger = app.account().await;
+    let merchant = crate::merchants::merchant(&app, &stranger, "Their merchant").await;
+    let offer = crate::offers::offer(&app, &stranger, json!({"name": "Their offer"})).await;
+    let channel = crate::offers::channel(&app, &stranger, "Their channel").await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let csrf = owner.csrf.clone();
+    for path in [
+        format!("/admin/merchants/{merchant}"),
+        format!("/admin/offers/{offer}"),
+        format!("/admin/offers/{offer}/edit"),
+        "/admin/merchants/abc".into(),
+        "/admin/offers/-1".into(),
+        "/admin/offers/99999999999999999999".into(),
+    ] {
+        let page = owner.get(&path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(!page.text.contains("Their"), "{path}");
+    }
+    for (path, form) in [
+        (format!("/admin/merchants/{merchant}"), vec![("csrf", csrf.clone()), ("name", "Mine now".into())]),
+        (
+            format!("/admin/offers/{offer}"),
+            vec![("csrf", csrf.clone()), ("name", "Mine now".into()), ("offer_type", "0".into())],
+        ),
+        (format!("/admin/offers/{offer}/status"), vec![("csrf", csrf.clone()), ("action", "approve".into())]),
+        (format!("/admin/offers/{offer}/channels"), vec![("csrf", csrf.clone()), ("channel_id", channel.to_string())]),
+        (format!("/admin/offers/{offer}/channels/new"), vec![("csrf", csrf.clone()), ("name", "Web".into())]),
+    ] {
+        assert_eq!(owner.post(&path, &form).await.status, 404, "{path}");
+    }
+    // Their channel on my offer, their merchant on my new offer: refused.
+    let form = [("csrf", csrf.clone()), ("channel_id", channel.to_string())];
+    assert_eq!(owner.post(&format!("/admin/offers/{mine}/channels"), &form).await.status, 422);
+    let form = [
+        ("csrf", csrf.clone()),
+        ("name", "X".into()),
+        ("offer_type", "0".into()),
+        ("merchant_id", merchant.to_string()),
+    ];
+    assert_eq!(owner.post("/admin/offers", &form).await.status, 422);
+    // Nothing of theirs changed, nothing of mine written.
+    assert_eq!(api_merchants(&app, &stranger).await, ["Their merchant"]);
+    let theirs = api_offer(&app, &stranger, offer).await;
+    assert_eq!((&theirs["name"], &theirs["status"]), (&json!("Their offer"), &json!("pending")));
+    assert!(offer_channels(&theirs).is_empty());
+    assert_eq!(app.get(&stranger, "/v1.0/channels").await.body["total_entries"], 1);
+    assert!(offer_channels(&api_offer(&app, &acct, mine).await).is_empty());
+    assert_eq!(api_offer_count(&app, &acct).await, 1);
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 0);
+}
+
+async fn the_new_forms_need_the_csrf_token(app: TestApp) {
+    let acct = app.account().await;
+    let merchant = crate::merchants::merchant(&app, &acct, "Q Burger").await;
+    let offer = crate::offers::offer(&app, &acct, json!({"name": "Free Fries"})).await;
+    let channel = crate::offers::channel(&app, &acct, "App").await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let other = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let forms: Vec<(String, Vec<(&str, String)>)> = vec![
+        ("/admin/merchants".into(), vec![("name", "New".into())]),
+        (format!("/admin/merchants/{merchant}"), vec![("name", "Renamed".into())]),
+        ("/admin/offers".into(), vec![("name", "New".into()), ("offer_type", "0".into())]),
+        (format!("/admin/offers/{offer}"), vec![("name", "Renamed".into()), ("offer_type", "0".into())]),
+        (format!("/admin/offers/{offer}/status"), vec![("action", "approve".into())]),
+        (format!("/admin/offers/{offer}/channels"), vec![("channel_id", channel.to_string())]),
+        (format!("/admin/offers/{offer}/channels/new"), vec![("name", "Web".into())]),
+    ];
+    for (path, form) in &forms {
+        for csrf in [None, Some(""), Some("wrong"), Some(other.csrf.as_str())] {
+            let mut form = form.clone();
+            if let Some(csrf) = csrf {
+                form.push(("csrf", csrf.to_owned()));
+            }
+            let refused = owner.post(path, &form).await;
+            assert_eq!(refused.status, 403, "{path} with {csrf:?}");
+            assert!(refused.text.contains(r#"<main id="forbidden">"#));
+        }
+    }
+    assert_eq!(api_merchants(&app, &acct).await, ["Q Burger"]);
+    let o = api_offer(&app, &acct, offer).await;
+    assert_eq!((&o["name"], &o["status"]), (&json!("Free Fries"), &json!("pending")));
+    assert!(offer_channels(&o).is_empty());
+    assert_eq!(api_offer_count(&app, &acct).await, 1);
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 1);
+    // Without a session, every new form sends the browser to sign in.
+    let mut anonymous = Portal::new(&app);
+    for (path, form) in &forms {
+        assert_eq!(anonymous.post(path, form).await.location(), "/admin/login", "{path}");
+    }
+    for path in
+        ["/admin/merchants", "/admin/merchants/new", "/admin/offers/new", &format!("/admin/offers/{offer}/edit")]
+    {
+        assert_eq!(anonymous.get(path).await.location(), "/admin/login", "{path}");
+    }
 }

@@ -8,3 +8,4 @@ pub mod eligible_item_sets;
 pub mod member_lists;
 pub mod offer;
 pub mod passbook;
+pub mod write;

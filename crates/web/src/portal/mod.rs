@@ -1,15 +1,18 @@
 //! The Admin Portal (`/admin`): server-rendered pages for the people who run an account's
 //! promotions, signed in with an email and a password (docs/PORTAL.md). This is the first
-//! slice of issue #13: sign-in, the dashboard, the offer list and the code page.
+//! part of issue #13: sign-in, the dashboard, merchants, offers (with their Publishing
+//! Channels) and the code page.
 //!
 //! Every page but the sign-in form needs a live session (`session::Signed`); every POST
 //! carries the session's CSRF token; what a role may do is `domain::portal::Access`'s rule,
 //! checked here on the server whatever the page showed. Codes are redeemed and voided by
-//! `store::credentials::write`, the API's own path.
+//! `store::credentials::write`, offers by `store::offers::write`, the API's own paths.
 
 mod chart;
 mod codes;
 mod login;
+mod merchants;
+mod offer;
 mod pages;
 mod session;
 mod view;
@@ -48,7 +51,16 @@ where
         ("/admin", get(pages::dashboard)),
         ("/admin/login", get(login::form).post(login::sign_in)),
         ("/admin/logout", post(login::sign_out)),
-        ("/admin/offers", get(pages::offers)),
+        ("/admin/offers", get(pages::offers).post(offer::create)),
+        ("/admin/offers/new", get(offer::new)),
+        ("/admin/offers/{id}", get(offer::show).post(offer::update)),
+        ("/admin/offers/{id}/edit", get(offer::edit)),
+        ("/admin/offers/{id}/status", post(offer::action)),
+        ("/admin/offers/{id}/channels", post(offer::set_channels)),
+        ("/admin/offers/{id}/channels/new", post(offer::new_channel)),
+        ("/admin/merchants", get(merchants::list).post(merchants::create)),
+        ("/admin/merchants/new", get(merchants::new)),
+        ("/admin/merchants/{id}", get(merchants::show).post(merchants::update)),
         ("/admin/codes", get(codes::page)),
         ("/admin/codes/redeem", post(codes::redeem)),
         ("/admin/codes/void", post(codes::void)),

@@ -12,10 +12,10 @@ use kindling_domain::Timestamp;
 use kindling_store::portal::{dashboard as figures, offers as listing};
 use minijinja::context;
 
-const ACCOUNT_PAGES: &str = "Your role works with codes only; this page shows the whole account.";
+pub const ACCOUNT_PAGES: &str = "Your role works with codes only; this page shows the whole account.";
 
 /// The first value of each query parameter this page reads.
-fn param(query: Option<&str>, name: &str) -> Option<String> {
+pub fn param(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 

@@ -115,20 +115,26 @@ where
     }
 }
 
-/// A posted form (`application/x-www-form-urlencoded`), the first value of each name.
-pub struct Form(HashMap<String, String>);
+/// A posted form (`application/x-www-form-urlencoded`): every value of each name, in order.
+pub struct Form(HashMap<String, Vec<String>>);
 
 impl Form {
     pub fn parse(body: &[u8]) -> Self {
-        let mut fields = HashMap::new();
+        let mut fields: HashMap<String, Vec<String>> = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(body) {
-            fields.entry(name.into_owned()).or_insert_with(|| value.into_owned());
+            fields.entry(name.into_owned()).or_default().push(value.into_owned());
         }
         Self(fields)
     }
 
+    /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0.get(name).and_then(|values| values.first()).map(String::as_str)
+    }
+
+    /// Every value of `name` (a group of checkboxes).
+    pub fn all(&self, name: &str) -> &[String] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -155,6 +161,8 @@ mod tests {
         assert_eq!(form.get("email"), Some("ann@example.com"));
         assert_eq!(form.get("x"), Some("<script>"));
         assert_eq!(form.get("missing"), None);
+        assert_eq!(form.all("csrf"), ["a", "b"]);
+        assert!(form.all("missing").is_empty());
     }
 
     #[test]

@@ -19,6 +19,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/dashboard.html", include_str!("../../templates/portal/dashboard.html")),
         ("portal/offers.html", include_str!("../../templates/portal/offers.html")),
         ("portal/codes.html", include_str!("../../templates/portal/codes.html")),
+        ("portal/merchants.html", include_str!("../../templates/portal/merchants.html")),
+        ("portal/merchant.html", include_str!("../../templates/portal/merchant.html")),
+        ("portal/offer_form.html", include_str!("../../templates/portal/offer_form.html")),
+        ("portal/offer.html", include_str!("../../templates/portal/offer.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }
@@ -30,6 +34,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 pub enum Nav {
     Dashboard,
     Offers,
+    Merchants,
     Codes,
     None,
 }
@@ -41,6 +46,7 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
     if access.sees_account() {
         nav.push(context! { href => "/admin", label => "Dashboard", current => current == Nav::Dashboard });
         nav.push(context! { href => "/admin/offers", label => "Offers", current => current == Nav::Offers });
+        nav.push(context! { href => "/admin/merchants", label => "Merchants", current => current == Nav::Merchants });
     }
     nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
     context! {
@@ -49,6 +55,7 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
             role => access.role().label(),
             account => session.account_name,
             sees_account => access.sees_account(),
+            can_edit => access.can_edit(),
         },
         nav => nav,
         csrf => session.csrf_token,
@@ -104,6 +111,12 @@ pub fn forbidden(text: &str, chrome: Option<Value>) -> Response {
     message(StatusCode::FORBIDDEN, "forbidden", "Not allowed", text, chrome)
 }
 
+/// 404: no such record in the account (another account's ids are the same as unknown ones).
+pub fn not_found(what: &str, chrome: Value) -> Response {
+    let text = format!("There is no such {what} in this account.");
+    message(StatusCode::NOT_FOUND, "not-found", "Not found", &text, Some(chrome))
+}
+
 /// A store failure as a page: 503 with `Retry-After` when the database is busy, else 500.
 pub fn store_failure(e: &StoreError) -> Response {
     tracing::error!(error = %e, "portal store error");
@@ -127,8 +140,10 @@ mod tests {
     #[test]
     fn every_template_renders_empty() {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
-            // The dashboard's figures are one object; every other value may be missing.
-            TEMPLATES.get_template(name).unwrap().render(context! { d => context! {} }).unwrap();
+            // The dashboard's figures, a form's values and errors and an offer are objects;
+            // every other value may be missing.
+            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {} };
+            TEMPLATES.get_template(name).unwrap().render(ctx).unwrap();
         }
     }
 

@@ -1,7 +1,10 @@
-//! The Admin Portal in a real browser (issue #13, first slice): a store operator created
-//! with `kindling user create` signs in, looks up a code issued through the API and redeems
-//! it at their store, and the API sees the redemption; an owner's dashboard and offer list;
-//! each page at desktop (1280×800) and phone (390×844) widths, saved as `portal-*.png`.
+//! The Admin Portal in a real browser (issue #13): a new owner created with `kindling user
+//! create` follows the guide's words ("at least one Merchant, and an Offer", "Publishing
+//! Channels"): creates a merchant and an offer through the forms, ticks a channel, approves
+//! it, and a code issued through the API for it redeems from the code page; a store operator
+//! looks up a code issued through the API and redeems it at their store, and the API sees
+//! the redemptions; an owner's dashboard and offer list; each page at desktop (1280×800) and
+//! phone (390×844) widths, saved as `portal-*.png`.
 
 use super::harness::{Browser, Viewport};
 use crate::credentials::setup;
@@ -13,8 +16,13 @@ use serde_json::{json, Value};
 
 /// `kindling user create` for a store operator at `stores`; their printed password.
 fn operator_with_cli(app: &TestApp, acct: &TestAccount, email: &str, stores: &[i64]) -> String {
+    user_with_cli(app, acct, email, "store_operator", stores)
+}
+
+/// `kindling user create` with `role`; the printed password.
+fn user_with_cli(app: &TestApp, acct: &TestAccount, email: &str, role: &str, stores: &[i64]) -> String {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"));
-    command.args(["user", "create", "--account", &acct.id.to_string(), "--email", email, "--role", "store_operator"]);
+    command.args(["user", "create", "--account", &acct.id.to_string(), "--email", email, "--role", role]);
     for store in stores {
         command.args(["--store", &store.to_string()]);
     }
@@ -170,4 +178,103 @@ async fn until(browser: &Browser, expected: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("never reached {expected}: at {}", path(browser).await);
+}
+
+/// Types `text` into the field `css` (emptied first).
+async fn fill(browser: &Browser, css: &str, text: &str) {
+    let field = browser.find(css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// The "Done when" of issue #13: only the guide's words, a browser, and the API for the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_owner_sets_up_an_offer_whose_code_redeems() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let acct = app.account().await;
+    let password = user_with_cli(&app, &acct, &acct_email(&acct), "owner", &[]);
+    let member = crate::credentials::member(&app, &acct, "ann").await;
+    for viewport in [Viewport::Desktop, Viewport::Phone] {
+        let Some(browser) = open(viewport).await else { return };
+        let name = viewport.name();
+        sign_in(&browser, &app.base, &acct_email(&acct), &password, None).await;
+
+        // "At least one Merchant".
+        browser.find("nav a[href='/admin/merchants']").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("main#merchants")).await.unwrap();
+        browser.find("#new-merchant").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#merchant-form")).await.unwrap();
+        // A blank name is refused next to the field.
+        browser.find("#save-merchant").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#name-error")).await.unwrap();
+        let merchant = format!("Q Burger ({name})");
+        fill(&browser, "#name", &merchant).await;
+        browser.find("#supports_barcode").await.click().await.unwrap();
+        browser.find("#save-merchant").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#notice")).await.unwrap();
+        browser.goto(&format!("{}/admin/merchants", app.base)).await;
+        assert!(browser.find("#merchant-table").await.text().await.unwrap().contains(&merchant));
+        fits(&browser, "merchants").await;
+        browser.screenshot(&format!("portal-merchants-{name}")).await;
+
+        // "And an Offer".
+        browser.find("nav a[href='/admin/offers']").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#new-offer")).await.unwrap().click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#offer-form-fields")).await.unwrap();
+        let offer_name = format!("Buy a Burger, Get Free Medium Fries ({name})");
+        fill(&browser, "#name", &offer_name).await;
+        fill(&browser, "#description", "Free medium fries with any burger.").await;
+        browser.find("#merchant_id").await.select_by_label(&merchant).await.unwrap();
+        fill(&browser, "#reward_item_value", "350").await;
+        fill(&browser, "#max_redemptions_per_member", "1").await;
+        fits(&browser, "new offer").await;
+        browser.screenshot(&format!("portal-offer-new-{name}")).await;
+        browser.find("#save-offer").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#publishing-channels")).await.unwrap();
+        assert_eq!(browser.find("#offer-status").await.text().await.unwrap(), "pending");
+        let offer: i64 =
+            path(&browser).await.trim_start_matches("/admin/offers/").split('?').next().unwrap().parse().unwrap();
+
+        // "Publishing Channels": create one when the account has none, then tick it.
+        if browser.count("input[name=channel_id]").await == 0 {
+            fill(&browser, "#channel-name", "Mobile app").await;
+            browser.find("#create-channel").await.click().await.unwrap();
+            until(&browser, &format!("/admin/offers/{offer}?done=channel")).await;
+        }
+        browser.find("input[name=channel_id]").await.click().await.unwrap();
+        browser.find("#save-channels").await.click().await.unwrap();
+        until(&browser, &format!("/admin/offers/{offer}?done=channels")).await;
+        let xid = browser.find("#publishing-channels .xid").await;
+        let channel: i64 = xid.attr("data-channel-id").await.unwrap().unwrap().parse().unwrap();
+        assert!(xid.text().await.unwrap().starts_with("xid "), "the campaign's xid is shown");
+
+        // Approve.
+        browser.find("#approve-offer").await.click().await.unwrap();
+        until(&browser, &format!("/admin/offers/{offer}?done=approved")).await;
+        assert_eq!(browser.find("#offer-status").await.text().await.unwrap(), "approved");
+        fits(&browser, "offer").await;
+        browser.screenshot(&format!("portal-offer-{name}")).await;
+        let api = app.get(&acct, &format!("/v1.0/offers/{offer}")).await.error_free().body["offer"].clone();
+        assert_eq!((&api["status"], &api["name"]), (&json!("approved"), &json!(offer_name)));
+        assert_eq!(api["channels"][0]["channel"]["id"], channel);
+
+        // A code issued through the API for it redeems from the code page.
+        let issue = format!("/v1.0/credentials?member_id={member}&offer_id={offer}&channel_id={channel}");
+        let issued = crate::credentials::post_query(&app, &acct, &issue).await;
+        let credential_id = issued.error_free().body["credential"]["id"].as_i64().unwrap();
+        let identifier = issued.body["credential"]["identifier"].as_str().unwrap().to_owned();
+        browser.find("nav a[href='/admin/codes']").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#code")).await.unwrap();
+        look_up(&browser, &identifier).await;
+        assert!(browser.find(".credential .offers").await.text().await.unwrap().contains(&offer_name));
+        browser.find(".redeem-button").await.click().await.unwrap();
+        browser.client.wait().for_element(Locator::Css("#notice")).await.unwrap();
+        assert_eq!(browser.find(".credential [data-status]").await.text().await.unwrap(), "redeemed");
+        assert_eq!(credential(&app, &acct, credential_id).await["status"], "redeemed");
+        browser.close().await;
+    }
+}
+
+fn acct_email(acct: &TestAccount) -> String {
+    format!("owner-{}@example.com", acct.id)
 }

@@ -1,0 +1,31 @@
+//! What the offer forms offer to choose from: the account's merchants and channels, the
+//! first `CHOICES` by name (a select or a list of checkboxes longer than that is no use).
+
+use crate::{Db, FromRow, Result, Row};
+use kindling_domain::AccountId;
+
+pub const CHOICES: i64 = 500;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub id: i64,
+    pub name: String,
+}
+
+impl FromRow for Choice {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { id: row.int("id")?, name: row.text("name")? })
+    }
+}
+
+/// The account's merchants, by name.
+pub async fn merchants(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql = "SELECT id, name FROM merchants WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}
+
+/// The account's channels, by name.
+pub async fn channels(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql = "SELECT id, name FROM channels WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}

@@ -1,0 +1,506 @@
+//! One offer: the create and edit forms, its page (details, status, the approve / suspend /
+//! archive actions and its **Publishing Channels**), and a small form for a new channel.
+//!
+//! Every write is the API's: the forms become the body `POST/PUT /v1.0/offers` take and go
+//! through `offers::write::{create, update}` (the same validation, POS rule check and
+//! write); the actions through `offers::write::transition` (`OfferStatus::can_become`); the
+//! channels through `offers::offer::CHANNELS`' replace, as `POST /v1.0/offers/{id}/channels`;
+//! a new channel through `ChannelInput::into_new` and `crud::insert`, as `POST
+//! /v1.0/channels`. Owners and editors write; viewers see the page without forms.
+
+use super::merchants::{path_id, READ_ONLY};
+use super::pages::{param, shown, ACCOUNT_PAGES};
+use super::session::{Form, Signed};
+use super::view::{self, Nav};
+use super::PortalState;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kindling_domain::offers::channel::ChannelInput;
+use kindling_domain::offers::offer::{is_active, Offer};
+use kindling_domain::offers::status::OfferStatus;
+use kindling_domain::pos::rule::OfferType;
+use kindling_domain::{ChannelId, FieldErrors, OfferId, Timestamp};
+use kindling_store::crud;
+use kindling_store::link_set::{LinkOp, LinkOutcome};
+use kindling_store::offers::channels::{self, Channels};
+use kindling_store::offers::offer::{Offers, CHANNELS};
+use kindling_store::offers::write::{self, OfferWriteError};
+use kindling_store::portal::choices::{self, Choice};
+use minijinja::{context, Value};
+use serde_json::{Map, Value as Json};
+
+/// The form's fields, in order: the body keys of `POST /v1.0/offers` they fill.
+const TEXT_FIELDS: [&str; 3] = ["name", "description", "pos_offer_code"];
+const NUMBER_FIELDS: [&str; 3] = ["reward_item_value", "max_redemptions", "max_redemptions_per_member"];
+const TIME_FIELDS: [&str; 2] = ["activates_at", "expires_at"];
+/// Every field a form shows an error next to.
+const ALL_FIELDS: [&str; 10] = [
+    "name",
+    "description",
+    "merchant_id",
+    "offer_type",
+    "reward_item_value",
+    "pos_offer_code",
+    "activates_at",
+    "expires_at",
+    "max_redemptions",
+    "max_redemptions_per_member",
+];
+
+/// The form's values as text: posted, or from the stored offer.
+#[derive(Default)]
+struct Values(Map<String, Json>);
+
+impl Values {
+    fn posted(form: &Form) -> Self {
+        let mut values = Map::new();
+        for field in ALL_FIELDS {
+            let raw = form.get(field).unwrap_or_default();
+            // Free text keeps its spaces (the API's rules judge it); the rest is trimmed.
+            let raw = if field == "name" || field == "description" { raw } else { raw.trim() };
+            values.insert(field.to_owned(), raw.into());
+        }
+        Self(values)
+    }
+
+    fn of(offer: &Offer) -> Self {
+        let mut values = Map::new();
+        let column = |key: &str| match offer.columns.get(key) {
+            Some(Json::String(s)) => s.clone(),
+            Some(Json::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        for field in TEXT_FIELDS.into_iter().chain(NUMBER_FIELDS).chain(["offer_type"]) {
+            values.insert(field.to_owned(), column(field).into());
+        }
+        values.insert("merchant_id".into(), offer.merchant_id.map(|m| m.to_string()).unwrap_or_default().into());
+        for (field, at) in [("activates_at", offer.window.activates_at), ("expires_at", offer.window.expires_at)] {
+            values.insert(field.to_owned(), at.map(local_input).unwrap_or_default().into());
+        }
+        Self(values)
+    }
+
+    /// The API's body for these values. On create a blank field is left out (the API's
+    /// defaults); on edit it clears the value (`null`), except the name, whose blank is the
+    /// API's "can't be blank".
+    fn body(&self, create: bool) -> Map<String, Json> {
+        let mut body = Map::new();
+        for (field, value) in &self.0 {
+            let text = value.as_str().unwrap_or_default();
+            let blank = text.trim().is_empty();
+            let value = match field.as_str() {
+                "name" => Json::from(text),
+                _ if blank && create => continue,
+                "offer_type" if blank => continue,
+                _ if blank => Json::Null,
+                f if TIME_FIELDS.contains(&f) => Json::from(api_time(text)),
+                _ => Json::from(text),
+            };
+            body.insert(field.clone(), value);
+        }
+        body
+    }
+}
+
+/// A `datetime-local` input's value (`2026-11-30T09:15`, no seconds) as the API's naive
+/// date-time, taken as UTC as the form says.
+fn api_time(input: &str) -> String {
+    if input.len() == 16 {
+        format!("{input}:00")
+    } else {
+        input.to_owned()
+    }
+}
+
+/// A time as a `datetime-local` input shows it (UTC, to the minute).
+fn local_input(t: Timestamp) -> String {
+    t.to_string().chars().take(16).collect()
+}
+
+fn type_name(code: i64) -> String {
+    OfferType::ALL.iter().find(|t| t.code() == code).map_or_else(|| format!("type {code}"), |t| t.name().to_owned())
+}
+
+/// The create (`id` None) or edit form.
+#[allow(clippy::too_many_arguments)]
+fn form_page(
+    signed: &Signed,
+    status: StatusCode,
+    id: Option<i64>,
+    values: &Values,
+    merchants: &[Choice],
+    errors: &FieldErrors,
+    rule: Option<&str>,
+) -> Response {
+    let mut field_errors = Map::new();
+    for field in ALL_FIELDS {
+        if let Some(message) = errors.get(field) {
+            field_errors.insert(field.to_owned(), message.into());
+        }
+    }
+    // Errors on fields the form does not have (none expected) still show, at the top.
+    let other: Vec<String> =
+        errors.iter().filter(|(f, _)| !ALL_FIELDS.contains(f)).map(|(f, m)| format!("{f} {m}")).collect();
+    let ctx: Value = context! {
+        id => id,
+        v => Value::from_serialize(&values.0),
+        merchants => merchants.iter().map(|m| context! { id => m.id.to_string(), name => m.name }).collect::<Vec<_>>(),
+        types => OfferType::ALL.iter().map(|t| context! { code => t.code().to_string(), name => t.name() }).collect::<Vec<_>>(),
+        errors => Value::from_serialize(&field_errors),
+        other => other,
+        rule => rule,
+        invalid => !errors.is_empty() || rule.is_some(),
+        ..signed.chrome(Nav::Offers)
+    };
+    view::html(status, view::render("portal/offer_form.html", ctx))
+}
+
+/// A store operator's or viewer's 403 on a writing page.
+fn refuse(signed: &Signed) -> Response {
+    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
+}
+
+async fn merchant_choices(portal: &PortalState, signed: &Signed) -> Result<Vec<Choice>, Response> {
+    choices::merchants(&portal.db, signed.session.account).await.map_err(|e| view::store_failure(&e))
+}
+
+/// `GET /admin/offers/new`.
+pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    let merchants = match merchant_choices(&portal, &signed).await {
+        Ok(m) => m,
+        Err(answer) => return answer,
+    };
+    let mut values = Values::default();
+    values.0.insert("offer_type".into(), "0".into());
+    form_page(&signed, StatusCode::OK, None, &values, &merchants, &FieldErrors::new(), None)
+}
+
+/// A refused write as the form again, with the posted values; anything else as its page.
+async fn refused_form(
+    portal: &PortalState,
+    signed: &Signed,
+    id: Option<i64>,
+    values: &Values,
+    e: OfferWriteError,
+) -> Response {
+    let (errors, rule) = match e {
+        OfferWriteError::Invalid(errors) => (errors, None),
+        OfferWriteError::Rule(message) => (FieldErrors::new(), Some(message)),
+        OfferWriteError::NotFound => return view::not_found("offer", signed.chrome(Nav::Offers)),
+        OfferWriteError::Store(e) => return view::store_failure(&e),
+    };
+    let merchants = match merchant_choices(portal, signed).await {
+        Ok(m) => m,
+        Err(answer) => return answer,
+    };
+    form_page(signed, StatusCode::UNPROCESSABLE_ENTITY, id, values, &merchants, &errors, rule.as_deref())
+}
+
+/// `POST /admin/offers`: the new offer's form.
+pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = signed.csrf_refusal(&form) {
+        return refused;
+    }
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    let values = Values::posted(&form);
+    match write::create(&portal.db, signed.session.account, values.body(true)).await {
+        Ok(id) => view::redirect(&format!("/admin/offers/{}?done=created", id.0)),
+        Err(e) => refused_form(&portal, &signed, None, &values, e).await,
+    }
+}
+
+async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Offer, Response> {
+    let Some(id) = path_id(raw) else {
+        return Err(view::not_found("offer", signed.chrome(Nav::Offers)));
+    };
+    match crud::get::<Offers>(&portal.db, signed.session.account, &[], OfferId(id)).await {
+        Ok(Some(offer)) => Ok(offer),
+        Ok(None) => Err(view::not_found("offer", signed.chrome(Nav::Offers))),
+        Err(e) => Err(view::store_failure(&e)),
+    }
+}
+
+/// `GET /admin/offers/{id}/edit`.
+pub async fn edit(State(portal): State<PortalState>, signed: Signed, Path(raw): Path<String>) -> Response {
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    let offer = match load(&portal, &signed, &raw).await {
+        Ok(o) => o,
+        Err(answer) => return answer,
+    };
+    let merchants = match merchant_choices(&portal, &signed).await {
+        Ok(m) => m,
+        Err(answer) => return answer,
+    };
+    form_page(&signed, StatusCode::OK, Some(offer.id.0), &Values::of(&offer), &merchants, &FieldErrors::new(), None)
+}
+
+/// `POST /admin/offers/{id}`: the edit form.
+pub async fn update(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = signed.csrf_refusal(&form) {
+        return refused;
+    }
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    let Some(id) = path_id(&raw) else {
+        return view::not_found("offer", signed.chrome(Nav::Offers));
+    };
+    let values = Values::posted(&form);
+    match write::update(&portal.db, signed.session.account, OfferId(id), values.body(false)).await {
+        Ok(()) => view::redirect(&format!("/admin/offers/{id}?done=saved")),
+        Err(e) => refused_form(&portal, &signed, Some(id), &values, e).await,
+    }
+}
+
+/// The offer's page, with a notice or an error.
+async fn offer_page(
+    portal: &PortalState,
+    signed: &Signed,
+    offer: &Offer,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let account = signed.session.account;
+    let (merchants, channels) =
+        match (choices::merchants(&portal.db, account).await, choices::channels(&portal.db, account).await) {
+            (Ok(m), Ok(c)) => (m, c),
+            (Err(e), _) | (_, Err(e)) => return view::store_failure(&e),
+        };
+    let linked: Vec<(i64, String)> = offer
+        .links
+        .channels
+        .iter()
+        .filter_map(|c| {
+            let c = &c["channel"];
+            Some((c["id"].as_i64()?, c["xid"].as_str().unwrap_or_default().to_owned()))
+        })
+        .collect();
+    let column = |key: &str| match offer.columns.get(key) {
+        Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Json::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let merchant = offer
+        .merchant_id
+        .map(|id| merchants.iter().find(|m| m.id == id).map_or_else(|| format!("#{id}"), |m| m.name.clone()));
+    let actions: Vec<_> =
+        [("approve", OfferStatus::Approved), ("suspend", OfferStatus::Suspended), ("archive", OfferStatus::Archived)]
+            .into_iter()
+            .filter(|(_, next)| *next != offer.status && offer.status.can_become(*next))
+            .map(|(action, _)| action)
+            .collect();
+    let ctx = context! {
+        o => context! {
+            id => offer.id.0,
+            name => column("name"),
+            description => column("description"),
+            status => offer.status.as_str(),
+            active => is_active(offer.status, &offer.window, Timestamp::now()),
+            merchant => merchant,
+            offer_type => offer.columns.get("offer_type").and_then(Json::as_i64).map(type_name),
+            reward_item_value => column("reward_item_value"),
+            pos_offer_code => column("pos_offer_code"),
+            starts => offer.window.activates_at.map(shown),
+            ends => offer.window.expires_at.map(shown),
+            max_redemptions => column("max_redemptions"),
+            max_redemptions_per_member => column("max_redemptions_per_member"),
+            created_at => shown(offer.created_at),
+        },
+        actions => actions,
+        channels => channels.iter().map(|c| {
+            let xid = linked.iter().find(|(id, _)| *id == c.id).map(|(_, xid)| xid.clone());
+            context! { id => c.id, name => c.name, linked => xid.is_some(), xid => xid }
+        }).collect::<Vec<_>>(),
+        notice => notice,
+        error => error,
+        ..signed.chrome(Nav::Offers)
+    };
+    view::html(status, view::render("portal/offer.html", ctx))
+}
+
+/// `GET /admin/offers/{id}`.
+pub async fn show(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if !signed.access.sees_account() {
+        return signed.forbidden(ACCOUNT_PAGES);
+    }
+    let offer = match load(&portal, &signed, &raw).await {
+        Ok(o) => o,
+        Err(answer) => return answer,
+    };
+    let notice = match param(query.as_deref(), "done").as_deref() {
+        Some("created") => Some("The offer was created. It is pending: approve it when it is ready."),
+        Some("saved") => Some("The offer was saved."),
+        Some("approved") => Some("The offer was approved."),
+        Some("suspended") => Some("The offer was suspended."),
+        Some("archived") => Some("The offer was archived."),
+        Some("channels") => Some("The publishing channels were saved."),
+        Some("channel") => Some("The channel was created. Tick it to publish the offer on it."),
+        _ => None,
+    };
+    offer_page(&portal, &signed, &offer, StatusCode::OK, notice, None).await
+}
+
+/// The checks every POST of the offer page makes first: CSRF, the role, and the offer.
+async fn writable(portal: &PortalState, signed: &Signed, form: &Form, raw: &str) -> Result<Offer, Response> {
+    if let Some(refused) = signed.csrf_refusal(form) {
+        return Err(refused);
+    }
+    if !signed.access.can_edit() {
+        return Err(refuse(signed));
+    }
+    load(portal, signed, raw).await
+}
+
+/// `POST /admin/offers/{id}/status` (`action`: approve, suspend or archive).
+pub async fn action(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    let offer = match writable(&portal, &signed, &form, &raw).await {
+        Ok(o) => o,
+        Err(answer) => return answer,
+    };
+    let (next, done) = match form.get("action") {
+        Some("approve") => (OfferStatus::Approved, "approved"),
+        Some("suspend") => (OfferStatus::Suspended, "suspended"),
+        Some("archive") => (OfferStatus::Archived, "archived"),
+        _ => return offer_page(&portal, &signed, &offer, StatusCode::BAD_REQUEST, None, Some("Unknown action.")).await,
+    };
+    match write::transition(&portal.db, signed.session.account, offer.id, next).await {
+        Ok(()) => view::redirect(&format!("/admin/offers/{}?done={done}", offer.id.0)),
+        Err(OfferWriteError::Invalid(errors)) => {
+            let message = errors.get("status").map_or_else(|| errors.summary(), str::to_owned);
+            let text = format!("The offer could not be changed: status {message}.");
+            offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await
+        }
+        Err(OfferWriteError::Rule(message)) => {
+            offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&message)).await
+        }
+        Err(OfferWriteError::NotFound) => view::not_found("offer", signed.chrome(Nav::Offers)),
+        Err(OfferWriteError::Store(e)) => view::store_failure(&e),
+    }
+}
+
+/// `POST /admin/offers/{id}/channels` (`channel_id`, once per ticked box): the offer's
+/// channels become exactly these.
+pub async fn set_channels(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    let offer = match writable(&portal, &signed, &form, &raw).await {
+        Ok(o) => o,
+        Err(answer) => return answer,
+    };
+    let ids: Option<Vec<i64>> = form.all("channel_id").iter().map(|raw| path_id(raw.trim())).collect();
+    let refusal = match ids {
+        None => "a channel id is not a number.".to_owned(),
+        Some(ids) => match kindling_domain::input::id_count("channel_ids", &ids) {
+            Err(errors) => format!("{}.", errors.summary()),
+            Ok(()) => {
+                let ids: Vec<ChannelId> = ids.into_iter().map(ChannelId).collect();
+                match CHANNELS.apply_now(&portal.db, signed.session.account, offer.id, LinkOp::Replace, &ids).await {
+                    Ok(LinkOutcome::Linked(_)) => {
+                        return view::redirect(&format!("/admin/offers/{}?done=channels", offer.id.0))
+                    }
+                    Ok(LinkOutcome::OwnerNotFound) => return view::not_found("offer", signed.chrome(Nav::Offers)),
+                    Ok(LinkOutcome::UnknownTargets(unknown)) => {
+                        let list = unknown.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(", ");
+                        format!("no channel {list} in this account.")
+                    }
+                    Err(e) => return view::store_failure(&e),
+                }
+            }
+        },
+    };
+    let text = format!("The channels were not saved: {refusal}");
+    offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await
+}
+
+/// `POST /admin/offers/{id}/channels/new` (`name`): a new channel of the account, shown
+/// unticked on the offer's page.
+pub async fn new_channel(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    let offer = match writable(&portal, &signed, &form, &raw).await {
+        Ok(o) => o,
+        Err(answer) => return answer,
+    };
+    let input = ChannelInput { name: Some(form.get("name").unwrap_or_default().to_owned()), ..ChannelInput::default() };
+    let changes = match input.into_new() {
+        Ok(changes) => changes,
+        Err(errors) => {
+            let text = format!("The channel was not created: name {}.", errors.get("name").unwrap_or("is not valid"));
+            return offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await;
+        }
+    };
+    let account = signed.session.account;
+    let created = portal
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move { crud::insert::<Channels>(tx, account, channels::values(changes)).await })
+        })
+        .await;
+    match created {
+        Ok(_) => view::redirect(&format!("/admin/offers/{}?done=channel", offer.id.0)),
+        Err(e) => view::store_failure(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> Values {
+        Values(pairs.iter().map(|(k, v)| ((*k).to_owned(), Json::from(*v))).collect())
+    }
+
+    #[test]
+    fn blank_fields_are_left_out_on_create_and_cleared_on_edit() {
+        let v =
+            values(&[("name", ""), ("description", " "), ("offer_type", "0"), ("activates_at", "2026-11-30T09:15")]);
+        let create = v.body(true);
+        assert_eq!(create.get("name"), Some(&Json::from("")), "the API says can't be blank");
+        assert!(!create.contains_key("description"));
+        assert_eq!(create["activates_at"], "2026-11-30T09:15:00");
+        let edit = v.body(false);
+        assert_eq!(edit["description"], Json::Null);
+    }
+
+    #[test]
+    fn times_show_as_datetime_local_values() {
+        assert_eq!(local_input(Timestamp::from_unix(1_359_409_450)), "2013-01-28T21:44");
+        assert_eq!(type_name(0), OfferType::ALL[0].name());
+    }
+}
