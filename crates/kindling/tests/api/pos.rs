@@ -356,10 +356,19 @@ async fn wallet_state_redeems_at_the_register(app: TestApp) {
     let acct = app.account().await;
     let s = shop(&app, &acct, json!({})).await;
     let path = format!("/v1.0/members/{}/offer_states?channel_id={}&offer_id={}", s.member, s.channel, s.offer);
-    let issued = app.post(&acct, &path, json!({"offer_state": {}})).await;
+    let issued = app.post(&acct, &path, json!({"offer_state": {"external_ref_id": "ext-9"}})).await;
     issued.error_free();
     let state = &issued.body["offer_state"];
     let code = state["credential_identifier"].as_str().unwrap().to_owned();
+    // Show lists the member's wallet at the top level, for a cashier's manual selection.
+    let shown = show(&app, &acct, &s, &code, "w-0", meal()).await;
+    let wallet = &shown.body["availible_offers"];
+    assert_eq!(wallet.as_array().map(Vec::len), Some(1), "{}", shown.text);
+    assert_eq!(wallet[0]["offer_state_id"], state["offer_state_id"]);
+    assert_eq!(wallet[0]["offer_id"], s.offer);
+    assert!(wallet[0]["eligible_channel_id"].is_i64(), "the campaign: {}", wallet[0]);
+    assert_eq!(wallet[0]["external_ref_id"], "ext-9");
+    assert_eq!(wallet[0]["expiration_date"], "", "no window of its own");
     let settled = app
         .ctm(
             &acct,
@@ -387,6 +396,7 @@ async fn wallet_state_redeems_at_the_register(app: TestApp) {
         spec.check_success("put", "/v2/ctm/members/{site_id}/{credential}", 200, &v2.body);
     }
     assert_eq!(v2.body["transaction"]["errors"][0]["code"], "already_redeemed");
+    assert_eq!(v2.body["availible_offers"], json!([]), "a redeemed state's code is no longer in the wallet");
 }
 
 /// `offer_type` and `criteria` through the Offers API: known types saved and returned,

@@ -31,6 +31,8 @@ pub struct CodeFacts {
     pub remaining_value: Option<i64>,
     /// Another ticket holds the code now.
     pub held_elsewhere: bool,
+    /// The member has live wallet states (read only then, see `wallet`).
+    pub has_wallet: bool,
 }
 
 impl FromRow for CodeFacts {
@@ -48,6 +50,7 @@ impl FromRow for CodeFacts {
             offer_state_id: row.opt_int("offer_state_id")?.map(OfferStateId),
             remaining_value: row.opt_int("remaining_value")?,
             held_elsewhere: row.boolean("held_elsewhere")?,
+            has_wallet: row.boolean("has_wallet")?,
         })
     }
 }
@@ -80,6 +83,46 @@ pub struct Considered {
     pub offers: BTreeMap<i64, OfferInfo>,
     pub candidates: Vec<Candidate>,
     pub rejected: Vec<Rejected>,
+    /// The first found code's member's live wallet states (the show response's top-level
+    /// `availible_offers`, for a cashier's manual selection).
+    pub wallet: Vec<WalletState>,
+}
+
+/// A member's live offer state whose code is still open.
+#[derive(Debug, Clone)]
+pub struct WalletState {
+    pub offer_state_id: OfferStateId,
+    pub offer_id: OfferId,
+    pub eligible_channel_id: Option<i64>,
+    pub activates_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub external_ref_id: Option<String>,
+}
+
+impl FromRow for WalletState {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            offer_state_id: OfferStateId(row.int("id")?),
+            offer_id: OfferId(row.int("offer_id")?),
+            eligible_channel_id: row.opt_int("eligible_channel_id")?,
+            activates_at: row.opt_time("activates_at")?,
+            expires_at: row.opt_time("expires_at")?,
+            external_ref_id: row.opt_text("external_ref_id")?,
+        })
+    }
+}
+
+/// The member's live wallet states (not voided, code open), oldest first, at most 100.
+async fn wallet(exec: &mut impl Exec, account: AccountId, member: MemberId) -> Result<Vec<WalletState>> {
+    exec.fetch_all(
+        "SELECT s.id, s.offer_id, e.id AS eligible_channel_id, s.activates_at, s.expires_at, s.external_ref_id \
+         FROM offer_states s JOIN credentials c ON c.id = s.credential_id \
+         LEFT JOIN eligible_channels e ON e.offer_id = s.offer_id AND e.channel_id = s.channel_id \
+         WHERE s.account_id = $1 AND s.member_id = $2 AND s.voided_at IS NULL AND c.status = 'open' \
+         ORDER BY s.id LIMIT 100",
+        &[account.into(), member.into()],
+    )
+    .await
 }
 
 impl Considered {
@@ -103,7 +146,8 @@ pub(crate) async fn code_facts(
          c.remaining_value, m.identifier AS member_identifier, \
          (SELECT MIN(s.id) FROM offer_states s WHERE s.credential_id = c.id) AS offer_state_id, \
          EXISTS (SELECT 1 FROM pos_holds h WHERE h.credential_id = c.id AND h.expires_at > $3 \
-                 AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere \
+                 AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere, \
+         EXISTS (SELECT 1 FROM offer_states w WHERE w.member_id = c.member_id AND w.voided_at IS NULL) AS has_wallet \
          FROM credentials c JOIN members m ON m.id = c.member_id \
          WHERE c.account_id = $1 AND c.identifier = $2 \
          ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
@@ -250,6 +294,11 @@ pub(crate) async fn consider(
                 detail: format!("Offer {offer} is not on a presented code"),
             });
         }
+    }
+    let owner =
+        considered.codes.iter().find_map(|c| c.credential.as_ref()).filter(|c| c.has_wallet).map(|c| c.member_id);
+    if let Some(member) = owner {
+        considered.wallet = wallet(tx, account, member).await?;
     }
     let ids: Vec<i64> = considered.offers.keys().copied().collect();
     let mut rows = offer_rules(tx, account, &ids).await?;

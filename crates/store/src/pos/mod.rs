@@ -9,7 +9,7 @@ pub mod settle;
 pub mod ticket;
 pub mod transactions;
 
-pub use candidates::{CodeFacts, Considered, OfferInfo, PresentedCode};
+pub use candidates::{CodeFacts, Considered, OfferInfo, PresentedCode, WalletState};
 pub use holds::{allocate, deallocate, Held};
 pub use settle::{settle, show, Settled, Settlement, Shown, TicketFacts, TicketItem};
 pub use ticket::{record_qitems, sites, Site, SiteRow, TicketKey};

@@ -26,14 +26,24 @@ pub struct ShowResponse<'a> {
     loyalty_id: &'a str,
     reusable: bool,
     transaction: Transaction<'a>,
-    /// The member's wallet: not filled yet (docs/POS.md).
-    availible_offers: [(); 0],
+    /// The first code's member's wallet states.
+    availible_offers: Vec<WalletEntry>,
     reusable_offers: ReusableOffers,
     store_default_language: &'static str,
     account_default_language: &'static str,
     evaluation: Explanation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     transaction_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct WalletEntry {
+    offer_state_id: i64,
+    offer_id: i64,
+    eligible_channel_id: Option<i64>,
+    activation_date: String,
+    expiration_date: String,
+    external_ref_id: String,
 }
 
 #[derive(Serialize)]
@@ -352,7 +362,18 @@ pub fn show<'a>(account: AccountId, shown: &'a Shown, basket: &'a Basket) -> Sho
                 .collect(),
             availible_offers: availible,
         },
-        availible_offers: [],
+        availible_offers: considered
+            .wallet
+            .iter()
+            .map(|w| WalletEntry {
+                offer_state_id: w.offer_state_id.0,
+                offer_id: w.offer_id.0,
+                eligible_channel_id: w.eligible_channel_id,
+                activation_date: w.activates_at.map(|t| t.to_string()).unwrap_or_default(),
+                expiration_date: w.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+                external_ref_id: w.external_ref_id.clone().unwrap_or_default(),
+            })
+            .collect(),
         reusable_offers: ReusableOffers {
             redemption_limit: 1,
             redeem_until_depleted: considered.offers.values().any(|o| o.redeem_until_depleted),
