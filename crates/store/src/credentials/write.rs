@@ -418,6 +418,16 @@ pub(crate) struct AtTicket<'a> {
     pub applied: &'a [(OfferId, i64)],
 }
 
+impl AtTicket<'_> {
+    /// Keeps only the facts of the offers the engine applied (a code's other offers are
+    /// neither checked nor redeemed at this ticket).
+    fn narrow(&self, gathered: &mut Gathered) {
+        let applied = |id: OfferId| self.applied.iter().any(|(a, _)| *a == id);
+        gathered.offers.retain(|o| applied(OfferId(o.id)));
+        gathered.links.retain(|l| applied(l.offer_id));
+    }
+}
+
 pub(crate) async fn redeem_in(
     tx: &mut Tx,
     account: AccountId,
@@ -462,8 +472,7 @@ pub(crate) async fn redeem_in(
     let mine = Offers::OfCredential(id);
     let mut gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
     if let Some(at) = &at {
-        gathered.offers.retain(|o| at.applied.iter().any(|(a, _)| a.0 == o.id));
-        gathered.links.retain(|l| at.applied.iter().any(|(a, _)| *a == l.offer_id));
+        at.narrow(&mut gathered);
     }
     credential.offer_ids = gathered.offers.iter().map(|o| OfferId(o.id)).collect();
     if credential.offer_ids.is_empty() {
@@ -476,8 +485,7 @@ pub(crate) async fn redeem_in(
         tx.fetch_optional::<i64>("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
         gathered = facts::gather(tx, true, account, mine, Some(channel), member, store, &today).await?;
         if let Some(at) = &at {
-            gathered.offers.retain(|o| at.applied.iter().any(|(a, _)| a.0 == o.id));
-            gathered.links.retain(|l| at.applied.iter().any(|(a, _)| *a == l.offer_id));
+            at.narrow(&mut gathered);
         }
     }
     crate::pos::holds::count_others(tx, account, &mut gathered, member, at.as_ref().map(|a| a.ticket), now).await?;

@@ -181,7 +181,7 @@ pub async fn allocate(
                 }
             }
             let offers: Vec<OfferId> = considered.candidates.iter().map(|c| OfferId(c.offer_id)).collect();
-            let until = now.plus_seconds(ticket.hold_seconds);
+            let until = now.plus_seconds(site.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS));
             hold(tx, account, ticket.id, &credential, &offers, until, now).await?;
             Ok(Held { transaction_id: ticket.id, credential_id: credential.id, offer_ids: offers, expires_at: until })
         })
@@ -199,11 +199,8 @@ pub async fn deallocate(
 ) -> std::result::Result<u64, PosError> {
     db.transaction(move |tx| {
         Box::pin(async move {
-            let site = ticket::site(tx, account, &key).await?;
-            if site.ticket.is_none() {
-                return Ok(0);
-            }
-            let Some(ticket) = ticket::find(tx, account, &site, &key, true).await? else { return Ok(0) };
+            ticket::site(tx, account, &key).await?;
+            let Some(ticket) = ticket::find(tx, account, &key).await? else { return Ok(0) };
             let credential = match &code {
                 Some(code) => match ticket::credential_id(tx, account, code).await? {
                     Some(id) => Some(id),

@@ -115,7 +115,6 @@ pub struct Settlement {
 pub struct Settled {
     pub transaction_id: i64,
     pub response: String,
-    pub replayed: bool,
 }
 
 /// The reason a redemption the engine chose was refused at settle time (a ticket that
@@ -227,7 +226,7 @@ where
             if ticket.status != "open" {
                 return match (&ticket.request_hash, &ticket.response) {
                     (Some(hash), Some(response)) if *hash == settlement.hash => {
-                        Ok(Settled { transaction_id: ticket.id, response: response.clone(), replayed: true })
+                        Ok(Settled { transaction_id: ticket.id, response: response.clone() })
                     }
                     _ => Err(PosError::Closed),
                 };
@@ -287,7 +286,7 @@ where
                 ],
             )
             .await?;
-            Ok(Settled { transaction_id: ticket.id, response, replayed: false })
+            Ok(Settled { transaction_id: ticket.id, response })
         })
     })
     .await

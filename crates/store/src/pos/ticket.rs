@@ -67,7 +67,6 @@ pub(crate) struct Ticket {
     pub status: String,
     pub request_hash: Option<String>,
     pub response: Option<String>,
-    pub hold_seconds: i64,
 }
 
 impl FromRow for Ticket {
@@ -77,31 +76,21 @@ impl FromRow for Ticket {
             status: row.text("status")?,
             request_hash: row.opt_text("request_hash")?,
             response: row.opt_text("response")?,
-            hold_seconds: super::holds::DEFAULT_HOLD_SECONDS,
         })
     }
 }
 
-/// The open or closed ticket, if the POS has used this key before.
-pub(crate) async fn find(
-    tx: &mut Tx,
-    account: AccountId,
-    site: &Site,
-    key: &TicketKey,
-    lock: bool,
-) -> Result<Option<Ticket>> {
-    let lock = if lock && tx.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
+/// The open or closed ticket, if the POS has used this key before, locked on PostgreSQL
+/// until commit.
+pub(crate) async fn find(tx: &mut Tx, account: AccountId, key: &TicketKey) -> Result<Option<Ticket>> {
+    let lock = if tx.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
     let sql = format!(
         "SELECT id, status, request_hash, response FROM pos_transactions \
          WHERE account_id = $1 AND site_id = $2 AND term_id = $3 AND tran_id = $4{lock}"
     );
     let params =
         [account.into(), key.site_id.as_str().into(), key.term_id.as_str().into(), key.tran_id.as_str().into()];
-    let mut ticket: Option<Ticket> = tx.fetch_optional(&sql, &params).await?;
-    if let Some(t) = &mut ticket {
-        t.hold_seconds = site.hold_seconds.unwrap_or(super::holds::DEFAULT_HOLD_SECONDS);
-    }
-    Ok(ticket)
+    tx.fetch_optional(&sql, &params).await
 }
 
 /// The ticket for `key`, created open on first use and locked (PostgreSQL) until commit so
@@ -128,8 +117,7 @@ pub(crate) async fn open(
         ],
     )
     .await?;
-    let ticket =
-        find(tx, account, site, key, true).await?.ok_or_else(|| crate::StoreError::Decode("ticket vanished".into()))?;
+    let ticket = find(tx, account, key).await?.ok_or_else(|| crate::StoreError::Decode("ticket vanished".into()))?;
     Ok(ticket)
 }
 

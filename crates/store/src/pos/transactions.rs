@@ -280,6 +280,7 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
             )
             .await?;
             let mut codes: Vec<CredentialId> = live.iter().map(|r| r.credential_id).collect();
+            codes.sort_unstable();
             codes.dedup();
             for code in codes {
                 // Reopened unless the code has been given to another open credential since.

@@ -7,10 +7,10 @@ mod request;
 mod response;
 
 use crate::auth::Auth;
-use crate::extract::{read_body, ApiPath};
+use crate::extract::{read_body, ApiPath, ApiQuery};
 use crate::response::json;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::pos::Reason;
@@ -20,7 +20,6 @@ use request::{basket, body_object, closing, codes, selected, ticket_key};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 impl From<PosError> for ApiError {
     fn from(e: PosError) -> Self {
@@ -60,13 +59,6 @@ fn offer_param(raw: Option<&str>) -> Result<Option<OfferId>, ApiError> {
     }
 }
 
-fn query(params: &HashMap<String, String>) -> CtmQuery {
-    CtmQuery {
-        offer_id: params.get("offer_id").cloned(),
-        credential_identifier: params.get("credential_identifier").cloned(),
-    }
-}
-
 /// What show and update read from a request: the ticket, the codes, the cashier's offers, the
 /// basket and the ticket's own facts, and the body as sent (a retry is recognised by it).
 struct Ticket {
@@ -95,25 +87,15 @@ async fn read(site_id: &str, credential: Option<&str>, req: Request) -> Result<T
 
 /// Show (`GET /ctm/members/{site_id}/{credential}` with a body, and v2 `PUT`): what the
 /// codes give this basket now. No side effects.
-async fn show(
-    state: AppState,
-    auth: Auth,
-    site_id: String,
-    credential: Option<String>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let t = read(&site_id, credential.as_deref(), req).await?;
-    let shown = pos::show(&state.db, auth.account, &t.key, &t.codes, t.only.as_deref(), &t.basket.lines).await?;
-    Ok(json(StatusCode::OK, &response::show(auth.account, &shown, &t.basket)))
-}
-
 pub async fn show_member(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((site_id, credential)): ApiPath<(String, String)>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    show(state, auth, site_id, Some(credential), req).await
+    let t = read(&site_id, Some(&credential), req).await?;
+    let shown = pos::show(&state.db, auth.account, &t.key, &t.codes, t.only.as_deref(), &t.basket.lines).await?;
+    Ok(json(StatusCode::OK, &response::show(auth.account, &shown, &t.basket)))
 }
 
 /// Update (`PUT /ctm/members/{site_id}[/{credential}]`, v2 `POST`): settles the ticket.
@@ -174,11 +156,11 @@ pub async fn allocate(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((site_id, credential)): ApiPath<(String, String)>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<CtmQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
     let key = ticket_key(&site_id, req.headers())?;
-    let offer = offer_param(query(&params).offer_id.as_deref())?;
+    let offer = offer_param(q.offer_id.as_deref())?;
     match pos::allocate(&state.db, auth.account, key, credential.clone(), offer).await {
         Ok(held) => Ok(json(
             StatusCode::OK,
@@ -201,11 +183,10 @@ pub async fn deallocate(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(site_id): ApiPath<String>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<CtmQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
     let key = ticket_key(&site_id, req.headers())?;
-    let q = query(&params);
     offer_param(q.offer_id.as_deref())?;
     let code = q.credential_identifier.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let released = pos::deallocate(&state.db, auth.account, key, code).await?;

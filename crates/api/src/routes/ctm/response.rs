@@ -188,8 +188,33 @@ impl<'a> Names<'a> {
     }
 }
 
+/// One `add_offers`/`remove_offers` entry: the offer as the code brought it, with what it gave.
+fn entry<'a>(
+    code: Option<&'a str>,
+    offer: i64,
+    names: &Names<'a>,
+    applications: u32,
+    amount: i64,
+    qualifying_items: Vec<QualifyingItem<'a>>,
+) -> OfferEntry<'a> {
+    let code = code.unwrap_or("");
+    let auth = auth_code(code, offer);
+    OfferEntry {
+        credential_identifier: code,
+        rpe_auth_code: auth.clone(),
+        pos_offer_code: names.pos_code(offer),
+        pos_offer_code_type: "",
+        quantity: applications.to_string(),
+        ammount: amount.to_string(),
+        name: names.name(offer),
+        qualifying_items,
+        tip: "0",
+        identifier: offer.to_string(),
+        auth,
+    }
+}
+
 fn offer_entry<'a>(applied: &'a Applied, names: &Names<'a>, basket: &'a Basket) -> OfferEntry<'a> {
-    let code = applied.credential.as_deref().unwrap_or("");
     let mut items = Vec::with_capacity(applied.rewarded.len() + applied.qualifiers.len());
     for (portions, kind) in [(&applied.rewarded, "1"), (&applied.qualifiers, "2")] {
         for portion in portions {
@@ -202,36 +227,12 @@ fn offer_entry<'a>(applied: &'a Applied, names: &Names<'a>, basket: &'a Basket) 
             });
         }
     }
-    OfferEntry {
-        credential_identifier: code,
-        rpe_auth_code: auth_code(code, applied.offer_id),
-        pos_offer_code: names.pos_code(applied.offer_id),
-        pos_offer_code_type: "",
-        quantity: applied.applications.to_string(),
-        ammount: applied.amount.to_string(),
-        name: names.name(applied.offer_id),
-        qualifying_items: items,
-        tip: "0",
-        identifier: applied.offer_id.to_string(),
-        auth: auth_code(code, applied.offer_id),
-    }
+    let code = applied.credential.as_deref();
+    entry(code, applied.offer_id, names, applied.applications, applied.amount, items)
 }
 
 fn removed_entry<'a>(rejected: &'a Rejected, names: &Names<'a>) -> OfferEntry<'a> {
-    let code = rejected.credential.as_deref().unwrap_or("");
-    OfferEntry {
-        credential_identifier: code,
-        rpe_auth_code: auth_code(code, rejected.offer_id),
-        pos_offer_code: names.pos_code(rejected.offer_id),
-        pos_offer_code_type: "",
-        quantity: "0".into(),
-        ammount: "0".into(),
-        name: names.name(rejected.offer_id),
-        qualifying_items: Vec::new(),
-        tip: "0",
-        identifier: rejected.offer_id.to_string(),
-        auth: auth_code(code, rejected.offer_id),
-    }
+    entry(rejected.credential.as_deref(), rejected.offer_id, names, 0, 0, Vec::new())
 }
 
 fn portions(p: &[Portion]) -> Vec<PortionEntry<'_>> {
