@@ -3,9 +3,9 @@
 
 use crate::render::{self, Frame};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kindling_domain::landing::{self, View};
 use kindling_domain::member::Identifier;
 use kindling_domain::offers::offer::is_offering;
@@ -95,24 +95,12 @@ impl Params {
     }
 }
 
+/// No script at all, images over https only: escaping is the first defence, this the second.
+const CSP: &str = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; base-uri 'none'; \
+                   form-action 'none'; frame-ancestors 'none'";
+
 fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    // The page carries a personal code: never stored by a shared cache or the browser.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // No script at all, images over https only: escaping is the first defence, this the second.
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; base-uri 'none'; \
-             form-action 'none'; frame-ancestors 'none'",
-        ),
-    );
-    // Links carry sf_uid and signatures; other sites need not see them.
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    response
+    crate::page::html(status, body, CSP)
 }
 
 fn not_found() -> Response {
@@ -139,14 +127,7 @@ fn store_failure(e: &StoreError) -> Response {
 
 /// The visitor cookie the browser sent, if it is one we could have issued.
 fn visitor_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == VISITOR_COOKIE && landing::is_visitor_cookie(value))
-        .map(|(_, value)| value.to_owned())
+    crate::page::cookie(headers, VISITOR_COOKIE, landing::is_visitor_cookie).map(str::to_owned)
 }
 
 /// `GET /{xid}`.
@@ -248,6 +229,7 @@ fn bad_link(text: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn query_parameters_first_wins_and_decoded() {

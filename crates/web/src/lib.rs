@@ -4,6 +4,7 @@
 
 mod codes;
 mod landing;
+mod page;
 pub mod portal;
 mod render;
 

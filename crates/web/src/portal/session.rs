@@ -4,7 +4,6 @@
 use super::view::{self, Nav};
 use super::PortalState;
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -39,14 +38,7 @@ pub fn expired_cookie(name: &str) -> String {
 
 /// The value of our cookie `name`, if it has a token's shape (64 hex characters).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, value)| *n == name && secret::looks_like_token(value))
-        .map(|(_, value)| value.to_ascii_lowercase())
+    crate::page::cookie(headers, name, secret::looks_like_token).map(str::to_ascii_lowercase)
 }
 
 /// A signed-in request: the session and what its user may do.
@@ -141,6 +133,7 @@ impl Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
     use axum::http::HeaderValue;
 
     #[test]

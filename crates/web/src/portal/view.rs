@@ -1,9 +1,9 @@
 //! The portal's templates (crates/web/templates/portal, compiled into the binary), the
 //! layout's navigation, and the HTML responses with their security headers.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kindling_domain::portal::Access;
 use kindling_store::portal::Session;
 use kindling_store::StoreError;
@@ -70,24 +70,14 @@ pub fn render(template: &str, ctx: Value) -> String {
     })
 }
 
-/// An HTML answer with the landing pages' security headers, allowing forms to post back.
+/// An HTML answer with the landing pages' security headers, allowing forms to post back and
+/// refusing frames.
 pub fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    // Pages show account data: never kept by a shared cache or the browser's history.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // No script at all, no outside images or styles; forms post only to this origin.
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; \
+                       form-action 'self'; frame-ancestors 'none'";
+    let mut response = crate::page::html(status, body, CSP);
+    response.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
 }
 
