@@ -16,7 +16,7 @@ pub trait Table: 'static {
     const TABLE: &'static str;
     /// The select list: every column `Record::from_row` reads by name (expressions aliased).
     const COLUMNS: &'static str;
-    type Record: FromRow + Send + Sync;
+    type Record: FromRow + Clone + Send + Sync + 'static;
     /// The table's typed id (`MemberId`, `OfferId`, ...): `get`, `lock`, `update`, `delete`
     /// and `owner_of` take it and `insert` returns it, so one table's id cannot be passed
     /// for another's.
@@ -32,6 +32,10 @@ pub trait Table: 'static {
         + Send
         + Sync
         + 'static;
+
+    /// Whether `get` serves this table's rows from the SQLite read cache (`read_cache.rs`):
+    /// for rows read far more often than any row of the database is written.
+    const CACHED: bool = false;
 
     fn id(record: &Self::Record) -> Self::Id;
 
@@ -173,7 +177,12 @@ pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id
     if scope.is_empty() {
         // The hot path (`GET /members/{id}`): the text is rendered once per table.
         let sql = query::memo((T::TABLE, T::COLUMNS), db.dialect(), || select_one::<T>(account, &[], id));
-        return one::<T>(db, account, &sql, &[account.into(), id.into()]).await;
+        let params = [account.into(), id.into()];
+        let read = one::<T>(db, account, &sql, &params);
+        return match db.read_cache().filter(|_| T::CACHED) {
+            Some(cache) => cache.get_or_load((T::TABLE, account.0, id.into()), read).await,
+            None => read.await,
+        };
     }
     let (sql, params) = query::build(&select_one::<T>(account, scope, id), db.dialect())?;
     one::<T>(db, account, &sql, &params).await

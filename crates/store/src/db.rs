@@ -284,6 +284,14 @@ impl Db {
         }
     }
 
+    /// The SQLite read cache (`read_cache.rs`); PostgreSQL has none.
+    pub(crate) fn read_cache(&self) -> Option<&crate::read_cache::ReadCache> {
+        match self {
+            Self::Sqlite(db) => db.read_cache(),
+            Self::Postgres(_) => None,
+        }
+    }
+
     /// A read that sees every committed write.
     pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {

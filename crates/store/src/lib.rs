@@ -32,6 +32,7 @@ pub mod pos_offer_codes;
 mod postgres;
 pub mod privacy;
 mod query;
+mod read_cache;
 pub mod reports;
 pub mod revocations;
 mod sqlite;

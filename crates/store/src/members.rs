@@ -12,6 +12,7 @@ impl Table for Members {
     const COLUMNS: &'static str = "id, identifier, notification_mode, created_at, updated_at";
     type Record = Member;
     type Id = kindling_domain::MemberId;
+    const CACHED: bool = true;
 
     fn id(member: &Member) -> Self::Id {
         member.id

@@ -10,6 +10,7 @@
 //! once; its neighbours in the batch are unaffected.
 
 use crate::batch::{self, Answer, Ran};
+use crate::read_cache::ReadCache;
 use crate::{FromRow, Result, Row, StoreError, Tx, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OpenFlags};
@@ -145,6 +146,8 @@ pub struct SqliteDb {
     readers: Arc<[Arc<Mutex<Connection>>]>,
     next_reader: Arc<AtomicUsize>,
     observer: Arc<std::sync::OnceLock<BatchObserver>>,
+    /// Hot single-row reads (`crud::get` of a table with `CACHED`); `None` in memory.
+    read_cache: Option<Arc<ReadCache>>,
 }
 
 impl SqliteDb {
@@ -169,6 +172,14 @@ impl SqliteDb {
                 })
                 .collect::<Result<_>>()?
         };
+        // A first read in WAL mode initialises the `-shm` file the read cache maps.
+        let read_cache = match readers.first() {
+            Some(reader) => {
+                reader.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+                ReadCache::open(path).map(Arc::new)
+            }
+            None => None,
+        };
         let writer = Arc::new(Mutex::new(writer));
         let observer = Arc::new(std::sync::OnceLock::new());
         let (jobs, queue) = mpsc::channel();
@@ -184,7 +195,12 @@ impl SqliteDb {
             readers: readers.into_iter().map(|r| Arc::new(Mutex::new(r))).collect(),
             next_reader: Arc::new(AtomicUsize::new(0)),
             observer,
+            read_cache,
         })
+    }
+
+    pub fn read_cache(&self) -> Option<&ReadCache> {
+        self.read_cache.as_deref()
     }
 
     /// Receives the size of every batch committed from now on (the first observer set stays).

@@ -35,6 +35,7 @@ mod portal;
 mod pos;
 mod pos_offer_codes;
 mod privacy;
+mod read_cache;
 mod read_modify_write;
 mod reports;
 mod rows;
