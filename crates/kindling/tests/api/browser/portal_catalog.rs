@@ -18,6 +18,11 @@ async fn submit(browser: &super::harness::Browser, css: &str, next: &str) {
     browser.client.wait().for_element(Locator::Css(next)).await.unwrap();
 }
 
+/// The record's id in the page's address (`/admin/items/7?done=created` → 7).
+async fn id_in_path(browser: &super::harness::Browser) -> i64 {
+    path(browser).await.split(['/', '?']).nth(3).unwrap().parse().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_builds_the_catalog_through_the_forms() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -61,18 +66,20 @@ async fn an_owner_builds_the_catalog_through_the_forms() {
 
         // A store list of the merchant, then its stores ticked on its page.
         browser.find(".tabs a[href='/admin/store_lists']").await.click().await.unwrap();
-        browser.client.wait().for_element(Locator::Css("#new-record")).await.unwrap();
+        until(&browser, "/admin/store_lists").await;
         browser.find("#new-record").await.click().await.unwrap();
         browser.client.wait().for_element(Locator::Css("#record-form")).await.unwrap();
         browser.find("#merchant_id").await.select_by_value(&merchant.to_string()).await.unwrap();
         super::portal::fill(&browser, "#name", &format!("Colorado {name}")).await;
         submit(&browser, "#save-record", "#notice").await;
+        let list_id = id_in_path(&browser).await;
         browser.find(&format!("#store_ids-{downtown}")).await.click().await.unwrap();
-        submit(&browser, "#save-record", "#notice").await;
+        // The created page has a notice too: wait for the saved one's address.
+        browser.find("#save-record").await.click().await.unwrap();
+        until(&browser, &format!("/admin/store_lists/{list_id}?done=saved")).await;
         assert!(browser.find(&format!("#store_ids-{downtown}")).await.is_selected().await.unwrap());
         fits(&browser, "store list").await;
         browser.screenshot(&shot("store-list")).await;
-        let list_id: i64 = path(&browser).await.split(['/', '?']).nth(3).unwrap().parse().unwrap();
         let api = app.get(&acct, &format!("/v1.0/merchants/{merchant}/store_lists/{list_id}")).await;
         assert_eq!(api.error_free().body["store_list"]["store_ids"], json!([downtown]));
 
@@ -82,7 +89,7 @@ async fn an_owner_builds_the_catalog_through_the_forms() {
         submit(&browser, "#save-record", "#notice").await;
         fits(&browser, "manufacturer").await;
         browser.screenshot(&shot("manufacturer")).await;
-        let maker: i64 = path(&browser).await.split(['/', '?']).nth(3).unwrap().parse().unwrap();
+        let maker = id_in_path(&browser).await;
         browser.goto(&format!("{}/admin/items/new", app.base)).await;
         super::portal::fill(&browser, "#name", &format!("Fries {name}")).await;
         super::portal::fill(&browser, "#code", &format!("F-{name}")).await;
@@ -90,16 +97,17 @@ async fn an_owner_builds_the_catalog_through_the_forms() {
         fits(&browser, "new item").await;
         browser.screenshot(&shot("item-form")).await;
         submit(&browser, "#save-record", "#notice").await;
-        let item: i64 = path(&browser).await.split(['/', '?']).nth(3).unwrap().parse().unwrap();
+        let item = id_in_path(&browser).await;
         browser.goto(&format!("{}/admin/item_sets/new", app.base)).await;
         super::portal::fill(&browser, "#name", &format!("Sides {name}")).await;
         browser.find("#manufacturer_id").await.select_by_value(&maker.to_string()).await.unwrap();
         submit(&browser, "#save-record", "#notice").await;
+        let set = id_in_path(&browser).await;
         browser.find(&format!("#item_ids-{item}")).await.click().await.unwrap();
-        submit(&browser, "#save-record", "#notice").await;
+        browser.find("#save-record").await.click().await.unwrap();
+        until(&browser, &format!("/admin/item_sets/{set}?done=saved")).await;
         fits(&browser, "item set").await;
         browser.screenshot(&shot("item-set")).await;
-        let set: i64 = path(&browser).await.split(['/', '?']).nth(3).unwrap().parse().unwrap();
         let api = app.get(&acct, &format!("/v1.0/item_sets/{set}")).await;
         let api = api.error_free().body["item_set"].clone();
         assert_eq!((&api["manufacturer_id"], &api["item_ids"]), (&json!(maker), &json!([item])));
