@@ -1,16 +1,16 @@
 //! The store and item importers (`kindling import stores|items`, and the portal's CSV upload
-//! of stores): a CSV with a header row, every row validated with the API's rules before
+//! of stores, `upload_stores`): a CSV with a header row, every row validated with the API's rules before
 //! anything is written, then all rows written in one transaction (all or none). Each problem
 //! names its line (the header is line 1).
 
 use super::items::{self, Items};
 use super::stores::{self, Stores};
 use crate::crud::{self, Assignments, Table};
-use crate::{Db, StoreError};
+use crate::{Db, StoreError, Tx};
 use kindling_domain::catalog::item::ItemInput;
 use kindling_domain::catalog::store::{LocationInput, StoreInput};
 use kindling_domain::catalog::Contact;
-use kindling_domain::{AccountId, FieldErrors};
+use kindling_domain::{AccountId, FieldErrors, MerchantId};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -191,39 +191,79 @@ pub fn validate(
     }
 }
 
-/// Inserts every row (plus the owner column) in one transaction, calling `written` with the
-/// number of rows after each (for a progress bar); the first failure rolls back all of them.
+impl From<StoreError> for ImportError {
+    /// A failure outside any line (starting or committing the transaction).
+    fn from(error: StoreError) -> Self {
+        Self::Store { line: 0, error }
+    }
+}
+
+/// Inserts every row (plus the owner column) inside `tx`, calling `written` with the number
+/// of rows after each (for a progress bar); the first failure is the answer, and the caller
+/// rolls the whole transaction back.
 pub async fn write_all<T: Table>(
-    db: &Db,
+    tx: &mut Tx,
     account: AccountId,
     owner: Option<(&'static str, i64)>,
     rows: Vec<(u64, Assignments)>,
     mut written: impl FnMut(u64) + Send,
 ) -> Result<usize, ImportError> {
     let count = rows.len();
-    let mut tx = db.begin().await.map_err(|error| ImportError::Store { line: 0, error })?;
     for (line, mut values) in rows {
         values.extend(owner.map(|(column, id)| (column, id.into())));
-        match crud::insert::<T>(&mut tx, account, values).await {
+        match crud::insert::<T>(tx, account, values).await {
             Ok(_) => written(count as u64),
             Err(StoreError::Unique(detail)) => return Err(ImportError::Duplicate { line, detail }),
             Err(error) => return Err(ImportError::Store { line, error }),
         }
     }
-    tx.commit().await.map_err(|error| ImportError::Store { line: 0, error })?;
     Ok(count)
 }
 
-/// Stores of `merchant` (a merchant of `account`, checked by the caller) from a CSV.
+/// `write_all` in an interactive transaction (`Db::begin`, for the command line): committed
+/// only when every row was written.
+async fn write_now<T: Table>(
+    db: &Db,
+    account: AccountId,
+    owner: Option<(&'static str, i64)>,
+    rows: Vec<(u64, Assignments)>,
+    written: impl FnMut(u64) + Send,
+) -> Result<usize, ImportError> {
+    let mut tx = db.begin().await?;
+    let count = write_all::<T>(&mut tx, account, owner, rows, written).await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// The stores of a CSV, validated (nothing written).
+pub fn store_rows(input: impl Read) -> Result<Vec<(u64, Assignments)>, ImportError> {
+    validate(read_rows(input, STORE_COLUMNS, &["name"])?, store_values)
+}
+
+/// Stores of `merchant` (a merchant of `account`, checked by the caller) from a CSV, for the
+/// command line.
 pub async fn stores(
     db: &Db,
     account: AccountId,
-    merchant: kindling_domain::MerchantId,
+    merchant: MerchantId,
     input: impl Read,
     written: impl FnMut(u64) + Send,
 ) -> Result<usize, ImportError> {
-    let rows = validate(read_rows(input, STORE_COLUMNS, &["name"])?, store_values)?;
-    write_all::<Stores>(db, account, Some(("merchant_id", merchant.0)), rows, written).await
+    let rows = store_rows(input)?;
+    write_now::<Stores>(db, account, Some(("merchant_id", merchant.0)), rows, written).await
+}
+
+/// The same import for a request handler (the portal's upload): the rows are written through
+/// `Db::transaction`, as every request writes, all or none.
+pub async fn upload_stores(
+    db: &Db,
+    account: AccountId,
+    merchant: MerchantId,
+    input: impl Read,
+) -> Result<usize, ImportError> {
+    let rows = store_rows(input)?;
+    let owner = Some(("merchant_id", merchant.0));
+    db.transaction(move |tx| Box::pin(async move { write_all::<Stores>(tx, account, owner, rows, |_| {}).await })).await
 }
 
 /// Items of `account`, or of the owner column's row (checked by the caller), from a CSV.
@@ -235,7 +275,7 @@ pub async fn items(
     written: impl FnMut(u64) + Send,
 ) -> Result<usize, ImportError> {
     let rows = validate(read_rows(input, ITEM_COLUMNS, ITEM_COLUMNS)?, item_values)?;
-    write_all::<Items>(db, account, owner, rows, written).await
+    write_now::<Items>(db, account, owner, rows, written).await
 }
 
 #[cfg(test)]

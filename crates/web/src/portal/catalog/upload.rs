@@ -1,5 +1,6 @@
 //! `/admin/stores/upload`: stores of one merchant from a CSV file, through the importer that
-//! `kindling import stores` runs (`store::catalog::import::stores`): the same columns, every
+//! `kindling import stores` runs (`store::catalog::import`, its `upload_stores` writing
+//! through `Db::transaction` as requests do): the same columns, every
 //! line checked with the API's rules first, all lines written in one transaction or none.
 //! The page shows how many stores were created, or every problem with its line.
 
@@ -135,7 +136,7 @@ pub async fn upload(
     let (Some(merchant), Some(file)) = (merchant, file) else {
         return page(&portal, &signed, unprocessable, outcome).await;
     };
-    match import::stores(&portal.db, account, merchant, file.as_slice(), |_| {}).await {
+    match import::upload_stores(&portal.db, account, merchant, file.as_slice()).await {
         Ok(count) => {
             outcome.created = Some(count);
             page(&portal, &signed, StatusCode::OK, outcome).await
