@@ -144,8 +144,8 @@ fn write_error<R: CrudResource>(e: StoreError) -> ApiError {
         // A resource that names its unique fields answers a field error; others get the
         // common 409.
         StoreError::Unique(detail) if !R::UNIQUE_FIELDS.is_empty() => {
-            let field = R::UNIQUE_FIELDS.iter().find(|f| detail.contains(*f)).or(R::UNIQUE_FIELDS.first());
-            FieldErrors::single(field.copied().unwrap_or("base"), "has already been taken").into()
+            let field = crud::unique_field(&detail, R::UNIQUE_FIELDS);
+            FieldErrors::single(field.unwrap_or("base"), "has already been taken").into()
         }
         StoreError::ForeignKey => ApiError::Conflict(format!("{} {}", R::SINGULAR, R::IN_USE)),
         other => other.into(),
@@ -180,8 +180,7 @@ async fn replace_links<Id: Copy + 'static>(
 }
 
 pub fn unknown_ids(field: &str, ids: &[impl std::fmt::Display]) -> ApiError {
-    let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-    FieldErrors::single(field, &format!("contains ids that do not exist or are not eligible: {list}")).into()
+    kindling_domain::input::unknown_ids(field, ids).into()
 }
 
 pub(crate) async fn load<R: CrudResource>(

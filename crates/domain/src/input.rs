@@ -17,6 +17,13 @@ pub fn id_count(field: &str, ids: &[i64]) -> Result<(), FieldErrors> {
     Ok(())
 }
 
+/// The error of a linked id set naming ids that are not in the account or that the owner may
+/// not link (the API's and the portal's words).
+pub fn unknown_ids(field: &str, ids: &[impl std::fmt::Display]) -> FieldErrors {
+    let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    FieldErrors::single(field, &format!("contains ids that do not exist or are not eligible: {list}"))
+}
+
 /// An optional text field of at most `max` characters.
 pub fn text(errors: &mut FieldErrors, field: &str, raw: Option<String>, max: usize) -> Option<String> {
     let raw = raw?;

@@ -126,6 +126,13 @@ pub struct Paged<T> {
     pub page: PageRequest,
 }
 
+/// The field a unique-index violation (`StoreError::Unique`'s detail) is reported on: the
+/// first of `fields` the violated index names, else the first of them (the API's and the
+/// portal's "has already been taken").
+pub fn unique_field(detail: &str, fields: &[&'static str]) -> Option<&'static str> {
+    fields.iter().find(|f| detail.contains(*f)).or(fields.first()).copied()
+}
+
 /// Builds assignments from optional values, skipping `None` (a partial update).
 #[derive(Debug, Default)]
 pub struct Assign(Assignments);

@@ -7,6 +7,7 @@
 mod banner;
 mod harness;
 mod portal;
+mod portal_catalog;
 
 use crate::helpers::{Backend, TestAccount, TestApp};
 use harness::{Browser, Viewport};

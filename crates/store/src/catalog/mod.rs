@@ -1,5 +1,6 @@
 //! Catalog tables: merchants, stores, store lists, manufacturers, items, item sets.
 
+pub mod import;
 pub mod item_sets;
 pub mod items;
 pub mod manufacturers;

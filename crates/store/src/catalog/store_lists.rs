@@ -1,4 +1,4 @@
-use crate::crud::Table;
+use crate::crud::{Assign, Assignments, Table};
 use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::catalog::store_list::StoreList;
@@ -39,4 +39,9 @@ impl FromRow for StoreList {
             store_ids: Vec::new(),
         })
     }
+}
+
+/// A store list's own column (its stores are `STORES`).
+pub fn values(name: Option<String>) -> Assignments {
+    Assign::new().set("name", name).done()
 }

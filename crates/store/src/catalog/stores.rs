@@ -6,6 +6,9 @@ use kindling_domain::{MerchantId, StoreId};
 
 pub struct Stores;
 
+/// Fields whose values are unique in the account (a duplicate is "has already been taken").
+pub const UNIQUE_FIELDS: &[&str] = &["site_id", "number"];
+
 impl Table for Stores {
     const TABLE: &'static str = "stores";
     const COLUMNS: &'static str = "id, merchant_id, name, site_id, number, description, is_active, phone, \

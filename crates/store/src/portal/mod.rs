@@ -2,6 +2,7 @@
 //! (`dashboard`, `offers`, `codes`). Codes are redeemed and voided through
 //! `credentials::write`, like the API's; nothing here writes a credential.
 
+pub mod catalog;
 pub mod choices;
 pub mod codes;
 pub mod dashboard;

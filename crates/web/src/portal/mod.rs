@@ -8,6 +8,7 @@
 //! checked here on the server whatever the page showed. Codes are redeemed and voided by
 //! `store::credentials::write`, offers by `store::offers::write`, the API's own paths.
 
+mod catalog;
 mod chart;
 mod codes;
 mod login;
@@ -61,6 +62,22 @@ where
         ("/admin/merchants", get(merchants::list).post(merchants::create)),
         ("/admin/merchants/new", get(merchants::new)),
         ("/admin/merchants/{id}", get(merchants::show).post(merchants::update)),
+        ("/admin/stores", get(catalog::stores::list).post(catalog::stores::create)),
+        ("/admin/stores/new", get(catalog::stores::new)),
+        ("/admin/stores/upload", get(catalog::upload::form).post(catalog::upload::upload)),
+        ("/admin/stores/{id}", get(catalog::stores::show).post(catalog::stores::update)),
+        ("/admin/store_lists", get(catalog::store_lists::list).post(catalog::store_lists::create)),
+        ("/admin/store_lists/new", get(catalog::store_lists::new)),
+        ("/admin/store_lists/{id}", get(catalog::store_lists::show).post(catalog::store_lists::update)),
+        ("/admin/manufacturers", get(catalog::manufacturers::list).post(catalog::manufacturers::create)),
+        ("/admin/manufacturers/new", get(catalog::manufacturers::new)),
+        ("/admin/manufacturers/{id}", get(catalog::manufacturers::show).post(catalog::manufacturers::update)),
+        ("/admin/items", get(catalog::items::list).post(catalog::items::create)),
+        ("/admin/items/new", get(catalog::items::new)),
+        ("/admin/items/{id}", get(catalog::items::show).post(catalog::items::update)),
+        ("/admin/item_sets", get(catalog::item_sets::list).post(catalog::item_sets::create)),
+        ("/admin/item_sets/new", get(catalog::item_sets::new)),
+        ("/admin/item_sets/{id}", get(catalog::item_sets::show).post(catalog::item_sets::update)),
         ("/admin/codes", get(codes::page)),
         ("/admin/codes/redeem", post(codes::redeem)),
         ("/admin/codes/void", post(codes::void)),

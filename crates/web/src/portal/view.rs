@@ -23,6 +23,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/merchant.html", include_str!("../../templates/portal/merchant.html")),
         ("portal/offer_form.html", include_str!("../../templates/portal/offer_form.html")),
         ("portal/offer.html", include_str!("../../templates/portal/offer.html")),
+        ("portal/catalog_tabs.html", include_str!("../../templates/portal/catalog_tabs.html")),
+        ("portal/catalog_list.html", include_str!("../../templates/portal/catalog_list.html")),
+        ("portal/catalog_form.html", include_str!("../../templates/portal/catalog_form.html")),
+        ("portal/store_upload.html", include_str!("../../templates/portal/store_upload.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }
@@ -35,6 +39,7 @@ pub enum Nav {
     Dashboard,
     Offers,
     Merchants,
+    Catalog,
     Codes,
     None,
 }
@@ -47,6 +52,7 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
         nav.push(context! { href => "/admin", label => "Dashboard", current => current == Nav::Dashboard });
         nav.push(context! { href => "/admin/offers", label => "Offers", current => current == Nav::Offers });
         nav.push(context! { href => "/admin/merchants", label => "Merchants", current => current == Nav::Merchants });
+        nav.push(context! { href => "/admin/stores", label => "Catalog", current => current == Nav::Catalog });
     }
     nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
     context! {

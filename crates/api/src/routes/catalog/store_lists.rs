@@ -6,7 +6,6 @@ use kindling_domain::catalog::store_list::StoreListInput;
 use kindling_domain::FieldErrors;
 use kindling_store::catalog::store_lists::{self, StoreLists};
 use kindling_store::catalog::stores::Stores;
-use kindling_store::crud::Assign;
 use kindling_store::link_set::LinkSet;
 
 impl Enveloped for StoreListInput {
@@ -23,11 +22,11 @@ impl CrudResource for StoreLists {
     type Input = StoreListInput;
 
     fn create(input: StoreListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
-        input.into_new().map(|name| Assign::new().set("name", name).done().into())
+        input.into_new().map(|name| store_lists::values(name).into())
     }
 
     fn update(input: StoreListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
-        input.into_changes().map(|name| Assign::new().set("name", name).done().into())
+        input.into_changes().map(|name| store_lists::values(name).into())
     }
 }
 

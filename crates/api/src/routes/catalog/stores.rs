@@ -3,13 +3,11 @@ use crate::extract::Enveloped;
 use crate::table_view;
 use kindling_domain::catalog::store::StoreInput;
 use kindling_domain::FieldErrors;
-use kindling_store::catalog::stores::{self, Stores};
+use kindling_store::catalog::stores::{self, Stores, UNIQUE_FIELDS as UNIQUE};
 
 impl Enveloped for StoreInput {
     const KEY: &'static str = "store";
 }
-
-const UNIQUE: &[&str] = &["site_id", "number"];
 
 /// Stores through their merchant: `/v1.0/merchants/{merchant_id}/stores`.
 impl CrudResource for Stores {

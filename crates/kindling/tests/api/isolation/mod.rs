@@ -47,6 +47,22 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/admin/codes", PORTAL),
     ("/admin/codes/redeem", PORTAL),
     ("/admin/codes/void", PORTAL),
+    ("/admin/stores", PORTAL_CATALOG),
+    ("/admin/stores/new", PORTAL_CATALOG),
+    ("/admin/stores/upload", PORTAL_CATALOG),
+    ("/admin/stores/{id}", PORTAL_CATALOG),
+    ("/admin/store_lists", PORTAL_CATALOG),
+    ("/admin/store_lists/new", PORTAL_CATALOG),
+    ("/admin/store_lists/{id}", PORTAL_CATALOG),
+    ("/admin/manufacturers", PORTAL_CATALOG),
+    ("/admin/manufacturers/new", PORTAL_CATALOG),
+    ("/admin/manufacturers/{id}", PORTAL_CATALOG),
+    ("/admin/items", PORTAL_CATALOG),
+    ("/admin/items/new", PORTAL_CATALOG),
+    ("/admin/items/{id}", PORTAL_CATALOG),
+    ("/admin/item_sets", PORTAL_CATALOG),
+    ("/admin/item_sets/new", PORTAL_CATALOG),
+    ("/admin/item_sets/{id}", PORTAL_CATALOG),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
     ("/{xid}", "public landing page: an xid is unique across accounts and names its own (landing.rs tests it)"),
     ("/v1.0/account", OWN_ACCOUNT),
@@ -78,6 +94,7 @@ const EXCLUDED: &[(&str, &str)] = &[
 /// The Admin Portal acts for the account of its session cookie, not an `X-Auth-Token`;
 /// portal.rs checks that another account's codes, credential ids and stores are refused.
 const PORTAL: &str = "admin portal: the session's account; portal.rs tests another account's ids";
+const PORTAL_CATALOG: &str = "admin portal: the session's account; portal_catalog.rs tests another account's ids";
 
 /// The point of sale names a store by `site_id`, a code by its text and a ticket by its
 /// headers (not ids this harness can swap); pos.rs checks that another account's site, code
