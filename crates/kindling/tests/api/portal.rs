@@ -72,7 +72,7 @@ impl Page {
 /// them) and follows no redirects.
 pub struct Portal {
     /// The server's address: the test app's, or another process's over the same database.
-    base: String,
+    pub base: String,
     client: Client,
     cookies: Vec<(String, String)>,
     /// The session's CSRF token, once signed in.
@@ -186,7 +186,7 @@ pub async fn redemption_stores(app: &TestApp, credential: i64) -> Vec<i64> {
 }
 
 /// Text as minijinja's HTML escaping writes it.
-fn escaped(text: &str) -> String {
+pub fn escaped(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -800,7 +800,7 @@ fn offer_channels(offer: &Value) -> Vec<(i64, String)> {
 }
 
 /// The id at the end of a 303's location path (`/admin/offers/7?done=created` → 7).
-fn created_id(page: &Page) -> i64 {
+pub fn created_id(page: &Page) -> i64 {
     let location = page.location();
     let path = location.split('?').next().unwrap();
     path.rsplit('/').next().unwrap().parse().unwrap()

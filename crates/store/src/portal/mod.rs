@@ -2,9 +2,11 @@
 //! (`dashboard`, `offers`, `codes`). Codes are redeemed and voided through
 //! `credentials::write`, like the API's; nothing here writes a credential.
 
+pub mod channels;
 pub mod choices;
 pub mod codes;
 pub mod dashboard;
+pub mod members;
 pub mod offers;
 
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
