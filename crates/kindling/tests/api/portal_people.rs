@@ -10,6 +10,8 @@ use crate::credentials::{member, setup, Setup};
 use crate::helpers::{TestAccount, TestApp};
 use crate::portal::{code, created_id, escaped, store, user, Page, Portal, PASSWORD};
 use kindling_domain::portal::Role;
+use kindling_domain::{AccountId, ChannelId, Timestamp};
+use kindling_store::portal::channels::queue_test_callback;
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -650,6 +652,26 @@ async fn people_pages_run_a_fixed_number_of_statements(app: TestApp) {
             .error_free();
     }
     code(&app, &acct, &few).await;
+    // Delivery logs of 1 and 6 test callbacks, all delivered before the counting starts.
+    let listener = Listener::start(0).await;
+    let body = json!({"channel": {"name": "log", "conversion_callback_url": format!("{}/t", listener.base)}});
+    let mut logs = Vec::new();
+    for tests in [1, 6] {
+        let channel =
+            app.post(&acct, "/v1.0/channels", body.clone()).await.error_free().body["channel"]["id"].as_i64().unwrap();
+        for _ in 0..tests {
+            let (account, now) = (AccountId(acct.id), Timestamp::now());
+            queue_test_callback(&app.db, account, ChannelId(channel), now).await.unwrap();
+        }
+        logs.push(channel);
+    }
+    listener.wait_for(7).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let delivered = "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 AND delivered_at IS NOT NULL";
+    while app.db.fetch_optional::<i64>(delivered, &[acct.id.into()]).await.unwrap() != Some(7) {
+        assert!(Instant::now() < deadline, "the test callbacks were delivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let email = user(&app, &acct, Role::Owner, &[]).await;
     let server = crate::cli::Server::start(&app.url).await;
@@ -678,6 +700,12 @@ async fn people_pages_run_a_fixed_number_of_statements(app: TestApp) {
             format!("/admin/members/{}", few.member),
             format!("/admin/members/{many_member}"),
             "<tr data-credential-id=",
+            (1, 6),
+        ),
+        (
+            format!("/admin/channels/{}", logs[0]),
+            format!("/admin/channels/{}", logs[1]),
+            "<tr data-delivery-id=",
             (1, 6),
         ),
     ];
