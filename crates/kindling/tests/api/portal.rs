@@ -81,8 +81,13 @@ pub struct Portal {
 
 impl Portal {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A client of the portal served at `base`.
+    pub fn at(base: &str) -> Self {
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base: app.base.clone(), client, cookies: Vec::new(), csrf: String::new() }
+        Self { base: base.to_owned(), client, cookies: Vec::new(), csrf: String::new() }
     }
 
     /// Signs in as `email` with `PASSWORD`, which must succeed.

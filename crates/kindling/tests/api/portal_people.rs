@@ -723,3 +723,44 @@ async fn people_pages_run_a_fixed_number_of_statements(app: TestApp) {
         assert_eq!(counts[0], counts[1], "{small} and {large}: statements for a few rows, then many");
     }
 }
+
+/// The test callback goes the way of every callback: a `kindling serve` whose worker may
+/// not call private addresses (the default) refuses the listener on 127.0.0.1, and the
+/// delivery log says why. Its own SQLite database, so no test worker (which allows private
+/// addresses) delivers it instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_callback_to_a_private_address_is_refused() {
+    let listener = Listener::start(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("vetted.db").display());
+    let db = kindling_store::Db::connect(&url).await.unwrap();
+    let account = kindling_store::accounts::create(&db, "Vetted", "not-a-key-hash").await.unwrap();
+    let email = format!("owner-{}@example.com", kindling_domain::secret::new_xid().to_lowercase());
+    let user = kindling_store::portal::NewUser {
+        email: kindling_domain::portal::Email::parse(&email).unwrap(),
+        password_hash: kindling_domain::secret::hash_password(PASSWORD),
+        access: kindling_domain::portal::Access::new(Role::Owner, &[]).unwrap(),
+    };
+    kindling_store::portal::create_user(&db, account, user).await.unwrap();
+    let server = crate::cli::Server::start_with(&url, &[("KINDLING_CALLBACK_ALLOW_PRIVATE", "0")]).await;
+    let mut owner = Portal::at(&server.base);
+    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
+    owner.csrf = owner.get("/admin/channels/new").await.csrf();
+    let template = format!("{}/hook", listener.base);
+    let csrf = owner.csrf.clone();
+    let form = [("csrf", csrf.as_str()), ("name", "Private"), ("conversion_callback_url", template.as_str())];
+    let created = owner.post("/admin/channels", &form).await;
+    let id = created_id(&created);
+    assert_eq!(owner.post(&format!("/admin/channels/{id}/test"), &[("csrf", csrf.as_str())]).await.status, 303);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = owner.get(&format!("/admin/channels/{id}")).await;
+        if page.text.contains("is not a public address") {
+            assert!(page.text.contains(r#"data-status="waiting""#), "retried later: {}", page.text);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal in the log: {}", page.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listener.received.lock().unwrap().is_empty(), "nothing reached the private address");
+}
