@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql") },
     Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql") },
     Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql") },
+    Migration { version: 18, name: "channel_callbacks", sql: include_str!("../migrations/0018_channel_callbacks.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

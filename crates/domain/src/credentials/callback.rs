@@ -26,6 +26,25 @@ pub fn expand(template: &str, values: &HashMap<String, String>) -> String {
     out
 }
 
+/// What a test callback (sent from the portal) fills a channel's template with: every key a
+/// redemption fills, with values that say it is a test, so the receiver can tell it apart.
+pub fn test_values(now: &str) -> HashMap<String, String> {
+    [
+        ("credential_id", "0"),
+        ("offer_id", "0"),
+        ("offer_ids", "0"),
+        ("store_id", "0"),
+        ("status", "test"),
+        ("sf_uid", "test"),
+        ("sf_ac", "test"),
+        ("xid", "test"),
+        ("redeemed_at", now),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

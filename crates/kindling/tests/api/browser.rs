@@ -6,6 +6,7 @@
 
 mod banner;
 mod harness;
+mod people;
 mod portal;
 mod portal_catalog;
 

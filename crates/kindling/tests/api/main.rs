@@ -33,6 +33,7 @@ mod offers;
 mod points;
 mod portal;
 mod portal_catalog;
+mod portal_people;
 mod pos;
 mod pos_offer_codes;
 mod privacy;

@@ -81,8 +81,13 @@ pub struct Portal {
 
 impl Portal {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A client of the portal served at `base`.
+    pub fn at(base: &str) -> Self {
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base: app.base.clone(), client, cookies: Vec::new(), csrf: String::new() }
+        Self { base: base.to_owned(), client, cookies: Vec::new(), csrf: String::new() }
     }
 
     /// Signs in as `email` with `PASSWORD`, which must succeed.
@@ -186,7 +191,7 @@ pub async fn redemption_stores(app: &TestApp, credential: i64) -> Vec<i64> {
 }
 
 /// Text as minijinja's HTML escaping writes it.
-fn escaped(text: &str) -> String {
+pub fn escaped(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -800,7 +805,7 @@ fn offer_channels(offer: &Value) -> Vec<(i64, String)> {
 }
 
 /// The id at the end of a 303's location path (`/admin/offers/7?done=created` → 7).
-fn created_id(page: &Page) -> i64 {
+pub fn created_id(page: &Page) -> i64 {
     let location = page.location();
     let path = location.split('?').next().unwrap();
     path.rsplit('/').next().unwrap().parse().unwrap()

@@ -3,7 +3,7 @@
 //! another has claimed), and marked delivered or failed with every attempt logged.
 
 use crate::{Db, FromRow, Result, Row, Tx, Value};
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, Timestamp};
 use sea_query::{Cond, Expr, Order, Query};
 
 /// How long a callback is retried before it is given up.
@@ -15,14 +15,21 @@ pub enum Kind {
     Conversion,
     /// The account's `credential_callback_url`, POSTed the credential as JSON.
     Credential,
+    /// A channel's `conversion_callback_url` with sample values, sent from the portal.
+    Test,
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Conversion => "conversion",
             Self::Credential => "credential",
+            Self::Test => "test",
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Conversion, Self::Credential, Self::Test].into_iter().find(|k| k.as_str() == raw)
     }
 }
 
@@ -34,10 +41,35 @@ pub async fn enqueue(
     body: Option<String>,
     now: Timestamp,
 ) -> Result<()> {
+    insert(tx, account, kind, None, url, body, now).await
+}
+
+/// A GET of `url` for `channel` (its conversion or test callback), so the channel's delivery
+/// log can list it.
+pub async fn enqueue_for_channel(
+    tx: &mut Tx,
+    account: AccountId,
+    kind: Kind,
+    channel: ChannelId,
+    url: &str,
+    now: Timestamp,
+) -> Result<()> {
+    insert(tx, account, kind, Some(channel), url, None, now).await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    account: AccountId,
+    kind: Kind,
+    channel: Option<ChannelId>,
+    url: &str,
+    body: Option<String>,
+    now: Timestamp,
+) -> Result<()> {
     let method = if body.is_some() { "POST" } else { "GET" };
     tx.execute(
-        "INSERT INTO callback_outbox (account_id, kind, method, url, body, next_attempt_at, give_up_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $6)",
+        "INSERT INTO callback_outbox (account_id, kind, method, url, body, next_attempt_at, give_up_at, created_at, \
+         channel_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)",
         &[
             account.0.into(),
             kind.as_str().into(),
@@ -46,6 +78,7 @@ pub async fn enqueue(
             body.into(),
             now.unix().into(),
             now.plus_seconds(RETRY_WINDOW_SECONDS).unix().into(),
+            channel.map(|c| c.0).into(),
         ],
     )
     .await

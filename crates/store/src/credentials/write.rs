@@ -601,7 +601,8 @@ async fn conversion_callbacks(
         let Some(template) = &link.conversion_callback_url else { continue };
         values.insert("xid".into(), link.xid.clone());
         values.insert("offer_id".into(), link.offer_id.to_string());
-        outbox::enqueue(tx, account, Kind::Conversion, &callback::expand(template, &values), None, now).await?;
+        let url = callback::expand(template, &values);
+        outbox::enqueue_for_channel(tx, account, Kind::Conversion, credential.channel_id, &url, now).await?;
     }
     Ok(())
 }

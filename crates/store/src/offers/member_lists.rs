@@ -1,4 +1,4 @@
-use crate::crud::Table;
+use crate::crud::{Assign, Assignments, Table};
 use crate::link_set::LinkSet;
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::offers::member_list::MemberList;
@@ -8,6 +8,11 @@ pub struct MemberLists;
 
 pub const MEMBERS: LinkSet<MemberLists, crate::members::Members> =
     LinkSet::new("member_list_members", "member_list_id", "member_id");
+
+/// What a create or update writes (`MemberListInput::into_new` / `into_changes`' name).
+pub fn values(name: Option<String>) -> Assignments {
+    Assign::new().set("name", name).done()
+}
 
 impl Table for MemberLists {
     const TABLE: &'static str = "member_lists";

@@ -1,5 +1,6 @@
 //! Offers, channels, member lists and the offer×channel rows (eligible channels/campaigns).
 
+pub mod campaign_input;
 pub mod campaigns;
 pub mod channels;
 pub mod eligibility;

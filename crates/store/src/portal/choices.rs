@@ -29,3 +29,9 @@ pub async fn channels(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
     let sql = "SELECT id, name FROM channels WHERE account_id = $1 ORDER BY name, id LIMIT $2";
     db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
 }
+
+/// The account's offers, by name.
+pub async fn offers(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql = "SELECT id, name FROM offers WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}

@@ -3,9 +3,11 @@
 //! `credentials::write`, like the API's; nothing here writes a credential.
 
 pub mod catalog;
+pub mod channels;
 pub mod choices;
 pub mod codes;
 pub mod dashboard;
+pub mod members;
 pub mod offers;
 
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};

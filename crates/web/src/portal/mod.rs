@@ -9,12 +9,17 @@
 //! `store::credentials::write`, offers by `store::offers::write`, the API's own paths.
 
 mod catalog;
+mod campaigns;
+mod channels;
 mod chart;
 mod codes;
 mod login;
+mod member_lists;
+mod members;
 mod merchants;
 mod offer;
 mod pages;
+mod paging;
 mod session;
 mod view;
 
@@ -78,6 +83,19 @@ where
         ("/admin/item_sets", get(catalog::item_sets::list).post(catalog::item_sets::create)),
         ("/admin/item_sets/new", get(catalog::item_sets::new)),
         ("/admin/item_sets/{id}", get(catalog::item_sets::show).post(catalog::item_sets::update)),
+        ("/admin/channels", get(channels::list).post(channels::create)),
+        ("/admin/channels/new", get(channels::new)),
+        ("/admin/channels/{id}", get(channels::show).post(channels::update)),
+        ("/admin/channels/{id}/test", post(channels::test_callback)),
+        ("/admin/campaigns", get(campaigns::list).post(campaigns::create)),
+        ("/admin/campaigns/new", get(campaigns::new)),
+        ("/admin/campaigns/{id}", get(campaigns::show).post(campaigns::update)),
+        ("/admin/member_lists", get(member_lists::list).post(member_lists::create)),
+        ("/admin/member_lists/new", get(member_lists::new)),
+        ("/admin/member_lists/{id}", get(member_lists::show).post(member_lists::update)),
+        ("/admin/member_lists/{id}/members", post(member_lists::change_members)),
+        ("/admin/members", get(members::search)),
+        ("/admin/members/{id}", get(members::show)),
         ("/admin/codes", get(codes::page)),
         ("/admin/codes/redeem", post(codes::redeem)),
         ("/admin/codes/void", post(codes::void)),

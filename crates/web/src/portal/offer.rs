@@ -106,7 +106,7 @@ impl Values {
 
 /// A `datetime-local` input's value (`2026-11-30T09:15`, no seconds) as the API's naive
 /// date-time, taken as UTC as the form says.
-fn api_time(input: &str) -> String {
+pub(super) fn api_time(input: &str) -> String {
     if input.len() == 16 {
         format!("{input}:00")
     } else {
@@ -115,7 +115,7 @@ fn api_time(input: &str) -> String {
 }
 
 /// A time as a `datetime-local` input shows it (UTC, to the minute).
-fn local_input(t: Timestamp) -> String {
+pub(super) fn local_input(t: Timestamp) -> String {
     t.to_string().chars().take(16).collect()
 }
 

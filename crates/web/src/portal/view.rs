@@ -27,6 +27,15 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/catalog_list.html", include_str!("../../templates/portal/catalog_list.html")),
         ("portal/catalog_form.html", include_str!("../../templates/portal/catalog_form.html")),
         ("portal/store_upload.html", include_str!("../../templates/portal/store_upload.html")),
+        ("portal/pager.html", include_str!("../../templates/portal/pager.html")),
+        ("portal/channels.html", include_str!("../../templates/portal/channels.html")),
+        ("portal/channel.html", include_str!("../../templates/portal/channel.html")),
+        ("portal/campaigns.html", include_str!("../../templates/portal/campaigns.html")),
+        ("portal/campaign.html", include_str!("../../templates/portal/campaign.html")),
+        ("portal/member_lists.html", include_str!("../../templates/portal/member_lists.html")),
+        ("portal/member_list.html", include_str!("../../templates/portal/member_list.html")),
+        ("portal/members.html", include_str!("../../templates/portal/members.html")),
+        ("portal/member.html", include_str!("../../templates/portal/member.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }
@@ -41,6 +50,8 @@ pub enum Nav {
     Merchants,
     Catalog,
     Codes,
+    Channels,
+    Members,
     None,
 }
 
@@ -53,6 +64,8 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
         nav.push(context! { href => "/admin/offers", label => "Offers", current => current == Nav::Offers });
         nav.push(context! { href => "/admin/merchants", label => "Merchants", current => current == Nav::Merchants });
         nav.push(context! { href => "/admin/stores", label => "Catalog", current => current == Nav::Catalog });
+        nav.push(context! { href => "/admin/channels", label => "Channels", current => current == Nav::Channels });
+        nav.push(context! { href => "/admin/members", label => "Members", current => current == Nav::Members });
     }
     nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
     context! {
@@ -136,10 +149,10 @@ mod tests {
     #[test]
     fn every_template_renders_empty() {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
-            // The dashboard's figures, a form's values and errors and an offer are objects;
-            // every other value may be missing.
-            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {} };
-            TEMPLATES.get_template(name).unwrap().render(ctx).unwrap();
+            // The dashboard's figures, a form's values and errors, an offer, a pager and a
+            // member are objects; every other value may be missing.
+            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, p => context! {}, m => context! {} };
+            TEMPLATES.get_template(name).unwrap().render(ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
     }
 

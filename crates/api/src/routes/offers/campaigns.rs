@@ -8,16 +8,14 @@ use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use kindling_domain::fields;
-use kindling_domain::offers::campaign::{numbers, FIELDS};
 use kindling_domain::offers::offer::is_active;
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::{ChannelId, EligibleChannelId, FieldErrors, OfferId, Timestamp};
-use kindling_store::crud::{self, Assignments};
+use kindling_domain::{ChannelId, EligibleChannelId, FieldErrors, Timestamp};
+use kindling_store::crud;
+use kindling_store::offers::campaign_input::{self, NewCampaign};
 use kindling_store::offers::campaigns::{self, Campaign, Created, Lookup};
 use kindling_store::offers::channels::Channels;
-use kindling_store::offers::offer::field_values;
-use kindling_store::{StoreError, Value};
+use kindling_store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 use std::collections::HashMap;
@@ -28,21 +26,6 @@ pub struct CampaignBody(Map<String, Json>);
 
 impl Enveloped for CampaignBody {
     const KEY: &'static str = "campaign";
-}
-
-fn campaign_values(body: &Map<String, Json>, errors: &mut FieldErrors) -> Assignments {
-    let mut values = field_values(fields::parse(body, FIELDS, errors));
-    for key in ["eligible_store_numbers", "eligible_storelist_numbers"] {
-        match body.get(key) {
-            None => {}
-            Some(Json::Null) => values.push((key, Value::Text(None))),
-            Some(list) => match numbers(list) {
-                Some(list) => values.push((key, Json::from(list).to_string().into())),
-                None => errors.add(key, "must be an array of store numbers"),
-            },
-        }
-    }
-    values
 }
 
 async fn one(state: &AppState, auth: Auth, id: EligibleChannelId) -> Result<Campaign, ApiError> {
@@ -88,45 +71,7 @@ pub async fn create_campaign(
     auth: Auth,
     Envelope(CampaignBody(body)): Envelope<CampaignBody>,
 ) -> Result<Response, ApiError> {
-    let mut errors = FieldErrors::new();
-    let offer = match body.get("offer_id") {
-        Some(Json::Number(n)) if n.as_i64().is_some() => n.as_i64().map(OfferId),
-        Some(_) => {
-            errors.add("offer_id", "must be an integer");
-            None
-        }
-        None => {
-            errors.add("offer_id", "can't be blank");
-            None
-        }
-    };
-    // The cap counts characters (as every text field's does), not UTF-8 bytes.
-    let channel_name = match body.get("channel_name") {
-        Some(Json::String(s)) if s.trim().is_empty() => {
-            errors.add("channel_name", "can't be blank");
-            None
-        }
-        Some(Json::String(s)) if s.chars().count() > kindling_domain::input::MAX_TEXT => {
-            errors.add("channel_name", "is too long (maximum is 255 characters)");
-            None
-        }
-        Some(Json::String(s)) => Some(s.trim().to_owned()),
-        Some(_) => {
-            errors.add("channel_name", "must be a string");
-            None
-        }
-        None => {
-            errors.add("channel_name", "can't be blank");
-            None
-        }
-    };
-    let values = campaign_values(&body, &mut errors);
-    let (Some(offer), Some(channel_name)) = (offer, channel_name) else {
-        return Err(errors.into());
-    };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let NewCampaign { offer, channel_name, values } = campaign_input::new_campaign(&body)?;
     match campaigns::create(&state.db, auth.account, offer, &channel_name, values).await.map_err(unique)? {
         Created::Campaign(id) => Ok(answer(StatusCode::OK, &one(&state, auth, id).await?)),
         Created::OfferMissing => Err(FieldErrors::single("offer_id", &format!("does not exist: {offer}")).into()),
@@ -153,33 +98,11 @@ pub async fn update_campaign(
     Envelope(CampaignBody(body)): Envelope<CampaignBody>,
 ) -> Result<Response, ApiError> {
     let current = one(&state, auth, id).await?;
-    let mut errors = FieldErrors::new();
-    same_row(&current, &body, &mut errors);
-    let values = campaign_values(&body, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let values = campaign_input::campaign_changes(&current, &body)?;
     if !campaigns::update(&state.db, auth.account, id, current.offer_id, values).await.map_err(unique)? {
         return Err(ApiError::not_found("campaign"));
     }
     Ok(answer(StatusCode::OK, &one(&state, auth, id).await?))
-}
-
-/// A campaign is its offer's link to one channel, so `offer_id` and `channel_name` name the
-/// row: a PUT may repeat them (a client's round trip) but not change them, which was
-/// silently ignored before.
-fn same_row(current: &Campaign, body: &Map<String, Json>, errors: &mut FieldErrors) {
-    const MOVED: &str = "cannot change: a campaign is one offer's link to one channel (create another campaign)";
-    match body.get("offer_id") {
-        None | Some(Json::Null) => {}
-        Some(offer) if offer.as_i64() == Some(current.offer_id.0) => {}
-        Some(_) => errors.add("offer_id", MOVED),
-    }
-    match body.get("channel_name") {
-        None | Some(Json::Null) => {}
-        Some(Json::String(name)) if name.trim() == current.channel_name => {}
-        Some(_) => errors.add("channel_name", MOVED),
-    }
 }
 
 /// Deleting a campaign unlinks the channel from the offer (its xid stops working).

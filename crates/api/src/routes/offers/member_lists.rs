@@ -4,7 +4,6 @@ use crate::links::LinkResource;
 use axum::http::StatusCode;
 use kindling_domain::offers::member_list::MemberListInput;
 use kindling_domain::FieldErrors;
-use kindling_store::crud::Assign;
 use kindling_store::link_set::LinkSet;
 use kindling_store::members::Members;
 use kindling_store::offers::member_lists::{self, MemberLists};
@@ -21,11 +20,11 @@ impl CrudResource for MemberLists {
     type Input = MemberListInput;
 
     fn create(input: MemberListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
-        input.into_new().map(|name| Assign::new().set("name", name).done().into())
+        input.into_new().map(|name| member_lists::values(name).into())
     }
 
     fn update(input: MemberListInput, _: &Scope) -> Result<Write<Self::Id>, FieldErrors> {
-        input.into_changes().map(|name| Assign::new().set("name", name).done().into())
+        input.into_changes().map(|name| member_lists::values(name).into())
     }
 }
 

@@ -20,7 +20,7 @@ fn operator_with_cli(app: &TestApp, acct: &TestAccount, email: &str, stores: &[i
 }
 
 /// `kindling user create` with `role`; the printed password.
-fn user_with_cli(app: &TestApp, acct: &TestAccount, email: &str, role: &str, stores: &[i64]) -> String {
+pub(super) fn user_with_cli(app: &TestApp, acct: &TestAccount, email: &str, role: &str, stores: &[i64]) -> String {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"));
     command.args(["user", "create", "--account", &acct.id.to_string(), "--email", email, "--role", role]);
     for store in stores {

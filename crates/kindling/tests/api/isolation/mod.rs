@@ -63,6 +63,19 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/admin/item_sets", PORTAL_CATALOG),
     ("/admin/item_sets/new", PORTAL_CATALOG),
     ("/admin/item_sets/{id}", PORTAL_CATALOG),
+    ("/admin/channels", PEOPLE),
+    ("/admin/channels/new", PEOPLE),
+    ("/admin/channels/{id}", PEOPLE),
+    ("/admin/channels/{id}/test", PEOPLE),
+    ("/admin/campaigns", PEOPLE),
+    ("/admin/campaigns/new", PEOPLE),
+    ("/admin/campaigns/{id}", PEOPLE),
+    ("/admin/member_lists", PEOPLE),
+    ("/admin/member_lists/new", PEOPLE),
+    ("/admin/member_lists/{id}", PEOPLE),
+    ("/admin/member_lists/{id}/members", PEOPLE),
+    ("/admin/members", PEOPLE),
+    ("/admin/members/{id}", PEOPLE),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
     ("/{xid}", "public landing page: an xid is unique across accounts and names its own (landing.rs tests it)"),
     ("/v1.0/account", OWN_ACCOUNT),
@@ -95,6 +108,7 @@ const EXCLUDED: &[(&str, &str)] = &[
 /// portal.rs checks that another account's codes, credential ids and stores are refused.
 const PORTAL: &str = "admin portal: the session's account; portal.rs tests another account's ids";
 const PORTAL_CATALOG: &str = "admin portal: the session's account; portal_catalog.rs tests another account's ids";
+const PEOPLE: &str = "admin portal: the session's account; portal_people.rs tests another account's ids";
 
 /// The point of sale names a store by `site_id`, a code by its text and a ticket by its
 /// headers (not ids this harness can swap); pos.rs checks that another account's site, code
