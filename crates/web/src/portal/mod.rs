@@ -8,8 +8,8 @@
 //! checked here on the server whatever the page showed. Codes are redeemed and voided by
 //! `store::credentials::write`, offers by `store::offers::write`, the API's own paths.
 
-mod catalog;
 mod campaigns;
+mod catalog;
 mod channels;
 mod chart;
 mod codes;
