@@ -157,6 +157,17 @@ pages=(
     "/admin/merchants/$merchant"
     "/admin/codes"
     "/admin/codes?code=$code"
+    "/admin/stores"
+    "/admin/store_lists"
+    "/admin/manufacturers"
+    "/admin/items"
+    "/admin/item_sets"
+    "/admin/channels"
+    "/admin/channels/$channel"
+    "/admin/campaigns"
+    "/admin/member_lists"
+    "/admin/members?q=portal-bench-1"
+    "/admin/members/$first_member"
 )
 # Pages added by later slices, when this build has them.
 for extra in ${BENCH_EXTRA_PAGES:-}; do pages+=("$extra"); done
