@@ -6,6 +6,7 @@ pub mod choices;
 pub mod codes;
 pub mod dashboard;
 pub mod offers;
+pub mod users;
 
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::portal::{Access, Email, Role};

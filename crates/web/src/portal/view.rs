@@ -23,6 +23,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/merchant.html", include_str!("../../templates/portal/merchant.html")),
         ("portal/offer_form.html", include_str!("../../templates/portal/offer_form.html")),
         ("portal/offer.html", include_str!("../../templates/portal/offer.html")),
+        ("portal/reports.html", include_str!("../../templates/portal/reports.html")),
+        ("portal/account.html", include_str!("../../templates/portal/account.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }
@@ -36,6 +38,8 @@ pub enum Nav {
     Offers,
     Merchants,
     Codes,
+    Reports,
+    Account,
     None,
 }
 
@@ -49,6 +53,12 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
         nav.push(context! { href => "/admin/merchants", label => "Merchants", current => current == Nav::Merchants });
     }
     nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
+    if access.sees_account() {
+        nav.push(context! { href => "/admin/reports", label => "Reports", current => current == Nav::Reports });
+    }
+    if access.role() == kindling_domain::portal::Role::Owner {
+        nav.push(context! { href => "/admin/account", label => "Account", current => current == Nav::Account });
+    }
     context! {
         user => context! {
             email => session.email,
@@ -132,7 +142,7 @@ mod tests {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
             // The dashboard's figures, a form's values and errors and an offer are objects;
             // every other value may be missing.
-            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {} };
+            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, account => context! {}, cb => context! {}, nu => context! {}, cb_errors => context! {}, nu_errors => context! {} };
             TEMPLATES.get_template(name).unwrap().render(ctx).unwrap();
         }
     }
