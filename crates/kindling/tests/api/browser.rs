@@ -7,6 +7,7 @@
 mod banner;
 mod harness;
 mod portal;
+mod portal_admin;
 
 use crate::helpers::{Backend, TestAccount, TestApp};
 use harness::{Browser, Viewport};

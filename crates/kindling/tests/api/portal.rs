@@ -72,7 +72,7 @@ impl Page {
 /// them) and follows no redirects.
 pub struct Portal {
     /// The server's address: the test app's, or another process's over the same database.
-    base: String,
+    pub base: String,
     client: Client,
     cookies: Vec<(String, String)>,
     /// The session's CSRF token, once signed in.

@@ -23,6 +23,7 @@ backend_tests!(
     callback_settings_through_the_account_page,
     portal_users_are_managed_by_owners,
     account_forms_need_the_csrf_token_and_the_accounts_own_users,
+    reports_and_account_pages_run_a_fixed_number_of_statements,
 );
 
 /// A credential issued through the API for `s`: its id.
@@ -497,4 +498,51 @@ async fn account_forms_need_the_csrf_token_and_the_accounts_own_users(app: TestA
         assert_eq!(answer.status, 404, "{path}");
     }
     assert_eq!(users_of(&app, other.id).await, their_users);
+}
+
+/// The reports page (a window with one redemption, then with 40) and the account page (one
+/// user, then 50) run as many statements, on a separate `kindling serve` process.
+async fn reports_and_account_pages_run_a_fixed_number_of_statements(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    for i in 0..41 {
+        let id = code(&app, &acct, &s).await;
+        put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.error_free();
+        let (at, date) = if i == 0 { (EVENING, "2030-01-05") } else { (MORNING, "2030-01-06") };
+        moved(&app, id, at, date).await;
+    }
+    let email = user(&app, &acct, Role::Owner, &[]).await;
+    let server = crate::cli::Server::start(&app.url).await;
+    let mut owner = Portal::new(&app);
+    owner.base = server.base.clone();
+    assert_eq!(owner.sign_in(&email, crate::portal::PASSWORD).await.status, 303);
+    let client = reqwest::Client::new();
+    let base = server.base.as_str();
+    let alone = crate::statements::fewest(&client, base, async || {}).await;
+    let mut counts = Vec::new();
+    for (path, total) in
+        [("/admin/reports?from=2030-01-05&to=2030-01-05", 1), ("/admin/reports?from=2030-01-05&to=2030-01-06", 41)]
+    {
+        let portal = &mut owner;
+        let statements = crate::statements::fewest(&client, base, async || {
+            let page = portal.get(path).await;
+            assert_eq!(figure(&page, "total-redemptions"), total, "{path}");
+        })
+        .await;
+        counts.push(statements - alone);
+    }
+    assert_eq!(counts[0], counts[1], "the reports page: statements for one redemption, then 41");
+    let mut counts = Vec::new();
+    for users in [1, 50] {
+        while crate::portal_admin::users_of(&app, acct.id).await.len() < users {
+            user(&app, &acct, Role::Viewer, &[]).await;
+        }
+        let portal = &mut owner;
+        let statements = crate::statements::fewest(&client, base, async || {
+            assert_eq!(portal.get("/admin/account").await.text.matches("<tr data-user-id=").count(), users);
+        })
+        .await;
+        counts.push(statements - alone);
+    }
+    assert_eq!(counts[0], counts[1], "the account page: statements for one user, then 50");
 }

@@ -32,7 +32,7 @@ fn user_with_cli(app: &TestApp, acct: &TestAccount, email: &str, role: &str, sto
     line["password"].as_str().unwrap().to_owned()
 }
 
-async fn open(viewport: Viewport) -> Option<Browser> {
+pub(super) async fn open(viewport: Viewport) -> Option<Browser> {
     let browser = Browser::open(viewport).await?;
     if viewport == Viewport::Desktop {
         browser.client.set_window_size(1280, 800).await.unwrap();
@@ -41,18 +41,18 @@ async fn open(viewport: Viewport) -> Option<Browser> {
 }
 
 /// Nothing wider than the screen, at either width.
-async fn fits(browser: &Browser, page: &str) {
+pub(super) async fn fits(browser: &Browser, page: &str) {
     let widths = browser.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
     let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
     assert!(scroll <= inner, "{page} scrolls sideways at {:?}: {scroll} > {inner}", browser.viewport);
 }
 
-async fn path(browser: &Browser) -> String {
+pub(super) async fn path(browser: &Browser) -> String {
     browser.js("return location.pathname + location.search").await.as_str().unwrap().to_owned()
 }
 
 /// Fills and sends the sign-in form, as a person would, then waits for the next page.
-async fn sign_in(browser: &Browser, base: &str, email: &str, password: &str, shot: Option<&str>) {
+pub(super) async fn sign_in(browser: &Browser, base: &str, email: &str, password: &str, shot: Option<&str>) {
     browser.goto(&format!("{base}/admin/login")).await;
     assert!(browser.find("label[for=email]").await.is_displayed().await.unwrap(), "a labelled email field");
     fits(browser, "sign-in").await;
@@ -170,7 +170,7 @@ async fn an_owner_sees_the_dashboard_and_offers() {
 }
 
 /// Waits (up to 10 s) for the browser to be at `expected` (path and query).
-async fn until(browser: &Browser, expected: &str) {
+pub(super) async fn until(browser: &Browser, expected: &str) {
     for _ in 0..200 {
         if path(browser).await == expected {
             return;
@@ -181,7 +181,7 @@ async fn until(browser: &Browser, expected: &str) {
 }
 
 /// Types `text` into the field `css` (emptied first).
-async fn fill(browser: &Browser, css: &str, text: &str) {
+pub(super) async fn fill(browser: &Browser, css: &str, text: &str) {
     let field = browser.find(css).await;
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
