@@ -24,6 +24,7 @@ backend_tests!(
     portal_users_are_managed_by_owners,
     account_forms_need_the_csrf_token_and_the_accounts_own_users,
     reports_and_account_pages_run_a_fixed_number_of_statements,
+    offer_form_sets_stop_offering_at_and_the_daily_limit,
 );
 
 /// A credential issued through the API for `s`: its id.
@@ -545,4 +546,48 @@ async fn reports_and_account_pages_run_a_fixed_number_of_statements(app: TestApp
         counts.push(statements - alone);
     }
     assert_eq!(counts[0], counts[1], "the account page: statements for one user, then 50");
+}
+
+// ---- The offer form's further fields (docs/PORTAL.md, "Offer forms").
+
+async fn offer_form_sets_stop_offering_at_and_the_daily_limit(app: TestApp) {
+    let acct = app.account().await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let csrf = owner.csrf.clone();
+    let form = |stop: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Daily Fries".to_owned()),
+            ("offer_type", "0".to_owned()),
+            ("activates_at", "2026-01-01T09:30".to_owned()),
+            ("expires_at", "2036-01-01T00:00".to_owned()),
+            ("stop_offering_at", stop.to_owned()),
+            ("max_redemptions_per_member_per_day", "2".to_owned()),
+        ]
+    };
+    let count = "SELECT COUNT(*) AS count FROM offers WHERE account_id = $1";
+    // The API's window rule, next to the field, nothing written.
+    let refused = owner.post("/admin/offers", &form("2037-01-01T00:00")).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused.text.contains(r#"id="stop_offering_at-error">Stop issuing must not be after expires_at<"#),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains(r#"value="2037-01-01T00:00""#), "kept");
+    assert_eq!(app.db.fetch_optional::<i64>(count, &[acct.id.into()]).await.unwrap(), Some(0));
+    let created = owner.post("/admin/offers", &form("2035-06-01T12:00")).await;
+    let id: i64 = created.location().trim_start_matches("/admin/offers/").split('?').next().unwrap().parse().unwrap();
+    let api = app.get(&acct, &format!("/v1.0/offers/{id}")).await.error_free().body["offer"].clone();
+    assert!(api["stop_offering_at"].as_str().unwrap().starts_with("2035-06-01T12:00"), "{api}");
+    assert_eq!(api["max_redemptions_per_member_per_day"], 2);
+    let edit = owner.get(&format!("/admin/offers/{id}/edit")).await;
+    assert!(edit.text.contains(r#"name="stop_offering_at" value="2035-06-01T12:00""#), "{}", edit.text);
+    assert!(edit.text.contains(r#"name="max_redemptions_per_member_per_day" value="2""#));
+    // Blank on edit clears them.
+    let mut cleared = form("");
+    cleared.retain(|(f, _)| *f != "max_redemptions_per_member_per_day");
+    owner.post(&format!("/admin/offers/{id}"), &cleared).await.location();
+    let api = app.get(&acct, &format!("/v1.0/offers/{id}")).await.error_free().body["offer"].clone();
+    assert!(api["stop_offering_at"].is_null() && api["max_redemptions_per_member_per_day"].is_null(), "{api}");
 }
