@@ -5,7 +5,7 @@
 //! `portal-reports-*.png`, `portal-account-*.png` and `portal-offer-form-*.png`.
 
 use super::harness::Viewport;
-use super::portal::{fill, fits, open, path, sign_in};
+use super::portal::{fill, fits, open, path, sign_in, until};
 use crate::credentials::setup;
 use crate::helpers::{Backend, TestApp};
 use crate::portal::{code, user, PASSWORD};
@@ -59,7 +59,8 @@ async fn an_owner_reads_reports_and_manages_the_account() {
         let viewer = format!("viewer-{name}@example.com");
         fill(&browser, "#email", &viewer).await;
         browser.find("#role").await.select_by_value("viewer").await.unwrap();
-        browser.js("document.getElementById('create-user').click()").await;
+        browser.find("#create-user").await.click().await.unwrap();
+        until(&browser, "/admin/account/users").await;
         if browser.client.wait().for_element(Locator::Css("#new-password")).await.is_err() {
             let html = browser.js("return location.pathname + ' ' + document.querySelector('main').innerText").await;
             panic!("no password shown: {html}");
