@@ -44,6 +44,20 @@ impl Dates {
         self.to.format("%Y-%m-%d").to_string()
     }
 
+    /// Every date of the window, first to last (`YYYY-MM-DD`).
+    pub fn days(&self) -> Vec<String> {
+        let mut days = Vec::new();
+        let mut day = self.from;
+        while day <= self.to {
+            days.push(day.format("%Y-%m-%d").to_string());
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        days
+    }
+
     /// The same days as a span of time in the account's time zone (UTC when `None` or
     /// unknown): from the first day's midnight to the second before the day after the last.
     pub fn span(&self, time_zone: Option<&str>) -> Span {
@@ -224,6 +238,13 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_window_lists_its_days() {
+        let dates = Dates { from: d("2030-02-27"), to: d("2030-03-02") };
+        assert_eq!(dates.days(), ["2030-02-27", "2030-02-28", "2030-03-01", "2030-03-02"]);
+        assert!(Dates { from: d("2030-01-02"), to: d("2030-01-01") }.days().is_empty());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use kindling_api::{AppConfig, AppState};
-use kindling_domain::portal::{self, Access, Email, Role};
-use kindling_domain::{secret, AccountId, StoreId};
+use kindling_domain::portal::Role;
+use kindling_domain::{AccountId, StoreId};
 use kindling_store::portal::CreateError;
 use kindling_store::{accounts, Db};
 use std::io::IsTerminal;
@@ -248,28 +248,15 @@ impl NewAccount {
     }
 }
 
-/// A fresh API key and its Argon2 hash.
-async fn new_key() -> anyhow::Result<(String, String)> {
-    let key = secret::new_api_key();
-    let hash = tokio::task::spawn_blocking({
-        let key = key.clone();
-        move || secret::hash_api_key(&key)
-    })
-    .await?;
-    Ok((key, hash))
-}
-
 async fn create_account(db: &Db, name: &str) -> anyhow::Result<NewAccount> {
-    let (key, hash) = new_key().await?;
+    let (key, hash) = accounts::new_key().await?;
     let id = accounts::create(db, name, &hash).await.context("creating account")?;
     Ok(NewAccount { account_id: id.0, key })
 }
 
 async fn rotate_key(db: &Db, account_id: i64) -> anyhow::Result<NewAccount> {
-    let (key, hash) = new_key().await?;
-    let found =
-        accounts::rotate_key(db, kindling_domain::AccountId(account_id), &hash).await.context("rotating key")?;
-    anyhow::ensure!(found, "no account with id {account_id}");
+    let key = accounts::rotate_to_new_key(db, kindling_domain::AccountId(account_id)).await.context("rotating key")?;
+    let key = key.with_context(|| format!("no account with id {account_id}"))?;
     Ok(NewAccount { account_id, key })
 }
 
@@ -280,7 +267,8 @@ struct NewUser {
     password: Option<String>,
 }
 
-/// Creates a portal user; `password` is `None` to make one up.
+/// Creates a portal user; `password` is `None` to make one up (the portal's account page
+/// creates users through the same `portal::users::create`).
 async fn create_user(
     db: &Db,
     account: i64,
@@ -289,29 +277,24 @@ async fn create_user(
     stores: &[i64],
     password: Option<String>,
 ) -> anyhow::Result<NewUser> {
-    let email = Email::parse(email).with_context(|| format!("{email:?} is not an email address"))?;
+    use kindling_store::portal::users::{self, NewUserError};
     let stores: Vec<StoreId> = stores.iter().copied().map(StoreId).collect();
-    let access = Access::new(role, &stores).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let made_up = password.is_none();
-    let password = password.unwrap_or_else(secret::new_password);
-    portal::check_password(&password).map_err(anyhow::Error::msg)?;
-    let hash = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || secret::hash_password(&password)
-    })
-    .await?;
-    let user = kindling_store::portal::NewUser { email: email.clone(), password_hash: hash, access };
-    let id = match kindling_store::portal::create_user(db, AccountId(account), user).await {
-        Ok(id) => id,
-        Err(CreateError::UnknownAccount) => anyhow::bail!("no account with id {account}"),
-        Err(CreateError::DuplicateEmail) => anyhow::bail!("a portal user with email {} already exists", email.as_str()),
-        Err(CreateError::ForeignStores(ids)) => {
+    let (id, password) = match users::create(db, AccountId(account), email, role, &stores, password).await {
+        Ok(made) => made,
+        Err(NewUserError::BadEmail) => anyhow::bail!("{email:?} is not an email address"),
+        Err(NewUserError::Access(e)) => anyhow::bail!("{e}"),
+        Err(NewUserError::Password(message)) => anyhow::bail!("{message}"),
+        Err(NewUserError::Create(CreateError::UnknownAccount)) => anyhow::bail!("no account with id {account}"),
+        Err(NewUserError::Create(CreateError::DuplicateEmail)) => {
+            anyhow::bail!("a portal user with email {} already exists", email.trim().to_lowercase())
+        }
+        Err(NewUserError::Create(CreateError::ForeignStores(ids))) => {
             let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
             anyhow::bail!("account {account} has no store with id {}", ids.join(", "))
         }
-        Err(CreateError::Store(e)) => return Err(anyhow::Error::new(e).context("creating user")),
+        Err(NewUserError::Create(CreateError::Store(e))) => return Err(anyhow::Error::new(e).context("creating user")),
     };
-    Ok(NewUser { id, password: made_up.then_some(password) })
+    Ok(NewUser { id, password })
 }
 
 /// The password `--password-stdin` reads: stdin's text without its final line break.

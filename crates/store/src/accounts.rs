@@ -92,6 +92,26 @@ async fn change(db: &Db, id: AccountId, sql: &str, params: &[crate::Value]) -> R
     .await
 }
 
+/// A fresh API key and its Argon2 hash (hashed off the async workers: it is slow on purpose).
+pub async fn new_key() -> Result<(String, String)> {
+    let key = kindling_domain::secret::new_api_key();
+    let hash = tokio::task::spawn_blocking({
+        let key = key.clone();
+        move || kindling_domain::secret::hash_api_key(&key)
+    })
+    .await
+    .map_err(|e| StoreError::Decode(format!("hashing the key: {e}")))?;
+    Ok((key, hash))
+}
+
+/// Gives the account a fresh API key (`kindling account rotate-key` and the portal's account
+/// page): the new key, shown once to whoever asked and stored only as its hash, or `None`
+/// when there is no such account.
+pub async fn rotate_to_new_key(db: &Db, id: AccountId) -> Result<Option<String>> {
+    let (key, hash) = new_key().await?;
+    Ok(rotate_key(db, id, &hash).await?.then_some(key))
+}
+
 /// Replaces the account's API key hash and revokes all of its tokens in one transaction,
 /// so neither the old key nor a session opened with it works afterwards. The attempt
 /// count is cleared: the new key starts with a full allowance. False if no such account.

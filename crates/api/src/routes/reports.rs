@@ -79,7 +79,7 @@ pub async fn get_offer_activity(
     .ok_or_else(|| ApiError::not_found("channel"))?;
     let query = activity::ActivityQuery {
         window,
-        channel,
+        channel: Some(channel),
         offer: int(&query, "offer_id")?.map(OfferId),
         kind: get(&query, "type").map(report::activity_type).transpose()?,
         campaign_xid: get(&query, "campaign_xid").map(str::to_owned),

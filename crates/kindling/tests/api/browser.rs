@@ -8,6 +8,7 @@ mod banner;
 mod harness;
 mod people;
 mod portal;
+mod portal_admin;
 mod portal_catalog;
 
 use crate::helpers::{Backend, TestAccount, TestApp};

@@ -32,6 +32,7 @@ mod offer_states;
 mod offers;
 mod points;
 mod portal;
+mod portal_admin;
 mod portal_catalog;
 mod portal_people;
 mod pos;

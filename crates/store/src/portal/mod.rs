@@ -9,6 +9,7 @@ pub mod codes;
 pub mod dashboard;
 pub mod members;
 pub mod offers;
+pub mod users;
 
 use crate::{Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::portal::{Access, Email, Role};

@@ -1,5 +1,6 @@
 //! `GET /reports/offer_activity`: the account's offer activities on one channel in a window
-//! of reported or processed time (business dates become the account's local days).
+//! of reported or processed time (business dates become the account's local days). The
+//! portal's reports page reads the same report over every channel.
 
 use super::{midnight, time_zone};
 use crate::{Db, FromRow, Reader, Result, Row};
@@ -10,11 +11,12 @@ use kindling_domain::{AccountId, ChannelId, OfferActivityId, OfferId, Timestamp}
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-/// What the report is filtered on; the channel is required (the spec answers 400 without it).
+/// What the report is filtered on. The API always names a channel (the spec answers 400
+/// without one); `None` (every channel) is the portal's reports page.
 #[derive(Debug, Clone)]
 pub struct ActivityQuery {
     pub window: ActivityWindow,
-    pub channel: ChannelId,
+    pub channel: Option<ChannelId>,
     pub offer: Option<OfferId>,
     /// `Some(None)`: a type the spec lists that Kindling never records, so nothing matches.
     pub kind: Option<Option<ActivityType>>,
@@ -111,7 +113,7 @@ pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Resul
          c.channel_id, m.id AS member_id, m.identifier AS member_identifier \
          FROM offer_activities a JOIN credentials c ON c.id = a.credential_id AND c.account_id = a.account_id \
          LEFT JOIN members m ON m.id = a.member_id AND m.account_id = a.account_id \
-         WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND c.channel_id = $4 \
+         WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND ($4 IS NULL OR c.channel_id = $4) \
          AND ($5 IS NULL OR a.offer_id = $5) AND ($6 IS NULL OR a.activity_type = $6) \
          AND ($7 IS NULL OR c.identifier = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM eligible_channels e WHERE e.account_id = a.account_id \

@@ -14,19 +14,30 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// One bar per `(day, count)`, oldest first, with a `<title>` each (a tooltip, and what a
-/// screen reader reads) and a summary as the picture's label.
+/// The dashboard's chart: one bar per `(day, count)`, oldest first.
 pub fn bars(days: &[(String, i64)]) -> String {
-    let max = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    let total: i64 = days.iter().map(|(_, n)| n).sum();
+    let (total, max) = sums(days);
+    let label = format!("{total} codes redeemed in the last {} days; at most {max} in a day", days.len());
+    chart(days, "redemptions-per-day", &label)
+}
+
+/// The total and the largest count (at least 1, the scale's top).
+pub fn sums(days: &[(String, i64)]) -> (i64, i64) {
+    (days.iter().map(|(_, n)| n).sum(), days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1))
+}
+
+/// One bar per `(day, count)`, oldest first, with a `<title>` each (a tooltip, and what a
+/// screen reader reads) and `label` as the picture's label.
+pub fn chart(days: &[(String, i64)], id: &str, label: &str) -> String {
+    let (_, max) = sums(days);
     let plot_height = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / days.len().max(1) as f64;
     let mut svg = String::new();
-    let label = format!("{total} codes redeemed in the last {} days; at most {max} in a day", days.len());
     let _ = write!(
         svg,
-        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}" id="redemptions-per-day">"#,
-        escape(&label)
+        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}" id="{}">"#,
+        escape(label),
+        escape(id)
     );
     let base = HEIGHT - BOTTOM;
     let _ = write!(svg, r#"<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH}" y2="{base}"/>"#);

@@ -8,11 +8,13 @@
 //! checked here on the server whatever the page showed. Codes are redeemed and voided by
 //! `store::credentials::write`, offers by `store::offers::write`, the API's own paths.
 
+mod account;
 mod campaigns;
 mod catalog;
 mod channels;
 mod chart;
 mod codes;
+mod csv;
 mod login;
 mod member_lists;
 mod members;
@@ -20,6 +22,7 @@ mod merchants;
 mod offer;
 mod pages;
 mod paging;
+mod reports;
 mod session;
 mod view;
 
@@ -99,5 +102,14 @@ where
         ("/admin/codes", get(codes::page)),
         ("/admin/codes/redeem", post(codes::redeem)),
         ("/admin/codes/void", post(codes::void)),
+        ("/admin/reports", get(reports::page)),
+        ("/admin/reports/redemptions.csv", get(reports::redemptions_csv)),
+        ("/admin/reports/activity.csv", get(reports::activity_csv)),
+        ("/admin/account", get(account::page)),
+        ("/admin/account/key", post(account::rotate_key)),
+        ("/admin/account/callbacks", post(account::callbacks)),
+        ("/admin/account/users", post(account::create_user)),
+        ("/admin/account/users/{id}/role", post(account::change_role)),
+        ("/admin/account/users/{id}/remove", post(account::remove_user)),
     ]
 }

@@ -33,10 +33,11 @@ use serde_json::{Map, Value as Json};
 
 /// The form's fields, in order: the body keys of `POST /v1.0/offers` they fill.
 const TEXT_FIELDS: [&str; 3] = ["name", "description", "pos_offer_code"];
-const NUMBER_FIELDS: [&str; 3] = ["reward_item_value", "max_redemptions", "max_redemptions_per_member"];
-const TIME_FIELDS: [&str; 2] = ["activates_at", "expires_at"];
+const NUMBER_FIELDS: [&str; 4] =
+    ["reward_item_value", "max_redemptions", "max_redemptions_per_member", "max_redemptions_per_member_per_day"];
+const TIME_FIELDS: [&str; 3] = ["activates_at", "expires_at", "stop_offering_at"];
 /// Every field a form shows an error next to.
-const ALL_FIELDS: [&str; 10] = [
+const ALL_FIELDS: [&str; 12] = [
     "name",
     "description",
     "merchant_id",
@@ -45,8 +46,10 @@ const ALL_FIELDS: [&str; 10] = [
     "pos_offer_code",
     "activates_at",
     "expires_at",
+    "stop_offering_at",
     "max_redemptions",
     "max_redemptions_per_member",
+    "max_redemptions_per_member_per_day",
 ];
 
 /// The form's values as text: posted, or from the stored offer.
@@ -76,7 +79,13 @@ impl Values {
             values.insert(field.to_owned(), column(field).into());
         }
         values.insert("merchant_id".into(), offer.merchant_id.map(|m| m.to_string()).unwrap_or_default().into());
-        for (field, at) in [("activates_at", offer.window.activates_at), ("expires_at", offer.window.expires_at)] {
+        let window = &offer.window;
+        let times = [
+            ("activates_at", window.activates_at),
+            ("expires_at", window.expires_at),
+            ("stop_offering_at", window.stop_offering_at),
+        ];
+        for (field, at) in times {
             values.insert(field.to_owned(), at.map(local_input).unwrap_or_default().into());
         }
         Self(values)

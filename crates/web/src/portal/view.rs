@@ -36,6 +36,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/member_list.html", include_str!("../../templates/portal/member_list.html")),
         ("portal/members.html", include_str!("../../templates/portal/members.html")),
         ("portal/member.html", include_str!("../../templates/portal/member.html")),
+        ("portal/reports.html", include_str!("../../templates/portal/reports.html")),
+        ("portal/account.html", include_str!("../../templates/portal/account.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }
@@ -52,6 +54,8 @@ pub enum Nav {
     Codes,
     Channels,
     Members,
+    Reports,
+    Account,
     None,
 }
 
@@ -68,6 +72,12 @@ pub fn chrome(session: &Session, access: &Access, current: Nav) -> Value {
         nav.push(context! { href => "/admin/members", label => "Members", current => current == Nav::Members });
     }
     nav.push(context! { href => "/admin/codes", label => "Codes", current => current == Nav::Codes });
+    if access.sees_account() {
+        nav.push(context! { href => "/admin/reports", label => "Reports", current => current == Nav::Reports });
+    }
+    if access.role() == kindling_domain::portal::Role::Owner {
+        nav.push(context! { href => "/admin/account", label => "Account", current => current == Nav::Account });
+    }
     context! {
         user => context! {
             email => session.email,
@@ -149,9 +159,9 @@ mod tests {
     #[test]
     fn every_template_renders_empty() {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
-            // The dashboard's figures, a form's values and errors, an offer, a pager and a
-            // member are objects; every other value may be missing.
-            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, p => context! {}, m => context! {} };
+            // The dashboard's figures, a form's values and errors, an offer, a pager, a
+            // member and the account page's parts are objects; every other value may be missing.
+            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, p => context! {}, m => context! {}, account => context! {}, cb => context! {}, nu => context! {}, cb_errors => context! {}, nu_errors => context! {} };
             TEMPLATES.get_template(name).unwrap().render(ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
     }
