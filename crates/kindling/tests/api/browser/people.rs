@@ -83,7 +83,13 @@ async fn an_owner_tests_a_channel_callback_and_keeps_a_member_list() {
     let list_path = path(&browser).await.split('?').next().unwrap().to_owned();
     type_into(&browser, "#identifiers", &identifier).await;
     browser.find("#add-members").await.click().await.unwrap();
-    browser.client.wait().for_element(Locator::Css("#notice")).await.unwrap();
+    // The list's page already shows a notice (the list was just created), so wait for the
+    // member's row itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while browser.count("#list-member-table tr[data-member-id]").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the list shows the member added");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(browser.count("#list-member-table tr[data-member-id]").await, 1);
     let list = list_path.trim_start_matches("/admin/member_lists/");
     let members = app.get(&acct, &format!("/v1.0/member_lists/{list}/members")).await;

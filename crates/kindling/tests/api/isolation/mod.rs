@@ -76,6 +76,15 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/admin/member_lists/{id}/members", PEOPLE),
     ("/admin/members", PEOPLE),
     ("/admin/members/{id}", PEOPLE),
+    ("/admin/reports", PORTAL_ADMIN),
+    ("/admin/reports/activity.csv", PORTAL_ADMIN),
+    ("/admin/reports/redemptions.csv", PORTAL_ADMIN),
+    ("/admin/account", PORTAL_ADMIN),
+    ("/admin/account/callbacks", PORTAL_ADMIN),
+    ("/admin/account/key", PORTAL_ADMIN),
+    ("/admin/account/users", PORTAL_ADMIN),
+    ("/admin/account/users/{id}/remove", PORTAL_ADMIN),
+    ("/admin/account/users/{id}/role", PORTAL_ADMIN),
     ("/auth", "before any account: takes an account id and key (auth.rs tests it)"),
     ("/{xid}", "public landing page: an xid is unique across accounts and names its own (landing.rs tests it)"),
     ("/v1.0/account", OWN_ACCOUNT),
@@ -109,6 +118,8 @@ const EXCLUDED: &[(&str, &str)] = &[
 const PORTAL: &str = "admin portal: the session's account; portal.rs tests another account's ids";
 const PORTAL_CATALOG: &str = "admin portal: the session's account; portal_catalog.rs tests another account's ids";
 const PEOPLE: &str = "admin portal: the session's account; portal_people.rs tests another account's ids";
+const PORTAL_ADMIN: &str =
+    "admin portal: the session's account; portal_admin.rs tests another account's user ids and the owner-only rule";
 
 /// The point of sale names a store by `site_id`, a code by its text and a ticket by its
 /// headers (not ids this harness can swap); pos.rs checks that another account's site, code
