@@ -8,7 +8,8 @@
 # to the portal as an owner and asks every page BENCH_REPEAT (20) times, one request at a
 # time. The figure is the server's own time for the request (its `X-Runtime` header: from
 # the request's arrival to the response head, the same span as the request log's
-# elapsed_us). Prints p50, p95 and max per page in ms, and fails if any max is 50 ms or more.
+# elapsed_us). Prints p50, p95 and max per page in ms, and fails if any page's max is 50 ms
+# or more; the CSV downloads (every row of a report's window) are timed and shown apart.
 # Usage: scripts/bench-portal.sh [sqlite|postgres]   (default sqlite). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -168,6 +169,14 @@ pages=(
     "/admin/member_lists"
     "/admin/members?q=portal-bench-1"
     "/admin/members/$first_member"
+    "/admin/reports"
+    "/admin/account"
+)
+# CSV downloads: every row of the window (10,000 redemptions; 110,000 activities), so their
+# time grows with the data; timed and shown, not held to the pages' budget.
+downloads=(
+    "/admin/reports/redemptions.csv"
+    "/admin/reports/activity.csv"
 )
 # Pages added by later slices, when this build has them.
 for extra in ${BENCH_EXTRA_PAGES:-}; do pages+=("$extra"); done
@@ -175,7 +184,8 @@ for extra in ${BENCH_EXTRA_PAGES:-}; do pages+=("$extra"); done
 echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores; $store; $offers offers, $codes codes (about $redeemed redeemed), $members members, loaded in ${loaded}s through the API"
 printf '%-44s %8s %8s %8s %6s\n' page "p50 ms" "p95 ms" "max ms" status
 worst=0
-for page in "${pages[@]}"; do
+time_page() {
+    local page=$1
     : >"$tmp/times"
     status=""
     for _ in $(seq "$repeat"); do
@@ -186,7 +196,12 @@ for page in "${pages[@]}"; do
     read -r p50 p95 max < <(sort -n "$tmp/times" | awk '{v[NR]=$1} END {
         printf "%.2f %.2f %.2f\n", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.999)], v[NR] }')
     printf '%-44s %8s %8s %8s %6s\n' "$page" "$p50" "$p95" "$max" "$status"
+}
+for page in "${pages[@]}"; do
+    time_page "$page"
     worst=$(python3 -c "print(max($worst, $max))")
 done
-echo "slowest request: ${worst} ms (target: under 50 ms)"
+echo "downloads"
+for page in "${downloads[@]}"; do time_page "$page"; done
+echo "slowest page request: ${worst} ms (target: under 50 ms)"
 python3 -c "import sys; sys.exit(0 if $worst < 50 else 1)"

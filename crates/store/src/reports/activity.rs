@@ -3,7 +3,7 @@
 //! portal's reports page reads the same report over every channel.
 
 use super::{midnight, time_zone};
-use crate::{Db, FromRow, Reader, Result, Row};
+use crate::{Db, FromRow, Reader, Result, Row, Value};
 use kindling_domain::credentials::ActivityType;
 use kindling_domain::report::{ActivityWindow, Span};
 use kindling_domain::time::business_date;
@@ -93,34 +93,31 @@ pub async fn channel_named(db: &Db, account: AccountId, name: &str) -> Result<Op
     Ok(found.map(ChannelId))
 }
 
-/// The matching activities, oldest first. The channel is the credential's (activities are
-/// written by credential issue, redeem and void); the campaign is the offer on that channel.
-pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<ActivityRow>> {
-    let kind = match query.kind {
-        Some(None) => return Ok(Vec::new()),
-        Some(Some(kind)) => Some(kind.code()),
-        None => None,
-    };
+/// The `FROM ... WHERE` of the report's statements, with their parameters ($1–$8), and the
+/// account's time zone (business dates are its local days).
+async fn filtered(
+    db: &Db,
+    account: AccountId,
+    query: &ActivityQuery,
+    kind: Option<i64>,
+) -> Result<(String, Vec<Value>, Option<String>)> {
     let zone = time_zone(&mut Reader(db), account).await?;
     let (column, Span { from, to }) = match &query.window {
         ActivityWindow::Reported(span) => ("reported_at", *span),
         ActivityWindow::Processed(span) => ("processed_at", *span),
         ActivityWindow::Business(dates) => ("reported_at", dates.span(zone.as_deref())),
     };
-    // `column` is one of two fixed names, so the statement has two texts.
+    // `column` is one of two fixed names, so each statement has two texts.
     let sql = format!(
-        "SELECT a.id, a.offer_id, a.activity_type, a.reported_at, a.processed_at, c.identifier AS credential_identifier, \
-         c.channel_id, m.id AS member_id, m.identifier AS member_identifier \
-         FROM offer_activities a JOIN credentials c ON c.id = a.credential_id AND c.account_id = a.account_id \
+        "FROM offer_activities a JOIN credentials c ON c.id = a.credential_id AND c.account_id = a.account_id \
          LEFT JOIN members m ON m.id = a.member_id AND m.account_id = a.account_id \
          WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND ($4 IS NULL OR c.channel_id = $4) \
          AND ($5 IS NULL OR a.offer_id = $5) AND ($6 IS NULL OR a.activity_type = $6) \
          AND ($7 IS NULL OR c.identifier = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM eligible_channels e WHERE e.account_id = a.account_id \
-              AND e.xid = $8 AND e.offer_id = a.offer_id AND e.channel_id = c.channel_id)) \
-         ORDER BY a.id"
+              AND e.xid = $8 AND e.offer_id = a.offer_id AND e.channel_id = c.channel_id))"
     );
-    let params = [
+    let params = vec![
         account.into(),
         from.unix().into(),
         to.unix().into(),
@@ -130,9 +127,72 @@ pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Resul
         query.credential_identifier.clone().into(),
         query.campaign_xid.clone().into(),
     ];
+    Ok((sql, params, zone))
+}
+
+/// The code of the type asked for; `Err(())` when nothing can match.
+fn kind_code(query: &ActivityQuery) -> std::result::Result<Option<i64>, ()> {
+    match query.kind {
+        Some(None) => Err(()),
+        Some(Some(kind)) => Ok(Some(kind.code())),
+        None => Ok(None),
+    }
+}
+
+/// The matching activities, oldest first. The channel is the credential's (activities are
+/// written by credential issue, redeem and void); the campaign is the offer on that channel.
+pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<ActivityRow>> {
+    let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
+    let (from_where, params, zone) = filtered(db, account, query, kind).await?;
+    let sql = format!(
+        "SELECT a.id, a.offer_id, a.activity_type, a.reported_at, a.processed_at, c.identifier AS credential_identifier, \
+         c.channel_id, m.id AS member_id, m.identifier AS member_identifier {from_where} ORDER BY a.id"
+    );
     let mut rows: Vec<ActivityRow> = db.fetch_all(&sql, &params).await?;
     for row in &mut rows {
         row.business_date = business_date(row.reported_at, zone.as_deref());
     }
     Ok(rows)
+}
+
+/// How many of the report's activities there are of each type on each business date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub business_date: String,
+    pub kind: Option<ActivityType>,
+    pub count: i64,
+}
+
+struct QuarterCount {
+    quarter: i64,
+    code: i64,
+    count: i64,
+}
+
+impl FromRow for QuarterCount {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { quarter: row.int("quarter")?, code: row.int("activity_type")?, count: row.int("n")? })
+    }
+}
+
+/// The report's rows counted by business date and type, in SQL (the portal's reports page:
+/// a window can hold hundreds of thousands of activities). Counted per quarter hour of UTC
+/// and added up by local date: every time zone's offset is a whole number of quarter hours,
+/// so all of a quarter hour falls on one local date.
+pub async fn counts(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<DayCount>> {
+    let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
+    let (from_where, params, zone) = filtered(db, account, query, kind).await?;
+    let sql = format!(
+        "SELECT a.reported_at / 900 AS quarter, a.activity_type, COUNT(*) AS n {from_where} \
+         GROUP BY a.reported_at / 900, a.activity_type"
+    );
+    let mut days: std::collections::BTreeMap<(String, i64), i64> = std::collections::BTreeMap::new();
+    for q in db.fetch_all::<QuarterCount>(&sql, &params).await? {
+        let date = business_date(Timestamp::from_unix(q.quarter * 900), zone.as_deref());
+        *days.entry((date, q.code)).or_default() += q.count;
+    }
+    Ok(days
+        .into_iter()
+        .map(|((business_date, code), count)| DayCount { business_date, kind: ActivityType::from_code(code), count })
+        .collect())
 }

@@ -139,3 +139,33 @@ pub async fn rows(exec: &mut impl Exec, account: AccountId, scope: &Scope) -> Re
     );
     exec.fetch_all(&sql, &params).await
 }
+
+/// How many of the scope's redemptions each offer has on each business date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferDayCount {
+    pub business_date: String,
+    pub offer_id: OfferId,
+    pub offer_name: String,
+    pub count: i64,
+}
+
+impl FromRow for OfferDayCount {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            business_date: row.text("business_date")?,
+            offer_id: OfferId(row.int("offer_id")?),
+            offer_name: row.text("offer_name")?,
+            count: row.int("n")?,
+        })
+    }
+}
+
+/// The scope's redemptions (those `rows` reads) counted by business date and offer, in SQL.
+pub async fn counts(exec: &mut impl Exec, account: AccountId, scope: &Scope) -> Result<Vec<OfferDayCount>> {
+    let (from_where, params) = scope.sql_tail(account, "");
+    let sql = format!(
+        "SELECT r.business_date, r.offer_id, o.name AS offer_name, COUNT(*) AS n {from_where} \
+         GROUP BY r.business_date, r.offer_id, o.name ORDER BY r.business_date, r.offer_id"
+    );
+    exec.fetch_all(&sql, &params).await
+}

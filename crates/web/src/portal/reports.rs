@@ -1,8 +1,10 @@
 //! `/admin/reports`: offer activity and redemptions over a window of business dates (the
 //! account's days, as the dashboard counts them), as tables, a bar chart and CSV downloads.
-//! The rows are the API's reports' own (`store::reports::activity::report` and
+//! The figures are the API's reports' rows (`store::reports::activity::report` and
 //! `store::reports::redemptions::rows`, what `GET /v1.0/reports/offer_activity` and `GET
-//! /v1.0/reports/redemptions` answer); this page only counts them by day and by offer.
+//! /v1.0/reports/redemptions` answer) counted by day and offer in SQL, by the same
+//! statements' filters (`activity::counts`, `redemptions::counts`); the CSV downloads are
+//! those rows.
 
 use super::csv;
 use super::pages::{param, ACCOUNT_PAGES};
@@ -16,8 +18,8 @@ use kindling_domain::credentials::ActivityType;
 use kindling_domain::report::{self, ActivityWindow, Dates, RedemptionWindow, ReportError};
 use kindling_domain::time::recent_days;
 use kindling_domain::{FieldErrors, Timestamp};
-use kindling_store::reports::activity::{self, ActivityQuery, ActivityRow};
-use kindling_store::reports::redemptions::{self, RedemptionRow, Scope};
+use kindling_store::reports::activity::{self, ActivityQuery, DayCount};
+use kindling_store::reports::redemptions::{self, OfferDayCount, Scope};
 use kindling_store::{reports, Reader, StoreError};
 use minijinja::context;
 use std::collections::BTreeMap;
@@ -67,24 +69,32 @@ fn sentence(message: &str) -> String {
     format!("{first}{}.", chars.as_str())
 }
 
-/// Both reports over `dates`: the API's queries, unfiltered but for the window.
-async fn read(
-    portal: &PortalState,
-    signed: &Signed,
-    dates: &Dates,
-) -> Result<(Vec<ActivityRow>, Vec<RedemptionRow>), StoreError> {
-    let account = signed.session.account;
-    let query = ActivityQuery {
+/// Every channel's activities over `dates`, as the offer activity report selects them.
+fn activity_query(dates: &Dates) -> ActivityQuery {
+    ActivityQuery {
         window: ActivityWindow::Business(dates.clone()),
         channel: None,
         offer: None,
         kind: None,
         campaign_xid: None,
         credential_identifier: None,
-    };
-    let activity = activity::report(&portal.db, account, &query).await?;
-    let scope = Scope { window: RedemptionWindow::Business(dates.clone()), store_list: None, merchant: None };
-    let redeemed = redemptions::rows(&mut Reader(&portal.db), account, &scope).await?;
+    }
+}
+
+/// The redemptions over `dates`, as the redemptions report selects them.
+fn redemption_scope(dates: &Dates) -> Scope {
+    Scope { window: RedemptionWindow::Business(dates.clone()), store_list: None, merchant: None }
+}
+
+/// Both reports over `dates`, counted in SQL by the reports' own filters.
+async fn read(
+    portal: &PortalState,
+    signed: &Signed,
+    dates: &Dates,
+) -> Result<(Vec<DayCount>, Vec<OfferDayCount>), StoreError> {
+    let account = signed.session.account;
+    let activity = activity::counts(&portal.db, account, &activity_query(dates)).await?;
+    let redeemed = redemptions::counts(&mut Reader(&portal.db), account, &redemption_scope(dates)).await?;
     Ok((activity, redeemed))
 }
 
@@ -109,15 +119,15 @@ pub struct OfferLine {
 
 /// The rows counted by day (every day of the window, oldest first) and by offer (most
 /// redeemed first).
-pub fn tabulate(dates: &Dates, activity: &[ActivityRow], redeemed: &[RedemptionRow]) -> (Vec<Day>, Vec<OfferLine>) {
+pub fn tabulate(dates: &Dates, activity: &[DayCount], redeemed: &[OfferDayCount]) -> (Vec<Day>, Vec<OfferLine>) {
     let mut days: BTreeMap<String, Day> =
         dates.days().into_iter().map(|day| (day.clone(), Day { day, ..Day::default() })).collect();
     for a in activity {
         if let Some(day) = days.get_mut(&a.business_date) {
             match a.kind {
-                Some(ActivityType::Issue) => day.issued += 1,
-                Some(ActivityType::Redeem) => day.redeemed += 1,
-                Some(ActivityType::Void) => day.voided += 1,
+                Some(ActivityType::Issue) => day.issued += a.count,
+                Some(ActivityType::Redeem) => day.redeemed += a.count,
+                Some(ActivityType::Void) => day.voided += a.count,
                 None => {}
             }
         }
@@ -125,14 +135,14 @@ pub fn tabulate(dates: &Dates, activity: &[ActivityRow], redeemed: &[RedemptionR
     let mut offers: BTreeMap<i64, OfferLine> = BTreeMap::new();
     for r in redeemed {
         if let Some(day) = days.get_mut(&r.business_date) {
-            day.redemptions += 1;
+            day.redemptions += r.count;
         }
         let line = offers.entry(r.offer_id.0).or_insert_with(|| OfferLine {
             id: r.offer_id.0,
             name: r.offer_name.clone(),
             redemptions: 0,
         });
-        line.redemptions += 1;
+        line.redemptions += r.count;
     }
     let mut offers: Vec<OfferLine> = offers.into_values().collect();
     offers.sort_by(|a, b| b.redemptions.cmp(&a.redemptions).then(a.id.cmp(&b.id)));
@@ -228,8 +238,9 @@ pub async fn redemptions_csv(State(portal): State<PortalState>, signed: Signed, 
         Ok(window) => window,
         Err(refusal) => return refusal,
     };
-    let rows = match read(&portal, &signed, &dates).await {
-        Ok((_, rows)) => rows,
+    let scope = redemption_scope(&dates);
+    let rows = match redemptions::rows(&mut Reader(&portal.db), signed.session.account, &scope).await {
+        Ok(rows) => rows,
         Err(e) => return view::store_failure(&e),
     };
     let header = [
@@ -280,8 +291,8 @@ pub async fn activity_csv(State(portal): State<PortalState>, signed: Signed, Raw
         Ok(window) => window,
         Err(refusal) => return refusal,
     };
-    let rows = match read(&portal, &signed, &dates).await {
-        Ok((rows, _)) => rows,
+    let rows = match activity::report(&portal.db, signed.session.account, &activity_query(&dates)).await {
+        Ok(rows) => rows,
         Err(e) => return view::store_failure(&e),
     };
     let header = [
