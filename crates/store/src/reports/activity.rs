@@ -94,12 +94,14 @@ pub async fn channel_named(db: &Db, account: AccountId, name: &str) -> Result<Op
 }
 
 /// The `FROM ... WHERE` of the report's statements, with their parameters ($1–$8), and the
-/// account's time zone (business dates are its local days).
+/// account's time zone (business dates are its local days). `with_member` joins the member
+/// for its identifier (a left join on its key: the rows are the same without it).
 async fn filtered(
     db: &Db,
     account: AccountId,
     query: &ActivityQuery,
     kind: Option<i64>,
+    with_member: bool,
 ) -> Result<(String, Vec<Value>, Option<String>)> {
     let zone = time_zone(&mut Reader(db), account).await?;
     let (column, Span { from, to }) = match &query.window {
@@ -107,11 +109,12 @@ async fn filtered(
         ActivityWindow::Processed(span) => ("processed_at", *span),
         ActivityWindow::Business(dates) => ("reported_at", dates.span(zone.as_deref())),
     };
-    // `column` is one of two fixed names, so each statement has two texts.
+    let member =
+        if with_member { "LEFT JOIN members m ON m.id = a.member_id AND m.account_id = a.account_id" } else { "" };
+    // `column` is one of two fixed names, so each statement has four texts.
     let sql = format!(
         "FROM offer_activities a JOIN credentials c ON c.id = a.credential_id AND c.account_id = a.account_id \
-         LEFT JOIN members m ON m.id = a.member_id AND m.account_id = a.account_id \
-         WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND ($4 IS NULL OR c.channel_id = $4) \
+         {member} WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND ($4 IS NULL OR c.channel_id = $4) \
          AND ($5 IS NULL OR a.offer_id = $5) AND ($6 IS NULL OR a.activity_type = $6) \
          AND ($7 IS NULL OR c.identifier = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM eligible_channels e WHERE e.account_id = a.account_id \
@@ -143,7 +146,7 @@ fn kind_code(query: &ActivityQuery) -> std::result::Result<Option<i64>, ()> {
 /// written by credential issue, redeem and void); the campaign is the offer on that channel.
 pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<ActivityRow>> {
     let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
-    let (from_where, params, zone) = filtered(db, account, query, kind).await?;
+    let (from_where, params, zone) = filtered(db, account, query, kind, true).await?;
     let sql = format!(
         "SELECT a.id, a.offer_id, a.activity_type, a.reported_at, a.processed_at, c.identifier AS credential_identifier, \
          c.channel_id, m.id AS member_id, m.identifier AS member_identifier {from_where} ORDER BY a.id"
@@ -181,7 +184,7 @@ impl FromRow for QuarterCount {
 /// so all of a quarter hour falls on one local date.
 pub async fn counts(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<DayCount>> {
     let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
-    let (from_where, params, zone) = filtered(db, account, query, kind).await?;
+    let (from_where, params, zone) = filtered(db, account, query, kind, false).await?;
     let sql = format!(
         "SELECT a.reported_at / 900 AS quarter, a.activity_type, COUNT(*) AS n {from_where} \
          GROUP BY a.reported_at / 900, a.activity_type"
