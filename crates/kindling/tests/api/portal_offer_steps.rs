@@ -14,6 +14,7 @@ backend_tests!(
     formatting_is_saved_and_shown_on_the_landing_page,
     lists_and_merchants_are_set_from_the_offer_page,
     the_steps_follow_the_roles_and_need_the_csrf_token,
+    amount_limits_are_set_refused_and_cleared,
 );
 
 async fn api_offer(app: &TestApp, acct: &TestAccount, id: i64) -> Value {
@@ -62,6 +63,7 @@ async fn preview_shows_the_unsaved_values_and_writes_nothing(app: TestApp) {
     let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
     let edit = owner.get(&format!("/admin/offers/{offer}/edit")).await;
     assert!(edit.text.contains(r#"id="preview-offer""#) && !edit.text.contains(r#"id="preview-frame""#));
+    assert!(!edit.text.contains(r#"id="error""#), "no refusal on a fresh form");
 
     // Preview of an edit: 200, the form with the values kept and the landing page they make.
     let mut values = form(&owner.csrf, "<b>Bigger</b> Fries");
@@ -71,6 +73,7 @@ async fn preview_shows_the_unsaved_values_and_writes_nothing(app: TestApp) {
     let shown = owner.post(&path, &values).await;
     assert_eq!(shown.status, 200, "{}", shown.text);
     assert!(shown.text.contains(&escaped("<b>Bigger</b> Fries")), "the value kept");
+    assert!(!shown.text.contains(r#"id="error""#), "a preview is no refusal");
     assert!(!shown.text.contains("<b>Bigger"), "user text escaped");
     let landing = preview_of(&shown.text);
     // The landing page's own template, its user text escaped there too.
@@ -305,4 +308,36 @@ async fn the_steps_follow_the_roles_and_need_the_csrf_token(app: TestApp) {
         assert!(status == 303 || status == 200, "owner {to}: {status}");
     }
     assert_eq!(api_offer(&app, &acct, offer).await["eligibility"]["member_list_ids"], json!([list]));
+}
+
+async fn amount_limits_are_set_refused_and_cleared(app: TestApp) {
+    let acct = app.account().await;
+    let offer = crate::offers::offer(&app, &acct, json!({"name": "Free Fries", "offer_type": 0})).await;
+    let mut owner = Portal::signed_in(&app, &user(&app, &acct, Role::Owner, &[]).await).await;
+    let path = format!("/admin/offers/{offer}");
+    let csrf = owner.csrf.clone();
+    let amounts = |max: &str, min: &str, trigger: &str| {
+        let mut f = form(&csrf, "Free Fries");
+        f.extend([("max_amount", max.to_owned()), ("min_spend_amount", min.to_owned())]);
+        f.push(("trigger_amount", trigger.to_owned()));
+        f
+    };
+    let refused = owner.post(&path, &amounts("500", "-1", "x")).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused.text.contains(r#"id="min_spend_amount-error""#)
+            && refused.text.contains(r#"id="trigger_amount-error""#)
+    );
+    assert!(refused.text.contains(r#"id="max_amount" name="max_amount" value="500""#), "values kept");
+    assert_eq!(api_offer(&app, &acct, offer).await["max_amount"], Value::Null, "nothing written");
+
+    owner.post(&path, &amounts("500", "1000", "1200")).await.location();
+    let stored = api_offer(&app, &acct, offer).await;
+    assert_eq!((&stored["max_amount"], &stored["min_spend_amount"]), (&json!(500), &json!(1000)));
+    assert_eq!(stored["trigger_amount"], 1200);
+    let edit = owner.get(&format!("{path}/edit")).await;
+    assert!(edit.text.contains(r#"id="trigger_amount" name="trigger_amount" value="1200""#));
+    owner.post(&path, &amounts("", "", "")).await.location();
+    let stored = api_offer(&app, &acct, offer).await;
+    assert_eq!([&stored["max_amount"], &stored["min_spend_amount"], &stored["trigger_amount"]], [&Value::Null; 3]);
 }

@@ -28,8 +28,7 @@ use kindling_store::catalog::{merchants::Merchants, store_lists::StoreLists};
 use kindling_store::crud;
 use kindling_store::crud::Table;
 use kindling_store::landing::Page;
-use kindling_store::link_set::LinkSet;
-use kindling_store::link_set::{LinkOp, LinkOutcome};
+use kindling_store::link_set::{LinkOp, LinkOutcome, LinkSet};
 use kindling_store::offers::channels::{self, Channels};
 use kindling_store::offers::member_lists::MemberLists;
 use kindling_store::offers::offer::{Offers, CHANNELS, MEMBER_LISTS, MERCHANTS, STORE_LISTS};
@@ -41,7 +40,8 @@ use serde_json::{Map, Value as Json};
 /// The form's fields, in order: the body keys of `POST /v1.0/offers` they fill.
 const TEXT_FIELDS: [&str; 4] = ["name", "description", "pos_offer_code", "terms_and_conditions"];
 /// Free text: kept as typed, spaces and all (the API's rules judge it).
-const FREE_TEXT: [&str; 3] = ["name", "description", "terms_and_conditions"];
+const FREE_TEXT: [&str; 6] =
+    ["name", "description", "terms_and_conditions", "instructions", "extra_content", "custom_credential_content"];
 /// The `formatting` options the landing page shows (docs/LANDING.md), each a form field of
 /// the same name; the API names their errors `formatting.<key>`.
 const FORMAT_TEXT: [&str; 8] = [
@@ -56,11 +56,18 @@ const FORMAT_TEXT: [&str; 8] = [
 ];
 /// The landing page's `formatting` switches (checkboxes).
 const FORMAT_FLAGS: [&str; 2] = ["in_store_only", "no_printable"];
-const NUMBER_FIELDS: [&str; 4] =
-    ["reward_item_value", "max_redemptions", "max_redemptions_per_member", "max_redemptions_per_member_per_day"];
+const NUMBER_FIELDS: [&str; 7] = [
+    "reward_item_value",
+    "max_redemptions",
+    "max_redemptions_per_member",
+    "max_redemptions_per_member_per_day",
+    "max_amount",
+    "min_spend_amount",
+    "trigger_amount",
+];
 const TIME_FIELDS: [&str; 3] = ["activates_at", "expires_at", "stop_offering_at"];
 /// Every field a form shows an error next to.
-const ALL_FIELDS: [&str; 13] = [
+const ALL_FIELDS: [&str; 16] = [
     "name",
     "description",
     "terms_and_conditions",
@@ -74,6 +81,9 @@ const ALL_FIELDS: [&str; 13] = [
     "max_redemptions",
     "max_redemptions_per_member",
     "max_redemptions_per_member_per_day",
+    "max_amount",
+    "min_spend_amount",
+    "trigger_amount",
 ];
 
 /// The form's values as text: posted, or from the stored offer.
@@ -86,9 +96,7 @@ impl Values {
         for field in ALL_FIELDS.into_iter().chain(FORMAT_TEXT) {
             let raw = form.get(field).unwrap_or_default();
             // Free text keeps its spaces (the API's rules judge it); the rest is trimmed.
-            let long = FREE_TEXT.contains(&field)
-                || ["instructions", "extra_content", "custom_credential_content"].contains(&field);
-            let raw = if long { raw } else { raw.trim() };
+            let raw = if FREE_TEXT.contains(&field) { raw } else { raw.trim() };
             values.insert(field.to_owned(), raw.into());
         }
         for flag in FORMAT_FLAGS {
@@ -130,6 +138,7 @@ impl Values {
     /// The API's body for these values. On create a blank field is left out (the API's
     /// defaults); on edit it clears the value (`null`), except the name, whose blank is the
     /// API's "can't be blank".
+    ///
     /// The formatting options go in `formatting`, which the API merges key by key: a blank
     /// text or an unticked switch removes its key (`null`).
     fn body(&self, create: bool) -> Map<String, Json> {
@@ -261,7 +270,8 @@ fn form_page(
         errors => Value::from_serialize(&field_errors),
         other => other,
         rule => rule,
-        invalid => !errors.is_empty() || rule.is_some(),
+        // Not `invalid`: the template's macro of that name would hide it (always true).
+        refused => !errors.is_empty() || rule.is_some(),
         preview => preview,
         ..signed.chrome(Nav::Offers)
     };
@@ -741,6 +751,20 @@ mod tests {
         assert_eq!(create["activates_at"], "2026-11-30T09:15:00");
         let edit = v.body(false);
         assert_eq!(edit["description"], Json::Null);
+    }
+
+    #[test]
+    fn formatting_goes_in_its_object_and_blanks_remove_keys_on_edit() {
+        let mut v = values(&[("name", "x"), ("bg_color", "#fff"), ("instructions", " "), ("in_store_only", "")]);
+        v.0.insert("in_store_only".into(), Json::Bool(true));
+        v.0.insert("no_printable".into(), Json::Bool(false));
+        let create = v.body(true);
+        assert_eq!(create["formatting"], serde_json::json!({"bg_color": "#fff", "in_store_only": true}));
+        assert!(!create.contains_key("bg_color"), "not a column");
+        let edit = v.body(false);
+        let expected =
+            serde_json::json!({"bg_color": "#fff", "in_store_only": true, "instructions": null, "no_printable": null});
+        assert_eq!(edit["formatting"], expected);
     }
 
     #[test]
