@@ -105,6 +105,28 @@ pub fn frame(page: &Page, view: View) -> Frame {
     Frame { before: before.to_owned(), after: after.to_owned() }
 }
 
+/// A code as the page shows it (with its picture when barcodes are supported); the Admin
+/// Portal's preview shows a sample code through this too.
+pub fn shown_code(code: &str, view: View, supports_barcode: bool, page: &Page, returning: bool) -> String {
+    let picture = |wanted: View| (supports_barcode && view == wanted).then_some(code);
+    TEMPLATES
+        .get_template("code.html")
+        .and_then(|t| {
+            t.render(context! {
+                code => code,
+                barcode => picture(View::Printable).and_then(codes::code128),
+                qr => picture(View::Mobile).and_then(codes::qr),
+                custom_content => text(&page.formatting(), "custom_credential_content"),
+                returning => returning,
+                view => view.as_str(),
+            })
+        })
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "code template failed");
+            String::new()
+        })
+}
+
 /// What a visitor is told when no code is handed out.
 fn refusal_message(refusal: &Refusal) -> &'static str {
     match refusal.status() {
@@ -123,17 +145,7 @@ pub fn code_block(handed: &Handed, view: View, supports_barcode: bool, page: &Pa
     let rendered = match handed {
         Handed::Code { credential, returning } => {
             let code = credential.identifier.clone().unwrap_or_default();
-            let picture = |wanted: View| (supports_barcode && view == wanted).then_some(&code);
-            template.and_then(|t| {
-                t.render(context! {
-                    code => code,
-                    barcode => picture(View::Printable).and_then(|c| codes::code128(c)),
-                    qr => picture(View::Mobile).and_then(|c| codes::qr(c)),
-                    custom_content => text(&page.formatting(), "custom_credential_content"),
-                    returning => returning,
-                    view => view.as_str(),
-                })
-            })
+            return shown_code(&code, view, supports_barcode, page, *returning);
         }
         Handed::AlreadyClaimed => template.and_then(|t| t.render(context! { claimed => true })),
         Handed::Refused(refusal) => template.and_then(|t| t.render(context! { message => refusal_message(refusal) })),

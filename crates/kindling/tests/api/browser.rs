@@ -6,6 +6,7 @@
 
 mod banner;
 mod harness;
+mod offer_steps;
 mod people;
 mod portal;
 mod portal_admin;

@@ -1,5 +1,6 @@
-//! What the offer forms offer to choose from: the account's merchants and channels, the
-//! first `CHOICES` by name (a select or a list of checkboxes longer than that is no use).
+//! What the offer forms offer to choose from: the account's merchants, channels, member
+//! lists and store lists, the first `CHOICES` by name (a select or a list of checkboxes
+//! longer than that is no use).
 
 use crate::{Db, FromRow, Result, Row};
 use kindling_domain::AccountId;
@@ -33,5 +34,18 @@ pub async fn channels(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
 /// The account's offers, by name.
 pub async fn offers(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
     let sql = "SELECT id, name FROM offers WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}
+
+/// The account's member lists, by name (a list's name may be unset).
+pub async fn member_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql =
+        "SELECT id, COALESCE(name, '') AS name FROM member_lists WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}
+
+/// The account's store lists, by name.
+pub async fn store_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql = "SELECT id, COALESCE(name, '') AS name FROM store_lists WHERE account_id = $1 ORDER BY name, id LIMIT $2";
     db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
 }

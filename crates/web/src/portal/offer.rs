@@ -13,33 +13,64 @@ use super::pages::{param, shown, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
 use super::PortalState;
+use crate::render;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use kindling_domain::landing::View;
 use kindling_domain::offers::channel::ChannelInput;
 use kindling_domain::offers::offer::{is_active, Offer};
 use kindling_domain::offers::status::OfferStatus;
 use kindling_domain::pos::rule::OfferType;
-use kindling_domain::{ChannelId, FieldErrors, OfferId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, FieldErrors, OfferId, Timestamp};
+use kindling_store::catalog::{merchants::Merchants, store_lists::StoreLists};
 use kindling_store::crud;
-use kindling_store::link_set::{LinkOp, LinkOutcome};
+use kindling_store::crud::Table;
+use kindling_store::landing::Page;
+use kindling_store::link_set::{LinkOp, LinkOutcome, LinkSet};
 use kindling_store::offers::channels::{self, Channels};
-use kindling_store::offers::offer::{Offers, CHANNELS};
+use kindling_store::offers::member_lists::MemberLists;
+use kindling_store::offers::offer::{Offers, CHANNELS, MEMBER_LISTS, MERCHANTS, STORE_LISTS};
 use kindling_store::offers::write::{self, OfferWriteError};
 use kindling_store::portal::choices::{self, Choice};
 use minijinja::{context, Value};
 use serde_json::{Map, Value as Json};
 
 /// The form's fields, in order: the body keys of `POST /v1.0/offers` they fill.
-const TEXT_FIELDS: [&str; 3] = ["name", "description", "pos_offer_code"];
-const NUMBER_FIELDS: [&str; 4] =
-    ["reward_item_value", "max_redemptions", "max_redemptions_per_member", "max_redemptions_per_member_per_day"];
+const TEXT_FIELDS: [&str; 4] = ["name", "description", "pos_offer_code", "terms_and_conditions"];
+/// Free text: kept as typed, spaces and all (the API's rules judge it).
+const FREE_TEXT: [&str; 6] =
+    ["name", "description", "terms_and_conditions", "instructions", "extra_content", "custom_credential_content"];
+/// The `formatting` options the landing page shows (docs/LANDING.md), each a form field of
+/// the same name; the API names their errors `formatting.<key>`.
+const FORMAT_TEXT: [&str; 8] = [
+    "short_name",
+    "bg_color",
+    "bg_image",
+    "web_url",
+    "mobile_url",
+    "instructions",
+    "extra_content",
+    "custom_credential_content",
+];
+/// The landing page's `formatting` switches (checkboxes).
+const FORMAT_FLAGS: [&str; 2] = ["in_store_only", "no_printable"];
+const NUMBER_FIELDS: [&str; 7] = [
+    "reward_item_value",
+    "max_redemptions",
+    "max_redemptions_per_member",
+    "max_redemptions_per_member_per_day",
+    "max_amount",
+    "min_spend_amount",
+    "trigger_amount",
+];
 const TIME_FIELDS: [&str; 3] = ["activates_at", "expires_at", "stop_offering_at"];
 /// Every field a form shows an error next to.
-const ALL_FIELDS: [&str; 12] = [
+const ALL_FIELDS: [&str; 16] = [
     "name",
     "description",
+    "terms_and_conditions",
     "merchant_id",
     "offer_type",
     "reward_item_value",
@@ -50,6 +81,9 @@ const ALL_FIELDS: [&str; 12] = [
     "max_redemptions",
     "max_redemptions_per_member",
     "max_redemptions_per_member_per_day",
+    "max_amount",
+    "min_spend_amount",
+    "trigger_amount",
 ];
 
 /// The form's values as text: posted, or from the stored offer.
@@ -59,11 +93,14 @@ struct Values(Map<String, Json>);
 impl Values {
     fn posted(form: &Form) -> Self {
         let mut values = Map::new();
-        for field in ALL_FIELDS {
+        for field in ALL_FIELDS.into_iter().chain(FORMAT_TEXT) {
             let raw = form.get(field).unwrap_or_default();
             // Free text keeps its spaces (the API's rules judge it); the rest is trimmed.
-            let raw = if field == "name" || field == "description" { raw } else { raw.trim() };
+            let raw = if FREE_TEXT.contains(&field) { raw } else { raw.trim() };
             values.insert(field.to_owned(), raw.into());
+        }
+        for flag in FORMAT_FLAGS {
+            values.insert(flag.to_owned(), Json::Bool(form.get(flag).is_some()));
         }
         Self(values)
     }
@@ -88,15 +125,38 @@ impl Values {
         for (field, at) in times {
             values.insert(field.to_owned(), at.map(local_input).unwrap_or_default().into());
         }
+        for key in FORMAT_TEXT {
+            let text = offer.formatting.get(key).and_then(Json::as_str).unwrap_or_default();
+            values.insert(key.to_owned(), text.into());
+        }
+        for flag in FORMAT_FLAGS {
+            values.insert(flag.to_owned(), Json::Bool(offer.formatting.get(flag) == Some(&Json::Bool(true))));
+        }
         Self(values)
     }
 
     /// The API's body for these values. On create a blank field is left out (the API's
     /// defaults); on edit it clears the value (`null`), except the name, whose blank is the
     /// API's "can't be blank".
+    ///
+    /// The formatting options go in `formatting`, which the API merges key by key: a blank
+    /// text or an unticked switch removes its key (`null`).
     fn body(&self, create: bool) -> Map<String, Json> {
         let mut body = Map::new();
+        let mut formatting = Map::new();
         for (field, value) in &self.0 {
+            if FORMAT_TEXT.contains(&field.as_str()) || FORMAT_FLAGS.contains(&field.as_str()) {
+                let set = match value {
+                    Json::Bool(on) => *on,
+                    other => !other.as_str().unwrap_or_default().trim().is_empty(),
+                };
+                if set {
+                    formatting.insert(field.clone(), value.clone());
+                } else if !create {
+                    formatting.insert(field.clone(), Json::Null);
+                }
+                continue;
+            }
             let text = value.as_str().unwrap_or_default();
             let blank = text.trim().is_empty();
             let value = match field.as_str() {
@@ -109,7 +169,52 @@ impl Values {
             };
             body.insert(field.clone(), value);
         }
+        if !formatting.is_empty() {
+            body.insert("formatting".into(), Json::Object(formatting));
+        }
         body
+    }
+
+    fn text(&self, field: &str) -> Option<String> {
+        self.0.get(field).and_then(Json::as_str).filter(|s| !s.trim().is_empty()).map(str::to_owned)
+    }
+
+    /// The landing page these unsaved values would make, as `GET /{xid}` renders it
+    /// (`render::frame`, the same template), with a sample code in the visitor's place.
+    fn preview(&self, account: AccountId, merchants: &[Choice]) -> String {
+        let merchant_id = self.text("merchant_id").and_then(|m| m.parse::<i64>().ok());
+        let mut formatting = Map::new();
+        for key in FORMAT_TEXT {
+            if let Some(text) = self.text(key) {
+                formatting.insert(key.to_owned(), text.into());
+            }
+        }
+        for flag in FORMAT_FLAGS {
+            if self.0.get(flag) == Some(&Json::Bool(true)) {
+                formatting.insert(flag.to_owned(), Json::Bool(true));
+            }
+        }
+        let page = Page {
+            account_id: account,
+            offer_id: OfferId(0),
+            channel_id: ChannelId(0),
+            channel_name: String::new(),
+            xid: String::new(),
+            security: None,
+            security_key: None,
+            allow_hmac: false,
+            allow_return_later: true,
+            name: self.text("name").unwrap_or_default(),
+            description: self.text("description"),
+            terms_and_conditions: self.text("terms_and_conditions"),
+            merchant_name: merchant_id.and_then(|id| merchants.iter().find(|m| m.id == id)).map(|m| m.name.clone()),
+            status: OfferStatus::Approved,
+            window: (None, None, None),
+            formatting: Json::Object(formatting).to_string(),
+            supports_barcode: false,
+        };
+        let view = View::choose(None, self.0.get("no_printable") == Some(&Json::Bool(true)));
+        render::frame(&page, view).with_code(&render::shown_code("PREVIEW", view, false, &page, false))
     }
 }
 
@@ -142,16 +247,21 @@ fn form_page(
     merchants: &[Choice],
     errors: &FieldErrors,
     rule: Option<&str>,
+    preview: Option<String>,
 ) -> Response {
     let mut field_errors = Map::new();
-    for field in ALL_FIELDS {
-        if let Some(message) = errors.get(field) {
+    let shown = |f: &str| {
+        ALL_FIELDS.contains(&f)
+            || f.strip_prefix("formatting.").is_some_and(|k| FORMAT_TEXT.contains(&k) || FORMAT_FLAGS.contains(&k))
+    };
+    for (field, message) in errors.iter() {
+        if shown(field) {
+            let field = field.strip_prefix("formatting.").unwrap_or(field);
             field_errors.insert(field.to_owned(), message.into());
         }
     }
     // Errors on fields the form does not have (none expected) still show, at the top.
-    let other: Vec<String> =
-        errors.iter().filter(|(f, _)| !ALL_FIELDS.contains(f)).map(|(f, m)| format!("{f} {m}")).collect();
+    let other: Vec<String> = errors.iter().filter(|(f, _)| !shown(f)).map(|(f, m)| format!("{f} {m}")).collect();
     let ctx: Value = context! {
         id => id,
         v => Value::from_serialize(&values.0),
@@ -160,7 +270,9 @@ fn form_page(
         errors => Value::from_serialize(&field_errors),
         other => other,
         rule => rule,
-        invalid => !errors.is_empty() || rule.is_some(),
+        // Not `invalid`: the template's macro of that name would hide it (always true).
+        refused => !errors.is_empty() || rule.is_some(),
+        preview => preview,
         ..signed.chrome(Nav::Offers)
     };
     view::html(status, view::render("portal/offer_form.html", ctx))
@@ -186,7 +298,7 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
     };
     let mut values = Values::default();
     values.0.insert("offer_type".into(), "0".into());
-    form_page(&signed, StatusCode::OK, None, &values, &merchants, &FieldErrors::new(), None)
+    form_page(&signed, StatusCode::OK, None, &values, &merchants, &FieldErrors::new(), None, None)
 }
 
 /// A refused write as the form again, with the posted values; anything else as its page.
@@ -207,7 +319,18 @@ async fn refused_form(
         Ok(m) => m,
         Err(answer) => return answer,
     };
-    form_page(signed, StatusCode::UNPROCESSABLE_ENTITY, id, values, &merchants, &errors, rule.as_deref())
+    form_page(signed, StatusCode::UNPROCESSABLE_ENTITY, id, values, &merchants, &errors, rule.as_deref(), None)
+}
+
+/// The Preview button: the form again with the landing page its values would make. Nothing
+/// is written.
+async fn preview_page(portal: &PortalState, signed: &Signed, id: Option<i64>, values: &Values) -> Response {
+    let merchants = match merchant_choices(portal, signed).await {
+        Ok(m) => m,
+        Err(answer) => return answer,
+    };
+    let preview = values.preview(signed.session.account, &merchants);
+    form_page(signed, StatusCode::OK, id, values, &merchants, &FieldErrors::new(), None, Some(preview))
 }
 
 /// `POST /admin/offers`: the new offer's form.
@@ -220,6 +343,9 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
         return refuse(&signed);
     }
     let values = Values::posted(&form);
+    if form.get("preview").is_some() {
+        return preview_page(&portal, &signed, None, &values).await;
+    }
     match write::create(&portal.db, signed.session.account, values.body(true)).await {
         Ok(id) => view::redirect(&format!("/admin/offers/{}?done=created", id.0)),
         Err(e) => refused_form(&portal, &signed, None, &values, e).await,
@@ -250,7 +376,8 @@ pub async fn edit(State(portal): State<PortalState>, signed: Signed, Path(raw): 
         Ok(m) => m,
         Err(answer) => return answer,
     };
-    form_page(&signed, StatusCode::OK, Some(offer.id.0), &Values::of(&offer), &merchants, &FieldErrors::new(), None)
+    let values = Values::of(&offer);
+    form_page(&signed, StatusCode::OK, Some(offer.id.0), &values, &merchants, &FieldErrors::new(), None, None)
 }
 
 /// `POST /admin/offers/{id}`: the edit form.
@@ -271,6 +398,13 @@ pub async fn update(
         return view::not_found("offer", signed.chrome(Nav::Offers));
     };
     let values = Values::posted(&form);
+    if form.get("preview").is_some() {
+        // Only the account's own offers are previewed (another's id is a 404, as a save).
+        if let Err(answer) = load(&portal, &signed, &raw).await {
+            return answer;
+        }
+        return preview_page(&portal, &signed, Some(id), &values).await;
+    }
     match write::update(&portal.db, signed.session.account, OfferId(id), values.body(false)).await {
         Ok(()) => view::redirect(&format!("/admin/offers/{id}?done=saved")),
         Err(e) => refused_form(&portal, &signed, Some(id), &values, e).await,
@@ -287,11 +421,25 @@ async fn offer_page(
     error: Option<&str>,
 ) -> Response {
     let account = signed.session.account;
-    let (merchants, channels) =
-        match (choices::merchants(&portal.db, account).await, choices::channels(&portal.db, account).await) {
-            (Ok(m), Ok(c)) => (m, c),
-            (Err(e), _) | (_, Err(e)) => return view::store_failure(&e),
-        };
+    let (merchants, channels, member_lists, store_lists) = match (
+        choices::merchants(&portal.db, account).await,
+        choices::channels(&portal.db, account).await,
+        choices::member_lists(&portal.db, account).await,
+        choices::store_lists(&portal.db, account).await,
+    ) {
+        (Ok(m), Ok(c), Ok(ml), Ok(sl)) => (m, c, ml, sl),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return view::store_failure(&e),
+    };
+    // Checkboxes of the account's choices, ticked when linked.
+    let boxes = |choices: &[Choice], linked: &[i64]| {
+        choices
+            .iter()
+            .map(|c| context! { id => c.id, name => c.name, linked => linked.contains(&c.id) })
+            .collect::<Vec<_>>()
+    };
+    let linked_member_lists: Vec<i64> = offer.links.member_list_ids.iter().map(|i| i.0).collect();
+    let linked_store_lists: Vec<i64> = offer.links.store_list_ids.iter().map(|i| i.0).collect();
+    let linked_merchants: Vec<i64> = offer.links.merchant_ids.iter().map(|i| i.0).collect();
     let linked: Vec<(i64, String)> = offer
         .links
         .channels
@@ -337,6 +485,9 @@ async fn offer_page(
             let xid = linked.iter().find(|(id, _)| *id == c.id).map(|(_, xid)| xid.clone());
             context! { id => c.id, name => c.name, linked => xid.is_some(), xid => xid }
         }).collect::<Vec<_>>(),
+        member_lists => boxes(&member_lists, &linked_member_lists),
+        store_lists => boxes(&store_lists, &linked_store_lists),
+        eligible_merchants => boxes(&merchants, &linked_merchants),
         notice => notice,
         error => error,
         ..signed.chrome(Nav::Offers)
@@ -366,6 +517,9 @@ pub async fn show(
         Some("archived") => Some("The offer was archived."),
         Some("channels") => Some("The publishing channels were saved."),
         Some("channel") => Some("The channel was created. Tick it to publish the offer on it."),
+        Some("member_lists") => Some("The member lists were saved."),
+        Some("store_lists") => Some("The store lists were saved."),
+        Some("merchants") => Some("The eligible merchants were saved."),
         _ => None,
     };
     offer_page(&portal, &signed, &offer, StatusCode::OK, notice, None).await
@@ -415,42 +569,134 @@ pub async fn action(
     }
 }
 
-/// `POST /admin/offers/{id}/channels` (`channel_id`, once per ticked box): the offer's
-/// channels become exactly these.
-pub async fn set_channels(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
+/// Saves one of the offer's linked id sets from a form's ticked boxes (`field`, once per
+/// box): the set becomes exactly these, through the link set `POST /v1.0/offers/{id}/...`
+/// uses. An id of another account (or not a number) refuses the whole form; nothing changes.
+struct Links<T: Table> {
+    set: &'static LinkSet<Offers, T>,
+    /// The form field, once per ticked box.
+    field: &'static str,
+    /// The API's body field (its error words).
+    api_field: &'static str,
+    /// What the set holds, in the page's words.
+    what: &'static str,
+    /// One of them, for "no ... in this account".
+    one: &'static str,
+    done: &'static str,
+}
+
+const CHANNEL_LINKS: Links<Channels> = Links {
+    set: &CHANNELS,
+    field: "channel_id",
+    api_field: "channel_ids",
+    what: "channels",
+    one: "channel",
+    done: "channels",
+};
+const MEMBER_LIST_LINKS: Links<MemberLists> = Links {
+    set: &MEMBER_LISTS,
+    field: "member_list_id",
+    api_field: "member_list_ids",
+    what: "member lists",
+    one: "member list",
+    done: "member_lists",
+};
+const STORE_LIST_LINKS: Links<StoreLists> = Links {
+    set: &STORE_LISTS,
+    field: "store_list_id",
+    api_field: "store_list_ids",
+    what: "store lists",
+    one: "store list",
+    done: "store_lists",
+};
+const MERCHANT_LINKS: Links<Merchants> = Links {
+    set: &MERCHANTS,
+    field: "merchant_id",
+    api_field: "merchant_ids",
+    what: "merchants",
+    one: "merchant",
+    done: "merchants",
+};
+
+async fn save_links<T: Table>(
+    portal: &PortalState,
+    signed: &Signed,
+    raw: &str,
+    body: &Bytes,
+    links: &Links<T>,
 ) -> Response {
-    let form = Form::parse(&body);
-    let offer = match writable(&portal, &signed, &form, &raw).await {
+    let form = Form::parse(body);
+    let offer = match writable(portal, signed, &form, raw).await {
         Ok(o) => o,
         Err(answer) => return answer,
     };
-    let ids: Option<Vec<i64>> = form.all("channel_id").iter().map(|raw| path_id(raw.trim())).collect();
+    let ids: Option<Vec<i64>> = form.all(links.field).iter().map(|raw| path_id(raw.trim())).collect();
     let refusal = match ids {
-        None => "a channel id is not a number.".to_owned(),
-        Some(ids) => match kindling_domain::input::id_count("channel_ids", &ids) {
+        None => format!("a {} id is not a number.", links.one),
+        Some(ids) => match kindling_domain::input::id_count(links.api_field, &ids) {
             Err(errors) => format!("{}.", errors.summary()),
             Ok(()) => {
-                let ids: Vec<ChannelId> = ids.into_iter().map(ChannelId).collect();
-                match CHANNELS.apply_now(&portal.db, signed.session.account, offer.id, LinkOp::Replace, &ids).await {
+                let ids: Vec<T::Id> = ids.into_iter().map(T::Id::from).collect();
+                match links.set.apply_now(&portal.db, signed.session.account, offer.id, LinkOp::Replace, &ids).await {
                     Ok(LinkOutcome::Linked(_)) => {
-                        return view::redirect(&format!("/admin/offers/{}?done=channels", offer.id.0))
+                        return view::redirect(&format!("/admin/offers/{}?done={}", offer.id.0, links.done))
                     }
                     Ok(LinkOutcome::OwnerNotFound) => return view::not_found("offer", signed.chrome(Nav::Offers)),
                     Ok(LinkOutcome::UnknownTargets(unknown)) => {
-                        let list = unknown.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(", ");
-                        format!("no channel {list} in this account.")
+                        let list = unknown.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                        format!("no {} {list} in this account.", links.one)
                     }
                     Err(e) => return view::store_failure(&e),
                 }
             }
         },
     };
-    let text = format!("The channels were not saved: {refusal}");
-    offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await
+    let text = format!("The {} were not saved: {refusal}", links.what);
+    offer_page(portal, signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await
+}
+
+/// `POST /admin/offers/{id}/channels` (`channel_id`, once per ticked box): the offer's
+/// Publishing Channels become exactly these.
+pub async fn set_channels(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    save_links(&portal, &signed, &raw, &body, &CHANNEL_LINKS).await
+}
+
+/// `POST /admin/offers/{id}/member_lists` (`member_list_id`, once per ticked box): who may
+/// get the offer's codes, as `POST /v1.0/offers/{id}/member_lists`.
+pub async fn set_member_lists(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    save_links(&portal, &signed, &raw, &body, &MEMBER_LIST_LINKS).await
+}
+
+/// `POST /admin/offers/{id}/store_lists` (`store_list_id`), as `POST
+/// /v1.0/offers/{id}/store_lists`.
+pub async fn set_store_lists(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    save_links(&portal, &signed, &raw, &body, &STORE_LIST_LINKS).await
+}
+
+/// `POST /admin/offers/{id}/merchants` (`merchant_id`): the eligible merchants, as `POST
+/// /v1.0/offers/{id}/merchants`.
+pub async fn set_merchants(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    save_links(&portal, &signed, &raw, &body, &MERCHANT_LINKS).await
 }
 
 /// `POST /admin/offers/{id}/channels/new` (`name`): a new channel of the account, shown
@@ -505,6 +751,20 @@ mod tests {
         assert_eq!(create["activates_at"], "2026-11-30T09:15:00");
         let edit = v.body(false);
         assert_eq!(edit["description"], Json::Null);
+    }
+
+    #[test]
+    fn formatting_goes_in_its_object_and_blanks_remove_keys_on_edit() {
+        let mut v = values(&[("name", "x"), ("bg_color", "#fff"), ("instructions", " "), ("in_store_only", "")]);
+        v.0.insert("in_store_only".into(), Json::Bool(true));
+        v.0.insert("no_printable".into(), Json::Bool(false));
+        let create = v.body(true);
+        assert_eq!(create["formatting"], serde_json::json!({"bg_color": "#fff", "in_store_only": true}));
+        assert!(!create.contains_key("bg_color"), "not a column");
+        let edit = v.body(false);
+        let expected =
+            serde_json::json!({"bg_color": "#fff", "in_store_only": true, "instructions": null, "no_printable": null});
+        assert_eq!(edit["formatting"], expected);
     }
 
     #[test]
