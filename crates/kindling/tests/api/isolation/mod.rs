@@ -41,6 +41,9 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/admin/offers/{id}/status", PORTAL),
     ("/admin/offers/{id}/channels", PORTAL),
     ("/admin/offers/{id}/channels/new", PORTAL),
+    ("/admin/offers/{id}/member_lists", OFFER_STEPS),
+    ("/admin/offers/{id}/store_lists", OFFER_STEPS),
+    ("/admin/offers/{id}/merchants", OFFER_STEPS),
     ("/admin/merchants", PORTAL),
     ("/admin/merchants/new", PORTAL),
     ("/admin/merchants/{id}", PORTAL),
@@ -116,6 +119,7 @@ const EXCLUDED: &[(&str, &str)] = &[
 /// The Admin Portal acts for the account of its session cookie, not an `X-Auth-Token`;
 /// portal.rs checks that another account's codes, credential ids and stores are refused.
 const PORTAL: &str = "admin portal: the session's account; portal.rs tests another account's ids";
+const OFFER_STEPS: &str = "admin portal: the session's account; portal_offer_steps.rs tests another account's ids";
 const PORTAL_CATALOG: &str = "admin portal: the session's account; portal_catalog.rs tests another account's ids";
 const PEOPLE: &str = "admin portal: the session's account; portal_people.rs tests another account's ids";
 const PORTAL_ADMIN: &str =
