@@ -6,8 +6,8 @@
 
 use super::items::{owner, owner_fields, owner_label};
 use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, replace_links, row, writable, Field, FormSpec,
-    Kind, ListSpec, Listing, Refusal, Values,
+    failed, failure, form_page, merge, not_found, readable, replace_links, row, writable, CatalogPage, Field, FormSpec,
+    Kind, ListSpec, Refusal, Values,
 };
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
@@ -18,10 +18,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetInput};
+use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, ItemSetId};
 use kindling_store::catalog::item_sets::{self, ItemSets, ITEMS};
-use kindling_store::crud::{self, Order};
+use kindling_store::crud;
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/item_sets",
@@ -31,41 +34,28 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Owner", "Type", "Items"],
 };
 
-/// `GET /admin/item_sets?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/item_sets`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = ItemSets;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[ItemSet]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().filter_map(|s| s.merchant_id)).await?;
+        // The store names a set's manufacturer in its record already (`manufacturer_name`).
+        let manufacturers = records
+            .iter()
+            .filter_map(|s| Some((s.manufacturer_id?.0, s.manufacturer_name.clone().unwrap_or_default())))
+            .collect();
+        Ok(records
+            .iter()
+            .map(|s| {
+                let owner = owner_label(s.merchant_id, s.manufacturer_id, &merchants, &manufacturers);
+                row(s.id.0, vec![s.name.clone(), owner, s.set_type.to_string(), s.item_ids.len().to_string()])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<ItemSets>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
-        };
-    let merchants =
-        match catalog::merchant_names(&portal.db, account, found.items.iter().filter_map(|s| s.merchant_id)).await {
-            Ok(names) => names,
-            Err(e) => return failure(&e),
-        };
-    // The store names a set's manufacturer in its record already (`manufacturer_name`).
-    let manufacturers = found
-        .items
-        .iter()
-        .filter_map(|s| Some((s.manufacturer_id?.0, s.manufacturer_name.clone().unwrap_or_default())))
-        .collect();
-    let rows = found
-        .items
-        .iter()
-        .map(|s| {
-            let owner = owner_label(s.merchant_id, s.manufacturer_id, &merchants, &manufacturers);
-            row(s.id.0, vec![s.name.clone(), owner, s.set_type.to_string(), s.item_ids.len().to_string()])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
 }
 
 fn own_fields() -> Vec<Field> {

@@ -4,8 +4,8 @@
 //! `crud::update`. The owner (the account, a merchant or a manufacturer) is chosen on create.
 
 use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, row, writable, Field, FormSpec, Kind, ListSpec,
-    Listing, Values,
+    failed, failure, form_page, merge, not_found, readable, row, writable, CatalogPage, Field, FormSpec, Kind,
+    ListSpec, Values,
 };
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
@@ -16,10 +16,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item::{Item, ItemInput};
+use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, ItemId, ManufacturerId, MerchantId};
 use kindling_store::catalog::items::{self, Items};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/items",
@@ -43,43 +46,25 @@ pub fn owner_label(
     }
 }
 
-/// `GET /admin/items?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/items`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Items;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[Item]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().filter_map(|i| i.merchant_id));
+        let manufacturers = catalog::manufacturer_names(db, account, records.iter().filter_map(|i| i.manufacturer_id));
+        let (merchants, manufacturers) = (merchants.await?, manufacturers.await?);
+        Ok(records
+            .iter()
+            .map(|i| {
+                let owner = owner_label(i.merchant_id, i.manufacturer_id, &merchants, &manufacturers);
+                row(i.id.0, vec![i.name.clone(), i.code.clone(), owner])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found = match crud::list_ordered::<Items>(
-        &portal.db,
-        account,
-        &[],
-        &listing.filters(),
-        &order,
-        listing.request(),
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e) => return failure(&e),
-    };
-    let merchants = catalog::merchant_names(&portal.db, account, found.items.iter().filter_map(|i| i.merchant_id));
-    let manufacturers =
-        catalog::manufacturer_names(&portal.db, account, found.items.iter().filter_map(|i| i.manufacturer_id));
-    let (merchants, manufacturers) = match (merchants.await, manufacturers.await) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|i| {
-            let owner = owner_label(i.merchant_id, i.manufacturer_id, &merchants, &manufacturers);
-            row(i.id.0, vec![i.name.clone(), i.code.clone(), owner])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
 }
 
 /// The owner's two selects (at most one chosen; neither is the account).

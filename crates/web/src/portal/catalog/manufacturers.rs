@@ -5,8 +5,7 @@
 //! with the API.
 
 use super::{
-    failure, form_page, list_page, merge, not_found, readable, row, writable, Field, FormSpec, Kind, ListSpec, Listing,
-    Values,
+    failure, form_page, merge, not_found, readable, row, writable, CatalogPage, Field, FormSpec, Kind, ListSpec, Values,
 };
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
@@ -17,9 +16,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerInput};
+use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, ManufacturerId};
 use kindling_store::catalog::manufacturers::{self, Manufacturers};
-use kindling_store::crud::{self, Order};
+use kindling_store::crud;
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/manufacturers",
@@ -29,36 +31,22 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Active", "Eligible merchants"],
 };
 
-/// `GET /admin/manufacturers?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/manufacturers`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Manufacturers;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(_: &Db, _: AccountId, records: &[Manufacturer]) -> Result<Vec<Value>, StoreError> {
+        Ok(records
+            .iter()
+            .map(|m| {
+                let active = if m.is_active { "yes" } else { "no" }.to_owned();
+                row(m.id.0, vec![m.name.clone(), active, m.merchant_ids.len().to_string()])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let account = signed.session.account;
-    let found = match crud::list_ordered::<Manufacturers>(
-        &portal.db,
-        account,
-        &[],
-        &listing.filters(),
-        &order,
-        listing.request(),
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|m| {
-            let active = if m.is_active { "yes" } else { "no" }.to_owned();
-            row(m.id.0, vec![m.name.clone(), active, m.merchant_ids.len().to_string()])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
 }
 
 fn fields() -> Vec<Field> {

@@ -17,14 +17,17 @@ use super::merchants::{path_id, READ_ONLY};
 use super::pages::{param, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
+use super::PortalState;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::paging::PageRequest;
-use kindling_domain::FieldErrors;
-use kindling_store::crud::{Filter, Paged};
+use kindling_domain::{AccountId, FieldErrors};
+use kindling_store::crud::{self, Filter, Order, Paged, Table};
 use kindling_store::portal::choices::Choice;
-use kindling_store::StoreError;
+use kindling_store::{Db, StoreError};
 use minijinja::{context, Value};
+use std::future::Future;
 
 /// Records a list page shows.
 pub const PER_PAGE: u32 = 50;
@@ -104,6 +107,52 @@ pub struct ListSpec {
     pub singular: &'static str,
     pub plural: &'static str,
     pub columns: &'static [&'static str],
+}
+
+/// What one kind of catalog page has of its own; the handlers here ([`list`]) do the rest.
+pub trait CatalogPage: Send + Sync + 'static {
+    /// The table the page lists and writes.
+    type Table: Table;
+    /// The list page's path, words and columns.
+    const LIST: ListSpec;
+    /// Links shown to editors above the list.
+    const ACTIONS: &'static [(&'static str, &'static str)] = &[];
+
+    /// The list's rows for a page of records, in the spec's column order; names the rows
+    /// show are read in a fixed number of statements, whatever the page's length.
+    fn rows<'a>(
+        db: &'a Db,
+        account: AccountId,
+        records: &'a [Record<Self>],
+    ) -> impl Future<Output = Result<Vec<Value>, StoreError>> + Send + 'a;
+}
+
+/// A page kind's record.
+pub type Record<P> = <<P as CatalogPage>::Table as Table>::Record;
+
+/// `GET {base}?q=&page=`: the account's records of `P` by name, 50 a page.
+pub async fn list<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Some(refused) = readable(&signed) {
+        return refused;
+    }
+    let listing = Listing::of(query.as_deref());
+    let account = signed.session.account;
+    let order = [("name", Order::Asc), ("id", Order::Asc)];
+    let found =
+        match crud::list_ordered::<P::Table>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => return failure(&e),
+        };
+    match P::rows(&portal.db, account, &found.items).await {
+        Ok(rows) => list_page(&signed, &P::LIST, &listing, &found, rows, P::ACTIONS),
+        Err(e) => failure(&e),
+    }
 }
 
 /// One row of a list: the record's id and its cells, in the spec's column order.

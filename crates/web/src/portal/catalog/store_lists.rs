@@ -5,8 +5,8 @@
 //! `store_lists::STORES` replaced in the same transaction (only the list's merchant's stores).
 
 use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, replace_links, row, writable, Field, FormSpec,
-    Kind, ListSpec, Listing, Refusal, Values,
+    failed, failure, form_page, merge, not_found, readable, replace_links, row, writable, CatalogPage, Field, FormSpec,
+    Kind, ListSpec, Refusal, Values,
 };
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
@@ -17,10 +17,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store_list::{StoreList, StoreListInput};
+use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, MerchantId, StoreListId};
 use kindling_store::catalog::store_lists::{self, StoreLists, STORES};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/store_lists",
@@ -30,35 +33,23 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Merchant", "Stores"],
 };
 
-/// `GET /admin/store_lists?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/store_lists`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = StoreLists;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[StoreList]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().map(|l| l.merchant_id)).await?;
+        Ok(records
+            .iter()
+            .map(|l| {
+                let merchant = merchants.get(&l.merchant_id.0).cloned().unwrap_or_default();
+                row(l.id.0, vec![l.name.clone(), merchant, l.store_ids.len().to_string()])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<StoreLists>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
-        };
-    let merchants = match catalog::merchant_names(&portal.db, account, found.items.iter().map(|l| l.merchant_id)).await
-    {
-        Ok(names) => names,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|l| {
-            let merchant = merchants.get(&l.merchant_id.0).cloned().unwrap_or_default();
-            row(l.id.0, vec![l.name.clone(), merchant, l.store_ids.len().to_string()])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
 }
 
 fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {

@@ -5,8 +5,8 @@
 //! already been taken". The CSV upload is `upload.rs`.
 
 use super::{
-    failed, failure, form_page, list_page, merge, not_found, number, readable, row, writable, Field, FormSpec, Kind,
-    ListSpec, Listing, Values,
+    failed, failure, form_page, merge, not_found, number, readable, row, writable, CatalogPage, Field, FormSpec, Kind,
+    ListSpec, Values,
 };
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
@@ -17,11 +17,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store::{LocationInput, Store, StoreInput};
+use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, MerchantId, StoreId};
 use kindling_store::catalog::stores::{self, Stores, UNIQUE_FIELDS};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::Db;
 use kindling_store::StoreError;
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/stores",
@@ -31,42 +34,31 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Merchant", "Site id", "Number", "City", "Active"],
 };
 
-/// `GET /admin/stores?q=&page=`: by name, 50 a page.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/stores`, with the upload's link.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Stores;
+    const LIST: ListSpec = LIST;
+    const ACTIONS: &'static [(&'static str, &'static str)] = &[("/admin/stores/upload", "Upload CSV")];
+
+    async fn rows(db: &Db, account: AccountId, records: &[Store]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().map(|s| s.merchant_id)).await?;
+        Ok(records
+            .iter()
+            .map(|s| {
+                let cells = vec![
+                    s.name.clone(),
+                    merchants.get(&s.merchant_id.0).cloned().unwrap_or_default(),
+                    s.site_id.clone().unwrap_or_default(),
+                    s.number.clone().unwrap_or_default(),
+                    s.location.city.clone().unwrap_or_default(),
+                    if s.is_active { "yes" } else { "no" }.to_owned(),
+                ];
+                row(s.id.0, cells)
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<Stores>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
-        };
-    let merchants = match catalog::merchant_names(&portal.db, account, found.items.iter().map(|s| s.merchant_id)).await
-    {
-        Ok(names) => names,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|s| {
-            let cells = vec![
-                s.name.clone(),
-                merchants.get(&s.merchant_id.0).cloned().unwrap_or_default(),
-                s.site_id.clone().unwrap_or_default(),
-                s.number.clone().unwrap_or_default(),
-                s.location.city.clone().unwrap_or_default(),
-                if s.is_active { "yes" } else { "no" }.to_owned(),
-            ];
-            row(s.id.0, cells)
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[("/admin/stores/upload", "Upload CSV")])
 }
 
 /// Text fields of the form: (form name, label, the domain's field name).
