@@ -6,20 +6,20 @@
 
 use super::items::{owner, owner_fields, owner_label};
 use super::{
-    failed, failure, form_page, merge, not_found, readable, replace_links, row, writable, CatalogPage, Field, FormSpec,
-    Kind, ListSpec, Refusal, Values,
+    failure, form_page, merge, not_found, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal,
+    Values,
 };
-use crate::portal::merchants::path_id;
+use super::{form_spec, load_form};
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetInput};
 use kindling_domain::AccountId;
-use kindling_domain::{FieldErrors, ItemSetId};
+use kindling_domain::FieldErrors;
 use kindling_store::catalog::item_sets::{self, ItemSets, ITEMS};
 use kindling_store::crud;
 use kindling_store::portal::{catalog, choices};
@@ -56,6 +56,17 @@ impl CatalogPage for Page {
             })
             .collect())
     }
+
+    fn name(record: &ItemSet) -> &str {
+        &record.name
+    }
+
+    /// The set's own fields and the items its owner may put in it.
+    async fn edit_form(db: &Db, account: AccountId, set: &ItemSet) -> Result<(Vec<Field>, Values), StoreError> {
+        let items = catalog::items_for(db, account, set.merchant_id, set.manufacturer_id).await?;
+        let values = values_of(set, &items);
+        Ok((edit_fields(items), values))
+    }
 }
 
 fn own_fields() -> Vec<Field> {
@@ -64,10 +75,6 @@ fn own_fields() -> Vec<Field> {
         Field::new("set_type", "Set type", Kind::Number)
             .hint("A number the offer rules read; 0 unless told otherwise."),
     ]
-}
-
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "item set", plural_title: "Item sets", id, name }
 }
 
 /// `set_type` as the API's input takes it (a number; anything else is the domain's error).
@@ -89,7 +96,7 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
     }
     let mut values = Values::default();
     values.set("set_type", "0");
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &values, &FieldErrors::new(), None)
+    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields, &values, &FieldErrors::new(), None)
 }
 
 /// `POST /admin/item_sets` (`name`, `set_type`, `merchant_id` or `manufacturer_id`).
@@ -105,7 +112,15 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
     let values = Values::posted(&form, &fields);
     let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
+        form_page(
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_spec::<Page>(None, None),
+            &fields,
+            &values,
+            errors,
+            None,
+        )
     };
     let mut errors = FieldErrors::new();
     let owner = owner(&values, &mut errors);
@@ -139,20 +154,6 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
 }
 
-/// The set and the items it may hold (its form's choices).
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<(ItemSet, Vec<choices::Choice>), Response> {
-    let missing = || not_found(signed, "item set", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    let account = signed.session.account;
-    let set = match crud::get::<ItemSets>(&portal.db, account, &[], ItemSetId(id)).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(missing()),
-        Err(e) => return Err(failure(&e)),
-    };
-    let items = catalog::items_for(&portal.db, account, set.merchant_id, set.manufacturer_id).await.map_err(failed)?;
-    Ok((set, items))
-}
-
 fn edit_fields(items: Vec<choices::Choice>) -> Vec<Field> {
     let mut fields = own_fields();
     fields.push(Field::new("item_ids", "Items", Kind::Checks).choices(items));
@@ -168,26 +169,6 @@ fn values_of(set: &ItemSet, items: &[choices::Choice]) -> Values {
     values
 }
 
-/// `GET /admin/item_sets/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let (set, items) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "item set");
-    let values = values_of(&set, &items);
-    let spec = spec(Some(set.id.0), Some(&set.name));
-    form_page(&signed, StatusCode::OK, &spec, &edit_fields(items), &values, &FieldErrors::new(), notice.as_deref())
-}
-
 /// `POST /admin/item_sets/{id}` (`name`, `set_type`, `item_ids` ticked, `item_ids_more`
 /// typed): the set and its whole membership, in one transaction.
 pub async fn update(
@@ -200,13 +181,12 @@ pub async fn update(
     if let Some(refused) = writable(&signed, &form) {
         return refused;
     }
-    let (set, items) = match load(&portal, &signed, &raw).await {
+    let (set, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = edit_fields(items);
     let values = Values::posted(&form, &fields);
-    let spec = spec(Some(set.id.0), Some(&set.name));
+    let spec = form_spec::<Page>(Some(set.id.0), Some(&set.name));
     let refuse = |errors: &FieldErrors| {
         form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
     };

@@ -3,21 +3,19 @@
 //! /v1.0/items/{id}` write them: `ItemInput`, `items::values`, `crud::insert` /
 //! `crud::update`. The owner (the account, a merchant or a manufacturer) is chosen on create.
 
-use super::{
-    failed, failure, form_page, merge, not_found, readable, row, writable, CatalogPage, Field, FormSpec, Kind,
-    ListSpec, Values,
-};
+use super::{failed, failure, form_page, merge, not_found, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{form_spec, load_form};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item::{Item, ItemInput};
 use kindling_domain::AccountId;
-use kindling_domain::{FieldErrors, ItemId, ManufacturerId, MerchantId};
+use kindling_domain::{FieldErrors, ManufacturerId, MerchantId};
 use kindling_store::catalog::items::{self, Items};
 use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
@@ -65,6 +63,14 @@ impl CatalogPage for Page {
             })
             .collect())
     }
+
+    fn name(record: &Item) -> &str {
+        &record.name
+    }
+
+    async fn edit_form(_: &Db, _: AccountId, record: &Item) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(), values_of(record)))
+    }
 }
 
 /// The owner's two selects (at most one chosen; neither is the account).
@@ -104,10 +110,6 @@ fn fields() -> Vec<Field> {
     vec![Field::new("name", "Name", Kind::Text), Field::new("code", "POS code", Kind::Text)]
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "item", plural_title: "Items", id, name }
-}
-
 /// `GET /admin/items/new`.
 pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
     if !signed.access.can_edit() {
@@ -118,7 +120,15 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
         Ok(owners) => fields.extend(owners),
         Err(answer) => return answer,
     }
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &Values::default(), &FieldErrors::new(), None)
+    form_page(
+        &signed,
+        StatusCode::OK,
+        &form_spec::<Page>(None, None),
+        &fields,
+        &Values::default(),
+        &FieldErrors::new(),
+        None,
+    )
 }
 
 /// `POST /admin/items` (`name`, `code`, `merchant_id` or `manufacturer_id`).
@@ -134,7 +144,15 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
     let values = Values::posted(&form, &fields);
     let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
+        form_page(
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_spec::<Page>(None, None),
+            &fields,
+            &values,
+            errors,
+            None,
+        )
     };
     let mut errors = FieldErrors::new();
     let owner = owner(&values, &mut errors);
@@ -166,40 +184,11 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
 }
 
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Item, Response> {
-    let missing = || not_found(signed, "item", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Items>(&portal.db, signed.session.account, &[], ItemId(id)).await {
-        Ok(Some(i)) => Ok(i),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
 fn values_of(item: &Item) -> Values {
     let mut values = Values::default();
     values.set("name", item.name.clone());
     values.set("code", item.code.clone());
     values
-}
-
-/// `GET /admin/items/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let item = match load(&portal, &signed, &raw).await {
-        Ok(i) => i,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "item");
-    let spec = spec(Some(item.id.0), Some(&item.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(), &values_of(&item), &FieldErrors::new(), notice.as_deref())
 }
 
 /// `POST /admin/items/{id}` (`name`, `code`).
@@ -213,13 +202,12 @@ pub async fn update(
     if let Some(refused) = writable(&signed, &form) {
         return refused;
     }
-    let item = match load(&portal, &signed, &raw).await {
-        Ok(i) => i,
+    let (item, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = fields();
     let values = Values::posted(&form, &fields);
-    let spec = spec(Some(item.id.0), Some(&item.name));
+    let spec = form_spec::<Page>(Some(item.id.0), Some(&item.name));
     let input = ItemInput { name: Some(values.get("name").to_owned()), code: Some(values.get("code").to_owned()) };
     let changes = match input.into_changes() {
         Ok(changes) => changes,

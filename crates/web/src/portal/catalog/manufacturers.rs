@@ -4,20 +4,18 @@
 //! description and whether it is active; contacts, logo, billing and eligible merchants stay
 //! with the API.
 
-use super::{
-    failure, form_page, merge, not_found, readable, row, writable, CatalogPage, Field, FormSpec, Kind, ListSpec, Values,
-};
-use crate::portal::merchants::path_id;
+use super::{failure, form_page, merge, not_found, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{form_spec, load_form};
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerInput};
 use kindling_domain::AccountId;
-use kindling_domain::{FieldErrors, ManufacturerId};
+use kindling_domain::FieldErrors;
 use kindling_store::catalog::manufacturers::{self, Manufacturers};
 use kindling_store::crud;
 use kindling_store::{Db, StoreError};
@@ -47,6 +45,14 @@ impl CatalogPage for Page {
             })
             .collect())
     }
+
+    fn name(record: &Manufacturer) -> &str {
+        &record.name
+    }
+
+    async fn edit_form(_: &Db, _: AccountId, record: &Manufacturer) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(), values_of(record)))
+    }
 }
 
 fn fields() -> Vec<Field> {
@@ -75,10 +81,6 @@ fn input(values: &Values, edit: bool) -> ManufacturerInput {
     }
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "manufacturer", plural_title: "Manufacturers", id, name }
-}
-
 /// `GET /admin/manufacturers/new`.
 pub async fn new(signed: Signed) -> Response {
     if !signed.access.can_edit() {
@@ -86,7 +88,7 @@ pub async fn new(signed: Signed) -> Response {
     }
     let mut values = Values::default();
     values.set("is_active", "true");
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields(), &values, &FieldErrors::new(), None)
+    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields(), &values, &FieldErrors::new(), None)
 }
 
 /// `POST /admin/manufacturers` (`name`, `description`, `is_active`).
@@ -104,7 +106,7 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
             return form_page(
                 &signed,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &spec(None, None),
+                &form_spec::<Page>(None, None),
                 &fields,
                 &values,
                 &errors,
@@ -125,35 +127,6 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
 }
 
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Manufacturer, Response> {
-    let missing = || not_found(signed, "manufacturer", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Manufacturers>(&portal.db, signed.session.account, &[], ManufacturerId(id)).await {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
-/// `GET /admin/manufacturers/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let m = match load(&portal, &signed, &raw).await {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "manufacturer");
-    let spec = spec(Some(m.id.0), Some(&m.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(), &values_of(&m), &FieldErrors::new(), notice.as_deref())
-}
-
 /// `POST /admin/manufacturers/{id}`.
 pub async fn update(
     State(portal): State<PortalState>,
@@ -165,13 +138,12 @@ pub async fn update(
     if let Some(refused) = writable(&signed, &form) {
         return refused;
     }
-    let m = match load(&portal, &signed, &raw).await {
-        Ok(m) => m,
+    let (m, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = fields();
     let values = Values::posted(&form, &fields);
-    let spec = spec(Some(m.id.0), Some(&m.name));
+    let spec = form_spec::<Page>(Some(m.id.0), Some(&m.name));
     let changes = match input(&values, true).into_changes() {
         Ok(changes) => changes,
         Err(errors) => {

@@ -18,7 +18,7 @@ use super::pages::{param, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
 use super::PortalState;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::paging::PageRequest;
@@ -125,6 +125,17 @@ pub trait CatalogPage: Send + Sync + 'static {
         account: AccountId,
         records: &'a [Record<Self>],
     ) -> impl Future<Output = Result<Vec<Value>, StoreError>> + Send + 'a;
+
+    /// The record's name, as stored (an edit page's heading).
+    fn name(record: &Record<Self>) -> &str;
+
+    /// The edit form's fields (with the choices it offers, read here) and `record`'s values
+    /// in them.
+    fn edit_form<'a>(
+        db: &'a Db,
+        account: AccountId,
+        record: &'a Record<Self>,
+    ) -> impl Future<Output = Result<(Vec<Field>, Values), StoreError>> + Send + 'a;
 }
 
 /// A page kind's record.
@@ -153,6 +164,52 @@ pub async fn list<P: CatalogPage>(
         Ok(rows) => list_page(&signed, &P::LIST, &listing, &found, rows, P::ACTIONS),
         Err(e) => failure(&e),
     }
+}
+
+/// The form page's words for `P` (`id` and `name` none when new).
+pub fn form_spec<P: CatalogPage>(id: Option<i64>, name: Option<&str>) -> FormSpec<'_> {
+    FormSpec { base: P::LIST.base, singular: P::LIST.singular, plural_title: P::LIST.title, id, name }
+}
+
+/// The account's record of `P` the path names, or the 404 page (another account's id too).
+pub async fn load<P: CatalogPage>(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Record<P>, Response> {
+    let missing = || not_found(signed, P::LIST.singular, P::LIST.base);
+    let id = path_id(raw).ok_or_else(missing)?;
+    match crud::get::<P::Table>(&portal.db, signed.session.account, &[], id.into()).await {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(missing()),
+        Err(e) => Err(failure(&e)),
+    }
+}
+
+/// The record of `P` the path names and its edit form's fields and values.
+pub async fn load_form<P: CatalogPage>(
+    portal: &PortalState,
+    signed: &Signed,
+    raw: &str,
+) -> Result<(Record<P>, Vec<Field>, Values), Response> {
+    let record = load::<P>(portal, signed, raw).await?;
+    let (fields, values) = P::edit_form(&portal.db, signed.session.account, &record).await.map_err(failed)?;
+    Ok((record, fields, values))
+}
+
+/// `GET {base}/{id}`: the edit form (owners, editors) or the record (viewers).
+pub async fn show<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Some(refused) = readable(&signed) {
+        return refused;
+    }
+    let (record, fields, values) = match load_form::<P>(&portal, &signed, &raw).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let notice = done_notice(query.as_deref(), P::LIST.singular);
+    let spec = form_spec::<P>(Some(<P::Table as Table>::id(&record).into()), Some(P::name(&record)));
+    form_page(&signed, StatusCode::OK, &spec, &fields, &values, &FieldErrors::new(), notice.as_deref())
 }
 
 /// One row of a list: the record's id and its cells, in the spec's column order.

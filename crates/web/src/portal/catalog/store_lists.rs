@@ -5,20 +5,21 @@
 //! `store_lists::STORES` replaced in the same transaction (only the list's merchant's stores).
 
 use super::{
-    failed, failure, form_page, merge, not_found, readable, replace_links, row, writable, CatalogPage, Field, FormSpec,
-    Kind, ListSpec, Refusal, Values,
+    failed, failure, form_page, merge, not_found, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec,
+    Refusal, Values,
 };
+use super::{form_spec, load_form};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store_list::{StoreList, StoreListInput};
 use kindling_domain::AccountId;
-use kindling_domain::{FieldErrors, MerchantId, StoreListId};
+use kindling_domain::{FieldErrors, MerchantId};
 use kindling_store::catalog::store_lists::{self, StoreLists, STORES};
 use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
@@ -50,10 +51,17 @@ impl CatalogPage for Page {
             })
             .collect())
     }
-}
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "store list", plural_title: "Store lists", id, name }
+    fn name(record: &StoreList) -> &str {
+        &record.name
+    }
+
+    /// The name and the list's merchant's stores.
+    async fn edit_form(db: &Db, account: AccountId, list: &StoreList) -> Result<(Vec<Field>, Values), StoreError> {
+        let stores = catalog::stores_of(db, account, list.merchant_id).await?;
+        let values = values_of(list, &stores);
+        Ok((edit_fields(stores), values))
+    }
 }
 
 /// The create form: the merchant (fixed afterwards) and the name; stores are ticked on the
@@ -77,7 +85,15 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
         Err(answer) => return answer,
     };
     let fields = new_fields(merchants);
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &Values::default(), &FieldErrors::new(), None)
+    form_page(
+        &signed,
+        StatusCode::OK,
+        &form_spec::<Page>(None, None),
+        &fields,
+        &Values::default(),
+        &FieldErrors::new(),
+        None,
+    )
 }
 
 /// `POST /admin/store_lists` (`merchant_id`, `name`).
@@ -94,7 +110,15 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     let fields = new_fields(merchants);
     let values = Values::posted(&form, &fields);
     let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
+        form_page(
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_spec::<Page>(None, None),
+            &fields,
+            &values,
+            errors,
+            None,
+        )
     };
     let mut errors = FieldErrors::new();
     let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
@@ -126,46 +150,12 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
 }
 
-/// The list and its merchant's stores (the choices of its form).
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<(StoreList, Vec<choices::Choice>), Response> {
-    let missing = || not_found(signed, "store list", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    let account = signed.session.account;
-    let list = match crud::get::<StoreLists>(&portal.db, account, &[], StoreListId(id)).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return Err(missing()),
-        Err(e) => return Err(failure(&e)),
-    };
-    let stores = catalog::stores_of(&portal.db, account, list.merchant_id).await.map_err(failed)?;
-    Ok((list, stores))
-}
-
 fn values_of(list: &StoreList, stores: &[choices::Choice]) -> Values {
     let mut values = Values::default();
     values.set("name", list.name.clone());
     let ids: Vec<i64> = list.store_ids.iter().map(|s| s.0).collect();
     values.linked(&ids, stores);
     values
-}
-
-/// `GET /admin/store_lists/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let (list, stores) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "store list");
-    let values = values_of(&list, &stores);
-    let spec = spec(Some(list.id.0), Some(&list.name));
-    form_page(&signed, StatusCode::OK, &spec, &edit_fields(stores), &values, &FieldErrors::new(), notice.as_deref())
 }
 
 /// `POST /admin/store_lists/{id}` (`name`, `store_ids` ticked, `store_ids_more` typed): the
@@ -180,13 +170,12 @@ pub async fn update(
     if let Some(refused) = writable(&signed, &form) {
         return refused;
     }
-    let (list, stores) = match load(&portal, &signed, &raw).await {
+    let (list, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = edit_fields(stores);
     let values = Values::posted(&form, &fields);
-    let spec = spec(Some(list.id.0), Some(&list.name));
+    let spec = form_spec::<Page>(Some(list.id.0), Some(&list.name));
     let refuse = |errors: &FieldErrors| {
         form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
     };

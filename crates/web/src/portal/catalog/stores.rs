@@ -5,20 +5,20 @@
 //! already been taken". The CSV upload is `upload.rs`.
 
 use super::{
-    failed, failure, form_page, merge, not_found, number, readable, row, writable, CatalogPage, Field, FormSpec, Kind,
-    ListSpec, Values,
+    failed, failure, form_page, merge, not_found, number, row, writable, CatalogPage, Field, Kind, ListSpec, Values,
 };
+use super::{form_spec, load_form};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store::{LocationInput, Store, StoreInput};
 use kindling_domain::AccountId;
-use kindling_domain::{FieldErrors, MerchantId, StoreId};
+use kindling_domain::{FieldErrors, MerchantId};
 use kindling_store::catalog::stores::{self, Stores, UNIQUE_FIELDS};
 use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
@@ -58,6 +58,15 @@ impl CatalogPage for Page {
                 row(s.id.0, cells)
             })
             .collect())
+    }
+
+    fn name(record: &Store) -> &str {
+        &record.name
+    }
+
+    /// The merchant is not on the edit form: it owns the store for good.
+    async fn edit_form(_: &Db, _: AccountId, record: &Store) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(None), values_of(record)))
     }
 }
 
@@ -152,10 +161,6 @@ fn input(values: &Values, stored: Option<&Values>, errors: &mut FieldErrors) -> 
     }
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "store", plural_title: "Stores", id, name }
-}
-
 /// A unique-index refusal as the API words it, on its field.
 fn taken(detail: &str) -> FieldErrors {
     FieldErrors::single(crud::unique_field(detail, UNIQUE_FIELDS).unwrap_or("base"), "has already been taken")
@@ -173,7 +178,7 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
     let mut values = Values::default();
     values.set("is_active", "true");
     let fields = fields(Some(merchants));
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &values, &FieldErrors::new(), None)
+    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields, &values, &FieldErrors::new(), None)
 }
 
 /// `POST /admin/stores`: `merchant_id` and the store's fields.
@@ -190,7 +195,15 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     let fields = fields(Some(merchants));
     let values = Values::posted(&form, &fields);
     let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
+        form_page(
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_spec::<Page>(None, None),
+            &fields,
+            &values,
+            errors,
+            None,
+        )
     };
     let mut errors = FieldErrors::new();
     let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
@@ -224,35 +237,6 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     }
 }
 
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Store, Response> {
-    let missing = || not_found(signed, "store", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Stores>(&portal.db, signed.session.account, &[], StoreId(id)).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
-/// `GET /admin/stores/{id}`: the edit form (owners, editors) or the store (viewers).
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let store = match load(&portal, &signed, &raw).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "store");
-    let spec = spec(Some(store.id.0), Some(&store.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(None), &values_of(&store), &FieldErrors::new(), notice.as_deref())
-}
-
 /// `POST /admin/stores/{id}`: the edit form.
 pub async fn update(
     State(portal): State<PortalState>,
@@ -264,18 +248,17 @@ pub async fn update(
     if let Some(refused) = writable(&signed, &form) {
         return refused;
     }
-    let store = match load(&portal, &signed, &raw).await {
-        Ok(s) => s,
+    let (store, fields, stored) = match load_form::<Page>(&portal, &signed, &raw).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    let fields = fields(None);
     let values = Values::posted(&form, &fields);
-    let spec = spec(Some(store.id.0), Some(&store.name));
+    let spec = form_spec::<Page>(Some(store.id.0), Some(&store.name));
     let refuse = |errors: &FieldErrors| {
         form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
     };
     let mut errors = FieldErrors::new();
-    let changes = match input(&values, Some(&values_of(&store)), &mut errors).into_changes() {
+    let changes = match input(&values, Some(&stored), &mut errors).into_changes() {
         Ok(changes) if errors.is_empty() => changes,
         Ok(_) => return refuse(&errors),
         Err(more) => return refuse(&merge(errors, more)),
