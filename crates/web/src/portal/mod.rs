@@ -73,12 +73,15 @@ where
         ("/admin/stores", get(catalog::list::<catalog::stores::Page>).post(catalog::stores::create)),
         ("/admin/stores/new", get(catalog::stores::new)),
         ("/admin/stores/upload", get(catalog::upload::form).post(catalog::upload::upload)),
-        ("/admin/stores/{id}", get(catalog::show::<catalog::stores::Page>).post(catalog::stores::update)),
+        (
+            "/admin/stores/{id}",
+            get(catalog::show::<catalog::stores::Page>).post(catalog::update::<catalog::stores::Page>),
+        ),
         ("/admin/store_lists", get(catalog::list::<catalog::store_lists::Page>).post(catalog::store_lists::create)),
         ("/admin/store_lists/new", get(catalog::store_lists::new)),
         (
             "/admin/store_lists/{id}",
-            get(catalog::show::<catalog::store_lists::Page>).post(catalog::store_lists::update),
+            get(catalog::show::<catalog::store_lists::Page>).post(catalog::update::<catalog::store_lists::Page>),
         ),
         (
             "/admin/manufacturers",
@@ -87,14 +90,17 @@ where
         ("/admin/manufacturers/new", get(catalog::manufacturers::new)),
         (
             "/admin/manufacturers/{id}",
-            get(catalog::show::<catalog::manufacturers::Page>).post(catalog::manufacturers::update),
+            get(catalog::show::<catalog::manufacturers::Page>).post(catalog::update::<catalog::manufacturers::Page>),
         ),
         ("/admin/items", get(catalog::list::<catalog::items::Page>).post(catalog::items::create)),
         ("/admin/items/new", get(catalog::items::new)),
-        ("/admin/items/{id}", get(catalog::show::<catalog::items::Page>).post(catalog::items::update)),
+        ("/admin/items/{id}", get(catalog::show::<catalog::items::Page>).post(catalog::update::<catalog::items::Page>)),
         ("/admin/item_sets", get(catalog::list::<catalog::item_sets::Page>).post(catalog::item_sets::create)),
         ("/admin/item_sets/new", get(catalog::item_sets::new)),
-        ("/admin/item_sets/{id}", get(catalog::show::<catalog::item_sets::Page>).post(catalog::item_sets::update)),
+        (
+            "/admin/item_sets/{id}",
+            get(catalog::show::<catalog::item_sets::Page>).post(catalog::update::<catalog::item_sets::Page>),
+        ),
         ("/admin/channels", get(channels::list).post(channels::create)),
         ("/admin/channels/new", get(channels::new)),
         ("/admin/channels/{id}", get(channels::show).post(channels::update)),

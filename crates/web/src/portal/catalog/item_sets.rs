@@ -4,17 +4,16 @@
 //! link set `item_sets::ITEMS` replaced in the same transaction (a merchant's set takes only
 //! that merchant's items, a manufacturer's only that manufacturer's).
 
+use super::form_spec;
 use super::items::{owner, owner_fields, owner_label};
 use super::{
-    failure, form_page, merge, not_found, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal,
-    Values,
+    failure, form_page, merge, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal, Values,
 };
-use super::{form_spec, load_form};
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetInput};
@@ -66,6 +65,35 @@ impl CatalogPage for Page {
         let items = catalog::items_for(db, account, set.merchant_id, set.manufacturer_id).await?;
         let values = values_of(set, &items);
         Ok((edit_fields(items), values))
+    }
+
+    /// `name`, `set_type`, `item_ids` ticked and `item_ids_more` typed: the set and its whole
+    /// membership, in one transaction.
+    async fn save(db: &Db, account: AccountId, set: &ItemSet, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let ids = values.all_ids("item_ids", &mut errors);
+        let input = ItemSetInput {
+            name: Some(values.get("name").to_owned()),
+            set_type: set_type(values, &mut errors),
+            item_ids: Some(ids),
+            ..ItemSetInput::default()
+        };
+        let changes = match input.into_changes() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let id = set.id;
+        db.transaction(move |tx| {
+            Box::pin(async move {
+                if !crud::update::<ItemSets>(tx, account, &[], id, item_sets::values(&changes)).await? {
+                    return Err(Refusal::NotFound);
+                }
+                let ids = changes.item_ids.unwrap_or_default();
+                replace_links(tx, account, &ITEMS, id, "item_ids", &ids).await
+            })
+        })
+        .await
     }
 }
 
@@ -167,59 +195,4 @@ fn values_of(set: &ItemSet, items: &[choices::Choice]) -> Values {
     let ids: Vec<i64> = set.item_ids.iter().map(|i| i.0).collect();
     values.linked(&ids, items);
     values
-}
-
-/// `POST /admin/item_sets/{id}` (`name`, `set_type`, `item_ids` ticked, `item_ids_more`
-/// typed): the set and its whole membership, in one transaction.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (set, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let values = Values::posted(&form, &fields);
-    let spec = form_spec::<Page>(Some(set.id.0), Some(&set.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let ids = values.all_ids("item_ids", &mut errors);
-    let input = ItemSetInput {
-        name: Some(values.get("name").to_owned()),
-        set_type: set_type(&values, &mut errors),
-        item_ids: Some(ids),
-        ..ItemSetInput::default()
-    };
-    let changes = match input.into_changes() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, set.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::update::<ItemSets>(tx, account, &[], id, item_sets::values(&changes)).await? {
-                    return Err(Refusal::NotFound);
-                }
-                let ids = changes.item_ids.unwrap_or_default();
-                replace_links(tx, account, &ITEMS, id, "item_ids", &ids).await
-            })
-        })
-        .await;
-    match written {
-        Ok(()) => view::redirect(&format!("/admin/item_sets/{}?done=saved", id.0)),
-        Err(Refusal::Fields(errors)) => refuse(&errors),
-        Err(Refusal::NotFound) => not_found(&signed, "item set", LIST.base),
-        Err(Refusal::Store(e)) => failure(&e),
-    }
 }

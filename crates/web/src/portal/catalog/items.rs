@@ -3,14 +3,14 @@
 //! /v1.0/items/{id}` write them: `ItemInput`, `items::values`, `crud::insert` /
 //! `crud::update`. The owner (the account, a merchant or a manufacturer) is chosen on create.
 
-use super::{failed, failure, form_page, merge, not_found, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
-use super::{form_spec, load_form};
+use super::{failed, failure, form_page, merge, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{form_spec, saved, Refusal};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::item::{Item, ItemInput};
@@ -70,6 +70,19 @@ impl CatalogPage for Page {
 
     async fn edit_form(_: &Db, _: AccountId, record: &Item) -> Result<(Vec<Field>, Values), StoreError> {
         Ok((fields(), values_of(record)))
+    }
+
+    /// `name` and `code`.
+    async fn save(db: &Db, account: AccountId, item: &Item, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let input = ItemInput { name: Some(values.get("name").to_owned()), code: Some(values.get("code").to_owned()) };
+        let changes = input.into_changes().map_err(Refusal::Fields)?;
+        let id = item.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move { crud::update::<Items>(tx, account, &[], id, items::values(changes)).await })
+            })
+            .await;
+        saved(written)
     }
 }
 
@@ -189,42 +202,4 @@ fn values_of(item: &Item) -> Values {
     values.set("name", item.name.clone());
     values.set("code", item.code.clone());
     values
-}
-
-/// `POST /admin/items/{id}` (`name`, `code`).
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (item, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let values = Values::posted(&form, &fields);
-    let spec = form_spec::<Page>(Some(item.id.0), Some(&item.name));
-    let input = ItemInput { name: Some(values.get("name").to_owned()), code: Some(values.get("code").to_owned()) };
-    let changes = match input.into_changes() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            return form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
-        }
-    };
-    let (account, id) = (signed.session.account, item.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::update::<Items>(tx, account, &[], id, items::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/items/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "item", LIST.base),
-        Err(e) => failure(&e),
-    }
 }

@@ -4,13 +4,13 @@
 //! description and whether it is active; contacts, logo, billing and eligible merchants stay
 //! with the API.
 
-use super::{failure, form_page, merge, not_found, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
-use super::{form_spec, load_form};
+use super::{failure, form_page, merge, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{form_spec, saved, Refusal};
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerInput};
@@ -52,6 +52,19 @@ impl CatalogPage for Page {
 
     async fn edit_form(_: &Db, _: AccountId, record: &Manufacturer) -> Result<(Vec<Field>, Values), StoreError> {
         Ok((fields(), values_of(record)))
+    }
+
+    async fn save(db: &Db, account: AccountId, m: &Manufacturer, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let changes = input(values, true).into_changes().map_err(Refusal::Fields)?;
+        let id = m.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    crud::update::<Manufacturers>(tx, account, &[], id, manufacturers::values(changes)).await
+                })
+            })
+            .await;
+        saved(written)
     }
 }
 
@@ -123,45 +136,6 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
         .await;
     match written {
         Ok(id) => view::redirect(&format!("/admin/manufacturers/{}?done=created", id.0)),
-        Err(e) => failure(&e),
-    }
-}
-
-/// `POST /admin/manufacturers/{id}`.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (m, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let values = Values::posted(&form, &fields);
-    let spec = form_spec::<Page>(Some(m.id.0), Some(&m.name));
-    let changes = match input(&values, true).into_changes() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            return form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
-        }
-    };
-    let (account, id) = (signed.session.account, m.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                crud::update::<Manufacturers>(tx, account, &[], id, manufacturers::values(changes)).await
-            })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/manufacturers/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "manufacturer", LIST.base),
         Err(e) => failure(&e),
     }
 }

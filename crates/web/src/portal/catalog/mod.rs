@@ -18,6 +18,7 @@ use super::pages::{param, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
 use super::PortalState;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -136,6 +137,16 @@ pub trait CatalogPage: Send + Sync + 'static {
         account: AccountId,
         record: &'a Record<Self>,
     ) -> impl Future<Output = Result<(Vec<Field>, Values), StoreError>> + Send + 'a;
+
+    /// Writes the posted `values` over `record` (its edit form's values `stored`) as the
+    /// API's update does, in one transaction; a refusal leaves nothing written.
+    fn save<'a>(
+        db: &'a Db,
+        account: AccountId,
+        record: &'a Record<Self>,
+        values: &'a Values,
+        stored: &'a Values,
+    ) -> impl Future<Output = Result<(), Refusal>> + Send + 'a;
 }
 
 /// A page kind's record.
@@ -210,6 +221,44 @@ pub async fn show<P: CatalogPage>(
     let notice = done_notice(query.as_deref(), P::LIST.singular);
     let spec = form_spec::<P>(Some(<P::Table as Table>::id(&record).into()), Some(P::name(&record)));
     form_page(&signed, StatusCode::OK, &spec, &fields, &values, &FieldErrors::new(), notice.as_deref())
+}
+
+/// `POST {base}/{id}`: the edit form, written by `P::save`; a refusal is the form again
+/// (422, values kept) or the 404 page.
+pub async fn update<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = writable(&signed, &form) {
+        return refused;
+    }
+    let (record, fields, stored) = match load_form::<P>(&portal, &signed, &raw).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let values = Values::posted(&form, &fields);
+    let id: i64 = <P::Table as Table>::id(&record).into();
+    match P::save(&portal.db, signed.session.account, &record, &values, &stored).await {
+        Ok(()) => view::redirect(&format!("{}/{id}?done=saved", P::LIST.base)),
+        Err(Refusal::Fields(errors)) => {
+            let spec = form_spec::<P>(Some(id), Some(P::name(&record)));
+            form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
+        }
+        Err(Refusal::NotFound) => not_found(&signed, P::LIST.singular, P::LIST.base),
+        Err(Refusal::Store(e)) => failure(&e),
+    }
+}
+
+/// An update's outcome (`crud::update`'s "found") as a save's.
+pub fn saved(written: Result<bool, StoreError>) -> Result<(), Refusal> {
+    match written {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::NotFound),
+        Err(e) => Err(Refusal::Store(e)),
+    }
 }
 
 /// One row of a list: the record's id and its cells, in the spec's column order.

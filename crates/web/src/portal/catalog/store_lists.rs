@@ -4,17 +4,17 @@
 //! `StoreListInput`, `store_lists::values`, `crud::insert` / `crud::update`, and the link set
 //! `store_lists::STORES` replaced in the same transaction (only the list's merchant's stores).
 
+use super::form_spec;
 use super::{
-    failed, failure, form_page, merge, not_found, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec,
-    Refusal, Values,
+    failed, failure, form_page, merge, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal,
+    Values,
 };
-use super::{form_spec, load_form};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store_list::{StoreList, StoreListInput};
@@ -61,6 +61,28 @@ impl CatalogPage for Page {
         let stores = catalog::stores_of(db, account, list.merchant_id).await?;
         let values = values_of(list, &stores);
         Ok((edit_fields(stores), values))
+    }
+
+    /// `name`, `store_ids` ticked and `store_ids_more` typed: the name and the whole set of
+    /// stores, in one transaction.
+    async fn save(db: &Db, account: AccountId, list: &StoreList, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let ids = values.all_ids("store_ids", &mut errors);
+        let name = match (StoreListInput { name: Some(values.get("name").to_owned()) }.into_changes()) {
+            Ok(name) if errors.is_empty() => name,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let id = list.id;
+        db.transaction(move |tx| {
+            Box::pin(async move {
+                if !crud::update::<StoreLists>(tx, account, &[], id, store_lists::values(name)).await? {
+                    return Err(Refusal::NotFound);
+                }
+                replace_links(tx, account, &STORES, id, "store_ids", &ids).await
+            })
+        })
+        .await
     }
 }
 
@@ -156,52 +178,4 @@ fn values_of(list: &StoreList, stores: &[choices::Choice]) -> Values {
     let ids: Vec<i64> = list.store_ids.iter().map(|s| s.0).collect();
     values.linked(&ids, stores);
     values
-}
-
-/// `POST /admin/store_lists/{id}` (`name`, `store_ids` ticked, `store_ids_more` typed): the
-/// name and the whole set of stores, in one transaction.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (list, fields, _) = match load_form::<Page>(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let values = Values::posted(&form, &fields);
-    let spec = form_spec::<Page>(Some(list.id.0), Some(&list.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let ids = values.all_ids("store_ids", &mut errors);
-    let name = match (StoreListInput { name: Some(values.get("name").to_owned()) }.into_changes()) {
-        Ok(name) if errors.is_empty() => name,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, list.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::update::<StoreLists>(tx, account, &[], id, store_lists::values(name)).await? {
-                    return Err(Refusal::NotFound);
-                }
-                replace_links(tx, account, &STORES, id, "store_ids", &ids).await
-            })
-        })
-        .await;
-    match written {
-        Ok(()) => view::redirect(&format!("/admin/store_lists/{}?done=saved", id.0)),
-        Err(Refusal::Fields(errors)) => refuse(&errors),
-        Err(Refusal::NotFound) => not_found(&signed, "store list", LIST.base),
-        Err(Refusal::Store(e)) => failure(&e),
-    }
 }

@@ -4,16 +4,14 @@
 //! `stores::values`, `crud::insert` / `crud::update`, a duplicate `site_id` or `number` "has
 //! already been taken". The CSV upload is `upload.rs`.
 
-use super::{
-    failed, failure, form_page, merge, not_found, number, row, writable, CatalogPage, Field, Kind, ListSpec, Values,
-};
-use super::{form_spec, load_form};
+use super::{failed, failure, form_page, merge, number, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{form_spec, saved, Refusal};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
 use crate::portal::PortalState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::catalog::store::{LocationInput, Store, StoreInput};
@@ -67,6 +65,25 @@ impl CatalogPage for Page {
     /// The merchant is not on the edit form: it owns the store for good.
     async fn edit_form(_: &Db, _: AccountId, record: &Store) -> Result<(Vec<Field>, Values), StoreError> {
         Ok((fields(None), values_of(record)))
+    }
+
+    async fn save(db: &Db, account: AccountId, store: &Store, values: &Values, stored: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let changes = match input(values, Some(stored), &mut errors).into_changes() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let id = store.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move { crud::update::<Stores>(tx, account, &[], id, stores::values(changes)).await })
+            })
+            .await;
+        match written {
+            Err(StoreError::Unique(detail)) => Err(Refusal::Fields(taken(&detail))),
+            written => saved(written),
+        }
     }
 }
 
@@ -232,47 +249,6 @@ pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Byt
     match written {
         Ok(Some(id)) => view::redirect(&format!("/admin/stores/{}?done=created", id.0)),
         Ok(None) => refuse(&FieldErrors::single("merchant_id", "does not exist in this account")),
-        Err(StoreError::Unique(detail)) => refuse(&taken(&detail)),
-        Err(e) => failure(&e),
-    }
-}
-
-/// `POST /admin/stores/{id}`: the edit form.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (store, fields, stored) = match load_form::<Page>(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let values = Values::posted(&form, &fields);
-    let spec = form_spec::<Page>(Some(store.id.0), Some(&store.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let changes = match input(&values, Some(&stored), &mut errors).into_changes() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, store.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::update::<Stores>(tx, account, &[], id, stores::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/stores/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "store", LIST.base),
         Err(StoreError::Unique(detail)) => refuse(&taken(&detail)),
         Err(e) => failure(&e),
     }
