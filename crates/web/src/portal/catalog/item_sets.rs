@@ -4,18 +4,8 @@
 //! link set `item_sets::ITEMS` replaced in the same transaction (a merchant's set takes only
 //! that merchant's items, a manufacturer's only that manufacturer's).
 
-use super::form_spec;
-use super::items::{owner, owner_fields, owner_label};
-use super::{
-    failure, form_page, merge, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal, Values,
-};
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use super::items::{insert_owned, owner, owner_fields, owner_label};
+use super::{merge, replace_links, row, CatalogPage, Field, Kind, ListSpec, Refusal, Values};
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetInput};
 use kindling_domain::AccountId;
 use kindling_domain::FieldErrors;
@@ -95,6 +85,33 @@ impl CatalogPage for Page {
         })
         .await
     }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut fields = own_fields();
+        fields.extend(owner_fields(db, account).await?);
+        let mut values = Values::default();
+        values.set("set_type", "0");
+        Ok((fields, values))
+    }
+
+    /// `name`, `set_type` and at most one owner; items are ticked on the set's page.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let owner = owner(values, &mut errors);
+        let input = ItemSetInput {
+            name: values.opt("name"),
+            set_type: set_type(values, &mut errors),
+            ..ItemSetInput::default()
+        };
+        let changes = match input.into_new() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = item_sets::values(&changes);
+        columns.extend(owner.map(|o| (o.column(), o.value())));
+        insert_owned::<ItemSets>(db, account, owner, columns).await
+    }
 }
 
 fn own_fields() -> Vec<Field> {
@@ -109,77 +126,6 @@ fn own_fields() -> Vec<Field> {
 fn set_type(values: &Values, errors: &mut FieldErrors) -> Option<i64> {
     let raw = values.opt("set_type")?;
     raw.trim().parse::<i64>().map_err(|_| errors.add("set_type", "must be a whole number")).ok()
-}
-
-/// `GET /admin/item_sets/new`: the name, the type and the owner; items are ticked on the
-/// set's page, once its owner is known.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut fields = own_fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let mut values = Values::default();
-    values.set("set_type", "0");
-    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields, &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/item_sets` (`name`, `set_type`, `merchant_id` or `manufacturer_id`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let mut fields = own_fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_spec::<Page>(None, None),
-            &fields,
-            &values,
-            errors,
-            None,
-        )
-    };
-    let mut errors = FieldErrors::new();
-    let owner = owner(&values, &mut errors);
-    let input =
-        ItemSetInput { name: values.opt("name"), set_type: set_type(&values, &mut errors), ..ItemSetInput::default() };
-    let changes = match input.into_new() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = item_sets::values(&changes);
-    columns.extend(owner.map(|o| (o.column(), o.value())));
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if let Some(owner) = owner {
-                    if !crud::exists(tx, account, owner).await? {
-                        return Ok(Err(owner));
-                    }
-                }
-                crud::insert::<ItemSets>(tx, account, columns).await.map(Ok)
-            })
-        })
-        .await;
-    match written {
-        Ok(Ok(id)) => view::redirect(&format!("/admin/item_sets/{}?done=created", id.0)),
-        Ok(Err(owner)) => refuse(&FieldErrors::single(owner.column(), "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
 }
 
 fn edit_fields(items: Vec<choices::Choice>) -> Vec<Field> {

@@ -3,16 +3,9 @@
 //! /v1.0/items/{id}` write them: `ItemInput`, `items::values`, `crud::insert` /
 //! `crud::update`. The owner (the account, a merchant or a manufacturer) is chosen on create.
 
-use super::{failed, failure, form_page, merge, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
-use super::{form_spec, saved, Refusal};
+use super::{merge, row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::item::{Item, ItemInput};
 use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, ManufacturerId, MerchantId};
@@ -84,19 +77,63 @@ impl CatalogPage for Page {
             .await;
         saved(written)
     }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut fields = fields();
+        fields.extend(owner_fields(db, account).await?);
+        Ok((fields, Values::default()))
+    }
+
+    /// `name`, `code` and at most one owner.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let owner = owner(values, &mut errors);
+        let changes = match (ItemInput { name: values.opt("name"), code: values.opt("code") }).into_new() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = items::values(changes);
+        columns.extend(owner.map(|o| (o.column(), o.value())));
+        insert_owned::<Items>(db, account, owner, columns).await
+    }
 }
 
 /// The owner's two selects (at most one chosen; neither is the account).
-pub async fn owner_fields(portal: &PortalState, signed: &Signed) -> Result<Vec<Field>, Response> {
-    let account = signed.session.account;
-    let merchants = choices::merchants(&portal.db, account).await.map_err(failed)?;
-    let manufacturers = catalog::manufacturers(&portal.db, account).await.map_err(failed)?;
+pub async fn owner_fields(db: &Db, account: AccountId) -> Result<Vec<Field>, StoreError> {
+    let merchants = choices::merchants(db, account).await?;
+    let manufacturers = catalog::manufacturers(db, account).await?;
     Ok(vec![
         Field::new("merchant_id", "Merchant", Kind::Select)
             .choices(merchants)
             .hint("Leave both owners empty for an item of the whole account."),
         Field::new("manufacturer_id", "Manufacturer", Kind::Select).choices(manufacturers),
     ])
+}
+
+/// Inserts `columns` into `T` once `owner` (if any) is found to be the account's, in one
+/// transaction; an unknown owner is its field's error.
+pub async fn insert_owned<T: crud::Table>(
+    db: &Db,
+    account: AccountId,
+    owner: Option<RowId>,
+    columns: Vec<(&'static str, kindling_store::Value)>,
+) -> Result<i64, Refusal> {
+    let written = db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                if let Some(owner) = owner {
+                    if !crud::exists(tx, account, owner).await? {
+                        return Ok(Err(owner));
+                    }
+                }
+                crud::insert::<T>(tx, account, columns).await.map(Ok)
+            })
+        })
+        .await?;
+    written
+        .map(Into::into)
+        .map_err(|owner| Refusal::Fields(FieldErrors::single(owner.column(), "does not exist in this account")))
 }
 
 /// The chosen owner as its row id; both chosen, or an id that is not a number, is an error.
@@ -121,80 +158,6 @@ pub fn owner(values: &Values, errors: &mut FieldErrors) -> Option<RowId> {
 
 fn fields() -> Vec<Field> {
     vec![Field::new("name", "Name", Kind::Text), Field::new("code", "POS code", Kind::Text)]
-}
-
-/// `GET /admin/items/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut fields = fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    form_page(
-        &signed,
-        StatusCode::OK,
-        &form_spec::<Page>(None, None),
-        &fields,
-        &Values::default(),
-        &FieldErrors::new(),
-        None,
-    )
-}
-
-/// `POST /admin/items` (`name`, `code`, `merchant_id` or `manufacturer_id`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let mut fields = fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_spec::<Page>(None, None),
-            &fields,
-            &values,
-            errors,
-            None,
-        )
-    };
-    let mut errors = FieldErrors::new();
-    let owner = owner(&values, &mut errors);
-    let changes = match (ItemInput { name: values.opt("name"), code: values.opt("code") }).into_new() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = items::values(changes);
-    columns.extend(owner.map(|o| (o.column(), o.value())));
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if let Some(owner) = owner {
-                    if !crud::exists(tx, account, owner).await? {
-                        return Ok(Err(owner));
-                    }
-                }
-                crud::insert::<Items>(tx, account, columns).await.map(Ok)
-            })
-        })
-        .await;
-    match written {
-        Ok(Ok(id)) => view::redirect(&format!("/admin/items/{}?done=created", id.0)),
-        Ok(Err(owner)) => refuse(&FieldErrors::single(owner.column(), "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
 }
 
 fn values_of(item: &Item) -> Values {

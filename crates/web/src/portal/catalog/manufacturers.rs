@@ -4,18 +4,10 @@
 //! description and whether it is active; contacts, logo, billing and eligible merchants stay
 //! with the API.
 
-use super::{failure, form_page, merge, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
-use super::{form_spec, saved, Refusal};
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use super::{row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerInput};
 use kindling_domain::AccountId;
-use kindling_domain::FieldErrors;
 use kindling_store::catalog::manufacturers::{self, Manufacturers};
 use kindling_store::crud;
 use kindling_store::{Db, StoreError};
@@ -66,6 +58,25 @@ impl CatalogPage for Page {
             .await;
         saved(written)
     }
+
+    async fn new_form(_: &Db, _: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut values = Values::default();
+        values.set("is_active", "true");
+        Ok((fields(), values))
+    }
+
+    /// `name`, `description`, `is_active`.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let changes = input(values, false).into_new().map_err(Refusal::Fields)?;
+        let id = db
+            .transaction(move |tx| {
+                Box::pin(
+                    async move { crud::insert::<Manufacturers>(tx, account, manufacturers::values(changes)).await },
+                )
+            })
+            .await?;
+        Ok(id.0)
+    }
 }
 
 fn fields() -> Vec<Field> {
@@ -91,51 +102,5 @@ fn input(values: &Values, edit: bool) -> ManufacturerInput {
         description: if edit { Some(values.get("description").to_owned()) } else { values.opt("description") },
         is_active: Some(values.ticked("is_active")),
         ..ManufacturerInput::default()
-    }
-}
-
-/// `GET /admin/manufacturers/new`.
-pub async fn new(signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut values = Values::default();
-    values.set("is_active", "true");
-    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields(), &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/manufacturers` (`name`, `description`, `is_active`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let fields = fields();
-    let values = Values::posted(&form, &fields);
-    let changes = match input(&values, false).into_new() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            let errors = merge(FieldErrors::new(), errors);
-            return form_page(
-                &signed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form_spec::<Page>(None, None),
-                &fields,
-                &values,
-                &errors,
-                None,
-            );
-        }
-    };
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::insert::<Manufacturers>(tx, account, manufacturers::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(id) => view::redirect(&format!("/admin/manufacturers/{}?done=created", id.0)),
-        Err(e) => failure(&e),
     }
 }

@@ -147,6 +147,17 @@ pub trait CatalogPage: Send + Sync + 'static {
         values: &'a Values,
         stored: &'a Values,
     ) -> impl Future<Output = Result<(), Refusal>> + Send + 'a;
+
+    /// The create form's fields (with the choices it offers, read here) and first values.
+    fn new_form(db: &Db, account: AccountId) -> impl Future<Output = Result<(Vec<Field>, Values), StoreError>> + Send;
+
+    /// Creates a record of the posted `values` as the API's create does, in one transaction
+    /// (a refusal leaves nothing written); its id.
+    fn insert<'a>(
+        db: &'a Db,
+        account: AccountId,
+        values: &'a Values,
+    ) -> impl Future<Output = Result<i64, Refusal>> + Send + 'a;
 }
 
 /// A page kind's record.
@@ -221,6 +232,43 @@ pub async fn show<P: CatalogPage>(
     let notice = done_notice(query.as_deref(), P::LIST.singular);
     let spec = form_spec::<P>(Some(<P::Table as Table>::id(&record).into()), Some(P::name(&record)));
     form_page(&signed, StatusCode::OK, &spec, &fields, &values, &FieldErrors::new(), notice.as_deref())
+}
+
+/// `GET {base}/new`: the create form (owners and editors).
+pub async fn new<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed) -> Response {
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    match P::new_form(&portal.db, signed.session.account).await {
+        Ok((fields, values)) => {
+            form_page(&signed, StatusCode::OK, &form_spec::<P>(None, None), &fields, &values, &FieldErrors::new(), None)
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST {base}`: the create form, written by `P::insert`; a refusal is the form again (422,
+/// values kept).
+pub async fn create<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = writable(&signed, &form) {
+        return refused;
+    }
+    let account = signed.session.account;
+    let fields = match P::new_form(&portal.db, account).await {
+        Ok((fields, _)) => fields,
+        Err(e) => return failure(&e),
+    };
+    let values = Values::posted(&form, &fields);
+    match P::insert(&portal.db, account, &values).await {
+        Ok(id) => view::redirect(&format!("{}/{id}?done=created", P::LIST.base)),
+        Err(Refusal::Fields(errors)) => {
+            let spec = form_spec::<P>(None, None);
+            form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
+        }
+        Err(Refusal::NotFound) => not_found(&signed, P::LIST.singular, P::LIST.base),
+        Err(Refusal::Store(e)) => failure(&e),
+    }
 }
 
 /// `POST {base}/{id}`: the edit form, written by `P::save`; a refusal is the form again

@@ -4,19 +4,8 @@
 //! `StoreListInput`, `store_lists::values`, `crud::insert` / `crud::update`, and the link set
 //! `store_lists::STORES` replaced in the same transaction (only the list's merchant's stores).
 
-use super::form_spec;
-use super::{
-    failed, failure, form_page, merge, replace_links, row, writable, CatalogPage, Field, Kind, ListSpec, Refusal,
-    Values,
-};
+use super::{merge, replace_links, row, CatalogPage, Field, Kind, ListSpec, Refusal, Values};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::store_list::{StoreList, StoreListInput};
 use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, MerchantId};
@@ -84,6 +73,40 @@ impl CatalogPage for Page {
         })
         .await
     }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let merchants = choices::merchants(db, account).await?;
+        Ok((new_fields(merchants), Values::default()))
+    }
+
+    /// `merchant_id`, `name`.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
+        if merchant.is_none() {
+            errors.add("merchant_id", "can't be blank");
+        }
+        let (name, merchant) = match (StoreListInput { name: values.opt("name") }.into_new(), merchant) {
+            (Ok(name), Some(merchant)) if errors.is_empty() => (name, merchant),
+            (Ok(_), _) => return Err(Refusal::Fields(errors)),
+            (Err(more), _) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = store_lists::values(name);
+        columns.push(("merchant_id", merchant.into()));
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
+                        return Ok(None);
+                    }
+                    crud::insert::<StoreLists>(tx, account, columns).await.map(Some)
+                })
+            })
+            .await?;
+        written
+            .map(|id| id.0)
+            .ok_or_else(|| Refusal::Fields(FieldErrors::single("merchant_id", "does not exist in this account")))
+    }
 }
 
 /// The create form: the merchant (fixed afterwards) and the name; stores are ticked on the
@@ -95,81 +118,6 @@ fn new_fields(merchants: Vec<choices::Choice>) -> Vec<Field> {
 /// The edit form: the name and the merchant's stores.
 fn edit_fields(stores: Vec<choices::Choice>) -> Vec<Field> {
     vec![Field::new("name", "Name", Kind::Text), Field::new("store_ids", "Stores", Kind::Checks).choices(stores)]
-}
-
-/// `GET /admin/store_lists/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let merchants = match choices::merchants(&portal.db, signed.session.account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = new_fields(merchants);
-    form_page(
-        &signed,
-        StatusCode::OK,
-        &form_spec::<Page>(None, None),
-        &fields,
-        &Values::default(),
-        &FieldErrors::new(),
-        None,
-    )
-}
-
-/// `POST /admin/store_lists` (`merchant_id`, `name`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let account = signed.session.account;
-    let merchants = match choices::merchants(&portal.db, account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = new_fields(merchants);
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_spec::<Page>(None, None),
-            &fields,
-            &values,
-            errors,
-            None,
-        )
-    };
-    let mut errors = FieldErrors::new();
-    let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
-    if merchant.is_none() {
-        errors.add("merchant_id", "can't be blank");
-    }
-    let (name, merchant) = match (StoreListInput { name: values.opt("name") }.into_new(), merchant) {
-        (Ok(name), Some(merchant)) if errors.is_empty() => (name, merchant),
-        (Ok(_), _) => return refuse(&errors),
-        (Err(more), _) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = store_lists::values(name);
-    columns.push(("merchant_id", merchant.into()));
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
-                    return Ok(None);
-                }
-                crud::insert::<StoreLists>(tx, account, columns).await.map(Some)
-            })
-        })
-        .await;
-    match written {
-        Ok(Some(id)) => view::redirect(&format!("/admin/store_lists/{}?done=created", id.0)),
-        Ok(None) => refuse(&FieldErrors::single("merchant_id", "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
 }
 
 fn values_of(list: &StoreList, stores: &[choices::Choice]) -> Values {

@@ -4,16 +4,9 @@
 //! `stores::values`, `crud::insert` / `crud::update`, a duplicate `site_id` or `number` "has
 //! already been taken". The CSV upload is `upload.rs`.
 
-use super::{failed, failure, form_page, merge, number, row, writable, CatalogPage, Field, Kind, ListSpec, Values};
-use super::{form_spec, saved, Refusal};
+use super::{merge, number, row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::store::{LocationInput, Store, StoreInput};
 use kindling_domain::AccountId;
 use kindling_domain::{FieldErrors, MerchantId};
@@ -83,6 +76,46 @@ impl CatalogPage for Page {
         match written {
             Err(StoreError::Unique(detail)) => Err(Refusal::Fields(taken(&detail))),
             written => saved(written),
+        }
+    }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let merchants = choices::merchants(db, account).await?;
+        let mut values = Values::default();
+        values.set("is_active", "true");
+        Ok((fields(Some(merchants)), values))
+    }
+
+    /// `merchant_id` and the store's fields.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
+        if merchant.is_none() {
+            errors.add("merchant_id", "can't be blank");
+        }
+        let (changes, merchant) = match (input(values, None, &mut errors).into_new(), merchant) {
+            (Ok(changes), Some(merchant)) if errors.is_empty() => (changes, merchant),
+            (Ok(_), _) => return Err(Refusal::Fields(errors)),
+            (Err(more), _) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut values_out = stores::values(changes);
+        values_out.push(("merchant_id", merchant.into()));
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    // The merchant is checked in the write's transaction, as the API's path does.
+                    if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
+                        return Ok(None);
+                    }
+                    crud::insert::<Stores>(tx, account, values_out).await.map(Some)
+                })
+            })
+            .await;
+        match written {
+            Ok(Some(id)) => Ok(id.0),
+            Ok(None) => Err(Refusal::Fields(FieldErrors::single("merchant_id", "does not exist in this account"))),
+            Err(StoreError::Unique(detail)) => Err(Refusal::Fields(taken(&detail))),
+            Err(e) => Err(Refusal::Store(e)),
         }
     }
 }
@@ -181,75 +214,4 @@ fn input(values: &Values, stored: Option<&Values>, errors: &mut FieldErrors) -> 
 /// A unique-index refusal as the API words it, on its field.
 fn taken(detail: &str) -> FieldErrors {
     FieldErrors::single(crud::unique_field(detail, UNIQUE_FIELDS).unwrap_or("base"), "has already been taken")
-}
-
-/// `GET /admin/stores/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let merchants = match choices::merchants(&portal.db, signed.session.account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let mut values = Values::default();
-    values.set("is_active", "true");
-    let fields = fields(Some(merchants));
-    form_page(&signed, StatusCode::OK, &form_spec::<Page>(None, None), &fields, &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/stores`: `merchant_id` and the store's fields.
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let account = signed.session.account;
-    let merchants = match choices::merchants(&portal.db, account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = fields(Some(merchants));
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_spec::<Page>(None, None),
-            &fields,
-            &values,
-            errors,
-            None,
-        )
-    };
-    let mut errors = FieldErrors::new();
-    let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
-    if merchant.is_none() {
-        errors.add("merchant_id", "can't be blank");
-    }
-    let (changes, merchant) = match (input(&values, None, &mut errors).into_new(), merchant) {
-        (Ok(changes), Some(merchant)) if errors.is_empty() => (changes, merchant),
-        (Ok(_), _) => return refuse(&errors),
-        (Err(more), _) => return refuse(&merge(errors, more)),
-    };
-    let mut values_out = stores::values(changes);
-    values_out.push(("merchant_id", merchant.into()));
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                // The merchant is checked in the write's transaction, as the API's path does.
-                if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
-                    return Ok(None);
-                }
-                crud::insert::<Stores>(tx, account, values_out).await.map(Some)
-            })
-        })
-        .await;
-    match written {
-        Ok(Some(id)) => view::redirect(&format!("/admin/stores/{}?done=created", id.0)),
-        Ok(None) => refuse(&FieldErrors::single("merchant_id", "does not exist in this account")),
-        Err(StoreError::Unique(detail)) => refuse(&taken(&detail)),
-        Err(e) => failure(&e),
-    }
 }
