@@ -4,24 +4,16 @@
 //! link set `item_sets::ITEMS` replaced in the same transaction (a merchant's set takes only
 //! that merchant's items, a manufacturer's only that manufacturer's).
 
-use super::items::{owner, owner_fields, owner_label};
-use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, replace_links, row, writable, Field, FormSpec,
-    Kind, ListSpec, Listing, Refusal, Values,
-};
-use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use super::items::{insert_owned, owner, owner_fields, owner_label};
+use super::{merge, replace_links, row, CatalogPage, Field, Kind, ListSpec, Refusal, Values};
 use kindling_domain::catalog::item_set::{ItemSet, ItemSetInput};
-use kindling_domain::{FieldErrors, ItemSetId};
+use kindling_domain::AccountId;
+use kindling_domain::FieldErrors;
 use kindling_store::catalog::item_sets::{self, ItemSets, ITEMS};
-use kindling_store::crud::{self, Order};
+use kindling_store::crud;
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/item_sets",
@@ -31,41 +23,95 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Owner", "Type", "Items"],
 };
 
-/// `GET /admin/item_sets?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/item_sets`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = ItemSets;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[ItemSet]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().filter_map(|s| s.merchant_id)).await?;
+        // The store names a set's manufacturer in its record already (`manufacturer_name`).
+        let manufacturers = records
+            .iter()
+            .filter_map(|s| Some((s.manufacturer_id?.0, s.manufacturer_name.clone().unwrap_or_default())))
+            .collect();
+        Ok(records
+            .iter()
+            .map(|s| {
+                let owner = owner_label(s.merchant_id, s.manufacturer_id, &merchants, &manufacturers);
+                row(s.id.0, vec![s.name.clone(), owner, s.set_type.to_string(), s.item_ids.len().to_string()])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<ItemSets>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
+
+    fn name(record: &ItemSet) -> &str {
+        &record.name
+    }
+
+    /// The set's own fields and the items its owner may put in it.
+    async fn edit_form(db: &Db, account: AccountId, set: &ItemSet) -> Result<(Vec<Field>, Values), StoreError> {
+        let items = catalog::items_for(db, account, set.merchant_id, set.manufacturer_id).await?;
+        let values = values_of(set, &items);
+        Ok((edit_fields(items), values))
+    }
+
+    /// `name`, `set_type`, `item_ids` ticked and `item_ids_more` typed: the set and its whole
+    /// membership, in one transaction.
+    async fn save(db: &Db, account: AccountId, set: &ItemSet, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let ids = values.all_ids("item_ids", &mut errors);
+        let input = ItemSetInput {
+            name: Some(values.get("name").to_owned()),
+            set_type: set_type(values, &mut errors),
+            item_ids: Some(ids),
+            ..ItemSetInput::default()
         };
-    let merchants =
-        match catalog::merchant_names(&portal.db, account, found.items.iter().filter_map(|s| s.merchant_id)).await {
-            Ok(names) => names,
-            Err(e) => return failure(&e),
+        let changes = match input.into_changes() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
         };
-    // The store names a set's manufacturer in its record already (`manufacturer_name`).
-    let manufacturers = found
-        .items
-        .iter()
-        .filter_map(|s| Some((s.manufacturer_id?.0, s.manufacturer_name.clone().unwrap_or_default())))
-        .collect();
-    let rows = found
-        .items
-        .iter()
-        .map(|s| {
-            let owner = owner_label(s.merchant_id, s.manufacturer_id, &merchants, &manufacturers);
-            row(s.id.0, vec![s.name.clone(), owner, s.set_type.to_string(), s.item_ids.len().to_string()])
+        let id = set.id;
+        db.transaction(move |tx| {
+            Box::pin(async move {
+                if !crud::update::<ItemSets>(tx, account, &[], id, item_sets::values(&changes)).await? {
+                    return Err(Refusal::NotFound);
+                }
+                let ids = changes.item_ids.unwrap_or_default();
+                replace_links(tx, account, &ITEMS, id, "item_ids", &ids).await
+            })
         })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
+        .await
+    }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut fields = own_fields();
+        fields.extend(owner_fields(db, account).await?);
+        let mut values = Values::default();
+        values.set("set_type", "0");
+        Ok((fields, values))
+    }
+
+    /// `name`, `set_type` and at most one owner; items are ticked on the set's page.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let owner = owner(values, &mut errors);
+        let input = ItemSetInput {
+            name: values.opt("name"),
+            set_type: set_type(values, &mut errors),
+            ..ItemSetInput::default()
+        };
+        let changes = match input.into_new() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = item_sets::values(&changes);
+        columns.extend(owner.map(|o| (o.column(), o.value())));
+        insert_owned::<ItemSets>(db, account, owner, columns).await
+    }
 }
 
 fn own_fields() -> Vec<Field> {
@@ -76,91 +122,10 @@ fn own_fields() -> Vec<Field> {
     ]
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "item set", plural_title: "Item sets", id, name }
-}
-
 /// `set_type` as the API's input takes it (a number; anything else is the domain's error).
 fn set_type(values: &Values, errors: &mut FieldErrors) -> Option<i64> {
     let raw = values.opt("set_type")?;
     raw.trim().parse::<i64>().map_err(|_| errors.add("set_type", "must be a whole number")).ok()
-}
-
-/// `GET /admin/item_sets/new`: the name, the type and the owner; items are ticked on the
-/// set's page, once its owner is known.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut fields = own_fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let mut values = Values::default();
-    values.set("set_type", "0");
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/item_sets` (`name`, `set_type`, `merchant_id` or `manufacturer_id`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let mut fields = own_fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let owner = owner(&values, &mut errors);
-    let input =
-        ItemSetInput { name: values.opt("name"), set_type: set_type(&values, &mut errors), ..ItemSetInput::default() };
-    let changes = match input.into_new() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = item_sets::values(&changes);
-    columns.extend(owner.map(|o| (o.column(), o.value())));
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if let Some(owner) = owner {
-                    if !crud::exists(tx, account, owner).await? {
-                        return Ok(Err(owner));
-                    }
-                }
-                crud::insert::<ItemSets>(tx, account, columns).await.map(Ok)
-            })
-        })
-        .await;
-    match written {
-        Ok(Ok(id)) => view::redirect(&format!("/admin/item_sets/{}?done=created", id.0)),
-        Ok(Err(owner)) => refuse(&FieldErrors::single(owner.column(), "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
-}
-
-/// The set and the items it may hold (its form's choices).
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<(ItemSet, Vec<choices::Choice>), Response> {
-    let missing = || not_found(signed, "item set", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    let account = signed.session.account;
-    let set = match crud::get::<ItemSets>(&portal.db, account, &[], ItemSetId(id)).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(missing()),
-        Err(e) => return Err(failure(&e)),
-    };
-    let items = catalog::items_for(&portal.db, account, set.merchant_id, set.manufacturer_id).await.map_err(failed)?;
-    Ok((set, items))
 }
 
 fn edit_fields(items: Vec<choices::Choice>) -> Vec<Field> {
@@ -176,80 +141,4 @@ fn values_of(set: &ItemSet, items: &[choices::Choice]) -> Values {
     let ids: Vec<i64> = set.item_ids.iter().map(|i| i.0).collect();
     values.linked(&ids, items);
     values
-}
-
-/// `GET /admin/item_sets/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let (set, items) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "item set");
-    let values = values_of(&set, &items);
-    let spec = spec(Some(set.id.0), Some(&set.name));
-    form_page(&signed, StatusCode::OK, &spec, &edit_fields(items), &values, &FieldErrors::new(), notice.as_deref())
-}
-
-/// `POST /admin/item_sets/{id}` (`name`, `set_type`, `item_ids` ticked, `item_ids_more`
-/// typed): the set and its whole membership, in one transaction.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (set, items) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let fields = edit_fields(items);
-    let values = Values::posted(&form, &fields);
-    let spec = spec(Some(set.id.0), Some(&set.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let ids = values.all_ids("item_ids", &mut errors);
-    let input = ItemSetInput {
-        name: Some(values.get("name").to_owned()),
-        set_type: set_type(&values, &mut errors),
-        item_ids: Some(ids),
-        ..ItemSetInput::default()
-    };
-    let changes = match input.into_changes() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, set.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::update::<ItemSets>(tx, account, &[], id, item_sets::values(&changes)).await? {
-                    return Err(Refusal::NotFound);
-                }
-                let ids = changes.item_ids.unwrap_or_default();
-                replace_links(tx, account, &ITEMS, id, "item_ids", &ids).await
-            })
-        })
-        .await;
-    match written {
-        Ok(()) => view::redirect(&format!("/admin/item_sets/{}?done=saved", id.0)),
-        Err(Refusal::Fields(errors)) => refuse(&errors),
-        Err(Refusal::NotFound) => not_found(&signed, "item set", LIST.base),
-        Err(Refusal::Store(e)) => failure(&e),
-    }
 }

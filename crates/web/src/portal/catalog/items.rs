@@ -3,23 +3,17 @@
 //! /v1.0/items/{id}` write them: `ItemInput`, `items::values`, `crud::insert` /
 //! `crud::update`. The owner (the account, a merchant or a manufacturer) is chosen on create.
 
-use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, row, writable, Field, FormSpec, Kind, ListSpec,
-    Listing, Values,
-};
+use super::{merge, row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::item::{Item, ItemInput};
-use kindling_domain::{FieldErrors, ItemId, ManufacturerId, MerchantId};
+use kindling_domain::AccountId;
+use kindling_domain::{FieldErrors, ManufacturerId, MerchantId};
 use kindling_store::catalog::items::{self, Items};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/items",
@@ -43,56 +37,103 @@ pub fn owner_label(
     }
 }
 
-/// `GET /admin/items?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/items`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Items;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[Item]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().filter_map(|i| i.merchant_id));
+        let manufacturers = catalog::manufacturer_names(db, account, records.iter().filter_map(|i| i.manufacturer_id));
+        let (merchants, manufacturers) = (merchants.await?, manufacturers.await?);
+        Ok(records
+            .iter()
+            .map(|i| {
+                let owner = owner_label(i.merchant_id, i.manufacturer_id, &merchants, &manufacturers);
+                row(i.id.0, vec![i.name.clone(), i.code.clone(), owner])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found = match crud::list_ordered::<Items>(
-        &portal.db,
-        account,
-        &[],
-        &listing.filters(),
-        &order,
-        listing.request(),
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e) => return failure(&e),
-    };
-    let merchants = catalog::merchant_names(&portal.db, account, found.items.iter().filter_map(|i| i.merchant_id));
-    let manufacturers =
-        catalog::manufacturer_names(&portal.db, account, found.items.iter().filter_map(|i| i.manufacturer_id));
-    let (merchants, manufacturers) = match (merchants.await, manufacturers.await) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|i| {
-            let owner = owner_label(i.merchant_id, i.manufacturer_id, &merchants, &manufacturers);
-            row(i.id.0, vec![i.name.clone(), i.code.clone(), owner])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
+
+    fn name(record: &Item) -> &str {
+        &record.name
+    }
+
+    async fn edit_form(_: &Db, _: AccountId, record: &Item) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(), values_of(record)))
+    }
+
+    /// `name` and `code`.
+    async fn save(db: &Db, account: AccountId, item: &Item, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let input = ItemInput { name: Some(values.get("name").to_owned()), code: Some(values.get("code").to_owned()) };
+        let changes = input.into_changes().map_err(Refusal::Fields)?;
+        let id = item.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move { crud::update::<Items>(tx, account, &[], id, items::values(changes)).await })
+            })
+            .await;
+        saved(written)
+    }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut fields = fields();
+        fields.extend(owner_fields(db, account).await?);
+        Ok((fields, Values::default()))
+    }
+
+    /// `name`, `code` and at most one owner.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let owner = owner(values, &mut errors);
+        let changes = match (ItemInput { name: values.opt("name"), code: values.opt("code") }).into_new() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = items::values(changes);
+        columns.extend(owner.map(|o| (o.column(), o.value())));
+        insert_owned::<Items>(db, account, owner, columns).await
+    }
 }
 
 /// The owner's two selects (at most one chosen; neither is the account).
-pub async fn owner_fields(portal: &PortalState, signed: &Signed) -> Result<Vec<Field>, Response> {
-    let account = signed.session.account;
-    let merchants = choices::merchants(&portal.db, account).await.map_err(failed)?;
-    let manufacturers = catalog::manufacturers(&portal.db, account).await.map_err(failed)?;
+pub async fn owner_fields(db: &Db, account: AccountId) -> Result<Vec<Field>, StoreError> {
+    let merchants = choices::merchants(db, account).await?;
+    let manufacturers = catalog::manufacturers(db, account).await?;
     Ok(vec![
         Field::new("merchant_id", "Merchant", Kind::Select)
             .choices(merchants)
             .hint("Leave both owners empty for an item of the whole account."),
         Field::new("manufacturer_id", "Manufacturer", Kind::Select).choices(manufacturers),
     ])
+}
+
+/// Inserts `columns` into `T` once `owner` (if any) is found to be the account's, in one
+/// transaction; an unknown owner is its field's error.
+pub async fn insert_owned<T: crud::Table>(
+    db: &Db,
+    account: AccountId,
+    owner: Option<RowId>,
+    columns: Vec<(&'static str, kindling_store::Value)>,
+) -> Result<i64, Refusal> {
+    let written = db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                if let Some(owner) = owner {
+                    if !crud::exists(tx, account, owner).await? {
+                        return Ok(Err(owner));
+                    }
+                }
+                crud::insert::<T>(tx, account, columns).await.map(Ok)
+            })
+        })
+        .await?;
+    written
+        .map(Into::into)
+        .map_err(|owner| Refusal::Fields(FieldErrors::single(owner.column(), "does not exist in this account")))
 }
 
 /// The chosen owner as its row id; both chosen, or an id that is not a number, is an error.
@@ -119,139 +160,9 @@ fn fields() -> Vec<Field> {
     vec![Field::new("name", "Name", Kind::Text), Field::new("code", "POS code", Kind::Text)]
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "item", plural_title: "Items", id, name }
-}
-
-/// `GET /admin/items/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut fields = fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &Values::default(), &FieldErrors::new(), None)
-}
-
-/// `POST /admin/items` (`name`, `code`, `merchant_id` or `manufacturer_id`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let mut fields = fields();
-    match owner_fields(&portal, &signed).await {
-        Ok(owners) => fields.extend(owners),
-        Err(answer) => return answer,
-    }
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let owner = owner(&values, &mut errors);
-    let changes = match (ItemInput { name: values.opt("name"), code: values.opt("code") }).into_new() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = items::values(changes);
-    columns.extend(owner.map(|o| (o.column(), o.value())));
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if let Some(owner) = owner {
-                    if !crud::exists(tx, account, owner).await? {
-                        return Ok(Err(owner));
-                    }
-                }
-                crud::insert::<Items>(tx, account, columns).await.map(Ok)
-            })
-        })
-        .await;
-    match written {
-        Ok(Ok(id)) => view::redirect(&format!("/admin/items/{}?done=created", id.0)),
-        Ok(Err(owner)) => refuse(&FieldErrors::single(owner.column(), "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
-}
-
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Item, Response> {
-    let missing = || not_found(signed, "item", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Items>(&portal.db, signed.session.account, &[], ItemId(id)).await {
-        Ok(Some(i)) => Ok(i),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
 fn values_of(item: &Item) -> Values {
     let mut values = Values::default();
     values.set("name", item.name.clone());
     values.set("code", item.code.clone());
     values
-}
-
-/// `GET /admin/items/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let item = match load(&portal, &signed, &raw).await {
-        Ok(i) => i,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "item");
-    let spec = spec(Some(item.id.0), Some(&item.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(), &values_of(&item), &FieldErrors::new(), notice.as_deref())
-}
-
-/// `POST /admin/items/{id}` (`name`, `code`).
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let item = match load(&portal, &signed, &raw).await {
-        Ok(i) => i,
-        Err(answer) => return answer,
-    };
-    let fields = fields();
-    let values = Values::posted(&form, &fields);
-    let spec = spec(Some(item.id.0), Some(&item.name));
-    let input = ItemInput { name: Some(values.get("name").to_owned()), code: Some(values.get("code").to_owned()) };
-    let changes = match input.into_changes() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            return form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
-        }
-    };
-    let (account, id) = (signed.session.account, item.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::update::<Items>(tx, account, &[], id, items::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/items/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "item", LIST.base),
-        Err(e) => failure(&e),
-    }
 }

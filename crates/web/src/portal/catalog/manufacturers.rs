@@ -4,22 +4,14 @@
 //! description and whether it is active; contacts, logo, billing and eligible merchants stay
 //! with the API.
 
-use super::{
-    failure, form_page, list_page, merge, not_found, readable, row, writable, Field, FormSpec, Kind, ListSpec, Listing,
-    Values,
-};
-use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use super::{row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use kindling_domain::catalog::manufacturer::{Manufacturer, ManufacturerInput};
-use kindling_domain::{FieldErrors, ManufacturerId};
+use kindling_domain::AccountId;
 use kindling_store::catalog::manufacturers::{self, Manufacturers};
-use kindling_store::crud::{self, Order};
+use kindling_store::crud;
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/manufacturers",
@@ -29,36 +21,62 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Active", "Eligible merchants"],
 };
 
-/// `GET /admin/manufacturers?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/manufacturers`.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Manufacturers;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(_: &Db, _: AccountId, records: &[Manufacturer]) -> Result<Vec<Value>, StoreError> {
+        Ok(records
+            .iter()
+            .map(|m| {
+                let active = if m.is_active { "yes" } else { "no" }.to_owned();
+                row(m.id.0, vec![m.name.clone(), active, m.merchant_ids.len().to_string()])
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let account = signed.session.account;
-    let found = match crud::list_ordered::<Manufacturers>(
-        &portal.db,
-        account,
-        &[],
-        &listing.filters(),
-        &order,
-        listing.request(),
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|m| {
-            let active = if m.is_active { "yes" } else { "no" }.to_owned();
-            row(m.id.0, vec![m.name.clone(), active, m.merchant_ids.len().to_string()])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
+
+    fn name(record: &Manufacturer) -> &str {
+        &record.name
+    }
+
+    async fn edit_form(_: &Db, _: AccountId, record: &Manufacturer) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(), values_of(record)))
+    }
+
+    async fn save(db: &Db, account: AccountId, m: &Manufacturer, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let changes = input(values, true).into_changes().map_err(Refusal::Fields)?;
+        let id = m.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    crud::update::<Manufacturers>(tx, account, &[], id, manufacturers::values(changes)).await
+                })
+            })
+            .await;
+        saved(written)
+    }
+
+    async fn new_form(_: &Db, _: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let mut values = Values::default();
+        values.set("is_active", "true");
+        Ok((fields(), values))
+    }
+
+    /// `name`, `description`, `is_active`.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let changes = input(values, false).into_new().map_err(Refusal::Fields)?;
+        let id = db
+            .transaction(move |tx| {
+                Box::pin(
+                    async move { crud::insert::<Manufacturers>(tx, account, manufacturers::values(changes)).await },
+                )
+            })
+            .await?;
+        Ok(id.0)
+    }
 }
 
 fn fields() -> Vec<Field> {
@@ -84,124 +102,5 @@ fn input(values: &Values, edit: bool) -> ManufacturerInput {
         description: if edit { Some(values.get("description").to_owned()) } else { values.opt("description") },
         is_active: Some(values.ticked("is_active")),
         ..ManufacturerInput::default()
-    }
-}
-
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "manufacturer", plural_title: "Manufacturers", id, name }
-}
-
-/// `GET /admin/manufacturers/new`.
-pub async fn new(signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let mut values = Values::default();
-    values.set("is_active", "true");
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields(), &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/manufacturers` (`name`, `description`, `is_active`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let fields = fields();
-    let values = Values::posted(&form, &fields);
-    let changes = match input(&values, false).into_new() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            let errors = merge(FieldErrors::new(), errors);
-            return form_page(
-                &signed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &spec(None, None),
-                &fields,
-                &values,
-                &errors,
-                None,
-            );
-        }
-    };
-    let account = signed.session.account;
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::insert::<Manufacturers>(tx, account, manufacturers::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(id) => view::redirect(&format!("/admin/manufacturers/{}?done=created", id.0)),
-        Err(e) => failure(&e),
-    }
-}
-
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Manufacturer, Response> {
-    let missing = || not_found(signed, "manufacturer", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Manufacturers>(&portal.db, signed.session.account, &[], ManufacturerId(id)).await {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
-/// `GET /admin/manufacturers/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let m = match load(&portal, &signed, &raw).await {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "manufacturer");
-    let spec = spec(Some(m.id.0), Some(&m.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(), &values_of(&m), &FieldErrors::new(), notice.as_deref())
-}
-
-/// `POST /admin/manufacturers/{id}`.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let m = match load(&portal, &signed, &raw).await {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = fields();
-    let values = Values::posted(&form, &fields);
-    let spec = spec(Some(m.id.0), Some(&m.name));
-    let changes = match input(&values, true).into_changes() {
-        Ok(changes) => changes,
-        Err(errors) => {
-            return form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
-        }
-    };
-    let (account, id) = (signed.session.account, m.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                crud::update::<Manufacturers>(tx, account, &[], id, manufacturers::values(changes)).await
-            })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/manufacturers/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "manufacturer", LIST.base),
-        Err(e) => failure(&e),
     }
 }

@@ -17,14 +17,18 @@ use super::merchants::{path_id, READ_ONLY};
 use super::pages::{param, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
+use super::PortalState;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::paging::PageRequest;
-use kindling_domain::FieldErrors;
-use kindling_store::crud::{Filter, Paged};
+use kindling_domain::{AccountId, FieldErrors};
+use kindling_store::crud::{self, Filter, Order, Paged, Table};
 use kindling_store::portal::choices::Choice;
-use kindling_store::StoreError;
+use kindling_store::{Db, StoreError};
 use minijinja::{context, Value};
+use std::future::Future;
 
 /// Records a list page shows.
 pub const PER_PAGE: u32 = 50;
@@ -104,6 +108,205 @@ pub struct ListSpec {
     pub singular: &'static str,
     pub plural: &'static str,
     pub columns: &'static [&'static str],
+}
+
+/// What one kind of catalog page has of its own; the handlers here ([`list`]) do the rest.
+pub trait CatalogPage: Send + Sync + 'static {
+    /// The table the page lists and writes.
+    type Table: Table;
+    /// The list page's path, words and columns.
+    const LIST: ListSpec;
+    /// Links shown to editors above the list.
+    const ACTIONS: &'static [(&'static str, &'static str)] = &[];
+
+    /// The list's rows for a page of records, in the spec's column order; names the rows
+    /// show are read in a fixed number of statements, whatever the page's length.
+    fn rows<'a>(
+        db: &'a Db,
+        account: AccountId,
+        records: &'a [Record<Self>],
+    ) -> impl Future<Output = Result<Vec<Value>, StoreError>> + Send + 'a;
+
+    /// The record's name, as stored (an edit page's heading).
+    fn name(record: &Record<Self>) -> &str;
+
+    /// The edit form's fields (with the choices it offers, read here) and `record`'s values
+    /// in them.
+    fn edit_form<'a>(
+        db: &'a Db,
+        account: AccountId,
+        record: &'a Record<Self>,
+    ) -> impl Future<Output = Result<(Vec<Field>, Values), StoreError>> + Send + 'a;
+
+    /// Writes the posted `values` over `record` (its edit form's values `stored`) as the
+    /// API's update does, in one transaction; a refusal leaves nothing written.
+    fn save<'a>(
+        db: &'a Db,
+        account: AccountId,
+        record: &'a Record<Self>,
+        values: &'a Values,
+        stored: &'a Values,
+    ) -> impl Future<Output = Result<(), Refusal>> + Send + 'a;
+
+    /// The create form's fields (with the choices it offers, read here) and first values.
+    fn new_form(db: &Db, account: AccountId) -> impl Future<Output = Result<(Vec<Field>, Values), StoreError>> + Send;
+
+    /// Creates a record of the posted `values` as the API's create does, in one transaction
+    /// (a refusal leaves nothing written); its id.
+    fn insert<'a>(
+        db: &'a Db,
+        account: AccountId,
+        values: &'a Values,
+    ) -> impl Future<Output = Result<i64, Refusal>> + Send + 'a;
+}
+
+/// A page kind's record.
+pub type Record<P> = <<P as CatalogPage>::Table as Table>::Record;
+
+/// `GET {base}?q=&page=`: the account's records of `P` by name, 50 a page.
+pub async fn list<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Some(refused) = readable(&signed) {
+        return refused;
+    }
+    let listing = Listing::of(query.as_deref());
+    let account = signed.session.account;
+    let order = [("name", Order::Asc), ("id", Order::Asc)];
+    let found =
+        match crud::list_ordered::<P::Table>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => return failure(&e),
+        };
+    match P::rows(&portal.db, account, &found.items).await {
+        Ok(rows) => list_page(&signed, &P::LIST, &listing, &found, rows, P::ACTIONS),
+        Err(e) => failure(&e),
+    }
+}
+
+/// The form page's words for `P` (`id` and `name` none when new).
+pub fn form_spec<P: CatalogPage>(id: Option<i64>, name: Option<&str>) -> FormSpec<'_> {
+    FormSpec { base: P::LIST.base, singular: P::LIST.singular, plural_title: P::LIST.title, id, name }
+}
+
+/// The account's record of `P` the path names, or the 404 page (another account's id too).
+pub async fn load<P: CatalogPage>(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Record<P>, Response> {
+    let missing = || not_found(signed, P::LIST.singular, P::LIST.base);
+    let id = path_id(raw).ok_or_else(missing)?;
+    match crud::get::<P::Table>(&portal.db, signed.session.account, &[], id.into()).await {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(missing()),
+        Err(e) => Err(failure(&e)),
+    }
+}
+
+/// The record of `P` the path names and its edit form's fields and values.
+pub async fn load_form<P: CatalogPage>(
+    portal: &PortalState,
+    signed: &Signed,
+    raw: &str,
+) -> Result<(Record<P>, Vec<Field>, Values), Response> {
+    let record = load::<P>(portal, signed, raw).await?;
+    let (fields, values) = P::edit_form(&portal.db, signed.session.account, &record).await.map_err(failed)?;
+    Ok((record, fields, values))
+}
+
+/// `GET {base}/{id}`: the edit form (owners, editors) or the record (viewers).
+pub async fn show<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Some(refused) = readable(&signed) {
+        return refused;
+    }
+    let (record, fields, values) = match load_form::<P>(&portal, &signed, &raw).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let notice = done_notice(query.as_deref(), P::LIST.singular);
+    let spec = form_spec::<P>(Some(<P::Table as Table>::id(&record).into()), Some(P::name(&record)));
+    form_page(&signed, StatusCode::OK, &spec, &fields, &values, &FieldErrors::new(), notice.as_deref())
+}
+
+/// `GET {base}/new`: the create form (owners and editors).
+pub async fn new<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed) -> Response {
+    if !signed.access.can_edit() {
+        return refuse(&signed);
+    }
+    match P::new_form(&portal.db, signed.session.account).await {
+        Ok((fields, values)) => {
+            form_page(&signed, StatusCode::OK, &form_spec::<P>(None, None), &fields, &values, &FieldErrors::new(), None)
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST {base}`: the create form, written by `P::insert`; a refusal is the form again (422,
+/// values kept).
+pub async fn create<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = writable(&signed, &form) {
+        return refused;
+    }
+    let account = signed.session.account;
+    let fields = match P::new_form(&portal.db, account).await {
+        Ok((fields, _)) => fields,
+        Err(e) => return failure(&e),
+    };
+    let values = Values::posted(&form, &fields);
+    match P::insert(&portal.db, account, &values).await {
+        Ok(id) => view::redirect(&format!("{}/{id}?done=created", P::LIST.base)),
+        Err(Refusal::Fields(errors)) => {
+            let spec = form_spec::<P>(None, None);
+            form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
+        }
+        Err(Refusal::NotFound) => not_found(&signed, P::LIST.singular, P::LIST.base),
+        Err(Refusal::Store(e)) => failure(&e),
+    }
+}
+
+/// `POST {base}/{id}`: the edit form, written by `P::save`; a refusal is the form again
+/// (422, values kept) or the 404 page.
+pub async fn update<P: CatalogPage>(
+    State(portal): State<PortalState>,
+    signed: Signed,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Some(refused) = writable(&signed, &form) {
+        return refused;
+    }
+    let (record, fields, stored) = match load_form::<P>(&portal, &signed, &raw).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let values = Values::posted(&form, &fields);
+    let id: i64 = <P::Table as Table>::id(&record).into();
+    match P::save(&portal.db, signed.session.account, &record, &values, &stored).await {
+        Ok(()) => view::redirect(&format!("{}/{id}?done=saved", P::LIST.base)),
+        Err(Refusal::Fields(errors)) => {
+            let spec = form_spec::<P>(Some(id), Some(P::name(&record)));
+            form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, &errors, None)
+        }
+        Err(Refusal::NotFound) => not_found(&signed, P::LIST.singular, P::LIST.base),
+        Err(Refusal::Store(e)) => failure(&e),
+    }
+}
+
+/// An update's outcome (`crud::update`'s "found") as a save's.
+pub fn saved(written: Result<bool, StoreError>) -> Result<(), Refusal> {
+    match written {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::NotFound),
+        Err(e) => Err(Refusal::Store(e)),
+    }
 }
 
 /// One row of a list: the record's id and its cells, in the spec's column order.

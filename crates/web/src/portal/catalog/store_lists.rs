@@ -4,23 +4,16 @@
 //! `StoreListInput`, `store_lists::values`, `crud::insert` / `crud::update`, and the link set
 //! `store_lists::STORES` replaced in the same transaction (only the list's merchant's stores).
 
-use super::{
-    failed, failure, form_page, list_page, merge, not_found, readable, replace_links, row, writable, Field, FormSpec,
-    Kind, ListSpec, Listing, Refusal, Values,
-};
+use super::{merge, replace_links, row, CatalogPage, Field, Kind, ListSpec, Refusal, Values};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::store_list::{StoreList, StoreListInput};
-use kindling_domain::{FieldErrors, MerchantId, StoreListId};
+use kindling_domain::AccountId;
+use kindling_domain::{FieldErrors, MerchantId};
 use kindling_store::catalog::store_lists::{self, StoreLists, STORES};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::{Db, StoreError};
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/store_lists",
@@ -30,39 +23,90 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Merchant", "Stores"],
 };
 
-/// `GET /admin/store_lists?q=&page=`.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<StoreLists>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
-        };
-    let merchants = match catalog::merchant_names(&portal.db, account, found.items.iter().map(|l| l.merchant_id)).await
-    {
-        Ok(names) => names,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|l| {
-            let merchant = merchants.get(&l.merchant_id.0).cloned().unwrap_or_default();
-            row(l.id.0, vec![l.name.clone(), merchant, l.store_ids.len().to_string()])
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[])
-}
+/// `/admin/store_lists`.
+pub struct Page;
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "store list", plural_title: "Store lists", id, name }
+impl CatalogPage for Page {
+    type Table = StoreLists;
+    const LIST: ListSpec = LIST;
+
+    async fn rows(db: &Db, account: AccountId, records: &[StoreList]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().map(|l| l.merchant_id)).await?;
+        Ok(records
+            .iter()
+            .map(|l| {
+                let merchant = merchants.get(&l.merchant_id.0).cloned().unwrap_or_default();
+                row(l.id.0, vec![l.name.clone(), merchant, l.store_ids.len().to_string()])
+            })
+            .collect())
+    }
+
+    fn name(record: &StoreList) -> &str {
+        &record.name
+    }
+
+    /// The name and the list's merchant's stores.
+    async fn edit_form(db: &Db, account: AccountId, list: &StoreList) -> Result<(Vec<Field>, Values), StoreError> {
+        let stores = catalog::stores_of(db, account, list.merchant_id).await?;
+        let values = values_of(list, &stores);
+        Ok((edit_fields(stores), values))
+    }
+
+    /// `name`, `store_ids` ticked and `store_ids_more` typed: the name and the whole set of
+    /// stores, in one transaction.
+    async fn save(db: &Db, account: AccountId, list: &StoreList, values: &Values, _: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let ids = values.all_ids("store_ids", &mut errors);
+        let name = match (StoreListInput { name: Some(values.get("name").to_owned()) }.into_changes()) {
+            Ok(name) if errors.is_empty() => name,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let id = list.id;
+        db.transaction(move |tx| {
+            Box::pin(async move {
+                if !crud::update::<StoreLists>(tx, account, &[], id, store_lists::values(name)).await? {
+                    return Err(Refusal::NotFound);
+                }
+                replace_links(tx, account, &STORES, id, "store_ids", &ids).await
+            })
+        })
+        .await
+    }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let merchants = choices::merchants(db, account).await?;
+        Ok((new_fields(merchants), Values::default()))
+    }
+
+    /// `merchant_id`, `name`.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
+        if merchant.is_none() {
+            errors.add("merchant_id", "can't be blank");
+        }
+        let (name, merchant) = match (StoreListInput { name: values.opt("name") }.into_new(), merchant) {
+            (Ok(name), Some(merchant)) if errors.is_empty() => (name, merchant),
+            (Ok(_), _) => return Err(Refusal::Fields(errors)),
+            (Err(more), _) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut columns = store_lists::values(name);
+        columns.push(("merchant_id", merchant.into()));
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
+                        return Ok(None);
+                    }
+                    crud::insert::<StoreLists>(tx, account, columns).await.map(Some)
+                })
+            })
+            .await?;
+        written
+            .map(|id| id.0)
+            .ok_or_else(|| Refusal::Fields(FieldErrors::single("merchant_id", "does not exist in this account")))
+    }
 }
 
 /// The create form: the merchant (fixed afterwards) and the name; stores are ticked on the
@@ -76,152 +120,10 @@ fn edit_fields(stores: Vec<choices::Choice>) -> Vec<Field> {
     vec![Field::new("name", "Name", Kind::Text), Field::new("store_ids", "Stores", Kind::Checks).choices(stores)]
 }
 
-/// `GET /admin/store_lists/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let merchants = match choices::merchants(&portal.db, signed.session.account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = new_fields(merchants);
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &Values::default(), &FieldErrors::new(), None)
-}
-
-/// `POST /admin/store_lists` (`merchant_id`, `name`).
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let account = signed.session.account;
-    let merchants = match choices::merchants(&portal.db, account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = new_fields(merchants);
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
-    if merchant.is_none() {
-        errors.add("merchant_id", "can't be blank");
-    }
-    let (name, merchant) = match (StoreListInput { name: values.opt("name") }.into_new(), merchant) {
-        (Ok(name), Some(merchant)) if errors.is_empty() => (name, merchant),
-        (Ok(_), _) => return refuse(&errors),
-        (Err(more), _) => return refuse(&merge(errors, more)),
-    };
-    let mut columns = store_lists::values(name);
-    columns.push(("merchant_id", merchant.into()));
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
-                    return Ok(None);
-                }
-                crud::insert::<StoreLists>(tx, account, columns).await.map(Some)
-            })
-        })
-        .await;
-    match written {
-        Ok(Some(id)) => view::redirect(&format!("/admin/store_lists/{}?done=created", id.0)),
-        Ok(None) => refuse(&FieldErrors::single("merchant_id", "does not exist in this account")),
-        Err(e) => failure(&e),
-    }
-}
-
-/// The list and its merchant's stores (the choices of its form).
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<(StoreList, Vec<choices::Choice>), Response> {
-    let missing = || not_found(signed, "store list", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    let account = signed.session.account;
-    let list = match crud::get::<StoreLists>(&portal.db, account, &[], StoreListId(id)).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return Err(missing()),
-        Err(e) => return Err(failure(&e)),
-    };
-    let stores = catalog::stores_of(&portal.db, account, list.merchant_id).await.map_err(failed)?;
-    Ok((list, stores))
-}
-
 fn values_of(list: &StoreList, stores: &[choices::Choice]) -> Values {
     let mut values = Values::default();
     values.set("name", list.name.clone());
     let ids: Vec<i64> = list.store_ids.iter().map(|s| s.0).collect();
     values.linked(&ids, stores);
     values
-}
-
-/// `GET /admin/store_lists/{id}`.
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let (list, stores) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "store list");
-    let values = values_of(&list, &stores);
-    let spec = spec(Some(list.id.0), Some(&list.name));
-    form_page(&signed, StatusCode::OK, &spec, &edit_fields(stores), &values, &FieldErrors::new(), notice.as_deref())
-}
-
-/// `POST /admin/store_lists/{id}` (`name`, `store_ids` ticked, `store_ids_more` typed): the
-/// name and the whole set of stores, in one transaction.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let (list, stores) = match load(&portal, &signed, &raw).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let fields = edit_fields(stores);
-    let values = Values::posted(&form, &fields);
-    let spec = spec(Some(list.id.0), Some(&list.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let ids = values.all_ids("store_ids", &mut errors);
-    let name = match (StoreListInput { name: Some(values.get("name").to_owned()) }.into_changes()) {
-        Ok(name) if errors.is_empty() => name,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, list.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                if !crud::update::<StoreLists>(tx, account, &[], id, store_lists::values(name)).await? {
-                    return Err(Refusal::NotFound);
-                }
-                replace_links(tx, account, &STORES, id, "store_ids", &ids).await
-            })
-        })
-        .await;
-    match written {
-        Ok(()) => view::redirect(&format!("/admin/store_lists/{}?done=saved", id.0)),
-        Err(Refusal::Fields(errors)) => refuse(&errors),
-        Err(Refusal::NotFound) => not_found(&signed, "store list", LIST.base),
-        Err(Refusal::Store(e)) => failure(&e),
-    }
 }

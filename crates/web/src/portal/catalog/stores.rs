@@ -4,24 +4,18 @@
 //! `stores::values`, `crud::insert` / `crud::update`, a duplicate `site_id` or `number` "has
 //! already been taken". The CSV upload is `upload.rs`.
 
-use super::{
-    failed, failure, form_page, list_page, merge, not_found, number, readable, row, writable, Field, FormSpec, Kind,
-    ListSpec, Listing, Values,
-};
+use super::{merge, number, row, CatalogPage, Field, Kind, ListSpec, Values};
+use super::{saved, Refusal};
 use crate::portal::merchants::path_id;
-use crate::portal::session::{Form, Signed};
-use crate::portal::view;
-use crate::portal::PortalState;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use kindling_domain::catalog::store::{LocationInput, Store, StoreInput};
-use kindling_domain::{FieldErrors, MerchantId, StoreId};
+use kindling_domain::AccountId;
+use kindling_domain::{FieldErrors, MerchantId};
 use kindling_store::catalog::stores::{self, Stores, UNIQUE_FIELDS};
-use kindling_store::crud::{self, Order, RowId};
+use kindling_store::crud::{self, RowId};
 use kindling_store::portal::{catalog, choices};
+use kindling_store::Db;
 use kindling_store::StoreError;
+use minijinja::Value;
 
 const LIST: ListSpec = ListSpec {
     base: "/admin/stores",
@@ -31,42 +25,99 @@ const LIST: ListSpec = ListSpec {
     columns: &["Name", "Merchant", "Site id", "Number", "City", "Active"],
 };
 
-/// `GET /admin/stores?q=&page=`: by name, 50 a page.
-pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
+/// `/admin/stores`, with the upload's link.
+pub struct Page;
+
+impl CatalogPage for Page {
+    type Table = Stores;
+    const LIST: ListSpec = LIST;
+    const ACTIONS: &'static [(&'static str, &'static str)] = &[("/admin/stores/upload", "Upload CSV")];
+
+    async fn rows(db: &Db, account: AccountId, records: &[Store]) -> Result<Vec<Value>, StoreError> {
+        let merchants = catalog::merchant_names(db, account, records.iter().map(|s| s.merchant_id)).await?;
+        Ok(records
+            .iter()
+            .map(|s| {
+                let cells = vec![
+                    s.name.clone(),
+                    merchants.get(&s.merchant_id.0).cloned().unwrap_or_default(),
+                    s.site_id.clone().unwrap_or_default(),
+                    s.number.clone().unwrap_or_default(),
+                    s.location.city.clone().unwrap_or_default(),
+                    if s.is_active { "yes" } else { "no" }.to_owned(),
+                ];
+                row(s.id.0, cells)
+            })
+            .collect())
     }
-    let listing = Listing::of(query.as_deref());
-    let account = signed.session.account;
-    let order = [("name", Order::Asc), ("id", Order::Asc)];
-    let found =
-        match crud::list_ordered::<Stores>(&portal.db, account, &[], &listing.filters(), &order, listing.request())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return failure(&e),
+
+    fn name(record: &Store) -> &str {
+        &record.name
+    }
+
+    /// The merchant is not on the edit form: it owns the store for good.
+    async fn edit_form(_: &Db, _: AccountId, record: &Store) -> Result<(Vec<Field>, Values), StoreError> {
+        Ok((fields(None), values_of(record)))
+    }
+
+    async fn save(db: &Db, account: AccountId, store: &Store, values: &Values, stored: &Values) -> Result<(), Refusal> {
+        let mut errors = FieldErrors::new();
+        let changes = match input(values, Some(stored), &mut errors).into_changes() {
+            Ok(changes) if errors.is_empty() => changes,
+            Ok(_) => return Err(Refusal::Fields(errors)),
+            Err(more) => return Err(Refusal::Fields(merge(errors, more))),
         };
-    let merchants = match catalog::merchant_names(&portal.db, account, found.items.iter().map(|s| s.merchant_id)).await
-    {
-        Ok(names) => names,
-        Err(e) => return failure(&e),
-    };
-    let rows = found
-        .items
-        .iter()
-        .map(|s| {
-            let cells = vec![
-                s.name.clone(),
-                merchants.get(&s.merchant_id.0).cloned().unwrap_or_default(),
-                s.site_id.clone().unwrap_or_default(),
-                s.number.clone().unwrap_or_default(),
-                s.location.city.clone().unwrap_or_default(),
-                if s.is_active { "yes" } else { "no" }.to_owned(),
-            ];
-            row(s.id.0, cells)
-        })
-        .collect();
-    list_page(&signed, &LIST, &listing, &found, rows, &[("/admin/stores/upload", "Upload CSV")])
+        let id = store.id;
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move { crud::update::<Stores>(tx, account, &[], id, stores::values(changes)).await })
+            })
+            .await;
+        match written {
+            Err(StoreError::Unique(detail)) => Err(Refusal::Fields(taken(&detail))),
+            written => saved(written),
+        }
+    }
+
+    async fn new_form(db: &Db, account: AccountId) -> Result<(Vec<Field>, Values), StoreError> {
+        let merchants = choices::merchants(db, account).await?;
+        let mut values = Values::default();
+        values.set("is_active", "true");
+        Ok((fields(Some(merchants)), values))
+    }
+
+    /// `merchant_id` and the store's fields.
+    async fn insert(db: &Db, account: AccountId, values: &Values) -> Result<i64, Refusal> {
+        let mut errors = FieldErrors::new();
+        let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
+        if merchant.is_none() {
+            errors.add("merchant_id", "can't be blank");
+        }
+        let (changes, merchant) = match (input(values, None, &mut errors).into_new(), merchant) {
+            (Ok(changes), Some(merchant)) if errors.is_empty() => (changes, merchant),
+            (Ok(_), _) => return Err(Refusal::Fields(errors)),
+            (Err(more), _) => return Err(Refusal::Fields(merge(errors, more))),
+        };
+        let mut values_out = stores::values(changes);
+        values_out.push(("merchant_id", merchant.into()));
+        let written = db
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    // The merchant is checked in the write's transaction, as the API's path does.
+                    if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
+                        return Ok(None);
+                    }
+                    crud::insert::<Stores>(tx, account, values_out).await.map(Some)
+                })
+            })
+            .await;
+        match written {
+            Ok(Some(id)) => Ok(id.0),
+            Ok(None) => Err(Refusal::Fields(FieldErrors::single("merchant_id", "does not exist in this account"))),
+            Err(StoreError::Unique(detail)) => Err(Refusal::Fields(taken(&detail))),
+            Err(e) => Err(Refusal::Store(e)),
+        }
+    }
 }
 
 /// Text fields of the form: (form name, label, the domain's field name).
@@ -160,145 +211,7 @@ fn input(values: &Values, stored: Option<&Values>, errors: &mut FieldErrors) -> 
     }
 }
 
-fn spec<'a>(id: Option<i64>, name: Option<&'a str>) -> FormSpec<'a> {
-    FormSpec { base: LIST.base, singular: "store", plural_title: "Stores", id, name }
-}
-
 /// A unique-index refusal as the API words it, on its field.
 fn taken(detail: &str) -> FieldErrors {
     FieldErrors::single(crud::unique_field(detail, UNIQUE_FIELDS).unwrap_or("base"), "has already been taken")
-}
-
-/// `GET /admin/stores/new`.
-pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
-    if !signed.access.can_edit() {
-        return super::refuse(&signed);
-    }
-    let merchants = match choices::merchants(&portal.db, signed.session.account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let mut values = Values::default();
-    values.set("is_active", "true");
-    let fields = fields(Some(merchants));
-    form_page(&signed, StatusCode::OK, &spec(None, None), &fields, &values, &FieldErrors::new(), None)
-}
-
-/// `POST /admin/stores`: `merchant_id` and the store's fields.
-pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let account = signed.session.account;
-    let merchants = match choices::merchants(&portal.db, account).await.map_err(failed) {
-        Ok(m) => m,
-        Err(answer) => return answer,
-    };
-    let fields = fields(Some(merchants));
-    let values = Values::posted(&form, &fields);
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec(None, None), &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let merchant = path_id(values.get("merchant_id").trim()).map(MerchantId);
-    if merchant.is_none() {
-        errors.add("merchant_id", "can't be blank");
-    }
-    let (changes, merchant) = match (input(&values, None, &mut errors).into_new(), merchant) {
-        (Ok(changes), Some(merchant)) if errors.is_empty() => (changes, merchant),
-        (Ok(_), _) => return refuse(&errors),
-        (Err(more), _) => return refuse(&merge(errors, more)),
-    };
-    let mut values_out = stores::values(changes);
-    values_out.push(("merchant_id", merchant.into()));
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                // The merchant is checked in the write's transaction, as the API's path does.
-                if !crud::exists(tx, account, RowId::Merchant(merchant)).await? {
-                    return Ok(None);
-                }
-                crud::insert::<Stores>(tx, account, values_out).await.map(Some)
-            })
-        })
-        .await;
-    match written {
-        Ok(Some(id)) => view::redirect(&format!("/admin/stores/{}?done=created", id.0)),
-        Ok(None) => refuse(&FieldErrors::single("merchant_id", "does not exist in this account")),
-        Err(StoreError::Unique(detail)) => refuse(&taken(&detail)),
-        Err(e) => failure(&e),
-    }
-}
-
-async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Store, Response> {
-    let missing = || not_found(signed, "store", LIST.base);
-    let id = path_id(raw).ok_or_else(missing)?;
-    match crud::get::<Stores>(&portal.db, signed.session.account, &[], StoreId(id)).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(&e)),
-    }
-}
-
-/// `GET /admin/stores/{id}`: the edit form (owners, editors) or the store (viewers).
-pub async fn show(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Some(refused) = readable(&signed) {
-        return refused;
-    }
-    let store = match load(&portal, &signed, &raw).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
-    let notice = super::done_notice(query.as_deref(), "store");
-    let spec = spec(Some(store.id.0), Some(&store.name));
-    form_page(&signed, StatusCode::OK, &spec, &fields(None), &values_of(&store), &FieldErrors::new(), notice.as_deref())
-}
-
-/// `POST /admin/stores/{id}`: the edit form.
-pub async fn update(
-    State(portal): State<PortalState>,
-    signed: Signed,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
-        return refused;
-    }
-    let store = match load(&portal, &signed, &raw).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
-    let fields = fields(None);
-    let values = Values::posted(&form, &fields);
-    let spec = spec(Some(store.id.0), Some(&store.name));
-    let refuse = |errors: &FieldErrors| {
-        form_page(&signed, StatusCode::UNPROCESSABLE_ENTITY, &spec, &fields, &values, errors, None)
-    };
-    let mut errors = FieldErrors::new();
-    let changes = match input(&values, Some(&values_of(&store)), &mut errors).into_changes() {
-        Ok(changes) if errors.is_empty() => changes,
-        Ok(_) => return refuse(&errors),
-        Err(more) => return refuse(&merge(errors, more)),
-    };
-    let (account, id) = (signed.session.account, store.id);
-    let written = portal
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move { crud::update::<Stores>(tx, account, &[], id, stores::values(changes)).await })
-        })
-        .await;
-    match written {
-        Ok(true) => view::redirect(&format!("/admin/stores/{}?done=saved", id.0)),
-        Ok(false) => not_found(&signed, "store", LIST.base),
-        Err(StoreError::Unique(detail)) => refuse(&taken(&detail)),
-        Err(e) => failure(&e),
-    }
 }
