@@ -4,7 +4,7 @@
 //! checks and errors) and `campaigns::create` (the channel found or created by name, the
 //! offer×channel row adopted or inserted) / `campaigns::update`.
 
-use super::merchants::{path_id, READ_ONLY};
+use super::merchants::path_id;
 use super::offer::{api_time, local_input};
 use super::pages::{param, ACCOUNT_PAGES};
 use super::paging::{self, PER_PAGE};
@@ -40,10 +40,6 @@ const ALL_FIELDS: [&str; 10] = [
     "stop_display_at",
     "allow_return_later",
 ];
-
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
 
 /// `GET /admin/campaigns?page=`: in id order, 50 a page (the API's list).
 pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
@@ -187,7 +183,7 @@ async fn offer_choices(portal: &PortalState, signed: &Signed) -> Result<Vec<Choi
 /// `GET /admin/campaigns/new`.
 pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     let offers = match offer_choices(&portal, &signed).await {
         Ok(o) => o,
@@ -223,11 +219,8 @@ fn taken(e: StoreError) -> Result<FieldErrors, StoreError> {
 /// `POST /admin/campaigns`.
 pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refusal) = signed.csrf_refusal(&form) {
+    if let Some(refusal) = signed.write_refusal(&form) {
         return refusal;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let values = Values::posted(&form);
     let NewCampaign { offer, channel_name, values: columns } = match campaign_input::new_campaign(&values.body(true)) {
@@ -296,11 +289,8 @@ pub async fn update(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refusal) = signed.csrf_refusal(&form) {
+    if let Some(refusal) = signed.write_refusal(&form) {
         return refusal;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let campaign = match load(&portal, &signed, &raw).await {
         Ok(c) => c,

@@ -5,7 +5,7 @@
 //! callback outbox (`portal::channels::queue_test_callback`) and delivered by the callback
 //! worker, which vets its address as it does every callback's.
 
-use super::merchants::{path_id, READ_ONLY};
+use super::merchants::path_id;
 use super::pages::{param, shown, ACCOUNT_PAGES};
 use super::paging::{self, PER_PAGE};
 use super::session::{Form, Signed};
@@ -22,11 +22,6 @@ use kindling_store::crud::{self, Filter, Order};
 use kindling_store::offers::channels::{self, Channels};
 use kindling_store::portal::channels::{self as log, TestCallback};
 use minijinja::{context, Value};
-
-/// A store operator's or viewer's 403 on a writing page.
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
 
 /// `GET /admin/channels?q=&page=`: by name, 50 a page (two statements).
 pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
@@ -137,7 +132,7 @@ fn form_page(
 /// `GET /admin/channels/new`.
 pub async fn new(signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     let values = Values {
         name: String::new(),
@@ -151,11 +146,8 @@ pub async fn new(signed: Signed) -> Response {
 /// `POST /admin/channels` (`csrf`, `name`, `conversion_callback_url`, `allow_sms_keyword`, `allow_hmac`).
 pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let values = Values::posted(&form);
     let changes = match values.input().into_new() {
@@ -252,11 +244,8 @@ pub async fn update(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let channel = match load(&portal, &signed, &raw).await {
         Ok(c) => c,
@@ -296,11 +285,8 @@ pub async fn test_callback(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let Some(id) = path_id(&raw).map(ChannelId) else {
         return view::not_found("channel", signed.chrome(Nav::Channels));

@@ -6,7 +6,7 @@
 //! `Remove`), as `PUT/DELETE /v1.0/member_lists/{id}/members`, after the identifiers are
 //! turned into the account's member ids.
 
-use super::merchants::{path_id, READ_ONLY};
+use super::merchants::path_id;
 use super::pages::{param, ACCOUNT_PAGES};
 use super::paging::{self, PER_PAGE};
 use super::session::{Form, Signed};
@@ -28,10 +28,6 @@ use minijinja::{context, Value};
 
 /// Identifiers one add or remove takes (one a line).
 const MAX_IDENTIFIERS: usize = 100;
-
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
 
 /// `GET /admin/member_lists?q=&page=`: by name, 50 a page, each with its size.
 pub async fn list(State(portal): State<PortalState>, signed: Signed, RawQuery(query): RawQuery) -> Response {
@@ -85,7 +81,7 @@ fn page(signed: &Signed, status: StatusCode, shown: Shown) -> Response {
 /// `GET /admin/member_lists/new`.
 pub async fn new(signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     page(&signed, StatusCode::OK, Shown::default())
 }
@@ -93,11 +89,8 @@ pub async fn new(signed: Signed) -> Response {
 /// `POST /admin/member_lists` (`csrf`, `name`).
 pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let name = form.get("name").unwrap_or_default().to_owned();
     let values = match (MemberListInput { name: Some(name.clone()) }).into_new() {
@@ -194,11 +187,8 @@ async fn writable(
     form: &Form,
     raw: &str,
 ) -> Result<(MemberListId, String), Response> {
-    if let Some(refused) = signed.csrf_refusal(form) {
+    if let Some(refused) = signed.write_refusal(form) {
         return Err(refused);
-    }
-    if !signed.access.can_edit() {
-        return Err(refuse(signed));
     }
     load(portal, signed, raw).await
 }

@@ -22,8 +22,6 @@ use minijinja::{context, Value};
 /// Merchants a page shows.
 const PER_PAGE: u32 = 50;
 
-pub const READ_ONLY: &str = "Your role may look but not change anything.";
-
 /// A merchant id from the path; anything else names no merchant.
 pub fn path_id(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0)
@@ -160,25 +158,17 @@ fn form_page(
 /// `GET /admin/merchants/new`.
 pub async fn new(signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     let values = Values { name: String::new(), redemption_identifier_type: "0".into(), supports_barcode: false };
     form_page(&signed, StatusCode::OK, None, &values, &FieldErrors::new(), None)
 }
 
-/// A store operator's or viewer's 403 on a writing page.
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
-
 /// `POST /admin/merchants` (`csrf`, `name`, `redemption_identifier_type`, `supports_barcode`).
 pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let values = Values::posted(&form);
     let changes = match values.input().into_new() {
@@ -239,11 +229,8 @@ pub async fn update(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let merchant = match load(&portal, &signed, &raw).await {
         Ok(m) => m,

@@ -8,7 +8,7 @@
 //! a new channel through `ChannelInput::into_new` and `crud::insert`, as `POST
 //! /v1.0/channels`. Owners and editors write; viewers see the page without forms.
 
-use super::merchants::{path_id, READ_ONLY};
+use super::merchants::path_id;
 use super::pages::{param, shown, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
@@ -278,11 +278,6 @@ fn form_page(
     view::html(status, view::render("portal/offer_form.html", ctx))
 }
 
-/// A store operator's or viewer's 403 on a writing page.
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
-
 async fn merchant_choices(portal: &PortalState, signed: &Signed) -> Result<Vec<Choice>, Response> {
     choices::merchants(&portal.db, signed.session.account).await.map_err(|e| view::store_failure(&e))
 }
@@ -290,7 +285,7 @@ async fn merchant_choices(portal: &PortalState, signed: &Signed) -> Result<Vec<C
 /// `GET /admin/offers/new`.
 pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     let merchants = match merchant_choices(&portal, &signed).await {
         Ok(m) => m,
@@ -336,11 +331,8 @@ async fn preview_page(portal: &PortalState, signed: &Signed, id: Option<i64>, va
 /// `POST /admin/offers`: the new offer's form.
 pub async fn create(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let values = Values::posted(&form);
     if form.get("preview").is_some() {
@@ -366,7 +358,7 @@ async fn load(portal: &PortalState, signed: &Signed, raw: &str) -> Result<Offer,
 /// `GET /admin/offers/{id}/edit`.
 pub async fn edit(State(portal): State<PortalState>, signed: Signed, Path(raw): Path<String>) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     let offer = match load(&portal, &signed, &raw).await {
         Ok(o) => o,
@@ -388,11 +380,8 @@ pub async fn update(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = signed.csrf_refusal(&form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
-    }
-    if !signed.access.can_edit() {
-        return refuse(&signed);
     }
     let Some(id) = path_id(&raw) else {
         return view::not_found("offer", signed.chrome(Nav::Offers));
@@ -527,11 +516,8 @@ pub async fn show(
 
 /// The checks every POST of the offer page makes first: CSRF, the role, and the offer.
 async fn writable(portal: &PortalState, signed: &Signed, form: &Form, raw: &str) -> Result<Offer, Response> {
-    if let Some(refused) = signed.csrf_refusal(form) {
+    if let Some(refused) = signed.write_refusal(form) {
         return Err(refused);
-    }
-    if !signed.access.can_edit() {
-        return Err(refuse(signed));
     }
     load(portal, signed, raw).await
 }

@@ -13,6 +13,7 @@ use kindling_store::portal::{dashboard as figures, offers as listing};
 use minijinja::context;
 
 pub const ACCOUNT_PAGES: &str = "Your role works with codes only; this page shows the whole account.";
+pub const READ_ONLY: &str = "Your role may look but not change anything.";
 
 /// The first value of each query parameter this page reads.
 pub fn param(query: Option<&str>, name: &str) -> Option<String> {

@@ -1,6 +1,7 @@
 //! Sessions: the `kindling_admin` cookie (a random token; the database keeps its SHA-256
 //! digest), the extractor every page but sign-in takes, and the CSRF check of every form.
 
+use super::pages::{ACCOUNT_PAGES, READ_ONLY};
 use super::view::{self, Nav};
 use super::PortalState;
 use axum::extract::{FromRef, FromRequestParts};
@@ -58,6 +59,16 @@ impl Signed {
     /// 403 with the layout.
     pub fn forbidden(&self, text: &str) -> Response {
         view::forbidden(text, Some(self.chrome(Nav::None)))
+    }
+
+    /// A store operator's or viewer's 403 on a writing page.
+    pub fn refuse_writing(&self) -> Response {
+        self.forbidden(if self.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
+    }
+
+    /// The 403 a writing POST answers, if any: the CSRF token is checked first, then the role.
+    pub fn write_refusal(&self, form: &Form) -> Option<Response> {
+        self.csrf_refusal(form).or_else(|| (!self.access.can_edit()).then(|| self.refuse_writing()))
     }
 
     /// The 403 to answer unless the form's `csrf` field is this session's token. Checked

@@ -13,7 +13,7 @@ pub mod store_lists;
 pub mod stores;
 pub mod upload;
 
-use super::merchants::{path_id, READ_ONLY};
+use super::merchants::path_id;
 use super::pages::{param, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
@@ -52,16 +52,6 @@ fn chrome(signed: &Signed, base: &str) -> Value {
 /// The 403 to answer unless the role sees the account's pages.
 fn readable(signed: &Signed) -> Option<Response> {
     (!signed.access.sees_account()).then(|| signed.forbidden(ACCOUNT_PAGES))
-}
-
-/// A store operator's or viewer's 403 on a writing page.
-fn refuse(signed: &Signed) -> Response {
-    signed.forbidden(if signed.access.sees_account() { READ_ONLY } else { ACCOUNT_PAGES })
-}
-
-/// The 403 a POST answers, if any: the CSRF token is checked first, then the role.
-fn writable(signed: &Signed, form: &Form) -> Option<Response> {
-    signed.csrf_refusal(form).or_else(|| (!signed.access.can_edit()).then(|| refuse(signed)))
 }
 
 /// What a list page was asked for: `?q=` (a name, trimmed, at most 255 characters) and
@@ -237,7 +227,7 @@ pub async fn show<P: CatalogPage>(
 /// `GET {base}/new`: the create form (owners and editors).
 pub async fn new<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     match P::new_form(&portal.db, signed.session.account).await {
         Ok((fields, values)) => {
@@ -251,7 +241,7 @@ pub async fn new<P: CatalogPage>(State(portal): State<PortalState>, signed: Sign
 /// values kept).
 pub async fn create<P: CatalogPage>(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
     }
     let account = signed.session.account;
@@ -280,7 +270,7 @@ pub async fn update<P: CatalogPage>(
     body: Bytes,
 ) -> Response {
     let form = Form::parse(&body);
-    if let Some(refused) = writable(&signed, &form) {
+    if let Some(refused) = signed.write_refusal(&form) {
         return refused;
     }
     let (record, fields, stored) = match load_form::<P>(&portal, &signed, &raw).await {

@@ -4,7 +4,7 @@
 //! line checked with the API's rules first, all lines written in one transaction or none.
 //! The page shows how many stores were created, or every problem with its line.
 
-use super::{chrome, failure, refuse};
+use super::{chrome, failure};
 use crate::portal::merchants::path_id;
 use crate::portal::session::{Form, Signed};
 use crate::portal::view;
@@ -55,7 +55,7 @@ async fn page(portal: &PortalState, signed: &Signed, status: StatusCode, outcome
 /// `GET /admin/stores/upload`.
 pub async fn form(State(portal): State<PortalState>, signed: Signed) -> Response {
     if !signed.access.can_edit() {
-        return refuse(&signed);
+        return signed.refuse_writing();
     }
     page(&portal, &signed, StatusCode::OK, Outcome::default()).await
 }
@@ -103,7 +103,7 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let posted = read(multipart.ok()).await;
-    if let Some(refused) = super::writable(&signed, &posted.form) {
+    if let Some(refused) = signed.write_refusal(&posted.form) {
         return refused;
     }
     let account = signed.session.account;
