@@ -43,6 +43,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql") },
     Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql") },
     Migration { version: 18, name: "channel_callbacks", sql: include_str!("../migrations/0018_channel_callbacks.sql") },
+    Migration { version: 19, name: "activity_counts", sql: include_str!("../migrations/0019_activity_counts.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -149,5 +150,25 @@ mod tests {
         let sql = "SELECT account_id || ':' || code || ':' || description FROM pos_offer_codes ORDER BY id";
         let rows: Vec<String> = db.fetch_all(sql, &[]).await.unwrap();
         assert_eq!(rows, ["1:P1:First", "2:P1:Other", "1:C1:Blank"]);
+    }
+
+    /// Migration 19 removes the activities of credentials deleted before it (reports count
+    /// activities without joining their credentials now) and keeps every other one.
+    #[tokio::test]
+    async fn deleted_credentials_activities_are_removed() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        run_through(&db, 18).await.unwrap();
+        let script = "INSERT INTO accounts (id, name, api_key_hash, created_at, updated_at) VALUES (1, 'A', 'x', 0, 0);
+            INSERT INTO members (id, account_id, identifier, notification_mode, created_at, updated_at) VALUES (1, 1, 'm', 'none', 0, 0);
+            INSERT INTO channels (id, account_id, name, allow_sms_keyword, allow_hmac, created_at, updated_at) VALUES (1, 1, 'C', FALSE, FALSE, 0, 0);
+            INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, status, annotations, created_at, updated_at) VALUES (7, 1, 1, 1, 'kept', 'open', '{}', 0, 0);
+            INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, reported_at, created_at, updated_at) VALUES
+              (1, 1, 7, 1, 1, 10, 10, 10), (1, 1, 8, 1, 1, 11, 11, 11), (1, 1, NULL, 1, 1, 12, 12, 12);";
+        let mut tx = db.begin().await.unwrap();
+        tx.execute_script(script).await.unwrap();
+        tx.commit().await.unwrap();
+        run(&db).await.unwrap();
+        let rows: Vec<i64> = db.fetch_all("SELECT credential_id FROM offer_activities", &[]).await.unwrap();
+        assert_eq!(rows, [7]);
     }
 }

@@ -99,6 +99,10 @@ async fn reports_show_the_api_reports_numbers(app: TestApp) {
     let early = code(&app, &acct, &fries).await;
     put_query(&app, &acct, &format!("/v1.0/credentials/{early}/redeem")).await.error_free();
     moved(&app, early, EVENING - 86_400, "2030-01-04").await;
+    // Issued in the window and deleted: its issue is in no report (the API's nor the page's).
+    let deleted = code(&app, &acct, &fries).await;
+    moved(&app, deleted, MORNING, "2030-01-06").await;
+    app.delete(&acct, &format!("/v1.0/credentials/{deleted}")).await.error_free();
 
     let api =
         app.get(&acct, "/v1.0/reports/redemptions?from_business_date=2030-01-05&to_business_date=2030-01-06").await;

@@ -683,6 +683,12 @@ async fn delete_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome
     if redeemed.unwrap_or(0) > 0 {
         return Err(WriteError::Invalid("Credential has redemptions; void it instead".into()));
     }
+    // Its activities go with it: the reports count activities without joining credentials.
+    tx.execute(
+        "DELETE FROM offer_activities WHERE credential_id = $1 AND account_id = $2",
+        &[id.into(), account.0.into()],
+    )
+    .await?;
     tx.execute("DELETE FROM credentials WHERE id = $1 AND account_id = $2", &[id.into(), account.0.into()]).await?;
     Ok(credential)
 }

@@ -3,11 +3,13 @@
 //! portal's reports page reads the same report over every channel.
 
 use super::{midnight, time_zone};
+use crate::query::build;
 use crate::{Db, FromRow, Reader, Result, Row, Value};
 use kindling_domain::credentials::ActivityType;
 use kindling_domain::report::{ActivityWindow, Span};
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, OfferActivityId, OfferId, Timestamp};
+use sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -93,44 +95,86 @@ pub async fn channel_named(db: &Db, account: AccountId, name: &str) -> Result<Op
     Ok(found.map(ChannelId))
 }
 
-/// The `FROM ... WHERE` of the report's statements, with their parameters ($1–$8), and the
-/// account's time zone (business dates are its local days). `with_member` joins the member
-/// for its identifier (a left join on its key: the rows are the same without it).
+/// What a statement over the report's activities reads besides them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// The rows: the credential's identifier and channel, and the member's identifier.
+    Rows,
+    /// Counts: the activities alone, unless a filter is on their credential.
+    Counts,
+}
+
+/// The report's activities as a statement without columns (the callers add theirs), and the
+/// account's time zone (business dates are its local days). Only the filters asked for are
+/// in it: the counts of a window on every channel then read nothing but the index on
+/// (account, reported_at, type). Every activity has its credential (written with it,
+/// deleted with it), so leaving that join out changes no count.
 async fn filtered(
     db: &Db,
     account: AccountId,
     query: &ActivityQuery,
     kind: Option<i64>,
-    with_member: bool,
-) -> Result<(String, Vec<Value>, Option<String>)> {
+    reads: Reads,
+) -> Result<(SelectStatement, Option<String>)> {
     let zone = time_zone(&mut Reader(db), account).await?;
     let (column, Span { from, to }) = match &query.window {
         ActivityWindow::Reported(span) => ("reported_at", *span),
         ActivityWindow::Processed(span) => ("processed_at", *span),
         ActivityWindow::Business(dates) => ("reported_at", dates.span(zone.as_deref())),
     };
-    let member =
-        if with_member { "LEFT JOIN members m ON m.id = a.member_id AND m.account_id = a.account_id" } else { "" };
-    // `column` is one of two fixed names, so each statement has four texts.
-    let sql = format!(
-        "FROM offer_activities a JOIN credentials c ON c.id = a.credential_id AND c.account_id = a.account_id \
-         {member} WHERE a.account_id = $1 AND a.{column} >= $2 AND a.{column} <= $3 AND ($4 IS NULL OR c.channel_id = $4) \
-         AND ($5 IS NULL OR a.offer_id = $5) AND ($6 IS NULL OR a.activity_type = $6) \
-         AND ($7 IS NULL OR c.identifier = $7) \
-         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM eligible_channels e WHERE e.account_id = a.account_id \
-              AND e.xid = $8 AND e.offer_id = a.offer_id AND e.channel_id = c.channel_id))"
-    );
-    let params = vec![
-        account.into(),
-        from.unix().into(),
-        to.unix().into(),
-        query.channel.into(),
-        query.offer.into(),
-        kind.into(),
-        query.credential_identifier.clone().into(),
-        query.campaign_xid.clone().into(),
-    ];
-    Ok((sql, params, zone))
+    let mut statement = Query::select();
+    statement
+        .from_as("offer_activities", Alias::new("a"))
+        .and_where(Expr::col(("a", "account_id")).eq(Value::from(account)))
+        .and_where(Expr::col(("a", column)).gte(from.unix()))
+        .and_where(Expr::col(("a", column)).lte(to.unix()));
+    let on_credential =
+        query.channel.is_some() || query.credential_identifier.is_some() || query.campaign_xid.is_some();
+    if reads == Reads::Rows || on_credential {
+        statement.join_as(
+            JoinType::InnerJoin,
+            "credentials",
+            Alias::new("c"),
+            Expr::col(("c", "id"))
+                .equals(("a", "credential_id"))
+                .and(Expr::col(("c", "account_id")).equals(("a", "account_id"))),
+        );
+    }
+    if reads == Reads::Rows {
+        statement.join_as(
+            JoinType::LeftJoin,
+            "members",
+            Alias::new("m"),
+            Expr::col(("m", "id"))
+                .equals(("a", "member_id"))
+                .and(Expr::col(("m", "account_id")).equals(("a", "account_id"))),
+        );
+    }
+    if let Some(channel) = query.channel {
+        statement.and_where(Expr::col(("c", "channel_id")).eq(Value::from(channel)));
+    }
+    if let Some(offer) = query.offer {
+        statement.and_where(Expr::col(("a", "offer_id")).eq(Value::from(offer)));
+    }
+    if let Some(kind) = kind {
+        statement.and_where(Expr::col(("a", "activity_type")).eq(kind));
+    }
+    if let Some(identifier) = &query.credential_identifier {
+        statement.and_where(Expr::col(("c", "identifier")).eq(identifier.as_str()));
+    }
+    if let Some(xid) = &query.campaign_xid {
+        // The campaign is the offer on the credential's channel.
+        let campaign = Query::select()
+            .expr(Expr::val(1))
+            .from_as("eligible_channels", Alias::new("e"))
+            .and_where(Expr::col(("e", "account_id")).equals(("a", "account_id")))
+            .and_where(Expr::col(("e", "xid")).eq(xid.as_str()))
+            .and_where(Expr::col(("e", "offer_id")).equals(("a", "offer_id")))
+            .and_where(Expr::col(("e", "channel_id")).equals(("c", "channel_id")))
+            .to_owned();
+        statement.and_where(Expr::exists(campaign));
+    }
+    Ok((statement, zone))
 }
 
 /// The code of the type asked for; `Err(())` when nothing can match.
@@ -146,11 +190,14 @@ fn kind_code(query: &ActivityQuery) -> std::result::Result<Option<i64>, ()> {
 /// written by credential issue, redeem and void); the campaign is the offer on that channel.
 pub async fn report(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<ActivityRow>> {
     let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
-    let (from_where, params, zone) = filtered(db, account, query, kind, true).await?;
-    let sql = format!(
-        "SELECT a.id, a.offer_id, a.activity_type, a.reported_at, a.processed_at, c.identifier AS credential_identifier, \
-         c.channel_id, m.id AS member_id, m.identifier AS member_identifier {from_where} ORDER BY a.id"
-    );
+    let (mut statement, zone) = filtered(db, account, query, kind, Reads::Rows).await?;
+    statement
+        .expr(Expr::cust(
+            "a.id, a.offer_id, a.activity_type, a.reported_at, a.processed_at, c.identifier AS credential_identifier, \
+             c.channel_id, m.id AS member_id, m.identifier AS member_identifier",
+        ))
+        .order_by(("a", "id"), Order::Asc);
+    let (sql, params) = build(&statement, db.dialect())?;
     let mut rows: Vec<ActivityRow> = db.fetch_all(&sql, &params).await?;
     for row in &mut rows {
         row.business_date = business_date(row.reported_at, zone.as_deref());
@@ -184,11 +231,11 @@ impl FromRow for QuarterCount {
 /// so all of a quarter hour falls on one local date.
 pub async fn counts(db: &Db, account: AccountId, query: &ActivityQuery) -> Result<Vec<DayCount>> {
     let Ok(kind) = kind_code(query) else { return Ok(Vec::new()) };
-    let (from_where, params, zone) = filtered(db, account, query, kind, false).await?;
-    let sql = format!(
-        "SELECT a.reported_at / 900 AS quarter, a.activity_type, COUNT(*) AS n {from_where} \
-         GROUP BY a.reported_at / 900, a.activity_type"
-    );
+    let (mut statement, zone) = filtered(db, account, query, kind, Reads::Counts).await?;
+    statement
+        .expr(Expr::cust("a.reported_at / 900 AS quarter, a.activity_type, COUNT(*) AS n"))
+        .add_group_by([Expr::cust("a.reported_at / 900"), Expr::col(("a", "activity_type")).into()]);
+    let (sql, params) = build(&statement, db.dialect())?;
     let mut days: std::collections::BTreeMap<(String, i64), i64> = std::collections::BTreeMap::new();
     for q in db.fetch_all::<QuarterCount>(&sql, &params).await? {
         let date = business_date(Timestamp::from_unix(q.quarter * 900), zone.as_deref());
