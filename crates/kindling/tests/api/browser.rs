@@ -6,6 +6,7 @@
 
 mod banner;
 mod harness;
+mod live_preview;
 mod offer_steps;
 mod people;
 mod portal;

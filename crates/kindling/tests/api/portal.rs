@@ -215,7 +215,16 @@ async fn sign_in_session_and_sign_out(app: TestApp) {
     let form = portal.get("/admin/login").await;
     assert_eq!(form.headers["content-type"], "text/html; charset=utf-8");
     let csp = form.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "no script may run: {csp}");
+    // Scripts only from the portal itself (the offer form's live preview): no inline script,
+    // no other origin.
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("unsafe-eval") && csp.matches("unsafe-inline").count() == 1, "only style-src: {csp}");
+    // That script, served to anyone (it holds nothing of an account).
+    let script = portal.get("/admin/offer_preview.js").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.headers["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(script.headers["x-content-type-options"], "nosniff");
+    assert!(script.text.contains("offer-form-fields") && script.text.contains("\"preview\", \"1\""), "{}", script.text);
     assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(form.headers["cache-control"], "no-store");
     assert!(form.text.contains(r#"<label for="email">"#) && form.text.contains(r#"<label for="password">"#));

@@ -64,6 +64,7 @@ where
         ("/admin/offers/new", get(offer::new)),
         ("/admin/offers/{id}", get(offer::show).post(offer::update)),
         ("/admin/offers/{id}/edit", get(offer::edit)),
+        ("/admin/offer_preview.js", get(offer::preview_script)),
         ("/admin/offers/{id}/status", post(offer::action)),
         ("/admin/offers/{id}/channels", post(offer::set_channels)),
         ("/admin/offers/{id}/channels/new", post(offer::new_channel)),

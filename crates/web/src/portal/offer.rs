@@ -16,8 +16,9 @@ use super::PortalState;
 use crate::render;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kindling_domain::landing::View;
 use kindling_domain::offers::channel::ChannelInput;
 use kindling_domain::offers::offer::{is_active, Offer};
@@ -326,6 +327,18 @@ async fn preview_page(portal: &PortalState, signed: &Signed, id: Option<i64>, va
     };
     let preview = values.preview(signed.session.account, &merchants);
     form_page(signed, StatusCode::OK, id, values, &merchants, &FieldErrors::new(), None, Some(preview))
+}
+
+/// `GET /admin/offer_preview.js`: the offer form's live preview (written here, small; the
+/// form works without it). The same for everyone, so no session is needed.
+pub async fn preview_script() -> Response {
+    const SCRIPT: &str = include_str!("../../static/offer_preview.js");
+    let headers = [
+        (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+        (CACHE_CONTROL, "no-cache"),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    (headers, SCRIPT).into_response()
 }
 
 /// `POST /admin/offers`: the new offer's form.

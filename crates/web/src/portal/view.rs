@@ -102,10 +102,11 @@ pub fn render(template: &str, ctx: Value) -> String {
 /// An HTML answer with the landing pages' security headers, allowing forms to post back and
 /// refusing frames.
 pub fn html(status: StatusCode, body: String) -> Response {
-    // No script at all, no outside styles, images only https (the offer form's landing-page
-    // preview shows the offer's); forms post only to this origin.
-    const CSP: &str = "default-src 'none'; img-src data: https:; style-src 'unsafe-inline'; base-uri 'none'; \
-                       form-action 'self'; frame-ancestors 'none'";
+    // Scripts only from this origin (the offer form's live preview, which posts the form
+    // back here), no outside styles, images only https (the preview shows the offer's);
+    // forms post only to this origin.
+    const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src data: https:; \
+                       style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     let mut response = crate::page::html(status, body, CSP);
     response.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
     response

@@ -33,6 +33,7 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/metrics", "no account: process-wide counters, no account's data"),
     ("/admin", PORTAL),
     ("/admin/login", "before any account: an email and a password (portal.rs tests it)"),
+    ("/admin/offer_preview.js", "no account: the same script file for everyone"),
     ("/admin/logout", PORTAL),
     ("/admin/offers", PORTAL),
     ("/admin/offers/new", PORTAL),
