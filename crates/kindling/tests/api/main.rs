@@ -35,6 +35,7 @@ mod portal;
 mod portal_admin;
 mod portal_catalog;
 mod portal_offer_steps;
+mod portal_password;
 mod portal_people;
 mod pos;
 mod pos_offer_codes;

@@ -1,6 +1,7 @@
 //! Managing an account's portal users: creating one as `kindling user create` does (the CLI
 //! and the portal's account page share `create`), listing them, changing a role and removing
-//! one. An account always keeps an owner, and nobody changes or removes themselves.
+//! one (an account always keeps an owner, and nobody changes or removes themselves), and a
+//! user changing their own password.
 
 use super::{create_user, CreateError, NewUser};
 use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
@@ -245,6 +246,48 @@ pub async fn remove(
             tx.execute("DELETE FROM portal_users WHERE id = $1 AND account_id = $2", &[user.into(), account.into()])
                 .await?;
             Ok(())
+        })
+    })
+    .await
+}
+
+/// The hash `user`'s password is checked against before they change it.
+pub async fn password_hash(db: &Db, account: AccountId, user: PortalUserId) -> Result<Option<String>> {
+    db.fetch_optional(
+        "SELECT password_hash FROM portal_users WHERE id = $1 AND account_id = $2",
+        &[user.into(), account.into()],
+    )
+    .await
+}
+
+/// Gives `user` a new password hash and ends every session of theirs but `keep` (the one that
+/// made the change), so a password someone else knew stops working everywhere at once. The
+/// email's counted sign-in attempts are cleared, as a sign-in clears them. `false` when the
+/// user is gone.
+pub async fn change_password(
+    db: &Db,
+    account: AccountId,
+    user: PortalUserId,
+    email: &Email,
+    password_hash: String,
+    keep: &str,
+) -> Result<bool> {
+    let (email, keep) = (email.as_str().to_owned(), keep.to_owned());
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let changed = tx
+                .execute(
+                    "UPDATE portal_users SET password_hash = $3 WHERE id = $1 AND account_id = $2",
+                    &[user.into(), account.into(), password_hash.into()],
+                )
+                .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM portal_sessions WHERE user_id = $1 AND digest <> $2", &[user.into(), keep.into()])
+                .await?;
+            tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[email.into()]).await?;
+            Ok(true)
         })
     })
     .await

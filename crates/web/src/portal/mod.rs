@@ -22,6 +22,7 @@ mod merchants;
 mod offer;
 mod pages;
 mod paging;
+mod password;
 mod reports;
 mod session;
 mod view;
@@ -60,6 +61,7 @@ where
         ("/admin", get(pages::dashboard)),
         ("/admin/login", get(login::form).post(login::sign_in)),
         ("/admin/logout", post(login::sign_out)),
+        ("/admin/password", get(password::form).post(password::change)),
         ("/admin/offers", get(pages::offers).post(offer::create)),
         ("/admin/offers/new", get(offer::new)),
         ("/admin/offers/{id}", get(offer::show).post(offer::update)),

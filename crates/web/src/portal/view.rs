@@ -38,6 +38,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("portal/member.html", include_str!("../../templates/portal/member.html")),
         ("portal/reports.html", include_str!("../../templates/portal/reports.html")),
         ("portal/account.html", include_str!("../../templates/portal/account.html")),
+        ("portal/password.html", include_str!("../../templates/portal/password.html")),
     ] {
         env.add_template(name, source).expect("portal templates parse (checked by the tests)");
     }

@@ -35,6 +35,7 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("/admin/login", "before any account: an email and a password (portal.rs tests it)"),
     ("/admin/offer_preview.js", "no account: the same script file for everyone"),
     ("/admin/logout", PORTAL),
+    ("/admin/password", "the signed-in user's own password: no id in the form (portal_password.rs tests it)"),
     ("/admin/offers", PORTAL),
     ("/admin/offers/new", PORTAL),
     ("/admin/offers/{id}", PORTAL),
