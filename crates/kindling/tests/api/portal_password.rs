@@ -28,7 +28,8 @@ async fn a_user_changes_their_password(app: TestApp) {
         let mut elsewhere = Portal::signed_in(&app, &email).await;
         let form = here.get("/admin/password").await;
         assert_eq!(form.status, 200, "{}", form.text);
-        for label in [r#"<label for="current_password">"#, r#"<label for="new_password">"#, r#"<label for="confirm_password">"#]
+        for label in
+            [r#"<label for="current_password">"#, r#"<label for="new_password">"#, r#"<label for="confirm_password">"#]
         {
             assert!(form.text.contains(label), "{label}");
         }
@@ -68,7 +69,9 @@ async fn bad_password_changes_change_nothing(app: TestApp) {
     // A wrong current password: refused, and counted with the sign-in attempts.
     let wrong = portal.post("/admin/password", &change(&csrf, "not the password", NEW, NEW)).await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.text.contains(r#"id="current_password-error""#) && wrong.text.contains("is not your current password"));
+    assert!(
+        wrong.text.contains(r#"id="current_password-error""#) && wrong.text.contains("is not your current password")
+    );
     for _ in 0..4 {
         assert_eq!(portal.post("/admin/password", &change(&csrf, "not the password", NEW, NEW)).await.status, 422);
     }

@@ -80,8 +80,7 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, body: Byt
         Ok(None) => return view::redirect("/admin/login"),
         Err(e) => return view::store_failure(&e),
     };
-    let matched =
-        tokio::task::spawn_blocking(move || secret::verify_password(&current, &hash)).await.unwrap_or(false);
+    let matched = tokio::task::spawn_blocking(move || secret::verify_password(&current, &hash)).await.unwrap_or(false);
     if !matched {
         return refused(&signed, "current_password", "is not your current password");
     }
