@@ -2,8 +2,8 @@
 //! offer type, its criteria and the item sets set and edited through the form and read back
 //! through `GET /v1.0/offers/{id}`; bad values, an unknown type and another account's item
 //! set refused next to their fields with nothing written; criteria keys the form does not
-//! show kept; roles and CSRF; and a rule set in the portal pricing a basket at the register
-//! as the same rule set through the API does.
+//! show kept; roles and CSRF; a rule set in the portal pricing a basket at the register as
+//! the same rule set through the API does; and the item set choices read in one statement.
 
 use crate::backend_tests;
 use crate::helpers::{TestAccount, TestApp};
@@ -17,6 +17,7 @@ backend_tests!(
     criteria_the_form_does_not_show_are_kept,
     the_rule_form_follows_the_roles_and_needs_the_csrf_token,
     a_portal_rule_prices_a_basket_as_the_api_rule_does,
+    the_rule_step_runs_a_fixed_number_of_statements,
 );
 
 async fn api_offer(app: &TestApp, acct: &TestAccount, id: i64) -> Value {
@@ -329,4 +330,43 @@ async fn a_portal_rule_prices_a_basket_as_the_api_rule_does(app: TestApp) {
     let (_, code) = code(&app, &acct, &portal_shop, portal_shop.member).await;
     let shown = show(&app, &acct, &portal_shop, &code, "no-burger", no_burger).await;
     assert_eq!(shown.body["transaction"]["errors"][0]["code"], "required_items_missing", "{}", shown.text);
+}
+
+/// The forms' item set selects and the offer page's summary read the same number of
+/// statements for 2 item sets as for 50 (no statement per set).
+async fn the_rule_step_runs_a_fixed_number_of_statements(app: TestApp) {
+    let acct = app.account().await;
+    let (first, second) = (item_set(&app, &acct, "Set 0").await, item_set(&app, &acct, "Set 1").await);
+    let body = json!({"name": "Deal", "required_item_set_id": first, "redemption_item_set_id": second});
+    let offer = crate::offers::offer(&app, &acct, body).await;
+    let email = user(&app, &acct, Role::Owner, &[]).await;
+    let server = crate::cli::Server::start(&app.url).await;
+    let mut owner = Portal::new(&app);
+    owner.base = server.base.clone();
+    assert_eq!(owner.sign_in(&email, crate::portal::PASSWORD).await.status, 303);
+    let client = reqwest::Client::new();
+    let base = server.base.as_str();
+    let alone = crate::statements::fewest(&client, base, async || {}).await;
+    let pages =
+        ["/admin/offers/new".to_owned(), format!("/admin/offers/{offer}/edit"), format!("/admin/offers/{offer}")];
+    let mut counts = Vec::new();
+    for sets in [2, 50] {
+        // The sets beyond the first two, before the second round.
+        for i in 2..sets {
+            item_set(&app, &acct, &format!("Set {i}")).await;
+        }
+        for path in &pages {
+            let portal = &mut owner;
+            let statements = crate::statements::fewest(&client, base, async || {
+                let page = portal.get(path).await;
+                assert_eq!(page.status, 200, "{path}");
+                if path.ends_with("new") || path.ends_with("edit") {
+                    assert_eq!(page.text.matches(">Set ").count(), 2 * sets, "{path}: both selects list every set");
+                }
+            })
+            .await;
+            counts.push(statements - alone);
+        }
+    }
+    assert_eq!(counts[..3], counts[3..], "statements per page with 2 item sets, then 50");
 }
