@@ -6,6 +6,22 @@ use super::offer::Offer;
 use crate::pos::rule;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
+use std::fmt;
+
+/// A refused rule: the body field it is about (`offer_type`, `criteria.percent`, ...) and
+/// what is wrong with it. Shown as `"{field} {problem}"`, the API's 422 message; the portal
+/// puts the problem next to the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRefusal {
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for RuleRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.problem)
+    }
+}
 
 /// The body keys that take part in the rule.
 const RULE_KEYS: &[&str] = &[
@@ -25,8 +41,8 @@ const RULE_KEYS: &[&str] = &[
 
 /// The rule the offer will have after a write of `body` over `current` (`None` on create)
 /// must build: an unknown `offer_type` or a bad value of a criteria key the engine reads is
-/// refused with the message to show. Body values win over the stored offer's.
-pub fn check(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), String> {
+/// refused, naming the field. Body values win over the stored offer's.
+pub fn check(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), RuleRefusal> {
     // An update that leaves the rule alone (a new name, say) is not held to it: an offer
     // saved before the engine knew its type can still be renamed, suspended or archived.
     if current.is_some() && !RULE_KEYS.iter().any(|k| body.contains_key(*k)) {
@@ -68,9 +84,12 @@ pub fn check(body: &Map<String, Json>, current: Option<&Offer>) -> Result<(), St
         Err(rule::RuleError::UnknownType(t)) => {
             let known: Vec<String> =
                 rule::OfferType::ALL.iter().map(|k| format!("{} ({})", k.code(), k.name())).collect();
-            Err(format!("offer_type {t} is not supported; the supported types are {}", known.join(", ")))
+            let problem = format!("{t} is not supported; the supported types are {}", known.join(", "));
+            Err(RuleRefusal { field: "offer_type".into(), problem })
         }
-        Err(rule::RuleError::Criteria(field, message)) => Err(format!("criteria.{field} {message}")),
+        Err(rule::RuleError::Criteria(field, problem)) => {
+            Err(RuleRefusal { field: format!("criteria.{field}"), problem })
+        }
     }
 }
 
@@ -85,8 +104,11 @@ mod tests {
 
     #[test]
     fn an_unknown_type_is_refused_naming_the_known_ones() {
-        let message = check(&body(json!({"name": "x", "offer_type": 99})), None).unwrap_err();
-        assert!(message.starts_with("offer_type 99 is not supported"), "{message}");
+        let refusal = check(&body(json!({"name": "x", "offer_type": 99})), None).unwrap_err();
+        assert_eq!(refusal.field, "offer_type");
+        assert!(refusal.to_string().starts_with("offer_type 99 is not supported"), "{refusal}");
+        let bad = check(&body(json!({"name": "x", "offer_type": 2, "criteria": {"percent": 150}})), None);
+        assert_eq!(bad.unwrap_err().field, "criteria.percent");
         assert!(check(&body(json!({"name": "x"})), None).is_ok(), "type 0 by default");
     }
 }

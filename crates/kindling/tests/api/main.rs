@@ -34,6 +34,7 @@ mod points;
 mod portal;
 mod portal_admin;
 mod portal_catalog;
+mod portal_offer_rule;
 mod portal_offer_steps;
 mod portal_password;
 mod portal_people;

@@ -32,12 +32,12 @@ const SHOW: &str = "/ctm/members/{site_id}/{credential}";
 
 /// A restaurant with a store at site `S-<n>`, a burger and fries in item sets, an approved
 /// "Buy a Burger, Get Free Medium Fries" offer on a channel, and a member.
-struct Shop {
-    site: String,
-    store: i64,
-    channel: i64,
-    offer: i64,
-    member: i64,
+pub(crate) struct Shop {
+    pub site: String,
+    pub store: i64,
+    pub channel: i64,
+    pub offer: i64,
+    pub member: i64,
 }
 
 async fn create(app: &TestApp, acct: &TestAccount, path: &str, key: &str, body: Value) -> i64 {
@@ -46,7 +46,7 @@ async fn create(app: &TestApp, acct: &TestAccount, path: &str, key: &str, body: 
     created.body[key]["id"].as_i64().unwrap_or_else(|| panic!("{path}: {}", created.text))
 }
 
-async fn shop(app: &TestApp, acct: &TestAccount, extra: Value) -> Shop {
+pub(crate) async fn shop(app: &TestApp, acct: &TestAccount, extra: Value) -> Shop {
     let site = format!("S-{}", kindling_domain::secret::new_xid());
     let merchant = create(app, acct, "/v1.0/merchants", "merchant", json!({"name": "Q Burger"})).await;
     let stores = format!("/v1.0/merchants/{merchant}/stores");
@@ -74,7 +74,7 @@ async fn shop(app: &TestApp, acct: &TestAccount, extra: Value) -> Shop {
 }
 
 /// Issues a code of the shop's offer to `member`.
-async fn code(app: &TestApp, acct: &TestAccount, s: &Shop, member: i64) -> (i64, String) {
+pub(crate) async fn code(app: &TestApp, acct: &TestAccount, s: &Shop, member: i64) -> (i64, String) {
     let path = format!("/v1.0/credentials?member_id={member}&offer_id={}&channel_id={}", s.offer, s.channel);
     let issued = post_query(app, acct, &path).await;
     issued.error_free();
@@ -82,15 +82,22 @@ async fn code(app: &TestApp, acct: &TestAccount, s: &Shop, member: i64) -> (i64,
     (c["id"].as_i64().unwrap(), c["identifier"].as_str().unwrap().to_owned())
 }
 
-fn item(ln: &str, ic: &str, qw: i64, price: i64) -> Value {
+pub(crate) fn item(ln: &str, ic: &str, qw: i64, price: i64) -> Value {
     json!({"ln": ln, "entry_id": format!("e{ln}"), "ic": ic, "desc": ic.to_lowercase(), "qw": qw, "price": price})
 }
 
-fn meal() -> Value {
+pub(crate) fn meal() -> Value {
     json!({"items": [item("1", "BURGER", 1, 899), item("2", "FRIES", 1, 349)]})
 }
 
-async fn show(app: &TestApp, acct: &TestAccount, s: &Shop, code: &str, tran: &str, body: Value) -> TestResponse {
+pub(crate) async fn show(
+    app: &TestApp,
+    acct: &TestAccount,
+    s: &Shop,
+    code: &str,
+    tran: &str,
+    body: Value,
+) -> TestResponse {
     let path = format!("/ctm/members/{}/{code}", s.site);
     let shown = app.ctm(acct, Method::GET, &path, ("T1", tran), Some(body)).await;
     assert_eq!(shown.status, 200, "{}", shown.text);

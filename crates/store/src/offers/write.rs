@@ -7,9 +7,10 @@ use super::offer::{self as table, Offers};
 use crate::crud::{self, Assignments, RowId};
 use crate::{pos_offer_codes, Db, StoreError, Tx, Value};
 use kindling_domain::fields::{self, FieldValue};
+use kindling_domain::offers::formatting;
 use kindling_domain::offers::offer::{Offer, FIELDS};
+use kindling_domain::offers::rule_check::{self, RuleRefusal};
 use kindling_domain::offers::status::OfferStatus;
-use kindling_domain::offers::{formatting, rule_check};
 use kindling_domain::{AccountId, FieldErrors, ItemSetId, ManufacturerId, MerchantId, OfferId};
 use serde_json::{Map, Value as Json};
 
@@ -18,8 +19,8 @@ use serde_json::{Map, Value as Json};
 pub enum OfferWriteError {
     /// Field errors (`{"name": "can't be blank"}`): the API's 422 with `errors`.
     Invalid(FieldErrors),
-    /// The POS rule the offer would have cannot run (the API's 422 with this message).
-    Rule(String),
+    /// The POS rule the offer would have cannot run (the API's 422 with its message).
+    Rule(RuleRefusal),
     /// No such offer in the account.
     NotFound,
     Store(StoreError),

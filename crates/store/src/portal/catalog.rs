@@ -8,7 +8,7 @@ use crate::{query, Db, Result};
 use kindling_domain::{AccountId, ManufacturerId, MerchantId};
 use std::collections::HashMap;
 
-/// Names by id of the listed rows of `table` (merchants or manufacturers) in the account:
+/// Names by id of the listed rows of `table` (merchants, manufacturers, item sets) in the account:
 /// one statement, even for no ids, so a page's count of statements never depends on its rows.
 async fn names(db: &Db, account: AccountId, table: &'static str, ids: Vec<i64>) -> Result<HashMap<i64, String>> {
     let statement = query::select_listed("id, name", table, account, db.dialect(), "id", ids.as_slice());
@@ -40,6 +40,15 @@ pub async fn manufacturer_names(
     ids: impl Iterator<Item = ManufacturerId>,
 ) -> Result<HashMap<i64, String>> {
     names(db, account, "manufacturers", distinct(ids.map(|id| id.0))).await
+}
+
+/// The names of these item sets of the account (an offer's required and redemption sets).
+pub async fn item_set_names(
+    db: &Db,
+    account: AccountId,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    names(db, account, "item_sets", distinct(ids)).await
 }
 
 /// The account's manufacturers, by name.

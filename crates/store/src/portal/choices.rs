@@ -1,5 +1,5 @@
 //! What the offer forms offer to choose from: the account's merchants, channels, member
-//! lists and store lists, the first `CHOICES` by name (a select or a list of checkboxes
+//! lists, store lists and item sets, the first `CHOICES` by name (a select or a list of checkboxes
 //! longer than that is no use).
 
 use crate::{Db, FromRow, Result, Row};
@@ -47,5 +47,11 @@ pub async fn member_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
 /// The account's store lists, by name.
 pub async fn store_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
     let sql = "SELECT id, COALESCE(name, '') AS name FROM store_lists WHERE account_id = $1 ORDER BY name, id LIMIT $2";
+    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+}
+
+/// The account's item sets, by name: an offer's required and redemption sets.
+pub async fn item_sets(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
+    let sql = "SELECT id, name FROM item_sets WHERE account_id = $1 ORDER BY name, id LIMIT $2";
     db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
 }

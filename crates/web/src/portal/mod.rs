@@ -20,6 +20,7 @@ mod member_lists;
 mod members;
 mod merchants;
 mod offer;
+mod offer_rule;
 mod pages;
 mod paging;
 mod password;

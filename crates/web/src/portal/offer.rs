@@ -2,13 +2,14 @@
 //! archive actions and its **Publishing Channels**), and a small form for a new channel.
 //!
 //! Every write is the API's: the forms become the body `POST/PUT /v1.0/offers` take and go
-//! through `offers::write::{create, update}` (the same validation, POS rule check and
-//! write); the actions through `offers::write::transition` (`OfferStatus::can_become`); the
+//! through `offers::write::{create, modify}` with `validate` (the same validation, POS rule
+//! check and write; the rule's part is `offer_rule`'s); the actions through `offers::write::transition` (`OfferStatus::can_become`); the
 //! channels through `offers::offer::CHANNELS`' replace, as `POST /v1.0/offers/{id}/channels`;
 //! a new channel through `ChannelInput::into_new` and `crud::insert`, as `POST
 //! /v1.0/channels`. Owners and editors write; viewers see the page without forms.
 
 use super::merchants::path_id;
+use super::offer_rule;
 use super::pages::{param, shown, ACCOUNT_PAGES};
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
@@ -34,6 +35,7 @@ use kindling_store::offers::channels::{self, Channels};
 use kindling_store::offers::member_lists::MemberLists;
 use kindling_store::offers::offer::{Offers, CHANNELS, MEMBER_LISTS, MERCHANTS, STORE_LISTS};
 use kindling_store::offers::write::{self, OfferWriteError};
+use kindling_store::portal::catalog::item_set_names;
 use kindling_store::portal::choices::{self, Choice};
 use minijinja::{context, Value};
 use serde_json::{Map, Value as Json};
@@ -94,13 +96,13 @@ struct Values(Map<String, Json>);
 impl Values {
     fn posted(form: &Form) -> Self {
         let mut values = Map::new();
-        for field in ALL_FIELDS.into_iter().chain(FORMAT_TEXT) {
+        for field in ALL_FIELDS.into_iter().chain(FORMAT_TEXT).chain(offer_rule::FIELDS) {
             let raw = form.get(field).unwrap_or_default();
             // Free text keeps its spaces (the API's rules judge it); the rest is trimmed.
             let raw = if FREE_TEXT.contains(&field) { raw } else { raw.trim() };
             values.insert(field.to_owned(), raw.into());
         }
-        for flag in FORMAT_FLAGS {
+        for flag in FORMAT_FLAGS.into_iter().chain([offer_rule::DEPLETED]) {
             values.insert(flag.to_owned(), Json::Bool(form.get(flag).is_some()));
         }
         Self(values)
@@ -133,6 +135,7 @@ impl Values {
         for flag in FORMAT_FLAGS {
             values.insert(flag.to_owned(), Json::Bool(offer.formatting.get(flag) == Some(&Json::Bool(true))));
         }
+        offer_rule::stored_values(offer, &mut values);
         Self(values)
     }
 
@@ -141,11 +144,15 @@ impl Values {
     /// API's "can't be blank".
     ///
     /// The formatting options go in `formatting`, which the API merges key by key: a blank
-    /// text or an unticked switch removes its key (`null`).
+    /// text or an unticked switch removes its key (`null`). The rule's fields are
+    /// `offer_rule::add_to_body`'s (on edit its `criteria` is a patch for `offer_rule::merged`).
     fn body(&self, create: bool) -> Map<String, Json> {
         let mut body = Map::new();
         let mut formatting = Map::new();
         for (field, value) in &self.0 {
+            if offer_rule::FIELDS.contains(&field.as_str()) || field == offer_rule::DEPLETED {
+                continue;
+            }
             if FORMAT_TEXT.contains(&field.as_str()) || FORMAT_FLAGS.contains(&field.as_str()) {
                 let set = match value {
                     Json::Bool(on) => *on,
@@ -173,6 +180,7 @@ impl Values {
         if !formatting.is_empty() {
             body.insert("formatting".into(), Json::Object(formatting));
         }
+        offer_rule::add_to_body(&self.0, create, &mut body);
         body
     }
 
@@ -238,6 +246,23 @@ fn type_name(code: i64) -> String {
     OfferType::ALL.iter().find(|t| t.code() == code).map_or_else(|| format!("type {code}"), |t| t.name().to_owned())
 }
 
+/// What the forms' selects offer: the account's merchants and item sets (the first 500 of
+/// each by name; two statements).
+struct FormChoices {
+    merchants: Vec<Choice>,
+    item_sets: Vec<Choice>,
+}
+
+/// The choices as a select's options, with an option for a chosen id beyond the first 500
+/// (`chosen`: the value the field has) so an edit never drops it unseen.
+fn options(choices: &[Choice], chosen: Option<&str>) -> Vec<Value> {
+    let mut options: Vec<Value> = choices.iter().map(|c| context! { id => c.id.to_string(), name => c.name }).collect();
+    if let Some(id) = chosen.filter(|id| !id.is_empty() && !choices.iter().any(|c| c.id.to_string() == *id)) {
+        options.push(context! { id => id, name => format!("#{id}") });
+    }
+    options
+}
+
 /// The create (`id` None) or edit form.
 #[allow(clippy::too_many_arguments)]
 fn form_page(
@@ -245,7 +270,7 @@ fn form_page(
     status: StatusCode,
     id: Option<i64>,
     values: &Values,
-    merchants: &[Choice],
+    choices: &FormChoices,
     errors: &FieldErrors,
     rule: Option<&str>,
     preview: Option<String>,
@@ -253,6 +278,7 @@ fn form_page(
     let mut field_errors = Map::new();
     let shown = |f: &str| {
         ALL_FIELDS.contains(&f)
+            || offer_rule::FIELDS.contains(&f)
             || f.strip_prefix("formatting.").is_some_and(|k| FORMAT_TEXT.contains(&k) || FORMAT_FLAGS.contains(&k))
     };
     for (field, message) in errors.iter() {
@@ -263,11 +289,16 @@ fn form_page(
     }
     // Errors on fields the form does not have (none expected) still show, at the top.
     let other: Vec<String> = errors.iter().filter(|(f, _)| !shown(f)).map(|(f, m)| format!("{f} {m}")).collect();
+    let chosen = |field: &str| values.0.get(field).and_then(Json::as_str);
     let ctx: Value = context! {
         id => id,
         v => Value::from_serialize(&values.0),
-        merchants => merchants.iter().map(|m| context! { id => m.id.to_string(), name => m.name }).collect::<Vec<_>>(),
-        types => OfferType::ALL.iter().map(|t| context! { code => t.code().to_string(), name => t.name() }).collect::<Vec<_>>(),
+        merchants => options(&choices.merchants, None),
+        required_sets => options(&choices.item_sets, chosen("required_item_set_id")),
+        redemption_sets => options(&choices.item_sets, chosen("redemption_item_set_id")),
+        types => OfferType::ALL.iter().map(|t| context! {
+            code => t.code().to_string(), name => t.name(), explanation => offer_rule::explanation(*t),
+        }).collect::<Vec<_>>(),
         errors => Value::from_serialize(&field_errors),
         other => other,
         rule => rule,
@@ -279,8 +310,12 @@ fn form_page(
     view::html(status, view::render("portal/offer_form.html", ctx))
 }
 
-async fn merchant_choices(portal: &PortalState, signed: &Signed) -> Result<Vec<Choice>, Response> {
-    choices::merchants(&portal.db, signed.session.account).await.map_err(|e| view::store_failure(&e))
+async fn form_choices(portal: &PortalState, signed: &Signed) -> Result<FormChoices, Response> {
+    let account = signed.session.account;
+    match (choices::merchants(&portal.db, account).await, choices::item_sets(&portal.db, account).await) {
+        (Ok(merchants), Ok(item_sets)) => Ok(FormChoices { merchants, item_sets }),
+        (Err(e), _) | (_, Err(e)) => Err(view::store_failure(&e)),
+    }
 }
 
 /// `GET /admin/offers/new`.
@@ -288,16 +323,17 @@ pub async fn new(State(portal): State<PortalState>, signed: Signed) -> Response 
     if !signed.access.can_edit() {
         return signed.refuse_writing();
     }
-    let merchants = match merchant_choices(&portal, &signed).await {
-        Ok(m) => m,
+    let choices = match form_choices(&portal, &signed).await {
+        Ok(c) => c,
         Err(answer) => return answer,
     };
     let mut values = Values::default();
     values.0.insert("offer_type".into(), "0".into());
-    form_page(&signed, StatusCode::OK, None, &values, &merchants, &FieldErrors::new(), None, None)
+    form_page(&signed, StatusCode::OK, None, &values, &choices, &FieldErrors::new(), None, None)
 }
 
 /// A refused write as the form again, with the posted values; anything else as its page.
+/// A refused rule shows next to its field when the form has it, and in words at the top.
 async fn refused_form(
     portal: &PortalState,
     signed: &Signed,
@@ -307,26 +343,32 @@ async fn refused_form(
 ) -> Response {
     let (errors, rule) = match e {
         OfferWriteError::Invalid(errors) => (errors, None),
-        OfferWriteError::Rule(message) => (FieldErrors::new(), Some(message)),
+        OfferWriteError::Rule(refusal) => {
+            let mut errors = FieldErrors::new();
+            if let Some(field) = offer_rule::field_of(&refusal.field) {
+                errors.add(&field, &refusal.problem);
+            }
+            (errors, Some(refusal.to_string()))
+        }
         OfferWriteError::NotFound => return view::not_found("offer", signed.chrome(Nav::Offers)),
         OfferWriteError::Store(e) => return view::store_failure(&e),
     };
-    let merchants = match merchant_choices(portal, signed).await {
-        Ok(m) => m,
+    let choices = match form_choices(portal, signed).await {
+        Ok(c) => c,
         Err(answer) => return answer,
     };
-    form_page(signed, StatusCode::UNPROCESSABLE_ENTITY, id, values, &merchants, &errors, rule.as_deref(), None)
+    form_page(signed, StatusCode::UNPROCESSABLE_ENTITY, id, values, &choices, &errors, rule.as_deref(), None)
 }
 
 /// The Preview button: the form again with the landing page its values would make. Nothing
 /// is written.
 async fn preview_page(portal: &PortalState, signed: &Signed, id: Option<i64>, values: &Values) -> Response {
-    let merchants = match merchant_choices(portal, signed).await {
-        Ok(m) => m,
+    let choices = match form_choices(portal, signed).await {
+        Ok(c) => c,
         Err(answer) => return answer,
     };
-    let preview = values.preview(signed.session.account, &merchants);
-    form_page(signed, StatusCode::OK, id, values, &merchants, &FieldErrors::new(), None, Some(preview))
+    let preview = values.preview(signed.session.account, &choices.merchants);
+    form_page(signed, StatusCode::OK, id, values, &choices, &FieldErrors::new(), None, Some(preview))
 }
 
 /// `GET /admin/offer_preview.js`: the offer form's live preview (written here, small; the
@@ -377,15 +419,17 @@ pub async fn edit(State(portal): State<PortalState>, signed: Signed, Path(raw): 
         Ok(o) => o,
         Err(answer) => return answer,
     };
-    let merchants = match merchant_choices(&portal, &signed).await {
-        Ok(m) => m,
+    let choices = match form_choices(&portal, &signed).await {
+        Ok(c) => c,
         Err(answer) => return answer,
     };
     let values = Values::of(&offer);
-    form_page(&signed, StatusCode::OK, Some(offer.id.0), &values, &merchants, &FieldErrors::new(), None, None)
+    form_page(&signed, StatusCode::OK, Some(offer.id.0), &values, &choices, &FieldErrors::new(), None, None)
 }
 
-/// `POST /admin/offers/{id}`: the edit form.
+/// `POST /admin/offers/{id}`: the edit form. Written as `PUT /v1.0/offers/{id}` writes
+/// (`write::modify` with `write::validate`), with the form's criteria keys merged into the
+/// offer's `criteria` as the write finds it, so keys the form does not show are kept.
 pub async fn update(
     State(portal): State<PortalState>,
     signed: Signed,
@@ -407,7 +451,16 @@ pub async fn update(
         }
         return preview_page(&portal, &signed, Some(id), &values).await;
     }
-    match write::update(&portal.db, signed.session.account, OfferId(id), values.body(false)).await {
+    let mut body = values.body(false);
+    let saved = write::modify(&portal.db, signed.session.account, OfferId(id), move |current| {
+        if let Some(Json::Object(patch)) = body.get("criteria") {
+            let criteria = offer_rule::merged(&current.criteria, patch);
+            body.insert("criteria".into(), Json::Object(criteria));
+        }
+        write::validate(&body, Some(current))
+    })
+    .await;
+    match saved {
         Ok(()) => view::redirect(&format!("/admin/offers/{id}?done=saved")),
         Err(e) => refused_form(&portal, &signed, Some(id), &values, e).await,
     }
@@ -431,6 +484,10 @@ async fn offer_page(
     ) {
         (Ok(m), Ok(c), Ok(ml), Ok(sl)) => (m, c, ml, sl),
         (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return view::store_failure(&e),
+    };
+    let set_names = match item_set_names(&portal.db, account, offer_rule::set_ids(offer).into_iter()).await {
+        Ok(names) => names,
+        Err(e) => return view::store_failure(&e),
     };
     // Checkboxes of the account's choices, ticked when linked.
     let boxes = |choices: &[Choice], linked: &[i64]| {
@@ -482,6 +539,7 @@ async fn offer_page(
             max_redemptions_per_member => column("max_redemptions_per_member"),
             created_at => shown(offer.created_at),
         },
+        rule => offer_rule::summary(offer, &set_names),
         actions => actions,
         channels => channels.iter().map(|c| {
             let xid = linked.iter().find(|(id, _)| *id == c.id).map(|(_, xid)| xid.clone());
@@ -560,7 +618,8 @@ pub async fn action(
             let text = format!("The offer could not be changed: status {message}.");
             offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&text)).await
         }
-        Err(OfferWriteError::Rule(message)) => {
+        Err(OfferWriteError::Rule(refusal)) => {
+            let message = refusal.to_string();
             offer_page(&portal, &signed, &offer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&message)).await
         }
         Err(OfferWriteError::NotFound) => view::not_found("offer", signed.chrome(Nav::Offers)),

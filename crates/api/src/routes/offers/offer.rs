@@ -34,7 +34,7 @@ impl From<OfferWriteError> for ApiError {
     fn from(e: OfferWriteError) -> Self {
         match e {
             OfferWriteError::Invalid(errors) => errors.into(),
-            OfferWriteError::Rule(message) => ApiError::Unprocessable(message),
+            OfferWriteError::Rule(refusal) => ApiError::Unprocessable(refusal.to_string()),
             OfferWriteError::NotFound => ApiError::not_found("offer"),
             OfferWriteError::Store(e) => e.into(),
         }
