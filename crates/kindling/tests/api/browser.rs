@@ -8,6 +8,7 @@ mod banner;
 mod harness;
 mod live_preview;
 mod offer_steps;
+mod password;
 mod people;
 mod portal;
 mod portal_admin;
