@@ -163,8 +163,9 @@ mod tests {
     fn every_template_renders_empty() {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
             // The dashboard's figures, a form's values and errors, an offer, a pager, a
-            // member and the account page's parts are objects; every other value may be missing.
-            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, p => context! {}, m => context! {}, account => context! {}, cb => context! {}, nu => context! {}, cb_errors => context! {}, nu_errors => context! {} };
+            // member, the account page's parts and an offer's rule are objects; every other
+            // value may be missing.
+            let ctx = context! { d => context! {}, v => context! {}, errors => context! {}, o => context! {}, user => context! {}, p => context! {}, m => context! {}, account => context! {}, cb => context! {}, nu => context! {}, cb_errors => context! {}, nu_errors => context! {}, rule => context! {} };
             TEMPLATES.get_template(name).unwrap().render(ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
     }
