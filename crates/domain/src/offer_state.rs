@@ -50,12 +50,20 @@ impl Status {
 
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// A transfer token: the URL-safe base64 of 24 bytes from the OS random source (32
-/// characters of `[A-Za-z0-9_-]`, 192 bits), so holding one is the only way to name a state.
+/// A transfer token: the time it was made, as 14 lowercase hex digits of microseconds since
+/// 1970, then the URL-safe base64 of 24 bytes from the OS random source (32 characters of
+/// `[A-Za-z0-9_-]`, 192 bits), so holding one is still the only way to name a state. The
+/// time comes first so that new tokens sort after older ones: each insert lands at the end
+/// of the unique token index instead of on a random page of it, which on SQLite is a page
+/// less written (twice, with the checkpoint) per issuance.
 pub fn new_token() -> String {
+    new_token_at(chrono::Utc::now().timestamp_micros())
+}
+
+fn new_token_at(micros: i64) -> String {
     let mut bytes = [0u8; 24];
     OsRng.fill_bytes(&mut bytes);
-    let mut out = String::with_capacity(32);
+    let mut out = format!("{:014x}", micros.clamp(0, 0xff_ffff_ffff_ffff));
     for chunk in bytes.chunks(3) {
         let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
         for shift in [18, 12, 6, 0] {
@@ -141,11 +149,18 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_32_url_safe_chars() {
+    fn tokens_are_a_time_then_32_url_safe_chars() {
         let a = new_token();
-        assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{a}");
+        assert_eq!(a.len(), 46);
+        assert!(a[..14].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{a}");
+        assert!(a[14..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{a}");
         assert_ne!(a, new_token());
+        // Later tokens sort after earlier ones, whatever their random parts.
+        let (early, late) = (new_token_at(1_700_000_000_000_000), new_token_at(1_700_000_000_000_001));
+        assert!(early < late, "{early} {late}");
+        // Times are far below the limit of 14 digits (2^56 microseconds, in the year 4253).
+        assert!(new_token_at(4_000_000_000_000_000) < new_token_at(4_000_000_000_000_001));
+        assert!(new_token_at(0xf_ffff_ffff) < new_token_at(0x10_0000_0000));
     }
 
     #[test]

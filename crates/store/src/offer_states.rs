@@ -11,7 +11,7 @@ use crate::{query, Db, FromRow, Result, Row, StoreError, Tx};
 use kindling_domain::offer_state::{self, Changes, Facts, Status};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, ChannelId, CredentialId, FieldErrors, MemberId, OfferId, OfferStateId, Timestamp};
-use sea_query::{Alias, Condition, Expr, JoinType, Order, Query, SelectStatement};
+use sea_query::{Alias, Condition, Expr, JoinType, Order, Query, SelectStatement, UnionType};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -173,8 +173,23 @@ pub enum Listing {
     Search { token: Option<String>, credential_identifier: Option<String> },
 }
 
+/// `credentials::CODE_IDS` built: the ids of the account's credentials with `code`, open
+/// and not, each half through its partial index (the statuses stay literals for that).
+fn code_ids(account: AccountId, code: &str) -> SelectStatement {
+    let half = |status: &str| {
+        Query::select()
+            .column("id")
+            .from("credentials")
+            .and_where(Expr::col("account_id").eq(account.0))
+            .and_where(Expr::col("identifier").eq(code))
+            .and_where(Expr::cust(status))
+            .to_owned()
+    };
+    half("status = 'open'").union(UnionType::All, half("status <> 'open'")).to_owned()
+}
+
 impl Listing {
-    fn condition(self) -> Condition {
+    fn condition(self, account: AccountId) -> Condition {
         match self {
             Self::Member(member, channel) => Condition::all()
                 .add(Expr::col(("s", "member_id")).eq(member.0))
@@ -185,7 +200,7 @@ impl Listing {
                     all = all.add(Expr::col(("s", "token")).eq(token));
                 }
                 if let Some(code) = credential_identifier {
-                    all = all.add(Expr::col(("c", "identifier")).eq(code));
+                    all = all.add(Expr::col(("c", "id")).in_subquery(code_ids(account, &code)));
                 }
                 all
             }
@@ -195,7 +210,7 @@ impl Listing {
 
 /// One page of states, oldest first, in two statements whatever its length.
 pub async fn list(db: &Db, account: AccountId, listing: Listing, page: PageRequest) -> Result<Paged<OfferState>> {
-    let mut statement = select(account, listing.condition());
+    let mut statement = select(account, listing.condition(account));
     let count = statement.clone().expr_as(Expr::cust("COUNT(*)"), Alias::new("count")).to_owned();
     let (sql, params) = query::build(&count, db.dialect())?;
     let total_entries = db.fetch_optional::<i64>(&sql, &params).await?.unwrap_or(0);

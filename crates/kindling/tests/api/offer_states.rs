@@ -73,7 +73,10 @@ async fn issue_get_list_search_and_redeem(app: TestApp) {
     let id = state["offer_state_id"].as_i64().unwrap();
     let code = state["credential_identifier"].as_str().expect("a POS code").to_owned();
     let token = state["token"].as_str().unwrap().to_owned();
-    assert!(token.len() == 32 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    // The time it was made (hex), then 192 random bits (docs/API-DESIGN.md, "Tokens").
+    assert_eq!(token.len(), 46, "{token}");
+    assert!(token[..14].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{token}");
+    assert!(token[14..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{token}");
     assert_eq!(
         state,
         json!({"offer_state_id": id, "offer_id": s.offer, "member_id": s.member, "status": "active", "value": 350,
@@ -128,6 +131,9 @@ async fn issue_get_list_search_and_redeem(app: TestApp) {
     let after = show(&app, &acct, s.member, &state).await;
     assert_eq!(after.body["offer_state"]["status"], "redeemed");
     assert_eq!(redeem(&app, &acct, credential).await.error(400), "Credential has already been redeemed");
+    // Its code is still found once redeemed (no longer an open code: the other index).
+    let found = app.get(&acct, &format!("{SEARCH}?credential_identifier={code}")).await;
+    assert_eq!(found.body["offer_states"][0]["offer_state"]["offer_state_id"], json!(id), "{}", found.body);
 
     // A second state of the same offer is a second credential with another code.
     let second = issue(&app, &acct, &s, s.member, json!({})).await;

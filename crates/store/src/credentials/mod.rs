@@ -44,6 +44,14 @@ pub struct Credential {
     pub location_address: Option<String>,
 }
 
+/// The ids of the account's credentials with code `$1`/`$2` (account, code) as a subquery for
+/// `id IN`, whatever their status: the open one through the unique index of open codes, the
+/// others through `credentials_closed_identifier` (migration 20). The statuses are literals so
+/// both stores can match each half to its partial index.
+pub(crate) const CODE_IDS: &str = "(SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
+    AND status = 'open' UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
+    AND status <> 'open')";
+
 pub const COLUMNS: &str =
     "id, account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
     code_lifetime, code_expires_at, activates_at, locked_until, redeemed_at, voided_at, created_at, updated_at";
@@ -246,4 +254,33 @@ pub async fn load_in(exec: &mut impl Exec, account: AccountId, id: CredentialId)
     attach_in(exec, account, &mut list).await?;
     let [credential] = list;
     Ok(Some(credential))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CODE_IDS;
+    use crate::{Db, FromRow, Result, Row};
+
+    struct Step(String);
+
+    impl FromRow for Step {
+        fn from_row(row: &impl Row) -> Result<Self> {
+            row.text("detail").map(Self)
+        }
+    }
+
+    /// A code is found through the two partial indexes (migration 20), never by reading every
+    /// credential: the planner matches each half of `CODE_IDS` to its index.
+    #[tokio::test]
+    async fn codes_are_found_through_the_partial_indexes() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        crate::migrate::run(&db).await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN SELECT c.id FROM credentials c WHERE c.id IN {CODE_IDS}");
+        let plan: Vec<String> =
+            db.fetch_all::<Step>(&sql, &[1.into(), "CODE".into()]).await.unwrap().into_iter().map(|s| s.0).collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("credentials_live_identifier"), "{plan}");
+        assert!(plan.contains("credentials_closed_identifier"), "{plan}");
+        assert!(!plan.lines().any(|l| l.starts_with("SCAN") && !l.contains("INDEX")), "{plan}");
+    }
 }

@@ -90,19 +90,18 @@ impl FromRow for Activity {
 /// newest first: three statements (codes, their offers, their history), whatever the count.
 pub async fn lookup(db: &Db, account: AccountId, identifier: &str) -> Result<Vec<Code>> {
     let mut tx = db.begin_read().await?;
-    let mut codes: Vec<Code> = tx
-        .fetch_all(
-            "SELECT c.id, c.identifier, c.status, c.created_at, c.redeemed_at, c.voided_at, \
-             m.identifier AS member_identifier, ch.name AS channel_name, s.name AS store_name \
-             FROM credentials c JOIN members m ON m.id = c.member_id \
-             LEFT JOIN channels ch ON ch.id = c.channel_id \
-             LEFT JOIN stores s ON s.id = (SELECT r.store_id FROM redemptions r \
-                WHERE r.credential_id = c.id ORDER BY r.id DESC LIMIT 1) \
-             WHERE c.account_id = $1 AND c.identifier = $2 \
-             ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT $3",
-            &[account.into(), identifier.into(), MATCHES.into()],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT c.id, c.identifier, c.status, c.created_at, c.redeemed_at, c.voided_at, \
+         m.identifier AS member_identifier, ch.name AS channel_name, s.name AS store_name \
+         FROM credentials c JOIN members m ON m.id = c.member_id \
+         LEFT JOIN channels ch ON ch.id = c.channel_id \
+         LEFT JOIN stores s ON s.id = (SELECT r.store_id FROM redemptions r \
+            WHERE r.credential_id = c.id ORDER BY r.id DESC LIMIT 1) \
+         WHERE c.id IN {} \
+         ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT $3",
+        crate::credentials::CODE_IDS
+    );
+    let mut codes: Vec<Code> = tx.fetch_all(&sql, &[account.into(), identifier.into(), MATCHES.into()]).await?;
     if !codes.is_empty() {
         let ids: Vec<CredentialId> = codes.iter().map(|c| c.id).collect();
         let dialect = tx.dialect();

@@ -14,6 +14,7 @@ use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, OfferStateId, Timestamp};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 /// A presented code's credential.
 #[derive(Debug, Clone)]
@@ -141,19 +142,21 @@ pub(crate) async fn code_facts(
     ticket: Option<i64>,
     now: Timestamp,
 ) -> Result<Option<CodeFacts>> {
-    tx.fetch_optional(
-        "SELECT c.id, c.identifier, c.member_id, c.channel_id, c.status, c.reusable, c.code_expires_at, c.activates_at, \
-         c.remaining_value, m.identifier AS member_identifier, \
-         (SELECT MIN(s.id) FROM offer_states s WHERE s.credential_id = c.id) AS offer_state_id, \
-         EXISTS (SELECT 1 FROM pos_holds h WHERE h.credential_id = c.id AND h.expires_at > $3 \
-                 AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere, \
-         EXISTS (SELECT 1 FROM offer_states w WHERE w.member_id = c.member_id AND w.voided_at IS NULL) AS has_wallet \
-         FROM credentials c JOIN members m ON m.id = c.member_id \
-         WHERE c.account_id = $1 AND c.identifier = $2 \
-         ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
-        &[account.into(), code.into(), now.unix().into(), ticket.into()],
-    )
-    .await
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT c.id, c.identifier, c.member_id, c.channel_id, c.status, c.reusable, c.code_expires_at, \
+             c.activates_at, c.remaining_value, m.identifier AS member_identifier, \
+             (SELECT MIN(s.id) FROM offer_states s WHERE s.credential_id = c.id) AS offer_state_id, \
+             EXISTS (SELECT 1 FROM pos_holds h WHERE h.credential_id = c.id AND h.expires_at > $3 \
+                     AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere, \
+             EXISTS (SELECT 1 FROM offer_states w WHERE w.member_id = c.member_id AND w.voided_at IS NULL) AS has_wallet \
+             FROM credentials c JOIN members m ON m.id = c.member_id \
+             WHERE c.id IN {} \
+             ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
+            crate::credentials::CODE_IDS
+        )
+    });
+    tx.fetch_optional(&SQL, &[account.into(), code.into(), now.unix().into(), ticket.into()]).await
 }
 
 /// Why the credential itself cannot be redeemed now, before any offer rule.

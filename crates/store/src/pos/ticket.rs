@@ -125,8 +125,11 @@ pub(crate) async fn open(
 pub(crate) async fn credential_id(tx: &mut Tx, account: AccountId, code: &str) -> Result<Option<CredentialId>> {
     let id: Option<i64> = tx
         .fetch_optional(
-            "SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
-             ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, id DESC LIMIT 1",
+            &format!(
+                "SELECT id FROM credentials WHERE id IN {} \
+                 ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, id DESC LIMIT 1",
+                crate::credentials::CODE_IDS
+            ),
             &[account.into(), code.into()],
         )
         .await?;

@@ -5,6 +5,7 @@
 pub mod deletion;
 
 use crate::credentials::write::WriteError;
+use crate::credentials::CODE_IDS;
 use crate::crud::Table;
 use crate::engine::activities::{OfferActivities, OfferActivity};
 use crate::impressions::Impressions;
@@ -70,7 +71,7 @@ pub async fn find(exec: &mut impl Exec, account: AccountId, subject: &Subject) -
         Some(code) => {
             let sql = format!(
                 "SELECT m.id FROM credentials c JOIN members m ON m.id = c.member_id \
-                 WHERE c.account_id = $1 AND c.identifier = $2 AND {NOT_ANONYMIZED} \
+                 WHERE c.id IN {CODE_IDS} AND {NOT_ANONYMIZED} \
                  ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1"
             );
             let found: Option<i64> = exec.fetch_optional(&sql, &[account.into(), code.as_str().into()]).await?;
