@@ -151,9 +151,8 @@ pub(crate) async fn code_facts(
                      AND ($4 IS NULL OR h.transaction_id <> $4)) AS held_elsewhere, \
              EXISTS (SELECT 1 FROM offer_states w WHERE w.member_id = c.member_id AND w.voided_at IS NULL) AS has_wallet \
              FROM credentials c JOIN members m ON m.id = c.member_id \
-             WHERE c.id IN {} \
-             ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
-            crate::credentials::CODE_IDS
+             WHERE c.id = {}",
+            crate::credentials::CODE_ID
         )
     });
     tx.fetch_optional(&SQL, &[account.into(), code.into(), now.unix().into(), ticket.into()]).await

@@ -125,11 +125,7 @@ pub(crate) async fn open(
 pub(crate) async fn credential_id(tx: &mut Tx, account: AccountId, code: &str) -> Result<Option<CredentialId>> {
     let id: Option<i64> = tx
         .fetch_optional(
-            &format!(
-                "SELECT id FROM credentials WHERE id IN {} \
-                 ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, id DESC LIMIT 1",
-                crate::credentials::CODE_IDS
-            ),
+            &format!("SELECT id FROM credentials WHERE id = {}", crate::credentials::CODE_ID),
             &[account.into(), code.into()],
         )
         .await?;
