@@ -62,21 +62,14 @@ pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body
     let password = form.get("password").unwrap_or_default().to_owned();
     let refused = |status| form_page(status, &token, typed, Some(INVALID));
     let Some(email) = Email::parse(typed) else { return refused(StatusCode::UNAUTHORIZED) };
-    let now = Timestamp::now();
-    let limit = portal.limit;
-    match portal::reserve_login_attempt(&portal.db, &email, now, limit.max_failures, limit.window_seconds).await {
-        Ok(Attempt::Allowed) => {}
-        Ok(Attempt::Refused { window_ends }) => {
-            let wait = (window_ends.unix() - now.unix()).max(1);
-            let text = format!("Too many sign-in attempts for this email. Try again in {wait} seconds.");
-            let mut response = form_page(StatusCode::TOO_MANY_REQUESTS, &token, typed, Some(&text));
-            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(RETRY_AFTER, value);
-            }
-            return response;
-        }
-        Err(e) => return view::store_failure(&e),
+    let limited = |wait| {
+        let text = format!("Too many sign-in attempts for this email. Try again in {wait} seconds.");
+        form_page(StatusCode::TOO_MANY_REQUESTS, &token, typed, Some(&text))
+    };
+    if let Err(answer) = count_attempt(&portal, &email, limited).await {
+        return answer;
     }
+    let now = Timestamp::now();
     let user = match portal::login_user(&portal.db, &email).await {
         Ok(user) => user,
         Err(e) => return view::store_failure(&e),
@@ -94,6 +87,31 @@ pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body
     let first = if user.role == Role::StoreOperator { "/admin/codes" } else { "/admin" };
     let response = with_cookie(view::redirect(first), &session::session_cookie(&session_token));
     with_cookie(response, &session::expired_cookie(LOGIN_COOKIE))
+}
+
+/// Counts an attempt to check `email`'s password (a sign-in, or the current password of a
+/// password change), before it is checked: `Ok` to go on; past the limit, the page `limited`
+/// makes for the seconds left, as a 429 with `Retry-After`.
+pub(super) async fn count_attempt(
+    portal: &PortalState,
+    email: &Email,
+    limited: impl FnOnce(i64) -> Response,
+) -> Result<(), Response> {
+    let now = Timestamp::now();
+    let limit = portal.limit;
+    match portal::reserve_login_attempt(&portal.db, email, now, limit.max_failures, limit.window_seconds).await {
+        Ok(Attempt::Allowed) => Ok(()),
+        Ok(Attempt::Refused { window_ends }) => {
+            let wait = (window_ends.unix() - now.unix()).max(1);
+            let mut response = limited(wait);
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            Err(response)
+        }
+        Err(e) => Err(view::store_failure(&e)),
+    }
 }
 
 /// `POST /admin/logout` (`csrf`): the session is deleted, the cookie cleared.

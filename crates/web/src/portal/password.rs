@@ -4,18 +4,18 @@
 //! around it); the new one follows `check_password`'s rules and is typed twice. On a change
 //! every other session of the user ends (`users::change_password`).
 
+use super::login::count_attempt;
 use super::pages::param;
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
 use super::PortalState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use kindling_domain::portal::{check_password, Email, PASSWORD_MIN_CHARS};
-use kindling_domain::{secret, FieldErrors, Timestamp};
-use kindling_store::portal::{self, users, Attempt};
+use kindling_domain::{secret, FieldErrors};
+use kindling_store::portal::users;
 use minijinja::context;
 
 fn page(signed: &Signed, status: StatusCode, errors: &FieldErrors, notice: Option<&str>) -> Response {
@@ -59,21 +59,12 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, body: Byt
         return refused(&signed, "current_password", "cannot be checked for this user");
     };
     let (account, user) = (signed.session.account, signed.session.user);
-    let now = Timestamp::now();
-    let limit = portal.limit;
-    match portal::reserve_login_attempt(&portal.db, &email, now, limit.max_failures, limit.window_seconds).await {
-        Ok(Attempt::Allowed) => {}
-        Ok(Attempt::Refused { window_ends }) => {
-            let wait = (window_ends.unix() - now.unix()).max(1);
-            let text = format!("was tried too often. Try again in {wait} seconds");
-            let errors = FieldErrors::single("current_password", &text);
-            let mut response = page(&signed, StatusCode::TOO_MANY_REQUESTS, &errors, None);
-            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(RETRY_AFTER, value);
-            }
-            return response;
-        }
-        Err(e) => return view::store_failure(&e),
+    let limited = |wait| {
+        let text = format!("was tried too often. Try again in {wait} seconds");
+        page(&signed, StatusCode::TOO_MANY_REQUESTS, &FieldErrors::single("current_password", &text), None)
+    };
+    if let Err(answer) = count_attempt(&portal, &email, limited).await {
+        return answer;
     }
     let hash = match users::password_hash(&portal.db, account, user).await {
         Ok(Some(hash)) => hash,
