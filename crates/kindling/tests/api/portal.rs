@@ -165,6 +165,28 @@ pub async fn user(app: &TestApp, acct: &TestAccount, role: Role, stores: &[i64])
     email
 }
 
+/// An owner of `acct` signed in to a separate `kindling serve` over the test's database, to
+/// count the statements a page runs (`/metrics` of that process: the per-process counter
+/// of this one is disturbed by the other tests), with `alone`, the fewest its background
+/// tasks run between two scrapes.
+pub struct Counted {
+    pub server: crate::cli::Server,
+    pub owner: Portal,
+    pub client: Client,
+    pub alone: u64,
+}
+
+pub async fn counted_owner(app: &TestApp, acct: &TestAccount) -> Counted {
+    let email = user(app, acct, Role::Owner, &[]).await;
+    let server = crate::cli::Server::start(&app.url).await;
+    let mut owner = Portal::new(app);
+    owner.base = server.base.clone();
+    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
+    let client = Client::new();
+    let alone = crate::statements::fewest(&client, &server.base, async || {}).await;
+    Counted { server, owner, client, alone }
+}
+
 /// A store of a new merchant of the account.
 pub async fn store(app: &TestApp, acct: &TestAccount, name: &str) -> i64 {
     let merchant = crate::merchants::merchant(app, acct, &format!("{name} merchant")).await;
@@ -750,14 +772,8 @@ async fn pages_run_a_fixed_number_of_statements(app: TestApp) {
             app.db.execute(set, &[shared.into(), credential.into()]).await.unwrap();
         }
     }
-    let email = user(&app, &acct, Role::Owner, &[]).await;
-    let server = crate::cli::Server::start(&app.url).await;
-    let mut owner = Portal::new(&app);
-    owner.base = server.base.clone();
-    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
-    let client = Client::new();
+    let crate::portal::Counted { server, mut owner, client, alone } = crate::portal::counted_owner(&app, &acct).await;
     let base = server.base.as_str();
-    let alone = crate::statements::fewest(&client, base, async || {}).await;
     let pairs = [
         ("/admin/offers?q=few".to_owned(), "/admin/offers?q=many", "<tr data-offer-id=", (1, 50)),
         (

@@ -516,14 +516,8 @@ async fn reports_and_account_pages_run_a_fixed_number_of_statements(app: TestApp
         let (at, date) = if i == 0 { (EVENING, "2030-01-05") } else { (MORNING, "2030-01-06") };
         moved(&app, id, at, date).await;
     }
-    let email = user(&app, &acct, Role::Owner, &[]).await;
-    let server = crate::cli::Server::start(&app.url).await;
-    let mut owner = Portal::new(&app);
-    owner.base = server.base.clone();
-    assert_eq!(owner.sign_in(&email, crate::portal::PASSWORD).await.status, 303);
-    let client = reqwest::Client::new();
+    let crate::portal::Counted { server, mut owner, client, alone } = crate::portal::counted_owner(&app, &acct).await;
     let base = server.base.as_str();
-    let alone = crate::statements::fewest(&client, base, async || {}).await;
     let mut counts = Vec::new();
     for (path, total) in
         [("/admin/reports?from=2030-01-05&to=2030-01-05", 1), ("/admin/reports?from=2030-01-05&to=2030-01-06", 41)]

@@ -6,7 +6,7 @@
 use crate::backend_tests;
 use crate::helpers::{TestAccount, TestApp};
 use crate::merchants::merchant;
-use crate::portal::{user, Page, Portal, PASSWORD};
+use crate::portal::{user, Page, Portal};
 use kindling_domain::portal::Role;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -627,14 +627,8 @@ async fn catalog_lists_run_a_fixed_number_of_statements(app: TestApp) {
         app.put(&acct, &format!("/v1.0/manufacturers/{maker}"), maker_name).await.error_free();
         merchants.push(m);
     }
-    let email = user(&app, &acct, Role::Owner, &[]).await;
-    let server = crate::cli::Server::start(&app.url).await;
-    let client = Client::new();
+    let crate::portal::Counted { server, mut owner, client, alone } = crate::portal::counted_owner(&app, &acct).await;
     let base = server.base.as_str();
-    let mut owner = Portal::new(&app);
-    owner.base = server.base.clone();
-    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
-    let alone = crate::statements::fewest(&client, base, async || {}).await;
     for list in LISTS {
         let mut counts = Vec::new();
         for (q, size) in [("few", 1), ("many", 49)] {

@@ -339,14 +339,8 @@ async fn the_rule_step_runs_a_fixed_number_of_statements(app: TestApp) {
     let (first, second) = (item_set(&app, &acct, "Set 0").await, item_set(&app, &acct, "Set 1").await);
     let body = json!({"name": "Deal", "required_item_set_id": first, "redemption_item_set_id": second});
     let offer = crate::offers::offer(&app, &acct, body).await;
-    let email = user(&app, &acct, Role::Owner, &[]).await;
-    let server = crate::cli::Server::start(&app.url).await;
-    let mut owner = Portal::new(&app);
-    owner.base = server.base.clone();
-    assert_eq!(owner.sign_in(&email, crate::portal::PASSWORD).await.status, 303);
-    let client = reqwest::Client::new();
+    let crate::portal::Counted { server, mut owner, client, alone } = crate::portal::counted_owner(&app, &acct).await;
     let base = server.base.as_str();
-    let alone = crate::statements::fewest(&client, base, async || {}).await;
     let pages =
         ["/admin/offers/new".to_owned(), format!("/admin/offers/{offer}/edit"), format!("/admin/offers/{offer}")];
     let mut counts = Vec::new();

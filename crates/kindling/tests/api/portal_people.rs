@@ -12,7 +12,7 @@ use crate::portal::{code, created_id, escaped, store, user, Page, Portal, PASSWO
 use kindling_domain::portal::Role;
 use kindling_domain::{AccountId, ChannelId, Timestamp};
 use kindling_store::portal::channels::queue_test_callback;
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -673,14 +673,8 @@ async fn people_pages_run_a_fixed_number_of_statements(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let email = user(&app, &acct, Role::Owner, &[]).await;
-    let server = crate::cli::Server::start(&app.url).await;
-    let mut owner = Portal::new(&app);
-    owner.base = server.base.clone();
-    assert_eq!(owner.sign_in(&email, PASSWORD).await.status, 303);
-    let client = Client::new();
+    let crate::portal::Counted { server, mut owner, client, alone } = crate::portal::counted_owner(&app, &acct).await;
     let base = server.base.as_str();
-    let alone = crate::statements::fewest(&client, base, async || {}).await;
     let pairs = [
         ("/admin/channels?q=few-".to_owned(), "/admin/channels?q=many-".to_owned(), "<tr data-channel-id=", (1, 50)),
         (
