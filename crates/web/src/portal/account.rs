@@ -251,6 +251,11 @@ async fn change_refused(portal: &PortalState, signed: &Signed, user: PortalUserI
         ChangeError::LastOwner => "The account needs an owner; make another user owner first.",
         ChangeError::ForeignStores(_) => "Choose stores of this account.",
     };
+    row_refused(portal, signed, user, message).await
+}
+
+/// The page again, 422, with `message` on the user's row.
+async fn row_refused(portal: &PortalState, signed: &Signed, user: PortalUserId, message: &str) -> Response {
     let extras = Extras {
         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
         row_error: Some((user.0, message.to_owned())),
@@ -280,14 +285,7 @@ pub async fn change_role(
     };
     let access = match access {
         Ok(access) => access,
-        Err(message) => {
-            let extras = Extras {
-                status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                row_error: Some((user.0, message.to_owned())),
-                ..Extras::default()
-            };
-            return render(&portal, &signed, 1, extras).await;
-        }
+        Err(message) => return row_refused(&portal, &signed, user, message).await,
     };
     match users::change_role(&portal.db, signed.session.account, signed.session.user, user, access).await {
         Ok(()) => view::redirect("/admin/account?done=role"),
