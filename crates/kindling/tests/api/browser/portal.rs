@@ -7,7 +7,7 @@
 //! phone (390×844) widths, saved as `portal-*.png`.
 
 use super::harness::{Browser, Viewport};
-use crate::credentials::setup;
+use crate::credentials::{setup, Setup};
 use crate::helpers::{Backend, TestAccount, TestApp};
 use crate::portal::{code, credential, redemption_stores, store, user, PASSWORD};
 use fantoccini::Locator;
@@ -127,13 +127,7 @@ async fn an_owner_sees_the_dashboard_and_offers() {
     for name in ["Half-price Shakes", "<script>document.title='pwned'</script>", "Kids Eat Free Tuesdays"] {
         crate::offers::offer(&app, &acct, json!({"name": name})).await;
     }
-    for redeem in [true, true, false] {
-        let (id, _) = code(&app, &acct, &s).await;
-        if redeem {
-            let path = format!("/v1.0/credentials/{id}/redeem");
-            app.raw(Some(&acct.token), reqwest::Method::PUT, &path, None).await.error_free();
-        }
-    }
+    three_codes(&app, &acct, &s).await;
     let email = user(&app, &acct, Role::Owner, &[]).await;
     for viewport in [Viewport::Desktop, Viewport::Phone] {
         let Some(browser) = open(viewport).await else { return };
@@ -178,6 +172,18 @@ pub(super) async fn until(browser: &Browser, expected: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("never reached {expected}: at {}", path(browser).await);
+}
+
+/// Three codes of `s` issued through the API, the first two redeemed (the dashboard's and
+/// the reports' figures).
+pub(super) async fn three_codes(app: &TestApp, acct: &TestAccount, s: &Setup) {
+    for redeem in [true, true, false] {
+        let (id, _) = code(app, acct, s).await;
+        if redeem {
+            let path = format!("/v1.0/credentials/{id}/redeem");
+            app.raw(Some(&acct.token), reqwest::Method::PUT, &path, None).await.error_free();
+        }
+    }
 }
 
 /// Types `text` into the field `css` (emptied first).

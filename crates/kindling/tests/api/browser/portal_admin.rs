@@ -8,7 +8,7 @@ use super::harness::Viewport;
 use super::portal::{fill, fits, open, path, sign_in, until};
 use crate::credentials::setup;
 use crate::helpers::{Backend, TestApp};
-use crate::portal::{code, user, PASSWORD};
+use crate::portal::{user, PASSWORD};
 use fantoccini::Locator;
 use kindling_domain::portal::Role;
 use serde_json::json;
@@ -18,13 +18,7 @@ async fn an_owner_reads_reports_and_manages_the_account() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let acct = app.account().await;
     let s = setup(&app, &acct, json!({"name": "Buy a Burger, Get Free Medium Fries"})).await;
-    for redeem in [true, true, false] {
-        let (id, _) = code(&app, &acct, &s).await;
-        if redeem {
-            let path = format!("/v1.0/credentials/{id}/redeem");
-            app.raw(Some(&acct.token), reqwest::Method::PUT, &path, None).await.error_free();
-        }
-    }
+    super::portal::three_codes(&app, &acct, &s).await;
     let email = user(&app, &acct, Role::Owner, &[]).await;
     let mut key = acct.key.clone();
     for viewport in [Viewport::Desktop, Viewport::Phone] {
