@@ -48,6 +48,8 @@ pub struct Shared {
     pub(crate) web: kindling_web::WebState,
     /// The Admin Portal's database handle and sign-in limit.
     pub(crate) portal: kindling_web::portal::PortalState,
+    /// The high-throughput issuance's batches (`issuance::Issuer`).
+    pub(crate) issuer: kindling_store::issuance::Issuer,
 }
 
 impl axum::extract::FromRef<AppState> for kindling_web::WebState {
@@ -74,8 +76,9 @@ impl AppState {
             window_seconds: config.auth_failure_window_seconds,
         };
         let portal = kindling_web::portal::PortalState::new(db.clone(), limit);
+        let issuer = kindling_store::issuance::Issuer::start(db.clone(), 2);
         let config = Arc::new(config);
-        Self(Arc::new(Shared { db, config, auth: Arc::new(AuthCache::new()), metrics, web, portal }))
+        Self(Arc::new(Shared { db, config, auth: Arc::new(AuthCache::new()), metrics, web, portal, issuer }))
     }
 }
 

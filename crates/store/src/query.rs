@@ -157,6 +157,30 @@ impl Dialect {
             Self::Sqlite => format!("json_each(${param})"),
         }
     }
+
+    /// Many rows as ONE parameter, for multi-row writes (`INSERT ... SELECT r.a, r.b FROM
+    /// ...`): the text at `$param` is a JSON array of objects (`json_rows`), read as a table
+    /// `r` with `columns` (name, PostgreSQL type). One parameter keeps the statement's text
+    /// the same whatever the number of rows; PostgreSQL reads it with `jsonb_to_recordset`,
+    /// SQLite with `json_each` and `->>` (which gives JSON numbers as integers).
+    pub(crate) fn json_rows_sql(self, param: usize, columns: &[(&str, &str)]) -> String {
+        match self {
+            Self::Postgres => {
+                let typed: Vec<String> = columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
+                format!("jsonb_to_recordset(${param}::jsonb) AS r({})", typed.join(", "))
+            }
+            Self::Sqlite => {
+                let read: Vec<String> =
+                    columns.iter().map(|(name, _)| format!("value ->> '$.{name}' AS {name}")).collect();
+                format!("(SELECT {} FROM json_each(${param})) AS r", read.join(", "))
+            }
+        }
+    }
+}
+
+/// Rows for `Dialect::json_rows_sql`, as the one text parameter it reads.
+pub(crate) fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<Value> {
+    serde_json::to_string(rows).map(Value::from).map_err(|e| StoreError::Unbindable(e.to_string()))
 }
 
 impl Value {

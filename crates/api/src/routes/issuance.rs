@@ -1,6 +1,7 @@
 //! `POST /v1.0/members/offer_states/issue` (issue-offer, from the core-ops spec): high-throughput
 //! issuance of an offer state by campaign xid. The state is the wallet's (its own credential,
 //! the same rules and refusals), answered with the short record the operation defines.
+//! Concurrent requests are issued in batches (`issuance::Issuer`), each answered on its own.
 
 use super::offer_states::refused;
 use crate::auth::Auth;
@@ -13,7 +14,7 @@ use axum::response::Response;
 use kindling_domain::member::Identifier;
 use kindling_domain::offer_state::Changes;
 use kindling_domain::MemberId;
-use kindling_store::issuance::{self, Issue, Issued, Recipient};
+use kindling_store::issuance::{Issue, Issued, Recipient};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -77,6 +78,6 @@ pub async fn issue_offer(State(state): State<AppState>, auth: Auth, req: Request
     let Value::Object(input) = wrapped_object(req, KEY).await? else {
         return Err(ApiError::BadRequest(format!("{KEY} must be an object")));
     };
-    let issued = issuance::issue(&state.db, auth.account, parse(&input)?).await.map_err(refused)?;
+    let issued = state.issuer.issue(auth.account, parse(&input)?).await.map_err(refused)?;
     Ok(single(StatusCode::CREATED, KEY, &Shown(&issued)))
 }

@@ -1,12 +1,18 @@
 //! High-throughput issuance (`POST /v1.0/members/offer_states/issue`, core-ops spec): by
 //! member id and by identifier (found or created), the answer against the core-ops schema,
 //! the state in the wallet and redeemable, refusals (campaigns, members, suspended offers,
-//! windows), limits under concurrent issues and redemptions, and bad input.
+//! windows), limits under concurrent issues and redemptions, and bad input; and the batches
+//! the operation's queue forms under load (`issuance::issue_many`, built here directly so
+//! their make-up is known): each item answered alone, refusals writing nothing.
 
 use crate::backend_tests;
 use crate::credentials::{member, put_query, setup, Setup};
 use crate::helpers::{TestAccount, TestApp, TestResponse};
 use crate::offers::{approve, channel, offer};
+use kindling_domain::member::Identifier;
+use kindling_domain::{AccountId, MemberId, Timestamp};
+use kindling_store::issuance::{issue_many, Issue, Issued, Recipient};
+use kindling_store::offer_states::StateError;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -17,6 +23,8 @@ backend_tests!(
     windows_inside_the_offers,
     concurrent_issues_and_limits,
     bad_input_writes_nothing,
+    a_batch_answers_each_item_alone,
+    batches_needing_member_facts_go_one_by_one,
 );
 
 const ISSUE: &str = "/v1.0/members/offer_states/issue";
@@ -383,4 +391,163 @@ async fn bad_input_writes_nothing(app: TestApp) {
     assert_eq!(app.raw(None, Method::POST, ISSUE, Some("{}".into())).await.status, 401);
     assert_eq!(rows(&app, &acct, "offer_states").await, 0, "nothing written");
     assert_eq!(rows(&app, &acct, "credentials").await, 0);
+}
+
+fn item(xid: &str, recipient: Recipient) -> Issue {
+    Issue { campaign_xid: xid.into(), recipient, activates_at: None, expires_at: None, external_ref_id: None }
+}
+
+fn by_id(id: i64) -> Recipient {
+    Recipient::Id(MemberId(id))
+}
+
+fn named(identifier: &str) -> Recipient {
+    Recipient::Identifier(Identifier::parse(identifier.into()).unwrap())
+}
+
+fn issued(outcome: &Result<Issued, StateError>) -> &Issued {
+    outcome.as_ref().unwrap_or_else(|e| panic!("refused: {e:?}"))
+}
+
+fn not_found(outcome: &Result<Issued, StateError>) -> &'static str {
+    match outcome {
+        Err(StateError::NotFound(message)) => message,
+        other => panic!("expected a 404, got {other:?}"),
+    }
+}
+
+/// Every issued code redeems once, through the API.
+async fn redeem_each(app: &TestApp, acct: &TestAccount, states: &[&Issued]) {
+    for state in states {
+        let credential = credential_of(app, &json!({"id": state.id.0})).await;
+        put_query(app, acct, &format!("/v1.0/credentials/{credential}/redeem"))
+            .await
+            .spec("put", "/v1.0/credentials/{credential_id}/redeem");
+    }
+}
+
+async fn a_batch_answers_each_item_alone(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, offer_body("Batch")).await;
+    let xid = campaign_xid(&app, &s).await;
+    let second = setup(&app, &acct, offer_body("Second")).await;
+    let second_xid = campaign_xid(&app, &second).await;
+    let stranger = app.account().await;
+    let theirs = setup(&app, &stranger, offer_body("Theirs")).await;
+    let their_xid = campaign_xid(&app, &theirs).await;
+    let members = rows(&app, &acct, "members").await;
+
+    let too_early = Timestamp::parse("2019-06-01T00:00:00Z").unwrap();
+    let inside = (Timestamp::parse("2021-01-01T00:00:00Z").unwrap(), Timestamp::parse("2098-01-01T00:00:00Z").unwrap());
+    let batch = vec![
+        item(&xid, by_id(s.member)),
+        item(&xid, named("fresh")),
+        item(&second_xid, named("fresh")),
+        item("nope", by_id(s.member)),
+        item(&their_xid, by_id(s.member)),
+        item(&xid, by_id(theirs.member)),
+        item(&xid, by_id(99_999_999)),
+        Issue { activates_at: Some(too_early), ..item(&xid, named("never-created")) },
+        Issue {
+            external_ref_id: Some("ext-9".into()),
+            activates_at: Some(inside.0),
+            expires_at: Some(inside.1),
+            ..item(&second_xid, by_id(second.member))
+        },
+    ];
+    let batch = issue_many(&app.db, AccountId(acct.id), batch).await.unwrap();
+    assert!(batch.together, "no rule here needs a member's own facts");
+    let out = &batch.outcomes;
+    assert_eq!(out.len(), 9);
+    let ok: Vec<&Issued> = [0, 1, 2, 8].iter().map(|&i| issued(&out[i])).collect();
+    assert_eq!((ok[0].member_id.0, ok[0].offer_id.0, ok[0].campaign_xid.as_str()), (s.member, s.offer, xid.as_str()));
+    assert_eq!(ok[1].member_id, ok[2].member_id, "one new member for one identifier");
+    assert_ne!(ok[1].member_id.0, s.member);
+    assert_eq!((ok[1].offer_id.0, ok[2].offer_id.0), (s.offer, second.offer));
+    assert_eq!((ok[3].member_id.0, ok[3].offer_id.0), (second.member, second.offer));
+    let codes: std::collections::BTreeSet<&str> = ok.iter().map(|i| i.credential_identifier.as_str()).collect();
+    assert_eq!(codes.len(), 4, "a code each");
+    assert_eq!((not_found(&out[3]), not_found(&out[4])), ("Campaign not found", "Campaign not found"));
+    assert_eq!((not_found(&out[5]), not_found(&out[6])), ("Member not found", "Member not found"));
+    assert!(matches!(&out[7], Err(StateError::Window(_))), "{:?}", out[7]);
+
+    // Exactly the accepted items' rows: no member for the refused identifier.
+    assert_eq!(rows(&app, &acct, "members").await, members + 1);
+    for table in ["offer_states", "credentials", "credential_offers", "offer_activities"] {
+        assert_eq!(rows(&app, &acct, table).await, 4, "{table}");
+    }
+    assert_eq!(rows(&app, &stranger, "offer_states").await, 0);
+    let ext = "SELECT external_ref_id FROM offer_states WHERE id = $1";
+    let stored: Option<String> = app.db.fetch_optional(ext, &[ok[3].id.0.into()]).await.unwrap();
+    assert_eq!(stored.as_deref(), Some("ext-9"));
+    assert_eq!((ok[3].activates_at, ok[3].expires_at), (Some(inside.0), Some(inside.1)));
+    let window = "SELECT activates_at FROM credentials WHERE identifier = $1";
+    let own: Option<i64> = app.db.fetch_optional(window, &[ok[3].credential_identifier.as_str().into()]).await.unwrap();
+    assert_eq!(own, Some(inside.0.unix()), "the state's window is its credential's");
+    let shown = app.get(&acct, &format!("/v1.0/members/{}/offer_states/{}", second.member, ok[3].id.0)).await;
+    shown.spec("get", "/v1.0/members/{member_id}/offer_states/{offer_state_id}");
+    assert_eq!(shown.body["offer_state"]["activates_at"], "2021-01-01T00:00:00Z");
+    assert_eq!(shown.body["offer_state"]["expires_at"], "2098-01-01T00:00:00Z");
+    // The wallet shows the new member's two states, as the single path would.
+    let wallet =
+        app.get(&acct, &format!("/v1.0/members/{}/offer_states?channel_id={}", ok[1].member_id.0, s.channel)).await;
+    wallet.spec("get", "/v1.0/members/{member_id}/offer_states");
+    assert_eq!(wallet.body["total_entries"], 1);
+    redeem_each(&app, &acct, &ok).await;
+
+    // A suspended offer refuses its items; the batch's other items are issued.
+    app.put(&acct, &format!("/v1.0/offers/{}/actions/suspend", second.offer), json!({})).await.error_free();
+    let batch =
+        issue_many(&app.db, AccountId(acct.id), vec![item(&second_xid, named("late")), item(&xid, named("late"))])
+            .await
+            .unwrap();
+    assert!(batch.together);
+    match &batch.outcomes[0] {
+        Err(StateError::Credential(e)) => assert!(format!("{e:?}").contains("NotApproved"), "{e:?}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let late = issued(&batch.outcomes[1]);
+    assert_eq!(late.offer_id.0, s.offer);
+    assert_eq!(rows(&app, &acct, "offer_states").await, 5);
+    redeem_each(&app, &acct, &[late]).await;
+}
+
+async fn batches_needing_member_facts_go_one_by_one(app: TestApp) {
+    let acct = app.account().await;
+    let once = setup(&app, &acct, json!({"name": "Once Each", "max_redemptions_per_member": 1})).await;
+    let once_xid = campaign_xid(&app, &once).await;
+    let plain = setup(&app, &acct, offer_body("Plain")).await;
+    let plain_xid = campaign_xid(&app, &plain).await;
+    let batch = vec![
+        item(&once_xid, named("twin")),
+        item(&once_xid, named("twin")),
+        item(&plain_xid, by_id(99_999_999)),
+        item(&plain_xid, by_id(plain.member)),
+    ];
+    let batch = issue_many(&app.db, AccountId(acct.id), batch).await.unwrap();
+    assert!(!batch.together, "a per-member limit reads each member's redemptions");
+    let out = &batch.outcomes;
+    let (a, b, d) = (issued(&out[0]), issued(&out[1]), issued(&out[3]));
+    assert_eq!(a.member_id, b.member_id);
+    assert_eq!(not_found(&out[2]), "Member not found");
+    assert_eq!(d.member_id.0, plain.member);
+    assert_eq!(rows(&app, &acct, "offer_states").await, 3);
+    redeem_each(&app, &acct, &[a, d]).await;
+    // The limit holds: the twin's second code is refused.
+    let second = credential_of(&app, &json!({"id": b.id.0})).await;
+    let refused = put_query(&app, &acct, &format!("/v1.0/credentials/{second}/redeem")).await;
+    assert_eq!(refused.error(400), "Member must be eligible for offer: Once Each");
+
+    // Credential callbacks on: each item enqueues its own, one by one.
+    let url = "https://example.com/callbacks/credential";
+    app.put(&acct, "/v1.0/account", json!({"account": {"callbacks": {"credential_url": url}}})).await.error_free();
+    app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
+    let outbox = rows(&app, &acct, "callback_outbox").await;
+    let batch =
+        issue_many(&app.db, AccountId(acct.id), vec![item(&plain_xid, named("p1")), item(&plain_xid, named("p2"))])
+            .await
+            .unwrap();
+    assert!(!batch.together, "callbacks are enqueued by the single path");
+    assert!(batch.outcomes.iter().all(Result::is_ok), "{:?}", batch.outcomes);
+    assert_eq!(rows(&app, &acct, "callback_outbox").await, outbox + 2);
 }

@@ -77,7 +77,7 @@ fn check_refs(ctx: &Context, input: &CredentialInput) -> Outcome<()> {
 }
 
 /// The domain's rules take plain `i64`s; `requested` is the offer ids as `raw` gives them.
-fn facts<'a>(
+pub(crate) fn facts<'a>(
     purpose: Purpose,
     channel: Option<ChannelId>,
     member: MemberId,
