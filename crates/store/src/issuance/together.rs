@@ -247,6 +247,11 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
 }
 
 /// The members the items name that exist in the account.
+///
+/// Each is looked up by its whole key, a scalar subquery per listed id or identifier (which
+/// neither store turns into a join): a join was planned (by SQLite without statistics, by PostgreSQL's generic plan made while the
+/// table was small) as a read of every member of the account through `members_identifier`,
+/// which made issuance slower as members grew.
 struct Known<'a> {
     ids: HashSet<MemberId>,
     identifiers: HashMap<&'a str, MemberId>,
@@ -266,17 +271,16 @@ async fn known_members<'a>(tx: &mut Tx, account: AccountId, issues: &'a [Issue])
     if !ids.is_empty() {
         ids.sort_unstable();
         ids.dedup();
-        // From the list to the members by key: SQLite, without statistics, would otherwise
-        // read every member of the account through `members_identifier` (account_id first),
-        // and PostgreSQL's generic plan can do the same.
         let sql = format!(
-            "SELECT m.id FROM {} CROSS JOIN members m WHERE m.id = value AND m.account_id = $1",
+            "SELECT (SELECT m.id FROM members m WHERE m.id = value AND m.account_id = $1) AS id FROM {}",
             dialect.list_rows_sql(2)
         );
-        let found: Vec<i64> = tx.fetch_all(&sql, &[account.into(), ids.as_slice().into()]).await?;
-        known.ids = found.into_iter().map(MemberId).collect();
+        let found: Vec<MaybeMember> = tx.fetch_all(&sql, &[account.into(), ids.as_slice().into()]).await?;
+        known.ids = found.into_iter().filter_map(|m| m.id).collect();
     }
     if !identifiers.is_empty() {
+        identifiers.sort_unstable();
+        identifiers.dedup();
         let found = find_identifiers(tx, account, &identifiers).await?;
         for issue in issues {
             if let Recipient::Identifier(identifier) = &issue.recipient {
@@ -289,14 +293,25 @@ async fn known_members<'a>(tx: &mut Tx, account: AccountId, issues: &'a [Issue])
     Ok(known)
 }
 
+/// A listed id, when a member of the account has it.
+struct MaybeMember {
+    id: Option<MemberId>,
+}
+
+impl crate::FromRow for MaybeMember {
+    fn from_row(row: &impl crate::Row) -> Result<Self> {
+        Ok(Self { id: row.opt_int("id")?.map(MemberId) })
+    }
+}
+
 struct IdentifiedMember {
-    id: MemberId,
+    id: Option<MemberId>,
     identifier: String,
 }
 
 impl crate::FromRow for IdentifiedMember {
     fn from_row(row: &impl crate::Row) -> Result<Self> {
-        Ok(Self { id: MemberId(row.int("id")?), identifier: row.text("identifier")? })
+        Ok(Self { id: row.opt_int("id")?.map(MemberId), identifier: row.text("identifier")? })
     }
 }
 
@@ -305,14 +320,13 @@ async fn find_identifiers(
     account: AccountId,
     identifiers: &[String],
 ) -> Result<HashMap<String, MemberId>> {
-    // From the list to the members by key, as `known_members` does: PostgreSQL's generic
-    // plan, made while the table was small, would otherwise read every member of the account.
     let sql = format!(
-        "SELECT m.id, m.identifier FROM {} CROSS JOIN members m WHERE m.account_id = $1 AND m.identifier = value",
+        "SELECT value AS identifier, \
+         (SELECT m.id FROM members m WHERE m.account_id = $1 AND m.identifier = value) AS id FROM {}",
         tx.dialect().list_rows_sql(2)
     );
     let rows: Vec<IdentifiedMember> = tx.fetch_all(&sql, &[account.into(), identifiers.into()]).await?;
-    Ok(rows.into_iter().map(|m| (m.identifier, m.id)).collect())
+    Ok(rows.into_iter().filter_map(|m| Some((m.identifier, m.id?))).collect())
 }
 
 /// Creates the members named by `identifiers` (in sorted order, so that two batches
