@@ -50,6 +50,8 @@ pub struct Shared {
     pub(crate) portal: kindling_web::portal::PortalState,
     /// The high-throughput issuance's batches (`issuance::Issuer`).
     pub(crate) issuer: kindling_store::issuance::Issuer,
+    /// `POST /v1.0/credentials`' batches (`many::Queue`).
+    pub(crate) credentials: kindling_store::many::Queue<kindling_store::credentials::write::CredentialInput>,
 }
 
 impl axum::extract::FromRef<AppState> for kindling_web::WebState {
@@ -77,8 +79,10 @@ impl AppState {
         };
         let portal = kindling_web::portal::PortalState::new(db.clone(), limit);
         let issuer = kindling_store::issuance::Issuer::start(db.clone(), 2);
+        let credentials = kindling_store::many::Queue::start(db.clone(), 2);
         let config = Arc::new(config);
-        Self(Arc::new(Shared { db, config, auth: Arc::new(AuthCache::new()), metrics, web, portal, issuer }))
+        let auth = Arc::new(AuthCache::new());
+        Self(Arc::new(Shared { db, config, auth, metrics, web, portal, issuer, credentials }))
     }
 }
 

@@ -21,6 +21,7 @@ pub mod impressions;
 pub mod issuance;
 pub mod landing;
 pub mod link_set;
+pub mod many;
 pub mod members;
 mod migrate;
 pub mod offer_states;

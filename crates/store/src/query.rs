@@ -346,6 +346,29 @@ mod tests {
     }
 
     #[test]
+    fn json_rows_are_one_parameter_read_as_a_table() {
+        let columns = [("member_id", "bigint"), ("code", "text")];
+        assert_eq!(
+            Dialect::Postgres.json_rows_sql(3, &columns),
+            "jsonb_to_recordset($3::jsonb) AS r(member_id bigint, code text)"
+        );
+        assert_eq!(
+            Dialect::Sqlite.json_rows_sql(3, &columns),
+            "(SELECT value ->> '$.member_id' AS member_id, value ->> '$.code' AS code FROM json_each($3)) AS r"
+        );
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            member_id: i64,
+            code: Option<&'a str>,
+        }
+        let rows = [Row { member_id: 7, code: Some("A'1") }, Row { member_id: 8, code: None }];
+        assert_eq!(
+            json_rows(&rows).unwrap(),
+            Value::from(r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#)
+        );
+    }
+
+    #[test]
     fn contains_escapes_wildcards() {
         let select = Query::select().column("id").from("items").and_where(contains("name", "50%_Off")).to_owned();
         let [(pg, pg_params), (lite, _)] = both(&select);

@@ -173,14 +173,15 @@ pub async fn get_credentials(
     Ok(paged("credentials", "credential", &page))
 }
 
-/// `POST /v1.0/credentials` (201).
+/// `POST /v1.0/credentials` (201). Concurrent creates are written in batches
+/// (`many::Queue`), each answered on its own.
 pub async fn create_credential(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let credential = write::create(&state.db, auth.account, params.input()?).await.map_err(refused)?;
+    let credential = state.credentials.write(auth.account, params.input()?).await.map_err(refused)?;
     Ok(created("credential", &credential, format!("{}/{}", uri.path(), credential.id)))
 }
 

@@ -78,6 +78,6 @@ pub async fn issue_offer(State(state): State<AppState>, auth: Auth, req: Request
     let Value::Object(input) = wrapped_object(req, KEY).await? else {
         return Err(ApiError::BadRequest(format!("{KEY} must be an object")));
     };
-    let issued = state.issuer.issue(auth.account, parse(&input)?).await.map_err(refused)?;
+    let issued = state.issuer.write(auth.account, parse(&input)?).await.map_err(refused)?;
     Ok(single(StatusCode::CREATED, KEY, &Shown(&issued)))
 }

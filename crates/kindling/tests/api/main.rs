@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod conventions;
 mod counters;
+mod credential_batches;
 mod credentials;
 mod durability;
 mod fuzz;

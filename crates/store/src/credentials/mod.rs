@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod outbox;
+pub(crate) mod together;
 pub mod write;
 
 use crate::crud::Table;

@@ -58,7 +58,7 @@ pub struct CredentialInput {
 }
 
 /// The references a create or update names, checked in the guide's order.
-fn check_refs(ctx: &Context, input: &CredentialInput) -> Outcome<()> {
+pub(crate) fn check_refs(ctx: &Context, input: &CredentialInput) -> Outcome<()> {
     if input.channel_id.is_none() {
         return Err(WriteError::Refused(Refusal::ChannelMissing));
     }
@@ -172,21 +172,26 @@ async fn set_offers(
     tx.execute(&sql, &[account.into(), credential.into(), offers.into()]).await.map(drop)
 }
 
-fn dedup(mut ids: Vec<OfferId>) -> Vec<OfferId> {
+pub(crate) fn dedup(mut ids: Vec<OfferId>) -> Vec<OfferId> {
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
 /// Offer ids as the domain's rules take them.
-fn raw(offers: &[OfferId]) -> Vec<i64> {
+pub(crate) fn raw(offers: &[OfferId]) -> Vec<i64> {
     offers.iter().map(|o| o.0).collect()
 }
 
 /// Fills what a credential shows of its offers (`attach_in`'s fields) from the facts the
 /// write already read, so the caller can answer without reading the credential again; only
 /// a store's address needs one more statement.
-async fn present(tx: &mut Tx, account: AccountId, credential: &mut Credential, gathered: &Gathered) -> Result<()> {
+pub(crate) async fn present(
+    tx: &mut Tx,
+    account: AccountId,
+    credential: &mut Credential,
+    gathered: &Gathered,
+) -> Result<()> {
     credential.offer_ids = gathered.offers.iter().map(|o| OfferId(o.id)).collect();
     if let Some(shown) = &gathered.shown {
         credential.offer_name = Some(shown.offer_name.clone());

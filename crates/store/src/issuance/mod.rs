@@ -5,14 +5,16 @@
 //! own statements (with the state's window written into its insert), then the state's
 //! insert. The answer is built from what was written; nothing is read back.
 //!
-//! Under load the operation's requests are issued in batches (`Issuer`, `issue_many`): the
-//! requests waiting at a moment share one transaction and a few multi-row statements
-//! (`together`), each answered on its own.
+//! Under load the operation's requests are issued in batches (`Issuer`, `issue_many`, see
+//! `many`): the requests waiting at a moment share one transaction and a few multi-row
+//! statements (`together`), each answered on its own.
 
-mod queue;
 mod together;
 
-pub use queue::Issuer;
+use crate::many::{self, Batch, BatchWrite};
+
+/// The operation's queue (`many::Queue`): concurrent requests issued in batches.
+pub type Issuer = many::Queue<Issue>;
 
 use crate::credentials::write::{self, CredentialInput};
 use crate::offer_states::{self, StateError, StateRow, MEMBER_NOT_FOUND};
@@ -81,50 +83,27 @@ const FIND: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_a
     (SELECT id FROM members WHERE account_id = $1 AND identifier = $4)) AS member_id \
     FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
 
-/// Issues each of `issues` (one account's), in one transaction: together when the rules
-/// allow (see `together`), else one by one, each in its own savepoint. Either way every
-/// item is answered on its own, and a refused or failing item writes nothing and takes
-/// nothing from its neighbours. An error here (the transaction itself failed) is every
-/// item's.
-pub async fn issue_many(db: &Db, account: AccountId, issues: Vec<Issue>) -> Result<Batch> {
-    db.transaction(move |tx| Box::pin(many_in(tx, account, issues))).await
+/// Issues each of `issues` (one account's) in one transaction, together when the rules allow
+/// (see `together`), else one by one (`many::write_many`).
+pub async fn issue_many(db: &Db, account: AccountId, issues: Vec<Issue>) -> Result<Batch<Issued, StateError>> {
+    many::write_many(db, account, issues).await
 }
 
-/// What `issue_many` did.
-#[derive(Debug)]
-pub struct Batch {
-    /// One per item, in order.
-    pub outcomes: Vec<std::result::Result<Issued, StateError>>,
-    /// Whether the items were issued together (`together`) rather than one by one.
-    pub together: bool,
-}
+impl BatchWrite for Issue {
+    type Done = Issued;
+    type Error = StateError;
 
-async fn many_in(tx: &mut Tx, account: AccountId, issues: Vec<Issue>) -> Result<Batch> {
-    tx.execute("SAVEPOINT issue_batch", &[]).await?;
-    match together::issue(tx, account, &issues).await {
-        Ok(Some(outcomes)) => {
-            tx.execute("RELEASE SAVEPOINT issue_batch", &[]).await?;
-            return Ok(Batch { outcomes, together: true });
-        }
-        Ok(None) => {}
-        Err(e) => {
-            // Say, a unique index raced by a concurrent batch: the items go one by one.
-            tracing::debug!(error = %e, "issuing together failed; issuing one by one");
-            tx.execute("ROLLBACK TO SAVEPOINT issue_batch", &[]).await?;
-        }
+    async fn together(
+        tx: &mut Tx,
+        account: AccountId,
+        items: &[Self],
+    ) -> Result<Option<Vec<std::result::Result<Issued, StateError>>>> {
+        together::issue(tx, account, items).await
     }
-    tx.execute("RELEASE SAVEPOINT issue_batch", &[]).await?;
-    let mut outcomes = Vec::with_capacity(issues.len());
-    for issue in issues {
-        tx.execute("SAVEPOINT issue_one", &[]).await?;
-        let outcome = issue_in(tx, account, issue).await;
-        if outcome.is_err() {
-            tx.execute("ROLLBACK TO SAVEPOINT issue_one", &[]).await?;
-        }
-        tx.execute("RELEASE SAVEPOINT issue_one", &[]).await?;
-        outcomes.push(outcome);
+
+    async fn alone(tx: &mut Tx, account: AccountId, item: Self) -> std::result::Result<Issued, StateError> {
+        issue_in(tx, account, item).await
     }
-    Ok(Batch { outcomes, together: false })
 }
 
 /// Issues a state and its credential in one transaction; a refusal writes nothing (not even

@@ -1,7 +1,8 @@
 //! Many issuances in a few statements: the account, each campaign and its offer's facts read
 //! once for the batch, the members found (and the new ones created) in one statement each,
-//! then one multi-row insert per table (credentials, their offer links, their issue
-//! activities, the states), each fed by one JSON parameter (`Dialect::json_rows_sql`). On
+//! then one multi-row insert per table (credentials, their offer links and issue activities
+//! through `credentials::together`, then the states), each fed by one JSON parameter
+//! (`Dialect::json_rows_sql`). On
 //! PostgreSQL that is a dozen round trips for a batch instead of about ten per request.
 //!
 //! The rules an item meets are those `issue_in` applies one by one, in the same order
@@ -12,12 +13,12 @@
 
 use super::{Found, Issue, Issued, Recipient, CAMPAIGN_NOT_FOUND, FIND};
 use crate::credentials::facts::{self, Gathered, Offers};
+use crate::credentials::together::{self, CodeRow, Link};
 use crate::credentials::write::{self, WriteError};
 use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
 use crate::query::json_rows;
 use crate::{Result, StoreError, Tx, Value};
 use kindling_domain::credentials::rules::{self, Purpose};
-use kindling_domain::credentials::{code, ActivityType};
 use kindling_domain::member::NotificationMode;
 use kindling_domain::offer_state;
 use kindling_domain::time::business_date;
@@ -45,22 +46,6 @@ enum Who {
     Known(MemberId),
     /// Created by this batch: the position of its identifier in `new_identifiers`.
     New(usize),
-}
-
-#[derive(Serialize)]
-struct CredentialRow<'a> {
-    member_id: i64,
-    channel_id: i64,
-    code: &'a str,
-    activates_at: Option<i64>,
-    expires_at: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct LinkRow {
-    credential_id: i64,
-    offer_id: i64,
-    member_id: i64,
 }
 
 #[derive(Serialize)]
@@ -115,7 +100,7 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
             &today,
         )
         .await?;
-        if gathered.offers.iter().any(|o| !o.member_list_ids.is_empty() || o.limits.per_member_set()) {
+        if together::member_facts_needed(&gathered) {
             return Ok(None);
         }
         by_xid.insert(xid, Some(campaigns.len()));
@@ -190,20 +175,35 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
     };
     let members: Vec<MemberId> = accepted.iter().map(|a| member_of(a.member)).collect::<Result<_>>()?;
 
-    let codes = insert_credentials(tx, account, issues, &campaigns, &accepted, &members, now).await?;
-    let links: Vec<LinkRow> = accepted
+    let rows: Vec<CodeRow> = accepted
+        .iter()
+        .zip(&members)
+        .map(|(a, member)| {
+            let issue = &issues[a.index];
+            CodeRow {
+                member: *member,
+                channel: campaigns[a.campaign].found.channel_id,
+                kind: campaigns[a.campaign].gathered.identifier_kind,
+                reusable: false,
+                annotations: "{}".into(),
+                code_lifetime: None,
+                code_expires_at: issue.expires_at,
+                activates_at: issue.activates_at,
+            }
+        })
+        .collect();
+    let codes = together::codes(&together::insert_codes(tx, account, &rows, now).await?)?;
+    let links: Vec<Link> = accepted
         .iter()
         .zip(&codes)
         .zip(&members)
-        .map(|((a, (credential, _)), member)| LinkRow {
+        .map(|((a, (credential, _)), member)| Link {
             credential_id: credential.0,
             offer_id: campaigns[a.campaign].found.offer_id.0,
             member_id: member.0,
         })
         .collect();
-    if !links.is_empty() {
-        write_links(tx, account, &links, now).await?;
-    }
+    together::write_links(tx, account, &links, now).await?;
     let states: Vec<StateRow<'_>> = accepted
         .iter()
         .zip(&codes)
@@ -267,17 +267,7 @@ async fn known_members<'a>(tx: &mut Tx, account: AccountId, issues: &'a [Issue])
         }
     }
     let mut known = Known { ids: HashSet::new(), identifiers: HashMap::new() };
-    let dialect = tx.dialect();
-    if !ids.is_empty() {
-        ids.sort_unstable();
-        ids.dedup();
-        let sql = format!(
-            "SELECT (SELECT m.id FROM members m WHERE m.id = value AND m.account_id = $1) AS id FROM {}",
-            dialect.list_rows_sql(2)
-        );
-        let found: Vec<MaybeMember> = tx.fetch_all(&sql, &[account.into(), ids.as_slice().into()]).await?;
-        known.ids = found.into_iter().filter_map(|m| m.id).collect();
-    }
+    known.ids = together::existing(tx, account, "members", &ids).await?.into_iter().map(MemberId).collect();
     if !identifiers.is_empty() {
         identifiers.sort_unstable();
         identifiers.dedup();
@@ -291,17 +281,6 @@ async fn known_members<'a>(tx: &mut Tx, account: AccountId, issues: &'a [Issue])
         }
     }
     Ok(known)
-}
-
-/// A listed id, when a member of the account has it.
-struct MaybeMember {
-    id: Option<MemberId>,
-}
-
-impl crate::FromRow for MaybeMember {
-    fn from_row(row: &impl crate::Row) -> Result<Self> {
-        Ok(Self { id: row.opt_int("id")?.map(MemberId) })
-    }
 }
 
 struct IdentifiedMember {
@@ -352,111 +331,6 @@ async fn create_members(
         [account.into(), list.as_slice().into(), NotificationMode::default().as_str().into(), now.unix().into()];
     tx.execute(&sql, &params).await?;
     find_identifiers(tx, account, &list).await
-}
-
-struct Inserted {
-    id: i64,
-    key: String,
-}
-
-impl crate::FromRow for Inserted {
-    fn from_row(row: &impl crate::Row) -> Result<Self> {
-        Ok(Self { id: row.int("id")?, key: row.text("key")? })
-    }
-}
-
-/// The accepted items' credentials, each with a fresh code unique among the account's open
-/// codes: one insert for all, then again for those whose code was taken (eight rounds).
-/// Answers (credential, code) in `accepted`'s order.
-async fn insert_credentials(
-    tx: &mut Tx,
-    account: AccountId,
-    issues: &[Issue],
-    campaigns: &[Campaign],
-    accepted: &[Accepted],
-    members: &[MemberId],
-    now: Timestamp,
-) -> Result<Vec<(CredentialId, String)>> {
-    let sql = format!(
-        "INSERT INTO credentials (account_id, member_id, channel_id, identifier, status, reusable, annotations, \
-         code_expires_at, activates_at, created_at, updated_at) \
-         SELECT $1, r.member_id, r.channel_id, r.code, 'open', FALSE, '{{}}', r.expires_at, r.activates_at, $2, $2 \
-         FROM {} WHERE TRUE ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING \
-         RETURNING id, identifier AS key",
-        tx.dialect().json_rows_sql(
-            3,
-            &[
-                ("member_id", "bigint"),
-                ("channel_id", "bigint"),
-                ("code", "text"),
-                ("activates_at", "bigint"),
-                ("expires_at", "bigint")
-            ]
-        )
-    );
-    let mut done: Vec<Option<(CredentialId, String)>> = vec![None; accepted.len()];
-    let mut drawn: HashSet<String> = HashSet::new();
-    for _ in 0..8 {
-        let waiting: Vec<usize> = (0..accepted.len()).filter(|&i| done[i].is_none()).collect();
-        if waiting.is_empty() {
-            break;
-        }
-        let mut codes: HashMap<String, usize> = HashMap::new();
-        for &i in &waiting {
-            let kind = campaigns[accepted[i].campaign].gathered.identifier_kind;
-            // Distinct within the batch and from every earlier round's draws.
-            let code = std::iter::repeat_with(|| code::generate(kind)).find(|c| drawn.insert(c.clone()));
-            codes.insert(code.expect("repeat_with never ends"), i);
-        }
-        let rows: Vec<CredentialRow<'_>> = codes
-            .iter()
-            .map(|(code, &i)| {
-                let a = &accepted[i];
-                let issue = &issues[a.index];
-                CredentialRow {
-                    member_id: members[i].0,
-                    channel_id: campaigns[a.campaign].found.channel_id.0,
-                    code,
-                    activates_at: issue.activates_at.map(Timestamp::unix),
-                    expires_at: issue.expires_at.map(Timestamp::unix),
-                }
-            })
-            .collect();
-        let inserted: Vec<Inserted> =
-            tx.fetch_all(&sql, &[account.into(), now.unix().into(), json_rows(&rows)?]).await?;
-        for row in inserted {
-            let i = codes
-                .get(&row.key)
-                .copied()
-                .ok_or_else(|| StoreError::Decode("an insert returned a code it was not given".into()))?;
-            done[i] = Some((CredentialId(row.id), row.key));
-        }
-    }
-    done.into_iter()
-        .map(|d| d.ok_or_else(|| StoreError::Busy("could not draw a unique code; try again".into())))
-        .collect()
-}
-
-/// Each credential's offer link and its issue activity.
-async fn write_links(tx: &mut Tx, account: AccountId, links: &[LinkRow], now: Timestamp) -> Result<()> {
-    let dialect = tx.dialect();
-    let columns = [("credential_id", "bigint"), ("offer_id", "bigint"), ("member_id", "bigint")];
-    let rows = json_rows(links)?;
-    let sql = format!(
-        "INSERT INTO credential_offers (account_id, credential_id, offer_id) \
-         SELECT $1, r.credential_id, r.offer_id FROM {}",
-        dialect.json_rows_sql(2, &columns)
-    );
-    tx.execute(&sql, &[account.into(), rows.clone()]).await?;
-    let sql = format!(
-        "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
-         reported_at, processed_at, created_at, updated_at) \
-         SELECT $1, r.offer_id, r.credential_id, r.member_id, $3, $4, $5, $5, $5, $5 FROM {}",
-        dialect.json_rows_sql(2, &columns)
-    );
-    let kind = ActivityType::Issue;
-    tx.execute(&sql, &[account.into(), rows, kind.code().into(), kind.name().into(), now.unix().into()]).await?;
-    Ok(())
 }
 
 /// The states, answered by their credential.
