@@ -1,5 +1,5 @@
 //! Writes of one kind issued in batches: concurrent requests join a queue (`Queue`), and each
-//! of a few lanes takes every request waiting (up to `MAX_BATCH`, without waiting for more:
+//! of one or two lanes takes every request waiting (up to `MAX_BATCH`, without waiting for more:
 //! a lone request is written at once, and under load the requests that arrive while a batch
 //! commits form the next), writes them in one transaction per account (`write_many`) and
 //! answers each with its own outcome.
@@ -11,13 +11,17 @@
 //! takes nothing from its neighbours.
 
 use crate::{Db, Result, StoreError, Tx};
+use futures_util::FutureExt;
 use kindling_domain::AccountId;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-/// Requests per batch at most.
-const MAX_BATCH: usize = 256;
+/// Requests per batch at most: when a batch goes one by one each item holds a savepoint
+/// until the commit, and past 64 subtransactions in one transaction PostgreSQL looks every
+/// further one up on disk (as `pg_commit::MAX_BATCH`, with room for the items' own).
+const MAX_BATCH: usize = 48;
 
 /// One item's answer.
 pub type Outcome<W> = std::result::Result<<W as BatchWrite>::Done, <W as BatchWrite>::Error>;
@@ -105,7 +109,8 @@ impl<W: BatchWrite> Clone for Queue<W> {
 
 impl<W: BatchWrite> Queue<W> {
     /// `lanes` tasks writing from one queue (needs a Tokio runtime). Two lanes let one batch
-    /// be written while the other waits for its commit.
+    /// be written while the other waits for its commit; one keeps batches from waiting on
+    /// each other's row locks (see `issuance::Issuer`).
     pub fn start(db: Db, lanes: usize) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
@@ -148,7 +153,11 @@ async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<
         }
         for (account, group) in accounts {
             let (items, answers): (Vec<W>, Vec<_>) = group.into_iter().map(|j| (j.item, j.answer)).unzip();
-            match write_many(&db, account, items).await {
+            // A panic fails this group (as the router's panic layer fails a lone request),
+            // not the lane: the lane goes on with the next batch.
+            let written = AssertUnwindSafe(write_many(&db, account, items)).catch_unwind().await;
+            let written = written.unwrap_or_else(|_| Err(StoreError::Closed("a batched write panicked".into())));
+            match written {
                 Ok(batch) => {
                     for (answer, outcome) in answers.into_iter().zip(batch.outcomes) {
                         // The client may have gone; its write stands, as a lone one would.
@@ -156,11 +165,8 @@ async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<
                     }
                 }
                 Err(e) => {
-                    let busy = matches!(e, StoreError::Busy(_));
                     for answer in answers {
-                        let message = e.to_string();
-                        let e = if busy { StoreError::Busy(message) } else { StoreError::Closed(message) };
-                        let _ = answer.send(Err(W::Error::from(e)));
+                        let _ = answer.send(Err(W::Error::from(e.again())));
                     }
                 }
             }
