@@ -13,11 +13,21 @@ mod together;
 
 use crate::many::{self, Batch, BatchWrite};
 
-/// The operation's queue (`many::Queue`): concurrent requests issued in batches. Start it
-/// with one lane: a batch keeps the members it creates locked until it commits, and one by
-/// one (`issue_in`) it creates them in arrival order, so two lanes' batches naming the same
-/// new identifiers could deadlock on PostgreSQL (one lane measured the same rate as two).
+/// The operation's queue (`many::Queue`): concurrent requests issued in batches.
 pub type Issuer = many::Queue<Issue>;
+
+/// Starts the operation's queue: one lane on PostgreSQL, two on SQLite. On PostgreSQL a
+/// batch keeps the members it creates locked until it commits, and one by one (`issue_in`)
+/// it creates them in arrival order, so two lanes' batches naming the same new identifiers
+/// could deadlock (one lane measured the same rate as two there). SQLite's single writer
+/// takes no row locks, and two lanes measured about 10 % more than one.
+pub fn start_issuer(db: &Db) -> Issuer {
+    let lanes = match db.dialect() {
+        crate::Dialect::Postgres => 1,
+        crate::Dialect::Sqlite => 2,
+    };
+    Issuer::start(db.clone(), lanes)
+}
 
 use crate::credentials::write::{self, CredentialInput};
 use crate::offer_states::{self, StateError, StateRow, MEMBER_NOT_FOUND};
