@@ -47,6 +47,16 @@ pub trait BatchWrite: Sized + Send + 'static {
     ) -> impl Future<Output = std::result::Result<Self::Done, Self::Error>> + Send;
 }
 
+/// A `together`'s answers, each item's filled in as its rules or its write decided: all of
+/// them, or an error naming the gap (a bug in that `together`).
+pub(crate) fn every_answer<T>(outcomes: Vec<Option<T>>) -> Result<Option<Vec<T>>> {
+    outcomes
+        .into_iter()
+        .map(|o| o.ok_or_else(|| StoreError::Decode("a batched item left unanswered".into())))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
 /// What `write_many` did.
 #[derive(Debug)]
 pub struct Batch<T, E> {

@@ -1,7 +1,7 @@
 //! Members as a plain CRUD table.
 
 use crate::crud::{Assignments, Table};
-use crate::{FromRow, Result, Row, Tx, Value};
+use crate::{FromRow, Result, Row, Tx};
 use kindling_domain::member::{Member, MemberChanges, NewMember};
 use kindling_domain::{AccountId, MemberId, Timestamp};
 
@@ -46,33 +46,36 @@ pub fn change_values(changes: MemberChanges) -> Assignments {
     values
 }
 
-/// Rows of one bulk insert statement (`insert_missing`): 2 + 2 × 1000 parameters, well under
-/// SQLite's 32,766 and PostgreSQL's 65,535. A fixed size keeps the statement text (and the
-/// prepared statement) the same for every full batch.
+/// Rows of one bulk insert statement (`insert_missing`), the import's batch. A fixed size
+/// keeps a full batch's work per statement the same.
 pub const INSERT_BATCH: usize = 1000;
 
-/// Bulk load (`kindling import members`): inserts `members` (at most `INSERT_BATCH`) in one
-/// multi-row statement, skipping any identifier the account already has (so an interrupted
-/// import can be run again); returns how many rows were inserted.
+/// Inserts `members` (at most `INSERT_BATCH`) in one multi-row statement, skipping any
+/// identifier the account already has (so an interrupted import can be run again, and a
+/// concurrent creation is not duplicated); returns how many rows were inserted. The rows are
+/// one JSON parameter (`Dialect::json_rows_sql`), so the statement's text is the same for any
+/// number of them. Used by `kindling import members` and the issuance batches.
 pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMember], now: Timestamp) -> Result<u64> {
     assert!(members.len() <= INSERT_BATCH, "at most INSERT_BATCH members per statement");
     if members.is_empty() {
         return Ok(0);
     }
-    // $1 and $2 (account, time) are shared by every row; each row adds its two values.
-    let rows: Vec<String> =
-        (0..members.len()).map(|i| format!("($1, ${}, ${}, $2, $2)", 3 + 2 * i, 4 + 2 * i)).collect();
-    let sql = format!(
-        "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) VALUES {} \
-         ON CONFLICT (account_id, identifier) DO NOTHING",
-        rows.join(", ")
-    );
-    let mut params: Vec<Value> = Vec::with_capacity(2 + 2 * members.len());
-    params.extend([account.into(), now.unix().into()]);
-    for member in members {
-        params.extend([member.identifier.as_str().into(), member.notification_mode.as_str().into()]);
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        identifier: &'a str,
+        notification_mode: &'a str,
     }
-    tx.execute(&sql, &params).await
+    let rows: Vec<Row<'_>> = members
+        .iter()
+        .map(|m| Row { identifier: m.identifier.as_str(), notification_mode: m.notification_mode.as_str() })
+        .collect();
+    let sql = format!(
+        "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
+         SELECT $1, r.identifier, r.notification_mode, $2, $2 FROM {} WHERE TRUE \
+         ON CONFLICT (account_id, identifier) DO NOTHING",
+        tx.dialect().json_rows_sql(3, &[("identifier", "text"), ("notification_mode", "text")])
+    );
+    tx.execute(&sql, &[account.into(), now.unix().into(), crate::query::json_rows(&rows)?]).await
 }
 
 /// The account's member with an identifier.

@@ -324,11 +324,7 @@ async fn create(tx: &mut Tx, account: AccountId, inputs: &[CredentialInput]) -> 
         write::present(tx, account, &mut credential, &groups[a.group]).await?;
         outcomes[a.index] = Some(Ok(credential));
     }
-    outcomes
-        .into_iter()
-        .map(|o| o.ok_or_else(|| StoreError::Decode("a credential left unanswered".into())))
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    crate::many::every_answer(outcomes)
 }
 
 /// The credentials' ids by code, for callers that answer with the code.

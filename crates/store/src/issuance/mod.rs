@@ -119,12 +119,8 @@ impl BatchWrite for Issue {
     }
 }
 
-/// Issues a state and its credential in one transaction; a refusal writes nothing (not even
-/// the member an identifier would have created).
-pub async fn issue(db: &Db, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
-    db.transaction(move |tx| Box::pin(issue_in(tx, account, issue))).await
-}
-
+/// Issues a state and its credential, alone (inside a batch's savepoint, see `many`); a
+/// refusal writes nothing (not even the member an identifier would have created).
 async fn issue_in(tx: &mut Tx, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
     let now = Timestamp::now();
     let (by_id, by_identifier) = match &issue.recipient {

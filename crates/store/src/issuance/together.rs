@@ -17,9 +17,9 @@ use crate::credentials::together::{self, CodeRow, Link};
 use crate::credentials::write::{self, WriteError};
 use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
 use crate::query::json_rows;
-use crate::{Result, StoreError, Tx, Value};
+use crate::{members, Result, StoreError, Tx, Value};
 use kindling_domain::credentials::rules::{self, Purpose};
-use kindling_domain::member::NotificationMode;
+use kindling_domain::member::{Identifier, NewMember, NotificationMode};
 use kindling_domain::offer_state;
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, CredentialId, MemberId, OfferStateId, Timestamp};
@@ -35,17 +35,17 @@ struct Campaign {
 }
 
 /// An item that passed every rule, on its way to the writes.
-struct Accepted {
+struct Accepted<'a> {
     index: usize,
     campaign: usize,
-    member: Who,
+    member: Who<'a>,
 }
 
 #[derive(Clone, Copy)]
-enum Who {
+enum Who<'a> {
     Known(MemberId),
-    /// Created by this batch: the position of its identifier in `new_identifiers`.
-    New(usize),
+    /// Created by this batch.
+    New(&'a Identifier),
 }
 
 #[derive(Serialize)]
@@ -110,8 +110,6 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
     let known = known_members(tx, account, issues).await?;
     let mut outcomes: Vec<Option<Outcome>> = (0..issues.len()).map(|_| None).collect();
     let mut accepted = Vec::new();
-    let mut new_identifiers: Vec<&str> = Vec::new();
-    let mut new_index: HashMap<&str, usize> = HashMap::new();
     for (index, issue) in issues.iter().enumerate() {
         let refuse = |e| Some(Err(e));
         let Some(campaign) = by_xid[issue.campaign_xid.as_str()] else {
@@ -132,14 +130,7 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
             }
             Recipient::Identifier(identifier) => match known.identifiers.get(identifier.as_str()) {
                 Some(id) => Who::Known(*id),
-                None => {
-                    let next = new_identifiers.len();
-                    let at = *new_index.entry(identifier.as_str()).or_insert(next);
-                    if at == next {
-                        new_identifiers.push(identifier.as_str());
-                    }
-                    Who::New(at)
-                }
+                None => Who::New(identifier),
             },
         };
         // The rules read no member fact here (see above), so any member id stands for it.
@@ -160,15 +151,14 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
         accepted.push(Accepted { index, campaign, member });
     }
     // Only members an accepted item needs are created (a refusal writes nothing).
-    let needed: HashSet<usize> =
-        accepted.iter().filter_map(|a| if let Who::New(at) = a.member { Some(at) } else { None }).collect();
-    let mut to_create: Vec<&str> = needed.iter().map(|&at| new_identifiers[at]).collect();
+    let mut to_create: Vec<&Identifier> =
+        accepted.iter().filter_map(|a| if let Who::New(i) = a.member { Some(i) } else { None }).collect();
     let created = create_members(tx, account, &mut to_create, now).await?;
-    let member_of = |who: Who| -> Result<MemberId> {
+    let member_of = |who: Who<'_>| -> Result<MemberId> {
         match who {
             Who::Known(id) => Ok(id),
-            Who::New(at) => created
-                .get(new_identifiers[at])
+            Who::New(identifier) => created
+                .get(identifier.as_str())
                 .copied()
                 .ok_or_else(|| StoreError::Decode("a member neither inserted nor found".into())),
         }
@@ -239,11 +229,7 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
             credential_identifier: identifier,
         }));
     }
-    outcomes
-        .into_iter()
-        .map(|o| o.ok_or_else(|| StoreError::Decode("an issuance left unanswered".into())))
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    crate::many::every_answer(outcomes)
 }
 
 /// The members the items name that exist in the account.
@@ -314,22 +300,20 @@ async fn find_identifiers(
 async fn create_members(
     tx: &mut Tx,
     account: AccountId,
-    identifiers: &mut [&str],
+    identifiers: &mut Vec<&Identifier>,
     now: Timestamp,
 ) -> Result<HashMap<String, MemberId>> {
     if identifiers.is_empty() {
         return Ok(HashMap::new());
     }
-    identifiers.sort_unstable();
-    let list: Vec<String> = identifiers.iter().map(|s| (*s).to_owned()).collect();
-    let sql = format!(
-        "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
-         SELECT $1, value, $3, $4, $4 FROM {} WHERE TRUE ON CONFLICT (account_id, identifier) DO NOTHING",
-        tx.dialect().list_rows_sql(2)
-    );
-    let params =
-        [account.into(), list.as_slice().into(), NotificationMode::default().as_str().into(), now.unix().into()];
-    tx.execute(&sql, &params).await?;
+    identifiers.sort_unstable_by_key(|i| i.as_str());
+    identifiers.dedup();
+    let new: Vec<NewMember> = identifiers
+        .iter()
+        .map(|&identifier| NewMember { identifier: identifier.clone(), notification_mode: NotificationMode::default() })
+        .collect();
+    members::insert_missing(tx, account, &new, now).await?;
+    let list: Vec<String> = identifiers.iter().map(|i| i.as_str().to_owned()).collect();
     find_identifiers(tx, account, &list).await
 }
 
