@@ -52,6 +52,8 @@ pub struct Shared {
     pub(crate) issuer: kindling_store::issuance::Issuer,
     /// `POST /v1.0/credentials`' batches (`many::Queue`).
     pub(crate) credentials: kindling_store::many::Queue<kindling_store::credentials::write::CredentialInput>,
+    /// `PUT /v1.0/credentials/{id}/redeem`'s batches (`many::Queue`).
+    pub(crate) redemptions: kindling_store::many::Queue<kindling_store::credentials::redeem_many::Redemption>,
 }
 
 impl axum::extract::FromRef<AppState> for kindling_web::WebState {
@@ -80,9 +82,10 @@ impl AppState {
         let portal = kindling_web::portal::PortalState::new(db.clone(), limit);
         let issuer = kindling_store::issuance::start_issuer(&db);
         let credentials = kindling_store::many::Queue::start(db.clone(), 2);
+        let redemptions = kindling_store::many::Queue::start(db.clone(), 2);
         let config = Arc::new(config);
         let auth = Arc::new(AuthCache::new());
-        Self(Arc::new(Shared { db, config, auth, metrics, web, portal, issuer, credentials }))
+        Self(Arc::new(Shared { db, config, auth, metrics, web, portal, issuer, credentials, redemptions }))
     }
 }
 

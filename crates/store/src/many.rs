@@ -5,10 +5,10 @@
 //! answers each with its own outcome.
 //!
 //! A kind (`BatchWrite`) writes its items together, in a few multi-row statements, when the
-//! rules allow, or says it cannot; then each item is written alone in its own savepoint of
-//! the batch's transaction, as is every item of a batch whose multi-row statements failed
-//! (rolled back to their savepoint first). A refused or failing item writes nothing and
-//! takes nothing from its neighbours.
+//! rules allow, or says it cannot; then each item is written alone, in its own transaction,
+//! as a lone request would be, as is every item of a batch whose multi-row statements failed
+//! (undone first). A refused or failing item writes nothing and takes nothing from its
+//! neighbours.
 
 use crate::{Db, Result, StoreError, Tx};
 use futures_util::FutureExt;
@@ -18,21 +18,20 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-/// Requests per batch at most: when a batch goes one by one each item holds a savepoint
-/// until the commit, and past 64 subtransactions in one transaction PostgreSQL looks every
-/// further one up on disk (as `pg_commit::MAX_BATCH`, with room for the items' own).
+/// Requests per batch at most: bounds a batch's statements and JSON parameters, and the
+/// time its first request waits for the last one's checks.
 const MAX_BATCH: usize = 48;
 
 /// One item's answer.
 pub type Outcome<W> = std::result::Result<<W as BatchWrite>::Done, <W as BatchWrite>::Error>;
 
 /// A kind of write that can be done for many items at once.
-pub trait BatchWrite: Sized + Send + 'static {
+pub trait BatchWrite: Sized + Send + Sync + 'static {
     type Done: Send + 'static;
     type Error: From<StoreError> + Send + 'static;
 
     /// Writes `items` together, answering one outcome per item in order, or `None` when a
-    /// rule needs what only the one-by-one path does (nothing written then).
+    /// rule needs what only the one-by-one path does (whatever it wrote is then undone).
     fn together(
         tx: &mut Tx,
         account: AccountId,
@@ -66,38 +65,39 @@ pub struct Batch<T, E> {
     pub together: bool,
 }
 
-/// Writes `items` (one account's) in one transaction: together when the kind can, else one
-/// by one. An error here (the transaction itself failed) is every item's.
+/// Writes `items` (one account's): together in one transaction when the kind can; else each
+/// alone in its own transaction, all at once, exactly as lone requests would be (sharing
+/// SQLite's group commits, each on its own PostgreSQL connection). A lone transaction per
+/// item, rather than savepoints of one, keeps the lock order of a lone request: one item's
+/// credential, member and counter rows, then commit. A batch holding many items' rows would
+/// take them in an order no lone request does, and could deadlock with another process.
+/// An error of the together transaction itself sends the items alone too.
 pub async fn write_many<W: BatchWrite>(db: &Db, account: AccountId, items: Vec<W>) -> Result<Batch<W::Done, W::Error>> {
-    db.transaction(move |tx| Box::pin(many_in(tx, account, items))).await
+    let items = Arc::new(items);
+    let batch = items.clone();
+    let together = db.transaction(move |tx| Box::pin(together_in(tx, account, batch))).await;
+    let items = Arc::try_unwrap(items).map_err(|_| StoreError::Decode("a batch outlived its transaction".into()))?;
+    match together {
+        Ok(Some(outcomes)) => return Ok(Batch { outcomes, together: true }),
+        Ok(None) => {}
+        // Say, a unique index raced by a concurrent batch: the items go alone.
+        Err(e) => tracing::debug!(error = %e, "writing together failed; writing one by one"),
+    }
+    let alone = items.into_iter().map(|item| db.transaction(move |tx| Box::pin(W::alone(tx, account, item))));
+    Ok(Batch { outcomes: futures_util::future::join_all(alone).await, together: false })
 }
 
-async fn many_in<W: BatchWrite>(tx: &mut Tx, account: AccountId, items: Vec<W>) -> Result<Batch<W::Done, W::Error>> {
+/// `together` in a savepoint: undone when it answers `None` (it may have written).
+async fn together_in<W: BatchWrite>(
+    tx: &mut Tx,
+    account: AccountId,
+    items: Arc<Vec<W>>,
+) -> Result<Option<Vec<Outcome<W>>>> {
     tx.execute("SAVEPOINT write_many", &[]).await?;
-    match W::together(tx, account, &items).await {
-        Ok(Some(outcomes)) => {
-            tx.execute("RELEASE SAVEPOINT write_many", &[]).await?;
-            return Ok(Batch { outcomes, together: true });
-        }
-        Ok(None) => {}
-        Err(e) => {
-            // Say, a unique index raced by a concurrent batch: the items go one by one.
-            tracing::debug!(error = %e, "writing together failed; writing one by one");
-            tx.execute("ROLLBACK TO SAVEPOINT write_many", &[]).await?;
-        }
-    }
-    tx.execute("RELEASE SAVEPOINT write_many", &[]).await?;
-    let mut outcomes = Vec::with_capacity(items.len());
-    for item in items {
-        tx.execute("SAVEPOINT write_one", &[]).await?;
-        let outcome = W::alone(tx, account, item).await;
-        if outcome.is_err() {
-            tx.execute("ROLLBACK TO SAVEPOINT write_one", &[]).await?;
-        }
-        tx.execute("RELEASE SAVEPOINT write_one", &[]).await?;
-        outcomes.push(outcome);
-    }
-    Ok(Batch { outcomes, together: false })
+    let outcomes = W::together(tx, account, &items).await?;
+    let end = if outcomes.is_some() { "RELEASE SAVEPOINT write_many" } else { "ROLLBACK TO SAVEPOINT write_many" };
+    tx.execute(end, &[]).await?;
+    Ok(outcomes)
 }
 
 struct Job<W: BatchWrite> {

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use kindling_domain::credentials::annotations;
 use kindling_domain::{ChannelId, CredentialId, MemberId, OfferId, StoreId};
+use kindling_store::credentials::redeem_many::Redemption;
 use kindling_store::credentials::write::{self, CredentialInput, WriteError};
 use kindling_store::credentials::{load_in, Credentials};
 use kindling_store::crud::{self, Filter};
@@ -224,8 +225,8 @@ pub async fn redeem_credential(
     ApiPath(id): ApiPath<CredentialId>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let credential =
-        write::redeem(&state.db, auth.account, id, params.id::<StoreId>("store_id")?).await.map_err(refused)?;
+    let store = params.id::<StoreId>("store_id")?;
+    let credential = state.redemptions.write(auth.account, Redemption { id, store }).await.map_err(refused)?;
     Ok(single(StatusCode::CREATED, "credential", &credential))
 }
 

@@ -44,6 +44,7 @@ mod pos_offer_codes;
 mod privacy;
 mod read_cache;
 mod read_modify_write;
+mod redemption_batches;
 mod reports;
 mod rows;
 mod spec;

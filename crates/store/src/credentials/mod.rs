@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod outbox;
+pub mod redeem_many;
 pub(crate) mod together;
 pub mod write;
 

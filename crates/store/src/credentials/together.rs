@@ -188,24 +188,36 @@ pub(crate) async fn write_links(tx: &mut Tx, account: AccountId, links: &[Link],
     if links.is_empty() {
         return Ok(());
     }
-    let dialect = tx.dialect();
-    let columns = [("credential_id", "bigint"), ("offer_id", "bigint"), ("member_id", "bigint")];
-    let rows = json_rows(links)?;
     let sql = format!(
         "INSERT INTO credential_offers (account_id, credential_id, offer_id) \
          SELECT $1, r.credential_id, r.offer_id FROM {}",
-        dialect.json_rows_sql(2, &columns)
+        tx.dialect().json_rows_sql(2, &LINK_COLUMNS)
     );
-    tx.execute(&sql, &[account.into(), rows.clone()]).await?;
+    tx.execute(&sql, &[account.into(), json_rows(links)?]).await?;
+    write_activities(tx, account, links, ActivityType::Issue, now).await
+}
+
+const LINK_COLUMNS: [(&str, &str); 3] = [("credential_id", "bigint"), ("offer_id", "bigint"), ("member_id", "bigint")];
+
+/// One activity of `kind` per link (its credential, offer and member), in one statement.
+pub(crate) async fn write_activities(
+    tx: &mut Tx,
+    account: AccountId,
+    links: &[Link],
+    kind: ActivityType,
+    now: Timestamp,
+) -> Result<()> {
+    if links.is_empty() {
+        return Ok(());
+    }
     let sql = format!(
         "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
          reported_at, processed_at, created_at, updated_at) \
          SELECT $1, r.offer_id, r.credential_id, r.member_id, $3, $4, $5, $5, $5, $5 FROM {}",
-        dialect.json_rows_sql(2, &columns)
+        tx.dialect().json_rows_sql(2, &LINK_COLUMNS)
     );
-    let kind = ActivityType::Issue;
-    tx.execute(&sql, &[account.into(), rows, kind.code().into(), kind.name().into(), now.unix().into()]).await?;
-    Ok(())
+    let params = [account.into(), json_rows(links)?, kind.code().into(), kind.name().into(), now.unix().into()];
+    tx.execute(&sql, &params).await.map(drop)
 }
 
 /// Whether an offer's rules read facts of the member (then a batch goes one by one).

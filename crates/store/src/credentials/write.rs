@@ -395,8 +395,17 @@ pub async fn eligibility(
     Ok(verdict)
 }
 
+/// Whether `redeem_in`'s claim would match the credential as read: open, not held by a
+/// ticket, not expired, active (`not_open` says why not).
+pub(crate) fn claimable(credential: &Credential, now: Timestamp) -> bool {
+    credential.status == CredentialStatus::Open
+        && credential.locked_until.is_none_or(|l| l <= now)
+        && credential.code_expires_at.is_none_or(|e| e > now)
+        && credential.activates_at.is_none_or(|a| a <= now)
+}
+
 /// Why a conditional update of an open credential matched nothing.
-fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
+pub(crate) fn not_open(credential: &Credential, now: Timestamp) -> WriteError {
     match credential.status {
         CredentialStatus::Redeemed => WriteError::Invalid("Credential has already been redeemed".into()),
         CredentialStatus::Voided => WriteError::Invalid("Credential has been voided".into()),

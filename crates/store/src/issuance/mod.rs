@@ -119,7 +119,7 @@ impl BatchWrite for Issue {
     }
 }
 
-/// Issues a state and its credential, alone (inside a batch's savepoint, see `many`); a
+/// Issues a state and its credential, alone (in its own transaction, see `many`); a
 /// refusal writes nothing (not even the member an identifier would have created).
 async fn issue_in(tx: &mut Tx, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
     let now = Timestamp::now();
