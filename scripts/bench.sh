@@ -16,7 +16,8 @@
 # BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
 # finds a credential; on PostgreSQL more codes are issued for BENCH_TOPUP_DURATION, 20s,
 # unmeasured, before the redeem runs), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2),
-# BENCH_MEMBERS. A row whose runs had over 1 % non-2xx answers is marked INVALID in the
+# BENCH_MEMBERS, BENCH_OFFER (the credentials' offer as JSON, e.g. '{"name":"hot",
+# "max_redemptions":100000000}' to count every issue and redeem on its row). A row whose runs had over 1 % non-2xx answers is marked INVALID in the
 # summary (a few are 404s for ids skipped by code draws, see the summary's note).
 # Needs wrk.
 set -euo pipefail

@@ -18,7 +18,8 @@
 #   id_of KEY            the `id` of the `KEY` object in the JSON on stdin.
 #   offer_on_channel BODY  an offer with the JSON object BODY, approved and linked to a new
 #                        channel; sets channel, offer and xid (its landing page / campaign xid).
-#   credentials_setup    a member, channel and approved offer on the started Kindling, one
+#   credentials_setup    a member, channel and approved offer (BENCH_OFFER, a JSON object;
+#                        {"name":"bench"}, no limit, by default) on the started Kindling, one
 #                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
 #                        and $tmp/redeem.lua (redeems credentials issued after that one,
 #                        each once: wrk thread t of `-- OFFSET STRIDE` takes the ids
@@ -135,9 +136,10 @@ offer_on_channel() {
 }
 
 credentials_setup() {
-    local member first
+    local member first body='{"name":"bench"}'
+    [ -z "${BENCH_OFFER:-}" ] || body=$BENCH_OFFER
     member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
-    offer_on_channel '{"name":"bench"}'
+    offer_on_channel "$body"
     first=$(api -XPOST "$base/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel" | id_of credential)
     cat >"$tmp/issue.lua" <<LUA
 wrk.method = "POST"
