@@ -11,7 +11,7 @@
 //! neighbours.
 
 use crate::{Db, Result, StoreError, Tx};
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use kindling_domain::AccountId;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -65,36 +65,42 @@ pub struct Batch<T, E> {
     pub together: bool,
 }
 
+/// Items of a batch written alone at once at most: enough to share SQLite's group commits,
+/// few enough to leave most of PostgreSQL's pool (16 by default) to other requests.
+const ALONE_AT_ONCE: usize = 8;
+
 /// Writes `items` (one account's): together in one transaction when the kind can; else each
-/// alone in its own transaction, all at once, exactly as lone requests would be (sharing
-/// SQLite's group commits, each on its own PostgreSQL connection). A lone transaction per
-/// item, rather than savepoints of one, keeps the lock order of a lone request: one item's
-/// credential, member and counter rows, then commit. A batch holding many items' rows would
-/// take them in an order no lone request does, and could deadlock with another process.
-/// An error of the together transaction itself sends the items alone too.
+/// alone in its own transaction, up to `ALONE_AT_ONCE` at a time, exactly as lone requests
+/// would be. A transaction per item, rather than savepoints of one, keeps the lock order of
+/// a lone request (one item's credential, member and counter rows, then commit): a batch
+/// holding many items' rows would take them in an order no lone request does, and could
+/// deadlock with another process. A failing together statement sends the items alone too
+/// (say, a unique index raced by a concurrent batch); a failing transaction (its commit
+/// included, whose outcome may be unknown) is every item's error, never written again.
 pub async fn write_many<W: BatchWrite>(db: &Db, account: AccountId, items: Vec<W>) -> Result<Batch<W::Done, W::Error>> {
     let items = Arc::new(items);
     let batch = items.clone();
-    let together = db.transaction(move |tx| Box::pin(together_in(tx, account, batch))).await;
-    let items = Arc::try_unwrap(items).map_err(|_| StoreError::Decode("a batch outlived its transaction".into()))?;
-    match together {
-        Ok(Some(outcomes)) => return Ok(Batch { outcomes, together: true }),
-        Ok(None) => {}
-        // Say, a unique index raced by a concurrent batch: the items go alone.
-        Err(e) => tracing::debug!(error = %e, "writing together failed; writing one by one"),
+    let together = db.transaction(move |tx| Box::pin(together_in(tx, account, batch))).await?;
+    if let Some(outcomes) = together {
+        return Ok(Batch { outcomes, together: true });
     }
+    let items = Arc::try_unwrap(items).map_err(|_| StoreError::Decode("a batch outlived its transaction".into()))?;
     let alone = items.into_iter().map(|item| db.transaction(move |tx| Box::pin(W::alone(tx, account, item))));
-    Ok(Batch { outcomes: futures_util::future::join_all(alone).await, together: false })
+    let outcomes = futures_util::stream::iter(alone).buffered(ALONE_AT_ONCE).collect().await;
+    Ok(Batch { outcomes, together: false })
 }
 
-/// `together` in a savepoint: undone when it answers `None` (it may have written).
+/// `together` in a savepoint: undone when it answers `None` (it may have written) or fails.
 async fn together_in<W: BatchWrite>(
     tx: &mut Tx,
     account: AccountId,
     items: Arc<Vec<W>>,
 ) -> Result<Option<Vec<Outcome<W>>>> {
     tx.execute("SAVEPOINT write_many", &[]).await?;
-    let outcomes = W::together(tx, account, &items).await?;
+    let outcomes = W::together(tx, account, &items).await.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "writing together failed; writing one by one");
+        None
+    });
     let end = if outcomes.is_some() { "RELEASE SAVEPOINT write_many" } else { "ROLLBACK TO SAVEPOINT write_many" };
     tx.execute(end, &[]).await?;
     Ok(outcomes)

@@ -59,6 +59,19 @@ async fn set(app: &TestApp, sql: &str, id: CredentialId) {
     app.db.execute(sql, &[id.0.into()]).await.unwrap();
 }
 
+/// A credential's redemption and redeem-activity rows, but for their ids and times.
+async fn records(app: &TestApp, id: CredentialId) -> Vec<String> {
+    let redemptions = "SELECT offer_id || ':' || channel_id || ':' || member_id || ':' || business_date || ':' || \
+        COALESCE(store_id, 0) || ':' || COALESCE(transaction_id, 0) || ':' || COALESCE(amount, 0) || ':' || \
+        COALESCE(voided_at, 0) FROM redemptions WHERE credential_id = $1 ORDER BY offer_id";
+    let activities = "SELECT offer_id || ':' || member_id || ':' || activity_type || ':' || description \
+        FROM offer_activities WHERE credential_id = $1 AND activity_type = 2 ORDER BY offer_id";
+    let mut rows = app.db.fetch_all::<String>(redemptions, &[id.0.into()]).await.unwrap();
+    rows.extend(app.db.fetch_all::<String>(activities, &[id.0.into()]).await.unwrap());
+    assert!(!rows.is_empty());
+    rows
+}
+
 /// A credential with what differs between twins blanked: id, code and times.
 fn shape(credential: &Credential) -> Value {
     let mut shown = serde_json::to_value(credential).unwrap();
@@ -94,6 +107,13 @@ async fn a_batch_answers_as_each_redemption_alone(app: TestApp) {
         .await
         .error_free();
     approve(&app, &acct, paused).await;
+    let per_channel = crate::offers::offer(&app, &acct, body("Per channel")).await;
+    app.post(&acct, &format!("/v1.0/offers/{per_channel}/channels"), json!({"offer": {"channel_ids": [s.channel]}}))
+        .await
+        .error_free();
+    let path = format!("/v1.0/offers/{per_channel}/channels/{}", s.channel);
+    app.put(&acct, &path, json!({"eligible_channel": {"max_redemptions": 50}})).await.error_free();
+    approve(&app, &acct, per_channel).await;
     let other_member = member(&app, &acct, "other-member").await;
     let stranger = app.account().await;
     let theirs = setup(&app, &stranger, body("Theirs")).await;
@@ -126,6 +146,13 @@ async fn a_batch_answers_as_each_redemption_alone(app: TestApp) {
         };
         ids.push(write::create(&app.db, a, reusable).await.unwrap().id);
         ids.push(issue(&app, &stranger, theirs.member, theirs.channel, &[theirs.offer]).await);
+        ids.push(issue(&app, &acct, s.member, s.channel, &[per_channel, limited]).await);
+        let no_offers = CredentialInput {
+            member_id: Some(MemberId(s.member)),
+            channel_id: Some(ChannelId(s.channel)),
+            ..Default::default()
+        };
+        ids.push(write::create(&app.db, a, no_offers).await.unwrap().id);
         sets.push(ids);
     }
     let mut twins: Vec<(CredentialId, CredentialId)> = sets[0].iter().copied().zip(sets[1].iter().copied()).collect();
@@ -138,10 +165,13 @@ async fn a_batch_answers_as_each_redemption_alone(app: TestApp) {
     assert!(batch.together, "no rule here needs a member's own facts");
     assert_eq!(batch.outcomes.len(), twins.len());
     let after = rows(&app, &acct).await;
-    // Accepted: the plain one, the two-offer one and the reusable one.
-    assert_eq!((after.0 - before.0, after.1 - before.1), (4, 4), "one redemption and activity per offer");
+    // Accepted: the plain one, the two two-offer ones and the reusable one.
+    assert_eq!((after.0 - before.0, after.1 - before.1), (6, 6), "one redemption and activity per offer");
     let limit = "SELECT redemption_count FROM offers WHERE account_id = $1 AND name = 'Limited'";
-    assert_eq!(count(&app, &acct, limit).await, 1, "the limited offer counted the batch's one");
+    assert_eq!(count(&app, &acct, limit).await, 2, "the limited offer counted the batch's two");
+    let channel_limit =
+        format!("SELECT redemption_count FROM eligible_channels WHERE offer_id = {per_channel} AND $1 > 0");
+    assert_eq!(count(&app, &acct, &channel_limit).await, 1, "the channel's limit counted the batch's one");
 
     let mut redeemed = 0;
     for (i, ((_, alone_id), batched)) in twins.iter().zip(batch.outcomes).enumerate() {
@@ -152,14 +182,16 @@ async fn a_batch_answers_as_each_redemption_alone(app: TestApp) {
                 let stored = app.get(&acct, &format!("/v1.0/credentials/{}", batched.id)).await;
                 stored.spec("get", "/v1.0/credentials/{credential_id}");
                 assert_eq!(stored.body["credential"], serde_json::to_value(&batched).unwrap(), "credential {i}");
+                assert_eq!(records(&app, batched.id).await, records(&app, alone.id).await, "credential {i}");
                 redeemed += 1;
             }
             (Err(batched), Err(alone)) => assert_eq!(format!("{batched:?}"), format!("{alone:?}"), "credential {i}"),
             (batched, alone) => panic!("credential {i}: batched {batched:?}, alone {alone:?}"),
         }
     }
-    assert_eq!(redeemed, 3);
-    assert_eq!(count(&app, &acct, limit).await, 2, "alone counted its twin");
+    assert_eq!(redeemed, 4);
+    assert_eq!(count(&app, &acct, limit).await, 4, "alone counted the twins");
+    assert_eq!(count(&app, &acct, &channel_limit).await, 2);
     let theirs_redeemed = count(&app, &stranger, "SELECT COUNT(*) FROM redemptions WHERE account_id = $1").await;
     assert_eq!(theirs_redeemed, 0, "another account's credential is not found, and not redeemed");
 }

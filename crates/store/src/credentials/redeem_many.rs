@@ -89,15 +89,13 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
     let today = business_date(now, ctx.time_zone.as_deref());
     let dialect = tx.dialect();
     let mut outcomes: Vec<Option<Outcome>> = (0..items.len()).map(|_| None).collect();
-    // The credentials, locked on PostgreSQL in id order (as every batch takes them) until
-    // the commit, so none is redeemed twice; which can be claimed is decided here, as
-    // `write::redeem_in`'s claim decides. Only the key is in the condition: with the claim's
-    // `status = 'open'` PostgreSQL may choose the partial index of open codes and read every
-    // open code of the account (it did, 25 ms a batch, while its statistics were young).
+    // The credentials by key; which can be claimed is decided here, as `write::redeem_in`'s
+    // claim decides. Only the key is in the condition: with the claim's `status = 'open'`
+    // PostgreSQL may choose the partial index of open codes and read every open code of the
+    // account (it did, 25 ms a batch, while its statistics were young).
     let sql = format!(
-        "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND {} ORDER BY id{}",
-        dialect.in_list_sql("id", 2),
-        if dialect == Dialect::Postgres { " FOR UPDATE" } else { "" }
+        "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND {} ORDER BY id",
+        dialect.in_list_sql("id", 2)
     );
     let read: Vec<Credential> = tx.fetch_all(&sql, &[account.into(), ids.as_slice().into()]).await?;
     let mut read: HashMap<CredentialId, Credential> = read.into_iter().map(|c| (c.id, c)).collect();
@@ -110,6 +108,20 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
             Some(c) => {
                 claimable.insert(c.id, c);
             }
+        }
+    }
+    if dialect == Dialect::Postgres && !claimable.is_empty() {
+        // The claimable ones locked until the commit, in id order (as every batch takes
+        // them) and as the claim locks them (`FOR NO KEY UPDATE`), so none is redeemed
+        // twice; held, redeemed or voided codes are not locked. One that changed since
+        // the read sends the batch one by one.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE"
+        );
+        let keys: Vec<CredentialId> = claimable.keys().copied().collect();
+        let locked: Vec<Credential> = tx.fetch_all(&sql, &[account.into(), keys.as_slice().into()]).await?;
+        if locked.len() != claimable.len() || locked.iter().any(|c| claimable.get(&c.id) != Some(c)) {
+            return Ok(None);
         }
     }
 
@@ -175,22 +187,21 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
 
     // What the batch takes from each limit that is set: alone, the k-th redemption is
     // checked against the count the k-1 before it left, so the batch passes only if its
-    // last one would.
-    let mut totals: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    let mut per_channel: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+    // last one would. Keyed (offer, channel): an offer's total (`None`) sorts before its
+    // channels, so the counters are taken in `write::count_limits`' order.
+    let mut limits: BTreeMap<(i64, Option<i64>), (i64, i64)> = BTreeMap::new();
     for a in &accepted {
         for offer in &groups[a.group].offers {
             if let Some(max) = offer.limits.total {
-                let room = max - offer.counts.total;
-                totals.entry(offer.id).or_insert((0, room)).0 += 1;
+                limits.entry((offer.id, None)).or_insert((0, max - offer.counts.total)).0 += 1;
             }
             if let Some(max) = offer.limits.per_channel {
-                let room = max - offer.counts.channel;
-                per_channel.entry((offer.id, a.credential.channel_id.0)).or_insert((0, room)).0 += 1;
+                let key = (offer.id, Some(a.credential.channel_id.0));
+                limits.entry(key).or_insert((0, max - offer.counts.channel)).0 += 1;
             }
         }
     }
-    if totals.values().chain(per_channel.values()).any(|(taken, room)| taken > room) {
+    if limits.values().any(|(taken, room)| taken > room) {
         return Ok(None);
     }
 
@@ -205,7 +216,7 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
     let mut written: HashMap<CredentialId, Credential> =
         tx.fetch_all::<Credential>(&sql, &params).await?.into_iter().map(|c| (c.id, c)).collect();
     if written.len() != accepted.len() {
-        // Read and locked above, so only a bug gets here; the items go alone.
+        // Read (and on PostgreSQL locked) above, so only a bug gets here; the items go alone.
         return Ok(None);
     }
 
@@ -231,28 +242,27 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
     write_activities(tx, account, &links, ActivityType::Redeem, now).await?;
 
     // The counters last, in ascending offer order (as alone), each once for the batch.
-    for (offer, (taken, _)) in &totals {
-        let counted = tx
-            .execute(
-                "UPDATE offers SET redemption_count = redemption_count + $3 WHERE id = $1 AND account_id = $2 \
-                 AND redemption_count + $3 <= max_redemptions",
-                &[(*offer).into(), account.into(), (*taken).into()],
-            )
-            .await?;
+    for ((offer, channel), (taken, _)) in &limits {
+        let counted = match channel {
+            None => {
+                tx.execute(
+                    "UPDATE offers SET redemption_count = redemption_count + $3 WHERE id = $1 AND account_id = $2 \
+                     AND redemption_count + $3 <= max_redemptions",
+                    &[(*offer).into(), account.into(), (*taken).into()],
+                )
+                .await?
+            }
+            Some(channel) => {
+                tx.execute(
+                    "UPDATE eligible_channels SET redemption_count = redemption_count + $3 WHERE offer_id = $1 \
+                     AND channel_id = $2 AND redemption_count + $3 <= max_redemptions",
+                    &[(*offer).into(), (*channel).into(), (*taken).into()],
+                )
+                .await?
+            }
+        };
         if counted == 0 {
             // Another process counted meanwhile: the items go alone, each counted exactly.
-            return Ok(None);
-        }
-    }
-    for ((offer, channel), (taken, _)) in &per_channel {
-        let counted = tx
-            .execute(
-                "UPDATE eligible_channels SET redemption_count = redemption_count + $3 WHERE offer_id = $1 \
-                 AND channel_id = $2 AND redemption_count + $3 <= max_redemptions",
-                &[(*offer).into(), (*channel).into(), (*taken).into()],
-            )
-            .await?;
-        if counted == 0 {
             return Ok(None);
         }
     }
