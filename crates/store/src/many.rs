@@ -126,7 +126,7 @@ impl<W: BatchWrite> Clone for Queue<W> {
 impl<W: BatchWrite> Queue<W> {
     /// `lanes` tasks writing from one queue (needs a Tokio runtime). Two lanes let one batch
     /// be written while the other waits for its commit; one keeps batches from waiting on
-    /// each other's row locks (see `issuance::Issuer`).
+    /// each other's row locks (see `issuance::start_issuer`).
     pub fn start(db: Db, lanes: usize) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));

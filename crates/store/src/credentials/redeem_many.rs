@@ -93,11 +93,13 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
     // claim decides. Only the key is in the condition: with the claim's `status = 'open'`
     // PostgreSQL may choose the partial index of open codes and read every open code of the
     // account (it did, 25 ms a batch, while its statistics were young).
-    let sql = format!(
-        "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND {} ORDER BY id",
-        dialect.in_list_sql("id", 2)
-    );
-    let read: Vec<Credential> = tx.fetch_all(&sql, &[account.into(), ids.as_slice().into()]).await?;
+    let by_key = |lock: &str| {
+        format!(
+            "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND {} ORDER BY id{lock}",
+            dialect.in_list_sql("id", 2)
+        )
+    };
+    let read: Vec<Credential> = tx.fetch_all(&by_key(""), &[account.into(), ids.as_slice().into()]).await?;
     let mut read: HashMap<CredentialId, Credential> = read.into_iter().map(|c| (c.id, c)).collect();
     let mut claimable: HashMap<CredentialId, Credential> = HashMap::new();
     for (index, item) in items.iter().enumerate() {
@@ -115,10 +117,8 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
         // them) and as the claim locks them (`FOR NO KEY UPDATE`), so none is redeemed
         // twice; held, redeemed or voided codes are not locked. One that changed since
         // the read sends the batch one by one.
-        let sql = format!(
-            "SELECT {COLUMNS} FROM credentials WHERE account_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE"
-        );
         let keys: Vec<CredentialId> = claimable.keys().copied().collect();
+        let sql = by_key(" FOR NO KEY UPDATE");
         let locked: Vec<Credential> = tx.fetch_all(&sql, &[account.into(), keys.as_slice().into()]).await?;
         if locked.len() != claimable.len() || locked.iter().any(|c| claimable.get(&c.id) != Some(c)) {
             return Ok(None);

@@ -17,10 +17,10 @@ use crate::many::{self, Batch, BatchWrite};
 pub type Issuer = many::Queue<Issue>;
 
 /// Starts the operation's queue: one lane on PostgreSQL, two on SQLite. On PostgreSQL a
-/// batch keeps the members it creates locked until it commits, and one by one (`issue_in`)
-/// it creates them in arrival order, so two lanes' batches naming the same new identifiers
-/// could deadlock (one lane measured the same rate as two there). SQLite's single writer
-/// takes no row locks, and two lanes measured about 10 % more than one.
+/// batch keeps the members it creates locked until it commits, so a second lane's batch
+/// naming the same new identifiers would wait for it, and one lane measured the same rate
+/// as two there. SQLite's single writer takes no row locks, and two lanes measured about
+/// 10 % more than one.
 pub fn start_issuer(db: &Db) -> Issuer {
     let lanes = match db.dialect() {
         crate::Dialect::Postgres => 1,
