@@ -4,7 +4,7 @@
 //! is indistinguishable from a missing one.
 
 use crate::link_set::LinkSet;
-use crate::{query, Db, Exec, FromRow, Reader, Result, StoreError, Tx, Value};
+use crate::{query, Db, Dialect, Exec, FromRow, Reader, Result, StoreError, Tx, Value};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId, OfferId, Timestamp};
 pub use sea_query::Order;
@@ -180,11 +180,32 @@ fn select_one<T: Table>(account: AccountId, scope: &Scope, id: T::Id) -> SelectS
         .to_owned()
 }
 
+/// `SELECT <T's columns> FROM <T's table> WHERE account_id = <account> AND id = ANY(<ids>)`:
+/// many `get`s in one statement (`by_ids.rs`, PostgreSQL only).
+fn select_by_ids<T: Table>(account: AccountId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust(T::COLUMNS))
+        .from(T::TABLE)
+        .and_where(query::in_account(None, account))
+        .and_where(Dialect::Postgres.in_list("id", Value::IntList(Vec::new())))
+        .to_owned()
+}
+
 pub async fn get<T: Table>(db: &Db, account: AccountId, scope: &Scope, id: T::Id) -> Result<Option<T::Record>> {
     if scope.is_empty() {
         // The hot path (`GET /members/{id}`): the text is rendered once per table.
         let sql = query::memo((T::TABLE, T::COLUMNS), db.dialect(), || select_one::<T>(account, &[], id));
         let params = [account.into(), id.into()];
+        if let Some(reads) = db.by_ids().filter(|_| T::CACHED) {
+            let sql = query::memo((T::TABLE, "id = ANY"), db.dialect(), || select_by_ids::<T>(account));
+            let Some(row) = reads.read(sql, account, id.into()).await? else {
+                return Ok(None);
+            };
+            let mut records = [T::Record::from_row(&*row)?];
+            T::attach(db, account, &mut records).await?;
+            let [record] = records;
+            return Ok(Some(record));
+        }
         let read = one::<T>(db, account, &sql, &params);
         return match db.read_cache().filter(|_| T::CACHED) {
             Some(cache) => cache.get_or_load((T::TABLE, account.0, id.into()), read).await,
@@ -402,7 +423,6 @@ pub async fn owner_of<T: Table>(db: &Db, id: T::Id) -> Result<Option<AccountId>>
 mod tests {
     use super::*;
     use crate::catalog::stores::Stores;
-    use crate::Dialect;
     use kindling_domain::StoreId;
 
     /// A scoped, filtered select: one placeholder per value, in order, on both dialects; the
@@ -439,6 +459,16 @@ mod tests {
             let again = query::memo((Stores::TABLE, Stores::COLUMNS), dialect, || unreachable!("rendered once"));
             assert_eq!(again, memo);
         }
+    }
+
+    /// `by_ids` binds `[account, ids]` to the memoized text of `select_by_ids`.
+    #[test]
+    fn the_memoized_read_by_ids_matches_the_built_statement() {
+        let built = select_by_ids::<Stores>(AccountId(4));
+        let (sql, params) = query::build(&built, Dialect::Postgres).unwrap();
+        assert!(sql.ends_with(r#"WHERE "account_id" = $1 AND ("id" = ANY($2))"#), "{sql}");
+        let memo = query::memo((Stores::TABLE, "id = ANY"), Dialect::Postgres, || built.clone());
+        assert_eq!((&*memo, params), (sql.as_str(), vec![Value::from(AccountId(4)), Value::IntList(Vec::new())]));
     }
 
     /// `has_row` binds `[account, id]` to the memoized text of `row_in_account`.

@@ -284,6 +284,20 @@ impl Db {
         }
     }
 
+    /// PostgreSQL's coalesced reads by id (`by_ids.rs`); SQLite has none.
+    pub(crate) fn by_ids(&self) -> Option<&crate::by_ids::ByIds> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(pg) => Some(&pg.by_ids),
+        }
+    }
+
+    /// On PostgreSQL, the reads by id answered in batches so far and the statements they
+    /// took (`by_ids.rs`); `None` on SQLite.
+    pub fn coalesced_reads(&self) -> Option<(u64, u64)> {
+        self.by_ids().map(|reads| reads.counts())
+    }
+
     /// The SQLite read cache (`read_cache.rs`); PostgreSQL has none.
     pub(crate) fn read_cache(&self) -> Option<&crate::read_cache::ReadCache> {
         match self {

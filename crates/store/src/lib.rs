@@ -8,6 +8,7 @@
 
 pub mod accounts;
 mod batch;
+mod by_ids;
 pub mod catalog;
 pub mod counters;
 pub mod credentials;

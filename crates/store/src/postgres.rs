@@ -46,6 +46,8 @@ pub struct PgDb {
     pub pool: PgPool,
     pub(crate) committer: Option<crate::pg_commit::Committer>,
     pub(crate) readers: Readers,
+    /// Hot reads by id, coalesced (`by_ids.rs`).
+    pub(crate) by_ids: crate::by_ids::ByIds,
 }
 
 /// Connections kept out of the pool for single-statement reads, like SQLite's readers: sqlx
@@ -84,6 +86,14 @@ impl Readers {
 
     pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         read_with_retry!(self, |conn| fetch_all(conn, sql, params))
+    }
+
+    /// The rows themselves, for a caller that decodes them elsewhere (`by_ids`).
+    pub(crate) async fn fetch_rows(&self, sql: &str, params: &[Value]) -> Result<Vec<PgRow>> {
+        read_with_retry!(self, |conn| async {
+            crate::stats::statement();
+            Ok::<_, StoreError>(bind(sql, params).fetch_all(&mut *conn).await?)
+        })
     }
 }
 
@@ -139,7 +149,8 @@ impl PgDb {
                 }
             };
         let readers = Readers::new(&pool);
-        Ok(Self { pool, committer, readers })
+        let by_ids = crate::by_ids::ByIds::start(readers.clone());
+        Ok(Self { pool, committer, readers, by_ids })
     }
 }
 

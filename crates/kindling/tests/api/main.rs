@@ -42,6 +42,7 @@ mod portal_people;
 mod pos;
 mod pos_offer_codes;
 mod privacy;
+mod read_batches;
 mod read_cache;
 mod read_modify_write;
 mod redemption_batches;
