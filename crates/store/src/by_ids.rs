@@ -1,9 +1,10 @@
 //! Reads by id coalesced on PostgreSQL, for the hottest single-row read (`GET
-//! /v1.0/members/{id}`): concurrent reads wait in a queue, and one lane takes every
-//! read waiting (up to `MAX_BATCH`, without waiting for more: a lone read goes at once) and
+//! /v1.0/members/{id}`): concurrent reads wait in a queue, and one lane takes every read
+//! waiting (up to `MAX_BATCH`, without waiting for more: a lone read goes at once) and
 //! answers them with one statement per table and account, `... WHERE account_id = $1 AND
-//! id = ANY($2)`, the statements of a batch at once. Under load that is one round trip and one executor start for many reads,
-//! where each read alone costs PostgreSQL and sqlx about as much as the rest of the request.
+//! id = ANY($2)`, a batch's statements at once. Under load that is one round trip for many
+//! reads: a statement per read cost more CPU, in PostgreSQL and in sqlx, than the rest of
+//! the request (docs/BENCHMARKS.md).
 //!
 //! A read joins a batch only after its request arrived, and the batch's statement starts
 //! after that, so it sees every commit a lone read would (a client's own write included).
