@@ -7,7 +7,8 @@
 # member by id. Every answer must be a 201 (wrk_run fails otherwise).
 # Usage: scripts/bench-issuance.sh [sqlite|postgres]. BENCH_DURATION (20s),
 # BENCH_CONNECTIONS (64), BENCH_SERVER_ENV (server settings, e.g. "KINDLING_LOG=warn"; none by
-# default). postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
+# default). BENCH_ISSUES=N adds a timed run of exactly N issuances to new members (each wrk
+# thread stops after its share of 201s), e.g. BENCH_ISSUES=1000000 for issue #11's target. postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
 # (scripts/pg-cluster.sh, restarted with fsync on). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,14 @@ row() {
     printf '%-28s %10s %10s %10s %13ss\n' "$name" "$rps" "$p50" "$p99" "$(awk -v r="$rps" 'BEGIN {printf "%.0f", 1000000 / r}')"
 }
 row "new (member_identifier)" "$tmp/new.lua"
+if [ -n "${BENCH_ISSUES:-}" ]; then
+    # The same requests with identifiers of their own (bench-n<thread>-<n>).
+    sed 's/bench-/bench-n/' "$tmp/new.lua" >"$tmp/count.lua"
+    wrk_exactly "$BENCH_ISSUES" "$tmp/count.lua" "$tmp/count.out"
+    read -r _ p50 p99 _ < <(wrk_figures "$tmp/count.out")
+    printf '%-28s %10s %10s %10s %13ss  (%s of the answers 201)\n' "new, exactly $BENCH_ISSUES" \
+        "$(awk -v n="$BENCH_ISSUES" -v t="$took" 'BEGIN {printf "%.2f", n / t}')" "$p50" "$p99" "$took" "$ok"
+fi
 row "one (member_id)" "$tmp/known.lua"
 states=$(api "$base/v1.0/members/$member/offer_states?channel_id=$channel&per_page=1" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_entries"])')

@@ -14,6 +14,9 @@
 #   wrk_run OUT ARGS...  wrk -t2 -c$connections --latency ARGS into file OUT; fails on
 #                        non-2xx answers unless $allow_non2xx is set.
 #   wrk_figures OUT      "req/s p50 p99 non-2xx" from a wrk output file.
+#   wrk_exactly N SCRIPT OUT  wrk -t2 with SCRIPT until exactly N answers have come (each
+#                        thread stops after its half); wrk's output into OUT. Sets took
+#                        (seconds, from start to the last answer) and ok (2xx answers).
 #   api ARGS...          curl with the started Kindling's token (fails on an HTTP error).
 #   id_of KEY            the `id` of the `KEY` object in the JSON on stdin.
 #   offer_on_channel BODY  an offer with the JSON object BODY, approved and linked to a new
@@ -122,6 +125,48 @@ wrk_figures() {
     local non2xx
     non2xx=$(awk '/Non-2xx/{print $5}' "$1")
     echo "$(awk '/Requests\/sec/{print $2}' "$1") $(awk '$1=="50%"{print $2}' "$1") $(awk '$1=="99%"{print $2}' "$1") ${non2xx:-0}"
+}
+
+wrk_exactly() {
+    local n=$1 script=$2 out=$3 start end wrk_pid
+    rm -f "$tmp/answered-0" "$tmp/answered-1"
+    cat "$script" >"$tmp/exactly.lua"
+    cat >>"$tmp/exactly.lua" <<LUA
+local base_setup, base_init, numbered = setup, init, 0
+function setup(thread)
+  if base_setup then base_setup(thread) end
+  thread:set("wid", numbered)
+  numbered = numbered + 1
+end
+function init(args)
+  if base_init then base_init(args) end
+  answered, ok = 0, 0
+  share = math.floor($n / 2) + (wid == 0 and $n % 2 or 0)
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if status < 300 then ok = ok + 1 end
+  if answered == share then
+    local f = io.open("$tmp/answered-" .. wid, "w")
+    f:write(ok)
+    f:close()
+    wrk.thread:stop()
+  end
+end
+LUA
+    # wrk runs for its whole -d whatever its threads do: it is interrupted once both are done.
+    start=$(date +%s.%N)
+    wrk -t2 -c"${connections:-64}" -d3600s --latency -s "$tmp/exactly.lua" "$base" >"$out" &
+    wrk_pid=$!
+    until [ -e "$tmp/answered-0" ] && [ -e "$tmp/answered-1" ]; do
+        kill -0 "$wrk_pid" 2>/dev/null || { echo "wrk ended early" >&2; cat "$out" >&2; return 1; }
+        sleep 0.05
+    done
+    end=$(date +%s.%N)
+    kill -INT "$wrk_pid"
+    wait "$wrk_pid" || true
+    took=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')
+    ok=$(( $(cat "$tmp/answered-0") + $(cat "$tmp/answered-1") ))
 }
 
 api() { curl -fs -H "X-Auth-Token: $token" "$@"; }
