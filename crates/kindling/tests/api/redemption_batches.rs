@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 backend_tests!(
     a_batch_answers_as_each_redemption_alone,
     a_limit_without_room_sends_the_batch_one_by_one,
+    a_limit_filled_meanwhile_undoes_the_batch,
     a_per_member_limit_sends_the_batch_one_by_one,
     concurrent_redemptions_through_http_are_exact
 );
@@ -213,6 +214,71 @@ async fn a_limit_without_room_sends_the_batch_one_by_one(app: TestApp) {
     let counted = count(&app, &acct, "SELECT redemption_count FROM offers WHERE account_id = $1").await;
     assert_eq!(counted, 2);
     assert_eq!(rows(&app, &acct).await.0, 2, "the refused one wrote nothing");
+}
+
+/// Another process takes a limit's last room between the batch's read of the offer's facts
+/// and its counter update: the conditional update matches nothing, the batch's writes are
+/// undone, and each item goes alone against the new count. PostgreSQL only: a second
+/// connection holds the offer's row `FOR NO KEY UPDATE`, which lets the batch read the facts
+/// (`FOR KEY SHARE`) and write its rows but makes its counter update wait; once the batch is
+/// seen waiting, the holder leaves one redemption of room and commits. SQLite's single writer
+/// lets no other write come between.
+async fn a_limit_filled_meanwhile_undoes_the_batch(app: TestApp) {
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        eprintln!("SKIPPED on SQLite: one writer, so no write comes between a batch's read and its update");
+        return;
+    }
+    let acct = app.account().await;
+    let a = AccountId(acct.id);
+    let s = setup(&app, &acct, with("Three left", "max_redemptions", 3)).await;
+    let mut items = Vec::new();
+    for _ in 0..3 {
+        items.push(Redemption { id: issue(&app, &acct, s.member, s.channel, &[s.offer]).await, store: None });
+    }
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let offer = s.offer;
+    let holder = app.db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute("SELECT id FROM offers WHERE id = $1 FOR NO KEY UPDATE", &[offer.into()]).await?;
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            tx.execute("UPDATE offers SET redemption_count = max_redemptions - 1 WHERE id = $1", &[offer.into()])
+                .await?;
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let batch = async {
+        let holder_pid = is_locked.await.unwrap();
+        let release = async {
+            // Released only once a backend waits for the holder: the batch, past its checks.
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+            let mut seen = false;
+            for _ in 0..1000 {
+                seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let _ = go.send(());
+            seen
+        };
+        tokio::join!(write_many(&app.db, a, items), release)
+    };
+    let (held, (batch, seen)) = tokio::join!(holder, batch);
+    held.unwrap();
+    assert!(seen, "the batch waited on the held offer row");
+    let batch = batch.unwrap();
+    assert!(!batch.together, "the batch's counter update found no room and was undone");
+    let ok = batch.outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(ok, 1, "one redemption of room was left: {:?}", batch.outcomes);
+    let refused = batch.outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+    assert!(format!("{refused:?}").contains("max_redemptions"), "{refused:?}");
+    let counted = count(&app, &acct, "SELECT redemption_count FROM offers WHERE account_id = $1").await;
+    assert_eq!(counted, 3, "the limit, counted exactly");
+    assert_eq!(rows(&app, &acct).await, (1, 1), "the undone batch left no redemption or activity behind");
 }
 
 async fn a_per_member_limit_sends_the_batch_one_by_one(app: TestApp) {
