@@ -7,8 +7,9 @@
 # member by id. Every answer must be a 201 (wrk_run fails otherwise).
 # Usage: scripts/bench-issuance.sh [sqlite|postgres]. BENCH_DURATION (20s),
 # BENCH_CONNECTIONS (64), BENCH_SERVER_ENV (server settings, e.g. "KINDLING_LOG=warn"; none by
-# default). BENCH_ISSUES=N adds a timed run of exactly N issuances to new members (each wrk
-# thread stops after its share of 201s), e.g. BENCH_ISSUES=1000000 for issue #11's target. postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
+# default). BENCH_ISSUES=N adds a timed run of exactly N requests issuing to new members
+# (`wrk_exactly`; the 201s among the answers are counted), e.g. BENCH_ISSUES=1000000 for issue
+# #11's target. postgres uses KINDLING_BENCH_DATABASE_URL or a throwaway cluster
 # (scripts/pg-cluster.sh, restarted with fsync on). Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."

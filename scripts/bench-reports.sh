@@ -41,9 +41,8 @@ mid=$(( (first + last) / 2 ))
 few=${BENCH_FEW:-100}
 ids=()
 for _ in $(seq "$few"); do
-    ids+=("$(api -XPOST "$base$(sed -n 's/^wrk.path = "\(.*\)"$/\1/p' "$tmp/issue.lua")" | id_of credential)")
+    ids+=("$(api -XPOST "$base$issue_path" | id_of credential)")
 done
-sleep 1
 few_from=$(date +%s)
 until [ "$(date +%s)" -gt "$few_from" ]; do sleep 0.01; done
 few_from=$(date +%s)

@@ -23,7 +23,8 @@
 #                        channel; sets channel, offer and xid (its landing page / campaign xid).
 #   credentials_setup    a member, channel and approved offer (BENCH_OFFER, a JSON object;
 #                        {"name":"bench"}, no limit, by default) on the started Kindling, one
-#                        credential issued; writes $tmp/issue.lua (POST /v1.0/credentials)
+#                        credential issued; sets issue_path (its POST /v1.0/credentials
+#                        with the query string) and writes $tmp/issue.lua (that POST)
 #                        and $tmp/redeem.lua (redeems credentials issued after that one,
 #                        each once: wrk thread t of `-- OFFSET STRIDE` takes the ids
 #                        first+1+OFFSET+t, then every STRIDE; default 0 2 for -t2).
@@ -185,11 +186,12 @@ credentials_setup() {
     [ -z "${BENCH_OFFER:-}" ] || body=$BENCH_OFFER
     member=$(api -XPOST -d '{"member":{"identifier":"bench-credentials"}}' "$base/v1.0/members" | id_of member)
     offer_on_channel "$body"
-    first=$(api -XPOST "$base/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel" | id_of credential)
+    issue_path="/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel"
+    first=$(api -XPOST "$base$issue_path" | id_of credential)
     cat >"$tmp/issue.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["X-Auth-Token"] = "$token"
-wrk.path = "/v1.0/credentials?member_id=$member&offer_id=$offer&channel_id=$channel"
+wrk.path = "$issue_path"
 LUA
     # A handful of 404s is expected: an id is skipped when a drawn code collided and was redrawn.
     cat >"$tmp/redeem.lua" <<LUA
