@@ -11,51 +11,19 @@
 //! write load most reads miss, and a miss costs one header compare more than no cache), and
 //! exact: a hit returns what a read would return at that moment.
 //!
-//! Reading the header costs one 48-byte `pread`, where a database read costs a read
-//! transaction (two `fcntl` locks on the `-shm` and a mutex the threads share). PostgreSQL has no such version to read without a round trip, so its reads are
+//! Reading the header costs twelve loads from the mapped `-shm` (`shm`), where a database
+//! read costs a read transaction (two `fcntl` locks on the `-shm` and a mutex the threads
+//! share). PostgreSQL has no such version to read without a round trip, so its reads are
 //! not cached.
 
+mod shm;
+
+use shm::{Header, Version};
 use std::any::Any;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
-/// The WAL-index header is two copies of a 48-byte structure; the first copy is written last.
-const HEADER: usize = 48;
 /// Entries kept (least recently used out first); members are about 200 bytes each.
 const CAPACITY: usize = 16_384;
-
-type Version = [u8; HEADER];
-
-/// The `-shm` file, whose first bytes are the WAL-index header.
-struct DataVersion {
-    shm: File,
-}
-
-impl DataVersion {
-    /// Opens `database`'s `-shm` file, which must exist and be initialised (a connection in
-    /// WAL mode has read from it) and stays so while this process has the database open:
-    /// SQLite truncates it only when it opens the file with no other connection, of any
-    /// process, open.
-    fn open(database: &str) -> std::io::Result<Self> {
-        let shm = File::open(format!("{database}-shm"))?;
-        if shm.metadata()?.len() < HEADER as u64 {
-            return Err(std::io::Error::other("the -shm file is not initialised"));
-        }
-        Ok(Self { shm })
-    }
-
-    /// The header as it is now: a `pread`, served from the page SQLite's connections map
-    /// and write, so it sees every commit that any reader can see. A read torn by a commit
-    /// in progress matches neither the old header nor the new one, or matches the old one
-    /// as a read from just before the commit would: either way no later commit is missed.
-    /// An error (none is expected) is a version no entry has.
-    fn read(&self) -> Option<Version> {
-        let mut header = [0; HEADER];
-        self.shm.read_exact_at(&mut header, 0).ok()?;
-        Some(header)
-    }
-}
 
 #[derive(Clone)]
 struct Entry {
@@ -65,15 +33,16 @@ struct Entry {
 
 /// Rows by (table, account, id), each with the database version it was read at.
 pub struct ReadCache {
-    version: DataVersion,
+    version: Header,
     entries: quick_cache::sync::Cache<(&'static str, i64, i64), Entry>,
 }
 
 impl ReadCache {
     /// A cache for the SQLite file at `database`, or `None` when its `-shm` cannot be mapped
-    /// (an in-memory database has none); reads are then not cached.
+    /// (an in-memory database has none); reads are then not cached. The caller keeps a
+    /// connection to the database open for as long as the cache lives (see `shm`).
     pub(crate) fn open(database: &str) -> Option<Self> {
-        match DataVersion::open(database) {
+        match Header::open(database) {
             Ok(version) => Some(Self { version, entries: quick_cache::sync::Cache::new(CAPACITY) }),
             Err(e) => {
                 tracing::warn!(database, error = %e, "SQLite reads are not cached");
@@ -91,9 +60,7 @@ impl ReadCache {
     {
         // Before the row: a commit between the two makes this entry stale at once, never a
         // stale row current.
-        let Some(version) = self.version.read() else {
-            return load.await;
-        };
+        let version = self.version.read();
         if let Some(entry) = self.entries.get(&key) {
             if entry.version == version {
                 if let Some(record) = entry.record.downcast_ref::<R>() {
