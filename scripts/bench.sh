@@ -10,7 +10,9 @@
 # On SQLite, last: GET member at random ids of an account with 10,000 members and of one with
 # BENCH_MEMBERS (1,000,000; 0 skips it) members, each loaded by `kindling import members`
 # (timed) into its own file and served by its own process, in turns; the row is the ratio of
-# their p50s.
+# their p50s. The same with the read cache off (KINDLING_SQLITE_READ_CACHE=off, a second
+# process on each file): every 10,000 members fit in the cache, so with it on the ratio
+# compares cache hits with database reads. Each of the four is warmed for 3 s first.
 # Usage: scripts/bench.sh [sqlite] [postgres]   (default both). PostgreSQL is a throwaway
 # cluster (scripts/pg-cluster.sh) with fsync turned back on, or $KINDLING_BENCH_DATABASE_URL.
 # BENCH_DURATION (10s), BENCH_REDEEM_DURATION (5s, shorter than issuing so every redeem
@@ -156,14 +158,32 @@ LUA
     members_server 10000
     few_pid=$members_pid few_base=$members_base few_token=$members_token
     members_server "$many_members"
+    # The same two files served again with the read cache off: all 10,000 members fit in the
+    # cache, so with it on the ratio compares cache hits with database reads; off, it
+    # compares the database reads themselves.
+    saved_env=$server_env server_env="KINDLING_SQLITE_READ_CACHE=off"
+    kindling_another "sqlite://$tmp/members-10000.db"
+    few_uncached_pid=$another_pid few_uncached_base=$another_base
+    kindling_another "sqlite://$tmp/members-$many_members.db"
+    server_env=$saved_env
+    # Unmeasured: the first reads after an import fault the file's pages into each reader's map.
+    for warm in "$few_base $few_token 10000" "$members_base $members_token $many_members" \
+        "$few_uncached_base $few_token 10000" "$another_base $members_token $many_members"; do
+        set -- $warm
+        wrk_run "$tmp/wrk-warm.out" -d3s "$1" -H "X-Auth-Token: $2" -s "$tmp/random-member.lua" -- "$3"
+    done
     for round in $(seq "$rounds"); do
         measure sqlite members-10k "$round" "$duration" "$few_base" -H "X-Auth-Token: $few_token" \
             -s "$tmp/random-member.lua" -- 10000
         measure sqlite members-many "$round" "$duration" "$members_base" -H "X-Auth-Token: $members_token" \
             -s "$tmp/random-member.lua" -- "$many_members"
+        measure sqlite members-10k-uncached "$round" "$duration" "$few_uncached_base" -H "X-Auth-Token: $few_token" \
+            -s "$tmp/random-member.lua" -- 10000
+        measure sqlite members-many-uncached "$round" "$duration" "$another_base" -H "X-Auth-Token: $members_token" \
+            -s "$tmp/random-member.lua" -- "$many_members"
     done
-    kill "$few_pid" "$members_pid"
-    wait "$few_pid" "$members_pid" 2>/dev/null || true
+    kill "$few_pid" "$members_pid" "$few_uncached_pid" "$another_pid"
+    wait "$few_pid" "$members_pid" "$few_uncached_pid" "$another_pid" 2>/dev/null || true
 fi
 
 python3 - "$results" <<'PY'
@@ -233,8 +253,9 @@ if ("sqlite", "members-many") in runs:
     p50 = lambda server: sum(f[2] for f in runs["sqlite", server]) / len(runs["sqlite", server])
     print()
     print(f"GET /v1.0/members/{{random id}} on SQLite, p50 with {many:,} members / with 10,000 members")
-    print(f"sqlite   {p50('members-many'):.2f} ms / {p50('members-10k'):.2f} ms = "
-          f"{p50('members-many') / p50('members-10k'):.2f}")
+    for suffix, how in (("", "default settings (read cache on)"), ("-uncached", "KINDLING_SQLITE_READ_CACHE=off")):
+        a, b = p50("members-many" + suffix), p50("members-10k" + suffix)
+        print(f"sqlite   {a:.2f} ms / {b:.2f} ms = {a / b:.2f}   {how}")
     for n, seconds in sorted(imports.items()):
         print(f"sqlite   kindling import members: {n:,} members in {seconds:.1f} s ({n / seconds:,.0f}/s)")
 PY

@@ -28,11 +28,11 @@ async fn member(client: &Client, base: &str, token: &str, id: i64) -> (StatusCod
     (response.status(), response.json().await.unwrap_or(Value::Null))
 }
 
-async fn every_change_is_seen_by_the_other_process_at_once(url: &str, cached: bool) {
+async fn every_change_is_seen_by_the_other_process_at_once(url: &str, env: &[(&str, &str)], cached: bool) {
     let db = Db::connect(url).await.unwrap();
     let key = secret::new_api_key();
     let id = accounts::create(&db, "Two readers", &secret::hash_api_key(&key)).await.unwrap().0.to_string();
-    let (writer, reader) = (Server::start(url).await, Server::start(url).await);
+    let (writer, reader) = (Server::start_with(url, env).await, Server::start_with(url, env).await);
     let client = Client::new();
     let token = token(&client, &writer.base, &id, &key).await;
 
@@ -108,7 +108,20 @@ async fn sqlite_every_change_is_seen_by_the_other_process_at_once() {
     let dir = tempfile::tempdir().unwrap();
     every_change_is_seen_by_the_other_process_at_once(
         &format!("sqlite://{}", dir.path().join("two.db").display()),
+        &[],
         true,
+    )
+    .await;
+}
+
+/// `KINDLING_SQLITE_READ_CACHE=off`: the same answers, and every read runs its SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_with_the_cache_off_every_read_runs_its_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    every_change_is_seen_by_the_other_process_at_once(
+        &format!("sqlite://{}", dir.path().join("off.db").display()),
+        &[("KINDLING_SQLITE_READ_CACHE", "off")],
+        false,
     )
     .await;
 }
@@ -116,5 +129,5 @@ async fn sqlite_every_change_is_seen_by_the_other_process_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run scripts/test.sh"]
 async fn postgres_every_change_is_seen_by_the_other_process_at_once() {
-    every_change_is_seen_by_the_other_process_at_once(&postgres_url(), false).await;
+    every_change_is_seen_by_the_other_process_at_once(&postgres_url(), &[], false).await;
 }
