@@ -13,7 +13,6 @@ use std::path::PathBuf;
 
 mod demo;
 mod import;
-mod log_time;
 mod log_writer;
 use tracing_subscriber::EnvFilter;
 
@@ -221,11 +220,7 @@ fn init_logging() -> log_writer::Guard {
     let (writer, guard) = log_writer::batched(std::io::stderr());
     // Colour codes only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::stderr().is_terminal();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_timer(log_time::LogTime)
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
