@@ -195,7 +195,8 @@ impl SqliteDb {
             Some(_) if !read_cache_wanted()? => None,
             Some(reader) => {
                 reader.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
-                ReadCache::open(path).map(Arc::new)
+                // The path SQLite resolved (symlinks followed): its `-shm` is the one it writes.
+                reader.path().and_then(ReadCache::open).map(Arc::new)
             }
             None => None,
         };

@@ -131,3 +131,36 @@ async fn sqlite_with_the_cache_off_every_read_runs_its_sql() {
 async fn postgres_every_change_is_seen_by_the_other_process_at_once() {
     every_change_is_seen_by_the_other_process_at_once(&postgres_url(), &[], false).await;
 }
+
+/// The read cache maps the `-shm` file through a descriptor of its own. Closing any descriptor
+/// of a file drops every POSIX lock the process holds on it, SQLite's included; without the
+/// shared lock each connection keeps on the "dead man switch" byte (128), the next process to
+/// open the database would take the file for its first opener and reinitialise it under the
+/// server. A version of the cache that closed its descriptor after mapping failed this test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_keeps_sqlite_s_lock_on_the_shared_memory_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locks.db");
+    let server = Server::start(&format!("sqlite://{}", path.display())).await;
+    let client = Client::new();
+    assert!(client.get(format!("{}/readyz", server.base)).send().await.unwrap().status().is_success());
+    let shm = std::fs::File::open(format!("{}-shm", path.display())).unwrap();
+    let holder = lock_holder(&shm, 128);
+    assert_eq!(holder, Some((libc::F_RDLCK, server.child.id() as libc::pid_t)), "byte 128 of the -shm");
+}
+
+/// Who holds a lock that would block an exclusive lock of byte `offset`: its type and pid.
+#[allow(unsafe_code)]
+fn lock_holder(file: &std::fs::File, offset: i64) -> Option<(i32, libc::pid_t)> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `flock` is plain data, zero is a valid value of it, and F_GETLK writes only into it.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as _;
+    lock.l_whence = libc::SEEK_SET as _;
+    lock.l_start = offset;
+    lock.l_len = 1;
+    // SAFETY: a valid open descriptor and a pointer to a live `flock`.
+    let done = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) };
+    assert_eq!(done, 0, "fcntl(F_GETLK): {}", std::io::Error::last_os_error());
+    (i32::from(lock.l_type) != libc::F_UNLCK).then_some((i32::from(lock.l_type), lock.l_pid))
+}

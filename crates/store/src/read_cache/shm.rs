@@ -1,13 +1,23 @@
 //! The WAL-index header of a SQLite database, read from the `-shm` file mapped into memory:
-//! the one place in Kindling that uses `unsafe`. SQLite's own connections map that file and
+//! the one place in the server's code that uses `unsafe`. SQLite's own connections map that file and
 //! write the header there, so a mapping of ours sees each commit as they do, for the price
 //! of twelve loads. Reading it with `pread` instead cost about 5 % of a cached read's CPU,
 //! a system call per request.
+//!
+//! **The file is opened once per process and never closed.** SQLite locks the `-shm` with
+//! POSIX `fcntl` locks, and closing *any* descriptor of a file drops every such lock the
+//! process holds on it (https://www.sqlite.org/howtocorrupt.html, 2.2). Dropped, SQLite's
+//! "someone has this file open" lock would let the next process to open the database take
+//! the file for the first opener and reinitialise it under this one. So the descriptor is
+//! kept in a process-wide table for as long as the process runs, one per `-shm` file.
 #![allow(unsafe_code)]
 
-use memmap2::{Mmap, MmapOptions};
+use memmap2::{MmapOptions, MmapRaw};
+use std::collections::HashMap;
 use std::fs::File;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// The WAL-index header is two copies of a 48-byte structure; the first copy is written last.
 pub(super) const HEADER: usize = 48;
@@ -16,45 +26,72 @@ pub(super) type Version = [u8; HEADER];
 
 /// The first bytes of the `-shm` file, mapped read-only.
 pub(super) struct Header {
-    map: Mmap,
+    map: MmapRaw,
+}
+
+/// Every `-shm` file this process has opened, by device and inode: kept open (see above).
+/// A file that SQLite deleted and made anew has a new inode and gets an entry of its own.
+fn opened() -> &'static Mutex<HashMap<(u64, u64), File>> {
+    static OPENED: OnceLock<Mutex<HashMap<(u64, u64), File>>> = OnceLock::new();
+    OPENED.get_or_init(Default::default)
 }
 
 impl Header {
-    /// Maps `database`'s `-shm` file, which must exist and be initialised (a connection in
-    /// WAL mode has read from it).
+    /// Maps the `-shm` file of the database at `database` (the full path SQLite itself uses,
+    /// `Connection::path`, so a symlinked path names the file SQLite writes), which must
+    /// exist and be initialised (a connection in WAL mode has read from it).
     ///
     /// The caller keeps a connection to the database open for as long as it reads: SQLite
     /// truncates the file (which would make a read past its end fault) only when it opens it
-    /// with no other connection of any process holding it open.
+    /// with no process holding its shared lock on it, which this process's open connection
+    /// does.
     pub(super) fn open(database: &str) -> std::io::Result<Self> {
-        let shm = File::open(format!("{database}-shm"))?;
+        let path = format!("{database}-shm");
+        let inode = std::fs::metadata(&path).map(|m| (m.dev(), m.ino()))?;
+        let mut opened = opened().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !opened.contains_key(&inode) {
+            let file = File::open(&path)?;
+            let meta = file.metadata()?;
+            let actual = (meta.dev(), meta.ino());
+            // Kept whatever it is: deleted and made anew in between, it is another file,
+            // kept under its own inode, and this cache is not made.
+            opened.insert(actual, file);
+            if actual != inode {
+                return Err(std::io::Error::other("the -shm file changed while it was opened"));
+            }
+        }
+        let shm = &opened[&inode];
         if shm.metadata()?.len() < HEADER as u64 {
             return Err(std::io::Error::other("the -shm file is not initialised"));
         }
-        // SAFETY: the mapping is read-only and never exposed as a slice (other processes
-        // write the bytes while it is mapped, so `&[u8]` over them would be unsound); it is
+        // A raw mapping, never turned into a reference: other threads and processes write
+        // these bytes while they are mapped, so `&[u8]` over them would be unsound. They are
         // only read through atomic loads, below. The file is at least HEADER bytes and keeps
         // that size while the caller's connection is open (see above).
-        let map = unsafe { MmapOptions::new().len(HEADER).map(&shm)? };
+        let map = MmapOptions::new().len(HEADER).map_raw_read_only(shm)?;
         Ok(Self { map })
     }
 
     /// The header as it is now. SQLite writes each copy with plain stores and a memory
     /// barrier between them, so a read racing a commit may be torn: it then matches neither
     /// the old header nor the new one, or matches the old one as a read from just before the
-    /// commit would. Either way no later commit is missed. The loads are `Acquire`, so the
-    /// row read that follows is not moved before them.
+    /// commit would. Either way no later commit is missed. The fence after the loads keeps
+    /// the row read that follows from moving before them.
     pub(super) fn read(&self) -> Version {
         let base = self.map.as_ptr().cast::<u32>().cast_mut();
         let mut header = [0u8; HEADER];
         for (i, chunk) in header.chunks_exact_mut(4).enumerate() {
             // SAFETY: `base` is page-aligned (an mmap) and HEADER is a multiple of 4, so each
-            // word is aligned and inside the mapping, which lives as long as `self`. Memory
-            // that other threads or processes write concurrently may only be read atomically;
-            // a 32-bit atomic load is a plain load on every target, so read-only pages do.
-            let word = unsafe { AtomicU32::from_ptr(base.add(i)) }.load(Ordering::Acquire);
+            // word is aligned and inside the mapping, which lives as long as `self`. The
+            // loads are `Relaxed`, the ordering std allows on read-only memory, and are never
+            // used to write. SQLite's own writes to these bytes are plain C stores, so by
+            // Rust's rules this is a race all the same: what makes it correct is what SQLite's
+            // readers rely on too, that an aligned 32-bit load is not torn on the targets
+            // SQLite runs on, and the torn-header argument above.
+            let word = unsafe { AtomicU32::from_ptr(base.add(i)) }.load(Ordering::Relaxed);
             chunk.copy_from_slice(&word.to_ne_bytes());
         }
+        fence(Ordering::Acquire);
         header
     }
 }
