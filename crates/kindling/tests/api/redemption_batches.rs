@@ -6,7 +6,7 @@
 //! limit, sends the batch one by one, and the limit still holds exactly.
 
 use crate::backend_tests;
-use crate::credentials::{member, setup};
+use crate::credentials::{member, setup, Setup};
 use crate::helpers::{TestAccount, TestApp};
 use crate::offers::approve;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId};
@@ -43,6 +43,15 @@ async fn issue(app: &TestApp, acct: &TestAccount, member: i64, channel: i64, off
         ..Default::default()
     };
     write::create(&app.db, AccountId(acct.id), input).await.unwrap().id
+}
+
+/// Three credentials of the setup's member, each with its offer, as redemptions to batch.
+async fn three_redemptions(app: &TestApp, acct: &TestAccount, s: &Setup) -> Vec<Redemption> {
+    let mut items = Vec::new();
+    for _ in 0..3 {
+        items.push(Redemption { id: issue(app, acct, s.member, s.channel, &[s.offer]).await, store: None });
+    }
+    items
 }
 
 async fn count(app: &TestApp, acct: &TestAccount, sql: &str) -> i64 {
@@ -201,10 +210,7 @@ async fn a_limit_without_room_sends_the_batch_one_by_one(app: TestApp) {
     let acct = app.account().await;
     let a = AccountId(acct.id);
     let s = setup(&app, &acct, with("Two left", "max_redemptions", 2)).await;
-    let mut items = Vec::new();
-    for _ in 0..3 {
-        items.push(Redemption { id: issue(&app, &acct, s.member, s.channel, &[s.offer]).await, store: None });
-    }
+    let items = three_redemptions(&app, &acct, &s).await;
     let batch = write_many(&app.db, a, items).await.unwrap();
     assert!(!batch.together, "three redemptions do not fit in a limit of two");
     let ok = batch.outcomes.iter().filter(|o| o.is_ok()).count();
@@ -231,10 +237,7 @@ async fn a_limit_filled_meanwhile_undoes_the_batch(app: TestApp) {
     let acct = app.account().await;
     let a = AccountId(acct.id);
     let s = setup(&app, &acct, with("Three left", "max_redemptions", 3)).await;
-    let mut items = Vec::new();
-    for _ in 0..3 {
-        items.push(Redemption { id: issue(&app, &acct, s.member, s.channel, &[s.offer]).await, store: None });
-    }
+    let items = three_redemptions(&app, &acct, &s).await;
     let (locked, is_locked) = tokio::sync::oneshot::channel();
     let (go, gone) = tokio::sync::oneshot::channel::<()>();
     let offer = s.offer;
