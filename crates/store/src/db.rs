@@ -309,14 +309,14 @@ impl Db {
     /// A read that sees every committed write.
     pub async fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         match self {
-            Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await, sql, params),
+            Self::Sqlite(db) => sqlite::fetch_optional(&*db.reader().await?, sql, params),
             Self::Postgres(pg) => pg.readers.fetch_optional(sql, params).await,
         }
     }
 
     pub async fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         match self {
-            Self::Sqlite(db) => sqlite::fetch_all(&*db.reader().await, sql, params),
+            Self::Sqlite(db) => sqlite::fetch_all(&*db.reader().await?, sql, params),
             Self::Postgres(pg) => pg.readers.fetch_all(sql, params).await,
         }
     }
@@ -411,7 +411,7 @@ impl Db {
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Self::Sqlite(db) => {
-                let conn = db.reader_owned().await;
+                let conn = db.reader_owned().await?;
                 conn.execute_batch("BEGIN DEFERRED")?;
                 Tx::Sqlite(Some(conn))
             }

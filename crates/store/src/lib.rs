@@ -37,6 +37,7 @@ mod query;
 mod read_cache;
 pub mod reports;
 pub mod revocations;
+mod shm;
 mod sqlite;
 pub mod stats;
 

@@ -12,13 +12,11 @@
 //! exact: a hit returns what a read would return at that moment.
 //!
 //! Reading the header costs twelve loads from the mapped `-shm` (`shm`), where a database
-//! read costs a read transaction (two `fcntl` locks on the `-shm` and a mutex the threads
-//! share). PostgreSQL has no such version to read without a round trip, so its reads are
+//! read takes a reader connection, runs its statement and decodes the row (and after a
+//! commit begins a new read transaction, `sqlite/readers.rs`). PostgreSQL has no such version to read without a round trip, so its reads are
 //! not cached.
 
-mod shm;
-
-use shm::{Header, Version};
+use crate::shm::{Header, Version};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -33,22 +31,15 @@ struct Entry {
 
 /// Rows by (table, account, id), each with the database version it was read at.
 pub struct ReadCache {
-    version: Header,
+    version: Arc<Header>,
     entries: quick_cache::sync::Cache<(&'static str, i64, i64), Entry>,
 }
 
 impl ReadCache {
-    /// A cache for the SQLite file at `database`, or `None` when its `-shm` cannot be mapped
-    /// (an in-memory database has none); reads are then not cached. The caller keeps a
-    /// connection to the database open for as long as the cache lives (see `shm`).
-    pub(crate) fn open(database: &str) -> Option<Self> {
-        match Header::open(database) {
-            Ok(version) => Some(Self { version, entries: quick_cache::sync::Cache::new(CAPACITY) }),
-            Err(e) => {
-                tracing::warn!(database, error = %e, "SQLite reads are not cached");
-                None
-            }
-        }
+    /// A cache versioned by `version`, the database's mapped WAL-index header. The caller
+    /// keeps a connection to the database open for as long as the cache lives (see `shm`).
+    pub(crate) fn new(version: Arc<Header>) -> Self {
+        Self { version, entries: quick_cache::sync::Cache::new(CAPACITY) }
     }
 
     /// The row `key` names as of now: the cached copy if nothing has been committed since it

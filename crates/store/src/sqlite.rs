@@ -11,14 +11,18 @@
 
 use crate::batch::{self, Answer, Ran};
 use crate::read_cache::ReadCache;
+use crate::shm::Header;
 use crate::{FromRow, Result, Row, StoreError, Tx, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OpenFlags};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::sync::{oneshot, Mutex, MutexGuard, OwnedMutexGuard};
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+
+mod readers;
+
+use readers::{ReadGuard, Readers};
 
 const READERS: usize = 4;
 /// How much of the database file each reader maps (SQLite maps the file once per connection;
@@ -156,8 +160,7 @@ pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
 pub struct SqliteDb {
     writer: Arc<Mutex<Connection>>,
     jobs: mpsc::Sender<Job>,
-    readers: Arc<[Arc<Mutex<Connection>>]>,
-    next_reader: Arc<AtomicUsize>,
+    readers: Arc<Readers>,
     observer: Arc<std::sync::OnceLock<BatchObserver>>,
     /// Hot single-row reads (`crud::get` of a table with `CACHED`); `None` in memory.
     read_cache: Option<Arc<ReadCache>>,
@@ -190,15 +193,24 @@ impl SqliteDb {
                 })
                 .collect::<Result<_>>()?
         };
-        // A first read in WAL mode initialises the `-shm` file the read cache maps.
-        let read_cache = match readers.first() {
-            Some(_) if !read_cache_wanted()? => None,
+        // A first read in WAL mode initialises the `-shm` file whose header is mapped.
+        let header = match readers.first() {
             Some(reader) => {
                 reader.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
                 // The path SQLite resolved (symlinks followed): its `-shm` is the one it writes.
-                reader.path().and_then(ReadCache::open).map(Arc::new)
+                let database = reader.path().unwrap_or(path);
+                Header::open(database)
+                    .inspect_err(|e| {
+                        tracing::warn!(database, error = %e, "SQLite reads are not cached and each their own transaction")
+                    })
+                    .ok()
+                    .map(Arc::new)
             }
             None => None,
+        };
+        let read_cache = match &header {
+            Some(header) if read_cache_wanted()? => Some(Arc::new(ReadCache::new(header.clone()))),
+            _ => None,
         };
         let writer = Arc::new(Mutex::new(writer));
         let observer = Arc::new(std::sync::OnceLock::new());
@@ -209,14 +221,7 @@ impl SqliteDb {
             .name("kindling-sqlite-writer".into())
             .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(wal, synchronous)))
             .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Self {
-            writer,
-            jobs,
-            readers: readers.into_iter().map(|r| Arc::new(Mutex::new(r))).collect(),
-            next_reader: Arc::new(AtomicUsize::new(0)),
-            observer,
-            read_cache,
-        })
+        Ok(Self { writer, jobs, readers: Arc::new(Readers::new(readers, header)), observer, read_cache })
     }
 
     pub fn read_cache(&self) -> Option<&ReadCache> {
@@ -230,32 +235,25 @@ impl SqliteDb {
 
     /// A free reader if there is one, else waits for the next in turn. WAL lets readers run
     /// beside the writer.
-    pub async fn reader(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) async fn reader(&self) -> Result<ReadGuard<'_>> {
         if self.readers.is_empty() {
-            return self.writer.lock().await;
+            return Ok(ReadGuard::plain(self.writer.lock().await));
         }
-        crate::db::free_or_next(&self.readers, &self.next_reader).await
+        self.readers.read().await
     }
 
     /// A reader held for a read transaction.
-    pub async fn reader_owned(&self) -> OwnedMutexGuard<Connection> {
+    pub(crate) async fn reader_owned(&self) -> Result<OwnedMutexGuard<Connection>> {
         if self.readers.is_empty() {
-            return self.writer.clone().lock_owned().await;
+            return Ok(self.writer.clone().lock_owned().await);
         }
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let n = self.readers.len();
-        for i in 0..n {
-            if let Ok(guard) = self.readers[(start + i) % n].clone().try_lock_owned() {
-                return guard;
-            }
-        }
-        self.readers[start % n].clone().lock_owned().await
+        self.readers.owned().await
     }
 
     /// Connections in use are those whose lock is held; checking takes each free one for an
     /// instant, which is cheap at scrape frequency.
     pub fn pool_stats(&self) -> crate::PoolStats {
-        let connections = std::iter::once(&self.writer).chain(self.readers.iter());
+        let connections = std::iter::once(&self.writer).chain(self.readers.connections());
         let (mut open, mut idle) = (0, 0);
         for conn in connections {
             open += 1;

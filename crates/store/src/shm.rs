@@ -1,8 +1,10 @@
 //! The WAL-index header of a SQLite database, read from the `-shm` file mapped into memory:
 //! the one place in the server's code that uses `unsafe`. SQLite's own connections map that file and
 //! write the header there, so a mapping of ours sees each commit as they do, for the price
-//! of twelve loads. Reading it with `pread` instead cost about 5 % of a cached read's CPU,
-//! a system call per request.
+//! of twelve loads. Two things compare it to tell whether anything has been committed since
+//! a moment: the read cache (`read_cache.rs`) and the readers' open transactions
+//! (`sqlite/readers.rs`). Reading it with `pread` instead cost about 5 % of a cached read's
+//! CPU, a system call per request.
 //!
 //! **The file is opened once per process and never closed.** SQLite locks the `-shm` with
 //! POSIX `fcntl` locks, and closing *any* descriptor of a file drops every such lock the
@@ -20,12 +22,12 @@ use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The WAL-index header is two copies of a 48-byte structure; the first copy is written last.
-pub(super) const HEADER: usize = 48;
+pub(crate) const HEADER: usize = 48;
 
-pub(super) type Version = [u8; HEADER];
+pub(crate) type Version = [u8; HEADER];
 
 /// The first bytes of the `-shm` file, mapped read-only.
-pub(super) struct Header {
+pub(crate) struct Header {
     map: MmapRaw,
 }
 
@@ -45,7 +47,7 @@ impl Header {
     /// truncates the file (which would make a read past its end fault) only when it opens it
     /// with no process holding its shared lock on it, which this process's open connection
     /// does.
-    pub(super) fn open(database: &str) -> std::io::Result<Self> {
+    pub(crate) fn open(database: &str) -> std::io::Result<Self> {
         let path = format!("{database}-shm");
         let inode = std::fs::metadata(&path).map(|m| (m.dev(), m.ino()))?;
         let mut opened = opened().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -77,7 +79,7 @@ impl Header {
     /// the old header nor the new one, or matches the old one as a read from just before the
     /// commit would. Either way no later commit is missed. The fence after the loads keeps
     /// the row read that follows from moving before them.
-    pub(super) fn read(&self) -> Version {
+    pub(crate) fn read(&self) -> Version {
         let base = self.map.as_ptr().cast::<u32>().cast_mut();
         let mut header = [0u8; HEADER];
         for (i, chunk) in header.chunks_exact_mut(4).enumerate() {
