@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 mod demo;
 mod import;
+mod log_format;
 mod log_writer;
 use tracing_subscriber::EnvFilter;
 
@@ -224,7 +225,7 @@ fn init_logging() -> log_writer::Guard {
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
-        builder.init();
+        builder.event_format(log_format::Lean::default()).init();
     }
     guard
 }

@@ -174,6 +174,17 @@ async fn text_logs_to_a_pipe_have_no_colour_codes() {
     let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
     assert!(logs.contains("kindling listening"), "{logs}");
     assert!(!logs.contains('\x1b'), "escape codes in piped logs:\n{logs}");
+    // The request's line, in tracing-subscriber's default text layout (src/log_format.rs).
+    let line =
+        logs.lines().find(|l| l.contains("path=\"/healthz\"")).unwrap_or_else(|| panic!("no request line:\n{logs}"));
+    let (time, rest) = line.split_at(27);
+    assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok() && time.ends_with('Z'), "{line}");
+    let rest = rest.strip_prefix("  INFO kindling_api::observe: response method=GET path=\"/healthz\" request_id=");
+    let rest = rest.unwrap_or_else(|| panic!("{line}"));
+    let (request_id, rest) = rest.split_once(' ').unwrap();
+    assert_eq!(request_id.len(), 36, "{line}");
+    let elapsed = rest.strip_prefix("status=200 elapsed_us=").unwrap_or_else(|| panic!("{line}"));
+    assert!(elapsed.parse::<u64>().is_ok(), "{line}");
 }
 
 async fn login(client: &reqwest::Client, base: &str, identity: &str, key: &str) -> reqwest::Response {

@@ -1,0 +1,199 @@
+//! The text log line, written as tracing-subscriber's default format writes it, in less
+//! time: every request logs one line, so its cost is part of every request's.
+//!
+//! The line is `2026-12-01T09:20:41.625236Z  INFO kindling_api::observe: response
+//! method=GET path="/v1.0/members/1" ...`: time (UTC, microseconds), level, target, then the
+//! message and the fields as `name=value`, values by their `Debug` (so strings are quoted
+//! and escaped and a line never breaks). Where the default format spends its time is in
+//! generic formatting: the timestamp re-derived from the epoch for each line, and each
+//! field through `fmt::Debug` machinery. Here the date and time to the second are
+//! formatted once a second per thread, and integers are written by `itoa`. An event inside
+//! a span, or a terminal that wants colour, gets the default format itself.
+//! `cargo bench -p kindling --bench log_line` compares the two.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{Format, Full, Writer};
+use tracing_subscriber::fmt::time::SystemTime;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The default format, faster for events outside spans (see the module's comment).
+#[derive(Default)]
+pub struct Lean {
+    default: Format<Full, SystemTime>,
+}
+
+impl<S, N> FormatEvent<S, N> for Lean
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        if writer.has_ansi_escapes() || ctx.event_scope().is_some() {
+            return self.default.format_event(ctx, writer, event);
+        }
+        let meta = event.metadata();
+        write_time(&mut writer, std::time::SystemTime::now())?;
+        // As the default pads it: five wide, right-aligned.
+        write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
+        let mut fields = Fields { writer: &mut writer, first: true, result: Ok(()) };
+        event.record(&mut fields);
+        fields.result?;
+        writeln!(writer)
+    }
+}
+
+/// `2026-12-01T09:20:41.625236Z`, as the default's `SystemTime` writes it.
+fn write_time(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
+    thread_local! {
+        /// The second last formatted on this thread, and its text up to the seconds.
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let (seconds, micros) = (since.as_secs(), since.subsec_micros());
+    SECOND.with_borrow_mut(|(second, text)| {
+        if *second != seconds {
+            let at = chrono::DateTime::<chrono::Utc>::from(now);
+            text.clear();
+            write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
+            *second = seconds;
+        }
+        writer.write_str(text)?;
+        // Six digits, zero-padded: the default's microseconds.
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(micros);
+        writer.write_char('.')?;
+        writer.write_str(&"000000"[digits.len()..])?;
+        writer.write_str(digits)?;
+        writer.write_char('Z')
+    })
+}
+
+/// The message, then every other field as ` name=value`, as the default's visitor writes them.
+struct Fields<'w, 'a> {
+    writer: &'w mut Writer<'a>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl Fields<'_, '_> {
+    /// Starts a field: a space between fields, then `name=` (the message has no name).
+    fn name(&mut self, field: &Field) -> fmt::Result {
+        if !std::mem::take(&mut self.first) {
+            self.writer.write_char(' ')?;
+        }
+        if field.name() != "message" {
+            // `r#type` is logged as `type`, as the default does.
+            let name = field.name();
+            self.writer.write_str(name.strip_prefix("r#").unwrap_or(name))?;
+            self.writer.write_char('=')?;
+        }
+        Ok(())
+    }
+
+    fn integer(&mut self, field: &Field, value: impl itoa::Integer) {
+        if self.result.is_ok() {
+            self.result = self.name(field).and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
+        }
+    }
+}
+
+impl Visit for Fields<'_, '_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.integer(field, value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.integer(field, value);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `log` crate records carry their metadata as `log.*` fields; the default skips them.
+        if self.result.is_ok() && !field.name().starts_with("log.") {
+            self.result = self.name(field).and_then(|()| write!(self.writer, "{value:?}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The lines `events` logs through a subscriber with the lean format or the default.
+    fn logged(lean: bool, events: impl Fn()) -> Vec<String> {
+        let lines = Lines::default();
+        let writer = {
+            let lines = lines.clone();
+            move || lines.clone()
+        };
+        let builder = tracing_subscriber::fmt().with_ansi(false).with_writer(writer);
+        let dispatch: tracing::Dispatch =
+            if lean { builder.event_format(Lean::default()).into() } else { builder.into() };
+        tracing::dispatcher::with_default(&dispatch, events);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn events() {
+        let method = "GET";
+        let path = "/v1.0/members/1?a=\"b\"\nc";
+        tracing::info!(method = %method, path, request_id = %"d1546abb", status = 401u16, elapsed_us = 993u64, "response");
+        tracing::warn!(r#type = "odd", negative = -5i64, flag = true, ratio = 0.5, "two words");
+        tracing::error!(error = %std::io::Error::other("disk \"full\""), "cannot write");
+        tracing::info!("just a message");
+        tracing::info!(only = 1);
+        let span = tracing::info_span!("job", id = 7);
+        span.in_scope(|| tracing::info!(step = 2, "inside a span"));
+    }
+
+    /// Each line as the default writes it, the timestamp aside (each took its own).
+    #[test]
+    fn lines_read_as_the_default_format_writes_them() {
+        let (lean, default) = (logged(true, events), logged(false, events));
+        assert_eq!(lean.len(), 6, "{lean:?}");
+        let after_time = |lines: &[String]| lines.iter().map(|l| l[27..].to_owned()).collect::<Vec<_>>();
+        assert_eq!(after_time(&lean), after_time(&default));
+        assert!(lean[0].ends_with(r#"INFO kindling::log_format::tests: response method=GET path="/v1.0/members/1?a=\"b\"\nc" request_id=d1546abb status=401 elapsed_us=993"#), "{}", lean[0]);
+        for line in &lean {
+            let time = &line[..27];
+            assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{line}");
+            assert_eq!((&time[19..20], &time[26..27]), (".", "Z"), "{line}");
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_the_default_writes_them() {
+        for (seconds, micros) in [(0, 0), (1_764_580_841, 625_236), (1_764_580_841, 7), (4_102_444_799, 999_999)] {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::new(seconds, micros * 1000);
+            let mut lean = String::new();
+            write_time(&mut Writer::new(&mut lean), at).unwrap();
+            let expected = chrono::DateTime::<chrono::Utc>::from(at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            assert_eq!(lean, expected);
+        }
+    }
+}
