@@ -1,5 +1,8 @@
 //! Kindling's HTTP API: axum routes mirroring the Sparkfly Platform API's paths.
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 pub mod auth;
 mod crud;
 pub mod error;

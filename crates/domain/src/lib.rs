@@ -3,6 +3,9 @@
 //! Everything here is pure so it can be unit- and property-tested without a database or a
 //! network; the store and the HTTP API translate to and from these types.
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 pub mod account;
 pub mod catalog;
 pub mod counter;

@@ -1,5 +1,8 @@
 //! `kindling`: the promotions and rewards server and its admin commands.
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use kindling_api::{AppConfig, AppState};

@@ -3,6 +3,9 @@
 //! JSON shape as Kindling (`{"member": {...}, "errors": {}}`), built from memory, no auth.
 //! Listens on ADDR (default 127.0.0.1:8081).
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -2,6 +2,9 @@
 //! (`GET /{xid}`), which shows the offer and hands the visitor a code (docs/LANDING.md), and
 //! the Admin Portal under `/admin` (`portal`, docs/PORTAL.md).
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 mod codes;
 mod landing;
 mod page;

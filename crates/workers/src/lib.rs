@@ -1,6 +1,9 @@
 //! Background work that must survive restarts: it lives in database tables (the callback
 //! outbox, member deletion requests) and is picked up by whichever server process polls first.
 
+// Unsafe code lives only in store::shm; here it cannot be allowed.
+#![forbid(unsafe_code)]
+
 pub mod addresses;
 pub mod callbacks;
 pub mod privacy;
