@@ -208,8 +208,10 @@ impl SqliteDb {
             }
             None => None,
         };
+        // The setting is checked wherever it applies, even when the header cannot be mapped.
+        let cache_wanted = !readers.is_empty() && read_cache_wanted()?;
         let read_cache = match &header {
-            Some(header) if read_cache_wanted()? => Some(Arc::new(ReadCache::new(header.clone()))),
+            Some(header) if cache_wanted => Some(Arc::new(ReadCache::new(header.clone()))),
             _ => None,
         };
         let writer = Arc::new(Mutex::new(writer));

@@ -244,14 +244,20 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn idle_readers_end_their_transactions_after_a_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, other) = database(&dir);
+    /// `database` with one row, read through every reader (each then has a transaction open).
+    async fn read_once_by_every_reader(dir: &tempfile::TempDir) -> (SqliteDb, Connection) {
+        let (db, other) = database(dir);
         other.execute("INSERT INTO t VALUES (1)", []).unwrap();
         for _ in 0..8 {
             assert_eq!(read_count(&db).await, 1);
         }
+        (db, other)
+    }
+
+    #[tokio::test]
+    async fn idle_readers_end_their_transactions_after_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, other) = read_once_by_every_reader(&dir).await;
         assert!(open_transactions(&db) >= 1);
         other.execute("INSERT INTO t VALUES (2)", []).unwrap();
         tokio::time::sleep(IDLE_CHECK * 3).await;
@@ -268,11 +274,7 @@ mod tests {
     #[tokio::test]
     async fn a_reader_taken_for_its_own_transaction_has_none_open() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, other) = database(&dir);
-        other.execute("INSERT INTO t VALUES (1)", []).unwrap();
-        for _ in 0..8 {
-            assert_eq!(read_count(&db).await, 1);
-        }
+        let (db, _other) = read_once_by_every_reader(&dir).await;
         for _ in 0..8 {
             let conn = db.reader_owned().await.unwrap();
             assert!(conn.is_autocommit());
