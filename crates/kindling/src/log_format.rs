@@ -7,9 +7,14 @@
 //! and escaped and a line never breaks). Where the default format spends its time is in
 //! generic formatting: the timestamp re-derived from the epoch for each line, and each
 //! field through `fmt::Debug` machinery. Here the date and time to the second are
-//! formatted once a second per thread, and integers are written by `itoa`. An event inside
-//! a span, or a terminal that wants colour, gets the default format itself.
-//! `cargo bench -p kindling --bench log_line` compares the two.
+//! formatted once a second per thread, and integers are written by `itoa`.
+//!
+//! Only the request line (`kindling_api::observe`'s events) is written this way: its fields
+//! are known (a plain message, the method, the path as a quoted string, the request id,
+//! integers). Every other event gets the default format itself, with what it does beyond
+//! these (escaping control characters in messages, the sources of error fields, the real
+//! target of `log` records), as does an event inside a span or a terminal that wants
+//! colour. `cargo bench -p kindling --bench log_line` compares the two.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -20,7 +25,10 @@ use tracing_subscriber::fmt::time::SystemTime;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The default format, faster for events outside spans (see the module's comment).
+/// The target of the request line, the one event this format writes itself.
+const REQUEST_LINE: &str = "kindling_api::observe";
+
+/// The default format, faster for the request line (see the module's comment).
 #[derive(Default)]
 pub struct Lean {
     default: Format<Full, SystemTime>,
@@ -32,10 +40,10 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        if writer.has_ansi_escapes() || ctx.event_scope().is_some() {
+        let meta = event.metadata();
+        if meta.target() != REQUEST_LINE || writer.has_ansi_escapes() || ctx.event_scope().is_some() {
             return self.default.format_event(ctx, writer, event);
         }
-        let meta = event.metadata();
         write_time(&mut writer, std::time::SystemTime::now())?;
         // As the default pads it: five wide, right-aligned.
         write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
@@ -162,23 +170,26 @@ mod tests {
     fn events() {
         let method = "GET";
         let path = "/v1.0/members/1?a=\"b\"\nc";
-        tracing::info!(method = %method, path, request_id = %"d1546abb", status = 401u16, elapsed_us = 993u64, "response");
-        tracing::warn!(r#type = "odd", negative = -5i64, flag = true, ratio = 0.5, "two words");
-        tracing::error!(error = %std::io::Error::other("disk \"full\""), "cannot write");
+        // The request line, as `observe` logs it (its target is what selects the fast path).
+        tracing::info!(target: REQUEST_LINE, method = %method, path, request_id = %"d1546abb", status = 401u16, elapsed_us = 993u64, "response");
+        tracing::error!(target: REQUEST_LINE, method = %method, path = "/x", request_id = %"\u{1b}[31m", status = 500u16, elapsed_us = 0u64, "response");
+        tracing::info!(target: REQUEST_LINE, r#type = "odd", negative = -5i64, flag = true, ratio = 0.5, "two words");
+        // Everything else goes through the default format.
+        tracing::error!(error = %std::io::Error::other("disk \"full\""), "cannot write \u{1b}[2J");
         tracing::info!("just a message");
         tracing::info!(only = 1);
         let span = tracing::info_span!("job", id = 7);
-        span.in_scope(|| tracing::info!(step = 2, "inside a span"));
+        span.in_scope(|| tracing::info!(target: REQUEST_LINE, step = 2, "inside a span"));
     }
 
     /// Each line as the default writes it, the timestamp aside (each took its own).
     #[test]
     fn lines_read_as_the_default_format_writes_them() {
         let (lean, default) = (logged(true, events), logged(false, events));
-        assert_eq!(lean.len(), 6, "{lean:?}");
+        assert_eq!(lean.len(), 7, "{lean:?}");
         let after_time = |lines: &[String]| lines.iter().map(|l| l[27..].to_owned()).collect::<Vec<_>>();
         assert_eq!(after_time(&lean), after_time(&default));
-        assert!(lean[0].ends_with(r#"INFO kindling::log_format::tests: response method=GET path="/v1.0/members/1?a=\"b\"\nc" request_id=d1546abb status=401 elapsed_us=993"#), "{}", lean[0]);
+        assert!(lean[0].ends_with(r#"INFO kindling_api::observe: response method=GET path="/v1.0/members/1?a=\"b\"\nc" request_id=d1546abb status=401 elapsed_us=993"#), "{}", lean[0]);
         for line in &lean {
             let time = &line[..27];
             assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{line}");

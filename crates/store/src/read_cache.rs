@@ -51,7 +51,8 @@ impl ReadCache {
     {
         // Before the row: a commit between the two makes this entry stale at once, never a
         // stale row current.
-        let version = self.version.read();
+        // A header in the middle of changing: read, and keep nothing.
+        let Some(version) = self.version.read() else { return load.await };
         if let Some(entry) = self.entries.get(&key) {
             if entry.version == version {
                 if let Some(record) = entry.record.downcast_ref::<R>() {

@@ -21,12 +21,13 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// The WAL-index header is two copies of a 48-byte structure; the first copy is written last.
+/// The WAL-index header is two copies of a 48-byte structure, at offsets 0 and 48; the
+/// first copy is written last.
 pub(crate) const HEADER: usize = 48;
 
 pub(crate) type Version = [u8; HEADER];
 
-/// The first bytes of the `-shm` file, mapped read-only.
+/// The first bytes of the `-shm` file (both copies of the header), mapped read-only.
 pub(crate) struct Header {
     map: MmapRaw,
 }
@@ -63,37 +64,74 @@ impl Header {
             }
         }
         let shm = &opened[&inode];
-        if shm.metadata()?.len() < HEADER as u64 {
+        if shm.metadata()?.len() < 2 * HEADER as u64 {
             return Err(std::io::Error::other("the -shm file is not initialised"));
         }
         // A raw mapping, never turned into a reference: other threads and processes write
         // these bytes while they are mapped, so `&[u8]` over them would be unsound. They are
-        // only read through atomic loads, below. The file is at least HEADER bytes and keeps
-        // that size while the caller's connection is open (see above).
-        let map = MmapOptions::new().len(HEADER).map_raw_read_only(shm)?;
+        // only read through atomic loads, below. The file is at least both copies long and
+        // keeps that size while the caller's connection is open (see above).
+        let map = MmapOptions::new().len(2 * HEADER).map_raw_read_only(shm)?;
         Ok(Self { map })
     }
 
-    /// The header as it is now. SQLite writes each copy with plain stores and a memory
-    /// barrier between them, so a read racing a commit may be torn: it then matches neither
-    /// the old header nor the new one, or matches the old one as a read from just before the
-    /// commit would. Either way no later commit is missed. The fence after the loads keeps
-    /// the row read that follows from moving before them.
-    pub(crate) fn read(&self) -> Version {
+    /// The header as it is now, or `None` while its two copies differ. SQLite writes the
+    /// second copy, then (after a memory barrier) the first, so copies that differ are a
+    /// commit being published, or one that a crashed process left half published (which
+    /// the next connection to open a transaction repairs from the WAL): either way the
+    /// first copy may be older than what the database now holds, and the caller must treat
+    /// `None` as "something changed". A read racing a commit may also be torn within a
+    /// copy: it then matches neither the old header nor the new one, or matches the old one
+    /// as a read from just before the commit would. Either way no later commit is missed.
+    /// The fence after the loads keeps the row read that follows from moving before them.
+    pub(crate) fn read(&self) -> Option<Version> {
         let base = self.map.as_ptr().cast::<u32>().cast_mut();
-        let mut header = [0u8; HEADER];
-        for (i, chunk) in header.chunks_exact_mut(4).enumerate() {
-            // SAFETY: `base` is page-aligned (an mmap) and HEADER is a multiple of 4, so each
-            // word is aligned and inside the mapping, which lives as long as `self`. The
-            // loads are `Relaxed`, the ordering std allows on read-only memory, and are never
-            // used to write. SQLite's own writes to these bytes are plain C stores, so by
-            // Rust's rules this is a race all the same: what makes it correct is what SQLite's
-            // readers rely on too, that an aligned 32-bit load is not torn on the targets
-            // SQLite runs on, and the torn-header argument above.
-            let word = unsafe { AtomicU32::from_ptr(base.add(i)) }.load(Ordering::Relaxed);
-            chunk.copy_from_slice(&word.to_ne_bytes());
+        let load = |word: usize| {
+            // SAFETY: `base` is page-aligned (an mmap) and 2 × HEADER is a multiple of 4, so
+            // each word below 2 × HEADER / 4 is aligned and inside the mapping, which lives
+            // as long as `self`. The loads are `Relaxed`, the ordering std allows on read-only
+            // memory, and are never used to write. SQLite's own writes to these bytes are
+            // plain C stores, so by Rust's rules this is a race all the same: what makes it
+            // correct is what SQLite's readers rely on too, that an aligned 32-bit load is
+            // not torn on the targets SQLite runs on, and the torn-header argument above.
+            unsafe { AtomicU32::from_ptr(base.add(word)) }.load(Ordering::Relaxed)
+        };
+        let (mut first, mut second) = ([0u8; HEADER], [0u8; HEADER]);
+        for (i, chunk) in first.chunks_exact_mut(4).enumerate() {
+            chunk.copy_from_slice(&load(i).to_ne_bytes());
+        }
+        for (i, chunk) in second.chunks_exact_mut(4).enumerate() {
+            chunk.copy_from_slice(&load(HEADER / 4 + i).to_ne_bytes());
         }
         fence(Ordering::Acquire);
-        header
+        (first == second).then_some(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    /// Two copies that differ (a commit being published, or left half published by a crash)
+    /// read as "changing", never as the first copy's older header.
+    #[test]
+    fn copies_that_differ_read_as_changing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("header.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        let header = Header::open(path.to_str().unwrap()).unwrap();
+        let before = header.read().expect("both copies alike between commits");
+        let shm = std::fs::OpenOptions::new().read(true).write(true).open(format!("{}-shm", path.display())).unwrap();
+        // The second copy's change counter (offset 8 in a copy), altered and put back.
+        let mut counter = [0u8; 4];
+        shm.read_exact_at(&mut counter, (HEADER + 8) as u64).unwrap();
+        shm.write_all_at(&[counter[0] ^ 1, counter[1], counter[2], counter[3]], (HEADER + 8) as u64).unwrap();
+        assert_eq!(header.read(), None);
+        shm.write_all_at(&counter, (HEADER + 8) as u64).unwrap();
+        assert_eq!(header.read(), Some(before));
+        conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        assert!(header.read().is_some_and(|after| after != before), "a commit changes the header");
     }
 }

@@ -17,30 +17,54 @@
 //! only makes the recorded header older than the snapshot, and the next check ends it.
 //!
 //! **What an open transaction holds back.** Its read mark keeps a checkpoint from copying
-//! later commits into the database file and the WAL from starting over. So a reader that
-//! sees, after its read, that something has been committed ends its transaction at once,
-//! and a thread ends those of idle readers once something is committed (checked every
-//! `IDLE_CHECK`). Under a steady write load a reader therefore begins and ends a transaction
-//! for each read, as SQLite does by itself; the saving is for reads while nothing is
-//! written.
+//! later commits into the database file, and the WAL from starting over. The writer's
+//! automatic checkpoint runs inside the commit that brings the WAL to 1,000 frames, before
+//! any reader can see that commit; were readers to keep transactions from before it, every
+//! such checkpoint would stop short, the WAL would never start over, and it would grow
+//! without end under mixed reads and writes. So transactions are kept only while the WAL
+//! holds fewer than `KEEP_BELOW_FRAMES` frames (half that threshold): beyond it a reader
+//! ends its transaction after each read, as SQLite does by itself, until a checkpoint has
+//! copied the WAL and it has started over. A reader also ends its transaction after a read
+//! if something was committed meanwhile, and a thread ends idle readers' transactions that
+//! are stale, over that size or older than `MAX_AGE` (so a checkpoint that waits for every
+//! reader, such as a backup tool's `TRUNCATE`, waits at most about that long). The saving
+//! is for reads while little or nothing is written.
 
-use crate::shm::{Header, Version, HEADER};
+use crate::shm::{Header, Version};
 use crate::Result;
 use rusqlite::Connection;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
-/// How often idle readers are checked for a transaction older than the last commit.
+/// How often idle readers are checked for a transaction to end.
 const IDLE_CHECK: Duration = Duration::from_millis(100);
+/// The longest an idle reader keeps a transaction.
+const MAX_AGE: Duration = Duration::from_secs(1);
+/// Transactions are kept only while the WAL holds fewer frames than this: half of the
+/// writers' automatic checkpoint threshold (SQLite's default, 1,000 frames, which Kindling
+/// keeps), so that the transactions kept before it are ended by the time a checkpoint runs.
+const KEEP_BELOW_FRAMES: u32 = 500;
+
+/// The WAL-index header's `mxFrame`: frames in the WAL (bytes 16 to 20, native byte order).
+fn frames(header: &Version) -> u32 {
+    u32::from_ne_bytes([header[16], header[17], header[18], header[19]])
+}
+
+/// Whether a transaction begun at header `began_at` may be kept at header `now`: nothing
+/// committed since (and neither header in the middle of changing), and the WAL small
+/// enough (see the module's comment).
+fn keeps(began_at: Option<&Version>, now: Option<&Version>) -> bool {
+    matches!((began_at, now), (Some(began_at), Some(now)) if began_at == now && frames(now) < KEEP_BELOW_FRAMES)
+}
 
 struct Slot {
     conn: Arc<Mutex<Connection>>,
     /// The WAL-index header read just before the connection's open transaction began (only
     /// meaningful while it has one); touched only while `conn` is locked.
-    began_at: std::sync::Mutex<Version>,
+    began_at: std::sync::Mutex<(Option<Version>, Instant)>,
     /// Transactions begun on `conn` (its tests count them).
     begun: std::sync::atomic::AtomicU64,
 }
@@ -52,24 +76,26 @@ impl Slot {
         let now = header.read();
         let mut began_at = self.began_at.lock().unwrap_or_else(PoisonError::into_inner);
         if !conn.is_autocommit() {
-            if *began_at == now {
+            if keeps(began_at.0.as_ref(), now.as_ref()) {
                 return Ok(());
             }
             super::run_cached(conn, "COMMIT")?;
         }
         super::run_cached(conn, "BEGIN")?;
-        *began_at = now;
+        *began_at = (now, Instant::now());
         self.begun.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Ends `conn`'s open transaction if anything has been committed since it began.
-    fn end_if_stale(&self, conn: &Connection, header: &Header) {
+    /// Ends `conn`'s open transaction unless it may be kept (see `keeps`), and, for an idle
+    /// reader (`max_age`), unless it is older than that.
+    fn end_unless_kept(&self, conn: &Connection, header: &Header, max_age: Option<Duration>) {
         if conn.is_autocommit() {
             return;
         }
-        let stale = *self.began_at.lock().unwrap_or_else(PoisonError::into_inner) != header.read();
-        if stale {
+        let (began_at, began) = *self.began_at.lock().unwrap_or_else(PoisonError::into_inner);
+        let too_old = max_age.is_some_and(|max| began.elapsed() > max);
+        if too_old || !keeps(began_at.as_ref(), header.read().as_ref()) {
             if let Err(e) = super::run_cached(conn, "COMMIT") {
                 tracing::warn!(error = %e, "cannot end a SQLite read transaction");
             }
@@ -92,7 +118,7 @@ impl Readers {
             .into_iter()
             .map(|conn| Slot {
                 conn: Arc::new(Mutex::new(conn)),
-                began_at: std::sync::Mutex::new([0; HEADER]),
+                began_at: std::sync::Mutex::new((None, Instant::now())),
                 begun: 0.into(),
             })
             .collect();
@@ -150,8 +176,8 @@ impl Readers {
     }
 }
 
-/// A reader in a current read transaction; if something is committed while it is held, the
-/// transaction is ended when it is dropped.
+/// A reader in a current read transaction; when it is dropped the transaction is ended
+/// unless it may be kept (`keeps`).
 pub(crate) struct ReadGuard<'a> {
     conn: MutexGuard<'a, Connection>,
     stale_ends: Option<(&'a Slot, &'a Header)>,
@@ -176,7 +202,7 @@ impl Deref for ReadGuard<'_> {
 impl Drop for ReadGuard<'_> {
     fn drop(&mut self) {
         if let Some((slot, header)) = self.stale_ends {
-            slot.end_if_stale(&self.conn, header);
+            slot.end_unless_kept(&self.conn, header, None);
         }
     }
 }
@@ -188,7 +214,7 @@ fn end_idle_transactions(slots: &Weak<[Slot]>, header: &Header) {
         for slot in slots.iter() {
             // A reader in use ends its own when it is let go.
             if let Ok(conn) = slot.conn.try_lock() {
-                slot.end_if_stale(&conn, header);
+                slot.end_unless_kept(&conn, header, Some(MAX_AGE));
             }
         }
     }
@@ -268,6 +294,33 @@ mod tests {
         assert_eq!(busy, 0);
         assert_eq!(std::fs::metadata(dir.path().join("readers.db-wal")).unwrap().len(), 0);
         assert_eq!(read_count(&db).await, 2);
+    }
+
+    /// Reads between commits leave the WAL free to start over: kept transactions would hold
+    /// every automatic checkpoint one commit short, and the WAL would grow with every commit.
+    #[tokio::test]
+    async fn reads_between_commits_leave_the_wal_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, other) = database(&dir);
+        other.execute_batch("PRAGMA synchronous = OFF").unwrap();
+        for written in 1..=5_000 {
+            other.execute("INSERT INTO t VALUES (1)", []).unwrap();
+            assert_eq!(read_count(&db).await, written);
+        }
+        let wal = std::fs::metadata(dir.path().join("readers.db-wal")).unwrap().len();
+        // A checkpoint runs at 1,000 frames; a frame is a 4,096-byte page and a 24-byte header.
+        assert!(wal < 2_000 * 4_120, "the WAL grew to {wal} bytes over 5,000 commits");
+    }
+
+    /// With nothing committed, an idle reader still lets go of its transaction after a while
+    /// (a checkpoint that waits for every reader, such as `TRUNCATE`, then goes through).
+    #[tokio::test]
+    async fn an_idle_reader_lets_go_after_a_while_even_with_nothing_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _other) = read_once_by_every_reader(&dir).await;
+        assert!(open_transactions(&db) >= 1);
+        tokio::time::sleep(MAX_AGE + IDLE_CHECK * 3).await;
+        assert_eq!(open_transactions(&db), 0);
     }
 
     /// A reader's own transaction (`Db::begin_read`) starts on a connection with none open.
