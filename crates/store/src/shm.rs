@@ -27,6 +27,10 @@ pub(crate) const HEADER: usize = 48;
 
 pub(crate) type Version = [u8; HEADER];
 
+/// Bytes mapped: both copies of the header, then the checkpoint information's first word,
+/// `nBackfill` (https://www.sqlite.org/walformat.html, "The WAL-Index Header").
+const MAPPED: usize = 2 * HEADER + 4;
+
 /// The first bytes of the `-shm` file (both copies of the header), mapped read-only.
 pub(crate) struct Header {
     map: MmapRaw,
@@ -64,14 +68,14 @@ impl Header {
             }
         }
         let shm = &opened[&inode];
-        if shm.metadata()?.len() < 2 * HEADER as u64 {
+        if shm.metadata()?.len() < MAPPED as u64 {
             return Err(std::io::Error::other("the -shm file is not initialised"));
         }
         // A raw mapping, never turned into a reference: other threads and processes write
         // these bytes while they are mapped, so `&[u8]` over them would be unsound. They are
-        // only read through atomic loads, below. The file is at least both copies long and
+        // only read through atomic loads, below. The file is at least MAPPED bytes long and
         // keeps that size while the caller's connection is open (see above).
-        let map = MmapOptions::new().len(2 * HEADER).map_raw_read_only(shm)?;
+        let map = MmapOptions::new().len(MAPPED).map_raw_read_only(shm)?;
         Ok(Self { map })
     }
 
@@ -85,26 +89,35 @@ impl Header {
     /// as a read from just before the commit would. Either way no later commit is missed.
     /// The fence after the loads keeps the row read that follows from moving before them.
     pub(crate) fn read(&self) -> Option<Version> {
-        let base = self.map.as_ptr().cast::<u32>().cast_mut();
-        let load = |word: usize| {
-            // SAFETY: `base` is page-aligned (an mmap) and 2 × HEADER is a multiple of 4, so
-            // each word below 2 × HEADER / 4 is aligned and inside the mapping, which lives
-            // as long as `self`. The loads are `Relaxed`, the ordering std allows on read-only
-            // memory, and are never used to write. SQLite's own writes to these bytes are
-            // plain C stores, so by Rust's rules this is a race all the same: what makes it
-            // correct is what SQLite's readers rely on too, that an aligned 32-bit load is
-            // not torn on the targets SQLite runs on, and the torn-header argument above.
-            unsafe { AtomicU32::from_ptr(base.add(word)) }.load(Ordering::Relaxed)
-        };
         let (mut first, mut second) = ([0u8; HEADER], [0u8; HEADER]);
         for (i, chunk) in first.chunks_exact_mut(4).enumerate() {
-            chunk.copy_from_slice(&load(i).to_ne_bytes());
+            chunk.copy_from_slice(&self.load(i).to_ne_bytes());
         }
         for (i, chunk) in second.chunks_exact_mut(4).enumerate() {
-            chunk.copy_from_slice(&load(HEADER / 4 + i).to_ne_bytes());
+            chunk.copy_from_slice(&self.load(HEADER / 4 + i).to_ne_bytes());
         }
         fence(Ordering::Acquire);
         (first == second).then_some(first)
+    }
+
+    /// `nBackfill`: how many of the WAL's frames a checkpoint has copied into the database
+    /// file. A checkpoint changes it without changing the header.
+    pub(crate) fn backfilled(&self) -> u32 {
+        self.load(2 * HEADER / 4)
+    }
+
+    /// The `word`th 32-bit word of the mapping.
+    fn load(&self, word: usize) -> u32 {
+        assert!(word < MAPPED / 4, "inside the mapping");
+        let base = self.map.as_ptr().cast::<u32>().cast_mut();
+        // SAFETY: `base` is page-aligned (an mmap) and MAPPED is a multiple of 4, so each
+        // word below MAPPED / 4 (asserted) is aligned and inside the mapping, which lives as
+        // long as `self`. The load is `Relaxed`, the ordering std allows on read-only memory,
+        // and is never used to write. SQLite's own writes to these bytes are plain C stores,
+        // so by Rust's rules this is a race all the same: what makes it correct is what
+        // SQLite's readers rely on too, that an aligned 32-bit load is not torn on the targets
+        // SQLite runs on, and the torn-header argument above.
+        unsafe { AtomicU32::from_ptr(base.add(word)) }.load(Ordering::Relaxed)
     }
 }
 
@@ -132,6 +145,12 @@ mod tests {
         shm.write_all_at(&counter, (HEADER + 8) as u64).unwrap();
         assert_eq!(header.read(), Some(before));
         conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
-        assert!(header.read().is_some_and(|after| after != before), "a commit changes the header");
+        let after = header.read().expect("both copies alike between commits");
+        assert_ne!(after, before, "a commit changes the header");
+        // A checkpoint copies every frame (`mxFrame`, bytes 16 to 20) without changing it.
+        let frames = u32::from_ne_bytes([after[16], after[17], after[18], after[19]]);
+        assert!(frames > 0 && header.backfilled() < frames);
+        conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)").unwrap();
+        assert_eq!((header.read(), header.backfilled()), (Some(after), frames));
     }
 }

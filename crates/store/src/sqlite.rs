@@ -223,7 +223,8 @@ impl SqliteDb {
             .name("kindling-sqlite-writer".into())
             .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(wal, synchronous)))
             .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Self { writer, jobs, readers: Arc::new(Readers::new(readers, header)), observer, read_cache })
+        let readers = Arc::new(Readers::new(readers, header, path));
+        Ok(Self { writer, jobs, readers, observer, read_cache })
     }
 
     pub fn read_cache(&self) -> Option<&ReadCache> {

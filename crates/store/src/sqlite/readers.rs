@@ -22,9 +22,11 @@
 //! any reader can see that commit; were readers to keep transactions from before it, every
 //! such checkpoint would stop short, the WAL would never start over, and it would grow
 //! without end under mixed reads and writes. So transactions are kept only while the WAL
-//! holds fewer than `KEEP_BELOW_FRAMES` frames (half that threshold): beyond it a reader
-//! ends its transaction after each read, as SQLite does by itself, until a checkpoint has
-//! copied the WAL and it has started over. A reader also ends its transaction after a read
+//! holds fewer than `KEEP_BELOW_FRAMES` frames (half that threshold), or once a checkpoint
+//! has copied all of it into the database file (a transaction begun then reads the file
+//! alone, through read mark 0, which does not keep the WAL from starting over; this is the
+//! state a large import leaves behind). Otherwise a reader ends its transaction after each
+//! read, as SQLite does by itself. A reader also ends its transaction after a read
 //! if something was committed meanwhile, and a thread ends idle readers' transactions that
 //! are stale, over that size or older than `MAX_AGE` (so a checkpoint that waits for every
 //! reader, such as a backup tool's `TRUNCATE`, waits at most about that long). The saving
@@ -53,11 +55,13 @@ fn frames(header: &Version) -> u32 {
     u32::from_ne_bytes([header[16], header[17], header[18], header[19]])
 }
 
-/// Whether a transaction begun at header `began_at` may be kept at header `now`: nothing
-/// committed since (and neither header in the middle of changing), and the WAL small
-/// enough (see the module's comment).
-fn keeps(began_at: Option<&Version>, now: Option<&Version>) -> bool {
-    matches!((began_at, now), (Some(began_at), Some(now)) if began_at == now && frames(now) < KEEP_BELOW_FRAMES)
+/// Whether a transaction begun at header `began_at` may be kept now: nothing committed
+/// since (and neither header in the middle of changing), and the WAL small enough or all
+/// copied into the database file already (see the module's comment).
+fn keeps(began_at: Option<&Version>, header: &Header) -> bool {
+    let now = header.read();
+    let Some(now) = now.filter(|now| began_at == Some(now)) else { return false };
+    frames(&now) < KEEP_BELOW_FRAMES || header.backfilled() == frames(&now)
 }
 
 struct Slot {
@@ -73,14 +77,14 @@ impl Slot {
     /// Makes `conn`'s open transaction current: kept if nothing has been committed since it
     /// began, else ended and a new one begun.
     fn current(&self, conn: &Connection, header: &Header) -> Result<()> {
-        let now = header.read();
         let mut began_at = self.began_at.lock().unwrap_or_else(PoisonError::into_inner);
         if !conn.is_autocommit() {
-            if keeps(began_at.0.as_ref(), now.as_ref()) {
+            if keeps(began_at.0.as_ref(), header) {
                 return Ok(());
             }
             super::run_cached(conn, "COMMIT")?;
         }
+        let now = header.read();
         super::run_cached(conn, "BEGIN")?;
         *began_at = (now, Instant::now());
         self.begun.fetch_add(1, Ordering::Relaxed);
@@ -95,7 +99,7 @@ impl Slot {
         }
         let (began_at, began) = *self.began_at.lock().unwrap_or_else(PoisonError::into_inner);
         let too_old = max_age.is_some_and(|max| began.elapsed() > max);
-        if too_old || !keeps(began_at.as_ref(), header.read().as_ref()) {
+        if too_old || !keeps(began_at.as_ref(), header) {
             if let Err(e) = super::run_cached(conn, "COMMIT") {
                 tracing::warn!(error = %e, "cannot end a SQLite read transaction");
             }
@@ -113,7 +117,7 @@ pub(super) struct Readers {
 impl Readers {
     /// The connections, and, given the database's header, the thread that ends idle
     /// readers' transactions once something is committed (it stops when `Readers` is dropped).
-    pub(super) fn new(connections: Vec<Connection>, header: Option<Arc<Header>>) -> Self {
+    pub(super) fn new(connections: Vec<Connection>, header: Option<Arc<Header>>, database: &str) -> Self {
         let slots: Arc<[Slot]> = connections
             .into_iter()
             .map(|conn| Slot {
@@ -123,10 +127,10 @@ impl Readers {
             })
             .collect();
         let header = header.filter(|header| {
-            let (slots, header) = (Arc::downgrade(&slots), header.clone());
+            let (slots, header, database) = (Arc::downgrade(&slots), header.clone(), database.to_owned());
             let started = std::thread::Builder::new()
                 .name("kindling-sqlite-readers".into())
-                .spawn(move || end_idle_transactions(&slots, &header));
+                .spawn(move || end_idle_transactions(&slots, &header, &database));
             // Without that thread an idle reader could hold checkpoints back indefinitely.
             started.inspect_err(|e| tracing::warn!(error = %e, "SQLite reads are each their own transaction")).is_ok()
         });
@@ -207,7 +211,9 @@ impl Drop for ReadGuard<'_> {
     }
 }
 
-fn end_idle_transactions(slots: &Weak<[Slot]>, header: &Header) {
+fn end_idle_transactions(slots: &Weak<[Slot]>, header: &Header, database: &str) {
+    let mut last = None;
+    let mut checkpointer = None;
     loop {
         std::thread::sleep(IDLE_CHECK);
         let Some(slots) = slots.upgrade() else { return };
@@ -216,6 +222,34 @@ fn end_idle_transactions(slots: &Weak<[Slot]>, header: &Header) {
             if let Ok(conn) = slot.conn.try_lock() {
                 slot.end_unless_kept(&conn, header, Some(MAX_AGE));
             }
+        }
+        let now = header.read();
+        if now.is_some() && now == last {
+            copy_idle_wal(now.as_ref(), header, database, &mut checkpointer);
+        }
+        last = now;
+    }
+}
+
+/// A WAL past `KEEP_BELOW_FRAMES` that nothing has been written to for a whole check (a
+/// large import, say, then reads alone) is copied into the database file by a checkpoint of
+/// this thread's own, so that readers may keep their transactions again: the writer's
+/// automatic checkpoints run only as it commits. PASSIVE: it waits for no one, and copies
+/// what no reader still needs.
+fn copy_idle_wal(now: Option<&Version>, header: &Header, database: &str, conn: &mut Option<Connection>) {
+    let Some(now) = now else { return };
+    if frames(now) < KEEP_BELOW_FRAMES || header.backfilled() == frames(now) {
+        return;
+    }
+    if conn.is_none() {
+        match Connection::open(database) {
+            Ok(opened) => *conn = Some(opened),
+            Err(e) => return tracing::warn!(error = %e, "cannot open a connection to checkpoint the SQLite WAL"),
+        }
+    }
+    if let Some(conn) = conn {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "an idle checkpoint of the SQLite WAL did not run");
         }
     }
 }
@@ -310,6 +344,34 @@ mod tests {
         let wal = std::fs::metadata(dir.path().join("readers.db-wal")).unwrap().len();
         // A checkpoint runs at 1,000 frames; a frame is a 4,096-byte page and a 24-byte header.
         assert!(wal < 2_000 * 4_120, "the WAL grew to {wal} bytes over 5,000 commits");
+    }
+
+    /// A large WAL that nothing writes to any more (an import, then reads alone) is copied
+    /// into the database file, after which reads keep their transactions again.
+    #[tokio::test]
+    async fn a_large_idle_wal_is_copied_and_reads_keep_their_transactions_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, other) = database(&dir);
+        // 2,000 pages in one transaction, with no automatic checkpoint to copy them.
+        other.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
+        other
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT 1 FROM n; INSERT INTO t SELECT zeroblob(3000) FROM t LIMIT 2000",
+            )
+            .unwrap();
+        let header = db.readers.header.clone().unwrap();
+        let big = header.read().unwrap();
+        assert!(frames(&big) >= KEEP_BELOW_FRAMES && header.backfilled() < frames(&big));
+        let rows = read_count(&db).await;
+        tokio::time::sleep(IDLE_CHECK * 4).await;
+        assert_eq!(header.backfilled(), frames(&big), "the idle WAL was not copied");
+        assert_eq!(read_count(&db).await, rows);
+        let before = begun(&db);
+        for _ in 0..12 {
+            assert_eq!(read_count(&db).await, rows);
+        }
+        assert!(begun(&db) - before <= 4, "{} transactions begun by 12 reads", begun(&db) - before);
     }
 
     /// With nothing committed, an idle reader still lets go of its transaction after a while
