@@ -127,8 +127,7 @@ impl Visit for Fields<'_, '_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        // `log` crate records carry their metadata as `log.*` fields; the default skips them.
-        if self.result.is_ok() && !field.name().starts_with("log.") {
+        if self.result.is_ok() {
             self.result = self.name(field).and_then(|()| write!(self.writer, "{value:?}"));
         }
     }

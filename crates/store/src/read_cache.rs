@@ -11,10 +11,10 @@
 //! write load most reads miss, and a miss costs one header compare more than no cache), and
 //! exact: a hit returns what a read would return at that moment.
 //!
-//! Reading the header costs twelve loads from the mapped `-shm` (`shm`), where a database
-//! read takes a reader connection, runs its statement and decodes the row (and after a
-//! commit begins a new read transaction, `sqlite/readers.rs`). PostgreSQL has no such version to read without a round trip, so its reads are
-//! not cached.
+//! Reading the header costs a few dozen loads from the mapped `-shm` (`shm`), where a
+//! database read takes a reader connection, runs its statement and decodes the row (and
+//! after a commit begins a new read transaction, `sqlite/readers.rs`). PostgreSQL has no
+//! such version to read without a round trip, so its reads are not cached.
 
 use crate::shm::{Header, Version};
 use std::any::Any;

@@ -1,10 +1,10 @@
 //! The WAL-index header of a SQLite database, read from the `-shm` file mapped into memory:
-//! the one place in the server's code that uses `unsafe`. SQLite's own connections map that file and
-//! write the header there, so a mapping of ours sees each commit as they do, for the price
-//! of twelve loads. Two things compare it to tell whether anything has been committed since
-//! a moment: the read cache (`read_cache.rs`) and the readers' open transactions
-//! (`sqlite/readers.rs`). Reading it with `pread` instead cost about 5 % of a cached read's
-//! CPU, a system call per request.
+//! the one place in the server's code that uses `unsafe`. SQLite's own connections map that
+//! file and write the header there, so a mapping of ours sees each commit as they do, for
+//! the price of 24 loads (both copies of the header). Two things compare it to tell whether
+//! anything has been committed since a moment: the read cache (`read_cache.rs`) and the
+//! readers' open transactions (`sqlite/readers.rs`). Reading it with `pread` instead cost
+//! about 5 % of a cached read's CPU, a system call per request.
 //!
 //! **The file is opened once per process and never closed.** SQLite locks the `-shm` with
 //! POSIX `fcntl` locks, and closing *any* descriptor of a file drops every such lock the
@@ -26,6 +26,11 @@ use std::sync::{Mutex, OnceLock};
 pub(crate) const HEADER: usize = 48;
 
 pub(crate) type Version = [u8; HEADER];
+
+/// The header's `mxFrame`: the frames in the WAL (bytes 16 to 20, native byte order).
+pub(crate) fn frames(header: &Version) -> u32 {
+    u32::from_ne_bytes([header[16], header[17], header[18], header[19]])
+}
 
 /// Bytes mapped: both copies of the header, then the checkpoint information's first word,
 /// `nBackfill` (https://www.sqlite.org/walformat.html, "The WAL-Index Header").
@@ -147,10 +152,9 @@ mod tests {
         conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
         let after = header.read().expect("both copies alike between commits");
         assert_ne!(after, before, "a commit changes the header");
-        // A checkpoint copies every frame (`mxFrame`, bytes 16 to 20) without changing it.
-        let frames = u32::from_ne_bytes([after[16], after[17], after[18], after[19]]);
-        assert!(frames > 0 && header.backfilled() < frames);
+        // A checkpoint copies every frame without changing the header.
+        assert!(frames(&after) > 0 && header.backfilled() < frames(&after));
         conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)").unwrap();
-        assert_eq!((header.read(), header.backfilled()), (Some(after), frames));
+        assert_eq!((header.read(), header.backfilled()), (Some(after), frames(&after)));
     }
 }

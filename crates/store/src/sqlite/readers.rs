@@ -32,7 +32,7 @@
 //! reader, such as a backup tool's `TRUNCATE`, waits at most about that long). The saving
 //! is for reads while little or nothing is written.
 
-use crate::shm::{Header, Version};
+use crate::shm::{frames, Header, Version};
 use crate::Result;
 use rusqlite::Connection;
 use std::ops::Deref;
@@ -49,11 +49,6 @@ const MAX_AGE: Duration = Duration::from_secs(1);
 /// writers' automatic checkpoint threshold (SQLite's default, 1,000 frames, which Kindling
 /// keeps), so that the transactions kept before it are ended by the time a checkpoint runs.
 const KEEP_BELOW_FRAMES: u32 = 500;
-
-/// The WAL-index header's `mxFrame`: frames in the WAL (bytes 16 to 20, native byte order).
-fn frames(header: &Version) -> u32 {
-    u32::from_ne_bytes([header[16], header[17], header[18], header[19]])
-}
 
 /// Whether a transaction begun at header `began_at` may be kept now: nothing committed
 /// since (and neither header in the middle of changing), and the WAL small enough or all
@@ -145,16 +140,20 @@ impl Readers {
         self.slots.iter().map(|slot| &slot.conn)
     }
 
-    /// A free reader (else the next in turn, once free) whose open transaction is current.
+    /// The readers in this call's turn: all of them, from the next one on (readers are only
+    /// asked for when there are some).
+    fn in_turn(&self) -> impl Iterator<Item = &Slot> + Clone {
+        let (start, n) = (self.next.fetch_add(1, Ordering::Relaxed), self.slots.len());
+        (0..n).map(move |i| &self.slots[(start + i) % n])
+    }
+
+    /// A free reader (else the first in turn, once free) whose open transaction is current.
     pub(super) async fn read(&self) -> Result<ReadGuard<'_>> {
-        let n = self.slots.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let free =
-            (0..n).map(|i| &self.slots[(start + i) % n]).find_map(|slot| Some((slot, slot.conn.try_lock().ok()?)));
-        let (slot, conn) = match free {
+        let turn = self.in_turn();
+        let (slot, conn) = match turn.clone().find_map(|slot| Some((slot, slot.conn.try_lock().ok()?))) {
             Some(free) => free,
             None => {
-                let slot = &self.slots[start % n];
+                let slot = turn.clone().next().expect("readers are only asked for when there are some");
                 (slot, slot.conn.lock().await)
             }
         };
@@ -166,12 +165,13 @@ impl Readers {
 
     /// A reader with no transaction open, for a caller that begins its own.
     pub(super) async fn owned(&self) -> Result<OwnedMutexGuard<Connection>> {
-        let n = self.slots.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let free = (0..n).find_map(|i| self.slots[(start + i) % n].conn.clone().try_lock_owned().ok());
-        let conn = match free {
-            Some(conn) => conn,
-            None => self.slots[start % n].conn.clone().lock_owned().await,
+        let turn = self.in_turn();
+        let conn = match turn.clone().find_map(|slot| slot.conn.clone().try_lock_owned().ok()) {
+            Some(free) => free,
+            None => {
+                let slot = turn.clone().next().expect("readers are only asked for when there are some");
+                slot.conn.clone().lock_owned().await
+            }
         };
         if !conn.is_autocommit() {
             super::run_cached(&conn, "COMMIT")?;
