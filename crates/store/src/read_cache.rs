@@ -19,7 +19,7 @@
 
 use crate::shm::{Header, Version};
 use std::any::Any;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -62,9 +62,7 @@ impl Doorkeeper {
 
     /// Whether `key` missed before (recently); if not, remembers that it did now.
     fn missed_before(&self, key: &(&'static str, i64, i64)) -> bool {
-        let mut hasher = self.hasher.build_hasher();
-        key.hash(&mut hasher);
-        let hash = hasher.finish();
+        let hash = self.hasher.hash_one(key);
         let slot = &self.slots[hash as usize & (SEEN_SLOTS - 1)];
         // Relaxed: a lost or torn race only admits a row a miss early or late.
         slot.load(Ordering::Relaxed) == hash || {
