@@ -56,7 +56,13 @@ const KEEP_BELOW_FRAMES: u32 = 500;
 fn keeps(began_at: Option<&Version>, header: &Header) -> bool {
     let now = header.read();
     let Some(now) = now.filter(|now| began_at == Some(now)) else { return false };
-    frames(&now) < KEEP_BELOW_FRAMES || header.backfilled() == frames(&now)
+    wal_may_be_held(&now, header)
+}
+
+/// Whether a kept transaction may hold the WAL at header `now`: it holds fewer than
+/// `KEEP_BELOW_FRAMES` frames, or a checkpoint has copied all of them already.
+fn wal_may_be_held(now: &Version, header: &Header) -> bool {
+    frames(now) < KEEP_BELOW_FRAMES || header.backfilled() == frames(now)
 }
 
 struct Slot {
@@ -238,7 +244,7 @@ fn end_idle_transactions(slots: &Weak<[Slot]>, header: &Header, database: &str) 
 /// what no reader still needs.
 fn copy_idle_wal(now: Option<&Version>, header: &Header, database: &str, conn: &mut Option<Connection>) {
     let Some(now) = now else { return };
-    if frames(now) < KEEP_BELOW_FRAMES || header.backfilled() == frames(now) {
+    if wal_may_be_held(now, header) {
         return;
     }
     if conn.is_none() {
