@@ -105,10 +105,9 @@ impl ReadCache {
                 self.entries.insert(key, Entry { version, record: Arc::new(record.clone()) })
             }
             Some(_) => {}
-            None if cached.is_some() => {
+            None => {
                 self.entries.remove(&key);
             }
-            None => {}
         }
         Ok(loaded)
     }
