@@ -45,12 +45,23 @@ where
             return self.default.format_event(ctx, writer, event);
         }
         write_time(&mut writer, std::time::SystemTime::now())?;
-        // As the default pads it: five wide, right-aligned.
-        write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
+        writer.write_str(level_and_target(meta.level()))?;
         let mut fields = Fields { writer: &mut writer, first: true, result: Ok(()) };
         event.record(&mut fields);
         fields.result?;
         writeln!(writer)
+    }
+}
+
+/// ` INFO kindling_api::observe: `: the level padded as the default pads it (five wide,
+/// right-aligned), then the request line's target.
+fn level_and_target(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::ERROR => " ERROR kindling_api::observe: ",
+        tracing::Level::WARN => "  WARN kindling_api::observe: ",
+        tracing::Level::INFO => "  INFO kindling_api::observe: ",
+        tracing::Level::DEBUG => " DEBUG kindling_api::observe: ",
+        tracing::Level::TRACE => " TRACE kindling_api::observe: ",
     }
 }
 
@@ -121,6 +132,16 @@ impl Visit for Fields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.record_debug(field, &format_args!("{value}"));
+        } else if value.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+            // What `Debug` writes for printable ASCII without a quote or backslash (a
+            // request's path, nearly always): the text itself, quoted.
+            if self.result.is_ok() {
+                self.result = self.name(field).and_then(|()| {
+                    self.writer.write_char('"')?;
+                    self.writer.write_str(value)?;
+                    self.writer.write_char('"')
+                });
+            }
         } else {
             self.record_debug(field, &value);
         }
@@ -172,6 +193,7 @@ mod tests {
         // The request line, as `observe` logs it (its target is what selects the fast path).
         tracing::info!(target: REQUEST_LINE, method = %method, path, request_id = %"d1546abb", status = 401u16, elapsed_us = 993u64, "response");
         tracing::error!(target: REQUEST_LINE, method = %method, path = "/x", request_id = %"\u{1b}[31m", status = 500u16, elapsed_us = 0u64, "response");
+        tracing::warn!(target: REQUEST_LINE, path = "/caf\u{e9}/a\\b/~ok", request_id = %"x", "response");
         tracing::info!(target: REQUEST_LINE, r#type = "odd", negative = -5i64, flag = true, ratio = 0.5, "two words");
         // Everything else goes through the default format.
         tracing::error!(error = %std::io::Error::other("disk \"full\""), "cannot write \u{1b}[2J");
@@ -185,7 +207,7 @@ mod tests {
     #[test]
     fn lines_read_as_the_default_format_writes_them() {
         let (lean, default) = (logged(true, events), logged(false, events));
-        assert_eq!(lean.len(), 7, "{lean:?}");
+        assert_eq!(lean.len(), 8, "{lean:?}");
         let after_time = |lines: &[String]| lines.iter().map(|l| l[27..].to_owned()).collect::<Vec<_>>();
         assert_eq!(after_time(&lean), after_time(&default));
         assert!(lean[0].ends_with(r#"INFO kindling_api::observe: response method=GET path="/v1.0/members/1?a=\"b\"\nc" request_id=d1546abb status=401 elapsed_us=993"#), "{}", lean[0]);
