@@ -25,8 +25,15 @@ use tracing_subscriber::fmt::time::SystemTime;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+/// `REQUEST_LINE` as a literal, so `concat!` can build the line's fixed parts from it.
+macro_rules! request_line {
+    () => {
+        "kindling_api::observe"
+    };
+}
+
 /// The target of the request line, the one event this format writes itself.
-const REQUEST_LINE: &str = "kindling_api::observe";
+const REQUEST_LINE: &str = request_line!();
 
 /// The default format, faster for the request line (see the module's comment).
 #[derive(Default)]
@@ -57,11 +64,11 @@ where
 /// right-aligned), then the request line's target.
 fn level_and_target(level: &tracing::Level) -> &'static str {
     match *level {
-        tracing::Level::ERROR => " ERROR kindling_api::observe: ",
-        tracing::Level::WARN => "  WARN kindling_api::observe: ",
-        tracing::Level::INFO => "  INFO kindling_api::observe: ",
-        tracing::Level::DEBUG => " DEBUG kindling_api::observe: ",
-        tracing::Level::TRACE => " TRACE kindling_api::observe: ",
+        tracing::Level::ERROR => concat!(" ERROR ", request_line!(), ": "),
+        tracing::Level::WARN => concat!("  WARN ", request_line!(), ": "),
+        tracing::Level::INFO => concat!("  INFO ", request_line!(), ": "),
+        tracing::Level::DEBUG => concat!(" DEBUG ", request_line!(), ": "),
+        tracing::Level::TRACE => concat!(" TRACE ", request_line!(), ": "),
     }
 }
 
@@ -113,10 +120,15 @@ impl Fields<'_, '_> {
         Ok(())
     }
 
-    fn integer(&mut self, field: &Field, value: impl itoa::Integer) {
+    /// Writes one field: its name, then what `value` writes (nothing after a failed write).
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
         if self.result.is_ok() {
-            self.result = self.name(field).and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
+            self.result = self.name(field).and_then(|()| value(self.writer));
         }
+    }
+
+    fn integer(&mut self, field: &Field, value: impl itoa::Integer) {
+        self.field(field, |writer| writer.write_str(itoa::Buffer::new().format(value)));
     }
 }
 
@@ -135,22 +147,18 @@ impl Visit for Fields<'_, '_> {
         } else if value.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
             // What `Debug` writes for printable ASCII without a quote or backslash (a
             // request's path, nearly always): the text itself, quoted.
-            if self.result.is_ok() {
-                self.result = self.name(field).and_then(|()| {
-                    self.writer.write_char('"')?;
-                    self.writer.write_str(value)?;
-                    self.writer.write_char('"')
-                });
-            }
+            self.field(field, |writer| {
+                writer.write_char('"')?;
+                writer.write_str(value)?;
+                writer.write_char('"')
+            });
         } else {
             self.record_debug(field, &value);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.result.is_ok() {
-            self.result = self.name(field).and_then(|()| write!(self.writer, "{value:?}"));
-        }
+        self.field(field, |writer| write!(writer, "{value:?}"));
     }
 }
 
