@@ -4,8 +4,14 @@ schemathesis.toml that points every path parameter at them (used by scripts/fuzz
 
 Usage: fuzz-seed.py BASE_URL IDENTITY KEY OUT.toml
 
-Two complete sets are created: DELETE operations get the second one, so a fuzzed delete
-does not leave every later request of the run answering 404. Only the standard library.
+Three complete sets are created: DELETE operations get the second one, so a fuzzed delete
+does not leave every later request of the run answering 404, and the POSTs that replace a
+whole set of links (an offer's channels, merchants, store lists and member lists, a list's
+members or stores, a manufacturer's merchants) get the third, so a fuzzed empty list does
+not unlink the first set's campaign and channel. Sections are chosen by `include-name-regex`
+alone ("METHOD /path"): Schemathesis ORs an entry's include filters, so `include-path-regex`
+with `include-method` would select every operation of that method too. Only the standard
+library.
 """
 import json
 import sys
@@ -73,8 +79,19 @@ def seed(n):
     ids["eligible_item_set_id"] = create(f"/offers/{o}/eligible_item_sets", "eligible_item_set",
                                          {"item_set_id": ids["item_set_id"], "list_type": 0, "req_qty": 1})
     api("POST", f"/offers/{o}/passbook_configuration", {"passbook_configuration": {"organization_name": "Fuzz"}})
-    ids["campaign_id"] = api("POST", "/campaigns", {"campaign": {
-        "offer_id": o, "channel_name": f"Spring Email {n}", "external_id": f"fuzz-campaign-{n}"}})["campaign"]["id"]
+    campaign = api("POST", "/campaigns", {"campaign": {
+        "offer_id": o, "channel_name": f"Spring Email {n}", "external_id": f"fuzz-campaign-{n}"}})["campaign"]
+    ids["campaign_id"] = campaign["id"]
+    ids["impression_id"] = create("/impressions", "impression", {
+        "cookie_id": f"fuzz-cookie-{n}", "offer_xid": campaign["xid"], "member_id": ids["member_id"]})
+    ids["counter_id"] = create("/counters", "counter", {"name": n})
+    ids["event_id"] = create("/events", "event", {"name": f"Fuzz event {n}"})
+    zid = api("GET", f"/members/{ids['member_id']}/offers/{o}/zidentifiers?x_channel_id={ids['channel_id']}")
+    ids["zid"] = int(zid["manufacturer"]["zid"])  # random digits; the spec types the path's zid an integer
+    # An offer's POS offer code registers it in the account's list.
+    api("PUT", f"/offers/{o}", {"offer": {"pos_offer_code": f"FUZZ{n}"}})
+    codes = api("GET", "/pos_offer_codes?per_page=500")["pos_offer_codes"]
+    ids["pos_offer_code_id"] = next(c["pos_offer_code"]["id"] for c in codes if c["pos_offer_code"]["code"] == f"FUZZ{n}")
     ids["credential_id"] = create("/credentials", "credential",
                                   {"member_id": ids["member_id"], "offer_id": o, "channel_id": ids["channel_id"]})
     saved = f"/members/{ids['member_id']}/offer_states?channel_id={ids['channel_id']}&offer_id={o}"
@@ -93,39 +110,47 @@ def parameters(ids, scope):
     if scope != "account":
         values["item_id"] = ids[f"{scope}_item_id"]
         values["item_set_id"] = ids[f"{scope}_item_set_id"]
-    names = ["campaign_id", "channel_id", "credential_id", "eligible_item_set_id", "item_id", "item_set_id",
-             "manufacturer_id", "member_id", "member_list_id", "merchant_id", "offer_id", "offer_state_id",
-             "store_id", "store_list_id"]
+    names = ["campaign_id", "channel_id", "counter_id", "credential_id", "eligible_item_set_id", "event_id",
+             "impression_id", "item_id", "item_set_id", "manufacturer_id", "member_id", "member_list_id",
+             "merchant_id", "offer_id", "offer_state_id", "pos_offer_code_id", "store_id", "store_list_id", "zid"]
     lines = [f'"path.{name}" = {toml(values[name])}' for name in names]
+    # The channel a request acts for: the set's own, so the operations that need one reach
+    # their handlers' work rather than stopping at "channel not linked" (its validation is in
+    # tests/api).
+    lines.append(f'"query.x_channel_id" = {toml(values["channel_id"])}')
     # The seeded store's coordinates, so the nearby search finds it.
     lines += ['"path.lat" = 39.7392', '"path.lng" = -104.9903']
     return "{ " + ", ".join(lines) + " }"
 
 
-main, victims = seed(1), seed(2)
-scopes = {
-    "account": r"^/v1\.0/(items|item_sets)/",
-    "merchant": r"^/v1\.0/merchants/\{merchant_id\}/(items|item_sets)/",
-    "manufacturer": r"^/v1\.0/manufacturers/\{manufacturer_id\}/(items|item_sets)/",
+main, victims, links = seed(1), seed(2), seed(3)
+scoped = {
+    "account": r"/v1\.0/(items|item_sets)/",
+    "merchant": r"/v1\.0/merchants/\{merchant_id\}/(items|item_sets)/",
+    "manufacturer": r"/v1\.0/manufacturers/\{manufacturer_id\}/(items|item_sets)/",
 }
+any_scoped = "(" + "|".join(scoped.values()) + ")"
+link_sets = (r"/v1\.0/(offers/\{offer_id\}/(channels|merchants|store_lists|member_lists)"
+             r"|member_lists/\{member_list_id\}/members|merchants/store_lists/\{store_list_id\}/stores"
+             r"|manufacturers/\{manufacturer_id\}/merchants)$")
 # Top-level keys first: a key after a [table] header would belong to that table.
-sections = [f"""# Written by scripts/fuzz-seed.py. Path ids: the first seeded set; DELETE gets the second.
+sections = [f"""# Written by scripts/fuzz-seed.py. Path ids: the first seeded set; DELETE gets the second,
+# POSTs that replace a set of links the third.
 parameters = {parameters(main, "account")}
 
 [auth.openapi.X-Auth-Token]
 api_key = {toml(token)}
 """]
-for scope, regex in scopes.items():
-    for method, ids in (("exclude-method", main), ("include-method", victims)):
-        sections.append(f"""[[operations]]
-include-path-regex = {toml(regex)}
-{method} = "DELETE"
+# Each entry's regex selects operations no other entry does (entries that both match an
+# operation would be merged).
+entries = [(rf"^(?!DELETE )[A-Z]+ {regex}", main, scope) for scope, regex in scoped.items()]
+entries += [(rf"^DELETE {regex}", victims, scope) for scope, regex in scoped.items()]
+entries.append((rf"^DELETE (?!{any_scoped})", victims, "account"))
+entries.append((rf"^POST {link_sets}", links, "account"))
+for regex, ids, scope in entries:
+    sections.append(f"""[[operations]]
+include-name-regex = {toml(regex)}
 parameters = {parameters(ids, scope)}
-""")
-sections.append(f"""[[operations]]
-include-method = "DELETE"
-exclude-path-regex = {toml("|".join(scopes.values()))}
-parameters = {parameters(victims, "account")}
 """)
 # `DELETE /auth` logs the token out. The spec has only `GET /auth`, but the coverage phase
 # also sends the path's other methods; once its DELETE came, every later request got a 401
@@ -137,4 +162,4 @@ phases.coverage.unexpected-methods = ["get", "put", "post", "options", "patch", 
 """)
 with open(out, "w") as f:
     f.write("\n".join(sections))
-print(json.dumps({"main": main, "victims": victims}))
+print(json.dumps({"main": main, "victims": victims, "links": links}))
