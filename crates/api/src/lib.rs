@@ -21,6 +21,7 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
+pub use observe::{set_response_log, ResponseLine, ResponseLog};
 pub use router::{app, landing_app, route_paths};
 pub use serve::{serve, ServeConfig};
 pub use state::{AppConfig, AppState};

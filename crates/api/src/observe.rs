@@ -10,6 +10,12 @@
 //! took 9% of GET throughput with the span, under 4% without). Lines logged while a request
 //! is served (an internal error, a busy database, a panic) name its id through a task-local
 //! (`CurrentRequest`).
+//!
+//! The binary may also install a `ResponseLog` (`set_response_log`): then the line of a
+//! response that is not a server error goes to it directly, not through tracing's dispatch,
+//! whenever tracing would write this module's `INFO` events (the same `KINDLING_LOG`
+//! decides). The binary installs one that writes the line as its tracing format would, so
+//! the log reads the same either way.
 
 use crate::metrics::{method_label, Metrics};
 use axum::extract::Request;
@@ -27,6 +33,28 @@ use tower::{Service, ServiceExt};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static X_RUNTIME: HeaderName = HeaderName::from_static("x-runtime");
+
+/// One response's request line, for a `ResponseLog`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseLine<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub request_id: &'a str,
+    pub status: u16,
+    pub elapsed_us: u64,
+}
+
+/// Writes request lines without going through tracing (see the module's comment).
+pub trait ResponseLog: Send + Sync {
+    fn write(&self, line: &ResponseLine<'_>);
+}
+
+static RESPONSE_LOG: std::sync::OnceLock<Box<dyn ResponseLog>> = std::sync::OnceLock::new();
+
+/// Installs the process's `ResponseLog`; the first one installed stays.
+pub fn set_response_log(log: Box<dyn ResponseLog>) {
+    let _ = RESPONSE_LOG.set(log);
+}
 
 tokio::task_local! {
     /// The id of the request this task is serving.
@@ -129,6 +157,15 @@ where
             let id = String::from_utf8_lossy(request_id.as_bytes());
             if status.is_server_error() {
                 tracing::error!(method = %http_method, path, request_id = %id, status = status.as_u16(), elapsed_us, "response");
+            } else if let Some(log) = RESPONSE_LOG.get().filter(|_| response_line_enabled()) {
+                let line = ResponseLine {
+                    method: http_method.as_str(),
+                    path: &path,
+                    request_id: &id,
+                    status: status.as_u16(),
+                    elapsed_us,
+                };
+                log.write(&line);
             } else {
                 tracing::info!(method = %http_method, path, request_id = %id, status = status.as_u16(), elapsed_us, "response");
             }
@@ -139,6 +176,12 @@ where
             Ok(response)
         })
     }
+}
+
+/// Whether tracing would write this module's `INFO` request line: asked with the event's
+/// own target, level and field names.
+fn response_line_enabled() -> bool {
+    tracing::enabled!(tracing::Level::INFO, message, method, path, request_id, status, elapsed_us)
 }
 
 /// A random (version 4) UUID from the thread's RNG.

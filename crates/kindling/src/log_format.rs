@@ -15,9 +15,17 @@
 //! these (escaping control characters in messages, the sources of error fields, the real
 //! target of `log` records), as does an event inside a span or a terminal that wants
 //! colour. `cargo bench -p kindling --bench log_line` compares the two.
+//!
+//! `Direct` writes that same line for `kindling_api`'s `ResponseLog`: a response's line
+//! formatted straight from its fields, without tracing's dispatch and field visitors, which
+//! cost more in place than the formatting itself (docs/BENCHMARKS.md). `main` installs it
+//! only where `Lean` would write the line (text, no colour).
 
+use crate::log_writer::LogWriter;
+use kindling_api::{ResponseLine, ResponseLog};
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
+use std::io::Write as _;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::{Format, Full, Writer};
@@ -69,6 +77,53 @@ fn level_and_target(level: &tracing::Level) -> &'static str {
         tracing::Level::INFO => concat!("  INFO ", request_line!(), ": "),
         tracing::Level::DEBUG => concat!(" DEBUG ", request_line!(), ": "),
         tracing::Level::TRACE => concat!(" TRACE ", request_line!(), ": "),
+    }
+}
+
+/// Writes response lines to the log writer as `Lean` writes the request line.
+pub struct Direct(pub LogWriter);
+
+impl ResponseLog for Direct {
+    fn write(&self, line: &ResponseLine<'_>) {
+        thread_local! {
+            /// The line being written, kept for its capacity.
+            static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        LINE.with_borrow_mut(|text| {
+            text.clear();
+            if response_line(&mut Writer::new(text), std::time::SystemTime::now(), line).is_ok() {
+                let _ = (&self.0).write_all(text.as_bytes());
+            }
+        });
+    }
+}
+
+/// `line` at `now`, as `Lean` writes `observe`'s `INFO` event for it.
+fn response_line(writer: &mut Writer<'_>, now: std::time::SystemTime, line: &ResponseLine<'_>) -> fmt::Result {
+    write_time(writer, now)?;
+    writer.write_str(level_and_target(&tracing::Level::INFO))?;
+    writer.write_str("response method=")?;
+    writer.write_str(line.method)?;
+    writer.write_str(" path=")?;
+    write_quoted(writer, line.path)?;
+    writer.write_str(" request_id=")?;
+    writer.write_str(line.request_id)?;
+    writer.write_str(" status=")?;
+    writer.write_str(itoa::Buffer::new().format(line.status))?;
+    writer.write_str(" elapsed_us=")?;
+    writer.write_str(itoa::Buffer::new().format(line.elapsed_us))?;
+    writeln!(writer)
+}
+
+/// A string field's value as `Debug` writes it: quoted and escaped, skipping the escaping
+/// for printable ASCII without a quote or backslash (a request's path, nearly always).
+fn write_quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
+    if value.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        writer.write_char('"')?;
+        writer.write_str(value)?;
+        writer.write_char('"')
+    } else {
+        write!(writer, "{value:?}")
     }
 }
 
@@ -144,16 +199,8 @@ impl Visit for Fields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.record_debug(field, &format_args!("{value}"));
-        } else if value.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
-            // What `Debug` writes for printable ASCII without a quote or backslash (a
-            // request's path, nearly always): the text itself, quoted.
-            self.field(field, |writer| {
-                writer.write_char('"')?;
-                writer.write_str(value)?;
-                writer.write_char('"')
-            });
         } else {
-            self.record_debug(field, &value);
+            self.field(field, |writer| write_quoted(writer, value));
         }
     }
 
@@ -223,6 +270,24 @@ mod tests {
             let time = &line[..27];
             assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{line}");
             assert_eq!((&time[19..20], &time[26..27]), (".", "Z"), "{line}");
+        }
+    }
+
+    /// `Direct`'s line for a response reads as `Lean`'s line for `observe`'s event with the
+    /// same fields (and so as the default format's), the timestamp aside.
+    #[test]
+    fn direct_lines_read_as_lean_writes_the_request_line() {
+        for path in ["/v1.0/members/1", "/v1.0/members/1?a=\"b\"\nc", "/caf\u{e9}/a\\b/~ok", ""] {
+            let line = ResponseLine { method: "PUT", path, request_id: "d1546abb", status: 422, elapsed_us: 1_234_567 };
+            let lean = logged(true, || {
+                tracing::info!(target: REQUEST_LINE, method = %line.method, path = line.path, request_id = %line.request_id, status = line.status, elapsed_us = line.elapsed_us, "response");
+            });
+            let mut direct = String::new();
+            response_line(&mut Writer::new(&mut direct), std::time::SystemTime::now(), &line).unwrap();
+            assert!(direct.ends_with('\n') && direct.matches('\n').count() == 1, "{direct:?}");
+            assert_eq!(lean.len(), 1);
+            assert_eq!(&direct.trim_end()[27..], &lean[0][27..], "path {path:?}");
+            assert!(chrono::DateTime::parse_from_rfc3339(&direct[..27]).is_ok(), "{direct}");
         }
     }
 

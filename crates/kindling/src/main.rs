@@ -224,11 +224,15 @@ fn init_logging() -> log_writer::Guard {
     let (writer, guard) = log_writer::batched(std::io::stderr());
     // Colour codes only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::stderr().is_terminal();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(writer.clone());
     if std::env::var("KINDLING_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
         builder.event_format(log_format::Lean::default()).init();
+        if !ansi {
+            // Request lines straight to the writer, as `Lean` would write them.
+            kindling_api::set_response_log(Box::new(log_format::Direct(writer)));
+        }
     }
     guard
 }

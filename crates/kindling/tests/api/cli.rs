@@ -152,26 +152,52 @@ async fn postgres_account_create_and_serve() {
     create_account_then_serve(&postgres_url()).await;
 }
 
-/// Text logs to a file or pipe are plain text: terminal colour codes only on a terminal.
-#[tokio::test]
-async fn text_logs_to_a_pipe_have_no_colour_codes() {
+/// What a server logging text to a pipe writes to stderr while it answers `GET /healthz`
+/// once, with `KINDLING_LOG` set to `filter` (unset: `None`).
+async fn text_logs_of_one_request(filter: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("cli.db").display());
     let port = free_port();
-    let mut server = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
         .env_remove("KINDLING_LOG_FORMAT")
         .env_remove("NO_COLOR")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    match filter {
+        Some(filter) => command.env("KINDLING_LOG", filter),
+        None => command.env_remove("KINDLING_LOG"),
+    };
+    let mut server = command.spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
     reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
     server.wait().unwrap();
-    let logs = std::io::read_to_string(server.stderr.take().unwrap()).unwrap();
+    std::io::read_to_string(server.stderr.take().unwrap()).unwrap()
+}
+
+/// Request lines are written straight to the log writer, not through tracing, yet
+/// `KINDLING_LOG` still decides whether they are written, directive by directive.
+#[tokio::test]
+async fn request_lines_follow_kindling_log() {
+    let request_line = |logs: &str| logs.lines().any(|l| l.contains("response method=GET path=\"/healthz\""));
+    for (filter, written) in [
+        ("warn", false),
+        ("warn,kindling_api::observe=info", true),
+        ("info,kindling_api::observe=warn", false),
+        ("kindling_api=info", true),
+    ] {
+        let logs = text_logs_of_one_request(Some(filter)).await;
+        assert_eq!(request_line(&logs), written, "KINDLING_LOG={filter}:\n{logs}");
+    }
+}
+
+/// Text logs to a file or pipe are plain text: terminal colour codes only on a terminal.
+#[tokio::test]
+async fn text_logs_to_a_pipe_have_no_colour_codes() {
+    let logs = text_logs_of_one_request(None).await;
     assert!(logs.contains("kindling listening"), "{logs}");
     assert!(!logs.contains('\x1b'), "escape codes in piped logs:\n{logs}");
     // The request's line, in tracing-subscriber's default text layout (src/log_format.rs).
