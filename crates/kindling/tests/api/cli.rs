@@ -23,11 +23,14 @@ impl Server {
         Self::start_full(database_url, env, &[]).await
     }
 
+    /// On PostgreSQL the process delivers no callbacks unless `env` says otherwise (see
+    /// `shared_outbox_env`).
     pub async fn start_full(database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Self {
         let port = free_port();
         let child = Command::new(BIN)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
             .args(args)
+            .envs(shared_outbox_env(database_url))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -43,6 +46,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The suite's PostgreSQL tests share one database, so one callback outbox, which every
+/// test's in-process worker serves quickly (1 s backoff, loopback allowed). A spawned
+/// process with the defaults would claim other tests' callbacks too, refuse their loopback
+/// targets and retry them 60 s later, past `Listener::wait_for`: on PostgreSQL spawned
+/// servers leave delivery to the tests' workers.
+pub fn shared_outbox_env(database_url: &str) -> Vec<(&'static str, &'static str)> {
+    if database_url.starts_with("postgres") {
+        vec![("KINDLING_CALLBACK_DELIVERY", "off")]
+    } else {
+        Vec::new()
     }
 }
 
@@ -93,6 +109,7 @@ async fn create_account_then_serve(database_url: &str) {
     let port = free_port();
     let mut server = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+        .envs(shared_outbox_env(database_url))
         .env("KINDLING_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 backend_tests!(kill_9_during_redemptions_loses_nothing);
 
 /// Callbacks a killed process had claimed are retried once its short lease runs out (the
-/// default 60 s would outlast `Listener::wait_for`); the lease must outlast an attempt.
+/// default 60 s would outlast `Listener::wait_for`); the lease must outlast an attempt. On
+/// PostgreSQL the spawned servers deliver none (`cli::shared_outbox_env`): the test's own
+/// worker does.
 const WORKER_ENV: &[(&str, &str)] = &[
     ("KINDLING_CALLBACK_ALLOW_PRIVATE", "1"),
     ("KINDLING_CALLBACK_LEASE_SECONDS", "3"),
