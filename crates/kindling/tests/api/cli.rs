@@ -51,9 +51,10 @@ impl Drop for Server {
 
 /// The suite's PostgreSQL tests share one database, so one callback outbox, which every
 /// test's in-process worker serves quickly (1 s backoff, loopback allowed). A spawned
-/// process with the defaults would claim other tests' callbacks too, refuse their loopback
-/// targets and retry them 60 s later, past `Listener::wait_for`: on PostgreSQL spawned
-/// servers leave delivery to the tests' workers.
+/// process with the defaults would claim other tests' callbacks too and refuse their
+/// loopback targets, retrying 30 s later or more (or, killed mid-attempt, hold them for its
+/// 60 s lease), past `Listener::wait_for`: on PostgreSQL spawned servers leave delivery to
+/// the tests' workers.
 pub fn shared_outbox_env(database_url: &str) -> Vec<(&'static str, &'static str)> {
     if database_url.starts_with("postgres") {
         vec![("KINDLING_CALLBACK_DELIVERY", "off")]
