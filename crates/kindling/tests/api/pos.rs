@@ -490,6 +490,7 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
     let unauthenticated = app.raw(None, Method::GET, &path, None).await;
     unauthenticated.error(401);
     let huge: Vec<Value> = (0..1001).map(|i| item(&i.to_string(), "X", 1, 1)).collect();
+    let many_codes: Vec<String> = (0..21).map(|i| format!("C{i}")).collect();
     for (body, expected) in [
         ("{not json".to_owned(), "malformed JSON"),
         ("[1]".to_owned(), "request body must be a JSON object"),
@@ -502,6 +503,7 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
         (json!({"offers": ["x"]}).to_string(), "offers must hold offer ids"),
         (json!({"total_tax": "lots"}).to_string(), "total_tax must be an integer"),
         (json!({"items": huge}).to_string(), "at most 1000 items per transaction"),
+        (json!({"credentials": many_codes}).to_string(), "at most 20 credentials per transaction"),
     ] {
         for method in [Method::GET, Method::PUT] {
             let r = app

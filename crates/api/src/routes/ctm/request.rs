@@ -96,7 +96,9 @@ pub fn codes(path: Option<&str>, body: &Map<String, Value>) -> Result<Vec<String
         }
         Some(_) => return Err(invalid("credentials must be an array of strings")),
     }
-    codes.dedup();
+    // A code presented twice, anywhere in the request, counts once (first place kept).
+    let mut seen = std::collections::HashSet::new();
+    codes.retain(|code| seen.insert(code.clone()));
     if codes.len() > MAX_CODES {
         return Err(invalid(format!("at most {MAX_CODES} credentials per transaction")));
     }
@@ -255,4 +257,31 @@ pub fn closing(body: &Map<String, Value>) -> Result<TicketFacts, ApiError> {
         tax: money("total_tax")?,
         paid: money("total_paid")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_repeated_code_counts_once_wherever_it_is() {
+        // 20 distinct codes, each sent twice, not next to each other: 41 entries with the path's.
+        let listed: Vec<String> = (0..40).map(|i| format!("C{}", i % 20)).collect();
+        let codes = codes(Some("C3"), &body(json!({"credential": "C0", "credentials": listed}))).unwrap();
+        let expected: Vec<String> =
+            std::iter::once("C3".to_owned()).chain((0..20).map(|i| format!("C{i}")).filter(|c| c != "C3")).collect();
+        assert_eq!(codes, expected);
+    }
+
+    #[test]
+    fn more_than_twenty_distinct_codes_are_refused() {
+        let listed: Vec<String> = (0..21).map(|i| format!("C{i}")).collect();
+        assert!(codes(None, &body(json!({"credentials": listed}))).is_err());
+        assert_eq!(codes(None, &body(json!({"credentials": listed[..20]}))).unwrap().len(), 20);
+    }
 }
