@@ -81,7 +81,7 @@ pub const MAX_ARRAY_ITEMS: usize = 10_000;
 
 /// Refuses what a database cannot take: U+0000 in a string or key (PostgreSQL cannot store it
 /// in text; refused on both databases so they behave alike) and arrays over `MAX_ARRAY_ITEMS`.
-fn storable(value: &serde_json::Value) -> Result<(), ApiError> {
+pub(crate) fn storable(value: &serde_json::Value) -> Result<(), ApiError> {
     match value {
         serde_json::Value::String(s) => storable_str(s),
         serde_json::Value::Array(items) if items.len() > MAX_ARRAY_ITEMS => {

@@ -21,6 +21,9 @@ pub async fn limit_body(state: &AppState, req: Request) -> Result<Request, Respo
     if query_has_nul(&req) {
         return Err(ApiError::BadRequest("query parameters must not contain NUL characters".into()).into_response());
     }
+    if path_has_nul(&req) {
+        return Err(ApiError::BadRequest("the request path must not contain NUL characters".into()).into_response());
+    }
     let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(declared) = declared.filter(|len: &usize| *len > limit) {
         if declared <= DRAIN_CAP {
@@ -43,6 +46,12 @@ pub async fn limit_body(state: &AppState, req: Request) -> Result<Request, Respo
 /// Whether the query string carries NUL (`%00`), which no database column can hold.
 fn query_has_nul(req: &Request) -> bool {
     req.uri().query().is_some_and(|query| percent_encoding::percent_decode_str(query).any(|b| b == 0))
+}
+
+/// Whether the path carries NUL (`%00`): a path segment (a code, a site id) is looked up as
+/// text, which no database column can hold with a NUL (PostgreSQL refuses the statement).
+fn path_has_nul(req: &Request) -> bool {
+    percent_encoding::percent_decode_str(req.uri().path()).any(|b| b == 0)
 }
 
 /// What a failed body read means for the client: too large (413), too slow (408), or cut off.

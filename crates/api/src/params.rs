@@ -122,6 +122,29 @@ impl Params {
         self.text(key).map(Some)
     }
 
+    /// A required member identifier, exactly as sent: members are stored and found by the
+    /// raw value, so `"alice "` is not `"alice"` (trimming it would name another member).
+    /// Blank or over 255 characters is a 400, as `text`.
+    pub fn identifier(&self, key: &str) -> Result<String, ApiError> {
+        let raw = match self.body_value(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(_) => return Err(ApiError::BadRequest(format!("{} must be a string", self.name(key)))),
+            None => self.query_value(key).ok_or_else(|| self.missing(key))?.to_owned(),
+        };
+        // The same checks as `text`, on the trimmed value; the raw one is kept.
+        kindling_domain::engine::points::text(&self.name(key), &raw).map_err(ApiError::BadRequest)?;
+        Ok(raw)
+    }
+
+    /// `identifier`, or `None` when the key is absent (or blank in the query string).
+    pub fn opt_identifier(&self, key: &str) -> Result<Option<String>, ApiError> {
+        if self.body_value(key).is_none() && self.query_value(key).is_none() {
+            return Ok(None);
+        }
+        self.identifier(key).map(Some)
+    }
+
     /// `int` as a typed id.
     pub fn id<T: From<i64>>(&self, key: &str) -> Result<T, ApiError> {
         self.int(key).map(T::from)

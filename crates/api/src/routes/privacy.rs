@@ -23,7 +23,7 @@ impl From<PrivacyError> for ApiError {
 /// The member the parameters name; neither given is a 400.
 fn subject(params: &Params) -> Result<Subject, ApiError> {
     let subject = Subject {
-        member_identifier: params.opt_text("member_identifier")?,
+        member_identifier: params.opt_identifier("member_identifier")?,
         credential_identifier: params.opt_text("credential_identifier")?,
     };
     if subject.member_identifier.is_none() && subject.credential_identifier.is_none() {

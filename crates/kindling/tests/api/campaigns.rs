@@ -16,6 +16,7 @@ backend_tests!(
     linking_after_a_campaign_keeps_it,
     same_external_id_twice_is_the_same_campaign,
     a_different_external_id_on_the_row_is_a_conflict,
+    channel_names_are_matched_as_sent,
 );
 
 async fn campaign_crud(app: TestApp) {
@@ -262,6 +263,31 @@ async fn campaign_adopts_a_linked_channel(app: TestApp) {
     );
     assert_eq!(app.get(&acct, "/v1.0/campaigns").await.body["total_entries"], 1);
     assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 1);
+}
+
+/// A channel name is matched as sent: `"Email "` is its own channel, not `"Email"`, and a
+/// campaign on it keeps its name through a round trip.
+async fn channel_names_are_matched_as_sent(app: TestApp) {
+    let acct = app.account().await;
+    let id = offer(&app, &acct, json!({"name": "Padded"})).await;
+    let email = channel(&app, &acct, "Email").await;
+    let padded = channel(&app, &acct, "Email ").await;
+    let body = json!({"campaign": {"offer_id": id, "channel_name": "Email "}});
+    let created = app.post(&acct, "/v1.0/campaigns", body).await;
+    created.spec("post", "/v1.0/campaigns");
+    let campaign = &created.body["campaign"];
+    assert_eq!((campaign["channel_id"].as_i64(), campaign["channel_name"].as_str()), (Some(padded), Some("Email ")));
+    assert_ne!(Some(email), campaign["channel_id"].as_i64());
+    let path = format!("/v1.0/campaigns/{}", campaign["id"]);
+    let round_trip = json!({"campaign": {"offer_id": id, "channel_name": "Email ", "funding_source": "brand"}});
+    app.put(&acct, &path, round_trip).await.error_free();
+    let moved = app.put(&acct, &path, json!({"campaign": {"channel_name": "Email"}})).await;
+    assert!(
+        moved.body["errors"]["channel_name"].as_str().unwrap_or_default().starts_with("cannot change"),
+        "{}",
+        moved.text
+    );
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 2, "no channel was made");
 }
 
 /// Linking the channel after the campaign exists keeps the campaign row and its fields.

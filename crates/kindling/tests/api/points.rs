@@ -10,7 +10,12 @@ use crate::zidentifiers::parallel;
 use reqwest::Method;
 use serde_json::json;
 
-backend_tests!(transfers_and_balances, bad_input_writes_nothing, concurrent_replays_credit_once);
+backend_tests!(
+    transfers_and_balances,
+    bad_input_writes_nothing,
+    concurrent_replays_credit_once,
+    identifiers_are_matched_as_sent
+);
 
 const STATUS: &str = "/v1.0/points/card_status";
 const TRANSFER: &str = "/v1.0/points/transfer";
@@ -217,4 +222,28 @@ async fn concurrent_replays_credit_once(app: TestApp) {
     }
     assert_eq!(balance(&app, &acct, "card-1", ch).await, 35);
     assert_eq!(transfers(&app, &acct).await, 2);
+}
+
+/// Members are stored by their identifier as sent, so `"pad "` and `"pad"` are two members
+/// and each card is found by its own identifier, never by the other's trimmed form.
+async fn identifiers_are_matched_as_sent(app: TestApp) {
+    let acct = app.account().await;
+    let app_channel = channel(&app, &acct, "App").await;
+    member(&app, &acct, "pad").await;
+    member(&app, &acct, "pad ").await;
+    let padded = app
+        .post(&acct, TRANSFER, json!({"identifier": "pad ", "points": 40, "txid": "p-1", "channel_id": app_channel}))
+        .await;
+    padded.spec("post", TRANSFER);
+    transfer(&app, &acct, "pad", app_channel, 2, "p-2").await.spec("post", TRANSFER);
+    assert_eq!(
+        (balance(&app, &acct, "pad%20", app_channel).await, balance(&app, &acct, "pad", app_channel).await),
+        (40, 2)
+    );
+    // Only a padded member: the unpadded identifier names nobody.
+    member(&app, &acct, " solo").await;
+    transfer(&app, &acct, "%20solo", app_channel, 5, "p-3").await.spec("post", TRANSFER);
+    assert_eq!(balance(&app, &acct, "%20solo", app_channel).await, 5);
+    let missing = app.get(&acct, &format!("{STATUS}?identifier=solo&channel_id={app_channel}")).await;
+    missing.error(404);
 }

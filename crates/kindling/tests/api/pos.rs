@@ -504,6 +504,11 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
         (json!({"total_tax": "lots"}).to_string(), "total_tax must be an integer"),
         (json!({"items": huge}).to_string(), "at most 1000 items per transaction"),
         (json!({"credentials": many_codes}).to_string(), "at most 20 credentials per transaction"),
+        // What no database column can hold, wherever it is in the body.
+        (json!({"receipt_id": "r\u{0}"}).to_string(), "request body strings must not contain NUL"),
+        (json!({"credential": "A\u{0}B"}).to_string(), "request body strings must not contain NUL"),
+        (json!({"items": [{"ic": "X\u{0}", "qw": 1}]}).to_string(), "request body strings must not contain NUL"),
+        (json!({"credentials": vec!["C"; 10_001]}).to_string(), "arrays in the request body may hold at most"),
     ] {
         for method in [Method::GET, Method::PUT] {
             let r = app
@@ -528,6 +533,11 @@ async fn bad_input_is_refused_and_writes_nothing(app: TestApp) {
     assert_eq!(bad_offer.error(422), "offer_id must be an offer id");
     let unknown_site = app.ctm(&acct, Method::PUT, "/ctm/members/NOPE", ("T", "bad"), Some(json!({}))).await;
     unknown_site.error(404);
+    // A NUL in the path (a site id, a code) is refused before anything looks it up.
+    for nul_path in [format!("/ctm/members/{}/A%00B", s.site), "/ctm/members/N%00PE".to_owned()] {
+        let r = app.ctm(&acct, Method::GET, &nul_path, ("T", "bad"), None).await;
+        assert_eq!(r.error(400), "the request path must not contain NUL characters", "{nul_path}");
+    }
     let not_found = allocate(&app, &acct, &s, "NOSUCHCODE", "bad").await;
     not_found.error(422);
     assert_eq!(not_found.body["code"], "not_found");

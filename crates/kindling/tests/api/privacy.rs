@@ -161,6 +161,16 @@ async fn lookup_rules(app: TestApp) {
     assert_eq!(status(&app, &acct, first).await, "voided");
     let malformed = app.raw(Some(&acct.token), Method::POST, DELETE, Some("{not json".into())).await;
     malformed.error(400);
+
+    // Identifiers are matched as sent: `"pad "` is not `"pad"`, each is found by its own.
+    let (pad, _) = (member(&app, &acct, "pad").await, member(&app, &acct, "pad ").await);
+    let found = |r: TestResponse| r.error_free().body["member"]["identifier"].clone();
+    assert_eq!(found(export(&app, &acct, "member_identifier=pad%20").await), "pad ");
+    assert_eq!(found(export(&app, &acct, "member_identifier=pad").await), "pad");
+    let (kept, _) = credential(&app, &acct, &s, pad).await;
+    let body = app.post(&acct, DELETE, json!({"member_identifier": "pad "})).await;
+    assert_eq!(body.status.as_u16(), 200);
+    assert_eq!(status(&app, &acct, kept).await, "open", "the unpadded member's code is not voided");
 }
 
 async fn delete_request_voids_open_credentials(app: TestApp) {

@@ -59,7 +59,8 @@ pub fn new_campaign(body: &Map<String, Json>) -> Result<NewCampaign, FieldErrors
             errors.add("channel_name", "is too long (maximum is 255 characters)");
             None
         }
-        Some(Json::String(s)) => Some(s.trim().to_owned()),
+        // Channel names are stored as sent, so the name is matched as sent.
+        Some(Json::String(s)) => Some(s.clone()),
         Some(_) => {
             errors.add("channel_name", "must be a string");
             None
@@ -89,7 +90,7 @@ pub fn campaign_changes(current: &Campaign, body: &Map<String, Json>) -> Result<
     }
     match body.get("channel_name") {
         None | Some(Json::Null) => {}
-        Some(Json::String(name)) if name.trim() == current.channel_name => {}
+        Some(Json::String(name)) if *name == current.channel_name => {}
         Some(_) => errors.add("channel_name", MOVED),
     }
     let values = values(body, &mut errors);

@@ -41,7 +41,19 @@ pub fn body_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => {
+            // What the rest of the API refuses (NUL, which PostgreSQL cannot store; huge
+            // arrays), refused here too, as this API's 422.
+            for (key, value) in &map {
+                crate::extract::storable(&Value::String(key.clone()))
+                    .and_then(|()| crate::extract::storable(value))
+                    .map_err(|e| match e {
+                        ApiError::BadRequest(message) => invalid(message),
+                        other => other,
+                    })?;
+            }
+            Ok(map)
+        }
         Ok(_) => Err(invalid("request body must be a JSON object")),
         Err(e) => Err(invalid(format!("malformed JSON: {e}"))),
     }
@@ -63,7 +75,7 @@ fn text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError>
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) if s.len() <= 255 => Ok(Some(s.trim().to_owned())),
+        Some(Value::String(s)) if s.trim().chars().count() <= 255 => Ok(Some(s.trim().to_owned())),
         Some(Value::String(_)) => Err(invalid(format!("{key} must be at most 255 characters"))),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(invalid(format!("{key} must be a string"))),
@@ -88,7 +100,9 @@ pub fn codes(path: Option<&str>, body: &Map<String, Value>) -> Result<Vec<String
         Some(Value::Array(items)) => {
             for item in items {
                 match item {
-                    Value::String(s) if !s.trim().is_empty() && s.len() <= 255 => codes.push(s.trim().to_owned()),
+                    Value::String(s) if !s.trim().is_empty() && s.trim().chars().count() <= 255 => {
+                        codes.push(s.trim().to_owned())
+                    }
                     Value::String(s) if s.trim().is_empty() => {}
                     _ => return Err(invalid("credentials must be an array of strings")),
                 }

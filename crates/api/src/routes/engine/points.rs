@@ -41,7 +41,7 @@ pub async fn get_points_card_status(
     req: Request,
 ) -> Result<Response, ApiError> {
     let params = Params::read(req, None).await?;
-    let identifier = params.text("identifier")?;
+    let identifier = params.identifier("identifier")?;
     let channel: ChannelId = params.id("channel_id")?;
     let balance = store::card_status(&state.db, auth.account, &identifier, channel).await.map_err(refused)?;
     Ok(answer(StatusCode::OK, &CardStatus::balance(balance)))
@@ -56,7 +56,7 @@ pub async fn transfer_loyalty_points(
     req: Request,
 ) -> Result<Response, ApiError> {
     let params = Params::read(req, None).await?;
-    let identifier = params.text("identifier")?;
+    let identifier = params.identifier("identifier")?;
     let channel: ChannelId = params.id("channel_id")?;
     let transfer = points::transfer(params.int("points")?, &params.text("txid")?).map_err(ApiError::BadRequest)?;
     let location = format!(
