@@ -26,6 +26,7 @@ backend_tests!(
     stored_value_pays_until_depleted,
     random_concurrent_tickets_never_exceed_limits,
     points_are_earned_once_and_taken_back_by_a_void,
+    racing_ticket_and_code_voids_give_back_once,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -761,4 +762,29 @@ async fn points_are_earned_once_and_taken_back_by_a_void(app: TestApp) {
     let id = settled.body["transaction_id"].as_i64().unwrap();
     app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
     assert_eq!(app.get(&acct, &card).await.body["balance"], 0, "the void takes the points back");
+}
+
+/// A settled ticket's void and its code's own void, sent at the same moment, give the
+/// redemption back once: the offer's count stays the live redemptions (never below them),
+/// so the limit is not loosened. Both answer a success, or one says it was already voided.
+async fn racing_ticket_and_code_voids_give_back_once(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({"max_redemptions": 1000})).await;
+    for round in 0..12 {
+        let (credential, code) = code(&app, &acct, &s, s.member).await;
+        let settled = finalize(&app, &acct, &s, &code, &format!("race-{round}"), meal()).await;
+        assert_eq!(settled.status, 200, "{}", settled.text);
+        let ticket = settled.body["transaction_id"].as_i64().unwrap();
+        let (ticket_void, code_void) =
+            (format!("/v1.0/transactions/{ticket}/void"), format!("/v1.0/credentials/{credential}/void"));
+        let (by_ticket, by_code) =
+            tokio::join!(app.post(&acct, &ticket_void, json!({})), app.put(&acct, &code_void, json!({})));
+        for r in [&by_ticket, &by_code] {
+            assert!(r.status.is_success() || r.status == 422, "round {round}: {} {}", r.status, r.text);
+        }
+        let count = scalar(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await;
+        let live =
+            scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+        assert_eq!((count, live), (0, 0), "round {round}: given back once");
+    }
 }

@@ -19,6 +19,7 @@ backend_tests!(
     racing_campaign_creates_and_links_make_one_campaign,
     a_failed_statement_leaves_the_transaction_usable,
     a_code_taken_by_a_concurrent_write_is_redrawn,
+    a_racing_update_never_changes_a_redeemed_codes_offers,
 );
 
 /// Sends all `requests` at once; answers in the same order.
@@ -305,4 +306,50 @@ async fn a_write_lock_held_elsewhere_is_a_503() {
     drop(held);
     app.post(&acct, "/v1.0/offers", json!({"offer": {"name": "Blocked"}})).await.spec("post", "/v1.0/offers");
     assert_eq!(app.get(&acct, "/v1.0/offers").await.body["total_entries"], 1, "the refused write left nothing");
+}
+
+/// An update of a code's offers racing its redemption: either the update lands first (and
+/// the code is redeemed for the new offer) or it finds the code redeemed and is refused. A
+/// redeemed code never ends up carrying offers other than those it was redeemed for.
+async fn a_racing_update_never_changes_a_redeemed_codes_offers(app: TestApp) {
+    let acct = app.account().await;
+    let ch = channel(&app, &acct, "App").await;
+    let mut offers = Vec::new();
+    for name in ["First", "Second"] {
+        let id = offer(&app, &acct, json!({"name": name})).await;
+        app.post(&acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [ch]}}))
+            .await
+            .error_free();
+        approve(&app, &acct, id).await;
+        offers.push(id);
+    }
+    let member = crate::credentials::member(&app, &acct, "racer").await;
+    for round in 0..12 {
+        let issue = format!("/v1.0/credentials?member_id={member}&offer_id={}&channel_id={ch}", offers[0]);
+        let issued = app.raw(Some(&acct.token), Method::POST, &issue, None).await;
+        let id = issued.error_free().body["credential"]["id"].as_i64().unwrap();
+        let update = json!({"credential": {"channel_id": ch, "offer_ids": [offers[1]]}});
+        let answers = together(
+            &app,
+            &acct,
+            vec![
+                (Method::PUT, format!("/v1.0/credentials/{id}"), update),
+                (Method::PUT, format!("/v1.0/credentials/{id}/redeem"), json!({})),
+            ],
+        )
+        .await;
+        for (status, body) in &answers {
+            assert!(*status == 201 || *status == 400 || *status == 422, "round {round}: {status} {body}");
+        }
+        let mismatched: Option<i64> = app
+            .db
+            .fetch_optional(
+                "SELECT COUNT(*) FROM redemptions r WHERE r.credential_id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM credential_offers o WHERE o.credential_id = r.credential_id AND o.offer_id = r.offer_id)",
+                &[id.into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(mismatched, Some(0), "round {round}: the redeemed code carries the offer it was redeemed for");
+    }
 }

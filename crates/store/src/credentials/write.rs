@@ -319,6 +319,10 @@ pub async fn update(db: &Db, account: AccountId, id: CredentialId, input: Creden
 
 async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: CredentialInput) -> Outcome<()> {
     let now = Timestamp::now();
+    // The row is locked before its status is read (on PostgreSQL; SQLite's writer is alone):
+    // a concurrent redeem or void either finished first, and the status says so, or waits
+    // for this update, so a redeemed code's offers are never swapped.
+    crate::crud::lock::<super::Credentials>(tx, account, &[], id).await?.ok_or(WriteError::NotFound)?;
     let current = load_in(tx, account, id).await?.ok_or(WriteError::NotFound)?;
     let ctx = facts::context(tx, account, input.channel_id, input.member_id, input.store_id).await?;
     check_refs(&ctx, &input)?;
@@ -668,16 +672,20 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
     if changed == 0 {
         return Err(WriteError::Invalid("Credential has already been voided".into()));
     }
-    let counted: Vec<Counted> =
-        tx.fetch_all("SELECT offer_id, channel_id FROM redemptions WHERE credential_id = $1 AND voided_at IS NULL ORDER BY offer_id", &[id.into()]).await?;
+    // Claimed by the write that voids them, so a concurrent ticket void (which claims the
+    // ticket's the same way) cannot give the same redemption back a second time.
+    let mut counted: Vec<Counted> = tx
+        .fetch_all(
+            "UPDATE redemptions SET voided_at = $2 WHERE credential_id = $1 AND voided_at IS NULL \
+             RETURNING offer_id, channel_id",
+            &[id.into(), now.unix().into()],
+        )
+        .await?;
+    // Counters are taken in offer order, as redemptions take them.
+    counted.sort_by_key(|c| c.offer_id);
     for Counted { offer_id, channel_id } in counted {
         give_back(tx, offer_id, channel_id).await?;
     }
-    tx.execute(
-        "UPDATE redemptions SET voided_at = $2 WHERE credential_id = $1 AND voided_at IS NULL",
-        &[id.into(), now.unix().into()],
-    )
-    .await?;
     let offers = credential.offer_ids.clone();
     activities(tx, account, &offers, id, credential.member_id, ActivityType::Void, now).await?;
     let ctx = facts::context(tx, account, None, None, None).await?;

@@ -254,13 +254,32 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
             if changed == 0 {
                 return Err(PosError::Invalid("Transaction has already been voided".into()));
             }
-            let live: Vec<Live> = tx
+            // The ticket's codes are locked first, in id order, as a code's own void locks
+            // its credential before its redemptions: the two voids wait for each other
+            // instead of deadlocking.
+            let mut held: Vec<i64> = tx
                 .fetch_all(
-                    "SELECT credential_id, offer_id, channel_id, member_id, amount FROM redemptions \
-                     WHERE transaction_id = $1 AND account_id = $2 AND voided_at IS NULL ORDER BY offer_id",
+                    "SELECT DISTINCT credential_id FROM redemptions WHERE transaction_id = $1 AND account_id = $2",
                     &[id.into(), account.into()],
                 )
                 .await?;
+            held.sort_unstable();
+            for credential in held {
+                crate::crud::lock::<crate::credentials::Credentials>(tx, account, &[], CredentialId(credential))
+                    .await?;
+            }
+            // The redemptions are claimed by the write that voids them, so a concurrent void
+            // of one of the codes (which claims its own the same way) gives each back once:
+            // on PostgreSQL the later write waits, then finds the row voided and skips it.
+            let mut live: Vec<Live> = tx
+                .fetch_all(
+                    "UPDATE redemptions SET voided_at = $3 WHERE transaction_id = $1 AND account_id = $2 \
+                     AND voided_at IS NULL RETURNING credential_id, offer_id, channel_id, member_id, amount",
+                    &[id.into(), account.into(), now.unix().into()],
+                )
+                .await?;
+            // Counters are taken in offer order, as redemptions take them.
+            live.sort_by_key(|r| (r.offer_id, r.credential_id));
             for r in &live {
                 give_back(tx, r.offer_id, r.channel_id).await?;
                 take_back_points(tx, account, id, r).await?;
@@ -274,11 +293,6 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                     .await?;
                 }
             }
-            tx.execute(
-                "UPDATE redemptions SET voided_at = $2 WHERE transaction_id = $1 AND voided_at IS NULL",
-                &[id.into(), now.unix().into()],
-            )
-            .await?;
             let mut codes: Vec<CredentialId> = live.iter().map(|r| r.credential_id).collect();
             codes.sort_unstable();
             codes.dedup();
