@@ -20,6 +20,7 @@ backend_tests!(
     a_failed_statement_leaves_the_transaction_usable,
     a_code_taken_by_a_concurrent_write_is_redrawn,
     a_racing_update_never_changes_a_redeemed_codes_offers,
+    campaigns_racing_for_a_new_channel_name_make_one_channel,
 );
 
 /// Sends all `requests` at once; answers in the same order.
@@ -352,4 +353,28 @@ async fn a_racing_update_never_changes_a_redeemed_codes_offers(app: TestApp) {
             .unwrap();
         assert_eq!(mismatched, Some(0), "round {round}: the redeemed code carries the offer it was redeemed for");
     }
+}
+
+/// Campaigns of different offers created at once, naming a channel that does not exist yet,
+/// make that channel once and all use it.
+async fn campaigns_racing_for_a_new_channel_name_make_one_channel(app: TestApp) {
+    let acct = app.account().await;
+    for round in 0..4 {
+        let mut requests = Vec::new();
+        for i in 0..6 {
+            let id = offer(&app, &acct, json!({"name": format!("Offer {round}-{i}")})).await;
+            let campaign = json!({"campaign": {"offer_id": id, "channel_name": format!("New {round}")}});
+            requests.push((Method::POST, "/v1.0/campaigns".to_owned(), campaign));
+        }
+        let answers = together(&app, &acct, requests).await;
+        let channels: HashSet<i64> = answers
+            .iter()
+            .map(|(status, body)| {
+                assert_eq!(*status, 200, "{body}");
+                body["campaign"]["channel_id"].as_i64().unwrap()
+            })
+            .collect();
+        assert_eq!(channels.len(), 1, "round {round}: {channels:?}");
+    }
+    assert_eq!(app.get(&acct, "/v1.0/channels").await.body["total_entries"], 4, "one channel a round");
 }

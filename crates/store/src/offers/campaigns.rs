@@ -274,20 +274,26 @@ async fn create_in(
     Ok(Created::Campaign(id))
 }
 
+/// The account's channel named `name`, made when there is none. Two campaigns created at
+/// once for a new name make one channel: on PostgreSQL the miss is checked again under a
+/// lock of the account's row (`FOR NO KEY UPDATE`, which foreign-key checks of other inserts
+/// do not wait for), so the second waits for the first and then finds its channel. SQLite's
+/// single writer runs them one after the other anyway.
 async fn find_or_create_channel(tx: &mut Tx, account: AccountId, name: &str) -> Result<ChannelId> {
-    let existing: Option<i64> = tx
-        .fetch_optional(
-            "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1",
-            &[account.0.into(), name.into()],
-        )
-        .await?;
-    match existing {
-        Some(id) => Ok(ChannelId(id)),
-        None => {
-            let values = vec![("name", name.into()), ("allow_sms_keyword", false.into()), ("allow_hmac", false.into())];
-            crud::insert::<Channels>(tx, account, values).await
+    const NAMED: &str = "SELECT id FROM channels WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1";
+    let params = [account.0.into(), name.into()];
+    if let Some(id) = tx.fetch_optional::<i64>(NAMED, &params).await? {
+        return Ok(ChannelId(id));
+    }
+    if tx.dialect() == crate::Dialect::Postgres {
+        tx.fetch_optional::<i64>("SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE", &[account.0.into()])
+            .await?;
+        if let Some(id) = tx.fetch_optional::<i64>(NAMED, &params).await? {
+            return Ok(ChannelId(id));
         }
     }
+    let values = vec![("name", name.into()), ("allow_sms_keyword", false.into()), ("allow_hmac", false.into())];
+    crud::insert::<Channels>(tx, account, values).await
 }
 
 /// The existing offer×channel row (id, `external_id`), or a new one. When a concurrent link
