@@ -29,7 +29,11 @@ impl FromRequest<AppState> for Params {
 
     async fn from_request(req: Request, _: &AppState) -> Result<Self, ApiError> {
         let parts = crate::params::Params::read(req, Some("credential")).await?.into_parts();
-        Ok(Self { body: parts.inner, query: parts.query })
+        // The parameters may also be at the body's top level (as offer states take them);
+        // inside `credential` wins.
+        let mut body = parts.top;
+        body.extend(parts.inner);
+        Ok(Self { body, query: parts.query })
     }
 }
 
