@@ -8,7 +8,7 @@ use crate::{query, Db, Dialect, Exec, FromRow, Reader, Result, StoreError, Tx, V
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, ItemSetId, ManufacturerId, MerchantId, OfferId, Timestamp};
 pub use sea_query::Order;
-use sea_query::{Alias, Cond, Condition, Expr, LockType, Query, SelectStatement, SimpleExpr};
+use sea_query::{Alias, Cond, Condition, Expr, LockType, NullOrdering, Query, SelectStatement, SimpleExpr};
 use std::future::Future;
 
 /// A table whose rows belong to an account and have an integer `id`.
@@ -276,6 +276,11 @@ pub async fn list<T: Table>(
     list_ordered::<T>(db, account, scope, filters, &[("id", Order::Asc)], page).await
 }
 
+/// Of the columns a list may be ordered by, those that hold text (compared by their bytes on
+/// both stores) and those that may be NULL (NULL is the smallest value on both stores).
+const TEXT_ORDER: &[&str] = &["name", "status"];
+const NULLABLE_ORDER: &[&str] = &["activates_at"];
+
 /// Lists in the given order (columns from the caller's own whitelist).
 pub async fn list_ordered<T: Table>(
     db: &Db,
@@ -320,7 +325,22 @@ async fn page_of<T: Table>(
     let total_entries = db.fetch_optional::<i64>(&sql, &params).await?.unwrap_or(0);
     select.expr(Expr::cust(T::COLUMNS));
     for (column, order) in order_by {
-        select.order_by(*column, order.clone());
+        // The same order on both stores: a NULL first going up, last going down (SQLite's
+        // rule; PostgreSQL's is the reverse), and text by its bytes (PostgreSQL would use
+        // the database's locale). Other columns keep the plain order their indexes serve.
+        let nulls = match order {
+            Order::Desc => NullOrdering::Last,
+            _ => NullOrdering::First,
+        };
+        match db.dialect() {
+            Dialect::Postgres if TEXT_ORDER.contains(column) => {
+                select.order_by_expr(Expr::cust(format!("\"{column}\" COLLATE \"C\"")), order.clone())
+            }
+            Dialect::Postgres if NULLABLE_ORDER.contains(column) => {
+                select.order_by_with_nulls(*column, order.clone(), nulls)
+            }
+            _ => select.order_by(*column, order.clone()),
+        };
     }
     select.limit(page.limit() as u64).offset(page.offset() as u64);
     let (sql, params) = query::build(&select, db.dialect())?;

@@ -104,11 +104,19 @@ pub(crate) fn in_account(table: Option<&'static str>, account: AccountId) -> Sim
     }
 }
 
-/// `LOWER(column) LIKE '%needle%'`, the needle's wildcards escaped: a case-insensitive
-/// substring match.
+/// `LOWER(column) LIKE LOWER('%needle%')`, the needle's wildcards escaped: a case-insensitive
+/// substring match. The database lowers both sides, so they fold alike: PostgreSQL folds all
+/// letters, SQLite's `lower` ASCII ones only (lowering the needle in Rust made `CAFÉ` miss
+/// `CAFÉ CRÈME` there).
 pub(crate) fn contains(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
-    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column))).like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    // sea-query's shape of `LIKE pattern ESCAPE c`: the escape is a binary node on the right.
+    let pattern = SimpleExpr::Binary(
+        Box::new(Func::lower(Expr::val(format!("%{escaped}%"))).into()),
+        sea_query::BinOper::Escape,
+        Box::new(SimpleExpr::Constant('\\'.into())),
+    );
+    SimpleExpr::Binary(Box::new(Func::lower(Expr::col(column)).into()), sea_query::BinOper::Like, Box::new(pattern))
 }
 
 impl Dialect {
@@ -372,8 +380,8 @@ mod tests {
     fn contains_escapes_wildcards() {
         let select = Query::select().column("id").from("items").and_where(contains("name", "50%_Off")).to_owned();
         let [(pg, pg_params), (lite, _)] = both(&select);
-        assert!(pg.contains(r#"LOWER("name") LIKE $1 ESCAPE"#), "{pg}");
-        assert!(lite.contains(r#"LOWER("name") LIKE ? ESCAPE"#), "{lite}");
-        assert_eq!(pg_params[0], Value::from(r"%50\%\_off%"));
+        assert!(pg.contains(r#"LOWER("name") LIKE LOWER($1) ESCAPE"#), "{pg}");
+        assert!(lite.contains(r#"LOWER("name") LIKE LOWER(?) ESCAPE"#), "{lite}");
+        assert_eq!(pg_params[0], Value::from(r"%50\%\_Off%"), "lowered by the database, not here");
     }
 }

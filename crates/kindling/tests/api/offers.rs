@@ -310,6 +310,15 @@ async fn lists_filter_and_sort(app: TestApp) {
     let by_merchant = app.get(&acct, &format!("/v1.0/merchants/{m2}/offers")).await;
     by_merchant.spec("get", "/v1.0/merchants/{merchant_id}/offers");
     assert_eq!(ids(&by_merchant.body), [a]);
+    // An offer without a start sorts first going up and last going down, on both stores; a
+    // search folds ASCII letters and matches other letters as written, on both stores.
+    let d = offer(&app, &acct, json!({"name": "CAFÉ CRÈME"})).await;
+    assert_eq!(ids(&app.get(&acct, "/v1.0/offers?sort_by=start_running_at").await.body), [d, a, c, b]);
+    assert_eq!(ids(&app.get(&acct, "/v1.0/offers?sort_by=start_running_at&order=desc").await.body), [b, c, a, d]);
+    assert_eq!(ids(&app.get(&acct, "/v1.0/offers?sort_by=name").await.body), [b, d, c, a], "by bytes");
+    for name in ["CAF%C3%89", "caf%C3%89%20cr", "%C3%88ME"] {
+        assert_eq!(ids(&app.get(&acct, &format!("/v1.0/offers?name={name}")).await.body), [d], "{name}");
+    }
     let other = app.account().await;
     app.get(&other, &format!("/v1.0/merchants/{m2}/offers")).await.error(404);
     assert_eq!(app.get(&other, "/v1.0/offers").await.body["total_entries"], 0);

@@ -204,8 +204,9 @@ pub async fn member_lists(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ListSize>, i64)> {
-    let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let condition = "l.account_id = $1 AND LOWER(l.name) LIKE $2 ESCAPE '\\'";
+    // Both sides lowered by the database, so they fold alike (see `query::contains`).
+    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let condition = "l.account_id = $1 AND LOWER(l.name) LIKE LOWER($2) ESCAPE '\\'";
     let mut tx = db.begin_read().await?;
     let total: Option<i64> = tx
         .fetch_optional(
