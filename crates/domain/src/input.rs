@@ -9,9 +9,10 @@ pub const MAX_LONG_TEXT: usize = 10_000;
 /// enough for any list a person builds, and far below the databases' bind-parameter limits.
 pub const MAX_IDS: usize = 1_000;
 
-/// Refuses an id list longer than `MAX_IDS`.
+/// Refuses an id list naming more than `MAX_IDS` distinct ids (a repeat counts once, as the
+/// set it becomes holds it once).
 pub fn id_count(field: &str, ids: &[i64]) -> Result<(), FieldErrors> {
-    if ids.len() > MAX_IDS {
+    if ids.len() > MAX_IDS && ids.iter().collect::<std::collections::HashSet<_>>().len() > MAX_IDS {
         return Err(FieldErrors::single(field, &format!("may name at most {MAX_IDS} ids")));
     }
     Ok(())
@@ -82,6 +83,14 @@ pub fn int_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_count_counts_distinct_ids() {
+        let twice: Vec<i64> = (0..MAX_IDS as i64).chain(0..MAX_IDS as i64).collect();
+        assert!(id_count("ids", &twice).is_ok(), "1,000 ids named twice are 1,000 ids");
+        let over: Vec<i64> = (0..=MAX_IDS as i64).collect();
+        assert!(id_count("ids", &over).is_err());
+    }
 
     #[test]
     fn validators_record_and_filter() {

@@ -306,6 +306,8 @@ async fn lists_filter_and_sort(app: TestApp) {
     assert_eq!(ids(&app.get(&acct, "/v1.0/offers?name=ALPH").await.body), [a]);
     assert_eq!(ids(&app.get(&acct, &format!("/v1.0/offers?merchant_id={m1}")).await.body), [b, c], "owned or eligible");
     app.get(&acct, "/v1.0/offers?order=sideways").await.error(400);
+    assert_eq!(ids(&app.get(&acct, "/v1.0/offers?sort_by=name&order=").await.body), [b, c, a], "blank: ascending");
+    assert_eq!(ids(&app.get(&acct, "/v1.0/offers?sort_by=name&order=%20DESC").await.body), [a, c, b]);
     app.get(&acct, "/v1.0/offers?merchant_id=x").await.error(400);
     let by_merchant = app.get(&acct, &format!("/v1.0/merchants/{m2}/offers")).await;
     by_merchant.spec("get", "/v1.0/merchants/{merchant_id}/offers");

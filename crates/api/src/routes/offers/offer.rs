@@ -125,7 +125,8 @@ fn order_by(query: &HashMap<String, String>) -> Result<[(&'static str, Order); 2
         Some("created_at") => "created_at",
         _ => "id",
     };
-    let direction = match query.get("order").map(|o| o.to_ascii_lowercase()) {
+    // A blank `order=` is no order given, as a blank `sort_by=` is.
+    let direction = match query.get("order").map(|o| o.trim().to_ascii_lowercase()).filter(|o| !o.is_empty()) {
         None => Order::Asc,
         Some(o) if o == "asc" => Order::Asc,
         Some(o) if o == "desc" => Order::Desc,
