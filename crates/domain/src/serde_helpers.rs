@@ -22,6 +22,26 @@ pub fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::
     }
 }
 
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BoolOrString {
+    Bool(bool),
+    Text(String),
+}
+
+/// Accepts `true` or `"true"` (and `false`, `"false"`), as the offers' field table does.
+pub fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match Option::<BoolOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(BoolOrString::Bool(b)) => Ok(Some(b)),
+        Some(BoolOrString::Text(s)) => match s.trim() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom(format!("expected a boolean, got {s:?}"))),
+        },
+    }
+}
+
 /// Accepts `40.7` or `"40.7"` (coordinates arrive both ways).
 pub fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     match Option::<NumberOrString>::deserialize(d)? {

@@ -66,6 +66,8 @@ impl Params {
         let bad = || ApiError::BadRequest(format!("{key} must be true or false"));
         match self.body.get(key) {
             Some(Value::Bool(b)) => return Ok(Some(*b)),
+            Some(Value::String(s)) if s.trim() == "true" => return Ok(Some(true)),
+            Some(Value::String(s)) if s.trim() == "false" => return Ok(Some(false)),
             Some(Value::Null) | None => {}
             Some(_) => return Err(bad()),
         }

@@ -94,6 +94,7 @@ impl ChannelInput {
 pub struct EligibleChannelInput {
     pub security: Option<String>,
     pub sms_keyword: Option<String>,
+    #[serde(default, deserialize_with = "crate::serde_helpers::bool_or_string")]
     pub allow_return_later: Option<bool>,
     /// Beyond the spec: a redemption limit for this offer on this channel.
     pub max_redemptions: Option<i64>,

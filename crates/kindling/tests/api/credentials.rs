@@ -318,13 +318,20 @@ async fn parameters_from_body_and_query(app: TestApp) {
     assert_eq!(annotations, json!({"conv_ids": {"click": "abc"}, "sf_ac": "spring"}));
     // The same keys at the body's top level; inside `credential` wins over them.
     let flat = json!({"member_id": s.member, "offer_id": s.offer, "channel_id": s.channel,
-        "credential": {"member_id": other_member}});
+        "credential": {"member_id": other_member, "reusable": "true"}});
     let r = app.post(&acct, "/v1.0/credentials", flat).await;
     r.spec("post", "/v1.0/credentials");
     assert_eq!(
         (r.body["credential"]["member_id"].as_i64(), r.body["credential"]["offer_id"].as_i64()),
         (Some(other_member), Some(s.offer))
     );
+    let id = r.body["credential"]["id"].as_i64().unwrap();
+    let reusable: Option<i64> = app
+        .db
+        .fetch_optional("SELECT COUNT(*) FROM credentials WHERE id = $1 AND reusable", &[id.into()])
+        .await
+        .unwrap();
+    assert_eq!(reusable, Some(1), "\"true\" as text is true");
     let second = setup_offer(&app, &acct, s.channel, json!({"name": "Shake"})).await;
     for q in [
         format!("offer_ids[]={}&offer_ids[]={second}", s.offer),

@@ -252,6 +252,9 @@ async fn offer_channel_settings(app: TestApp) {
     app.get(&acct, &format!("/v1.0/offers/{id}/channels/{unlinked}")).await.error(404);
     app.put(&acct, &format!("/v1.0/offers/{id}/channels/{unlinked}"), json!({"eligible_channel": {}})).await.error(404);
     app.put(&acct, &path, json!({"eligible_channel": {"allow_return_later": "no"}})).await.error(400);
+    // "true"/"false" as text, as the campaign update takes the same column.
+    let texted = app.put(&acct, &path, json!({"eligible_channel": {"allow_return_later": "false"}})).await;
+    assert_eq!(texted.error_free().body["eligible_channel"]["allow_return_later"], false);
     let other = app.account().await;
     app.get(&other, &path).await.error(404);
 }
