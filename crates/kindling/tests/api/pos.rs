@@ -27,6 +27,7 @@ backend_tests!(
     random_concurrent_tickets_never_exceed_limits,
     points_are_earned_once_and_taken_back_by_a_void,
     racing_ticket_and_code_voids_give_back_once,
+    racing_tickets_never_spend_a_balance_twice,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -786,5 +787,34 @@ async fn racing_ticket_and_code_voids_give_back_once(app: TestApp) {
         let live =
             scalar(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
         assert_eq!((count, live), (0, 0), "round {round}: given back once");
+    }
+}
+
+/// Tickets settling one stored-value code at the same moment never spend more than its
+/// balance together: each takes its amount off the balance as the write finds it, and one
+/// that finds too little is settled without the code.
+async fn racing_tickets_never_spend_a_balance_twice(app: TestApp) {
+    let acct = app.account().await;
+    let card = json!({"offer_type": 6, "redeem_until_depleted": true, "initial_remaining_value": 1000,
+                      "required_item_set_id": null, "redemption_item_set_id": null});
+    let s = shop(&app, &acct, card).await;
+    for round in 0..6 {
+        let (credential, code) = code(&app, &acct, &s, s.member).await;
+        let basket = json!({"items": [item("1", "BURGER", 1, 700)]});
+        let (a, b) = (format!("sv-race-{round}-a"), format!("sv-race-{round}-b"));
+        let (one, two) = tokio::join!(
+            finalize(&app, &acct, &s, &code, &a, basket.clone()),
+            finalize(&app, &acct, &s, &code, &b, basket.clone())
+        );
+        let mut spent = 0;
+        for r in [&one, &two] {
+            assert_eq!(r.status, 200, "round {round}: {}", r.text);
+            if let Some(amount) = r.body["transaction"]["add_offers"][0]["ammount"].as_str() {
+                spent += amount.parse::<i64>().unwrap();
+            }
+        }
+        let left = scalar(&app, "SELECT remaining_value FROM credentials WHERE id = $1", credential).await;
+        assert!(spent <= 1000, "round {round}: {spent} spent from 1000");
+        assert_eq!(left, 1000 - spent, "round {round}: the balance is what was not spent");
     }
 }

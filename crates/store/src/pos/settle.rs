@@ -171,36 +171,51 @@ async fn redeem_applied(
                 return Ok(Some((code.to_owned(), reason, words)));
             }
         }
-        stored_value(tx, considered, code, &applied, credential.id).await?;
+        if !stored_value(tx, considered, code, &applied, credential.id).await? {
+            // Another ticket spent from the balance since this evaluation read it.
+            tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
+            tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+            let words = "The code's balance changed while the ticket settled; present it again".to_owned();
+            return Ok(Some((code.to_owned(), Reason::BalanceDepleted, words)));
+        }
     }
     tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
     Ok(None)
 }
 
-/// A stored-value code keeps what is left of its balance, and stays open while any is.
+/// A stored-value code keeps what is left of its balance, and stays open while any is. The
+/// amount is taken off the balance as it is now, only if it still covers it: `false` when
+/// another ticket spent from it since the evaluation read it (two tickets settling the same
+/// code must not both spend the balance they read).
 async fn stored_value(
     tx: &mut Tx,
     considered: &Considered,
     code: &str,
     applied: &[(OfferId, i64)],
     credential: kindling_domain::CredentialId,
-) -> Result<(), PosError> {
+) -> Result<bool, PosError> {
     for (offer, amount) in applied {
         let candidate = considered
             .candidates
             .iter()
             .find(|c: &&Candidate| c.offer_id == offer.0 && c.credential.as_deref() == Some(code));
         if let Some(Reward::StoredValue { balance }) = candidate.map(|c| &c.rule.reward) {
-            let left = (balance - amount).max(0);
-            tx.execute(
-                "UPDATE credentials SET remaining_value = $2, status = CASE WHEN $2 > 0 THEN 'open' ELSE status END \
-                 WHERE id = $1",
-                &[credential.into(), left.into()],
-            )
-            .await?;
+            // A code's balance is NULL until its first spend: the offer's initial value,
+            // which is what the evaluation read then.
+            let spent = tx
+                .execute(
+                    "UPDATE credentials SET remaining_value = COALESCE(remaining_value, $3) - $2, \
+                     status = CASE WHEN COALESCE(remaining_value, $3) - $2 > 0 THEN 'open' ELSE status END \
+                     WHERE id = $1 AND COALESCE(remaining_value, $3) >= $2",
+                    &[credential.into(), (*amount).into(), (*balance).into()],
+                )
+                .await?;
+            if spent == 0 {
+                return Ok(false);
+            }
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// CTM update: settles the ticket once. Evaluates the final basket, redeems every code
