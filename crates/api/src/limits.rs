@@ -40,7 +40,31 @@ pub async fn limit_body(state: &AppState, req: Request) -> Result<Request, Respo
         return Err(ApiError::PayloadTooLarge.into_response());
     }
     let timeout = state.config.body_read_timeout;
-    Ok(req.map(|body| Body::new(Limited::new(TimeoutBody::new(timeout, body), limit))))
+    let req = req.map(|body| Body::new(Limited::new(TimeoutBody::new(timeout, body), limit)));
+    if is_form(&req) {
+        return form_without_nul(req).await;
+    }
+    Ok(req)
+}
+
+/// Whether the body is a posted HTML form (the portal's).
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// A form's fields are text for the database, which cannot hold NUL: a form carrying one is
+/// refused here, once, rather than by each of the portal's forms. Forms are small (the body
+/// limit holds), so the body is read whole and handed on.
+async fn form_without_nul(req: Request) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = crate::extract::read_body(body).await.map_err(IntoResponse::into_response)?;
+    if percent_encoding::percent_decode(&bytes).any(|b| b == 0) {
+        return Err(ApiError::BadRequest("form fields must not contain NUL characters".into()).into_response());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Whether the query string carries NUL (`%00`), which no database column can hold.

@@ -109,6 +109,11 @@ pub(crate) fn in_account(table: Option<&'static str>, account: AccountId) -> Sim
 /// letters, SQLite's `lower` ASCII ones only (lowering the needle in Rust made `CAFÉ` miss
 /// `CAFÉ CRÈME` there).
 pub(crate) fn contains(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
+    // The searched columns hold at most `MAX_TEXT` characters, so a longer needle matches
+    // nothing; and SQLite refuses a LIKE pattern over 50,000 bytes (a 500 before).
+    if needle.chars().count() > kindling_domain::input::MAX_TEXT {
+        return Expr::cust("1 = 0");
+    }
     let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     // sea-query's shape of `LIKE pattern ESCAPE c`: the escape is a binary node on the right.
     let pattern = SimpleExpr::Binary(

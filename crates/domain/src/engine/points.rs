@@ -21,7 +21,7 @@ pub struct Transfer {
 
 /// Why a transfer's parameters are refused (a 400).
 pub fn transfer(points: i64, txid: &str) -> Result<Transfer, String> {
-    if points == 0 || points.abs() > MAX_TRANSFER {
+    if points == 0 || points.unsigned_abs() > MAX_TRANSFER.unsigned_abs() {
         return Err(format!("points must be a non-zero integer between -{MAX_TRANSFER} and {MAX_TRANSFER}"));
     }
     Ok(Transfer { points, txid: text("txid", txid)?.to_owned() })

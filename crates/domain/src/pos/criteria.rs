@@ -101,7 +101,8 @@ impl Criteria {
         }
         if let Some(v) = get("priority") {
             match v.as_i64() {
-                Some(p) if p.abs() <= MAX_COUNT => c.priority = Some(p as i32),
+                // A range test, not `abs`: `i64::MIN.abs()` overflows.
+                Some(p) if (-MAX_COUNT..=MAX_COUNT).contains(&p) => c.priority = Some(p as i32),
                 _ => return Err(missing("priority", "must be an integer from -1000000 to 1000000")),
             }
         }
@@ -171,4 +172,20 @@ fn percent(field: &str, v: &Value) -> Result<u32, RuleError> {
         return Err(bad());
     }
     Ok(bp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn priority_out_of_range_is_refused_at_both_ends() {
+        for p in [i64::MIN, -1_000_001, 1_000_001, i64::MAX] {
+            let criteria = json!({ "priority": p });
+            assert!(Criteria::parse(criteria.as_object()).is_err(), "{p}");
+        }
+        let criteria = json!({"priority": -1_000_000});
+        assert_eq!(Criteria::parse(criteria.as_object()).unwrap().priority, Some(-1_000_000));
+    }
 }

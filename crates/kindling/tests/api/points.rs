@@ -147,6 +147,11 @@ async fn bad_input_writes_nothing(app: TestApp) {
             400,
             "points must be a non-zero integer between -1000000000 and 1000000000".into(),
         ),
+        (
+            format!("{ok}&points=-9223372036854775808&txid=t"),
+            400,
+            "points must be a non-zero integer between -1000000000 and 1000000000".into(),
+        ),
         (format!("{ok}&points=1"), 400, "txid is required".into()),
         (format!("{ok}&points=1&txid={}", "x".repeat(256)), 400, "txid is too long (maximum is 255 characters)".into()),
         (

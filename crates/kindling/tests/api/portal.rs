@@ -860,6 +860,11 @@ async fn merchants_are_created_and_edited_through_the_forms(app: TestApp) {
     assert!(bad.text.contains(r#"id="name-error""#) && bad.text.contains(r#"id="redemption_identifier_type-error""#));
     assert!(bad.text.contains(&long), "the name is kept");
     assert!(api_merchants(&app, &acct).await.is_empty(), "nothing written");
+    // A NUL, which no column can hold, is refused before any form reads it.
+    let nul = owner.post("/admin/merchants", &[("csrf", csrf.as_str()), ("name", "a\u{0}b")]).await;
+    assert_eq!(nul.status, 400, "{}", nul.text);
+    assert!(nul.text.contains("form fields must not contain NUL characters"), "{}", nul.text);
+    assert!(api_merchants(&app, &acct).await.is_empty(), "nothing written");
 
     // Good input: created through the API's path, then edited.
     let form = [

@@ -97,6 +97,10 @@ pub fn read_rows(input: impl Read, allowed: &[&str], required: &[&str]) -> Resul
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e))?;
         let line = record.position().map_or(0, |p| p.line());
+        // No database column can hold a NUL (PostgreSQL refuses the statement).
+        if record.iter().any(|field| field.contains('\0')) {
+            return Err(ImportError::Rows(vec![LineError { line, message: "contains a NUL character".into() }]));
+        }
         let fields = headers.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
         rows.push(Row { line, fields });
     }
@@ -281,6 +285,15 @@ pub async fn items(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_is_refused_on_its_line() {
+        let csv = "name,lat\nGood,1\nB\0d,2\n";
+        let Err(ImportError::Rows(problems)) = read_rows(csv.as_bytes(), STORE_COLUMNS, &["name"]) else {
+            panic!("refused")
+        };
+        assert_eq!(problems[0].to_string(), "line 3: contains a NUL character");
+    }
 
     #[test]
     fn every_bad_row_is_reported_by_line() {
