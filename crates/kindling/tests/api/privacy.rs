@@ -21,6 +21,7 @@ backend_tests!(
     other_accounts_are_never_touched,
     retention_is_set_with_the_cli,
     concurrent_requests_void_once,
+    a_racing_redemption_is_never_voided,
 );
 
 const EXPORT: &str = "/v1.0/privacy/member/export";
@@ -391,4 +392,32 @@ async fn concurrent_requests_void_once(app: TestApp) {
     assert_eq!(app.db.fetch_optional::<i64>(requests, &[ann.into()]).await.unwrap(), Some(1));
     let voids = "SELECT COUNT(*) FROM offer_activities WHERE member_id = $1 AND activity_type = 3";
     assert_eq!(app.db.fetch_optional::<i64>(voids, &[ann.into()]).await.unwrap(), Some(3));
+}
+
+/// A deletion request voids the member's open codes; one redeemed at the same moment is
+/// not open any more: an acknowledged redemption stays live and counted.
+async fn a_racing_redemption_is_never_voided(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries", "max_redemptions": 1000})).await;
+    for round in 0..10 {
+        let identifier = format!("racer-{round}");
+        let m = member(&app, &acct, &identifier).await;
+        let (id, _) = credential(&app, &acct, &s, m).await;
+        let (redeem, delete) =
+            (format!("/v1.0/credentials/{id}/redeem"), format!("{DELETE}?member_identifier={identifier}"));
+        let (redeemed, deleted) = tokio::join!(put_query(&app, &acct, &redeem), post_query(&app, &acct, &delete));
+        assert_eq!(deleted.status, 200, "round {round}: {}", deleted.text);
+        let live = "SELECT COUNT(*) FROM redemptions WHERE credential_id = $1 AND voided_at IS NULL";
+        let live = app.db.fetch_optional::<i64>(live, &[id.into()]).await.unwrap();
+        if redeemed.status == 201 {
+            assert_eq!(live, Some(1), "round {round}: the acknowledged redemption stays");
+            assert_eq!(status(&app, &acct, id).await, "redeemed", "round {round}");
+        } else {
+            assert_eq!((redeemed.status.as_u16(), live), (400, Some(0)), "round {round}: {}", redeemed.text);
+        }
+    }
+    let counted = "SELECT redemption_count FROM offers WHERE id = $1";
+    let counted = app.db.fetch_optional::<i64>(counted, &[s.offer.into()]).await.unwrap();
+    let live = "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL";
+    assert_eq!(counted, app.db.fetch_optional::<i64>(live, &[s.offer.into()]).await.unwrap());
 }

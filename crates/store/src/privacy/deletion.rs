@@ -8,6 +8,7 @@
 use super::{find, PrivacyError, Subject};
 use crate::credentials::write::{self, WriteError};
 use crate::{Db, FromRow, Result, Row, Tx};
+use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::{secret, AccountId, CredentialId, MemberId, Timestamp};
 use sea_query::{Cond, Expr, Order, Query};
 
@@ -29,10 +30,17 @@ async fn void_open_credentials(
         )
         .await?;
     for id in open.into_iter().map(CredentialId) {
+        // Locked and read again (on PostgreSQL the read waits for a concurrent redeem or
+        // transfer and sees its result): a code redeemed or moved to another member since
+        // the list was read is not this request's to void.
+        let current = crate::crud::lock::<crate::credentials::Credentials>(tx, account, &[], id).await?;
+        if !current.is_some_and(|c| c.status == CredentialStatus::Open && c.member_id == member) {
+            continue;
+        }
         tx.execute(
             "UPDATE offer_states SET voided_at = $3, updated_at = $3 WHERE credential_id = $1 AND account_id = $2 \
-             AND voided_at IS NULL",
-            &[id.into(), account.into(), now.unix().into()],
+             AND member_id = $4 AND voided_at IS NULL",
+            &[id.into(), account.into(), now.unix().into(), member.into()],
         )
         .await?;
         match write::void_in(tx, account, id).await {
