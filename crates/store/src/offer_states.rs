@@ -419,19 +419,32 @@ async fn update_in(
     let own = (changes.activates_at.unwrap_or(current.own.0), changes.expires_at.unwrap_or(current.own.1));
     offer_state::check_window(own, current.offer).map_err(StateError::Window)?;
     let external = changes.external_ref_id.unwrap_or(current.external_ref_id);
-    tx.execute(
-        "UPDATE offer_states SET activates_at = $3, expires_at = $4, external_ref_id = $5, updated_at = $6 \
-         WHERE id = $1 AND account_id = $2",
-        &[
-            id.into(),
-            account.into(),
-            own.0.map(Timestamp::unix).into(),
-            own.1.map(Timestamp::unix).into(),
-            external.into(),
-            now.unix().into(),
-        ],
-    )
-    .await?;
+    // Still the member's and not voided as the write finds it: a transfer or void that
+    // committed since the read wins (the state is then another member's, or void).
+    let changed = tx
+        .execute(
+            "UPDATE offer_states SET activates_at = $3, expires_at = $4, external_ref_id = $5, updated_at = $6 \
+             WHERE id = $1 AND account_id = $2 AND member_id = $7 AND voided_at IS NULL",
+            &[
+                id.into(),
+                account.into(),
+                own.0.map(Timestamp::unix).into(),
+                own.1.map(Timestamp::unix).into(),
+                external.into(),
+                now.unix().into(),
+                member.into(),
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        let again: Option<Current> = tx.fetch_optional(&sql, &[id.into(), account.into(), member.into()]).await?;
+        return Err(match again {
+            Some(state) if state.voided => {
+                StateError::Unprocessable("Offer State is voided and can no longer be changed")
+            }
+            _ => StateError::NotFound(NOT_FOUND),
+        });
+    }
     set_credential_window(tx, account, current.credential_id, own, now).await?;
     Ok(())
 }
