@@ -28,6 +28,7 @@ backend_tests!(
     points_are_earned_once_and_taken_back_by_a_void,
     racing_ticket_and_code_voids_give_back_once,
     racing_tickets_never_spend_a_balance_twice,
+    tickets_naming_offers_in_opposite_orders_both_settle,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -816,5 +817,29 @@ async fn racing_tickets_never_spend_a_balance_twice(app: TestApp) {
         let left = scalar(&app, "SELECT remaining_value FROM credentials WHERE id = $1", credential).await;
         assert!(spent <= 1000, "round {round}: {spent} spent from 1000");
         assert_eq!(left, 1000 - spent, "round {round}: the balance is what was not spent");
+    }
+}
+
+/// Two tickets settling at once, each with two codes whose limited offers come in opposite
+/// orders, both settle: the offers are locked in one order for all codes of a ticket (code
+/// by code, each held one and waited for the other until PostgreSQL broke the deadlock: a 503).
+async fn tickets_naming_offers_in_opposite_orders_both_settle(app: TestApp) {
+    let acct = app.account().await;
+    let one = shop(&app, &acct, json!({"max_redemptions": 1000})).await;
+    let two = shop(&app, &acct, json!({"max_redemptions": 1000})).await;
+    for round in 0..6 {
+        let (_, a1) = code(&app, &acct, &two, two.member).await;
+        let (_, a2) = code(&app, &acct, &one, one.member).await;
+        let (_, b1) = code(&app, &acct, &one, one.member).await;
+        let (_, b2) = code(&app, &acct, &two, two.member).await;
+        let body = |other: &str| json!({"items": [item("1", "BURGER", 1, 899), item("2", "FRIES", 1, 349)], "credentials": [other]});
+        let (ta, tb) = (format!("order-{round}-a"), format!("order-{round}-b"));
+        let (a, b) = tokio::join!(
+            finalize(&app, &acct, &one, &a1, &ta, body(&a2)),
+            finalize(&app, &acct, &one, &b1, &tb, body(&b2))
+        );
+        for r in [&a, &b] {
+            assert_eq!(r.status, 200, "round {round}: {}", r.text);
+        }
     }
 }

@@ -211,8 +211,27 @@ pub(crate) async fn consider(
     let mut considered = Considered::default();
     let mut seen = BTreeSet::new();
     let mut offered: Vec<(String, OfferFacts)> = Vec::new();
-    for code in codes.iter().filter(|c| seen.insert(c.as_str())) {
-        let facts_of_code = code_facts(tx, account, code, ticket, now).await?;
+    let unique: Vec<&String> = codes.iter().filter(|c| seen.insert(c.as_str())).collect();
+    let mut found = Vec::with_capacity(unique.len());
+    for code in &unique {
+        found.push(code_facts(tx, account, code, ticket, now).await?);
+    }
+    if lock {
+        // The limited offers of every code, locked at once in one ascending order (as
+        // redemptions lock them): code by code, two tickets naming the same offers in
+        // different codes' order would each hold one and wait for the other.
+        let mut ids: Vec<OfferId> = Vec::new();
+        for credential in found.iter().flatten() {
+            let of: Vec<i64> = tx
+                .fetch_all("SELECT offer_id FROM credential_offers WHERE credential_id = $1", &[credential.id.into()])
+                .await?;
+            ids.extend(of.into_iter().map(OfferId));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        holds::serialize_limited(tx, account, &ids).await?;
+    }
+    for (code, facts_of_code) in unique.into_iter().zip(found) {
         considered.codes.push(PresentedCode { presented: code.clone(), credential: facts_of_code.clone() });
         let Some(credential) = facts_of_code else {
             considered.rejected.push(Rejected {
@@ -223,13 +242,6 @@ pub(crate) async fn consider(
             });
             continue;
         };
-        if lock {
-            let ids: Vec<i64> = tx
-                .fetch_all("SELECT offer_id FROM credential_offers WHERE credential_id = $1", &[credential.id.into()])
-                .await?;
-            let ids: Vec<OfferId> = ids.into_iter().map(OfferId).collect();
-            holds::serialize_limited(tx, account, &ids).await?;
-        }
         let (channel, member) = (credential.channel_id, credential.member_id);
         let mine = Offers::OfCredential(credential.id);
         let mut gathered =
