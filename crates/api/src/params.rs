@@ -103,15 +103,22 @@ impl Params {
         parsed.is_finite().then_some(parsed).ok_or_else(bad)
     }
 
-    /// A required text (a number given for it is taken as its digits); trimmed, not blank.
-    pub fn text(&self, key: &str) -> Result<String, ApiError> {
+    /// A required text as sent (a number given for it is taken as its digits), checked as
+    /// `domain::engine::points::text` checks it (not blank, not over 255 characters).
+    fn raw_text(&self, key: &str) -> Result<String, ApiError> {
         let raw = match self.body_value(key) {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => return Err(ApiError::BadRequest(format!("{} must be a string", self.name(key)))),
             None => self.query_value(key).ok_or_else(|| self.missing(key))?.to_owned(),
         };
-        kindling_domain::engine::points::text(&self.name(key), &raw).map(str::to_owned).map_err(ApiError::BadRequest)
+        kindling_domain::engine::points::text(&self.name(key), &raw).map_err(ApiError::BadRequest)?;
+        Ok(raw)
+    }
+
+    /// A required text (a number given for it is taken as its digits); trimmed, not blank.
+    pub fn text(&self, key: &str) -> Result<String, ApiError> {
+        self.raw_text(key).map(|raw| raw.trim().to_owned())
     }
 
     /// `text`, or `None` when the key is absent (or blank in the query string).
@@ -126,15 +133,7 @@ impl Params {
     /// raw value, so `"alice "` is not `"alice"` (trimming it would name another member).
     /// Blank or over 255 characters is a 400, as `text`.
     pub fn identifier(&self, key: &str) -> Result<String, ApiError> {
-        let raw = match self.body_value(key) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(_) => return Err(ApiError::BadRequest(format!("{} must be a string", self.name(key)))),
-            None => self.query_value(key).ok_or_else(|| self.missing(key))?.to_owned(),
-        };
-        // The same checks as `text`, on the trimmed value; the raw one is kept.
-        kindling_domain::engine::points::text(&self.name(key), &raw).map_err(ApiError::BadRequest)?;
-        Ok(raw)
+        self.raw_text(key)
     }
 
     /// `identifier`, or `None` when the key is absent (or blank in the query string).
