@@ -217,19 +217,8 @@ pub(crate) async fn consider(
         found.push(code_facts(tx, account, code, ticket, now).await?);
     }
     if lock {
-        // The limited offers of every code, locked at once in one ascending order (as
-        // redemptions lock them): code by code, two tickets naming the same offers in
-        // different codes' order would each hold one and wait for the other.
-        let mut ids: Vec<OfferId> = Vec::new();
-        for credential in found.iter().flatten() {
-            let of: Vec<i64> = tx
-                .fetch_all("SELECT offer_id FROM credential_offers WHERE credential_id = $1", &[credential.id.into()])
-                .await?;
-            ids.extend(of.into_iter().map(OfferId));
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        holds::serialize_limited(tx, account, &ids).await?;
+        let credentials: Vec<CredentialId> = found.iter().flatten().map(|c| c.id).collect();
+        holds::serialize_limited(tx, account, &credentials).await?;
     }
     for (code, facts_of_code) in unique.into_iter().zip(found) {
         considered.codes.push(PresentedCode { presented: code.clone(), credential: facts_of_code.clone() });

@@ -67,15 +67,23 @@ pub(crate) async fn count_others(
 
 /// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order) from
 /// reading its holds to commit, so two tickets never both see the last redemption free.
-/// SQLite's single writer already runs them one at a time.
-pub(crate) async fn serialize_limited(tx: &mut impl Exec, account: AccountId, offers: &[OfferId]) -> Result<()> {
-    if tx.dialect() != Dialect::Postgres || offers.is_empty() {
+/// The offers of all the ticket's codes are locked in one statement, so in one ascending
+/// order (as redemptions lock them): code by code, two tickets naming the same offers in
+/// different codes' order would each hold one and wait for the other. SQLite's single
+/// writer already runs them one at a time.
+pub(crate) async fn serialize_limited(
+    tx: &mut impl Exec,
+    account: AccountId,
+    credentials: &[CredentialId],
+) -> Result<()> {
+    if tx.dialect() != Dialect::Postgres || credentials.is_empty() {
         return Ok(());
     }
-    let sql = "SELECT id FROM offers WHERE account_id = $1 AND id = ANY($2) AND (max_redemptions IS NOT NULL \
-               OR max_redemptions_per_member IS NOT NULL OR max_redemptions_per_member_per_day IS NOT NULL) \
-               ORDER BY id FOR NO KEY UPDATE";
-    tx.fetch_all::<i64>(sql, &[account.into(), offers.into()]).await.map(drop)
+    let sql = "SELECT id FROM offers WHERE account_id = $1 \
+               AND id IN (SELECT offer_id FROM credential_offers WHERE credential_id = ANY($2)) \
+               AND (max_redemptions IS NOT NULL OR max_redemptions_per_member IS NOT NULL \
+               OR max_redemptions_per_member_per_day IS NOT NULL) ORDER BY id FOR NO KEY UPDATE";
+    tx.fetch_all::<i64>(sql, &[account.into(), credentials.into()]).await.map(drop)
 }
 
 /// Writes the ticket's holds on `credential` for `offers`, replacing expired holds of anyone

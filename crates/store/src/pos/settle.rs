@@ -165,22 +165,27 @@ async fn redeem_applied(
             Ok(_) => {}
             Err(WriteError::Store(e)) => return Err(PosError::Store(e)),
             Err(refused) => {
-                tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
-                tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+                undo_attempt(tx).await?;
                 let (reason, words) = refused_reason(tx, account, code, ticket, refused).await?;
                 return Ok(Some((code.to_owned(), reason, words)));
             }
         }
         if !stored_value(tx, considered, code, &applied, credential.id).await? {
             // Another ticket spent from the balance since this evaluation read it.
-            tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
-            tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+            undo_attempt(tx).await?;
             let words = "The code's balance changed while the ticket settled; present it again".to_owned();
             return Ok(Some((code.to_owned(), Reason::BalanceDepleted, words)));
         }
     }
     tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
     Ok(None)
+}
+
+/// Rolls back every redemption of this attempt (to the savepoint `redeem_applied` took).
+async fn undo_attempt(tx: &mut Tx) -> Result<(), PosError> {
+    tx.execute("ROLLBACK TO SAVEPOINT pos_settle", &[]).await?;
+    tx.execute("RELEASE SAVEPOINT pos_settle", &[]).await?;
+    Ok(())
 }
 
 /// A stored-value code keeps what is left of its balance, and stays open while any is. The

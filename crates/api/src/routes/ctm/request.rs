@@ -40,22 +40,16 @@ pub fn body_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => {
-            // What the rest of the API refuses (NUL, which PostgreSQL cannot store; huge
-            // arrays), refused here too, as this API's 422.
-            for (key, value) in &map {
-                crate::extract::storable(&Value::String(key.clone()))
-                    .and_then(|()| crate::extract::storable(value))
-                    .map_err(|e| match e {
-                        ApiError::BadRequest(message) => invalid(message),
-                        other => other,
-                    })?;
-            }
-            Ok(map)
-        }
-        Ok(_) => Err(invalid("request body must be a JSON object")),
-        Err(e) => Err(invalid(format!("malformed JSON: {e}"))),
+    let value = serde_json::from_slice::<Value>(bytes).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
+    // What the rest of the API refuses (NUL, which PostgreSQL cannot store; huge arrays),
+    // refused here too, as this API's 422.
+    crate::extract::storable(&value).map_err(|e| match e {
+        ApiError::BadRequest(message) => invalid(message),
+        other => other,
+    })?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(invalid("request body must be a JSON object")),
     }
 }
 
