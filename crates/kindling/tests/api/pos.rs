@@ -29,6 +29,7 @@ backend_tests!(
     racing_ticket_and_code_voids_give_back_once,
     racing_tickets_never_spend_a_balance_twice,
     tickets_naming_offers_in_opposite_orders_both_settle,
+    racing_allocates_of_one_code_hold_it_once,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -841,5 +842,29 @@ async fn tickets_naming_offers_in_opposite_orders_both_settle(app: TestApp) {
         for r in [&a, &b] {
             assert_eq!(r.status, 200, "round {round}: {}", r.text);
         }
+    }
+}
+
+/// Two tickets allocating one code (of an offer without limits) at the same moment: one
+/// holds it, the other is refused as held by another transaction. Before, on PostgreSQL,
+/// both read the code's holds before either wrote one: the later write ran into the index
+/// of holds (a 409 "conflicts with an existing record"), and tickets naming two different
+/// offers of one code both held it.
+async fn racing_allocates_of_one_code_hold_it_once(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({})).await;
+    for round in 0..8 {
+        let (credential, code) = code(&app, &acct, &s, s.member).await;
+        let (a, b) = (format!("alloc-{round}-a"), format!("alloc-{round}-b"));
+        let (one, two) = tokio::join!(allocate(&app, &acct, &s, &code, &a), allocate(&app, &acct, &s, &code, &b));
+        let mut statuses = [one.status, two.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 422], "round {round}: {} / {}", one.text, two.text);
+        let refused = if one.status == 422 { &one } else { &two };
+        assert_eq!(refused.body["code"], "held_by_other_transaction", "round {round}: {}", refused.text);
+        let tickets =
+            scalar(&app, "SELECT COUNT(DISTINCT transaction_id) FROM pos_holds WHERE credential_id = $1", credential)
+                .await;
+        assert_eq!(tickets, 1, "round {round}: one ticket holds the code");
     }
 }

@@ -217,7 +217,15 @@ pub(crate) async fn consider(
         found.push(code_facts(tx, account, code, ticket, now).await?);
     }
     if lock {
-        let credentials: Vec<CredentialId> = found.iter().flatten().map(|c| c.id).collect();
+        let mut credentials: Vec<CredentialId> = found.iter().flatten().map(|c| c.id).collect();
+        if holds::lock_codes(tx, account, &credentials).await? {
+            // Read again under the locks: a ticket that held or redeemed one of the codes
+            // while this one waited for it is seen now, so two tickets never both hold it.
+            for (slot, code) in found.iter_mut().zip(&unique) {
+                *slot = code_facts(tx, account, code, ticket, now).await?;
+            }
+            credentials = found.iter().flatten().map(|c| c.id).collect();
+        }
         holds::serialize_limited(tx, account, &credentials).await?;
     }
     for (code, facts_of_code) in unique.into_iter().zip(found) {

@@ -65,6 +65,19 @@ pub(crate) async fn count_others(
     Ok(())
 }
 
+/// On PostgreSQL, locks the codes' credentials (in id order, as voids lock them), so that a
+/// ticket reads a code's holds and status only once no other ticket can be writing them;
+/// `true` when it locked (the caller then reads the codes again). SQLite's single writer
+/// already runs tickets one at a time.
+pub(crate) async fn lock_codes(tx: &mut impl Exec, account: AccountId, credentials: &[CredentialId]) -> Result<bool> {
+    if tx.dialect() != Dialect::Postgres || credentials.is_empty() {
+        return Ok(false);
+    }
+    let sql = "SELECT id FROM credentials WHERE account_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE";
+    tx.fetch_all::<i64>(sql, &[account.into(), credentials.into()]).await?;
+    Ok(true)
+}
+
 /// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order) from
 /// reading its holds to commit, so two tickets never both see the last redemption free.
 /// The offers of all the ticket's codes are locked in one statement, so in one ascending
