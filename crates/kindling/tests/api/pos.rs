@@ -30,6 +30,7 @@ backend_tests!(
     racing_tickets_never_spend_a_balance_twice,
     tickets_naming_offers_in_opposite_orders_both_settle,
     racing_allocates_of_one_code_hold_it_once,
+    a_void_racing_a_points_spend_never_overdraws,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -867,4 +868,60 @@ async fn racing_allocates_of_one_code_hold_it_once(app: TestApp) {
                 .await;
         assert_eq!(tickets, 1, "round {round}: one ticket holds the code");
     }
+}
+
+/// A ticket's void takes back the points its offer earned as the card stands when the void
+/// reads it: a spend committed while the void runs leaves nothing to take back, and the void
+/// still succeeds with the card at zero. A transaction holding the card's row (as a spend
+/// does between its write and its commit) spends the points and commits only once the void
+/// waits for it. Before, on PostgreSQL, the void read the balance without waiting, then
+/// overdrew the card and was refused (a 422). SQLite's single writer lets no write between.
+async fn a_void_racing_a_points_spend_never_overdraws(app: TestApp) {
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        eprintln!("SKIPPED on SQLite: one writer, so no spend commits while a void runs");
+        return;
+    }
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({"points_earning_value": 50})).await;
+    let balance = "SELECT balance FROM points_balances WHERE member_id = $1";
+    let (_, code) = code(&app, &acct, &s, s.member).await;
+    let settled = finalize(&app, &acct, &s, &code, "spend-race", meal()).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    assert_eq!(scalar(&app, balance, s.member).await, 50, "earned");
+    let ticket = settled.body["transaction_id"].as_i64().unwrap();
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let member = s.member;
+    let spender = app.db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute("UPDATE points_balances SET balance = 0 WHERE member_id = $1", &[member.into()]).await?;
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let void = async {
+        let spender_pid = is_locked.await.unwrap();
+        let release = async {
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+            let mut seen = false;
+            for _ in 0..1000 {
+                seen = app.db.fetch_optional::<i64>(waiting, &[spender_pid.into()]).await.unwrap() >= Some(1);
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let _ = go.send(());
+            seen
+        };
+        let path = format!("/v1.0/transactions/{ticket}/void");
+        tokio::join!(app.post(&acct, &path, json!({})), release)
+    };
+    let (spent, (voided, seen)) = tokio::join!(spender, void);
+    spent.unwrap();
+    assert!(seen, "the void waited on the card's row");
+    assert!(voided.status.is_success(), "the void: {} {}", voided.status, voided.text);
+    assert_eq!(scalar(&app, balance, s.member).await, 0, "spent, nothing left to take back, never below zero");
 }
