@@ -22,6 +22,7 @@ backend_tests!(
     retention_is_set_with_the_cli,
     concurrent_requests_void_once,
     a_racing_redemption_is_never_voided,
+    anonymizing_waits_for_a_redemption_without_deadlock,
 );
 
 const EXPORT: &str = "/v1.0/privacy/member/export";
@@ -420,4 +421,59 @@ async fn a_racing_redemption_is_never_voided(app: TestApp) {
     let counted = app.db.fetch_optional::<i64>(counted, &[s.offer.into()]).await.unwrap();
     let live = "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL";
     assert_eq!(counted, app.db.fetch_optional::<i64>(live, &[s.offer.into()]).await.unwrap());
+}
+
+/// The anonymization takes a member's codes before the member's row, as a redemption does
+/// (its code, then the member for a per-member limit). A transaction holding one of the
+/// member's codes, as a redemption between its claim and its commit, takes the member's
+/// row once the anonymization waits for it, then commits: both finish. Before, the
+/// anonymization held the member's row and waited for the code, and PostgreSQL broke the
+/// deadlock by failing one of them. SQLite's single writer runs them one after the other.
+async fn anonymizing_waits_for_a_redemption_without_deadlock(app: TestApp) {
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        eprintln!("SKIPPED on SQLite: one writer, so a redemption and the anonymization never overlap");
+        return;
+    }
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    let ann = member(&app, &acct, "ann@example.com").await;
+    let (code, _) = credential(&app, &acct, &s, ann).await;
+    put_query(&app, &acct, &format!("/v1.0/credentials/{code}/redeem")).await.error_free();
+    delete_request(&app, &acct, "member_identifier=ann%40example.com").await.error_free();
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let redemption = app.db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", &[code.into()]).await?;
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            tx.execute("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[ann.into()]).await?;
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let job = async {
+        let holder = is_locked.await.unwrap();
+        let release = async {
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+            let mut seen = false;
+            for _ in 0..1000 {
+                seen = app.db.fetch_optional::<i64>(waiting, &[holder.into()]).await.unwrap() >= Some(1);
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let _ = go.send(());
+            seen
+        };
+        let (clock, config) = (later(8), only(&[&acct]));
+        tokio::join!(privacy::run_once(&app.db, &clock, &config), release)
+    };
+    let (redeemed, (anonymized, seen)) = tokio::join!(redemption, job);
+    assert!(seen, "the anonymization waited for the held code");
+    redeemed.expect("the redemption's transaction committed");
+    assert_eq!(anonymized.expect("the anonymization finished"), 1);
+    let shown = app.get(&acct, &format!("/v1.0/members/{ann}")).await;
+    assert!(shown.body["member"]["identifier"].as_str().unwrap().starts_with("deleted-"), "{}", shown.text);
 }

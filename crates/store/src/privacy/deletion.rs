@@ -7,7 +7,7 @@
 
 use super::{find, PrivacyError, Subject};
 use crate::credentials::write::{self, WriteError};
-use crate::{Db, FromRow, Result, Row, Tx};
+use crate::{Db, Dialect, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::CredentialStatus;
 use kindling_domain::{secret, AccountId, CredentialId, MemberId, Timestamp};
 use sea_query::{Cond, Expr, Order, Query};
@@ -159,6 +159,16 @@ pub async fn anonymize(db: &Db, due: Due, now: Timestamp) -> Result<bool, Privac
                 .await?;
             if claimed == 0 {
                 return Ok(false);
+            }
+            if tx.dialect() == Dialect::Postgres {
+                // The member's codes first, in id order, then the member's row (the scrub's
+                // first write): a redemption locks its code and then, for a per-member
+                // limit, the member, so taking the member first could deadlock with it.
+                tx.execute(
+                    "SELECT id FROM credentials WHERE account_id = $1 AND member_id = $2 ORDER BY id FOR NO KEY UPDATE",
+                    &[account.into(), member.into()],
+                )
+                .await?;
             }
             let token = format!("deleted-{}", &secret::new_token()[..24]);
             let at = now.unix();
