@@ -67,7 +67,8 @@ impl<L: LinkResource> FromRequest<AppState> for LinkIds<L> {
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| {
-                    v.as_i64().ok_or_else(|| ApiError::BadRequest(format!("{field} must be an array of integers")))
+                    kindling_domain::input::int_value(v)
+                        .ok_or_else(|| ApiError::BadRequest(format!("{field} must be an array of integers")))
                 })
                 .collect::<Result<Vec<_>, _>>()?,
             None | Some(Value::Null) => return Err(ApiError::BadRequest(format!("{field} is required"))),

@@ -64,11 +64,7 @@ fn parse_one(field: &Field, value: &Value) -> Result<FieldValue, String> {
             Ok(FieldValue::Text(Some(text.to_owned())))
         }
         Kind::Int(min, max) => {
-            let n = match value {
-                Value::Number(n) => n.as_i64().ok_or("must be an integer")?,
-                Value::String(s) => s.trim().parse::<i64>().map_err(|_| "must be an integer")?,
-                _ => return Err("must be an integer".into()),
-            };
+            let n = crate::input::int_value(value).ok_or("must be an integer")?;
             if !(min..=max).contains(&n) {
                 return Err(format!("must be between {min} and {max}"));
             }

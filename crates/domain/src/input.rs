@@ -9,6 +9,16 @@ pub const MAX_LONG_TEXT: usize = 10_000;
 /// enough for any list a person builds, and far below the databases' bind-parameter limits.
 pub const MAX_IDS: usize = 1_000;
 
+/// An integer as JSON carries it: a number, or a string of its digits (the form encodings a
+/// client may send; scalar fields and id lists alike accept both).
+pub fn int_value(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// Refuses an id list naming more than `MAX_IDS` distinct ids (a repeat counts once, as the
 /// set it becomes holds it once).
 pub fn id_count(field: &str, ids: &[i64]) -> Result<(), FieldErrors> {

@@ -83,9 +83,12 @@ impl Params {
     fn offer_ids(&self) -> Result<Option<Vec<OfferId>>, ApiError> {
         let bad = || ApiError::BadRequest("offer_ids must be integers".into());
         let mut ids = match self.body.get("offer_ids") {
-            Some(Value::Array(items)) => {
-                Some(items.iter().map(|v| v.as_i64().ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?)
-            }
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|v| kindling_domain::input::int_value(v).ok_or_else(bad))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
             Some(Value::String(s)) => Some(split(s).map_err(|_| bad())?),
             Some(Value::Null) | None => {
                 let raw = self.query_values("offer_ids");

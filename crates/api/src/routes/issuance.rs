@@ -34,7 +34,7 @@ fn parse(input: &Map<String, Value>) -> Result<Issue, ApiError> {
             return Err(ApiError::BadRequest("give member_id or member_identifier, not both".into()));
         }
         (None, None) => return Err(ApiError::BadRequest("member_id or member_identifier is required".into())),
-        (Some(id), None) => match id.as_i64() {
+        (Some(id), None) => match kindling_domain::input::int_value(id) {
             Some(id) if id > 0 => Recipient::Id(MemberId(id)),
             _ => return Err(ApiError::BadRequest("member_id must be a positive integer".into())),
         },

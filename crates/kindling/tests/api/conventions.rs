@@ -6,7 +6,13 @@ use crate::helpers::TestApp;
 use reqwest::Method;
 use serde_json::json;
 
-backend_tests!(headers_and_json_suffix, bodies_parse_whatever_the_content_type, json_errors_everywhere, health_checks);
+backend_tests!(
+    headers_and_json_suffix,
+    bodies_parse_whatever_the_content_type,
+    json_errors_everywhere,
+    health_checks,
+    ids_may_come_as_digit_strings_everywhere
+);
 
 async fn headers_and_json_suffix(app: TestApp) {
     let acct = app.account().await;
@@ -90,4 +96,47 @@ async fn health_checks(app: TestApp) {
     assert_eq!((health.status.as_u16(), &health.body), (200, &json!({"status": "ok"})));
     let ready = app.raw(None, Method::GET, "/readyz", None).await;
     assert_eq!((ready.status.as_u16(), &ready.body), (200, &json!({"status": "ready"})));
+}
+
+/// An id may come as a number or as a string of its digits, in a scalar field and in an id
+/// list alike (before, the lists, issuance's `member_id` and a campaign's `offer_id` refused
+/// the string that every other id field took).
+async fn ids_may_come_as_digit_strings_everywhere(app: TestApp) {
+    let acct = app.account().await;
+    let s = crate::credentials::setup(&app, &acct, json!({"name": "Digits"})).await;
+    let (offer, channel, member) = (s.offer.to_string(), s.channel.to_string(), s.member.to_string());
+    let credential = app
+        .post(
+            &acct,
+            "/v1.0/credentials",
+            json!({"credential": {"member_id": member, "channel_id": channel, "offer_ids": [offer]}}),
+        )
+        .await;
+    credential.error_free();
+    assert_eq!(credential.body["credential"]["offer_ids"], json!([s.offer]), "{}", credential.text);
+    let second = crate::offers::channel(&app, &acct, "Second").await;
+    let linked = app
+        .put(
+            &acct,
+            &format!("/v1.0/offers/{}/channels", s.offer),
+            json!({"offer": {"channel_ids": [second.to_string()]}}),
+        )
+        .await;
+    linked.error_free();
+    let ids = linked.body["offer"]["channel_ids"].as_array().unwrap_or_else(|| panic!("{}", linked.text));
+    assert!(ids.contains(&json!(second)), "{}", linked.text);
+    let campaign = app
+        .post(&acct, "/v1.0/campaigns", json!({"campaign": {"offer_id": offer, "channel_name": "Digits campaign"}}))
+        .await;
+    assert_eq!(campaign.status, 200, "{}", campaign.text);
+    let xid = campaign.body["campaign"]["xid"].as_str().unwrap().to_owned();
+    let issued = app
+        .post(
+            &acct,
+            "/v1.0/members/offer_states/issue",
+            json!({"offer_state": {"campaign_id": xid, "member_id": member}}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    assert_eq!(issued.body["offer_state"]["member_id"], s.member);
 }

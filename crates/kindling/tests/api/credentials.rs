@@ -352,7 +352,7 @@ async fn parameters_from_body_and_query(app: TestApp) {
     }
     for body in [
         json!({"credential": {"member_id": "x", "channel_id": s.channel}}),
-        json!({"credential": {"member_id": s.member, "channel_id": s.channel, "offer_ids": ["1"]}}),
+        json!({"credential": {"member_id": s.member, "channel_id": s.channel, "offer_ids": ["one"]}}),
         json!({"credential": {"member_id": s.member, "channel_id": s.channel, "annotations": [1]}}),
         json!({"credential": "x"}),
     ] {

@@ -368,7 +368,7 @@ async fn bad_input_writes_nothing(app: TestApp) {
             json!({"campaign_id": xid, "member_id": m, "member_identifier": "a"}),
             "give member_id or member_identifier, not both",
         ),
-        (json!({"campaign_id": xid, "member_id": "12"}), "member_id must be a positive integer"),
+        (json!({"campaign_id": xid, "member_id": "twelve"}), "member_id must be a positive integer"),
         (json!({"campaign_id": xid, "member_id": 1.5}), "member_id must be a positive integer"),
         (json!({"campaign_id": xid, "member_id": -3}), "member_id must be a positive integer"),
         (json!({"campaign_id": xid, "member_identifier": 7}), "member_identifier must be a string"),

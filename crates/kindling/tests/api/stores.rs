@@ -208,7 +208,7 @@ async fn store_list_integrity(app: TestApp) {
     for body in [
         json!({"store_list": {"store_ids": "1"}}),
         json!({"store_list": {"store_ids": [true]}}),
-        json!({"store_list": {"store_ids": ["1"]}}),
+        json!({"store_list": {"store_ids": ["one"]}}),
         json!({"store_list": {}}),
         json!({"store_ids": [1]}),
     ] {

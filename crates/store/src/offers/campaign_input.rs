@@ -38,9 +38,9 @@ fn values(body: &Map<String, Json>, errors: &mut FieldErrors) -> Assignments {
 /// `POST /v1.0/campaigns`' body: `offer_id` and `channel_name` are required.
 pub fn new_campaign(body: &Map<String, Json>) -> Result<NewCampaign, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let offer = match body.get("offer_id") {
-        Some(Json::Number(n)) if n.as_i64().is_some() => n.as_i64().map(OfferId),
-        Some(_) => {
+    let offer = match body.get("offer_id").map(kindling_domain::input::int_value) {
+        Some(Some(id)) => Some(OfferId(id)),
+        Some(None) => {
             errors.add("offer_id", "must be an integer");
             None
         }
@@ -85,7 +85,7 @@ pub fn campaign_changes(current: &Campaign, body: &Map<String, Json>) -> Result<
     let mut errors = FieldErrors::new();
     match body.get("offer_id") {
         None | Some(Json::Null) => {}
-        Some(offer) if offer.as_i64() == Some(current.offer_id.0) => {}
+        Some(offer) if kindling_domain::input::int_value(offer) == Some(current.offer_id.0) => {}
         Some(_) => errors.add("offer_id", MOVED),
     }
     match body.get("channel_name") {
