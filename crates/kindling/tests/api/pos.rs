@@ -31,6 +31,7 @@ backend_tests!(
     tickets_naming_offers_in_opposite_orders_both_settle,
     racing_allocates_of_one_code_hold_it_once,
     a_void_racing_a_points_spend_never_overdraws,
+    item_codes_match_trimmed,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -924,4 +925,20 @@ async fn a_void_racing_a_points_spend_never_overdraws(app: TestApp) {
     assert!(seen, "the void waited on the card's row");
     assert!(voided.status.is_success(), "the void: {} {}", voided.status, voided.text);
     assert_eq!(scalar(&app, balance, s.member).await, 0, "spent, nothing left to take back, never below zero");
+}
+
+/// An item's code is matched trimmed, as the ticket's `ic` is read: an item stored as
+/// " FRIES " is the ticket's "FRIES" (before, the item set's code kept its spaces and the
+/// free fries never applied).
+async fn item_codes_match_trimmed(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({})).await;
+    let items = app.get(&acct, "/v1.0/items").await;
+    let fries = items.body["items"].as_array().unwrap().iter().map(|i| &i["item"]).find(|i| i["code"] == "FRIES");
+    let (id, merchant) = fries.map(|i| (i["id"].as_i64().unwrap(), i["merchant_id"].as_i64().unwrap())).unwrap();
+    let path = format!("/v1.0/merchants/{merchant}/items/{id}");
+    app.put(&acct, &path, json!({"item": {"code": " FRIES "}})).await.error_free();
+    let (_, code) = code(&app, &acct, &s, s.member).await;
+    let shown = show(&app, &acct, &s, &code, "trim", meal()).await;
+    assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "349", "{}", shown.text);
 }

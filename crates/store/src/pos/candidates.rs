@@ -464,7 +464,9 @@ async fn offer_rules(tx: &mut impl Exec, account: AccountId, ids: &[i64]) -> Res
     for c in tx.fetch_all::<SetCode>(&sql, &[account.into(), ids.into()]).await? {
         let Some(row) = rows.get_mut(&c.offer_id) else { continue };
         let slot = if c.qualifying { &mut row.required } else { &mut row.redemption };
-        slot.get_or_insert_with(|| (BTreeSet::new(), 1)).0.extend(c.code);
+        // Compared trimmed, as the ticket's `ic` and the criteria's `item_codes` are read.
+        let code = c.code.map(|code| code.trim().to_owned()).filter(|code| !code.is_empty());
+        slot.get_or_insert_with(|| (BTreeSet::new(), 1)).0.extend(code);
         let rank = (c.source, c.set_id);
         let best = counts.entry((c.offer_id, c.qualifying)).or_insert((rank, c.count));
         if rank < best.0 {
