@@ -22,8 +22,15 @@ pg_cluster_start() {
         pg_as=(runuser -u postgres --)
     fi
 
+    # A natural-language collation (ICU's root locale, where "a" < "B" < "c"), as production
+    # databases usually have, rather than the C locale these machines default to: a sort
+    # that relies on the database's collation shows up as a test that differs by store.
+    local collation=()
+    if "$pg_bin/initdb" --help | grep -q -- --icu-locale; then
+        collation=(--locale-provider=icu --icu-locale=und)
+    fi
     pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_cluster_dir/data" -U kindling --auth=trust -E UTF8 --no-sync \
+    "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_cluster_dir/data" -U kindling --auth=trust -E UTF8 --no-sync "${collation[@]}" \
         >"$pg_cluster_dir/initdb.log" 2>&1 || { cat "$pg_cluster_dir/initdb.log" >&2; exit 1; }
     "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_cluster_dir/data" -l "$pg_cluster_dir/postgres.log" -w start \
         -o "-p $pg_port -k $pg_cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >/dev/null \

@@ -125,6 +125,16 @@ pub(crate) fn contains(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
 }
 
 impl Dialect {
+    /// `expr` for `ORDER BY`, compared by its bytes on both stores: SQLite's default (BINARY)
+    /// collation, PostgreSQL's "C" (else the database's locale would order it, and the two
+    /// stores would list the same rows in different orders).
+    pub(crate) fn bytewise(self, expr: &str) -> String {
+        match self {
+            Self::Postgres => format!("{expr} COLLATE \"C\""),
+            Self::Sqlite => expr.to_owned(),
+        }
+    }
+
     /// `column` is one of `list` (one `Value::IntList`/`TextList` parameter). PostgreSQL
     /// compares with the array; SQLite reads the JSON array with `json_each`.
     pub(crate) fn in_list(self, column: impl IntoColumnRef, list: impl Into<Value>) -> SimpleExpr {

@@ -19,6 +19,7 @@ backend_tests!(
     catalog_pages_follow_the_roles_and_need_the_csrf_token,
     another_accounts_catalog_records_are_not_found,
     catalog_lists_run_a_fixed_number_of_statements,
+    choices_sort_names_by_bytes_on_both_stores,
 );
 
 /// The id at the end of a 303's location path (`/admin/stores/7?done=created` → 7).
@@ -643,4 +644,32 @@ async fn catalog_lists_run_a_fixed_number_of_statements(app: TestApp) {
         }
         assert_eq!(counts[0], counts[1], "{list}: statements for one row, then 49");
     }
+}
+
+/// The portal's pickers list names by their bytes on both stores ("B2" and "C" before "a"),
+/// not by PostgreSQL's collation (the test cluster's is ICU's root locale, where "a" comes
+/// first), so a form offers the same order whichever store runs it.
+async fn choices_sort_names_by_bytes_on_both_stores(app: TestApp) {
+    use kindling_domain::{AccountId, MerchantId};
+    use kindling_store::portal::{catalog, choices, codes};
+    let acct = app.account().await;
+    let account = AccountId(acct.id);
+    let names = ["b", "B2", "a", "C"];
+    let mut first = 0;
+    for name in names {
+        let m = merchant(&app, &acct, name).await;
+        first = if first == 0 { m } else { first };
+        let body = json!({"store": {"name": name}});
+        app.post(&acct, &format!("/v1.0/merchants/{first}/stores"), body).await.error_free();
+    }
+    let bytewise = ["B2", "C", "a", "b"];
+    let merchants: Vec<String> =
+        choices::merchants(&app.db, account).await.unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(merchants, bytewise);
+    let stores: Vec<String> =
+        catalog::stores_of(&app.db, account, MerchantId(first)).await.unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(stores, bytewise);
+    let options: Vec<String> =
+        codes::stores(&app.db, account, None).await.unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(options, bytewise);
 }

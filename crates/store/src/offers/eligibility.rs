@@ -162,10 +162,7 @@ pub async fn stores_for_offers(
             let total_entries =
                 db.fetch_optional::<i64>(&format!("SELECT COUNT(*) FROM {from}"), &params).await?.unwrap_or(0);
             // PostgreSQL would otherwise sort by the database's locale.
-            let name = match dialect {
-                Dialect::Postgres => "s.name COLLATE \"C\"",
-                Dialect::Sqlite => "s.name",
-            };
+            let name = dialect.bytewise("s.name");
             let columns = Stores::COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
             let sql = format!("SELECT {columns} FROM {from} ORDER BY {name}, s.id LIMIT $3 OFFSET $4");
             let mut params = params;

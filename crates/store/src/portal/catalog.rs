@@ -53,14 +53,16 @@ pub async fn item_set_names(
 
 /// The account's manufacturers, by name.
 pub async fn manufacturers(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM manufacturers WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    super::choices::by_name(db, account, "manufacturers").await
 }
 
 /// A merchant's stores, by name: what a store list of that merchant may hold.
 pub async fn stores_of(db: &Db, account: AccountId, merchant: MerchantId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM stores WHERE account_id = $1 AND merchant_id = $2 ORDER BY name, id LIMIT $3";
-    db.fetch_all(sql, &[account.into(), merchant.into(), CHOICES.into()]).await
+    let sql = format!(
+        "SELECT id, name FROM stores WHERE account_id = $1 AND merchant_id = $2 ORDER BY {}, id LIMIT $3",
+        db.dialect().bytewise("name")
+    );
+    db.fetch_all(&sql, &[account.into(), merchant.into(), CHOICES.into()]).await
 }
 
 /// The items an item set of this owner may hold (the link set's `same_owner` rule: a
@@ -80,7 +82,9 @@ pub async fn items_for(
     };
     let sql = format!(
         "SELECT id, name || ' (' || code || ')' AS name FROM items WHERE account_id = $1{owner} \
-         ORDER BY items.name, items.code, id LIMIT $2"
+         ORDER BY {}, {}, id LIMIT $2",
+        db.dialect().bytewise("items.name"),
+        db.dialect().bytewise("items.code")
     );
     let mut params = vec![account.into(), CHOICES.into()];
     params.extend(id.map(Into::into));

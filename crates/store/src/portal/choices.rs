@@ -19,39 +19,41 @@ impl FromRow for Choice {
     }
 }
 
+/// The account's rows of `table`, by name (bytewise on both stores; a name may be unset).
+pub(super) async fn by_name(db: &Db, account: AccountId, table: &str) -> Result<Vec<Choice>> {
+    let name = db.dialect().bytewise("COALESCE(name, '')");
+    let sql = format!(
+        "SELECT id, COALESCE(name, '') AS name FROM {table} WHERE account_id = $1 ORDER BY {name}, id LIMIT $2"
+    );
+    db.fetch_all(&sql, &[account.into(), CHOICES.into()]).await
+}
+
 /// The account's merchants, by name.
 pub async fn merchants(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM merchants WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "merchants").await
 }
 
 /// The account's channels, by name.
 pub async fn channels(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM channels WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "channels").await
 }
 
 /// The account's offers, by name.
 pub async fn offers(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM offers WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "offers").await
 }
 
 /// The account's member lists, by name (a list's name may be unset).
 pub async fn member_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql =
-        "SELECT id, COALESCE(name, '') AS name FROM member_lists WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "member_lists").await
 }
 
 /// The account's store lists, by name.
 pub async fn store_lists(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, COALESCE(name, '') AS name FROM store_lists WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "store_lists").await
 }
 
 /// The account's item sets, by name: an offer's required and redemption sets.
 pub async fn item_sets(db: &Db, account: AccountId) -> Result<Vec<Choice>> {
-    let sql = "SELECT id, name FROM item_sets WHERE account_id = $1 ORDER BY name, id LIMIT $2";
-    db.fetch_all(sql, &[account.into(), CHOICES.into()]).await
+    by_name(db, account, "item_sets").await
 }

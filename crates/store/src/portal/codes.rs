@@ -153,13 +153,15 @@ impl FromRow for StoreOption {
 pub async fn stores(db: &Db, account: AccountId, only: Option<&[StoreId]>) -> Result<Vec<StoreOption>> {
     let select = "SELECT s.id, s.name, m.name AS merchant_name FROM stores s \
                   LEFT JOIN merchants m ON m.id = s.merchant_id WHERE s.account_id = $1";
+    let name = db.dialect().bytewise("s.name");
     match only {
         Some(ids) => {
-            let sql = format!("{select} AND {} ORDER BY s.name, s.id", db.dialect().in_list_sql("s.id", 2));
+            let sql = format!("{select} AND {} ORDER BY {name}, s.id", db.dialect().in_list_sql("s.id", 2));
             db.fetch_all(&sql, &[account.into(), Value::from(ids)]).await
         }
         None => {
-            db.fetch_all(&format!("{select} ORDER BY s.name, s.id LIMIT $2"), &[account.into(), STORES.into()]).await
+            let sql = format!("{select} ORDER BY {name}, s.id LIMIT $2");
+            db.fetch_all(&sql, &[account.into(), STORES.into()]).await
         }
     }
 }

@@ -28,7 +28,8 @@ pub async fn search(
     offset: i64,
 ) -> Result<(Vec<Member>, i64)> {
     // `substr` counts characters on both backends; the account's rows are read through the
-    // `(account_id, identifier)` index.
+    // `(account_id, identifier)` index, in its order (on PostgreSQL the database's collation:
+    // a bytewise order would sort every matching member of the account for one page).
     let condition = match how {
         Match::Exact => "account_id = $1 AND identifier = $2",
         Match::Prefix => "account_id = $1 AND substr(identifier, 1, length(CAST($2 AS TEXT))) = $2",
@@ -218,7 +219,8 @@ pub async fn member_lists(
         .fetch_all(
             &format!(
                 "SELECT l.id, l.name, (SELECT COUNT(*) FROM member_list_members m WHERE m.member_list_id = l.id) \
-                 AS members FROM member_lists l WHERE {condition} ORDER BY l.name, l.id LIMIT $3 OFFSET $4"
+                 AS members FROM member_lists l WHERE {condition} ORDER BY {}, l.id LIMIT $3 OFFSET $4",
+                db.dialect().bytewise("l.name")
             ),
             &[account.into(), pattern.as_str().into(), limit.into(), offset.into()],
         )

@@ -105,8 +105,11 @@ pub async fn page(db: &Db, account: AccountId, page: i64) -> Result<UsersPage> {
     let mut tx = db.begin_read().await?;
     let mut users: Vec<UserRow> = tx
         .fetch_all(
-            "SELECT id, email, role, created_at FROM portal_users WHERE account_id = $1 \
-             ORDER BY email, id LIMIT $2 OFFSET $3",
+            &format!(
+                "SELECT id, email, role, created_at FROM portal_users WHERE account_id = $1 \
+                 ORDER BY {}, id LIMIT $2 OFFSET $3",
+                tx.dialect().bytewise("email")
+            ),
             &[account.into(), PER_PAGE.into(), ((page - 1).saturating_mul(PER_PAGE)).into()],
         )
         .await?;
