@@ -396,6 +396,19 @@ const CURRENT: &str =
     s.voided_at, c.status AS credential_status \
     FROM offer_states s JOIN offers o ON o.id = s.offer_id JOIN credentials c ON c.id = s.credential_id";
 
+/// Locks the state's credential (on PostgreSQL, until commit) before anything of the state is
+/// written: redemptions, voids and the privacy paths take a code before its state, so taking
+/// them in the other order could deadlock with them. Answers the code's hold (`locked_until`,
+/// 0 when none), `None` when the account has no such state.
+async fn lock_credential(tx: &mut Tx, account: AccountId, id: OfferStateId) -> Result<Option<i64>> {
+    let lock = if tx.dialect() == crate::Dialect::Postgres { " FOR NO KEY UPDATE OF c" } else { "" };
+    let sql = format!(
+        "SELECT COALESCE(c.locked_until, 0) FROM credentials c JOIN offer_states s ON s.credential_id = c.id \
+         WHERE s.id = $1 AND s.account_id = $2{lock}"
+    );
+    tx.fetch_optional(&sql, &[id.into(), account.into()]).await
+}
+
 /// Changes the window (inside the offer's) and `external_ref_id` of the member's state,
 /// and the credential's window with it.
 pub async fn update(db: &Db, account: AccountId, member: MemberId, id: OfferStateId, changes: Changes) -> Outcome<()> {
@@ -410,7 +423,11 @@ async fn update_in(
     changes: Changes,
 ) -> Outcome<()> {
     let now = Timestamp::now();
-    let sql = format!("{CURRENT} WHERE s.id = $1 AND s.account_id = $2 AND s.member_id = $3");
+    lock_credential(tx, account, id).await?;
+    // The state's row too (PostgreSQL): two partial changes at once each merge into what the
+    // other wrote, instead of the later one writing back the fields it read before.
+    let lock = if tx.dialect() == crate::Dialect::Postgres { " FOR NO KEY UPDATE OF s" } else { "" };
+    let sql = format!("{CURRENT} WHERE s.id = $1 AND s.account_id = $2 AND s.member_id = $3{lock}");
     let current: Option<Current> = tx.fetch_optional(&sql, &[id.into(), account.into(), member.into()]).await?;
     let current = current.ok_or(StateError::NotFound(NOT_FOUND))?;
     if current.voided {
@@ -476,6 +493,7 @@ async fn void_in(tx: &mut Tx, account: AccountId, holder: Holder, id: OfferState
             MemberId(found.ok_or(StateError::NotFound(NOT_FOUND))?)
         }
     };
+    lock_credential(tx, account, id).await?;
     let voided: Option<i64> = tx
         .fetch_optional(
             "UPDATE offer_states SET voided_at = $4, updated_at = $4 WHERE id = $1 AND account_id = $2 \
@@ -540,6 +558,11 @@ async fn transfer_in(tx: &mut Tx, account: AccountId, member: MemberId, t: Trans
     }
     if current.credential_status != "open" {
         return Err(StateError::Unprocessable("Offer State has been redeemed and cannot be transferred"));
+    }
+    // A ticket holding the code will settle it for the member it holds it for.
+    let held = lock_credential(tx, account, current.id).await?;
+    if held.is_some_and(|until| until > now.unix()) {
+        return Err(StateError::Unprocessable("Offer State is held by an open ticket and cannot be transferred now"));
     }
     let moved = tx
         .execute(

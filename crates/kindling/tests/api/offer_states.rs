@@ -18,6 +18,7 @@ backend_tests!(
     token_transfer_moves_state_and_credential,
     concurrent_transfers_of_one_token_move_it_once,
     bad_input_writes_nothing,
+    state_writes_wait_for_a_held_code_without_deadlock,
 );
 
 const ONE: &str = "/v1.0/members/{member_id}/offer_states/{offer_state_id}";
@@ -638,4 +639,68 @@ async fn bad_input_writes_nothing(app: TestApp) {
     let search = app.get(&stranger, &format!("{SEARCH}?token={}", state["token"].as_str().unwrap())).await;
     assert_eq!(search.body["total_entries"], 0);
     assert_eq!(rows(&app, &stranger, "offer_states").await, 0);
+}
+
+/// A state's void, transfer and change each take its code before the state, as redemptions
+/// and the privacy paths do. A transaction holding the code (as an anonymization does while
+/// it scrubs) writes the state once the request waits for it, then commits: both finish.
+/// Before, on PostgreSQL, the request wrote the state first and then waited for the code,
+/// and the deadlock failed one of them (a 503). SQLite's single writer runs them in turn.
+async fn state_writes_wait_for_a_held_code_without_deadlock(app: TestApp) {
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        eprintln!("SKIPPED on SQLite: one writer, so no transaction holds a code while a request runs");
+        return;
+    }
+    let acct = app.account().await;
+    let s = setup(&app, &acct, offer_body("Held")).await;
+    let friend = member(&app, &acct, "friend").await;
+    for write in ["void", "transfer", "update"] {
+        let state = issue(&app, &acct, &s, s.member, json!({"external_ref_id": "r1"})).await;
+        let id = state["offer_state_id"].as_i64().unwrap();
+        let credential = credential_of(&app, &state).await;
+        let (locked, is_locked) = tokio::sync::oneshot::channel();
+        let (go, gone) = tokio::sync::oneshot::channel::<()>();
+        let holder = app.db.transaction(move |tx| {
+            Box::pin(async move {
+                tx.execute("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", &[credential.into()]).await?;
+                let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+                let _ = locked.send(pid.unwrap_or_default());
+                let _ = gone.await;
+                tx.execute("UPDATE offer_states SET updated_at = updated_at + 1 WHERE id = $1", &[id.into()]).await?;
+                Ok::<_, kindling_store::StoreError>(())
+            })
+        });
+        let request = async {
+            let holder_pid = is_locked.await.unwrap();
+            let release = async {
+                let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+                let mut seen = false;
+                for _ in 0..1000 {
+                    seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
+                    if seen {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                let _ = go.send(());
+                seen
+            };
+            let own = format!("/v1.0/members/{}/offer_states/{id}", s.member);
+            let sent = async {
+                match write {
+                    "void" => post_query(&app, &acct, &format!("{own}/void")).await,
+                    "transfer" => {
+                        let token = state["token"].as_str().unwrap();
+                        post_query(&app, &acct, &format!("/v1.0/members/{friend}/offer_states?token={token}")).await
+                    }
+                    _ => app.put(&acct, &own, json!({"offer_state": {"external_ref_id": "r2"}})).await,
+                }
+            };
+            tokio::join!(sent, release)
+        };
+        let (held, (answer, seen)) = tokio::join!(holder, request);
+        assert!(seen, "{write}: the request waited for the held code");
+        held.unwrap_or_else(|e| panic!("{write}: the holder's transaction: {e:?}"));
+        assert_eq!(answer.status, 200, "{write}: {}", answer.text);
+    }
 }

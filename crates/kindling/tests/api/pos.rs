@@ -32,6 +32,7 @@ backend_tests!(
     racing_allocates_of_one_code_hold_it_once,
     a_void_racing_a_points_spend_never_overdraws,
     item_codes_match_trimmed,
+    a_held_wallet_state_is_not_transferred,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -941,4 +942,29 @@ async fn item_codes_match_trimmed(app: TestApp) {
     let (_, code) = code(&app, &acct, &s, s.member).await;
     let shown = show(&app, &acct, &s, &code, "trim", meal()).await;
     assert_eq!(shown.body["transaction"]["add_offers"][0]["ammount"], "349", "{}", shown.text);
+}
+
+/// A wallet state whose code an open ticket holds is not transferred (the ticket would
+/// settle it for the new holder, and the hold counts against the first member's limits);
+/// once the ticket releases it, it is.
+async fn a_held_wallet_state_is_not_transferred(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({})).await;
+    let path = format!("/v1.0/members/{}/offer_states?channel_id={}&offer_id={}", s.member, s.channel, s.offer);
+    let issued = app.post(&acct, &path, json!({"offer_state": {}})).await;
+    issued.error_free();
+    let state = &issued.body["offer_state"];
+    let (code, token) = (state["credential_identifier"].as_str().unwrap(), state["token"].as_str().unwrap());
+    let friend = member(&app, &acct, &format!("friend-{}", kindling_domain::secret::new_xid())).await;
+    assert_eq!(allocate(&app, &acct, &s, code, "gift").await.status, 200);
+    let transfer = format!("/v1.0/members/{friend}/offer_states?token={token}");
+    let refused = post_query(&app, &acct, &transfer).await;
+    assert_eq!(refused.error(422), "Offer State is held by an open ticket and cannot be transferred now");
+    let owner = "SELECT member_id FROM offer_states WHERE id = $1";
+    assert_eq!(scalar(&app, owner, state["offer_state_id"].as_i64().unwrap()).await, s.member, "not moved");
+    let released = app.ctm(&acct, Method::POST, &format!("/ctm/deallocate/{}", s.site), ("T1", "gift"), None).await;
+    assert_eq!(released.body["released"], 1, "{}", released.text);
+    let moved = post_query(&app, &acct, &transfer).await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["offer_state"]["member_id"], friend);
 }
