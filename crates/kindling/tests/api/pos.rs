@@ -33,6 +33,7 @@ backend_tests!(
     a_void_racing_a_points_spend_never_overdraws,
     item_codes_match_trimmed,
     a_held_wallet_state_is_not_transferred,
+    points_of_two_members_are_credited_in_one_order,
 );
 
 const SHOW: &str = "/ctm/members/{site_id}/{credential}";
@@ -967,4 +968,73 @@ async fn a_held_wallet_state_is_not_transferred(app: TestApp) {
     let moved = post_query(&app, &acct, &transfer).await;
     assert_eq!(moved.status, 200, "{}", moved.text);
     assert_eq!(moved.body["offer_state"]["member_id"], friend);
+}
+
+/// A ticket whose codes earn points for two members credits their cards in one order (by
+/// member), whatever the order its codes applied in. A transaction holding the first
+/// member's card (as another ticket crediting it does until it commits) then writes the
+/// second's once the ticket waits for it: both finish. Before, the ticket credited in the
+/// codes' order, held the second card while waiting for the first, and PostgreSQL broke the
+/// deadlock by failing one of them. SQLite's single writer runs them in turn.
+async fn points_of_two_members_are_credited_in_one_order(app: TestApp) {
+    if app.db.dialect() == kindling_store::Dialect::Sqlite {
+        eprintln!("SKIPPED on SQLite: one writer, so no transaction holds a card while a ticket settles");
+        return;
+    }
+    let acct = app.account().await;
+    let one = shop(&app, &acct, json!({"points_earning_value": 50})).await;
+    let two = shop(&app, &acct, json!({"points_earning_value": 50})).await;
+    let (first, second) = (one.member, two.member);
+    assert!(first < second);
+    // Each member's code is of the other's shop's offer, so the codes apply (in offer order)
+    // the second member's first: the order the cards must not be credited in.
+    let (_, second_code) = code(&app, &acct, &one, second).await;
+    let (_, first_code) = code(&app, &acct, &two, first).await;
+    // Each card exists (a point on the channel its code earns on) for the holder to hold.
+    for (member, channel, txid) in [(first, two.channel, "open-1"), (second, one.channel, "open-2")] {
+        let got = app.get(&acct, &format!("/v1.0/members/{member}")).await;
+        let identifier = got.body["member"]["identifier"].as_str().unwrap().to_owned();
+        let path = format!("/v1.0/points/transfer?identifier={identifier}&points=1&txid={txid}&channel_id={channel}");
+        post_query(&app, &acct, &path).await.error_free();
+    }
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let holder = app.db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute("SELECT balance FROM points_balances WHERE member_id = $1 FOR NO KEY UPDATE", &[first.into()])
+                .await?;
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            tx.execute("UPDATE points_balances SET balance = balance + 1 WHERE member_id = $1", &[second.into()])
+                .await?;
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let settle = async {
+        let holder_pid = is_locked.await.unwrap();
+        let release = async {
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+            let mut seen = false;
+            for _ in 0..1000 {
+                seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let _ = go.send(());
+            seen
+        };
+        let body =
+            json!({"items": [item("1", "BURGER", 2, 1798), item("2", "FRIES", 2, 698)], "credentials": [first_code]});
+        tokio::join!(finalize(&app, &acct, &one, &second_code, "two-cards", body), release)
+    };
+    let (held, (settled, seen)) = tokio::join!(holder, settle);
+    assert!(seen, "the ticket waited for the held card");
+    held.expect("the holder's transaction committed");
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    let balance = "SELECT balance FROM points_balances WHERE member_id = $1";
+    assert_eq!(scalar(&app, balance, first).await, 51, "{}", settled.text);
+    assert_eq!(scalar(&app, balance, second).await, 52, "{}", settled.text);
 }

@@ -327,12 +327,19 @@ async fn earn_points(
     considered: &Considered,
     evaluation: &Evaluation,
 ) -> Result<(), PosError> {
+    let mut credits = Vec::new();
     for applied in &evaluation.applied {
         let earned = considered.offers.get(&applied.offer_id).and_then(|o| o.points_earning_value);
         let Some(points) = earned.filter(|p| *p > 0) else { continue };
         let Some(code) = applied.credential.as_deref().and_then(|c| considered.credential(c)) else { continue };
         let transfer = Transfer { points, txid: points_txid(ticket, code.id, applied.offer_id) };
-        credit_in(tx, account, code.member_id, code.channel_id, &transfer).await.map_err(points_error)?;
+        credits.push((code.member_id, code.channel_id, transfer));
+    }
+    // Cards in one order (as a void takes points back), so two tickets crediting the same
+    // members' cards wait for each other instead of deadlocking.
+    credits.sort_by(|a, b| (a.0, a.1, &a.2.txid).cmp(&(b.0, b.1, &b.2.txid)));
+    for (member, channel, transfer) in credits {
+        credit_in(tx, account, member, channel, &transfer).await.map_err(points_error)?;
     }
     Ok(())
 }

@@ -286,7 +286,6 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
             live.sort_by_key(|r| (r.offer_id, r.credential_id));
             for r in &live {
                 give_back(tx, r.offer_id, r.channel_id).await?;
-                take_back_points(tx, account, id, r).await?;
                 activities(tx, account, &[r.offer_id], r.credential_id, r.member_id, ActivityType::Void, now).await?;
                 if let Some(amount) = r.amount {
                     tx.execute(
@@ -296,6 +295,11 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                     )
                     .await?;
                 }
+            }
+            // Then the cards, in the order a settle credits them (member, channel, txid).
+            live.sort_by_key(|r| (r.member_id, r.channel_id, r.credential_id, r.offer_id));
+            for r in &live {
+                take_back_points(tx, account, id, r).await?;
             }
             let mut codes: Vec<CredentialId> = live.iter().map(|r| r.credential_id).collect();
             codes.sort_unstable();
