@@ -189,6 +189,7 @@ pub fn basket(body: &Map<String, Value>) -> Result<Basket, ApiError> {
         return Err(invalid(format!("at most {MAX_LINES} items per transaction")));
     }
     let mut basket = Basket::default();
+    let mut taken = std::collections::HashSet::new();
     for (position, item) in items.iter().enumerate() {
         let Value::Object(item) = item else { return Err(invalid(format!("items[{position}] must be an object"))) };
         let field = |e: ApiError| match e {
@@ -212,12 +213,16 @@ pub fn basket(body: &Map<String, Value>) -> Result<Basket, ApiError> {
                 "items[{position}].price and disc_val must be between 0 and 100000000000 cents"
             )));
         }
-        let mut key = [&line_number, &entry_id].into_iter().find(|s| !s.is_empty()).cloned();
-        let key = match key.take() {
-            Some(k) if !basket.refs.iter().any(|r| r.key == k) => k,
-            Some(k) => format!("{k}#{}", position + 1),
-            None => (position + 1).to_string(),
-        };
+        // The line's own number (else its entry id, else its position), made unique among
+        // the ticket's keys: each line's discount is found and recorded by its key.
+        let mut key = [&line_number, &entry_id]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or_else(|| (position + 1).to_string());
+        while !taken.insert(key.clone()) {
+            key = format!("{key}#{}", position + 1);
+        }
         let quantity = quantity.max(1);
         basket.lines.push(Line {
             key: key.clone(),
@@ -284,6 +289,18 @@ mod tests {
         let expected: Vec<String> =
             std::iter::once("C3".to_owned()).chain((0..20).map(|i| format!("C{i}")).filter(|c| c != "C3")).collect();
         assert_eq!(codes, expected);
+    }
+
+    #[test]
+    fn every_line_has_a_key_of_its_own() {
+        let keys = |items: Value| -> Vec<String> {
+            basket(&body(json!({ "items": items }))).unwrap().lines.into_iter().map(|l| l.key).collect()
+        };
+        // A line without a number takes its position, which another line may already name.
+        assert_eq!(keys(json!([{"ln": "2", "ic": "SODA"}, {"ic": "BURGER"}])), ["2", "2#2"]);
+        // A repeated number takes `#position`, which another line may already name too.
+        assert_eq!(keys(json!([{"ln": "A#3"}, {"ln": "A"}, {"ln": "A"}])), ["A#3", "A", "A#3#3"]);
+        assert_eq!(keys(json!([{"ln": "1"}, {"entry_id": "1"}, {}])), ["1", "1#2", "3"]);
     }
 
     #[test]
