@@ -3,7 +3,7 @@
 
 use crate::credentials::ActivityType;
 use crate::Timestamp;
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::{Duration, NaiveDate};
 
 /// The offer activity report's longest window (§5 #17: "less than 30 consecutive days"
 /// against "must not exceed 1 day"; the longer bound, as the operation's description says).
@@ -60,15 +60,11 @@ impl Dates {
 
     /// The same days as a span of time in the account's time zone (UTC when `None` or
     /// unknown): from the first day's midnight to the second before the day after the last.
+    /// A day whose midnight a clock change skips begins at its first hour that exists.
     pub fn span(&self, time_zone: Option<&str>) -> Span {
+        let tz = time_zone.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()).unwrap_or(chrono_tz::UTC);
         let start = |date: NaiveDate| {
-            match time_zone.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
-                Some(tz) => {
-                    tz.from_local_datetime(&date.and_time(Default::default())).earliest().map(|t| t.timestamp())
-                }
-                None => None,
-            }
-            .unwrap_or_else(|| date.and_time(Default::default()).and_utc().timestamp())
+            crate::time::day_start(tz, date).unwrap_or_else(|| date.and_time(Default::default()).and_utc().timestamp())
         };
         let next = self.to.succ_opt().unwrap_or(self.to);
         Span { from: Timestamp::from_unix(start(self.from)), to: Timestamp::from_unix(start(next) - 1) }
@@ -80,7 +76,12 @@ impl Dates {
 pub fn parse_date(key: &str, raw: &str) -> Result<NaiveDate, ReportError> {
     let raw = raw.trim();
     let date = raw.get(..10).filter(|_| raw.len() == 10 || Timestamp::parse(raw).is_some());
-    date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    // Exactly `YYYY-MM-DD`: chrono alone also takes `+10000-1-1`, whose text (the stored
+    // business dates are compared as text) would sort before every four-digit year.
+    let iso =
+        |d: &&str| d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    date.filter(iso)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .ok_or_else(|| invalid(format!("{key} must be a date (YYYY-MM-DD)")))
 }
 
@@ -300,5 +301,23 @@ mod tests {
         let denver = dates.span(Some("America/Denver"));
         assert_eq!((denver.from, denver.to), (t("2030-01-01T07:00:00Z"), t("2030-01-03T06:59:59Z")));
         assert_eq!(utc_offset(t("2030-01-01T00:00:00Z"), Some("America/Denver")), -7 * 3600);
+    }
+
+    #[test]
+    fn a_day_whose_midnight_is_skipped_begins_at_its_first_hour() {
+        // Santiago's clocks went from 00:00 (UTC-4) to 01:00 (UTC-3) on 2024-09-08.
+        let day = |from: &str, to: &str| Dates { from: d(from), to: d(to) }.span(Some("America/Santiago"));
+        let eighth = day("2024-09-08", "2024-09-08");
+        assert_eq!((eighth.from, eighth.to), (t("2024-09-08T04:00:00Z"), t("2024-09-09T02:59:59Z")));
+        let seventh = day("2024-09-07", "2024-09-07");
+        assert_eq!((seventh.from, seventh.to), (t("2024-09-07T04:00:00Z"), t("2024-09-08T03:59:59Z")));
+    }
+
+    #[test]
+    fn dates_have_four_digit_years() {
+        for raw in ["+10000-1-1", "+2024-01-1", "02024-1-01", " 2024-1-1"] {
+            assert!(parse_date("k", raw).is_err(), "{raw}");
+        }
+        assert_eq!(parse_date("k", "0999-12-31"), Ok(d("0999-12-31")));
     }
 }

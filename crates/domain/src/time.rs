@@ -176,22 +176,24 @@ pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// The first instant of `day` in `tz`: its midnight, or, when a clock change skips midnight,
+/// the first hour of the day that exists. `None` only outside chrono's range.
+pub fn day_start(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<i64> {
+    use chrono::TimeZone;
+    (0..24).find_map(|hour| tz.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest()).map(|t| t.timestamp())
+}
+
 /// The last `days` calendar days up to and including `now`'s, in an IANA time zone (UTC when
 /// `None` or unknown), oldest first: each as `YYYY-MM-DD` (a `business_date`) with the instant
 /// it began. A midnight that a clock change skips begins at the first instant that exists.
 pub fn recent_days(now: Timestamp, time_zone: Option<&str>, days: u32) -> Vec<(String, Timestamp)> {
-    use chrono::{Days, TimeZone};
+    use chrono::Days;
     let tz: chrono_tz::Tz = time_zone.and_then(|tz| tz.parse().ok()).unwrap_or(chrono_tz::UTC);
     let today = DateTime::<Utc>::from_timestamp(now.unix(), 0).unwrap_or_default().with_timezone(&tz).date_naive();
     (0..days)
         .rev()
         .filter_map(|back| today.checked_sub_days(Days::new(u64::from(back))))
-        .map(|day| {
-            let start = (0..24)
-                .find_map(|hour| tz.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest())
-                .map_or(now.unix(), |t| t.timestamp());
-            (day.format("%Y-%m-%d").to_string(), Timestamp(start))
-        })
+        .map(|day| (day.format("%Y-%m-%d").to_string(), Timestamp(day_start(tz, day).unwrap_or(now.unix()))))
         .collect()
 }
 
