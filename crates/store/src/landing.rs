@@ -92,6 +92,10 @@ pub struct Visitor {
     /// The member's identifier: the link's `sf_uid`, or the visitor cookie's member.
     pub member_identifier: String,
     pub cookie_id: String,
+    /// The identity is the visitor's own: a signed link's `sf_uid`, or the cookie's member. An
+    /// unsigned `sf_uid` is anyone's to type, so the member's earlier code is shown again only
+    /// to a browser (cookie) that viewed the page as that member before.
+    pub vouched: bool,
     /// `sf_ac`: the creative the visitor came from.
     pub creative_name: Option<String>,
     /// What the impression notes about the view (`{"view": "printable"}`).
@@ -131,8 +135,15 @@ async fn visit_in(tx: &mut Tx, page: &Page, visitor: &Visitor) -> Result<Handed>
         tx.execute("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[member.into()]).await?;
     }
     let held = held_credential(tx, page, member).await?;
+    let shown_again = match &held {
+        Some(Held { open: true, .. }) if page.allow_return_later => {
+            visitor.vouched || seen_before(tx, account, member, &visitor.cookie_id).await?
+        }
+        _ => false,
+    };
     let handed = match held {
         Some(_) if !page.allow_return_later => Handed::AlreadyClaimed,
+        Some(Held { open: true, .. }) if !shown_again => Handed::AlreadyClaimed,
         Some(Held { id, open: true }) => match credentials::load_in(tx, account, id).await? {
             Some(credential) => Handed::Code { credential: Box::new(credential), returning: true },
             None => Handed::Unavailable("the code could not be read".into()),
@@ -182,6 +193,17 @@ impl FromRow for Held {
     fn from_row(row: &impl Row) -> Result<Self> {
         Ok(Self { id: CredentialId(row.int("id")?), open: row.text("status")? == "open" })
     }
+}
+
+/// Whether this browser (its visitor cookie) has viewed a page as this member before.
+async fn seen_before(tx: &mut Tx, account: AccountId, member: kindling_domain::MemberId, cookie: &str) -> Result<bool> {
+    let seen: Option<i64> = tx
+        .fetch_optional(
+            "SELECT id FROM impressions WHERE member_id = $1 AND account_id = $2 AND cookie_id = $3 LIMIT 1",
+            &[member.into(), account.into(), cookie.into()],
+        )
+        .await?;
+    Ok(seen.is_some())
 }
 
 /// The member's latest credential for this offer on this channel, if any.

@@ -153,7 +153,8 @@ pub async fn landing(
         return not_found();
     }
     let params = Params::parse(query.as_deref());
-    if landing::requires_signature(page.security.as_deref(), page.security_key.as_deref(), page.allow_hmac) {
+    let signed = landing::requires_signature(page.security.as_deref(), page.security_key.as_deref(), page.allow_hmac);
+    if signed {
         let key = page.security_key.as_deref().unwrap_or_default();
         if let Err(refusal) = landing::verify(
             key,
@@ -199,6 +200,7 @@ pub async fn landing(
             None => landing::visitor_identifier(&cookie),
         },
         cookie_id: cookie.clone(),
+        vouched: signed || sf_uid.is_none(),
         creative_name: creative,
         annotations,
     };

@@ -286,11 +286,17 @@ async fn sf_uid_and_sf_ac_reach_the_credential_and_impression(app: TestApp) {
     assert_eq!(issued[0]["member_id"], json!(member_id));
     let annotations: Value = serde_json::from_str(issued[0]["annotations"].as_str().unwrap()).unwrap();
     assert_eq!(annotations["sf_ac"], "spring banner");
-    // The same member from another browser finds the same code.
+    // The browser that got the code finds it again; another browser naming the same member
+    // in an unsigned link (anyone can type an sf_uid) is told it was claimed, without the code.
+    let again = view(&app, &format!("/{}?sf_uid=ext-123", l.xid), Some(&page.cookie())).await;
+    assert_eq!(again.code(), Some(code.clone()));
     let elsewhere = view(&app, &format!("/{}?sf_uid=ext-123", l.xid), None).await;
-    assert_eq!(elsewhere.code(), Some(code));
+    assert_eq!(elsewhere.status, 200);
+    assert!(elsewhere.html.contains("<p id=\"claimed\">"), "{}", elsewhere.html);
+    assert!(elsewhere.code().is_none() && !elsewhere.html.contains(&code), "{}", elsewhere.html);
+    assert_eq!(credentials_of(&app, &acct, l.offer).await.len(), 1, "no second code either");
     let recorded = impressions_of(&app, &acct, &l.xid).await;
-    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded.len(), 3);
     let first = &recorded[0];
     assert_eq!(first["member_id"], json!(member_id));
     assert_eq!(first["creative_name"], "spring banner");
@@ -438,10 +444,13 @@ async fn parallel_first_visits_of_one_member_make_one_code(app: TestApp) {
     let acct = app.account().await;
     let l = landing(&app, &acct, json!({"name": "Two tabs"})).await;
     let path = format!("/{}?sf_uid=tabs", l.xid);
+    // Tabs of one browser: one visitor cookie.
+    let random = kindling_domain::secret::digest_bytes(kindling_domain::secret::new_xid().as_bytes());
+    let cookie = format!("kindling_visitor={}", &random[..32]);
     let mut tabs = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let (client, url) = (app.client.clone(), format!("{}{path}", app.base));
-        tabs.spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() });
+        let (client, url, cookie) = (app.client.clone(), format!("{}{path}", app.base), cookie.clone());
+        tabs.spawn(async move { client.get(url).header(COOKIE, cookie).send().await.unwrap().text().await.unwrap() });
     }
     let mut codes = std::collections::BTreeSet::new();
     while let Some(html) = tabs.join_next().await {
