@@ -74,8 +74,8 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
     let lease = state.config.idempotency_lease_seconds;
     let claim =
         idempotency::claim(&state.db, auth.account, &key, &hash, Timestamp::now(), KEY_LIFETIME_SECONDS, lease).await?;
-    match claim {
-        Claim::Claimed => {}
+    let owner = match claim {
+        Claim::Claimed { owner } => owner,
         Claim::Replay(stored) => return Ok(replay(stored)),
         Claim::Mismatch => {
             return Ok(json(
@@ -89,29 +89,47 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
                 &json!({"error": "A request with this Idempotency-Key is still in progress"}),
             ))
         }
-    }
-    finish(state, auth.account, key, next, Request::from_parts(parts, Body::from(bytes))).await
+    };
+    let claimed = Claimed { account: auth.account, key, owner };
+    finish(state, claimed, next, Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// Runs the claimed request and records its response.
-async fn finish(
-    state: AppState,
+/// A key this request holds.
+struct Claimed {
     account: AccountId,
     key: String,
-    next: Next,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let response = next.run(req).await;
+    owner: String,
+}
+
+/// Runs the claimed request and records its response. While it runs, its lease is renewed
+/// every third of the lease, so a slow request (a long lock wait, say) keeps its key: a retry
+/// meanwhile is told it is in progress instead of running it a second time.
+async fn finish(state: AppState, claimed: Claimed, next: Next, req: Request) -> Result<Response, ApiError> {
+    let Claimed { account, key, owner } = claimed;
+    let lease = state.config.idempotency_lease_seconds;
+    let every = std::time::Duration::from_millis(u64::try_from(lease.max(1)).unwrap_or(1) * 1000 / 3);
+    let run = next.run(req);
+    tokio::pin!(run);
+    let response = loop {
+        tokio::select! {
+            response = &mut run => break response,
+            () = tokio::time::sleep(every) => {
+                if let Err(e) = idempotency::renew(&state.db, account, &key, &owner, Timestamp::now(), lease).await {
+                    tracing::warn!(error = %e, "renewing an Idempotency-Key's lease");
+                }
+            }
+        }
+    };
     let (parts, body) = response.into_parts();
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            idempotency::release(&state.db, account, &key).await?;
+            idempotency::release(&state.db, account, &key, &owner).await?;
             return Err(ApiError::Internal(format!("reading the response body: {e}")));
         }
     };
     if parts.status.is_server_error() {
-        idempotency::release(&state.db, account, &key).await?;
+        idempotency::release(&state.db, account, &key, &owner).await?;
     } else {
         let headers = parts
             .headers
@@ -124,7 +142,7 @@ async fn finish(
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         };
-        idempotency::complete(&state.db, account, &key, &stored).await?;
+        idempotency::complete(&state.db, account, &key, &owner, &stored).await?;
     }
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }

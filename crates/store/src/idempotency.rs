@@ -16,8 +16,9 @@ pub struct StoredResponse {
 /// What the caller may do with a key.
 #[derive(Debug)]
 pub enum Claim {
-    /// The key is ours: run the request, then `complete` or `release` it.
-    Claimed,
+    /// The key is ours, held by `owner` (a random token): run the request, renewing the
+    /// lease while it runs, then `complete` or `release` it.
+    Claimed { owner: String },
     /// The same request already finished: answer with its response.
     Replay(StoredResponse),
     /// The key was used with a different request.
@@ -60,17 +61,26 @@ pub async fn claim(
     lease_seconds: i64,
 ) -> Result<Claim> {
     let locked_until = now.plus_seconds(lease_seconds).unix();
+    let owner = kindling_domain::secret::new_token();
     // Two tries: the second follows the removal of an expired key.
     for _ in 0..2 {
         let inserted = db
             .execute(
-                "INSERT INTO idempotency_keys (account_id, idempotency_key, request_hash, created_at, locked_until) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, idempotency_key) DO NOTHING",
-                &[account.0.into(), key.into(), hash.into(), now.unix().into(), locked_until.into()],
+                "INSERT INTO idempotency_keys \
+                 (account_id, idempotency_key, request_hash, created_at, locked_until, owner) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+                &[
+                    account.0.into(),
+                    key.into(),
+                    hash.into(),
+                    now.unix().into(),
+                    locked_until.into(),
+                    owner.as_str().into(),
+                ],
             )
             .await?;
         if inserted > 0 {
-            return Ok(Claim::Claimed);
+            return Ok(Claim::Claimed { owner });
         }
         let stored: Option<Stored> = db
             .fetch_optional(
@@ -103,39 +113,63 @@ pub async fn claim(
         // An abandoned claim: take it over, unless another request just did.
         let taken = db
             .execute(
-                "UPDATE idempotency_keys SET locked_until = $4 WHERE account_id = $1 AND idempotency_key = $2 \
-                 AND status_code IS NULL AND locked_until = $3",
-                &[account.0.into(), key.into(), stored.locked_until.into(), locked_until.into()],
+                "UPDATE idempotency_keys SET locked_until = $4, owner = $5 WHERE account_id = $1 \
+                 AND idempotency_key = $2 AND status_code IS NULL AND locked_until = $3",
+                &[account.0.into(), key.into(), stored.locked_until.into(), locked_until.into(), owner.as_str().into()],
             )
             .await?;
-        return Ok(if taken > 0 { Claim::Claimed } else { Claim::InProgress });
+        return Ok(if taken > 0 { Claim::Claimed { owner } } else { Claim::InProgress });
     }
     Ok(Claim::InProgress)
 }
 
-/// Stores the response of a claimed key for replays.
-pub async fn complete(db: &Db, account: AccountId, key: &str, response: &StoredResponse) -> Result<()> {
+/// Keeps a claimed key `owner`'s for another `lease_seconds` (its request is still running);
+/// `false` when it is no longer theirs.
+pub async fn renew(
+    db: &Db,
+    account: AccountId,
+    key: &str,
+    owner: &str,
+    now: Timestamp,
+    lease_seconds: i64,
+) -> Result<bool> {
+    let renewed = db
+        .execute(
+            "UPDATE idempotency_keys SET locked_until = $4 WHERE account_id = $1 AND idempotency_key = $2 \
+             AND owner = $3 AND status_code IS NULL",
+            &[account.0.into(), key.into(), owner.into(), now.plus_seconds(lease_seconds).unix().into()],
+        )
+        .await?;
+    Ok(renewed > 0)
+}
+
+/// Stores the response of a key `owner` claimed, for replays (nothing when another request
+/// took the key over meanwhile: its own response is the one to keep).
+pub async fn complete(db: &Db, account: AccountId, key: &str, owner: &str, response: &StoredResponse) -> Result<()> {
     let headers = serde_json::to_string(&response.headers).unwrap_or_else(|_| "[]".into());
     db.execute(
         "UPDATE idempotency_keys SET status_code = $3, response_headers = $4, response_body = $5 \
-         WHERE account_id = $1 AND idempotency_key = $2",
+         WHERE account_id = $1 AND idempotency_key = $2 AND owner = $6 AND status_code IS NULL",
         &[
             account.0.into(),
             key.into(),
             i64::from(response.status).into(),
             headers.into(),
             response.body.as_str().into(),
+            owner.into(),
         ],
     )
     .await
     .map(drop)
 }
 
-/// Forgets a claimed key (its request failed on our side, so the client may retry it).
-pub async fn release(db: &Db, account: AccountId, key: &str) -> Result<()> {
+/// Forgets a key `owner` claimed (its request failed on our side, so the client may retry
+/// it); another request's claim of it stays.
+pub async fn release(db: &Db, account: AccountId, key: &str, owner: &str) -> Result<()> {
     db.execute(
-        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2 AND status_code IS NULL",
-        &[account.0.into(), key.into()],
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2 AND owner = $3 \
+         AND status_code IS NULL",
+        &[account.0.into(), key.into(), owner.into()],
     )
     .await
     .map(drop)

@@ -45,6 +45,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 18, name: "channel_callbacks", sql: include_str!("../migrations/0018_channel_callbacks.sql") },
     Migration { version: 19, name: "activity_counts", sql: include_str!("../migrations/0019_activity_counts.sql") },
     Migration { version: 20, name: "code_indexes", sql: include_str!("../migrations/0020_code_indexes.sql") },
+    Migration { version: 21, name: "idempotency_owner", sql: include_str!("../migrations/0021_idempotency_owner.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
