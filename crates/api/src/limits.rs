@@ -47,12 +47,19 @@ pub async fn limit_body(state: &AppState, req: Request) -> Result<Request, Respo
     Ok(req)
 }
 
-/// Whether the body is a posted HTML form (the portal's).
+/// Whether the body is a posted HTML form: one that says so, or any but a file upload posted
+/// to the portal, which reads every posted body as a form whatever its type.
 fn is_form(req: &Request) -> bool {
-    req.headers()
+    let content_type = req
+        .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        .map(|v| v.trim_start().to_ascii_lowercase())
+        .unwrap_or_default();
+    content_type.starts_with("application/x-www-form-urlencoded")
+        || (req.method() == axum::http::Method::POST
+            && req.uri().path().starts_with("/admin")
+            && !content_type.starts_with("multipart/form-data"))
 }
 
 /// A form's fields are text for the database, which cannot hold NUL: a form carrying one is

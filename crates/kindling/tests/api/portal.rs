@@ -355,6 +355,8 @@ async fn sign_in_failures_are_limited_per_email(app: TestApp) {
     assert_eq!(Portal::new(&app).sign_in("", "").await.status, 401);
     let junk =
         app.client.post(format!("{}/admin/login", app.base)).body(vec![0xff, 0xfe, b'=', 0]).send().await.unwrap();
+    assert_eq!(junk.status(), 400, "its NUL is refused before the form is read");
+    let junk = app.client.post(format!("{}/admin/login", app.base)).body(vec![0xff, 0xfe, b'=']).send().await.unwrap();
     assert_eq!(junk.status(), 403);
 }
 
@@ -864,6 +866,20 @@ async fn merchants_are_created_and_edited_through_the_forms(app: TestApp) {
     let nul = owner.post("/admin/merchants", &[("csrf", csrf.as_str()), ("name", "a\u{0}b")]).await;
     assert_eq!(nul.status, 400, "{}", nul.text);
     assert!(nul.text.contains("form fields must not contain NUL characters"), "{}", nul.text);
+    assert!(api_merchants(&app, &acct).await.is_empty(), "nothing written");
+    // Whatever type the body claims: the portal reads any posted body as a form (before, a
+    // `text/plain` one reached PostgreSQL with its NUL, a 500).
+    let fields = [("csrf", csrf.as_str()), ("name", "a\u{0}b"), ("redemption_identifier_type", "0")];
+    let plain = owner
+        .client
+        .post(format!("{}/admin/merchants", owner.base))
+        .header("cookie", owner.cookie_header())
+        .header("content-type", "text/plain")
+        .body(serde_urlencoded::to_string(fields).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 400);
     assert!(api_merchants(&app, &acct).await.is_empty(), "nothing written");
 
     // Good input: created through the API's path, then edited.
