@@ -56,18 +56,29 @@ impl Default for Config {
 /// Anonymizes every request due at `clock.now()`, batch by batch; returns how many members
 /// this call anonymized. A request another worker holds is skipped (its lease runs out if
 /// that worker dies, and it is taken again).
+///
+/// A request that fails stays leased (and is taken again when its lease runs out); the rest
+/// of its batch goes on, and the first failure is returned once nothing else is due.
 pub async fn run_once(db: &Db, clock: &dyn Clock, config: &Config) -> Result<usize, PrivacyError> {
     let mut done = 0;
+    let mut failed = None;
     loop {
         let now = clock.now();
         let claimed = deletion::claim(db, now, config.lease_seconds, config.batch, config.accounts.as_deref()).await?;
         if claimed.is_empty() {
-            return Ok(done);
+            return failed.map_or(Ok(done), Err);
         }
         for due in claimed {
-            if deletion::anonymize(db, due, now).await? {
-                tracing::info!(account = %due.account_id, member = %due.member_id, "member anonymized");
-                done += 1;
+            match deletion::anonymize(db, due, now).await {
+                Ok(true) => {
+                    tracing::info!(account = %due.account_id, member = %due.member_id, "member anonymized");
+                    done += 1;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(account = %due.account_id, member = %due.member_id, error = ?e, "anonymizing failed");
+                    failed.get_or_insert(e);
+                }
             }
         }
     }
