@@ -4,7 +4,7 @@
 //! around it); the new one follows `check_password`'s rules and is typed twice. On a change
 //! every other session of the user ends (`users::change_password`).
 
-use super::login::count_attempt;
+use super::login::{count_attempt, password_matches, too_busy};
 use super::pages::param;
 use super::session::{Form, Signed};
 use super::view::{self, Nav};
@@ -71,7 +71,7 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, body: Byt
         Ok(None) => return view::redirect("/admin/login"),
         Err(e) => return view::store_failure(&e),
     };
-    let matched = tokio::task::spawn_blocking(move || secret::verify_password(&current, &hash)).await.unwrap_or(false);
+    let Some(matched) = password_matches(current, hash).await else { return too_busy() };
     if !matched {
         return refused(&signed, "current_password", "is not your current password");
     }
