@@ -101,12 +101,14 @@ pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> 
         Attempt::Refused { window_ends } => return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix())),
         Attempt::UnknownAccount => return Err(ApiError::Unauthorized(INVALID)),
     };
-    let valid = tokio::task::spawn_blocking({
+    // Among the server's Argon2 checks at once (`kindling_web::hashing`): a flood of
+    // attempts across many accounts waits there, and is refused as busy, not run all at once.
+    let valid = kindling_web::hashing::check({
         let (key, hash) = (key.to_owned(), hash.clone());
         move || secret::verify_api_key(&key, &hash)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .ok_or(ApiError::Unavailable)?;
     if !valid {
         // The reserved attempt stays counted as a failure.
         return Err(ApiError::Unauthorized(INVALID));

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod codes;
+pub mod hashing;
 mod landing;
 mod page;
 pub mod portal;

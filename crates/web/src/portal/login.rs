@@ -23,27 +23,10 @@ const INVALID: &str = "Invalid email or password.";
 /// What an unknown email's password is checked against, so it costs what a known one does.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| secret::hash_password(&secret::new_password()));
 
-/// Password checks that may run at once: two per core. Each Argon2 check holds about 19 MiB
-/// and a core for a moment, and every sign-in runs one (for an unknown email too, so that
-/// timing does not tell which emails exist): a flood of sign-ins waits here instead of
-/// filling the blocking pool, and one that waits longer than `HASHING_WAIT` is a 503.
-static HASHING: LazyLock<tokio::sync::Semaphore> =
-    LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2)));
-const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Whether `password` matches `hash`; `None` when the server is too busy checking passwords.
+/// Whether `password` matches `hash` (`crate::hashing`); `None` when the server is too busy
+/// checking passwords.
 pub(super) async fn password_matches(password: String, hash: String) -> Option<bool> {
-    matches_within(&HASHING, HASHING_WAIT, password, hash).await
-}
-
-async fn matches_within(
-    slots: &tokio::sync::Semaphore,
-    wait: std::time::Duration,
-    password: String,
-    hash: String,
-) -> Option<bool> {
-    let _slot = tokio::time::timeout(wait, slots.acquire()).await.ok()?.ok()?;
-    Some(tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash)).await.unwrap_or(false))
+    crate::hashing::check(move || secret::verify_password(&password, &hash)).await
 }
 
 /// The page for a password check the server had no room for: try again in a moment.
@@ -159,22 +142,4 @@ pub async fn sign_out(State(portal): State<PortalState>, signed: Signed, body: B
         return view::store_failure(&e);
     }
     with_cookie(view::redirect("/admin/login"), &session::expired_cookie(SESSION_COOKIE))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn password_checks_wait_for_a_slot_or_give_up() {
-        let hash = secret::hash_password("correct horse");
-        let slots = tokio::sync::Semaphore::new(1);
-        let wait = Duration::from_millis(200);
-        assert_eq!(matches_within(&slots, wait, "correct horse".into(), hash.clone()).await, Some(true));
-        assert_eq!(matches_within(&slots, wait, "wrong".into(), hash.clone()).await, Some(false));
-        // Every slot taken: the check gives up after the wait instead of queueing forever.
-        let _taken = slots.acquire().await.unwrap();
-        assert_eq!(matches_within(&slots, wait, "correct horse".into(), hash).await, None);
-    }
 }
