@@ -349,3 +349,45 @@ async fn one_worker_keeps_an_accounts_callbacks_in_order() {
         .collect();
     assert_eq!(got, expected);
 }
+
+/// An attempt that outlasted its lease (another worker has claimed the row again meanwhile)
+/// records itself in the log but leaves the row's schedule to the new claim: its retry does
+/// not move the next attempt, its give-up does not fail the row. A delivery is kept whoever
+/// made it. SQLite only: the test's database is its own, and its rows are due only at a time
+/// the test gives (a shared PostgreSQL outbox's rows would be claimed by other tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_attempt_leaves_the_new_claims_schedule() {
+    use kindling_domain::Timestamp;
+    use kindling_store::credentials::outbox::{self, Outcome};
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let acct = app.account().await;
+    // Due a day from now: the test app's own worker (on the clock) never sees it due.
+    let t = Timestamp::now().plus_seconds(86_400);
+    app.db
+        .execute(
+            "INSERT INTO callback_outbox (account_id, kind, method, url, next_attempt_at, give_up_at, created_at) \
+             VALUES ($1, 'test', 'GET', 'http://192.0.2.1/late', $2, $3, $2)",
+            &[acct.id.into(), t.unix().into(), t.plus_seconds(86_400).unix().into()],
+        )
+        .await
+        .unwrap();
+    let first = outbox::claim(&app.db, t, 10, 1, &[]).await.unwrap().pop().expect("claimed");
+    // Its lease (10 s) runs out; another worker claims the row again.
+    let second = outbox::claim(&app.db, t.plus_seconds(11), 10, 1, &[]).await.unwrap().pop().expect("claimed again");
+    assert_eq!((first.id, first.attempts, second.attempts), (second.id, 1, 2));
+    let row = "SELECT next_attempt_at FROM callback_outbox WHERE id = $1";
+    let retry = Outcome::Retry { status: Some(500), error: "late".into(), next_attempt_at: t.plus_seconds(500) };
+    outbox::record(&app.db, &first, t.plus_seconds(12), 5, retry).await.unwrap();
+    let next: Option<i64> = app.db.fetch_optional(row, &[first.id.into()]).await.unwrap();
+    assert_eq!(next, Some(t.plus_seconds(21).unix()), "the second claim's lease stands");
+    outbox::record(&app.db, &first, t.plus_seconds(13), 5, Outcome::GaveUp { status: None, error: "late".into() })
+        .await
+        .unwrap();
+    let failed = "SELECT COUNT(*) FROM callback_outbox WHERE id = $1 AND failed_at IS NOT NULL";
+    assert_eq!(app.db.fetch_optional::<i64>(failed, &[first.id.into()]).await.unwrap(), Some(0), "not failed");
+    outbox::record(&app.db, &second, t.plus_seconds(14), 5, Outcome::Delivered { status: 200 }).await.unwrap();
+    let delivered = "SELECT COUNT(*) FROM callback_outbox WHERE id = $1 AND delivered_at IS NOT NULL";
+    assert_eq!(app.db.fetch_optional::<i64>(delivered, &[first.id.into()]).await.unwrap(), Some(1));
+    let attempts = "SELECT COUNT(*) FROM callback_attempts WHERE outbox_id = $1";
+    assert_eq!(app.db.fetch_optional::<i64>(attempts, &[first.id.into()]).await.unwrap(), Some(3), "all logged");
+}

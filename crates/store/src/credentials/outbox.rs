@@ -154,13 +154,17 @@ pub enum Outcome {
     GaveUp { status: Option<i64>, error: String },
 }
 
+/// Records an attempt and its outcome. A retry or a give-up is written only while the row is
+/// still this attempt's (its `attempts` unchanged, neither delivered nor given up): when the
+/// lease ran out mid-attempt and another worker claimed the row again, that worker's
+/// schedule stands. A delivery is written whoever holds the row (the callback did arrive).
 pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome: Outcome) -> Result<()> {
     let (status, error, update): (Option<i64>, Option<String>, (String, Vec<Value>)) = match outcome {
         Outcome::Delivered { status } => (
             Some(status),
             None,
             (
-                "UPDATE callback_outbox SET delivered_at = $2 WHERE id = $1".into(),
+                "UPDATE callback_outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL".into(),
                 vec![job.id.into(), at.unix().into()],
             ),
         ),
@@ -168,16 +172,20 @@ pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome
             status,
             Some(error.clone()),
             (
-                "UPDATE callback_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1".into(),
-                vec![job.id.into(), next_attempt_at.unix().into(), error.into()],
+                "UPDATE callback_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1 AND attempts = $4 \
+                 AND delivered_at IS NULL AND failed_at IS NULL"
+                    .into(),
+                vec![job.id.into(), next_attempt_at.unix().into(), error.into(), job.attempts.into()],
             ),
         ),
         Outcome::GaveUp { status, error } => (
             status,
             Some(error.clone()),
             (
-                "UPDATE callback_outbox SET failed_at = $2, last_error = $3 WHERE id = $1".into(),
-                vec![job.id.into(), at.unix().into(), error.into()],
+                "UPDATE callback_outbox SET failed_at = $2, last_error = $3 WHERE id = $1 AND attempts = $4 \
+                 AND delivered_at IS NULL AND failed_at IS NULL"
+                    .into(),
+                vec![job.id.into(), at.unix().into(), error.into(), job.attempts.into()],
             ),
         ),
     };
