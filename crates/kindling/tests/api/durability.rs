@@ -150,7 +150,7 @@ async fn a_killed_workers_claim_is_retried_when_its_lease_runs_out() {
     let (hanging, listener) = (Hanging::start().await, Listener::start(0).await);
     let mut tx = db.begin().await.unwrap();
     let now = kindling_domain::Timestamp::now();
-    outbox::enqueue(&mut tx, account, outbox::Kind::Conversion, &format!("{}/cb", hanging.base), None, now)
+    outbox::enqueue(&mut tx, account, outbox::Kind::Conversion, None, &format!("{}/cb", hanging.base), None, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

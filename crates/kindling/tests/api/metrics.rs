@@ -88,6 +88,7 @@ async fn metrics_report_pool_and_outbox_backlog(app: TestApp) {
         &mut tx,
         AccountId(acct.id),
         Kind::Credential,
+        None,
         "http://127.0.0.1:9/never",
         Some("{}".into()),
         enqueued_at,

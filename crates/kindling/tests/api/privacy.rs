@@ -23,6 +23,7 @@ backend_tests!(
     concurrent_requests_void_once,
     a_racing_redemption_is_never_voided,
     anonymizing_waits_for_a_redemption_without_deadlock,
+    anonymizing_scrubs_the_members_callbacks,
 );
 
 const EXPORT: &str = "/v1.0/privacy/member/export";
@@ -476,4 +477,41 @@ async fn anonymizing_waits_for_a_redemption_without_deadlock(app: TestApp) {
     assert_eq!(anonymized.expect("the anonymization finished"), 1);
     let shown = app.get(&acct, &format!("/v1.0/members/{ann}")).await;
     assert!(shown.body["member"]["identifier"].as_str().unwrap().starts_with("deleted-"), "{}", shown.text);
+}
+
+/// The member's callbacks lose what identifies them: a conversion URL carrying the member's
+/// identifier (`sf_uid`) and a credential callback carrying the code's annotations are kept
+/// as rows without URL, body or errors, and those not yet delivered are given up. Before,
+/// the delivery log kept them (and pending ones were still sent). The targets refuse every
+/// connection, so the callbacks stay pending until the anonymization.
+async fn anonymizing_scrubs_the_members_callbacks(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    let ann = member(&app, &acct, "ann@example.com").await;
+    let refused = "http://127.0.0.1:9";
+    let account = json!({"account": {"callbacks": {"credential_url": format!("{refused}/account")}}});
+    app.put(&acct, "/v1.0/account", account).await.error_free();
+    app.put(&acct, "/v1.0/account/callbacks/enable", json!({})).await.error_free();
+    let conversion = json!({"channel": {"conversion_callback_url": format!("{refused}/conv?uid=%{{sf_uid}}")}});
+    app.put(&acct, &format!("/v1.0/channels/{}", s.channel), conversion).await.error_free();
+    let (code, _) = credential(&app, &acct, &s, ann).await;
+    let annotated = json!({"credential": {"channel_id": s.channel, "annotations": {"phone": "555-0100"}}});
+    app.put(&acct, &format!("/v1.0/credentials/{code}"), annotated).await.error_free();
+    put_query(&app, &acct, &format!("/v1.0/credentials/{code}/redeem")).await.error_free();
+    let personal = "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 \
+                    AND (url LIKE '%ann%' OR COALESCE(body, '') LIKE '%555-0100%' OR COALESCE(last_error, '') LIKE '%ann%')";
+    let count = |sql: &'static str| {
+        let db = app.db.clone();
+        async move { db.fetch_optional::<i64>(sql, &[acct.id.into()]).await.unwrap().unwrap_or(0) }
+    };
+    assert!(count(personal).await >= 2, "the conversion URL and the credential body name her");
+    delete_request(&app, &acct, "member_identifier=ann%40example.com").await.error_free();
+    assert_eq!(run(&app, &[&acct], 8).await, 1);
+    assert_eq!(count(personal).await, 0, "nothing of hers is left in the outbox");
+    let errors = "SELECT COUNT(*) FROM callback_attempts a JOIN callback_outbox o ON o.id = a.outbox_id \
+                  WHERE o.account_id = $1 AND a.error LIKE '%ann%'";
+    assert_eq!(count(errors).await, 0, "nor in the attempts' errors");
+    let pending = "SELECT COUNT(*) FROM callback_outbox WHERE account_id = $1 AND url = '' \
+                   AND delivered_at IS NULL AND failed_at IS NULL";
+    assert_eq!(count(pending).await, 0, "what was not sent is given up");
 }

@@ -3,7 +3,7 @@
 //! another has claimed), and marked delivered or failed with every attempt logged.
 
 use crate::{Db, FromRow, Result, Row, Tx, Value};
-use kindling_domain::{AccountId, ChannelId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, MemberId, Timestamp};
 use sea_query::{Cond, Expr, Order, Query};
 
 /// How long a callback is retried before it is given up.
@@ -33,35 +33,40 @@ impl Kind {
     }
 }
 
+/// A POST of `body` (a GET without one) to `url`; `member`: whom it is about (a credential
+/// callback's member), so their anonymization scrubs it.
 pub async fn enqueue(
     tx: &mut Tx,
     account: AccountId,
     kind: Kind,
+    member: Option<MemberId>,
     url: &str,
     body: Option<String>,
     now: Timestamp,
 ) -> Result<()> {
-    insert(tx, account, kind, None, url, body, now).await
+    insert(tx, account, kind, (None, member), url, body, now).await
 }
 
 /// A GET of `url` for `channel` (its conversion or test callback), so the channel's delivery
-/// log can list it.
+/// log can list it; `member`: whom it is about (a conversion's), so their anonymization
+/// scrubs it.
 pub async fn enqueue_for_channel(
     tx: &mut Tx,
     account: AccountId,
     kind: Kind,
     channel: ChannelId,
+    member: Option<MemberId>,
     url: &str,
     now: Timestamp,
 ) -> Result<()> {
-    insert(tx, account, kind, Some(channel), url, None, now).await
+    insert(tx, account, kind, (Some(channel), member), url, None, now).await
 }
 
 async fn insert(
     tx: &mut Tx,
     account: AccountId,
     kind: Kind,
-    channel: Option<ChannelId>,
+    (channel, member): (Option<ChannelId>, Option<MemberId>),
     url: &str,
     body: Option<String>,
     now: Timestamp,
@@ -69,7 +74,7 @@ async fn insert(
     let method = if body.is_some() { "POST" } else { "GET" };
     tx.execute(
         "INSERT INTO callback_outbox (account_id, kind, method, url, body, next_attempt_at, give_up_at, created_at, \
-         channel_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)",
+         channel_id, member_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8, $9)",
         &[
             account.0.into(),
             kind.as_str().into(),
@@ -79,6 +84,7 @@ async fn insert(
             now.unix().into(),
             now.plus_seconds(RETRY_WINDOW_SECONDS).unix().into(),
             channel.map(|c| c.0).into(),
+            member.map(|m| m.0).into(),
         ],
     )
     .await

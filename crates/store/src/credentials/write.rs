@@ -142,7 +142,7 @@ async fn account_callback(
     if let (true, Some(url)) = (ctx.callbacks, ctx.callback_url.as_deref()) {
         attach_in(tx, account, std::slice::from_mut(credential)).await?;
         let body = serde_json::json!({ "event": event, "credential": credential, "errors": {} }).to_string();
-        outbox::enqueue(tx, account, Kind::Credential, url, Some(body), now).await?;
+        outbox::enqueue(tx, account, Kind::Credential, Some(credential.member_id), url, Some(body), now).await?;
     }
     Ok(())
 }
@@ -620,7 +620,8 @@ async fn conversion_callbacks(
         values.insert("xid".into(), link.xid.clone());
         values.insert("offer_id".into(), link.offer_id.to_string());
         let url = callback::expand(template, &values);
-        outbox::enqueue_for_channel(tx, account, Kind::Conversion, credential.channel_id, &url, now).await?;
+        let about = Some(credential.member_id);
+        outbox::enqueue_for_channel(tx, account, Kind::Conversion, credential.channel_id, about, &url, now).await?;
     }
     Ok(())
 }

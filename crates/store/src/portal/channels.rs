@@ -47,7 +47,7 @@ pub async fn queue_test_callback(
                 Some(CallbackUrl(Some(template))) => template,
             };
             let url = callback::expand(&template, &callback::test_values(&now.to_string()));
-            outbox::enqueue_for_channel(tx, account, Kind::Test, channel, &url, now).await?;
+            outbox::enqueue_for_channel(tx, account, Kind::Test, channel, None, &url, now).await?;
             Ok(TestCallback::Queued(url))
         })
     })

@@ -102,6 +102,34 @@ impl FromRow for Due {
     }
 }
 
+/// The member's callbacks, sent or not: a conversion's URL may carry their identifier
+/// (`sf_uid`), a credential callback's body the credential's annotations, and an attempt's
+/// error the URL. Those not yet delivered are given up ("the member was anonymized"); every
+/// one keeps its row (for the delivery log's counts) without the URL, body or errors.
+async fn scrub_callbacks(tx: &mut Tx, account: AccountId, member: MemberId, now: Timestamp) -> Result<()> {
+    const GONE: &str = "the member was anonymized";
+    tx.execute(
+        "UPDATE callback_attempts SET error = $3 WHERE error IS NOT NULL AND outbox_id IN \
+         (SELECT id FROM callback_outbox WHERE account_id = $1 AND member_id = $2)",
+        &[account.into(), member.into(), GONE.into()],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE callback_outbox SET failed_at = $3, last_error = $4 WHERE account_id = $1 AND member_id = $2 \
+         AND delivered_at IS NULL AND failed_at IS NULL",
+        &[account.into(), member.into(), now.unix().into(), GONE.into()],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE callback_outbox SET url = '', body = NULL, \
+         last_error = CASE WHEN last_error IS NULL THEN NULL ELSE $3 END \
+         WHERE account_id = $1 AND member_id = $2",
+        &[account.into(), member.into(), GONE.into()],
+    )
+    .await
+    .map(drop)
+}
+
 /// Claims up to `limit` requests due at `now` and not leased by another worker, until
 /// `now + lease_seconds`; only `accounts`' when given (tests share one PostgreSQL database).
 /// The conditions are checked again on each row as it is updated, so two workers never both
@@ -200,6 +228,7 @@ pub async fn anonymize(db: &Db, due: Due, now: Timestamp) -> Result<bool, Privac
             for (sql, params) in scrub {
                 tx.execute(sql, &params).await?;
             }
+            scrub_callbacks(tx, account, member, now).await?;
             // After the scrub, so the void callbacks carry no annotations.
             void_open_credentials(tx, account, member, now).await?;
             Ok(true)
