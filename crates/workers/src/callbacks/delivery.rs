@@ -72,7 +72,9 @@ pub async fn attempt(client: &reqwest::Client, job: &Job, allow_private: bool) -
         ("POST", Some(body)) => client.post(url).header("content-type", "application/json").body(body.clone()),
         _ => client.get(url),
     };
-    let response = request.send().await.map_err(|e| (None, with_causes(&e)))?;
+    // The error is logged without the URL, which the outbox row already holds (and which may
+    // carry a member's identifier, scrubbed from the row when the member is anonymized).
+    let response = request.send().await.map_err(|e| (None, with_causes(&e.without_url())))?;
     let status = i64::from(response.status().as_u16());
     if response.status().is_success() {
         Ok(status)
@@ -81,7 +83,7 @@ pub async fn attempt(client: &reqwest::Client, job: &Job, allow_private: bool) -
     }
 }
 
-/// reqwest's message names only the URL; the resolver's refusal or the timeout is a cause.
+/// reqwest's message says only what failed; the resolver's refusal or the timeout is a cause.
 fn with_causes(error: &reqwest::Error) -> String {
     let mut message = error.to_string();
     let mut cause = error.source();
