@@ -7,6 +7,11 @@ use barcoders::sym::code128::Code128;
 use qrcode::render::svg;
 use qrcode::QrCode;
 
+/// `text` for HTML text or a double-quoted attribute in markup written by hand (the SVGs).
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// Code 128 in character set B (printable ASCII); `None` for a code it cannot carry.
 pub fn code128(code: &str) -> Option<String> {
     if code.is_empty() || !code.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -15,7 +20,7 @@ pub fn code128(code: &str) -> Option<String> {
     let barcode = Code128::new(format!("Ɓ{code}")).ok()?;
     let svg = SVG::new(80).xdim(2).xmlns("http://www.w3.org/2000/svg".into()).generate(barcode.encode()).ok()?;
     // A role and label so that a screen reader announces the code, not a pile of rectangles.
-    Some(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"Barcode {code}\" "), 1))
+    Some(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"Barcode {}\" ", escape(code)), 1))
 }
 
 /// A QR code of the code; `None` if it does not fit one.
@@ -25,7 +30,7 @@ pub fn qr(code: &str) -> Option<String> {
     // The renderer writes a standalone document; inline HTML takes only the <svg> element.
     let start = image.find("<svg")?;
     let svg = &image[start..];
-    Some(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"QR code {code}\" "), 1))
+    Some(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"QR code {}\" ", escape(code)), 1))
 }
 
 #[cfg(test)]
@@ -50,5 +55,14 @@ mod tests {
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"QR code ABC123\""));
         assert!(!svg.contains("<?xml"));
         assert_ne!(qr("ABC123"), qr("ABC124"));
+    }
+
+    #[test]
+    fn labels_are_escaped() {
+        let code = "A\"><b>&";
+        for svg in [code128(code).unwrap(), qr(code).unwrap()] {
+            let label = svg.split('>').next().unwrap();
+            assert!(label.contains("A&quot;&gt;&lt;b&gt;&amp;"), "{label}");
+        }
     }
 }

@@ -10,9 +10,7 @@ const LEFT: f64 = 28.0;
 const BOTTOM: f64 = 20.0;
 const TOP: f64 = 8.0;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::codes::escape;
 
 /// The dashboard's chart: one bar per `(day, count)`, oldest first.
 pub fn bars(days: &[(String, i64)]) -> String {
