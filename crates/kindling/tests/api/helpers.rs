@@ -213,3 +213,61 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// Statements with their parameters, run in order in one transaction.
+pub type Statements = Vec<(&'static str, Vec<kindling_store::Value>)>;
+
+/// What `while_held` saw: the holding transaction's result, the request's output, and
+/// whether a backend was seen waiting for the holder.
+pub struct Held<T> {
+    pub holder: Result<(), kindling_store::StoreError>,
+    pub answer: T,
+    pub waited: bool,
+}
+
+/// PostgreSQL: a transaction of its own runs `hold` (taking row locks, as a concurrent writer
+/// holds them until it commits), then `request` starts; once a backend is seen waiting for
+/// the holder (or after 10 s), the holder runs `then` and commits. A race made deterministic:
+/// the request is caught between its first lock and its next.
+pub async fn while_held<T>(
+    db: &Db,
+    hold: Statements,
+    then: Statements,
+    request: impl std::future::Future<Output = T>,
+) -> Held<T> {
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let holder = db.transaction(move |tx| {
+        Box::pin(async move {
+            for (sql, params) in &hold {
+                tx.execute(sql, params).await?;
+            }
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            for (sql, params) in &then {
+                tx.execute(sql, params).await?;
+            }
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let requested = async {
+        let holder_pid = is_locked.await.unwrap_or_default();
+        let release = async {
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+            let mut seen = false;
+            for _ in 0..1000 {
+                seen = db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let _ = go.send(());
+            seen
+        };
+        tokio::join!(request, release)
+    };
+    let (holder, (answer, waited)) = tokio::join!(holder, requested);
+    Held { holder, answer, waited }
+}

@@ -4,7 +4,7 @@
 
 use crate::backend_tests;
 use crate::credentials::{member, post_query, put_query, setup, Setup};
-use crate::helpers::{TestAccount, TestApp, TestResponse};
+use crate::helpers::{while_held, TestAccount, TestApp, TestResponse};
 use crate::offers::{approve, channel, offer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -658,49 +658,23 @@ async fn state_writes_wait_for_a_held_code_without_deadlock(app: TestApp) {
         let state = issue(&app, &acct, &s, s.member, json!({"external_ref_id": "r1"})).await;
         let id = state["offer_state_id"].as_i64().unwrap();
         let credential = credential_of(&app, &state).await;
-        let (locked, is_locked) = tokio::sync::oneshot::channel();
-        let (go, gone) = tokio::sync::oneshot::channel::<()>();
-        let holder = app.db.transaction(move |tx| {
-            Box::pin(async move {
-                tx.execute("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", &[credential.into()]).await?;
-                let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
-                let _ = locked.send(pid.unwrap_or_default());
-                let _ = gone.await;
-                tx.execute("UPDATE offer_states SET updated_at = updated_at + 1 WHERE id = $1", &[id.into()]).await?;
-                Ok::<_, kindling_store::StoreError>(())
-            })
-        });
-        let request = async {
-            let holder_pid = is_locked.await.unwrap();
-            let release = async {
-                let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
-                let mut seen = false;
-                for _ in 0..1000 {
-                    seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
-                    if seen {
-                        break;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let hold = vec![("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", vec![credential.into()])];
+        let then = vec![("UPDATE offer_states SET updated_at = updated_at + 1 WHERE id = $1", vec![id.into()])];
+        let own = format!("/v1.0/members/{}/offer_states/{id}", s.member);
+        let sent = async {
+            match write {
+                "void" => post_query(&app, &acct, &format!("{own}/void")).await,
+                "transfer" => {
+                    let token = state["token"].as_str().unwrap();
+                    post_query(&app, &acct, &format!("/v1.0/members/{friend}/offer_states?token={token}")).await
                 }
-                let _ = go.send(());
-                seen
-            };
-            let own = format!("/v1.0/members/{}/offer_states/{id}", s.member);
-            let sent = async {
-                match write {
-                    "void" => post_query(&app, &acct, &format!("{own}/void")).await,
-                    "transfer" => {
-                        let token = state["token"].as_str().unwrap();
-                        post_query(&app, &acct, &format!("/v1.0/members/{friend}/offer_states?token={token}")).await
-                    }
-                    _ => app.put(&acct, &own, json!({"offer_state": {"external_ref_id": "r2"}})).await,
-                }
-            };
-            tokio::join!(sent, release)
+                _ => app.put(&acct, &own, json!({"offer_state": {"external_ref_id": "r2"}})).await,
+            }
         };
-        let (held, (answer, seen)) = tokio::join!(holder, request);
-        assert!(seen, "{write}: the request waited for the held code");
-        held.unwrap_or_else(|e| panic!("{write}: the holder's transaction: {e:?}"));
+        let held = while_held(&app.db, hold, then, sent).await;
+        assert!(held.waited, "{write}: the request waited for the held code");
+        held.holder.unwrap_or_else(|e| panic!("{write}: the holder's transaction: {e:?}"));
+        let answer = held.answer;
         assert_eq!(answer.status, 200, "{write}: {}", answer.text);
     }
 }

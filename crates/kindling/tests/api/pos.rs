@@ -6,7 +6,7 @@
 use crate::backend_tests;
 use crate::callbacks::Listener;
 use crate::credentials::{member, post_query, put_query};
-use crate::helpers::{TestAccount, TestApp, TestResponse};
+use crate::helpers::{while_held, TestAccount, TestApp, TestResponse};
 use crate::offers::{approve, channel, offer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -892,39 +892,12 @@ async fn a_void_racing_a_points_spend_never_overdraws(app: TestApp) {
     assert_eq!(settled.status, 200, "{}", settled.text);
     assert_eq!(scalar(&app, balance, s.member).await, 50, "earned");
     let ticket = settled.body["transaction_id"].as_i64().unwrap();
-    let (locked, is_locked) = tokio::sync::oneshot::channel();
-    let (go, gone) = tokio::sync::oneshot::channel::<()>();
-    let member = s.member;
-    let spender = app.db.transaction(move |tx| {
-        Box::pin(async move {
-            tx.execute("UPDATE points_balances SET balance = 0 WHERE member_id = $1", &[member.into()]).await?;
-            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
-            let _ = locked.send(pid.unwrap_or_default());
-            let _ = gone.await;
-            Ok::<_, kindling_store::StoreError>(())
-        })
-    });
-    let void = async {
-        let spender_pid = is_locked.await.unwrap();
-        let release = async {
-            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
-            let mut seen = false;
-            for _ in 0..1000 {
-                seen = app.db.fetch_optional::<i64>(waiting, &[spender_pid.into()]).await.unwrap() >= Some(1);
-                if seen {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            let _ = go.send(());
-            seen
-        };
-        let path = format!("/v1.0/transactions/{ticket}/void");
-        tokio::join!(app.post(&acct, &path, json!({})), release)
-    };
-    let (spent, (voided, seen)) = tokio::join!(spender, void);
-    spent.unwrap();
-    assert!(seen, "the void waited on the card's row");
+    let spend = vec![("UPDATE points_balances SET balance = 0 WHERE member_id = $1", vec![s.member.into()])];
+    let path = format!("/v1.0/transactions/{ticket}/void");
+    let held = while_held(&app.db, spend, vec![], app.post(&acct, &path, json!({}))).await;
+    held.holder.unwrap();
+    assert!(held.waited, "the void waited on the card's row");
+    let voided = held.answer;
     assert!(voided.status.is_success(), "the void: {} {}", voided.status, voided.text);
     assert_eq!(scalar(&app, balance, s.member).await, 0, "spent, nothing left to take back, never below zero");
 }
@@ -997,42 +970,14 @@ async fn points_of_two_members_are_credited_in_one_order(app: TestApp) {
         let path = format!("/v1.0/points/transfer?identifier={identifier}&points=1&txid={txid}&channel_id={channel}");
         post_query(&app, &acct, &path).await.error_free();
     }
-    let (locked, is_locked) = tokio::sync::oneshot::channel();
-    let (go, gone) = tokio::sync::oneshot::channel::<()>();
-    let holder = app.db.transaction(move |tx| {
-        Box::pin(async move {
-            tx.execute("SELECT balance FROM points_balances WHERE member_id = $1 FOR NO KEY UPDATE", &[first.into()])
-                .await?;
-            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
-            let _ = locked.send(pid.unwrap_or_default());
-            let _ = gone.await;
-            tx.execute("UPDATE points_balances SET balance = balance + 1 WHERE member_id = $1", &[second.into()])
-                .await?;
-            Ok::<_, kindling_store::StoreError>(())
-        })
-    });
-    let settle = async {
-        let holder_pid = is_locked.await.unwrap();
-        let release = async {
-            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
-            let mut seen = false;
-            for _ in 0..1000 {
-                seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
-                if seen {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            let _ = go.send(());
-            seen
-        };
-        let body =
-            json!({"items": [item("1", "BURGER", 2, 1798), item("2", "FRIES", 2, 698)], "credentials": [first_code]});
-        tokio::join!(finalize(&app, &acct, &one, &second_code, "two-cards", body), release)
-    };
-    let (held, (settled, seen)) = tokio::join!(holder, settle);
-    assert!(seen, "the ticket waited for the held card");
-    held.expect("the holder's transaction committed");
+    let hold = vec![("SELECT balance FROM points_balances WHERE member_id = $1 FOR NO KEY UPDATE", vec![first.into()])];
+    let then = vec![("UPDATE points_balances SET balance = balance + 1 WHERE member_id = $1", vec![second.into()])];
+    let body =
+        json!({"items": [item("1", "BURGER", 2, 1798), item("2", "FRIES", 2, 698)], "credentials": [first_code]});
+    let held = while_held(&app.db, hold, then, finalize(&app, &acct, &one, &second_code, "two-cards", body)).await;
+    assert!(held.waited, "the ticket waited for the held card");
+    held.holder.expect("the holder's transaction committed");
+    let settled = held.answer;
     assert_eq!(settled.status, 200, "{}", settled.text);
     let balance = "SELECT balance FROM points_balances WHERE member_id = $1";
     assert_eq!(scalar(&app, balance, first).await, 51, "{}", settled.text);

@@ -5,7 +5,7 @@
 
 use crate::backend_tests;
 use crate::credentials::{issue, member, post_query, put_query, setup, Setup};
-use crate::helpers::{TestAccount, TestApp, TestResponse};
+use crate::helpers::{while_held, TestAccount, TestApp, TestResponse};
 use kindling_domain::{AccountId, Timestamp};
 use kindling_workers::privacy::{self, Clock, Config};
 use reqwest::Method;
@@ -441,40 +441,13 @@ async fn anonymizing_waits_for_a_redemption_without_deadlock(app: TestApp) {
     let (code, _) = credential(&app, &acct, &s, ann).await;
     put_query(&app, &acct, &format!("/v1.0/credentials/{code}/redeem")).await.error_free();
     delete_request(&app, &acct, "member_identifier=ann%40example.com").await.error_free();
-    let (locked, is_locked) = tokio::sync::oneshot::channel();
-    let (go, gone) = tokio::sync::oneshot::channel::<()>();
-    let redemption = app.db.transaction(move |tx| {
-        Box::pin(async move {
-            tx.execute("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", &[code.into()]).await?;
-            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
-            let _ = locked.send(pid.unwrap_or_default());
-            let _ = gone.await;
-            tx.execute("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", &[ann.into()]).await?;
-            Ok::<_, kindling_store::StoreError>(())
-        })
-    });
-    let job = async {
-        let holder = is_locked.await.unwrap();
-        let release = async {
-            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
-            let mut seen = false;
-            for _ in 0..1000 {
-                seen = app.db.fetch_optional::<i64>(waiting, &[holder.into()]).await.unwrap() >= Some(1);
-                if seen {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            let _ = go.send(());
-            seen
-        };
-        let (clock, config) = (later(8), only(&[&acct]));
-        tokio::join!(privacy::run_once(&app.db, &clock, &config), release)
-    };
-    let (redeemed, (anonymized, seen)) = tokio::join!(redemption, job);
-    assert!(seen, "the anonymization waited for the held code");
-    redeemed.expect("the redemption's transaction committed");
-    assert_eq!(anonymized.expect("the anonymization finished"), 1);
+    let hold = vec![("SELECT id FROM credentials WHERE id = $1 FOR NO KEY UPDATE", vec![code.into()])];
+    let then = vec![("SELECT id FROM members WHERE id = $1 FOR NO KEY UPDATE", vec![ann.into()])];
+    let (clock, config) = (later(8), only(&[&acct]));
+    let held = while_held(&app.db, hold, then, privacy::run_once(&app.db, &clock, &config)).await;
+    assert!(held.waited, "the anonymization waited for the held code");
+    held.holder.expect("the redemption's transaction committed");
+    assert_eq!(held.answer.expect("the anonymization finished"), 1);
     let shown = app.get(&acct, &format!("/v1.0/members/{ann}")).await;
     assert!(shown.body["member"]["identifier"].as_str().unwrap().starts_with("deleted-"), "{}", shown.text);
 }

@@ -7,7 +7,7 @@
 
 use crate::backend_tests;
 use crate::credentials::{member, setup, Setup};
-use crate::helpers::{TestAccount, TestApp};
+use crate::helpers::{while_held, TestAccount, TestApp};
 use crate::offers::approve;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId};
 use kindling_store::credentials::redeem_many::Redemption;
@@ -238,42 +238,13 @@ async fn a_limit_filled_meanwhile_undoes_the_batch(app: TestApp) {
     let a = AccountId(acct.id);
     let s = setup(&app, &acct, with("Three left", "max_redemptions", 3)).await;
     let items = three_redemptions(&app, &acct, &s).await;
-    let (locked, is_locked) = tokio::sync::oneshot::channel();
-    let (go, gone) = tokio::sync::oneshot::channel::<()>();
-    let offer = s.offer;
-    let holder = app.db.transaction(move |tx| {
-        Box::pin(async move {
-            tx.execute("SELECT id FROM offers WHERE id = $1 FOR NO KEY UPDATE", &[offer.into()]).await?;
-            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
-            let _ = locked.send(pid.unwrap_or_default());
-            let _ = gone.await;
-            tx.execute("UPDATE offers SET redemption_count = max_redemptions - 1 WHERE id = $1", &[offer.into()])
-                .await?;
-            Ok::<_, kindling_store::StoreError>(())
-        })
-    });
-    let batch = async {
-        let holder_pid = is_locked.await.unwrap();
-        let release = async {
-            // Released only once a backend waits for the holder: the batch, past its checks.
-            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
-            let mut seen = false;
-            for _ in 0..1000 {
-                seen = app.db.fetch_optional::<i64>(waiting, &[holder_pid.into()]).await.unwrap() >= Some(1);
-                if seen {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            let _ = go.send(());
-            seen
-        };
-        tokio::join!(write_many(&app.db, a, items), release)
-    };
-    let (held, (batch, seen)) = tokio::join!(holder, batch);
-    held.unwrap();
-    assert!(seen, "the batch waited on the held offer row");
-    let batch = batch.unwrap();
+    // The holder leaves one redemption of room once the batch, past its checks, waits for it.
+    let hold = vec![("SELECT id FROM offers WHERE id = $1 FOR NO KEY UPDATE", vec![s.offer.into()])];
+    let then = vec![("UPDATE offers SET redemption_count = max_redemptions - 1 WHERE id = $1", vec![s.offer.into()])];
+    let held = while_held(&app.db, hold, then, write_many(&app.db, a, items)).await;
+    held.holder.unwrap();
+    assert!(held.waited, "the batch waited on the held offer row");
+    let batch = held.answer.unwrap();
     assert!(!batch.together, "the batch's counter update found no room and was undone");
     let ok = batch.outcomes.iter().filter(|o| o.is_ok()).count();
     assert_eq!(ok, 1, "one redemption of room was left: {:?}", batch.outcomes);
