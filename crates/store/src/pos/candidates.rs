@@ -212,20 +212,17 @@ pub(crate) async fn consider(
     let mut seen = BTreeSet::new();
     let mut offered: Vec<(String, OfferFacts)> = Vec::new();
     let unique: Vec<&String> = codes.iter().filter(|c| seen.insert(c.as_str())).collect();
+    if lock {
+        // Before they are read: a ticket that held or redeemed one of the codes while this
+        // one waited for it is seen, so two tickets never both hold it.
+        holds::lock_codes(tx, account, &unique).await?;
+    }
     let mut found = Vec::with_capacity(unique.len());
     for code in &unique {
         found.push(code_facts(tx, account, code, ticket, now).await?);
     }
     if lock {
-        let mut credentials: Vec<CredentialId> = found.iter().flatten().map(|c| c.id).collect();
-        if holds::lock_codes(tx, account, &credentials).await? {
-            // Read again under the locks: a ticket that held or redeemed one of the codes
-            // while this one waited for it is seen now, so two tickets never both hold it.
-            for (slot, code) in found.iter_mut().zip(&unique) {
-                *slot = code_facts(tx, account, code, ticket, now).await?;
-            }
-            credentials = found.iter().flatten().map(|c| c.id).collect();
-        }
+        let credentials: Vec<CredentialId> = found.iter().flatten().map(|c| c.id).collect();
         holds::serialize_limited(tx, account, &credentials).await?;
     }
     for (code, facts_of_code) in unique.into_iter().zip(found) {
