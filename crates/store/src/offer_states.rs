@@ -401,7 +401,7 @@ const CURRENT: &str =
 /// them in the other order could deadlock with them. Answers the code's hold (`locked_until`,
 /// 0 when none), `None` when the account has no such state.
 async fn lock_credential(tx: &mut Tx, account: AccountId, id: OfferStateId) -> Result<Option<i64>> {
-    let lock = if tx.dialect() == crate::Dialect::Postgres { " FOR NO KEY UPDATE OF c" } else { "" };
+    let lock = tx.dialect().row_lock("c");
     let sql = format!(
         "SELECT COALESCE(c.locked_until, 0) FROM credentials c JOIN offer_states s ON s.credential_id = c.id \
          WHERE s.id = $1 AND s.account_id = $2{lock}"
@@ -426,7 +426,7 @@ async fn update_in(
     lock_credential(tx, account, id).await?;
     // The state's row too (PostgreSQL): two partial changes at once each merge into what the
     // other wrote, instead of the later one writing back the fields it read before.
-    let lock = if tx.dialect() == crate::Dialect::Postgres { " FOR NO KEY UPDATE OF s" } else { "" };
+    let lock = tx.dialect().row_lock("s");
     let sql = format!("{CURRENT} WHERE s.id = $1 AND s.account_id = $2 AND s.member_id = $3{lock}");
     let current: Option<Current> = tx.fetch_optional(&sql, &[id.into(), account.into(), member.into()]).await?;
     let current = current.ok_or(StateError::NotFound(NOT_FOUND))?;

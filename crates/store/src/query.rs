@@ -135,6 +135,17 @@ impl Dialect {
         }
     }
 
+    /// The end of a raw-SQL read that locks its rows until commit, as `crud::locked` does for
+    /// sea-query: ` FOR NO KEY UPDATE` (of the tables `of` names, when not empty) on
+    /// PostgreSQL; nothing on SQLite, whose single writer needs no row locks.
+    pub(crate) fn row_lock(self, of: &str) -> String {
+        match (self, of) {
+            (Self::Sqlite, _) => String::new(),
+            (Self::Postgres, "") => " FOR NO KEY UPDATE".to_owned(),
+            (Self::Postgres, tables) => format!(" FOR NO KEY UPDATE OF {tables}"),
+        }
+    }
+
     /// `column` is one of `list` (one `Value::IntList`/`TextList` parameter). PostgreSQL
     /// compares with the array; SQLite reads the JSON array with `json_each`.
     pub(crate) fn in_list(self, column: impl IntoColumnRef, list: impl Into<Value>) -> SimpleExpr {

@@ -4,7 +4,7 @@
 use super::PosError;
 use crate::credentials::write::{activities, give_back};
 use crate::engine::points::credit_in;
-use crate::{Db, Dialect, FromRow, Result, Row, Tx};
+use crate::{Db, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::ActivityType;
 use kindling_domain::engine::points::Transfer;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
@@ -214,7 +214,7 @@ async fn take_back_points(tx: &mut Tx, account: AccountId, ticket: i64, r: &Live
     // On PostgreSQL the card's row stays locked from this read to commit: a transfer that
     // spends points meanwhile waits (and is then judged on what is left), and one that
     // committed first is seen here, so the take-back never overdraws the card.
-    let lock = if tx.dialect() == Dialect::Postgres { " FOR NO KEY UPDATE" } else { "" };
+    let lock = tx.dialect().row_lock("");
     let balance: Option<i64> = tx
         .fetch_optional(
             &format!("SELECT balance FROM points_balances WHERE member_id = $1 AND channel_id = $2{lock}"),
