@@ -81,6 +81,14 @@ pub(crate) async fn shop(app: &TestApp, acct: &TestAccount, extra: Value) -> Sho
     Shop { site, store, channel, offer, member }
 }
 
+/// Saves the shop's offer to its member's wallet: the offer state (`state`: its fields).
+async fn wallet_state(app: &TestApp, acct: &TestAccount, s: &Shop, state: Value) -> Value {
+    let path = format!("/v1.0/members/{}/offer_states?channel_id={}&offer_id={}", s.member, s.channel, s.offer);
+    let issued = app.post(acct, &path, json!({ "offer_state": state })).await;
+    issued.error_free();
+    issued.body["offer_state"].clone()
+}
+
 /// Issues a code of the shop's offer to `member`.
 pub(crate) async fn code(app: &TestApp, acct: &TestAccount, s: &Shop, member: i64) -> (i64, String) {
     let path = format!("/v1.0/credentials?member_id={member}&offer_id={}&channel_id={}", s.offer, s.channel);
@@ -370,10 +378,7 @@ async fn settle_is_idempotent_and_void_gives_everything_back(app: TestApp) {
 async fn wallet_state_redeems_at_the_register(app: TestApp) {
     let acct = app.account().await;
     let s = shop(&app, &acct, json!({})).await;
-    let path = format!("/v1.0/members/{}/offer_states?channel_id={}&offer_id={}", s.member, s.channel, s.offer);
-    let issued = app.post(&acct, &path, json!({"offer_state": {"external_ref_id": "ext-9"}})).await;
-    issued.error_free();
-    let state = &issued.body["offer_state"];
+    let state = &wallet_state(&app, &acct, &s, json!({"external_ref_id": "ext-9"})).await;
     let code = state["credential_identifier"].as_str().unwrap().to_owned();
     // Show lists the member's wallet at the top level, for a cashier's manual selection.
     let shown = show(&app, &acct, &s, &code, "w-0", meal()).await;
@@ -924,10 +929,7 @@ async fn item_codes_match_trimmed(app: TestApp) {
 async fn a_held_wallet_state_is_not_transferred(app: TestApp) {
     let acct = app.account().await;
     let s = shop(&app, &acct, json!({})).await;
-    let path = format!("/v1.0/members/{}/offer_states?channel_id={}&offer_id={}", s.member, s.channel, s.offer);
-    let issued = app.post(&acct, &path, json!({"offer_state": {}})).await;
-    issued.error_free();
-    let state = &issued.body["offer_state"];
+    let state = &wallet_state(&app, &acct, &s, json!({})).await;
     let (code, token) = (state["credential_identifier"].as_str().unwrap(), state["token"].as_str().unwrap());
     let friend = member(&app, &acct, &format!("friend-{}", kindling_domain::secret::new_xid())).await;
     assert_eq!(allocate(&app, &acct, &s, code, "gift").await.status, 200);
