@@ -151,7 +151,13 @@ impl Syncer {
 
 /// A write body handed to the writer thread; it reports how it went. Given an error
 /// instead of a transaction (no batch could open), it answers its caller with that error.
-type Job = Box<dyn FnOnce(std::result::Result<&mut Tx, StoreError>) -> Ran + Send>;
+type Body = Box<dyn FnOnce(std::result::Result<&mut Tx, StoreError>) -> Ran + Send>;
+
+/// A body as queued: when it was sent decides whether a refused `BEGIN` refuses it too.
+struct Job {
+    queued: Instant,
+    body: Body,
+}
 
 /// Called with the size of every committed batch (for `/metrics`).
 pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
@@ -276,9 +282,11 @@ impl SqliteDb {
             + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job =
+        let body: Body =
             Box::new(move |tx| Ran::settle(tx.map_err(E::from).and_then(|tx| run_to_completion(body(tx))), answer));
-        self.jobs.send(job).map_err(|_| StoreError::Closed("the SQLite writer thread has stopped".into()))?;
+        self.jobs
+            .send(Job { queued: Instant::now(), body })
+            .map_err(|_| StoreError::Closed("the SQLite writer thread has stopped".into()))?;
         batch::answered(answered).await
     }
 
@@ -314,15 +322,12 @@ fn write_batches(
     observer: &std::sync::OnceLock<BatchObserver>,
     syncer: &Syncer,
 ) {
-    while let Ok(first) = queue.recv() {
+    let mut next_first = None;
+    while let Some(first) = next_first.take().or_else(|| queue.recv().ok()) {
         let guard = conn.clone().blocking_lock_owned();
         if let Err(e) = guard.execute_batch("BEGIN IMMEDIATE") {
-            // The lock stayed elsewhere for the whole busy timeout: everything that waited
-            // through it is refused alike.
-            let e = StoreError::from(e);
-            for job in std::iter::once(first).chain(queue.try_iter()) {
-                job(Err(e.again()));
-            }
+            drop(guard);
+            next_first = refuse_waiting(first, queue, Instant::now(), &StoreError::from(e));
             continue;
         }
         let mut tx = Tx::SqliteBatch(Some(guard));
@@ -359,6 +364,20 @@ fn write_batches(
     }
 }
 
+/// The write lock stayed elsewhere for the whole busy timeout: everything queued before the
+/// refusal waited through it and is refused alike. The first job queued after it is handed
+/// back to try afresh; refusing it too would answer a 503 to a write that never waited
+/// (the lock may be free by now).
+fn refuse_waiting(first: Job, queue: &mpsc::Receiver<Job>, refused_at: Instant, e: &StoreError) -> Option<Job> {
+    for job in std::iter::once(first).chain(queue.try_iter()) {
+        if job.queued > refused_at {
+            return Some(job);
+        }
+        (job.body)(Err(e.again()));
+    }
+    None
+}
+
 /// Runs a statement the writer runs for every job from the statement cache (`execute_batch`
 /// would parse it each time, a measurable share of a small write).
 fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
@@ -368,10 +387,10 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// Runs one job inside its own savepoint; keeps its answer for after the commit when it wrote.
 fn run_job(tx: &mut Tx, job: Job, wrote: &mut Answers) {
     if let Err(e) = run_cached(tx.batch_conn(), "SAVEPOINT job") {
-        job(Err(e.into()));
+        (job.body)(Err(e.into()));
         return;
     }
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(tx))));
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.body)(Ok(tx))));
     match ran {
         Ok(Ran::Wrote(answer)) => match run_cached(tx.batch_conn(), "RELEASE job") {
             Ok(()) => wrote.push(answer),
@@ -516,5 +535,37 @@ mod tests {
         assert_eq!(one("SELECT $3 || $1 || $2 || $1 AS s", &params), "caba");
         assert_eq!(one("SELECT ? || ? AS s", &params[..2]), "ab");
         assert!(fetch_optional::<String>(&conn, "SELECT $4 AS s", &params).is_err(), "a parameter with no value");
+    }
+
+    /// A job that records its number and whether it was refused.
+    fn recording(queued: Instant, seen: &Arc<std::sync::Mutex<Vec<(usize, bool)>>>, n: usize) -> Job {
+        let seen = seen.clone();
+        let body: Body = Box::new(move |tx| {
+            seen.lock().unwrap().push((n, tx.is_err()));
+            Ran::Failed
+        });
+        Job { queued, body }
+    }
+
+    /// A refused `BEGIN` refuses the writes that waited through it, and hands back the first
+    /// one queued after it, unrefused, with the rest still in the queue.
+    #[test]
+    fn a_refused_begin_refuses_only_what_waited_through_it() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (send, queue) = mpsc::channel();
+        let start = Instant::now();
+        let refused_at = start + Duration::from_secs(5);
+        let first = recording(start, &seen, 0);
+        send.send(recording(start + Duration::from_secs(1), &seen, 1)).unwrap();
+        send.send(recording(refused_at + Duration::from_millis(1), &seen, 2)).unwrap();
+        send.send(recording(refused_at + Duration::from_millis(2), &seen, 3)).unwrap();
+        let busy = StoreError::Busy("database is locked".into());
+        let handed_back = refuse_waiting(first, &queue, refused_at, &busy).expect("a later job is handed back");
+        assert_eq!(*seen.lock().unwrap(), [(0, true), (1, true)], "only the jobs that waited were refused");
+        assert_eq!(handed_back.queued, refused_at + Duration::from_millis(1), "the first job queued after");
+        let rest = queue.try_recv().expect("the job after it stays queued");
+        assert_eq!(rest.queued, refused_at + Duration::from_millis(2));
+        assert!(refuse_waiting(recording(start, &seen, 4), &queue, refused_at, &busy).is_none(), "an empty queue");
+        assert_eq!(seen.lock().unwrap().len(), 3, "neither later job ran or was refused");
     }
 }
