@@ -21,10 +21,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use kindling_domain::{secret, AccountId, Timestamp};
-use kindling_store::idempotency::{self, Claim, StoredResponse};
+use kindling_store::idempotency::{self, Claim, StoredResponse, KEY_LIFETIME_SECONDS};
 use serde_json::json;
 
-const KEY_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 const MAX_KEY_LENGTH: usize = 255;
 
 /// Headers that describe one transfer rather than the response, so a replay sets its own.

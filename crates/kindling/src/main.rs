@@ -357,8 +357,11 @@ async fn serve(listen: SocketAddr, landing_listen: Option<SocketAddr>, db: Db) -
     let worker = deliver.then(|| kindling_workers::callbacks::spawn(db.clone(), callbacks, stopped.clone()));
     // Members whose deletion request is due are anonymized by every server process (each
     // request is claimed by one).
-    let clock = std::sync::Arc::new(kindling_workers::privacy::SystemClock);
-    let privacy = kindling_workers::privacy::spawn(db, Default::default(), clock, stopped);
+    let clock = std::sync::Arc::new(kindling_workers::clock::SystemClock);
+    let privacy = kindling_workers::privacy::spawn(db.clone(), Default::default(), clock.clone(), stopped.clone());
+    // Forgotten idempotency keys and old finished callbacks are deleted by every process.
+    let retention = kindling_workers::retention::Config::from_env().map_err(anyhow::Error::msg)?;
+    let retention = kindling_workers::retention::spawn(db, retention, clock, stopped);
     let limits = kindling_api::ServeConfig::from_env();
     kindling_api::serve(listener, kindling_api::app(state), limits, shutdown_signal()).await?;
     if let Some(landing) = landing {
@@ -369,6 +372,7 @@ async fn serve(listen: SocketAddr, landing_listen: Option<SocketAddr>, db: Db) -
         let _ = worker.await;
     }
     let _ = privacy.await;
+    let _ = retention.await;
     Ok(())
 }
 

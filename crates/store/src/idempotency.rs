@@ -1,8 +1,12 @@
 //! `Idempotency-Key` bookkeeping: a key is claimed with a lease before its request runs, and
 //! completed with the response (status, headers, body) that later replays return.
 
-use crate::{Db, FromRow, Result, Row};
+use crate::{Db, FromRow, Result, Row, Value};
 use kindling_domain::{AccountId, Timestamp};
+
+/// How long a key is remembered: a retry within it replays the first response; after it the
+/// key is forgotten (`claim` treats it as new, `purge` deletes it).
+pub const KEY_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 
 /// A completed key's stored response.
 #[derive(Debug, Clone)]
@@ -173,4 +177,31 @@ pub async fn release(db: &Db, account: AccountId, key: &str, owner: &str) -> Res
     )
     .await
     .map(drop)
+}
+
+/// Deletes up to `limit` keys forgotten at `now` (created `lifetime_seconds` or more ago),
+/// oldest first, except one whose request is still running (unfinished, lease not run out);
+/// only `accounts`' when given (tests share one PostgreSQL database). Returns how many.
+pub async fn purge(
+    db: &Db,
+    now: Timestamp,
+    lifetime_seconds: i64,
+    limit: i64,
+    accounts: Option<&[AccountId]>,
+) -> Result<u64> {
+    let forgotten = now.unix().saturating_sub(lifetime_seconds);
+    let mut params: Vec<Value> = vec![forgotten.into(), now.unix().into(), limit.max(0).into()];
+    let scope = match accounts {
+        Some(accounts) => {
+            params.push(accounts.into());
+            format!(" AND {}", db.dialect().in_list_sql("account_id", 4))
+        }
+        None => String::new(),
+    };
+    let sql = format!(
+        "DELETE FROM idempotency_keys WHERE (account_id, idempotency_key) IN \
+         (SELECT account_id, idempotency_key FROM idempotency_keys WHERE created_at <= $1 \
+         AND (status_code IS NOT NULL OR locked_until <= $2){scope} ORDER BY created_at LIMIT $3)"
+    );
+    db.execute(&sql, &params).await
 }

@@ -4,7 +4,7 @@
 //! transaction, so many workers anonymize each member once. The clock is injectable, so tests
 //! run the job "eight days later" without waiting.
 
-use kindling_domain::{AccountId, Timestamp};
+use kindling_domain::AccountId;
 use kindling_store::privacy::deletion;
 use kindling_store::privacy::PrivacyError;
 use kindling_store::Db;
@@ -12,26 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// What time the job thinks it is.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Timestamp;
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
-
-impl<F: Fn() -> Timestamp + Send + Sync + 'static> Clock for F {
-    fn now(&self) -> Timestamp {
-        self()
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -106,17 +87,4 @@ pub fn spawn(
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_closure_is_a_clock() {
-        let fixed = Timestamp::from_unix(1_700_000_000);
-        let clock: Arc<dyn Clock> = Arc::new(move || fixed);
-        assert_eq!(clock.now(), fixed);
-        assert!(SystemClock.now() > fixed);
-    }
 }

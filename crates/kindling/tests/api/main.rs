@@ -47,6 +47,7 @@ mod read_cache;
 mod read_modify_write;
 mod redemption_batches;
 mod reports;
+mod retention;
 mod rows;
 mod spec;
 mod statements;

@@ -210,6 +210,28 @@ pub async fn record(db: &Db, job: &Job, at: Timestamp, duration_ms: i64, outcome
     .await
 }
 
+/// Deletes up to `limit` callbacks enqueued at or before `before` that were delivered or given
+/// up, oldest first, with their attempts (`ON DELETE CASCADE`); pending ones stay, whatever
+/// their age. Only `accounts`' when given (tests share one PostgreSQL database). Returns how
+/// many.
+pub async fn purge(db: &Db, before: Timestamp, limit: i64, accounts: Option<&[AccountId]>) -> Result<u64> {
+    let mut finished = Query::select()
+        .column("id")
+        .from("callback_outbox")
+        .and_where(Expr::col("created_at").lte(before.unix()))
+        .cond_where(Cond::any().add(Expr::col("delivered_at").is_not_null()).add(Expr::col("failed_at").is_not_null()))
+        .order_by("created_at", Order::Asc)
+        .limit(limit.max(0) as u64)
+        .to_owned();
+    if let Some(accounts) = accounts {
+        finished.and_where(db.dialect().in_list("account_id", accounts));
+    }
+    let statement =
+        Query::delete().from_table("callback_outbox").and_where(Expr::col("id").in_subquery(finished)).to_owned();
+    let (sql, params) = crate::query::build(&statement, db.dialect())?;
+    db.execute(&sql, &params).await
+}
+
 /// Callbacks not yet delivered nor given up, for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backlog {
