@@ -78,25 +78,43 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// `GET /auth` and `POST /auth`: 204 with `X-Auth-Token`, or 401. Each attempt is counted
-/// before its key is hashed; beyond the limit within the window it is refused with 429
-/// without hashing, however many attempts race.
+/// `GET /auth` and `POST /auth`: 204 with `X-Auth-Token`, or 401. A key stored as its
+/// digest is checked first: the right key always logs in, and wrong ones are counted, past
+/// the limit within the window a 429, so attempts with wrong keys cannot lock an account's
+/// integrations out. An older Argon2 hash is checked only for an attempt counted within the
+/// limit (the rest are 429s, the right key too, without hashing), and replaced by the key's
+/// digest at its first login.
 pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let (Some(identity), Some(key)) = (header(&headers, "x-auth-identity"), header(&headers, "x-auth-key")) else {
         return Err(ApiError::Unauthorized(INVALID));
     };
     let account = identity.parse::<i64>().map(AccountId).map_err(|_| ApiError::Unauthorized(INVALID))?;
     let now = Timestamp::now();
+    let Some(stored) = accounts::credentials(&state.db, account).await? else {
+        return Err(ApiError::Unauthorized(INVALID));
+    };
+    if secret::is_slow_key_hash(&stored.api_key_hash) {
+        return slow_login(&state, account, key, now).await;
+    }
+    if !secret::verify_api_key(key, &stored.api_key_hash) {
+        return Err(match count_attempt(&state, account, now).await? {
+            Attempt::Refused { window_ends } => ApiError::TooManyRequests(window_ends.unix() - now.unix()),
+            Attempt::Reserved { .. } | Attempt::UnknownAccount => ApiError::Unauthorized(INVALID),
+        });
+    }
+    issue_token(&state, account, &stored.api_key_hash, None, now).await
+}
+
+async fn count_attempt(state: &AppState, account: AccountId, now: Timestamp) -> Result<Attempt, ApiError> {
     let config = &state.config;
-    let hash = match accounts::reserve_login_attempt(
-        &state.db,
-        account,
-        now,
-        config.auth_max_failures,
-        config.auth_failure_window_seconds,
-    )
-    .await?
-    {
+    let limit = (config.auth_max_failures, config.auth_failure_window_seconds);
+    Ok(accounts::reserve_login_attempt(&state.db, account, now, limit.0, limit.1).await?)
+}
+
+/// A login against an older Argon2 hash: counted before the key is hashed, so however many
+/// attempts race, at most the limit's are hashed.
+async fn slow_login(state: &AppState, account: AccountId, key: &str, now: Timestamp) -> Result<Response, ApiError> {
+    let hash = match count_attempt(state, account, now).await? {
         Attempt::Reserved { api_key_hash } => api_key_hash,
         Attempt::Refused { window_ends } => return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix())),
         Attempt::UnknownAccount => return Err(ApiError::Unauthorized(INVALID)),
@@ -113,9 +131,21 @@ pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> 
         // The reserved attempt stays counted as a failure.
         return Err(ApiError::Unauthorized(INVALID));
     }
+    issue_token(state, account, &hash, Some(secret::hash_api_key(key)), now).await
+}
+
+/// The 204 with a new token, for a key that matched `api_key_hash` (replaced by `rehashed`).
+async fn issue_token(
+    state: &AppState,
+    account: AccountId,
+    api_key_hash: &str,
+    rehashed: Option<String>,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
     let token = secret::new_token();
     let expires_at = now.plus_seconds(TOKEN_LIFETIME_SECONDS);
-    if !accounts::complete_login(&state.db, account, &hash, &secret::token_digest(&token), now, expires_at).await? {
+    let digest = secret::token_digest(&token);
+    if !accounts::complete_login(&state.db, account, api_key_hash, rehashed, &digest, now, expires_at).await? {
         // The key was rotated while it was being checked.
         return Err(ApiError::Unauthorized(INVALID));
     }

@@ -194,6 +194,9 @@ pub fn check_password(password: &str) -> Result<(), String> {
 /// A portal session lasts 12 hours from sign-in; then the user signs in again.
 pub const SESSION_LIFETIME_SECONDS: i64 = 12 * 60 * 60;
 
+/// How long a browser stays known after it signed in (its device cookie): 90 days.
+pub const DEVICE_LIFETIME_SECONDS: i64 = 90 * 24 * 60 * 60;
+
 #[cfg(test)]
 mod tests {
     use super::*;

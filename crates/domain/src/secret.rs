@@ -47,21 +47,49 @@ mod tests {
     }
 }
 
-/// Hashes an API key for storage (Argon2id, random salt, PHC string).
+/// Stores an API key as its SHA-256 digest, as tokens are: a key is 192 bits of OS
+/// randomness, so its digest cannot be reversed nor the key guessed, and checking one costs
+/// a microsecond, so wrong keys cannot queue a server on password hashing and a right key is
+/// never turned away for lack of a slot. Keys stored before were Argon2id hashes:
+/// `verify_api_key` still checks those (`is_slow_key_hash`), and `/auth` replaces one with
+/// the digest when its key next logs in.
 pub fn hash_api_key(key: &str) -> String {
+    token_digest(key)
+}
+
+/// Whether a stored key hash is an older Argon2id hash (slow to check: run it off the
+/// async workers, through `kindling_web::hashing`).
+pub fn is_slow_key_hash(stored_hash: &str) -> bool {
+    stored_hash.starts_with("$argon2")
+}
+
+/// Whether `key` matches a stored key hash: its digest (compared in constant time), or an
+/// older Argon2id hash (slow).
+pub fn verify_api_key(key: &str, stored_hash: &str) -> bool {
+    if is_slow_key_hash(stored_hash) {
+        return verify_argon2(key, stored_hash);
+    }
+    same_bytes(token_digest(key).as_bytes(), stored_hash.as_bytes())
+}
+
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+fn hash_argon2(secret: &str) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut OsRng);
     argon2::Argon2::default()
-        .hash_password(key.as_bytes(), &salt)
+        .hash_password(secret.as_bytes(), &salt)
         .expect("argon2 with default parameters cannot fail")
         .to_string()
 }
 
-/// Whether `key` matches a stored hash. Deliberately slow: run it off the async workers.
-pub fn verify_api_key(key: &str, stored_hash: &str) -> bool {
+fn verify_argon2(secret: &str, stored_hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(stored_hash)
-        .is_ok_and(|hash| argon2::Argon2::default().verify_password(key.as_bytes(), &hash).is_ok())
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
 }
 
 #[cfg(test)]
@@ -72,10 +100,27 @@ mod key_tests {
     fn api_keys_verify_against_their_hash_only() {
         let key = new_api_key();
         let hash = hash_api_key(&key);
-        assert!(!hash.contains(&key));
+        assert!(!hash.contains(&key) && !is_slow_key_hash(&hash));
         assert!(verify_api_key(&key, &hash));
         assert!(!verify_api_key(&new_api_key(), &hash));
         assert!(!verify_api_key(&key, "not a hash"));
+        assert!(!verify_api_key(&key, ""));
+    }
+
+    /// A key stored by an earlier version, as an Argon2id hash, still opens its account.
+    #[test]
+    fn keys_stored_as_argon2_still_verify() {
+        let key = new_api_key();
+        let old = hash_argon2(&key);
+        assert!(is_slow_key_hash(&old));
+        assert!(verify_api_key(&key, &old));
+        assert!(!verify_api_key(&new_api_key(), &old));
+    }
+
+    #[test]
+    fn same_bytes_compares_whole_strings() {
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd") && !same_bytes(b"abc", b"ab") && !same_bytes(b"", b"a"));
     }
 }
 
@@ -103,15 +148,15 @@ pub fn digest_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Hashes a portal user's password for storage: Argon2id with a random salt, as API keys
-/// are (`hash_api_key`). Deliberately slow: run it off the async workers.
+/// Hashes a portal user's password for storage: Argon2id with a random salt (a person's
+/// password may be guessable, unlike a key). Deliberately slow: run it off the async workers.
 pub fn hash_password(password: &str) -> String {
-    hash_api_key(password)
+    hash_argon2(password)
 }
 
-/// Whether `password` matches a stored hash (a malformed hash matches nothing). Slow.
+/// Whether `password` matches a stored Argon2id hash (a malformed hash matches nothing). Slow.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    verify_api_key(password, stored_hash)
+    verify_argon2(password, stored_hash)
 }
 
 /// A one-time password for a new portal user: 20 base62 characters (about 119 bits).

@@ -92,15 +92,10 @@ async fn change(db: &Db, id: AccountId, sql: &str, params: &[crate::Value]) -> R
     .await
 }
 
-/// A fresh API key and its Argon2 hash (hashed off the async workers: it is slow on purpose).
+/// A fresh API key and its stored form (`secret::hash_api_key`).
 pub async fn new_key() -> Result<(String, String)> {
     let key = kindling_domain::secret::new_api_key();
-    let hash = tokio::task::spawn_blocking({
-        let key = key.clone();
-        move || kindling_domain::secret::hash_api_key(&key)
-    })
-    .await
-    .map_err(|e| StoreError::Decode(format!("hashing the key: {e}")))?;
+    let hash = kindling_domain::secret::hash_api_key(&key);
     Ok((key, hash))
 }
 
@@ -204,11 +199,12 @@ pub enum Attempt {
     UnknownAccount,
 }
 
-/// Counts a login attempt against the limit *before* its key is hashed, in one conditional
-/// statement, so however many attempts race at most `max_attempts` per window get through
-/// (the database serializes the updates of the account row on both backends). The window
-/// starts at the first counted attempt; a successful login clears the count
-/// (`complete_login`). The count lives in the database so every server process shares it.
+/// Counts a login attempt against the limit in one conditional statement, so however many
+/// attempts race at most `max_attempts` per window get through (the database serializes the
+/// updates of the account row on both backends). `/auth` counts a key that did not match its
+/// digest, and an attempt on an older Argon2 hash *before* it is hashed. The window starts at
+/// the first counted attempt; a successful login clears the count (`complete_login`). The
+/// count lives in the database so every server process shares it.
 pub async fn reserve_login_attempt(
     db: &Db,
     id: AccountId,
@@ -238,27 +234,30 @@ pub async fn reserve_login_attempt(
     })
 }
 
-/// Finishes a login whose key matched `api_key_hash`: clears the attempt count and stores
-/// the new token's digest. Returns false, issuing nothing, if the key was rotated while it
-/// was being checked: the conditional update takes the account row's lock, so either the
-/// rotation sees this token and revokes it, or this sees the new hash.
+/// Finishes a login whose key matched `api_key_hash`: clears the attempt count, replaces the
+/// stored hash with `rehashed` when given (an older Argon2 hash by the key's digest), and
+/// stores the new token's digest. Returns false, issuing nothing, if the key was rotated
+/// while it was being checked: the conditional update takes the account row's lock, so
+/// either the rotation sees this token and revokes it, or this sees the new hash.
 pub async fn complete_login(
     db: &Db,
     id: AccountId,
     api_key_hash: &str,
-    digest: &str,
+    rehashed: Option<String>,
+    token_digest: &str,
     now: Timestamp,
     expires_at: Timestamp,
 ) -> Result<bool> {
-    let (api_key_hash, digest) = (api_key_hash.to_owned(), digest.to_owned());
+    let (api_key_hash, digest) = (api_key_hash.to_owned(), token_digest.to_owned());
     db.transaction(move |tx| {
         Box::pin(async move {
             let current = tx
-        .execute(
-            "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0 WHERE id = $1 AND api_key_hash = $2",
-            &[id.0.into(), api_key_hash.into()],
-        )
-        .await?;
+                .execute(
+                    "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0, \
+                     api_key_hash = COALESCE($3, api_key_hash) WHERE id = $1 AND api_key_hash = $2",
+                    &[id.0.into(), api_key_hash.into(), rehashed.into()],
+                )
+                .await?;
             if current == 0 {
                 return Ok(false);
             }

@@ -48,6 +48,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 21, name: "idempotency_owner", sql: include_str!("../migrations/0021_idempotency_owner.sql") },
     Migration { version: 22, name: "callback_member", sql: include_str!("../migrations/0022_callback_member.sql") },
     Migration { version: 23, name: "retention", sql: include_str!("../migrations/0023_retention.sql") },
+    Migration { version: 24, name: "portal_devices", sql: include_str!("../migrations/0024_portal_devices.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -1,8 +1,8 @@
-//! Argon2 checks (portal passwords, API keys) that may run at once: two per core. Each
-//! check holds about 19 MiB and a core for a moment, and a sign-in runs one even for an
-//! unknown email (so that timing does not tell which exist): a flood of attempts waits here
-//! instead of filling the blocking pool, and one that waits longer than `WAIT` is refused as
-//! busy.
+//! Argon2 checks (portal passwords, API keys still stored as Argon2 hashes) that may run at
+//! once: two per core. Each check holds about 19 MiB and a core for a moment, and a sign-in
+//! runs one even for an unknown email (so that timing does not tell which exist): a flood of
+//! attempts waits here instead of filling the blocking pool, and one that waits longer than
+//! `WAIT` is refused as busy.
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 backend_tests!(
     sign_in_session_and_sign_out,
     sign_in_failures_are_limited_per_email,
+    a_browser_that_signed_in_before_is_not_locked_out,
     every_form_needs_the_session_csrf_token,
     roles_are_enforced_on_the_server,
     codes_are_looked_up_redeemed_and_voided_through_the_form,
@@ -145,6 +146,11 @@ impl Portal {
         assert_eq!(form.status, 200);
         let csrf = form.csrf();
         self.post("/admin/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
+    }
+
+    /// The value of the cookie `name` the browser holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     }
 
     pub fn session_token(&self) -> Option<&str> {
@@ -306,6 +312,48 @@ async fn sign_in_session_and_sign_out(app: TestApp) {
         forger.cookies.push(("kindling_admin".into(), forged));
         assert_eq!(forger.get("/admin").await.location(), "/admin/login");
     }
+}
+
+/// Wrong passwords sent for a user's email from elsewhere lock the email, but not a browser
+/// the user signed in with before (its device cookie): its attempts count on their own.
+async fn a_browser_that_signed_in_before_is_not_locked_out(app: TestApp) {
+    let acct = app.account().await;
+    let (email, other) = (user(&app, &acct, Role::Editor, &[]).await, user(&app, &acct, Role::Editor, &[]).await);
+    let mut mine = Portal::signed_in(&app, &email).await;
+    let first = mine.cookie("kindling_admin_device").expect("signing in makes the browser known");
+    let out = mine.post("/admin/logout", &[("csrf", mine.csrf.clone())]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(mine.cookie("kindling_admin_device"), Some(first.clone()), "it stays after signing out");
+    let mut attacker = Portal::new(&app);
+    for _ in 0..5 {
+        assert_eq!(attacker.sign_in(&email, "wrong password!").await.status, 401);
+    }
+    assert_eq!(attacker.sign_in(&email, PASSWORD).await.status, 429);
+    assert_eq!(Portal::new(&app).sign_in(&email, PASSWORD).await.status, 429, "a new browser waits");
+    // A forged device cookie, or one of another email's browser, counts as the email's.
+    let mut forged = Portal::new(&app);
+    forged.cookies.push(("kindling_admin_device".into(), secret::new_token()));
+    assert_eq!(forged.sign_in(&email, PASSWORD).await.status, 429);
+    let mut others = Portal::signed_in(&app, &other).await;
+    assert_eq!(others.sign_in(&email, PASSWORD).await.status, 429);
+    // The user's own browser signs in, and gets a new device cookie.
+    let signed = mine.sign_in(&email, PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.text);
+    let cookie = signed.set_cookie("kindling_admin_device").unwrap();
+    for part in ["Max-Age=7776000", "Path=/admin", "HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let second = mine.cookie("kindling_admin_device").unwrap();
+    assert_ne!(second, first);
+    // The old cookie is no longer known: a browser still holding it counts as the email's.
+    let mut stale = Portal::new(&app);
+    stale.cookies.push(("kindling_admin_device".into(), first));
+    assert_eq!(stale.sign_in(&email, PASSWORD).await.status, 429);
+    // The browser's own attempts are limited too, as the email's are.
+    for _ in 0..5 {
+        assert_eq!(mine.sign_in(&email, "wrong password!").await.status, 401);
+    }
+    assert_eq!(mine.sign_in(&email, PASSWORD).await.status, 429);
 }
 
 async fn sign_in_failures_are_limited_per_email(app: TestApp) {

@@ -78,9 +78,12 @@ async fn bad_password_changes_change_nothing(app: TestApp) {
     let limited = portal.post("/admin/password", &change(&csrf, PASSWORD, NEW, NEW)).await;
     assert_eq!(limited.status, 429, "even the right password waits: {}", limited.text);
     assert!(limited.headers.contains_key("retry-after"));
-    assert_eq!(Portal::new(&app).sign_in(&email, PASSWORD).await.status, 429, "the same count as sign-in");
+    // The same count as this browser's sign-ins (it signed in before, so it counts on its
+    // own, not the email's: a sign-in from another browser is not held up).
+    assert_eq!(portal.sign_in(&email, PASSWORD).await.status, 429, "the same count as sign-in");
+    assert!(Portal::new(&app).sign_in(&email, PASSWORD).await.location().starts_with("/admin"));
     // Nothing changed: the other session is alive, and once the window is over the old
-    // password is still the one (the count is the sign-in limit's, per email).
+    // password is still the one.
     assert_eq!(elsewhere.get("/admin/codes").await.status, 200);
     app.db.execute("DELETE FROM portal_login_attempts", &[]).await.unwrap();
     assert!(Portal::new(&app).sign_in(&email, PASSWORD).await.location().starts_with("/admin"));

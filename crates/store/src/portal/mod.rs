@@ -125,23 +125,34 @@ pub enum Attempt {
     },
 }
 
+/// A browser's device cookie (its token's digest, `DEVICE_COOKIE` in the portal): a sign-in
+/// attempt from a browser that signed in as the email before counts against the browser.
+pub type DeviceDigest<'a> = Option<&'a str>;
+
 /// Counts a sign-in attempt for `email` *before* its password is checked, in one
 /// conditional upsert, so however many attempts race at most `max_attempts` per window get
 /// through; the window starts at the first counted attempt and a successful sign-in clears
 /// it (`start_session`). The rule `/auth` applies per account, applied per email, known or
-/// not. Rows of windows that have ended are dropped in the same transaction.
+/// not; but from a browser known to have signed in as `email` (`device`, unexpired), per
+/// browser, so that attempts from elsewhere cannot lock the user out of it. Rows of windows
+/// that have ended are dropped in the same transaction.
 pub async fn reserve_login_attempt(
     db: &Db,
     email: &Email,
+    device: DeviceDigest<'_>,
     now: Timestamp,
     max_attempts: i64,
     window_seconds: i64,
 ) -> Result<Attempt> {
-    let email = email.as_str().to_owned();
+    let (email, device) = (email.as_str().to_owned(), device.map(str::to_owned));
     let window_start = now.unix() - window_seconds;
     db.transaction(move |tx| {
         Box::pin(async move {
             tx.execute("DELETE FROM portal_login_attempts WHERE failed_since <= $1", &[window_start.into()]).await?;
+            let counter = match device {
+                Some(device) if known_device(tx, &device, &email, now).await? => device_counter(&device),
+                _ => email,
+            };
             let counted: Option<i64> = tx
                 .fetch_optional(
                     "INSERT INTO portal_login_attempts (email, failed_count, failed_since) VALUES ($1, 1, $3) \
@@ -152,14 +163,14 @@ pub async fn reserve_login_attempt(
                         THEN portal_login_attempts.failed_since ELSE $3 END \
                      WHERE portal_login_attempts.failed_since <= $2 OR portal_login_attempts.failed_count < $4 \
                      RETURNING failed_count",
-                    &[email.as_str().into(), window_start.into(), now.unix().into(), max_attempts.into()],
+                    &[counter.as_str().into(), window_start.into(), now.unix().into(), max_attempts.into()],
                 )
                 .await?;
             if counted.is_some() {
                 return Ok(Attempt::Allowed);
             }
             let since: Option<i64> = tx
-                .fetch_optional("SELECT failed_since FROM portal_login_attempts WHERE email = $1", &[email.into()])
+                .fetch_optional("SELECT failed_since FROM portal_login_attempts WHERE email = $1", &[counter.into()])
                 .await?;
             let since = since.unwrap_or(now.unix());
             Ok(Attempt::Refused { window_ends: Timestamp::from_unix(since + window_seconds) })
@@ -168,21 +179,69 @@ pub async fn reserve_login_attempt(
     .await
 }
 
-/// A new session for a user whose password matched: clears the email's attempts, drops the
-/// user's expired sessions and stores the new one (its token's digest and CSRF token).
-pub async fn start_session(
-    db: &Db,
-    user: PortalUserId,
-    email: &Email,
-    digest: &str,
-    csrf_token: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Result<()> {
+/// A browser's count, in the table of counts per email: no email has a space.
+fn device_counter(device: &str) -> String {
+    format!("device {device}")
+}
+
+async fn known_device(tx: &mut Tx, device: &str, email: &str, now: Timestamp) -> Result<bool> {
+    let known: Option<i64> = tx
+        .fetch_optional(
+            "SELECT COUNT(*) FROM portal_devices WHERE digest = $1 AND email = $2 AND expires_at > $3",
+            &[device.into(), email.into(), now.unix().into()],
+        )
+        .await?;
+    Ok(known.unwrap_or(0) > 0)
+}
+
+/// The browser a session starts in: the device cookie it came with (dropped), and the new
+/// one's digest and expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct Device<'a> {
+    pub presented: DeviceDigest<'a>,
+    pub digest: &'a str,
+    pub expires_at: Timestamp,
+}
+
+/// A session to start: its user (signed in as `email`), its token's digest, CSRF token and
+/// expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    pub user: PortalUserId,
+    pub email: &'a Email,
+    pub digest: &'a str,
+    pub csrf_token: &'a str,
+    pub expires_at: Timestamp,
+}
+
+/// A new session for a user whose password matched: clears the count the sign-in was counted
+/// in (the browser's if it was known for the email, else the email's), drops the user's
+/// expired sessions and stores the new one, and makes the browser known for the email
+/// (`device`; its old cookie and the email's expired ones dropped).
+pub async fn start_session(db: &Db, session: NewSession<'_>, device: Device<'_>, now: Timestamp) -> Result<()> {
+    let NewSession { user, email, digest, csrf_token, expires_at } = session;
     let (email, digest, csrf) = (email.as_str().to_owned(), digest.to_owned(), csrf_token.to_owned());
+    let presented = device.presented.unwrap_or_default().to_owned();
+    let (device_digest, device_expires) = (device.digest.to_owned(), device.expires_at);
     db.transaction(move |tx| {
         Box::pin(async move {
-            tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[email.into()]).await?;
+            // The count this sign-in was counted in: a success from a known browser leaves
+            // the email's (attempts from elsewhere) as it is.
+            let counter = match known_device(tx, &presented, &email, now).await? {
+                true => device_counter(&presented),
+                false => email.clone(),
+            };
+            tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[counter.into()]).await?;
+            tx.execute(
+                "DELETE FROM portal_devices WHERE digest = $1 OR email = $2 AND expires_at <= $3",
+                &[presented.into(), email.as_str().into(), now.unix().into()],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO portal_devices (digest, email, expires_at) VALUES ($1, $2, $3)",
+                &[device_digest.into(), email.into(), device_expires.unix().into()],
+            )
+            .await?;
             tx.execute(
                 "DELETE FROM portal_sessions WHERE user_id = $1 AND expires_at <= $2",
                 &[user.into(), now.unix().into()],

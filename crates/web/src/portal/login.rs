@@ -2,7 +2,8 @@
 //!
 //! A wrong email and a wrong password get the same answer, in about the same time (an
 //! unknown email is checked against a dummy hash). Attempts are counted per email before
-//! the password is checked, `/auth`'s numbers (5 a minute by default), known email or not.
+//! the password is checked, `/auth`'s numbers (5 a minute by default), known email or not;
+//! from a browser that signed in as the email before (its device cookie), per browser.
 
 use super::session::{self, Form, Signed, LOGIN_COOKIE, SESSION_COOKIE};
 use super::view;
@@ -12,9 +13,9 @@ use axum::extract::State;
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use kindling_domain::portal::{Email, Role, SESSION_LIFETIME_SECONDS};
+use kindling_domain::portal::{Email, Role, DEVICE_LIFETIME_SECONDS, SESSION_LIFETIME_SECONDS};
 use kindling_domain::{secret, Timestamp};
-use kindling_store::portal::{self, Attempt};
+use kindling_store::portal::{self, Attempt, Device, DeviceDigest, NewSession};
 use minijinja::context;
 use std::sync::LazyLock;
 
@@ -71,7 +72,7 @@ pub async fn form(headers: HeaderMap) -> Response {
 pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = Form::parse(&body);
     let Some(token) = session::cookie(&headers, LOGIN_COOKIE)
-        .filter(|cookie| form.get("csrf").is_some_and(|field| session::same(field.as_bytes(), cookie.as_bytes())))
+        .filter(|cookie| form.get("csrf").is_some_and(|field| secret::same_bytes(field.as_bytes(), cookie.as_bytes())))
     else {
         let text = "This sign-in form has expired or did not come from this site. Reload the page and sign in again.";
         return view::forbidden(text, None);
@@ -85,7 +86,8 @@ pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body
         let text = format!("Too many sign-in attempts for this email. Try again in {wait} seconds.");
         form_page(StatusCode::TOO_MANY_REQUESTS, &token, typed, Some(&text))
     };
-    if let Err(answer) = count_attempt(&portal, &email, limited).await {
+    let device = session::device(&headers);
+    if let Err(answer) = count_attempt(&portal, &email, device.as_deref(), limited).await {
         return answer;
     }
     let now = Timestamp::now();
@@ -96,29 +98,40 @@ pub async fn sign_in(State(portal): State<PortalState>, headers: HeaderMap, body
     let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
     let Some(matched) = password_matches(password, hash).await else { return too_busy() };
     let Some(user) = user.filter(|_| matched) else { return refused(StatusCode::UNAUTHORIZED) };
-    let session_token = secret::new_token();
+    let (session_token, device_token) = (secret::new_token(), secret::new_token());
     let (digest, csrf) = (secret::token_digest(&session_token), secret::new_token());
     let expires_at = now.plus_seconds(SESSION_LIFETIME_SECONDS);
-    if let Err(e) = portal::start_session(&portal.db, user.id, &email, &digest, &csrf, now, expires_at).await {
+    let session = NewSession { user: user.id, email: &email, digest: &digest, csrf_token: &csrf, expires_at };
+    let device_digest = secret::token_digest(&device_token);
+    let device = Device {
+        presented: device.as_deref(),
+        digest: &device_digest,
+        expires_at: now.plus_seconds(DEVICE_LIFETIME_SECONDS),
+    };
+    if let Err(e) = portal::start_session(&portal.db, session, device, now).await {
         return view::store_failure(&e);
     }
     // A store operator has one page; everyone else starts at the dashboard.
     let first = if user.role == Role::StoreOperator { "/admin/codes" } else { "/admin" };
     let response = with_cookie(view::redirect(first), &session::session_cookie(&session_token));
+    let response = with_cookie(response, &session::device_cookie(&device_token));
     with_cookie(response, &session::expired_cookie(LOGIN_COOKIE))
 }
 
 /// Counts an attempt to check `email`'s password (a sign-in, or the current password of a
-/// password change), before it is checked: `Ok` to go on; past the limit, the page `limited`
-/// makes for the seconds left, as a 429 with `Retry-After`.
+/// password change), before it is checked, against the email or the browser (`device`, see
+/// `portal::reserve_login_attempt`): `Ok` to go on; past the limit, the page `limited` makes
+/// for the seconds left, as a 429 with `Retry-After`.
 pub(super) async fn count_attempt(
     portal: &PortalState,
     email: &Email,
+    device: DeviceDigest<'_>,
     limited: impl FnOnce(i64) -> Response,
 ) -> Result<(), Response> {
     let now = Timestamp::now();
     let limit = portal.limit;
-    match portal::reserve_login_attempt(&portal.db, email, now, limit.max_failures, limit.window_seconds).await {
+    let (max, window) = (limit.max_failures, limit.window_seconds);
+    match portal::reserve_login_attempt(&portal.db, email, device, now, max, window).await {
         Ok(Attempt::Allowed) => Ok(()),
         Ok(Attempt::Refused { window_ends }) => {
             let wait = (window_ends.unix() - now.unix()).max(1);

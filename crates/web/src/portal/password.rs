@@ -1,17 +1,17 @@
 //! `GET`/`POST /admin/password`: a signed-in user changes their own password (every role:
 //! it is their own, not the account's). The current password is checked under the sign-in
-//! failure limit (counted per email as `/admin/login` counts it, so this form is no way
-//! around it); the new one follows `check_password`'s rules and is typed twice. On a change
+//! failure limit (counted per email, or per browser for a browser that signed in as the email
+//! before, as `/admin/login` counts it, so this form is no way around it); the new one follows `check_password`'s rules and is typed twice. On a change
 //! every other session of the user ends (`users::change_password`).
 
 use super::login::{count_attempt, password_matches, too_busy};
 use super::pages::param;
-use super::session::{Form, Signed};
+use super::session::{self, Form, Signed};
 use super::view::{self, Nav};
 use super::PortalState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use kindling_domain::portal::{check_password, Email, PASSWORD_MIN_CHARS};
 use kindling_domain::{secret, FieldErrors};
@@ -41,7 +41,7 @@ pub async fn form(signed: Signed, RawQuery(query): RawQuery) -> Response {
 
 /// `POST /admin/password` (`csrf`, `current_password`, `new_password`, `confirm_password`):
 /// 303 back with a notice; 422 with the field's error; 429 past the sign-in limit.
-pub async fn change(State(portal): State<PortalState>, signed: Signed, body: Bytes) -> Response {
+pub async fn change(State(portal): State<PortalState>, signed: Signed, headers: HeaderMap, body: Bytes) -> Response {
     let form = Form::parse(&body);
     if let Some(refused) = signed.csrf_refusal(&form) {
         return refused;
@@ -63,7 +63,7 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, body: Byt
         let text = format!("was tried too often. Try again in {wait} seconds");
         page(&signed, StatusCode::TOO_MANY_REQUESTS, &FieldErrors::single("current_password", &text), None)
     };
-    if let Err(answer) = count_attempt(&portal, &email, limited).await {
+    if let Err(answer) = count_attempt(&portal, &email, session::device(&headers).as_deref(), limited).await {
         return answer;
     }
     let hash = match users::password_hash(&portal.db, account, user).await {

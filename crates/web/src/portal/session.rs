@@ -8,7 +8,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use kindling_domain::portal::{Access, SESSION_LIFETIME_SECONDS};
+use kindling_domain::portal::{Access, DEVICE_LIFETIME_SECONDS, SESSION_LIFETIME_SECONDS};
 use kindling_domain::{secret, Timestamp};
 use kindling_store::portal::{self, Session};
 use std::collections::HashMap;
@@ -22,10 +22,24 @@ pub const SESSION_COOKIE: &str = "kindling_admin";
 /// hidden field must equal this cookie), so no other site can sign a browser in.
 pub const LOGIN_COOKIE: &str = "kindling_admin_login";
 
+/// A browser that signed in before (a random token; its digest and email are stored): its
+/// sign-in attempts for that email count against the browser, not the email. It grants
+/// nothing by itself and stays after signing out.
+pub const DEVICE_COOKIE: &str = "kindling_admin_device";
+
 const ATTRIBUTES: &str = "Path=/admin; HttpOnly; Secure; SameSite=Strict";
 
 pub fn session_cookie(token: &str) -> String {
     format!("{SESSION_COOKIE}={token}; Max-Age={SESSION_LIFETIME_SECONDS}; {ATTRIBUTES}")
+}
+
+pub fn device_cookie(token: &str) -> String {
+    format!("{DEVICE_COOKIE}={token}; Max-Age={DEVICE_LIFETIME_SECONDS}; {ATTRIBUTES}")
+}
+
+/// The digest of the request's device cookie, if it has one.
+pub fn device(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, DEVICE_COOKIE).map(|token| secret::token_digest(&token))
 }
 
 pub fn login_cookie(token: &str) -> String {
@@ -76,15 +90,14 @@ impl Signed {
     pub fn csrf_refusal(&self, form: &Form) -> Option<Response> {
         const EXPIRED: &str = "This form has expired or did not come from this site. Reload the page and try again.";
         match form.get("csrf") {
-            Some(token) if same(token.as_bytes(), self.session.csrf_token.as_bytes()) => None,
+            Some(token)
+                if kindling_domain::secret::same_bytes(token.as_bytes(), self.session.csrf_token.as_bytes()) =>
+            {
+                None
+            }
             _ => Some(self.forbidden(EXPIRED)),
         }
     }
-}
-
-/// Compares two secrets in time that does not depend on where they differ.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 impl<S> FromRequestParts<S> for Signed
@@ -167,12 +180,6 @@ mod tests {
         assert_eq!(form.get("missing"), None);
         assert_eq!(form.all("csrf"), ["a", "b"]);
         assert!(form.all("missing").is_empty());
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd") && !same(b"abc", b"ab") && !same(b"", b"a"));
     }
 
     #[test]
