@@ -235,8 +235,9 @@ pub async fn reserve_login_attempt(
 }
 
 /// Finishes a login whose key matched `api_key_hash`: clears the attempt count, replaces the
-/// stored hash with `rehashed` when given (an older Argon2 hash by the key's digest), and
-/// stores the new token's digest. Returns false, issuing nothing, if the key was rotated
+/// stored hash with `rehashed` when given (an older Argon2 hash by the key's digest; a login
+/// racing this one that already stored the same digest also counts as a match), and stores
+/// the new token's digest. Returns false, issuing nothing, if the key was rotated
 /// while it was being checked: the conditional update takes the account row's lock, so
 /// either the rotation sees this token and revokes it, or this sees the new hash.
 pub async fn complete_login(
@@ -254,7 +255,8 @@ pub async fn complete_login(
             let current = tx
                 .execute(
                     "UPDATE accounts SET failed_auth_count = 0, failed_auth_since = 0, \
-                     api_key_hash = COALESCE($3, api_key_hash) WHERE id = $1 AND api_key_hash = $2",
+                     api_key_hash = COALESCE($3, api_key_hash) \
+                     WHERE id = $1 AND (api_key_hash = $2 OR api_key_hash = COALESCE($3, $2))",
                     &[id.0.into(), api_key_hash.into(), rehashed.into()],
                 )
                 .await?;

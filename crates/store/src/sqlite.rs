@@ -325,9 +325,10 @@ fn write_batches(
     let mut next_first = None;
     while let Some(first) = next_first.take().or_else(|| queue.recv().ok()) {
         let guard = conn.clone().blocking_lock_owned();
+        let began = Instant::now();
         if let Err(e) = guard.execute_batch("BEGIN IMMEDIATE") {
             drop(guard);
-            next_first = refuse_waiting(first, queue, Instant::now(), &StoreError::from(e));
+            next_first = refuse_waiting(first, queue, began, &StoreError::from(e));
             continue;
         }
         let mut tx = Tx::SqliteBatch(Some(guard));
@@ -364,13 +365,14 @@ fn write_batches(
     }
 }
 
-/// The write lock stayed elsewhere for the whole busy timeout: everything queued before the
-/// refusal waited through it and is refused alike. The first job queued after it is handed
-/// back to try afresh; refusing it too would answer a 503 to a write that never waited
-/// (the lock may be free by now).
-fn refuse_waiting(first: Job, queue: &mpsc::Receiver<Job>, refused_at: Instant, e: &StoreError) -> Option<Job> {
+/// The write lock stayed elsewhere for the whole busy timeout of a `BEGIN` tried at `began`:
+/// the jobs queued by then waited all of it and are refused alike. The first job queued
+/// later is handed back to try afresh (with the rest still queued behind it); refusing it
+/// too would answer a 503 to a write that waited less than the timeout, or not at all (the
+/// lock may be free by now).
+fn refuse_waiting(first: Job, queue: &mpsc::Receiver<Job>, began: Instant, e: &StoreError) -> Option<Job> {
     for job in std::iter::once(first).chain(queue.try_iter()) {
-        if job.queued > refused_at {
+        if job.queued > began {
             return Some(job);
         }
         (job.body)(Err(e.again()));
@@ -547,25 +549,26 @@ mod tests {
         Job { queued, body }
     }
 
-    /// A refused `BEGIN` refuses the writes that waited through it, and hands back the first
-    /// one queued after it, unrefused, with the rest still in the queue.
+    /// A refused `BEGIN` refuses the writes queued before it began (they waited its whole
+    /// timeout), and hands back the first one queued after, unrefused, with the rest still in
+    /// the queue.
     #[test]
     fn a_refused_begin_refuses_only_what_waited_through_it() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (send, queue) = mpsc::channel();
         let start = Instant::now();
-        let refused_at = start + Duration::from_secs(5);
+        let began = start + Duration::from_millis(10); // the BEGIN that then waited 5 s in vain
         let first = recording(start, &seen, 0);
-        send.send(recording(start + Duration::from_secs(1), &seen, 1)).unwrap();
-        send.send(recording(refused_at + Duration::from_millis(1), &seen, 2)).unwrap();
-        send.send(recording(refused_at + Duration::from_millis(2), &seen, 3)).unwrap();
+        send.send(recording(start + Duration::from_millis(5), &seen, 1)).unwrap();
+        send.send(recording(began + Duration::from_millis(1), &seen, 2)).unwrap();
+        send.send(recording(began + Duration::from_millis(2), &seen, 3)).unwrap();
         let busy = StoreError::Busy("database is locked".into());
-        let handed_back = refuse_waiting(first, &queue, refused_at, &busy).expect("a later job is handed back");
+        let handed_back = refuse_waiting(first, &queue, began, &busy).expect("a later job is handed back");
         assert_eq!(*seen.lock().unwrap(), [(0, true), (1, true)], "only the jobs that waited were refused");
-        assert_eq!(handed_back.queued, refused_at + Duration::from_millis(1), "the first job queued after");
+        assert_eq!(handed_back.queued, began + Duration::from_millis(1), "the first job queued after");
         let rest = queue.try_recv().expect("the job after it stays queued");
-        assert_eq!(rest.queued, refused_at + Duration::from_millis(2));
-        assert!(refuse_waiting(recording(start, &seen, 4), &queue, refused_at, &busy).is_none(), "an empty queue");
+        assert_eq!(rest.queued, began + Duration::from_millis(2));
+        assert!(refuse_waiting(recording(start, &seen, 4), &queue, began, &busy).is_none(), "an empty queue");
         assert_eq!(seen.lock().unwrap().len(), 3, "neither later job ran or was refused");
     }
 }

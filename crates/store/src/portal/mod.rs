@@ -82,6 +82,8 @@ async fn create_user_in(
         Err(StoreError::Unique(_)) => return Err(CreateError::DuplicateEmail),
         Err(e) => return Err(e.into()),
     };
+    // Browsers known for an earlier user of this email are not this user's.
+    forget_devices(tx, user.email.as_str(), None).await?;
     if !stores.is_empty() {
         let sql = format!(
             "INSERT INTO portal_user_stores (account_id, user_id, store_id) SELECT $1, $2, value FROM {}",
@@ -149,10 +151,7 @@ pub async fn reserve_login_attempt(
     db.transaction(move |tx| {
         Box::pin(async move {
             tx.execute("DELETE FROM portal_login_attempts WHERE failed_since <= $1", &[window_start.into()]).await?;
-            let counter = match device {
-                Some(device) if known_device(tx, &device, &email, now).await? => device_counter(&device),
-                _ => email,
-            };
+            let counter = attempt_counter(tx, device.as_deref(), &email, now).await?;
             let counted: Option<i64> = tx
                 .fetch_optional(
                     "INSERT INTO portal_login_attempts (email, failed_count, failed_since) VALUES ($1, 1, $3) \
@@ -179,9 +178,36 @@ pub async fn reserve_login_attempt(
     .await
 }
 
+/// The most browsers known for one email; a sign-in from another forgets the oldest.
+const DEVICES_PER_EMAIL: i64 = 10;
+
 /// A browser's count, in the table of counts per email: no email has a space.
 fn device_counter(device: &str) -> String {
     format!("device {device}")
+}
+
+/// The count an attempt from `device` (if any) for `email` is counted in.
+pub(crate) async fn attempt_counter(
+    tx: &mut Tx,
+    device: DeviceDigest<'_>,
+    email: &str,
+    now: Timestamp,
+) -> Result<String> {
+    Ok(match device {
+        Some(device) if known_device(tx, device, email, now).await? => device_counter(device),
+        _ => email.to_owned(),
+    })
+}
+
+/// Forgets the browsers known for `email`, all but `keep`: its user changed their password,
+/// or was removed or made anew, so what they signed in with before no longer counts.
+pub(crate) async fn forget_devices(tx: &mut Tx, email: &str, keep: DeviceDigest<'_>) -> Result<()> {
+    tx.execute(
+        "DELETE FROM portal_devices WHERE email = $1 AND digest <> $2",
+        &[email.into(), keep.unwrap_or_default().into()],
+    )
+    .await
+    .map(drop)
 }
 
 async fn known_device(tx: &mut Tx, device: &str, email: &str, now: Timestamp) -> Result<bool> {
@@ -227,10 +253,7 @@ pub async fn start_session(db: &Db, session: NewSession<'_>, device: Device<'_>,
         Box::pin(async move {
             // The count this sign-in was counted in: a success from a known browser leaves
             // the email's (attempts from elsewhere) as it is.
-            let counter = match known_device(tx, &presented, &email, now).await? {
-                true => device_counter(&presented),
-                false => email.clone(),
-            };
+            let counter = attempt_counter(tx, Some(presented.as_str()), &email, now).await?;
             tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[counter.into()]).await?;
             tx.execute(
                 "DELETE FROM portal_devices WHERE digest = $1 OR email = $2 AND expires_at <= $3",
@@ -239,7 +262,15 @@ pub async fn start_session(db: &Db, session: NewSession<'_>, device: Device<'_>,
             .await?;
             tx.execute(
                 "INSERT INTO portal_devices (digest, email, expires_at) VALUES ($1, $2, $3)",
-                &[device_digest.into(), email.into(), device_expires.unix().into()],
+                &[device_digest.into(), email.as_str().into(), device_expires.unix().into()],
+            )
+            .await?;
+            // However often someone with the password signs in, the email keeps a few
+            // browsers, each with its own count.
+            tx.execute(
+                "DELETE FROM portal_devices WHERE email = $1 AND digest NOT IN \
+                 (SELECT digest FROM portal_devices WHERE email = $1 ORDER BY expires_at DESC, digest LIMIT $2)",
+                &[email.into(), DEVICES_PER_EMAIL.into()],
             )
             .await?;
             tx.execute(

@@ -3,7 +3,7 @@
 //! one (an account always keeps an owner, and nobody changes or removes themselves), and a
 //! user changing their own password.
 
-use super::{create_user, CreateError, NewUser};
+use super::{create_user, CreateError, DeviceDigest, NewUser};
 use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::portal::{check_password, Access, AccessError, Email, Role};
 use kindling_domain::{secret, AccountId, PortalUserId, StoreId, Timestamp};
@@ -234,7 +234,7 @@ pub async fn change_role(
     .await
 }
 
-/// Removes `user` (their stores and sessions go with them).
+/// Removes `user` (their stores, sessions and known browsers go with them).
 pub async fn remove(
     db: &Db,
     account: AccountId,
@@ -244,6 +244,15 @@ pub async fn remove(
     db.transaction(move |tx| {
         Box::pin(async move {
             check_change(tx, account, actor, user, None).await?;
+            let email: Option<String> = tx
+                .fetch_optional(
+                    "SELECT email FROM portal_users WHERE id = $1 AND account_id = $2",
+                    &[user.into(), account.into()],
+                )
+                .await?;
+            if let Some(email) = email {
+                super::forget_devices(tx, &email, None).await?;
+            }
             tx.execute("DELETE FROM portal_sessions WHERE user_id = $1", &[user.into()]).await?;
             tx.execute("DELETE FROM portal_user_stores WHERE user_id = $1", &[user.into()]).await?;
             tx.execute("DELETE FROM portal_users WHERE id = $1 AND account_id = $2", &[user.into(), account.into()])
@@ -263,19 +272,21 @@ pub async fn password_hash(db: &Db, account: AccountId, user: PortalUserId) -> R
     .await
 }
 
-/// Gives `user` a new password hash and ends every session of theirs but `keep` (the one that
-/// made the change), so a password someone else knew stops working everywhere at once. The
-/// email's counted sign-in attempts are cleared, as a sign-in clears them. `false` when the
-/// user is gone.
+/// Gives `user` a new password hash and ends every session of theirs but `keep`'s (the session
+/// and browser that made the change), so a password someone else knew stops working
+/// everywhere at once; every other browser known for the email is forgotten, so none keeps a
+/// count of its own for guessing the new one. The count the change was counted in is cleared,
+/// as a sign-in clears it. `false` when the user is gone.
 pub async fn change_password(
     db: &Db,
     account: AccountId,
     user: PortalUserId,
     email: &Email,
     password_hash: String,
-    keep: &str,
+    keep: (&str, DeviceDigest<'_>),
 ) -> Result<bool> {
-    let (email, keep) = (email.as_str().to_owned(), keep.to_owned());
+    let (email, keep_session) = (email.as_str().to_owned(), keep.0.to_owned());
+    let keep_device = keep.1.map(str::to_owned);
     db.transaction(move |tx| {
         Box::pin(async move {
             let changed = tx
@@ -287,9 +298,16 @@ pub async fn change_password(
             if changed == 0 {
                 return Ok(false);
             }
-            tx.execute("DELETE FROM portal_sessions WHERE user_id = $1 AND digest <> $2", &[user.into(), keep.into()])
-                .await?;
-            tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[email.into()]).await?;
+            tx.execute(
+                "DELETE FROM portal_sessions WHERE user_id = $1 AND digest <> $2",
+                &[user.into(), keep_session.into()],
+            )
+            .await?;
+            // The count the current password's check was counted in (the browser's, if it is
+            // known), then every other browser is forgotten.
+            let counter = super::attempt_counter(tx, keep_device.as_deref(), &email, Timestamp::now()).await?;
+            tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[counter.into()]).await?;
+            super::forget_devices(tx, &email, keep_device.as_deref()).await?;
             Ok(true)
         })
     })

@@ -109,12 +109,6 @@ impl FromRow for Due {
 async fn scrub_callbacks(tx: &mut Tx, account: AccountId, member: MemberId, now: Timestamp) -> Result<()> {
     const GONE: &str = "the member was anonymized";
     tx.execute(
-        "UPDATE callback_attempts SET error = $3 WHERE error IS NOT NULL AND outbox_id IN \
-         (SELECT id FROM callback_outbox WHERE account_id = $1 AND member_id = $2)",
-        &[account.into(), member.into(), GONE.into()],
-    )
-    .await?;
-    tx.execute(
         "UPDATE callback_outbox SET failed_at = $3, last_error = $4 WHERE account_id = $1 AND member_id = $2 \
          AND delivered_at IS NULL AND failed_at IS NULL",
         &[account.into(), member.into(), now.unix().into(), GONE.into()],
@@ -124,6 +118,14 @@ async fn scrub_callbacks(tx: &mut Tx, account: AccountId, member: MemberId, now:
         "UPDATE callback_outbox SET url = '', body = NULL, \
          last_error = CASE WHEN last_error IS NULL THEN NULL ELSE $3 END \
          WHERE account_id = $1 AND member_id = $2",
+        &[account.into(), member.into(), GONE.into()],
+    )
+    .await?;
+    // The attempts after their callbacks, in the order the retention job's purge (a callback,
+    // then its attempts by cascade) takes them, so the two cannot deadlock.
+    tx.execute(
+        "UPDATE callback_attempts SET error = $3 WHERE error IS NOT NULL AND outbox_id IN \
+         (SELECT id FROM callback_outbox WHERE account_id = $1 AND member_id = $2)",
         &[account.into(), member.into(), GONE.into()],
     )
     .await

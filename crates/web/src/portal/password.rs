@@ -2,7 +2,8 @@
 //! it is their own, not the account's). The current password is checked under the sign-in
 //! failure limit (counted per email, or per browser for a browser that signed in as the email
 //! before, as `/admin/login` counts it, so this form is no way around it); the new one follows `check_password`'s rules and is typed twice. On a change
-//! every other session of the user ends (`users::change_password`).
+//! every other session of the user ends, and every other browser known for the email is
+//! forgotten (`users::change_password`).
 
 use super::login::{count_attempt, password_matches, too_busy};
 use super::pages::param;
@@ -63,7 +64,8 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, headers: 
         let text = format!("was tried too often. Try again in {wait} seconds");
         page(&signed, StatusCode::TOO_MANY_REQUESTS, &FieldErrors::single("current_password", &text), None)
     };
-    if let Err(answer) = count_attempt(&portal, &email, session::device(&headers).as_deref(), limited).await {
+    let device = session::device(&headers);
+    if let Err(answer) = count_attempt(&portal, &email, device.as_deref(), limited).await {
         return answer;
     }
     let hash = match users::password_hash(&portal.db, account, user).await {
@@ -78,7 +80,8 @@ pub async fn change(State(portal): State<PortalState>, signed: Signed, headers: 
     let Ok(new_hash) = tokio::task::spawn_blocking(move || secret::hash_password(&new)).await else {
         return view::message(StatusCode::INTERNAL_SERVER_ERROR, "error", "Error", "Please try again.", None);
     };
-    match users::change_password(&portal.db, account, user, &email, new_hash, &signed.digest).await {
+    match users::change_password(&portal.db, account, user, &email, new_hash, (&signed.digest, device.as_deref())).await
+    {
         Ok(true) => view::redirect("/admin/password?done=changed"),
         Ok(false) => view::redirect("/admin/login"),
         Err(e) => view::store_failure(&e),
