@@ -233,6 +233,21 @@ async fn validation_table(app: TestApp) {
     post_query(&app, &acct, &path(&format!("member_id={m}&offer_id={local}&channel_id={c}")))
         .await
         .spec("post", "/v1.0/credentials");
+    // The offer's own merchant restricts the store by itself, with no eligible merchants or
+    // store lists linked: at issue and at redemption.
+    let elsewhere = crate::merchants::merchant(&app, &acct, "Elsewhere").await;
+    let theirs = store(&app, &acct, elsewhere, "Theirs").await;
+    let own = setup_offer(&app, &acct, c, json!({"name": "Own Shop Deal", "merchant_id": merchant})).await;
+    let at = |store: i64| path(&format!("member_id={m}&offer_id={own}&channel_id={c}&store_id={store}"));
+    assert_eq!(err(post_query(&app, &acct, &at(theirs)).await), "Store must be eligible for offer: Own Shop Deal");
+    post_query(&app, &acct, &at(outside)).await.spec("post", "/v1.0/credentials");
+    let issued = post_query(&app, &acct, &path(&format!("member_id={m}&offer_id={own}&channel_id={c}"))).await;
+    let id = issued.spec("post", "/v1.0/credentials").body["credential"]["id"].as_i64().unwrap();
+    let refused = put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem?store_id={theirs}")).await;
+    assert_eq!(err(refused), "Store must be eligible for offer: Own Shop Deal");
+    put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem?store_id={outside}"))
+        .await
+        .spec("put", "/v1.0/credentials/{credential_id}/redeem");
 
     // A credential locked for processing cannot be redeemed until the lock passes.
     let id = issue(&app, &acct, &s, m).await.body["credential"]["id"].as_i64().unwrap();

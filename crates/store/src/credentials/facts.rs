@@ -165,7 +165,7 @@ fn offers_sql(dialect: Dialect, lock: bool, which: &Offers<'_>) -> String {
          CASE WHEN $3 IS NULL THEN EXISTS (SELECT 1 FROM eligible_channels x WHERE x.offer_id = o.id) \
               ELSE e.id IS NOT NULL END AS on_channel, \
          EXISTS (SELECT 1 FROM offer_member_lists l WHERE l.offer_id = o.id) AS has_member_lists, \
-         (EXISTS (SELECT 1 FROM offer_merchants l WHERE l.offer_id = o.id) \
+         (o.merchant_id IS NOT NULL OR EXISTS (SELECT 1 FROM offer_merchants l WHERE l.offer_id = o.id) \
           OR EXISTS (SELECT 1 FROM offer_store_lists l WHERE l.offer_id = o.id)) AS has_store_rule \
          FROM offers o LEFT JOIN merchants m ON m.id = o.merchant_id \
          LEFT JOIN eligible_channels e ON e.offer_id = o.id AND e.channel_id = $3 \
