@@ -19,12 +19,21 @@ pub struct Transfer {
     pub txid: String,
 }
 
+/// How the point of sale names the transfers of a settled ticket (`pos:...`) and of its void
+/// (`void:pos:...`), in the same txid namespace as clients' transfers; a client's txid may
+/// not start so, or a client could take a ticket's txid first and leave it unsettleable.
+pub const POS_TXID_PREFIXES: [&str; 2] = ["pos:", "void:"];
+
 /// Why a transfer's parameters are refused (a 400).
 pub fn transfer(points: i64, txid: &str) -> Result<Transfer, String> {
     if points == 0 || points.unsigned_abs() > MAX_TRANSFER.unsigned_abs() {
         return Err(format!("points must be a non-zero integer between -{MAX_TRANSFER} and {MAX_TRANSFER}"));
     }
-    Ok(Transfer { points, txid: text("txid", txid)?.to_owned() })
+    let txid = text("txid", txid)?;
+    if POS_TXID_PREFIXES.iter().any(|prefix| txid.starts_with(prefix)) {
+        return Err("txid must not start with pos: or void: (the point of sale's own transfers)".into());
+    }
+    Ok(Transfer { points, txid: txid.to_owned() })
 }
 
 /// A required text parameter, trimmed: not blank, at most `MAX_TEXT` characters.
@@ -68,6 +77,8 @@ mod tests {
         assert!(transfer(-MAX_TRANSFER, "tx").is_ok());
         assert_eq!(transfer(1, "  "), Err("txid is required".into()));
         assert!(transfer(1, &"x".repeat(256)).is_err());
+        assert!(transfer(1, "pos:7:8:9").is_err() && transfer(1, " void:pos:7:8:9").is_err());
+        assert!(transfer(1, "POS-7").is_ok() && transfer(1, "repos:1").is_ok());
         assert_eq!(CardStatus::transferred(20, 120).message, "Transferred 20 points; card balance: 120 points");
     }
 }

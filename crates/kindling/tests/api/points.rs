@@ -120,6 +120,8 @@ async fn transfers_and_balances(app: TestApp) {
     assert_eq!(balance(&app, &acct, "card-1", web).await, 7);
 }
 
+const RESERVED: &str = "txid must not start with pos: or void: (the point of sale's own transfers)";
+
 async fn bad_input_writes_nothing(app: TestApp) {
     let acct = app.account().await;
     let other = app.account().await;
@@ -153,6 +155,9 @@ async fn bad_input_writes_nothing(app: TestApp) {
             "points must be a non-zero integer between -1000000000 and 1000000000".into(),
         ),
         (format!("{ok}&points=1"), 400, "txid is required".into()),
+        // The point of sale's own txids: a client's could make a ticket unsettleable.
+        (format!("{ok}&points=1&txid=pos:1:2:3"), 400, RESERVED.into()),
+        (format!("{ok}&points=1&txid=%20void:pos:1:2:3"), 400, RESERVED.into()),
         (format!("{ok}&points=1&txid={}", "x".repeat(256)), 400, "txid is too long (maximum is 255 characters)".into()),
         (
             format!("identifier={}&channel_id={ch}&points=1&txid=t", "x".repeat(256)),
