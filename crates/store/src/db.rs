@@ -417,7 +417,10 @@ impl Db {
             }
             Self::Postgres(pg) => {
                 let mut tx = pg.pool.begin().await?;
-                sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+                // Read committed, PostgreSQL's default, would give each statement its own
+                // snapshot; a read-only repeatable-read transaction is one snapshot and never
+                // fails to serialize.
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
                 Tx::Postgres(Some(tx))
             }
         })

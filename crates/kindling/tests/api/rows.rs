@@ -13,6 +13,7 @@ backend_tests!(
     missing_column_is_a_decode_error,
     shared_column_name_is_a_decode_error,
     scalar_read_needs_exactly_one_column,
+    a_read_transaction_reads_one_snapshot,
 );
 
 /// A member whose same-typed columns all differ (identifier vs notification mode, created
@@ -72,4 +73,17 @@ async fn scalar_read_needs_exactly_one_column(app: TestApp) {
     let two =
         app.db.fetch_optional::<i64>("SELECT created_at, updated_at FROM members WHERE id = $1", &[id.into()]).await;
     assert!(matches!(two, Err(StoreError::Decode(_))), "{two:?}");
+}
+
+/// `begin_read` is one snapshot for all its reads (a privacy export, a report): a write
+/// committed between two of its reads is seen by neither.
+async fn a_read_transaction_reads_one_snapshot(app: TestApp) {
+    let acct = app.account().await;
+    let count = "SELECT COUNT(*) FROM members WHERE account_id = $1";
+    let mut read = app.db.begin_read().await.unwrap();
+    assert_eq!(read.fetch_optional::<i64>(count, &[acct.id.into()]).await.unwrap(), Some(0));
+    app.post(&acct, "/v1.0/members", json!({"member": {"identifier": "meanwhile"}})).await.error_free();
+    assert_eq!(app.db.fetch_optional::<i64>(count, &[acct.id.into()]).await.unwrap(), Some(1), "committed");
+    assert_eq!(read.fetch_optional::<i64>(count, &[acct.id.into()]).await.unwrap(), Some(0), "the same snapshot");
+    read.commit().await.unwrap();
 }
