@@ -123,7 +123,14 @@ pub(crate) async fn show(
     shown
 }
 
-async fn finalize(app: &TestApp, acct: &TestAccount, s: &Shop, code: &str, tran: &str, body: Value) -> TestResponse {
+pub(crate) async fn finalize(
+    app: &TestApp,
+    acct: &TestAccount,
+    s: &Shop,
+    code: &str,
+    tran: &str,
+    body: Value,
+) -> TestResponse {
     app.ctm(acct, Method::PUT, &format!("/ctm/members/{}/{code}", s.site), ("T1", tran), Some(body)).await
 }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 backend_tests!(
     export_shows_everything_held,
+    export_lists_the_members_tickets,
     lookup_rules,
     delete_request_voids_open_credentials,
     anonymized_after_the_retention,
@@ -120,6 +121,39 @@ async fn export_shows_everything_held(app: TestApp) {
         (&bare.body["credentials"], &bare.body["offer_activities"], &bare.body["impressions"]),
         (&json!([]), &json!([]), &json!([]))
     );
+}
+
+/// A point-of-sale ticket that redeemed the member's code is in their export, as the spec's
+/// `transaction`; another member's export does not have it.
+async fn export_lists_the_members_tickets(app: TestApp) {
+    let acct = app.account().await;
+    let s = crate::pos::shop(&app, &acct, json!({})).await;
+    let (credential, code) = crate::pos::code(&app, &acct, &s, s.member).await;
+    let mut closing = crate::pos::meal();
+    closing["receipt_id"] = json!("R-9");
+    closing["business_date"] = json!("2026-03-04");
+    closing["total_paid"] = json!(899);
+    let settled = crate::pos::finalize(&app, &acct, &s, &code, "tran-export", closing).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    let ticket = settled.body["transaction_id"].as_i64().unwrap();
+    let identifier = app.get(&acct, &format!("/v1.0/members/{}", s.member)).await.body["member"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = export(&app, &acct, &format!("member_identifier={identifier}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    let listed = got.body["transactions"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{}", got.text);
+    let t = &listed[0];
+    let expect = json!({"id": ticket, "member_id": s.member, "store_id": s.store, "credential_id": credential,
+        "receipt_id": "R-9", "business_date": "2026-03-04T00:00:00Z", "nr_items": 2, "purchased_amount": 1248,
+        "total_discount": 349, "total_paid": 899, "terminal_id": null, "check_number": null});
+    for (field, value) in expect.as_object().unwrap() {
+        assert_eq!(&t[field], value, "{field}: {t}");
+    }
+    assert!(t["reported_at"].is_string() && t["transaction_identifier"].is_string(), "{t}");
+    member(&app, &acct, "no-tickets").await;
+    assert_eq!(export(&app, &acct, "member_identifier=no-tickets").await.body["transactions"], json!([]));
 }
 
 async fn lookup_rules(app: TestApp) {

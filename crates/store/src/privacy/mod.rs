@@ -111,14 +111,93 @@ impl FromRow for ExportCredential {
     }
 }
 
+/// The spec's `transaction`: a point-of-sale ticket that redeemed one of the member's codes
+/// (amounts in cents). What a ticket does not record (a serviced device, a check number,
+/// guests, a translator, a source) is null; so is `terminal_id` when the register's id is
+/// not a number, and `reported_at` until the ticket settles.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportTransaction {
+    pub id: i64,
+    pub member_id: MemberId,
+    pub store_id: i64,
+    pub terminal_id: Option<i64>,
+    pub serviced_device_id: Option<String>,
+    pub operator_id: Option<String>,
+    pub purchased_amount: i64,
+    pub nr_items: i64,
+    pub transaction_identifier: String,
+    pub source_id: Option<i64>,
+    /// The member's first code the ticket redeemed.
+    pub credential_id: Option<i64>,
+    pub occurred_at: Timestamp,
+    pub reported_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub receipt_id: Option<String>,
+    pub check_number: Option<String>,
+    /// The ticket's business date, at midnight UTC (the spec's layout is a date-time).
+    pub business_date: Option<String>,
+    pub num_guests: Option<i64>,
+    pub till_id: Option<String>,
+    pub total_due: i64,
+    pub total_discount: i64,
+    pub total_service: i64,
+    pub total_tax: i64,
+    pub total_paid: i64,
+    pub translator_id: Option<String>,
+}
+
+impl FromRow for ExportTransaction {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            id: row.int("id")?,
+            member_id: MemberId(row.int("member_id")?),
+            store_id: row.int("store_id")?,
+            terminal_id: row.text("term_id")?.trim().parse().ok(),
+            serviced_device_id: None,
+            operator_id: row.opt_text("operator_id")?,
+            purchased_amount: row.int("subtotal")?,
+            nr_items: row.int("nr_items")?,
+            transaction_identifier: row.text("transaction_identifier")?,
+            source_id: None,
+            credential_id: row.opt_int("credential_id")?,
+            occurred_at: row.time("occurred_at")?,
+            reported_at: row.opt_time("closed_at")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+            receipt_id: row.opt_text("receipt_id")?,
+            check_number: None,
+            business_date: row.opt_text("business_date")?.map(|date| crate::reports::midnight(&date)),
+            num_guests: None,
+            till_id: row.opt_text("till_id")?,
+            total_due: row.int("total")?,
+            total_discount: row.int("discount")?,
+            total_service: row.int("service_charge")?,
+            total_tax: row.int("tax")?,
+            total_paid: row.int("paid")?,
+            translator_id: None,
+        })
+    }
+}
+
+/// The tickets that redeemed one of the member's codes, oldest first.
+const TRANSACTIONS: &str = "SELECT t.id, r.member_id, t.store_id, t.term_id, t.operator_id, t.subtotal, \
+     t.transaction_identifier, t.occurred_at, t.closed_at, t.created_at, t.updated_at, t.receipt_id, \
+     t.business_date, t.till_id, t.total, t.discount, t.service_charge, t.tax, t.paid, r.credential_id, \
+     (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM pos_transaction_items i \
+       WHERE i.transaction_id = t.id) AS nr_items \
+     FROM pos_transactions t JOIN (SELECT transaction_id, member_id, MIN(credential_id) AS credential_id \
+       FROM redemptions WHERE account_id = $1 AND member_id = $2 AND transaction_id IS NOT NULL \
+       GROUP BY transaction_id, member_id) r ON r.transaction_id = t.id \
+     WHERE t.account_id = $1 ORDER BY t.id";
+
 /// The spec's `member_export_data`: everything held about a member that it has room for.
-/// Kindling records no POS transactions, so `transactions` is always empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Export {
     pub member: ExportMember,
     pub credentials: Vec<ExportCredential>,
     pub offer_activities: Vec<OfferActivity>,
-    pub transactions: Vec<serde_json::Value>,
+    pub transactions: Vec<ExportTransaction>,
     pub impressions: Vec<Impression>,
 }
 
@@ -144,6 +223,7 @@ pub async fn export(db: &Db, account: AccountId, subject: &Subject) -> Result<Ex
         Impressions::COLUMNS
     );
     let impressions = tx.fetch_all(&impressions, &params).await?;
+    let transactions = tx.fetch_all(TRANSACTIONS, &params).await?;
     drop(tx);
-    Ok(Export { member: member_row, credentials, offer_activities, transactions: Vec::new(), impressions })
+    Ok(Export { member: member_row, credentials, offer_activities, transactions, impressions })
 }
