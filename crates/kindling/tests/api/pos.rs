@@ -781,6 +781,20 @@ async fn points_are_earned_once_and_taken_back_by_a_void(app: TestApp) {
     let id = settled.body["transaction_id"].as_i64().unwrap();
     app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
     assert_eq!(app.get(&acct, &card).await.body["balance"], 0, "the void takes the points back");
+
+    // The code's own void takes back what its redemption at a ticket earned; the ticket's
+    // void afterwards finds nothing left to give back, and takes nothing twice.
+    let (credential, second) = crate::pos::code(&app, &acct, &s, s.member).await;
+    let settled = finalize(&app, &acct, &s, &second, "p-2", meal()).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 50);
+    app.put(&acct, &format!("/v1.0/credentials/{credential}/void"), json!({})).await.error_free();
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 0, "the code's void takes the points back");
+    let id = settled.body["transaction_id"].as_i64().unwrap();
+    app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await.error_free();
+    assert_eq!(app.get(&acct, &card).await.body["balance"], 0);
+    let taken = "SELECT COUNT(*) FROM points_transfers WHERE member_id = $1 AND points < 0";
+    assert_eq!(scalar(&app, taken, s.member).await, 2, "one take-back per ticket");
 }
 
 /// A settled ticket's void and its code's own void, sent at the same moment, give the

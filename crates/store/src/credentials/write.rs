@@ -11,6 +11,8 @@
 use super::facts::{self, Context, Gathered, Offers};
 use super::outbox::{self, Kind};
 use super::{attach_in, load_in, Credential, COLUMNS};
+use crate::engine::points::PointsError;
+use crate::pos::transactions::{take_back_points, TicketRedemption};
 use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
@@ -626,15 +628,23 @@ async fn conversion_callbacks(
     Ok(())
 }
 
-/// A live redemption: the offer and channel counters it took.
+/// A live redemption: the offer and channel counters it took, and the ticket it was made at
+/// (whose points it may have earned).
 struct Counted {
     offer_id: OfferId,
     channel_id: ChannelId,
+    member_id: MemberId,
+    ticket: Option<i64>,
 }
 
 impl FromRow for Counted {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { offer_id: OfferId(row.int("offer_id")?), channel_id: ChannelId(row.int("channel_id")?) })
+        Ok(Self {
+            offer_id: OfferId(row.int("offer_id")?),
+            channel_id: ChannelId(row.int("channel_id")?),
+            member_id: MemberId(row.int("member_id")?),
+            ticket: row.opt_int("transaction_id")?,
+        })
     }
 }
 
@@ -678,14 +688,31 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
     let mut counted: Vec<Counted> = tx
         .fetch_all(
             "UPDATE redemptions SET voided_at = $2 WHERE credential_id = $1 AND voided_at IS NULL \
-             RETURNING offer_id, channel_id",
+             RETURNING offer_id, channel_id, member_id, transaction_id",
             &[id.into(), now.unix().into()],
         )
         .await?;
     // Counters are taken in offer order, as redemptions take them.
     counted.sort_by_key(|c| c.offer_id);
-    for Counted { offer_id, channel_id } in counted {
-        give_back(tx, offer_id, channel_id).await?;
+    for c in &counted {
+        give_back(tx, c.offer_id, c.channel_id).await?;
+    }
+    // A redemption made at a ticket gives back the points it earned there, as the ticket's
+    // void would (which now finds it voided and skips it); cards in (member, channel) order.
+    counted.sort_by_key(|c| (c.member_id, c.channel_id, c.ticket, c.offer_id));
+    for c in &counted {
+        let Some(ticket) = c.ticket else { continue };
+        let r = TicketRedemption {
+            ticket,
+            credential_id: id,
+            offer_id: c.offer_id,
+            member_id: c.member_id,
+            channel_id: c.channel_id,
+        };
+        take_back_points(tx, account, r).await.map_err(|e| match e {
+            PointsError::Store(e) => WriteError::Store(e),
+            other => WriteError::Invalid(format!("points: {other:?}")),
+        })?;
     }
     let offers = credential.offer_ids.clone();
     activities(tx, account, &offers, id, credential.member_id, ActivityType::Void, now).await?;

@@ -3,7 +3,7 @@
 
 use super::PosError;
 use crate::credentials::write::{activities, give_back};
-use crate::engine::points::credit_in;
+use crate::engine::points::{credit_in, PointsError};
 use crate::{Db, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::ActivityType;
 use kindling_domain::engine::points::Transfer;
@@ -200,10 +200,25 @@ impl FromRow for Live {
     }
 }
 
+/// A voided redemption made at a ticket, whose points (if it earned any) go back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TicketRedemption {
+    pub ticket: i64,
+    pub credential_id: CredentialId,
+    pub offer_id: OfferId,
+    pub member_id: MemberId,
+    pub channel_id: ChannelId,
+}
+
 /// Takes back the points the ticket's redemption earned, down to the member's balance (points
-/// already spent stay spent), once (a txid of its own).
-async fn take_back_points(tx: &mut Tx, account: AccountId, ticket: i64, r: &Live) -> Result<(), PosError> {
-    let txid = super::settle::points_txid(ticket, r.credential_id, r.offer_id.0);
+/// already spent stay spent), once (a txid of its own). Both voids call it: the ticket's, and
+/// a code's own void of a redemption made at a ticket.
+pub(crate) async fn take_back_points(
+    tx: &mut Tx,
+    account: AccountId,
+    r: TicketRedemption,
+) -> std::result::Result<(), PointsError> {
+    let txid = super::settle::points_txid(r.ticket, r.credential_id, r.offer_id.0);
     let earned: Option<i64> = tx
         .fetch_optional(
             "SELECT points FROM points_transfers WHERE account_id = $1 AND txid = $2",
@@ -224,7 +239,7 @@ async fn take_back_points(tx: &mut Tx, account: AccountId, ticket: i64, r: &Live
     let back = earned.min(balance.unwrap_or(0));
     if back > 0 {
         let transfer = Transfer { points: -back, txid: format!("void:{txid}") };
-        credit_in(tx, account, r.member_id, r.channel_id, &transfer).await.map_err(super::settle::points_error)?;
+        credit_in(tx, account, r.member_id, r.channel_id, &transfer).await?;
     }
     Ok(())
 }
@@ -299,7 +314,14 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
             // Then the cards, in the order a settle credits them (member, channel, txid).
             live.sort_by_key(|r| (r.member_id, r.channel_id, r.credential_id, r.offer_id));
             for r in &live {
-                take_back_points(tx, account, id, r).await?;
+                let r = TicketRedemption {
+                    ticket: id,
+                    credential_id: r.credential_id,
+                    offer_id: r.offer_id,
+                    member_id: r.member_id,
+                    channel_id: r.channel_id,
+                };
+                take_back_points(tx, account, r).await.map_err(super::settle::points_error)?;
             }
             let mut codes: Vec<CredentialId> = live.iter().map(|r| r.credential_id).collect();
             codes.sort_unstable();
