@@ -164,7 +164,7 @@ async fn visit_in(tx: &mut Tx, page: &Page, visitor: &Visitor) -> Result<Handed>
                 Ok(credential) => Handed::Code { credential: Box::new(credential), returning: false },
                 // Refusals are decided before anything is written, so the visit goes on.
                 Err(WriteError::Refused(refusal)) => Handed::Refused(refusal),
-                Err(WriteError::Invalid(message)) => Handed::Unavailable(message),
+                Err(WriteError::Invalid(message) | WriteError::Conflict(message)) => Handed::Unavailable(message),
                 Err(WriteError::NotFound) => Handed::Unavailable("the offer was not found".into()),
                 Err(WriteError::Store(e)) => return Err(e),
             }

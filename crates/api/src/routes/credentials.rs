@@ -150,6 +150,7 @@ fn refused(e: WriteError) -> ApiError {
     match e {
         WriteError::Refused(r) => ApiError::BadRequest(r.message()),
         WriteError::Invalid(m) => ApiError::BadRequest(m),
+        WriteError::Conflict(m) => ApiError::Conflict(m),
         WriteError::NotFound => ApiError::not_found("credential"),
         WriteError::Store(e) => e.into(),
     }

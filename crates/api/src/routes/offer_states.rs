@@ -25,6 +25,7 @@ pub(crate) fn refused(e: StateError) -> ApiError {
         StateError::NotFound(message) => ApiError::NotFound(message.into()),
         StateError::Credential(WriteError::Refused(refusal)) => ApiError::BadRequest(refusal.message()),
         StateError::Credential(WriteError::Invalid(message)) => ApiError::BadRequest(message),
+        StateError::Credential(WriteError::Conflict(message)) => ApiError::Conflict(message),
         StateError::Credential(WriteError::NotFound) => ApiError::not_found("credential"),
         StateError::Credential(WriteError::Store(e)) | StateError::Store(e) => e.into(),
         StateError::Window(errors) => ApiError::Invalid(errors),

@@ -297,7 +297,7 @@ async fn validation_table(app: TestApp) {
     assert_eq!(err(put_query(&app, &acct, &format!("/v1.0/credentials/{eid}/redeem")).await), "Credential has expired");
 }
 
-async fn setup_offer(app: &TestApp, acct: &TestAccount, channel: i64, body: Value) -> i64 {
+pub(crate) async fn setup_offer(app: &TestApp, acct: &TestAccount, channel: i64, body: Value) -> i64 {
     let id = offer(app, acct, body).await;
     app.post(acct, &format!("/v1.0/offers/{id}/channels"), json!({"offer": {"channel_ids": [channel]}}))
         .await

@@ -22,6 +22,8 @@ backend_tests!(
 );
 
 const ONE: &str = "/v1.0/members/{member_id}/offer_states/{offer_state_id}";
+const STATE_OWNS_IT: &str =
+    "Credential belongs to an Offer State; change it through /v1.0/members/{member_id}/offer_states";
 const MANY: &str = "/v1.0/members/{member_id}/offer_states";
 const SEARCH: &str = "/v1.0/members/offer_states";
 const VOID: &str = "/v1.0/members/{member_id}/offer_states/{offer_state_id}/void";
@@ -123,9 +125,17 @@ async fn issue_get_list_search_and_redeem(app: TestApp) {
     let wrong = app.get(&acct, &format!("{SEARCH}?token={token}&credential_identifier=nope")).await;
     assert_eq!(wrong.body["total_entries"], 0, "both filters apply");
 
-    // The state's credential cannot be deleted from under it (void the state instead).
+    // The state's credential cannot be deleted from under it (void the state instead), nor
+    // changed through the credentials API: its window and offer are the state's.
     app.delete(&acct, &format!("/v1.0/credentials/{credential}")).await.error(409);
+    let other_offer = crate::credentials::setup_offer(&app, &acct, s.channel, json!({"name": "Other"})).await;
+    for change in ["code_lifetime=315360000".to_owned(), format!("offer_ids={other_offer}")] {
+        let path = format!("/v1.0/credentials/{credential}?channel_id={}&{change}", s.channel);
+        let refused = app.raw(Some(&acct.token), Method::PUT, &path, None).await;
+        assert_eq!(refused.error(409), STATE_OWNS_IT, "{change}");
+    }
     assert_eq!(show(&app, &acct, s.member, &state).await.body["offer_state"], state);
+    assert_eq!(app.get(&acct, &format!("/v1.0/credentials/{credential}")).await.body, shown.body, "unchanged");
 
     // Redeemed through the credentials API, the state says so.
     redeem(&app, &acct, credential).await.spec("put", "/v1.0/credentials/{credential_id}/redeem");

@@ -30,6 +30,8 @@ pub enum WriteError {
     Refused(Refusal),
     /// Another 400 with this message.
     Invalid(String),
+    /// The stored state forbids it (a 409 with this message).
+    Conflict(String),
     NotFound,
     Store(StoreError),
 }
@@ -330,6 +332,15 @@ async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: Cre
     check_refs(&ctx, &input)?;
     if current.status != CredentialStatus::Open {
         return Err(WriteError::Invalid(format!("Credential is {} and can no longer be changed", current.status)));
+    }
+    // A wallet offer state's code carries the state's offer and window: it changes through
+    // the state, or the state would show one thing and the code redeem another.
+    let held: Option<i64> =
+        tx.fetch_optional("SELECT COUNT(*) FROM offer_states WHERE credential_id = $1", &[id.into()]).await?;
+    if held.unwrap_or(0) > 0 {
+        return Err(WriteError::Conflict(
+            "Credential belongs to an Offer State; change it through /v1.0/members/{member_id}/offer_states".into(),
+        ));
     }
     let channel = input.channel_id.ok_or(WriteError::Refused(Refusal::ChannelMissing))?;
     let offers = dedup(input.offer_ids.clone().unwrap_or_else(|| current.offer_ids.clone()));

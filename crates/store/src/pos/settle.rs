@@ -129,7 +129,7 @@ async fn refused_reason(
 ) -> Result<(Reason, String), PosError> {
     Ok(match error {
         WriteError::Refused(refusal) => (refusal_reason(&refusal, false), refusal.message()),
-        WriteError::Invalid(words) => {
+        WriteError::Invalid(words) | WriteError::Conflict(words) => {
             let now = Timestamp::now();
             let current = code_facts(tx, account, code, Some(ticket), now).await?;
             let reason = current.as_ref().and_then(|c| code_reason(c, now)).map_or(Reason::NotFound, |(r, _)| r);

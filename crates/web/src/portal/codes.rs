@@ -118,6 +118,7 @@ async fn refused(portal: &PortalState, signed: &Signed, code: &str, e: WriteErro
     let (status, message) = match e {
         WriteError::Refused(refusal) => (StatusCode::BAD_REQUEST, refusal.message()),
         WriteError::Invalid(message) => (StatusCode::BAD_REQUEST, message),
+        WriteError::Conflict(message) => (StatusCode::CONFLICT, message),
         WriteError::NotFound => (StatusCode::NOT_FOUND, "No such code in this account.".to_owned()),
         WriteError::Store(e) => return view::store_failure(&e),
     };
