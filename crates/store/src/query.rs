@@ -146,6 +146,16 @@ impl Dialect {
         }
     }
 
+    /// The suffix that share-locks the rows a read relies on while other readers may do the
+    /// same: PostgreSQL's `FOR KEY SHARE`, which a deletion of the row waits for (and which
+    /// waits for one in progress, then reads the row again). SQLite's one writer needs none.
+    pub(crate) fn key_share(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR KEY SHARE",
+        }
+    }
+
     /// `column` is one of `list` (one `Value::IntList`/`TextList` parameter). PostgreSQL
     /// compares with the array; SQLite reads the JSON array with `json_each`.
     pub(crate) fn in_list(self, column: impl IntoColumnRef, list: impl Into<Value>) -> SimpleExpr {

@@ -4,11 +4,16 @@
 
 use crate::backend_tests;
 use crate::credentials::{member, setup, Setup};
-use crate::helpers::{TestAccount, TestApp, TestResponse};
+use crate::helpers::{while_held, TestAccount, TestApp, TestResponse};
 use crate::offers::channel;
 use serde_json::{json, Value};
 
-backend_tests!(get_or_create_is_idempotent, bad_input_writes_nothing, concurrent_first_calls_make_one_zid);
+backend_tests!(
+    get_or_create_is_idempotent,
+    bad_input_writes_nothing,
+    concurrent_first_calls_make_one_zid,
+    an_unlinking_racing_a_first_call_is_a_404,
+);
 
 const CREATE: &str = "/v1.0/members/{member_id}/offers/{offer_id}/zidentifiers";
 const SHOW: &str = "/v1.0/members/zidentifiers/{zid}";
@@ -177,4 +182,30 @@ pub async fn parallel(
         answers.push(answer.unwrap());
     }
     answers
+}
+
+/// PostgreSQL: the offer leaves the channel while a first call is making the member's zid.
+/// The call waits for the unlinking and answers the 404 of an offer not on the channel; it
+/// went on, and once the unlinking committed between its check and its read-back it found
+/// no zid and answered a 500.
+async fn an_unlinking_racing_a_first_call_is_a_404(app: TestApp) {
+    if !app.url.starts_with("postgres") {
+        eprintln!("SKIPPED on SQLite: its one writer cannot interleave the two");
+        return;
+    }
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Fries"})).await;
+    let link: i64 = app
+        .db
+        .fetch_optional("SELECT id FROM eligible_channels WHERE offer_id = $1", &[s.offer.into()])
+        .await
+        .unwrap()
+        .unwrap();
+    let hold = vec![("SELECT id FROM eligible_channels WHERE id = $1 FOR UPDATE", vec![link.into()])];
+    let then = vec![("DELETE FROM eligible_channels WHERE id = $1", vec![link.into()])];
+    let held = while_held(&app.db, hold, then, zid(&app, &acct, s.member, s.offer, s.channel)).await;
+    held.holder.unwrap();
+    assert!(held.waited, "the call waits for the unlinking");
+    assert_eq!(held.answer.error(404), format!("channel {} is not linked to offer {}", s.channel, s.offer));
+    assert_eq!(rows(&app, &acct).await, 0, "no zid for an offer no longer on the channel");
 }

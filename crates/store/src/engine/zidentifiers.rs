@@ -73,9 +73,14 @@ pub async fn get_or_create(
             if !crud::contains::<Channels>(tx, account, channel).await? {
                 return Ok(Err(Missing::Channel));
             }
+            // Share-locked until commit: an unlinking waits for this zid (and then drops it
+            // with the link's other zids from view), or this waits for it and finds no link.
             let linked: Option<i64> = tx
                 .fetch_optional(
-                    "SELECT id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3",
+                    &format!(
+                        "SELECT id FROM eligible_channels WHERE account_id = $1 AND offer_id = $2 AND channel_id = $3{}",
+                        tx.dialect().key_share()
+                    ),
                     &[account.into(), offer.into(), channel.into()],
                 )
                 .await?;
