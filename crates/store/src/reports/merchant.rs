@@ -142,8 +142,9 @@ async fn read(tx: &mut Tx, account: AccountId, scope: &Scope) -> Result<(Vec<Red
     Ok((listed, cells, visits))
 }
 
-/// The spec's `report_data` for one redemption: what Kindling does not record (POS
-/// transactions, amounts, items, demographics, offer and channel groups) is null or `[]`.
+/// The spec's `report_data` for one redemption: what Kindling does not record
+/// (demographics, offer and channel groups) or does not read here yet (the point-of-sale
+/// ticket's transaction, amounts and items) is null or `[]`.
 struct ReportData<'a>(&'a RedemptionRow, i64);
 
 impl Serialize for ReportData<'_> {

@@ -93,8 +93,8 @@ impl FromRow for RedemptionRow {
     }
 }
 
-/// The spec's `redemption`. Kindling records no POS transaction, operator, purchase amount,
-/// value or items for a redemption yet: those are null (items `[]`).
+/// The spec's `redemption`. The point-of-sale ticket a redemption was made at is not read
+/// yet: its transaction, operator, purchase amount, value and items are null (items `[]`).
 impl Serialize for RedemptionRow {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(21))?;
