@@ -16,6 +16,7 @@ backend_tests!(
     sign_in_session_and_sign_out,
     sign_in_failures_are_limited_per_email,
     a_browser_that_signed_in_before_is_not_locked_out,
+    known_browsers_are_few_and_forgotten_on_a_password_change,
     every_form_needs_the_session_csrf_token,
     roles_are_enforced_on_the_server,
     codes_are_looked_up_redeemed_and_voided_through_the_form,
@@ -354,6 +355,37 @@ async fn a_browser_that_signed_in_before_is_not_locked_out(app: TestApp) {
         assert_eq!(mine.sign_in(&email, "wrong password!").await.status, 401);
     }
     assert_eq!(mine.sign_in(&email, PASSWORD).await.status, 429);
+}
+
+/// An email keeps its 10 newest browsers; a password change forgets every browser but the
+/// one that made it, so none keeps a count of its own for guessing the new password.
+async fn known_browsers_are_few_and_forgotten_on_a_password_change(app: TestApp) {
+    let acct = app.account().await;
+    let email = user(&app, &acct, Role::Editor, &[]).await;
+    let known = "SELECT COUNT(*) FROM portal_devices WHERE email = $1";
+    let count = || async { app.db.fetch_optional::<i64>(known, &[email.as_str().into()]).await.unwrap().unwrap() };
+    let mut browsers = Vec::new();
+    for _ in 0..12 {
+        browsers.push(Portal::signed_in(&app, &email).await);
+    }
+    assert_eq!(count().await, 10, "the 10 newest");
+    // The oldest browser is forgotten: its attempts count as the email's.
+    let mut attacker = Portal::new(&app);
+    for _ in 0..5 {
+        assert_eq!(attacker.sign_in(&email, "wrong password!").await.status, 401);
+    }
+    assert_eq!(browsers[0].sign_in(&email, PASSWORD).await.status, 429, "forgotten");
+    // The newest changes the password: the others are forgotten, it stays known.
+    let mut newest = browsers.pop().unwrap();
+    let new = "another long passphrase";
+    let csrf = newest.csrf.clone();
+    let form =
+        [("csrf", csrf.as_str()), ("current_password", PASSWORD), ("new_password", new), ("confirm_password", new)];
+    let changed = newest.post("/admin/password", &form).await;
+    assert_eq!(changed.location(), "/admin/password?done=changed", "{}", changed.text);
+    assert_eq!(count().await, 1);
+    assert_eq!(browsers[5].sign_in(&email, new).await.status, 429, "another browser counts as the email's");
+    assert_eq!(newest.sign_in(&email, new).await.status, 303, "the browser that changed it is still known");
 }
 
 async fn sign_in_failures_are_limited_per_email(app: TestApp) {

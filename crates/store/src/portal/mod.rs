@@ -268,8 +268,8 @@ pub async fn start_session(db: &Db, session: NewSession<'_>, device: Device<'_>,
             // However often someone with the password signs in, the email keeps a few
             // browsers, each with its own count.
             tx.execute(
-                "DELETE FROM portal_devices WHERE email = $1 AND digest NOT IN \
-                 (SELECT digest FROM portal_devices WHERE email = $1 ORDER BY expires_at DESC, digest LIMIT $2)",
+                "DELETE FROM portal_devices WHERE email = $1 AND id NOT IN \
+                 (SELECT id FROM portal_devices WHERE email = $1 ORDER BY id DESC LIMIT $2)",
                 &[email.into(), DEVICES_PER_EMAIL.into()],
             )
             .await?;
