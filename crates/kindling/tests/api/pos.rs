@@ -15,6 +15,7 @@ backend_tests!(
     scripted_session_show_allocate_finalize_show,
     burger_and_fries,
     concurrent_allocates_hold_once,
+    a_hold_counts_against_a_channel_limit,
     holds_refuse_other_tickets_and_rest_redemption,
     settle_is_idempotent_and_void_gives_everything_back,
     wallet_state_redeems_at_the_register,
@@ -312,6 +313,29 @@ async fn concurrent_allocates_hold_once(app: TestApp) {
     // The limit is reached: the first winner's code is refused now.
     let late = show(&app, &acct, &s, &codes[winner], "late", meal()).await;
     assert_eq!(late.body["transaction"]["errors"][0]["code"], "total_limit", "{}", late.text);
+}
+
+/// A limit on the offer's channel counts other tickets' holds of codes on that channel, as
+/// the total limit does: with one redemption left, a second ticket's allocate is refused (it
+/// was accepted, and refused only at its settle).
+async fn a_hold_counts_against_a_channel_limit(app: TestApp) {
+    let acct = app.account().await;
+    let s = shop(&app, &acct, json!({})).await;
+    let settings = format!("/v1.0/offers/{}/channels/{}", s.offer, s.channel);
+    let set = app.put(&acct, &settings, json!({"eligible_channel": {"max_redemptions": 1}})).await;
+    assert!(set.status.is_success(), "{}", set.text);
+    let (_, first) = code(&app, &acct, &s, s.member).await;
+    let (second_id, second) = code(&app, &acct, &s, s.member).await;
+    assert_eq!(allocate(&app, &acct, &s, &first, "ch-1").await.status, 200);
+    let refused = allocate(&app, &acct, &s, &second, "ch-2").await;
+    refused.error(422);
+    assert_eq!(refused.body["code"], "total_limit", "{}", refused.text);
+    let rest = put_query(&app, &acct, &format!("/v1.0/credentials/{second_id}/redeem")).await;
+    assert_eq!(rest.error(400), "Member must be eligible for offer: Buy a Burger, Get Free Medium Fries");
+    // The holder settles; the limit is then reached by the redemption itself.
+    let settled = finalize(&app, &acct, &s, &first, "ch-1", meal()).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    allocate(&app, &acct, &s, &second, "ch-2").await.error(422);
 }
 
 /// A hold refuses the code to other tickets and to `PUT /credentials/{id}/redeem`, and

@@ -153,8 +153,9 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
                 {
                     return Ok(None);
                 }
-                // Held codes count against the total limits (per-member ones are not batched).
-                crate::pos::holds::count_others(tx, account, &mut gathered, member, None, now).await?;
+                // Held codes count against the total and channel limits (per-member ones are
+                // not batched).
+                crate::pos::holds::count_others(tx, account, &mut gathered, (member, channel), None, now).await?;
                 groups.push(gathered);
                 group_of.insert(key, groups.len() - 1);
                 groups.len() - 1

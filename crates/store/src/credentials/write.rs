@@ -519,7 +519,8 @@ pub(crate) async fn redeem_in(
             at.narrow(&mut gathered);
         }
     }
-    crate::pos::holds::count_others(tx, account, &mut gathered, member, at.as_ref().map(|a| a.ticket), now).await?;
+    crate::pos::holds::count_others(tx, account, &mut gathered, (member, channel), at.as_ref().map(|a| a.ticket), now)
+        .await?;
     let offers = credential.offer_ids.clone();
     rules::check(&facts(Purpose::Redeem, Some(channel), member, &raw(&offers), &gathered, false, now))
         .map_err(WriteError::Refused)?;

@@ -243,7 +243,7 @@ pub(crate) async fn consider(
         if let Some(only) = only {
             gathered.offers.retain(|o| only.contains(&OfferId(o.id)));
         }
-        holds::count_others(tx, account, &mut gathered, member, ticket, now).await?;
+        holds::count_others(tx, account, &mut gathered, (member, channel), ticket, now).await?;
         let blocked = code_reason(&credential, now).or(credential.held_elsewhere.then_some((
             Reason::HeldByOtherTransaction,
             "This credential is currently locked for processing. Please try again later.",

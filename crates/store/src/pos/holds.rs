@@ -7,52 +7,63 @@ use super::ticket::{self, TicketKey};
 use super::PosError;
 use crate::credentials::facts::Gathered;
 use crate::{Dialect, Exec, FromRow, Result, Row, Tx};
-use kindling_domain::{AccountId, CredentialId, MemberId, OfferId, Timestamp};
+use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, Timestamp};
 use std::collections::HashMap;
 
 /// Holds last this long unless the account says otherwise (`pos_hold_seconds`).
 pub const DEFAULT_HOLD_SECONDS: i64 = 15 * 60;
 
-/// Live holds of other tickets on the offers, all and the member's.
+/// Live holds of other tickets on the offers: all, the member's, and those of codes on the
+/// channel.
 struct HeldCount {
     offer_id: i64,
     total: i64,
     member: i64,
+    channel: i64,
 }
 
 impl FromRow for HeldCount {
     fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Self { offer_id: row.int("offer_id")?, total: row.int("total")?, member: row.int("member")? })
+        Ok(Self {
+            offer_id: row.int("offer_id")?,
+            total: row.int("total")?,
+            member: row.int("member")?,
+            channel: row.int("channel")?,
+        })
     }
 }
 
 /// Adds other tickets' live holds to the gathered redemption counts of the offers that have
-/// a limit (offers without one never pay for the query). `ticket` is the caller's own, whose
-/// holds are not counted against it.
+/// a limit (offers without one never pay for the query): to the total and the member's, and
+/// for a limit on `channel` (the code's), the holds of codes on that channel. `ticket` is the
+/// caller's own, whose holds are not counted against it.
 pub(crate) async fn count_others(
     tx: &mut impl Exec,
     account: AccountId,
     gathered: &mut Gathered,
-    member: MemberId,
+    (member, channel): (MemberId, ChannelId),
     ticket: Option<i64>,
     now: Timestamp,
 ) -> Result<()> {
     let limited: Vec<i64> = gathered
         .offers
         .iter()
-        .filter(|o| o.limits.total.is_some() || o.limits.per_member_set())
+        .filter(|o| o.limits.total.is_some() || o.limits.per_member_set() || o.limits.per_channel.is_some())
         .map(|o| o.id)
         .collect();
     if limited.is_empty() {
         return Ok(());
     }
     let sql = format!(
-        "SELECT offer_id, COUNT(*) AS total, SUM(CASE WHEN member_id = $3 THEN 1 ELSE 0 END) AS member \
-         FROM pos_holds WHERE account_id = $1 AND expires_at > $4 AND ($5 IS NULL OR transaction_id <> $5) AND {} \
-         GROUP BY offer_id",
-        tx.dialect().in_list_sql("offer_id", 2)
+        "SELECT h.offer_id, COUNT(*) AS total, SUM(CASE WHEN h.member_id = $3 THEN 1 ELSE 0 END) AS member, \
+         SUM(CASE WHEN c.channel_id = $6 THEN 1 ELSE 0 END) AS channel \
+         FROM pos_holds h JOIN credentials c ON c.id = h.credential_id \
+         WHERE h.account_id = $1 AND h.expires_at > $4 AND ($5 IS NULL OR h.transaction_id <> $5) AND {} \
+         GROUP BY h.offer_id",
+        tx.dialect().in_list_sql("h.offer_id", 2)
     );
-    let params = [account.into(), limited.as_slice().into(), member.into(), now.unix().into(), ticket.into()];
+    let params =
+        [account.into(), limited.as_slice().into(), member.into(), now.unix().into(), ticket.into(), channel.into()];
     let held: HashMap<i64, HeldCount> =
         tx.fetch_all::<HeldCount>(&sql, &params).await?.into_iter().map(|h| (h.offer_id, h)).collect();
     for offer in &mut gathered.offers {
@@ -60,6 +71,7 @@ pub(crate) async fn count_others(
             offer.counts.total += h.total;
             offer.counts.member += h.member;
             offer.counts.member_today += h.member;
+            offer.counts.channel += h.channel;
         }
     }
     Ok(())
@@ -81,7 +93,8 @@ pub(crate) async fn lock_codes(tx: &mut impl Exec, account: AccountId, codes: &[
     tx.fetch_all::<i64>(sql, &[account.into(), codes.as_slice().into()]).await.map(drop)
 }
 
-/// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order) from
+/// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order; a limit
+/// on any of its channels counts) from
 /// reading its holds to commit, so two tickets never both see the last redemption free.
 /// The offers of all the ticket's codes are locked in one statement, so in one ascending
 /// order (as redemptions lock them): code by code, two tickets naming the same offers in
@@ -98,7 +111,8 @@ pub(crate) async fn serialize_limited(
     let sql = "SELECT id FROM offers WHERE account_id = $1 \
                AND id IN (SELECT offer_id FROM credential_offers WHERE credential_id = ANY($2)) \
                AND (max_redemptions IS NOT NULL OR max_redemptions_per_member IS NOT NULL \
-               OR max_redemptions_per_member_per_day IS NOT NULL) ORDER BY id FOR NO KEY UPDATE";
+               OR max_redemptions_per_member_per_day IS NOT NULL OR EXISTS (SELECT 1 FROM eligible_channels e \
+               WHERE e.offer_id = offers.id AND e.max_redemptions IS NOT NULL)) ORDER BY id FOR NO KEY UPDATE";
     tx.fetch_all::<i64>(sql, &[account.into(), credentials.into()]).await.map(drop)
 }
 
