@@ -70,20 +70,13 @@ pub fn spawn(
     db: Db,
     config: Config,
     clock: Arc<dyn Clock>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
+    crate::every(config.poll_interval, stop, move || {
+        let (db, clock, config) = (db.clone(), clock.clone(), config.clone());
+        async move {
             if let Err(e) = run_once(&db, clock.as_ref(), &config).await {
                 tracing::error!(error = ?e, "privacy worker");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(config.poll_interval) => {}
-                changed = stop.changed() => {
-                    if changed.is_err() || *stop.borrow() {
-                        break;
-                    }
-                }
             }
         }
     })

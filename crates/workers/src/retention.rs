@@ -94,10 +94,11 @@ pub fn spawn(
     db: Db,
     config: Config,
     clock: Arc<dyn Clock>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
+    crate::every(config.poll_interval, stop, move || {
+        let (db, clock, config) = (db.clone(), clock.clone(), config.clone());
+        async move {
             match run_once(&db, clock.as_ref(), &config).await {
                 Ok(purged) if purged != Purged::default() => {
                     tracing::info!(
@@ -108,14 +109,6 @@ pub fn spawn(
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "retention worker"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(config.poll_interval) => {}
-                changed = stop.changed() => {
-                    if changed.is_err() || *stop.borrow() {
-                        break;
-                    }
-                }
             }
         }
     })
