@@ -247,13 +247,13 @@ pub struct NewSession<'a> {
 pub async fn start_session(db: &Db, session: NewSession<'_>, device: Device<'_>, now: Timestamp) -> Result<()> {
     let NewSession { user, email, digest, csrf_token, expires_at } = session;
     let (email, digest, csrf) = (email.as_str().to_owned(), digest.to_owned(), csrf_token.to_owned());
-    let presented = device.presented.unwrap_or_default().to_owned();
+    let presented = device.presented.map(str::to_owned);
     let (device_digest, device_expires) = (device.digest.to_owned(), device.expires_at);
     db.transaction(move |tx| {
         Box::pin(async move {
             // The count this sign-in was counted in: a success from a known browser leaves
             // the email's (attempts from elsewhere) as it is.
-            let counter = attempt_counter(tx, Some(presented.as_str()), &email, now).await?;
+            let counter = attempt_counter(tx, presented.as_deref(), &email, now).await?;
             tx.execute("DELETE FROM portal_login_attempts WHERE email = $1", &[counter.into()]).await?;
             tx.execute(
                 "DELETE FROM portal_devices WHERE digest = $1 OR email = $2 AND expires_at <= $3",
