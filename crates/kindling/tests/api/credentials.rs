@@ -18,6 +18,7 @@ backend_tests!(
     eligibility_check,
     a_corrupt_status_fails_closed,
     a_limit_set_after_redemptions_counts_them,
+    a_void_racing_a_new_limit_is_taken_off_it,
 );
 
 pub struct Setup {
@@ -613,4 +614,91 @@ async fn a_limit_set_after_redemptions_counts_them(app: TestApp) {
     assert_eq!(redeem(ids[4]).await.status, 201);
     assert_eq!(redeem(ids[5]).await.error(400), "Member must be eligible for offer: Later");
     assert_eq!(count(&app, channel_count, s.offer).await, 4);
+}
+
+/// PostgreSQL: a limit is set on an offer (a recount of its live redemptions) while a void
+/// of one of them is between giving back to the offer (no limit yet: nothing to give back)
+/// and committing. The recount waits for the void and does not count its redemption; it
+/// counted it, so the offer stayed one redemption short of its limit.
+async fn a_void_racing_a_new_limit_is_taken_off_it(app: TestApp) {
+    if !app.url.starts_with("postgres") {
+        eprintln!("SKIPPED on SQLite: its one writer cannot interleave the two");
+        return;
+    }
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Racing"})).await;
+    // A channel limit, so that the void also gives back to the channel: the holder below
+    // stops it there, after its offer's give-back.
+    let settings = format!("/v1.0/offers/{}/channels/{}", s.offer, s.channel);
+    assert!(app.put(&acct, &settings, json!({"eligible_channel": {"max_redemptions": 100}})).await.status.is_success());
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let m = member(&app, &acct, &format!("racing-{i}")).await;
+        let id = issue(&app, &acct, &s, m).await.body["credential"]["id"].as_i64().unwrap();
+        assert_eq!(put_query(&app, &acct, &format!("/v1.0/credentials/{id}/redeem")).await.status, 201);
+        ids.push(id);
+    }
+    let (locked, is_locked) = tokio::sync::oneshot::channel::<i64>();
+    let (go, gone) = tokio::sync::oneshot::channel::<()>();
+    let offer = s.offer;
+    let db = app.db.clone();
+    let holder = db.transaction(move |tx| {
+        Box::pin(async move {
+            tx.execute("SELECT id FROM eligible_channels WHERE offer_id = $1 FOR UPDATE", &[offer.into()]).await?;
+            let pid: Option<i64> = tx.fetch_optional("SELECT pg_backend_pid()::bigint", &[]).await?;
+            let _ = locked.send(pid.unwrap_or_default());
+            let _ = gone.await;
+            Ok::<_, kindling_store::StoreError>(())
+        })
+    });
+    let limited = std::sync::atomic::AtomicBool::new(false);
+    let (app_ref, acct_ref, limited_ref) = (&app, &acct, &limited);
+    let void_path = format!("/v1.0/credentials/{}/void", ids[0]);
+    let offer_path = format!("/v1.0/offers/{}", s.offer);
+    let raced = async move {
+        let holder_pid = is_locked.await.unwrap();
+        // Backends waiting for the holder, or for one that waits for it.
+        let waiting = |depth: i64| async move {
+            let sql = "SELECT COUNT(*) FROM pg_stat_activity a WHERE $1 = ANY(pg_blocking_pids(a.pid)) \
+                       OR EXISTS (SELECT 1 FROM pg_stat_activity b WHERE $1 = ANY(pg_blocking_pids(b.pid)) \
+                       AND b.pid = ANY(pg_blocking_pids(a.pid)))";
+            app_ref.db.fetch_optional::<i64>(sql, &[holder_pid.into()]).await.unwrap() >= Some(depth)
+        };
+        let void = put_query(app_ref, acct_ref, &void_path);
+        let limit_while_voiding = async {
+            let mut void_waits = false;
+            for _ in 0..1000 {
+                void_waits = waiting(1).await;
+                if void_waits {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert!(void_waits, "the void waits for the channel's row");
+            let limit = async {
+                let set = app_ref.put(acct_ref, &offer_path, json!({"offer": {"max_redemptions": 10}})).await;
+                limited_ref.store(true, std::sync::atomic::Ordering::SeqCst);
+                set
+            };
+            let release = async {
+                // The limit either commits at once (the race) or waits behind the void.
+                for _ in 0..300 {
+                    if limited_ref.load(std::sync::atomic::Ordering::SeqCst) || waiting(2).await {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                let _ = go.send(());
+            };
+            tokio::join!(limit, release).0
+        };
+        tokio::join!(void, limit_while_voiding)
+    };
+    let (held, (voided, limit)) = tokio::join!(holder, raced);
+    held.unwrap();
+    assert_eq!(voided.status, 201, "{}", voided.text);
+    limit.error_free();
+    let live = count(&app, "SELECT COUNT(*) FROM redemptions WHERE offer_id = $1 AND voided_at IS NULL", s.offer).await;
+    assert_eq!(live, 1);
+    assert_eq!(count(&app, "SELECT redemption_count FROM offers WHERE id = $1", s.offer).await, live, "counted once");
 }

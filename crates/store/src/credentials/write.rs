@@ -677,6 +677,21 @@ pub(crate) async fn give_back(tx: &mut Tx, offer_id: OfferId, channel_id: Channe
     .map(drop)
 }
 
+/// On PostgreSQL, share-locks the offers of redemptions being voided (in id order, as
+/// redemptions lock them) before `give_back`: a limit set meanwhile where there was none is
+/// recounted under `FOR UPDATE` (`offers::offer::lock_for_recount`), so that recount either
+/// waits for the void and finds the redemption voided, or commits first and `give_back` then
+/// sees the limit and takes the redemption off it. Without the lock a void whose
+/// `give_back` ran before the limit committed, and which committed after its recount, left
+/// the count one too high. Nothing on SQLite's single writer.
+pub(crate) async fn share_offers(tx: &mut Tx, offers: &[OfferId]) -> Result<()> {
+    if tx.dialect() != crate::Dialect::Postgres || offers.is_empty() {
+        return Ok(());
+    }
+    let sql = "SELECT id FROM offers WHERE id = ANY($1) ORDER BY id FOR KEY SHARE";
+    tx.fetch_all::<i64>(sql, &[offers.into()]).await.map(drop)
+}
+
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit
 /// that counts them (one that is not set keeps no count; see `count_limits`).
 pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
@@ -706,6 +721,8 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
         .await?;
     // Counters are taken in offer order, as redemptions take them.
     counted.sort_by_key(|c| c.offer_id);
+    let given_back: Vec<OfferId> = counted.iter().map(|c| c.offer_id).collect();
+    share_offers(tx, &given_back).await?;
     for c in &counted {
         give_back(tx, c.offer_id, c.channel_id).await?;
     }

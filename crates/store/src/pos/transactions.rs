@@ -2,7 +2,7 @@
 //! it made back to the limits and reopens its codes.
 
 use super::PosError;
-use crate::credentials::write::{activities, give_back};
+use crate::credentials::write::{activities, give_back, share_offers};
 use crate::engine::points::{credit_in, PointsError};
 use crate::{Db, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::ActivityType;
@@ -299,6 +299,8 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                 .await?;
             // Counters are taken in offer order, as redemptions take them.
             live.sort_by_key(|r| (r.offer_id, r.credential_id));
+            let given_back: Vec<OfferId> = live.iter().map(|r| r.offer_id).collect();
+            share_offers(tx, &given_back).await?;
             for r in &live {
                 give_back(tx, r.offer_id, r.channel_id).await?;
                 activities(tx, account, &[r.offer_id], r.credential_id, r.member_id, ActivityType::Void, now).await?;
