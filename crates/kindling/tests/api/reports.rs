@@ -19,6 +19,7 @@ backend_tests!(
     merchant_and_account_level_reports,
     merchant_report_rules,
     reports_run_a_fixed_number_of_statements,
+    reports_show_the_point_of_sale_ticket,
 );
 
 /// 2030-01-01T00:00:00Z: the day reports bucket moved rows into.
@@ -555,7 +556,8 @@ async fn account_level(app: &TestApp, acct: &TestAccount, from: i64, to: i64) ->
     r.body
 }
 
-/// The merchant_report fields Kindling cannot compute without transaction data.
+/// The merchant_report fields Kindling cannot compute without a point-of-sale ticket among
+/// the redemptions, or does not record.
 fn unknown_fields(report: &Value) {
     for key in ["total_purchase_amount", "average_purchase", "average_items_per_transaction", "number_of_items"] {
         assert_eq!(report[key], json!(null), "{key}");
@@ -780,4 +782,73 @@ async fn reports_run_a_fixed_number_of_statements(app: TestApp) {
         assert_eq!(counts[0], counts[1], "{path}: statements over one row, then over eight");
         assert!((1..=4).contains(&counts[0]), "{path}: {} statements", counts[0]);
     }
+}
+
+/// A redemption made at a point-of-sale ticket shows the ticket in both reports: the point
+/// of sale's own transaction id, the operator, the lines as rung up (their sum is the
+/// purchase amount), and the discount this redemption gave; a code of the same member
+/// redeemed through the API keeps them null and `[]`. A voided ticket's redemption goes.
+async fn reports_show_the_point_of_sale_ticket(app: TestApp) {
+    let acct = app.account().await;
+    let s = crate::pos::shop(&app, &acct, json!({})).await;
+    let (_, code) = crate::pos::code(&app, &acct, &s, s.member).await;
+    let mut closing = crate::pos::meal();
+    closing["operator_id"] = json!("op-7");
+    let settled = crate::pos::finalize(&app, &acct, &s, &code, "t-report", closing).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    let ticket = settled.body["transaction_id"].as_i64().unwrap();
+    let (_, second) = crate::pos::code(&app, &acct, &s, s.member).await;
+    let basket = json!({"items": [crate::pos::item("1", "BURGER", 1, 899), crate::pos::item("2", "FRIES", 2, 698)]});
+    let settled = crate::pos::finalize(&app, &acct, &s, &second, "t-report-2", basket).await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    let (plain, _) = crate::pos::code(&app, &acct, &s, s.member).await;
+    redeem(&app, &acct, plain).await;
+
+    let line = |name: &str, code: &str, price: i64| {
+        json!({"name": name, "item_code": code, "quantity": 1, "ext_price": price,
+            "transaction_type": null, "extra_data": null})
+    };
+    let at_ticket = json!({"pos_transaction_id": "t-report", "operator_id": "op-7", "purchase_amount": 1248,
+        "value": 349, "transaction_items": [line("burger", "BURGER", 899), line("fries", "FRIES", 349)]});
+    let without = json!({"pos_transaction_id": null, "operator_id": null, "purchase_amount": null, "value": null,
+        "transaction_items": []});
+    let expect = |row: &Value, fields: &Value| {
+        for (field, value) in fields.as_object().unwrap() {
+            assert_eq!(&row[field], value, "{field}: {row}");
+        }
+    };
+    let (from, to) = around_now();
+    let window = format!("?from_redemption_datetime={from}&to_redemption_datetime={to}");
+    let listed = redemptions(&app, &acct, &window).await;
+    let rows = listed.body["redemptions"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{}", listed.text);
+    expect(&rows[0], &at_ticket);
+    assert_eq!((&rows[1]["purchase_amount"], &rows[1]["transaction_items"][1]["quantity"]), (&json!(1597), &json!(2)));
+    expect(&rows[2], &without);
+
+    let now = Timestamp::now().unix();
+    let level = account_level(&app, &acct, now - 3600, now + 3600).await;
+    // The ticket's store's merchant's report, then that of redemptions of no merchant.
+    let reports = level["data"].as_array().unwrap();
+    assert_eq!(reports.len(), 2, "{level}");
+    expect(&reports[0]["data"][0], &at_ticket);
+    expect(&reports[1]["data"][0], &without);
+    // The merchant's two tickets: 12.48 and 15.97 rung up, two and three items.
+    let merchant = reports[0]["data"][0]["merchant_id"].as_i64().unwrap();
+    let (store, merchant) = (s.store.to_string(), merchant.to_string());
+    let totals = json!({"total_purchase_amount": 2845, "average_purchase": 1422.5,
+        "average_items_per_transaction": 2.5, "number_of_items": 5,
+        "total_purchase_amount_by_location": {&store: 2845}, "total_purchase_amount_by_merchant": {&merchant: 2845},
+        "average_purchase_by_location": {&store: 1422.5}, "average_items_per_transaction_per_location": {&store: 2.5}});
+    expect(&reports[0], &totals);
+    // No ticket among the other report's redemptions: nothing to total.
+    unknown_fields(&reports[1]);
+
+    app.post(&acct, &format!("/v1.0/transactions/{ticket}/void"), json!({})).await.error_free();
+    let after = redemptions(&app, &acct, &window).await;
+    assert_eq!(after.body["redemptions"].as_array().unwrap().len(), 2, "{}", after.text);
+    expect(&after.body["redemptions"][1], &without);
+    let level = account_level(&app, &acct, now - 3600, now + 3600).await;
+    let one = json!({"total_purchase_amount": 1597, "average_purchase": 1597.0, "number_of_items": 3});
+    expect(&level["data"][0], &one);
 }

@@ -1,7 +1,8 @@
 //! `GET /merchants/{id}/reports/full` and `GET /reports/account_level`: redemptions in a
 //! window of redemption times, as rows and totals per merchant. Three statements in one read
-//! snapshot: the rows, counts grouped by (date, store, merchant, offer), and counts grouped by
-//! (merchant, member, date); the report's maps are sums over those groups.
+//! snapshot (four when tickets are among the rows: their lines): the rows, counts grouped by
+//! (date, store, merchant, offer), and counts grouped by (merchant, member, date); the
+//! report's maps are sums over those groups, its purchases sums over the rows' tickets.
 
 use super::midnight;
 use super::redemptions::{rows, RedemptionRow, Scope, MERCHANT};
@@ -143,8 +144,9 @@ async fn read(tx: &mut Tx, account: AccountId, scope: &Scope) -> Result<(Vec<Red
 }
 
 /// The spec's `report_data` for one redemption: what Kindling does not record
-/// (demographics, offer and channel groups) or does not read here yet (the point-of-sale
-/// ticket's transaction, amounts and items) is null or `[]`.
+/// (demographics, offer and channel groups, item groups, a check number) is null or `[]`, as
+/// is the point-of-sale ticket's transaction, amounts and lines for a redemption made
+/// without one.
 struct ReportData<'a>(&'a RedemptionRow, i64);
 
 impl Serialize for ReportData<'_> {
@@ -154,8 +156,8 @@ impl Serialize for ReportData<'_> {
         let empty: [(); 0] = [];
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("id", &r.id)?;
-        map.serialize_entry("pos_transaction_id", &none)?;
-        map.serialize_entry("operator_id", &none)?;
+        map.serialize_entry("pos_transaction_id", &r.pos_transaction_id)?;
+        map.serialize_entry("operator_id", &r.operator_id)?;
         map.serialize_entry("merchant_id", &r.merchant_id)?;
         map.serialize_entry("account_id", &account)?;
         map.serialize_entry("member_id", &r.member_id)?;
@@ -174,10 +176,11 @@ impl Serialize for ReportData<'_> {
             map.serialize_entry(key, &none)?;
         }
         map.serialize_entry("channel_name", &r.channel_name)?;
-        for key in ["purchase_amount", "value"] {
-            map.serialize_entry(key, &none)?;
-        }
-        for key in ["items", "transaction_items", "item_groups", "redeemed_items", "impression_ids"] {
+        map.serialize_entry("purchase_amount", &r.purchase_amount)?;
+        map.serialize_entry("value", &r.value)?;
+        map.serialize_entry("items", &empty)?;
+        map.serialize_entry("transaction_items", &r.transaction_items)?;
+        for key in ["item_groups", "redeemed_items", "impression_ids"] {
             map.serialize_entry(key, &empty)?;
         }
         map.serialize_entry("business_date", &midnight(&r.business_date))?;
@@ -202,31 +205,81 @@ impl Serialize for ReportData<'_> {
     }
 }
 
-/// The spec's `merchant_report`. Amounts, items and demographics are not recorded: the
-/// scalars are null and their maps empty. `redemptions_by_date` holds strings, as the spec
-/// types it; maps by location, merchant and offer are keyed by id.
+/// Purchases and items of the point-of-sale tickets among a report's redemptions, each ticket
+/// once however many of its redemptions the report has. Amounts in cents.
+#[derive(Debug, Default, PartialEq)]
+struct Tickets {
+    count: i64,
+    amount: i64,
+    items: i64,
+    /// (tickets, amount, items) by the ticket's store.
+    by_location: BTreeMap<i64, (i64, i64, i64)>,
+    /// Amount by the merchant the ticket's redemptions are attributed to.
+    amount_by_merchant: BTreeMap<i64, i64>,
+}
+
+impl Tickets {
+    fn of(rows: &[RedemptionRow]) -> Self {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut tickets = Self::default();
+        for row in rows {
+            let Some(ticket) = row.ticket else { continue };
+            if !seen.insert(ticket) {
+                continue;
+            }
+            let amount = row.purchase_amount.unwrap_or(0);
+            let items: i64 = row.transaction_items.iter().map(|line| line.quantity).sum();
+            tickets.count += 1;
+            tickets.amount += amount;
+            tickets.items += items;
+            if let Some(store) = row.store_id {
+                let at = tickets.by_location.entry(store.0).or_default();
+                *at = (at.0 + 1, at.1 + amount, at.2 + items);
+            }
+            if let Some(merchant) = row.merchant_id {
+                *tickets.amount_by_merchant.entry(merchant.0).or_default() += amount;
+            }
+        }
+        tickets
+    }
+}
+
+/// `part / whole` as the spec's `number`.
+fn average(part: i64, whole: i64) -> f64 {
+    part as f64 / whole as f64
+}
+
+/// The spec's `merchant_report`. Purchase amounts and items are those of the point-of-sale
+/// tickets among the redemptions (`Tickets`): with none, the scalars are null and their maps
+/// empty. Demographics are not recorded (empty), nor is what `item_counts`' lists would
+/// hold specified (empty). `redemptions_by_date` holds strings, as the spec types it; maps
+/// by location, merchant and offer are keyed by id.
 impl Serialize for MerchantReport {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let none = None::<()>;
         let empty = BTreeMap::<(), ()>::new();
         let data: Vec<ReportData<'_>> = self.rows.iter().map(|r| ReportData(r, self.account)).collect();
         let by_date: BTreeMap<&String, String> = self.by_date.iter().map(|(d, n)| (d, n.to_string())).collect();
+        let tickets = Tickets::of(&self.rows);
+        let any = tickets.count > 0;
+        let location = |f: fn(&(i64, i64, i64)) -> f64| -> BTreeMap<i64, f64> {
+            tickets.by_location.iter().map(|(store, at)| (*store, f(at))).collect()
+        };
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("data", &data)?;
         map.serialize_entry("total_redemptions", &self.total)?;
-        for key in ["total_purchase_amount", "average_purchase", "average_items_per_transaction"] {
-            map.serialize_entry(key, &none)?;
-        }
+        map.serialize_entry("total_purchase_amount", &any.then_some(tickets.amount))?;
+        map.serialize_entry("average_purchase", &any.then(|| average(tickets.amount, tickets.count)))?;
+        map.serialize_entry("average_items_per_transaction", &any.then(|| average(tickets.items, tickets.count)))?;
         map.serialize_entry("redemptions_by_date", &by_date)?;
         map.serialize_entry("redemptions_by_location", &self.by_location)?;
-        map.serialize_entry("total_purchase_amount_by_location", &empty)?;
+        let amount_by_location: BTreeMap<i64, i64> = tickets.by_location.iter().map(|(k, at)| (*k, at.1)).collect();
+        map.serialize_entry("total_purchase_amount_by_location", &amount_by_location)?;
         map.serialize_entry("redemptions_by_merchant", &self.by_merchant)?;
-        map.serialize_entry("total_purchase_amount_by_merchant", &empty)?;
+        map.serialize_entry("total_purchase_amount_by_merchant", &tickets.amount_by_merchant)?;
         map.serialize_entry("redemptions_by_offer", &self.by_offer)?;
-        for key in ["average_items_per_transaction_per_location", "average_purchase_by_location"] {
-            map.serialize_entry(key, &empty)?;
-        }
-        map.serialize_entry("number_of_items", &none)?;
+        map.serialize_entry("average_items_per_transaction_per_location", &location(|at| average(at.2, at.0)))?;
+        map.serialize_entry("average_purchase_by_location", &location(|at| average(at.1, at.0)))?;
+        map.serialize_entry("number_of_items", &any.then_some(tickets.items))?;
         map.serialize_entry("item_counts", &empty)?;
         map.serialize_entry("customers_by_period", &self.customers_by_period)?;
         map.serialize_entry("customer_frequency", &self.customer_frequency)?;

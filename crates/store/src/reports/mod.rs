@@ -1,6 +1,7 @@
 //! Reports: offer activity, redemptions, the merchant and account-level redemption reports
-//! and unique impressions, read from the records the credential writes and landing pages
-//! leave (`offer_activities`, `redemptions`, `impressions`). Every statement is scoped to
+//! and unique impressions, read from the records the credential writes, the point of sale
+//! and landing pages leave (`offer_activities`, `redemptions` with their tickets'
+//! `pos_transactions` and `pos_transaction_items`, `impressions`). Every statement is scoped to
 //! the account and aggregates in SQL; a report is a fixed number of statements whatever its
 //! size. docs/API-DESIGN.md ("Reports") gives the rules.
 

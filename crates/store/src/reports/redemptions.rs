@@ -9,6 +9,7 @@ use kindling_domain::{
 };
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Which redemptions a report reads.
 #[derive(Debug, Clone)]
@@ -66,6 +67,54 @@ pub struct RedemptionRow {
     pub campaign_xid: Option<String>,
     pub business_date: String,
     pub redeemed_at: Timestamp,
+    /// The point-of-sale ticket it was made at, if any (Kindling's id of it).
+    pub ticket: Option<i64>,
+    /// The ticket's own id at the point of sale (`tran_id`).
+    pub pos_transaction_id: Option<String>,
+    pub operator_id: Option<String>,
+    /// The ticket's lines as rung up, in cents.
+    pub purchase_amount: Option<i64>,
+    /// The discount this redemption gave at the ticket, in cents.
+    pub value: Option<i64>,
+    /// The ticket's lines (empty without a ticket).
+    pub transaction_items: Vec<TicketLine>,
+}
+
+/// One line of a ticket, as the spec's `transaction_item`. Kindling keeps no transaction
+/// type or item categories for a line: those are null.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketLine {
+    pub ticket: i64,
+    pub name: String,
+    pub item_code: String,
+    pub quantity: i64,
+    /// The line's price as rung up, in cents.
+    pub ext_price: i64,
+}
+
+impl FromRow for TicketLine {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            ticket: row.int("transaction_id")?,
+            name: row.text("name")?,
+            item_code: row.text("item_code")?,
+            quantity: row.int("quantity")?,
+            ext_price: row.int("ext_price")?,
+        })
+    }
+}
+
+impl Serialize for TicketLine {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(6))?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("item_code", &self.item_code)?;
+        map.serialize_entry("quantity", &self.quantity)?;
+        map.serialize_entry("ext_price", &self.ext_price)?;
+        map.serialize_entry("transaction_type", &None::<()>)?;
+        map.serialize_entry("extra_data", &None::<()>)?;
+        map.end()
+    }
 }
 
 impl FromRow for RedemptionRow {
@@ -89,19 +138,25 @@ impl FromRow for RedemptionRow {
             campaign_xid: row.opt_text("campaign_xid")?,
             business_date: row.text("business_date")?,
             redeemed_at: row.time("redeemed_at")?,
+            ticket: row.opt_int("ticket_id")?,
+            pos_transaction_id: row.opt_text("pos_transaction_id")?,
+            operator_id: row.opt_text("operator_id")?,
+            purchase_amount: row.opt_int("purchase_amount")?,
+            value: row.opt_int("amount")?,
+            transaction_items: Vec::new(),
         })
     }
 }
 
-/// The spec's `redemption`. The point-of-sale ticket a redemption was made at is not read
-/// yet: its transaction, operator, purchase amount, value and items are null (items `[]`).
+/// The spec's `redemption`. A redemption made outside a point-of-sale ticket has no
+/// transaction, operator, purchase amount or value (null) and no items (`[]`).
 impl Serialize for RedemptionRow {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(21))?;
         map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("pos_transaction_id", &None::<()>)?;
+        map.serialize_entry("pos_transaction_id", &self.pos_transaction_id)?;
         map.serialize_entry("pos_offer_code", &self.pos_offer_code)?;
-        map.serialize_entry("operator_id", &None::<()>)?;
+        map.serialize_entry("operator_id", &self.operator_id)?;
         map.serialize_entry("member_id", &self.member_id)?;
         map.serialize_entry("credential_identifier", &self.credential_identifier)?;
         map.serialize_entry("store_name", &self.store_name)?;
@@ -111,9 +166,9 @@ impl Serialize for RedemptionRow {
         map.serialize_entry("offer_name", &self.offer_name)?;
         map.serialize_entry("channel_id", &self.channel_id)?;
         map.serialize_entry("channel_name", &self.channel_name)?;
-        map.serialize_entry("purchase_amount", &None::<()>)?;
-        map.serialize_entry("value", &None::<()>)?;
-        map.serialize_entry("transaction_items", &[(); 0])?;
+        map.serialize_entry("purchase_amount", &self.purchase_amount)?;
+        map.serialize_entry("value", &self.value)?;
+        map.serialize_entry("transaction_items", &self.transaction_items)?;
         map.serialize_entry("business_date", &self.business_date)?;
         map.serialize_entry("redemption_datetime", &self.redeemed_at)?;
         map.serialize_entry("customer_identifier", &self.customer_identifier)?;
@@ -124,20 +179,44 @@ impl Serialize for RedemptionRow {
     }
 }
 
-/// The scope's redemptions, oldest first, with their names, in one statement.
+/// The scope's redemptions, oldest first, with their names and their tickets: one statement,
+/// and a second for the lines of the tickets among them (when there are any).
 pub async fn rows(exec: &mut impl Exec, account: AccountId, scope: &Scope) -> Result<Vec<RedemptionRow>> {
     let joins = "JOIN credentials c ON c.id = r.credential_id LEFT JOIN members m ON m.id = r.member_id \
         LEFT JOIN channels ch ON ch.id = r.channel_id \
-        LEFT JOIN eligible_channels e ON e.offer_id = r.offer_id AND e.channel_id = r.channel_id";
+        LEFT JOIN eligible_channels e ON e.offer_id = r.offer_id AND e.channel_id = r.channel_id \
+        LEFT JOIN pos_transactions t ON t.id = r.transaction_id AND t.account_id = r.account_id";
     let (from_where, params) = scope.sql_tail(account, joins);
     let sql = format!(
         "SELECT r.id, r.credential_id, r.member_id, r.store_id, r.offer_id, r.channel_id, r.business_date, r.redeemed_at, \
          {MERCHANT} AS merchant_id, c.identifier AS credential_identifier, m.identifier AS customer_identifier, \
          s.name AS store_name, s.number AS store_number, s.site_id, o.name AS offer_name, \
-         COALESCE(e.pos_offer_code, o.pos_offer_code) AS pos_offer_code, ch.name AS channel_name, e.xid AS campaign_xid \
+         COALESCE(e.pos_offer_code, o.pos_offer_code) AS pos_offer_code, ch.name AS channel_name, e.xid AS campaign_xid, \
+         t.id AS ticket_id, t.tran_id AS pos_transaction_id, t.operator_id, t.subtotal AS purchase_amount, r.amount \
          {from_where} ORDER BY r.id"
     );
-    exec.fetch_all(&sql, &params).await
+    let mut rows: Vec<RedemptionRow> = exec.fetch_all(&sql, &params).await?;
+    let tickets: BTreeSet<i64> = rows.iter().filter_map(|r| r.ticket).collect();
+    if tickets.is_empty() {
+        return Ok(rows);
+    }
+    let tickets: Vec<i64> = tickets.into_iter().collect();
+    let sql = format!(
+        "SELECT transaction_id, name, item_code, quantity, ext_price FROM pos_transaction_items \
+         WHERE account_id = $1 AND {} ORDER BY transaction_id, id",
+        exec.dialect().in_list_sql("transaction_id", 2)
+    );
+    let lines: Vec<TicketLine> = exec.fetch_all(&sql, &[account.into(), tickets.as_slice().into()]).await?;
+    let mut by_ticket: BTreeMap<i64, Vec<TicketLine>> = BTreeMap::new();
+    for line in lines {
+        by_ticket.entry(line.ticket).or_default().push(line);
+    }
+    for row in &mut rows {
+        if let Some(lines) = row.ticket.and_then(|t| by_ticket.get(&t)) {
+            row.transaction_items = lines.clone();
+        }
+    }
+    Ok(rows)
 }
 
 /// How many of the scope's redemptions each offer has on each business date.
