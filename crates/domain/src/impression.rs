@@ -30,6 +30,7 @@ pub struct ImpressionInput {
     pub offer_xid: Option<String>,
     /// An object (the generated client sends string → string) or a string.
     pub annotations: Option<Value>,
+    #[serde(default, deserialize_with = "crate::serde_helpers::int_or_string")]
     pub member_id: Option<i64>,
     pub creative_name: Option<String>,
 }

@@ -22,6 +22,17 @@ pub fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::
     }
 }
 
+/// Accepts a list of ids as numbers or digit strings (`[5, "6"]`), as id lists read through
+/// `input::int_value` do; anything else in it is an error naming it.
+pub fn ids_or_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    let Some(values) = Option::<Vec<serde_json::Value>>::deserialize(d)? else { return Ok(None) };
+    values
+        .iter()
+        .map(|v| crate::input::int_value(v).ok_or_else(|| serde::de::Error::custom(format!("expected an id, got {v}"))))
+        .collect::<Result<Vec<i64>, _>>()
+        .map(Some)
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum BoolOrString {
@@ -101,6 +112,8 @@ mod tests {
         s: Option<String>,
         #[serde(default, deserialize_with = "nullable_string_or_number")]
         n: Option<Option<String>>,
+        #[serde(default, deserialize_with = "ids_or_strings")]
+        ids: Option<Vec<i64>>,
     }
 
     #[test]
@@ -118,5 +131,11 @@ mod tests {
         assert_eq!(nullable(r#"{"n":""}"#), Some(Some(String::new())));
         assert_eq!(nullable(r#"{"n":"upc"}"#), Some(Some("upc".into())));
         assert_eq!(nullable(r#"{"n":1}"#), Some(Some("1".into())));
+        let ids = |raw: &str| serde_json::from_str::<T>(raw).map(|t| t.ids);
+        assert_eq!(ids(r#"{"ids":[5," 6 ",7]}"#).unwrap(), Some(vec![5, 6, 7]));
+        assert_eq!(ids(r#"{"ids":null}"#).unwrap(), None);
+        for bad in [r#"{"ids":["x"]}"#, r#"{"ids":[1.5]}"#, r#"{"ids":"1,2"}"#, r#"{"ids":[[1]]}"#] {
+            assert!(ids(bad).is_err(), "{bad}");
+        }
     }
 }

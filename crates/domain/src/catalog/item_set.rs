@@ -18,8 +18,11 @@ pub struct ItemSet {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ItemSetInput {
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::serde_helpers::int_or_string")]
     pub merchant_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::serde_helpers::int_or_string")]
     pub manufacturer_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::serde_helpers::ids_or_strings")]
     pub item_ids: Option<Vec<i64>>,
     #[serde(default, deserialize_with = "crate::serde_helpers::int_or_string")]
     pub set_type: Option<i64>,

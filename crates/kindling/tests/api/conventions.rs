@@ -139,4 +139,21 @@ async fn ids_may_come_as_digit_strings_everywhere(app: TestApp) {
         .await;
     assert_eq!(issued.status, 201, "{}", issued.text);
     assert_eq!(issued.body["offer_state"]["member_id"], s.member);
+    let m = crate::merchants::merchant(&app, &acct, "Digits Burger").await;
+    let item =
+        app.post(&acct, &format!("/v1.0/merchants/{m}/items"), json!({"item": {"name": "Burger", "code": "B1"}})).await;
+    let item = item.error_free().body["item"]["id"].as_i64().unwrap();
+    let set = app
+        .post(
+            &acct,
+            "/v1.0/item_sets",
+            json!({"item_set": {"name": "Digits", "merchant_id": m.to_string(), "item_ids": [item.to_string()]}}),
+        )
+        .await;
+    set.error_free();
+    assert_eq!((&set.body["item_set"]["merchant_id"], &set.body["item_set"]["item_ids"]), (&json!(m), &json!([item])));
+    let seen = json!({"impression": {"cookie_id": "digits", "offer_xid": xid, "member_id": member}});
+    let seen = app.post(&acct, "/v1.0/impressions", seen).await;
+    seen.error_free();
+    assert_eq!(seen.body["impression"]["member_id"], s.member, "{}", seen.text);
 }

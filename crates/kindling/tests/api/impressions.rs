@@ -172,12 +172,15 @@ async fn bad_input_writes_nothing(app: TestApp) {
     for (impression, field) in [
         (json!({"cookie_id": 5, "offer_xid": xid}), "impression.cookie_id"),
         (json!({"cookie_id": "c", "offer_xid": 7}), "impression.offer_xid"),
-        (json!({"cookie_id": "c", "offer_xid": xid, "member_id": "seven"}), "impression.member_id"),
         (json!({"cookie_id": "c", "offer_xid": xid, "creative_name": {}}), "impression.creative_name"),
     ] {
         let message = app.post(&acct, "/v1.0/impressions", json!({ "impression": impression })).await.error(400);
         assert!(message.starts_with(field) && message.contains("invalid type"), "{impression} -> {message}");
     }
+    // An id may come as digits in a string, not as other text.
+    let named = json!({"impression": {"cookie_id": "c", "offer_xid": xid, "member_id": "seven"}});
+    let message = app.post(&acct, "/v1.0/impressions", named).await.error(400);
+    assert!(message.starts_with("impression.member_id") && message.contains("\"seven\""), "{message}");
     for body in [json!({"impression": "c"}), json!({"impression": []}), json!({"cookie_id": "c"}), json!([1])] {
         let message = app.post(&acct, "/v1.0/impressions", body.clone()).await.error(400);
         assert!(message.contains("impression"), "{body} -> {message}");
