@@ -10,15 +10,14 @@ enum NumberOrString {
     Text(String),
 }
 
-/// Accepts `5` or `"5"` (the spec types some integer inputs as strings).
+/// Accepts `5` or `"5"` (the spec types some integer inputs as strings); anything else is an
+/// error that shows the value as JSON (`expected an integer, got true`).
 pub fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    match Option::<NumberOrString>::deserialize(d)? {
+    match Option::<serde_json::Value>::deserialize(d)? {
         None => Ok(None),
-        Some(NumberOrString::Int(i)) => Ok(Some(i)),
-        Some(NumberOrString::Text(s)) => {
-            s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected an integer, got {s:?}")))
-        }
-        Some(NumberOrString::Float(f)) => Err(serde::de::Error::custom(format!("expected an integer, got {f}"))),
+        Some(v) => crate::input::int_value(&v)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected an integer, got {v}"))),
     }
 }
 
@@ -124,7 +123,10 @@ mod tests {
         assert_eq!((t.i, t.f, t.s), (None, None, None));
         assert!(serde_json::from_str::<T>(r#"{"i":"x"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"f":"north"}"#).is_err());
-        assert!(serde_json::from_str::<T>(r#"{"i":true}"#).is_err());
+        for bad in [r#"{"i":true}"#, r#"{"i":7.5}"#, r#"{"i":{}}"#, r#"{"i":[1]}"#] {
+            let message = serde_json::from_str::<T>(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.starts_with("expected an integer, got "), "{bad}: {message}");
+        }
         let nullable = |raw: &str| serde_json::from_str::<T>(raw).unwrap().n;
         assert_eq!(nullable(r#"{}"#), None);
         assert_eq!(nullable(r#"{"n":null}"#), Some(None));

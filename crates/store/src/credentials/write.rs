@@ -683,7 +683,9 @@ pub(crate) async fn give_back(tx: &mut Tx, offer_id: OfferId, channel_id: Channe
 /// waits for the void and finds the redemption voided, or commits first and `give_back` then
 /// sees the limit and takes the redemption off it. Without the lock a void whose
 /// `give_back` ran before the limit committed, and which committed after its recount, left
-/// the count one too high. Nothing on SQLite's single writer.
+/// the count one too high. (A limit cleared and set again by two other transactions while
+/// a void gives back can make a cycle PostgreSQL breaks as a deadlock: a 503 to retry.)
+/// Nothing on SQLite's single writer.
 pub(crate) async fn share_offers(tx: &mut Tx, offers: &[OfferId]) -> Result<()> {
     if tx.dialect() != crate::Dialect::Postgres || offers.is_empty() {
         return Ok(());

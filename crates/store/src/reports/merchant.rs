@@ -1,6 +1,6 @@
 //! `GET /merchants/{id}/reports/full` and `GET /reports/account_level`: redemptions in a
 //! window of redemption times, as rows and totals per merchant. Three statements in one read
-//! snapshot (four when tickets are among the rows: their lines): the rows, counts grouped by
+//! snapshot (five when tickets are among the rows: the tickets and their lines): the rows, counts grouped by
 //! (date, store, merchant, offer), and counts grouped by (merchant, member, date); the
 //! report's maps are sums over those groups, its purchases sums over the rows' tickets.
 

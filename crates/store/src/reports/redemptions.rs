@@ -139,9 +139,10 @@ impl FromRow for RedemptionRow {
             business_date: row.text("business_date")?,
             redeemed_at: row.time("redeemed_at")?,
             ticket: row.opt_int("ticket_id")?,
-            pos_transaction_id: row.opt_text("pos_transaction_id")?,
-            operator_id: row.opt_text("operator_id")?,
-            purchase_amount: row.opt_int("purchase_amount")?,
+            // Filled from the ticket by `rows`.
+            pos_transaction_id: None,
+            operator_id: None,
+            purchase_amount: None,
             value: row.opt_int("amount")?,
             transaction_items: Vec::new(),
         })
@@ -179,20 +180,40 @@ impl Serialize for RedemptionRow {
     }
 }
 
-/// The scope's redemptions, oldest first, with their names and their tickets: one statement,
-/// and a second for the lines of the tickets among them (when there are any).
+/// A point-of-sale ticket as a report row shows it.
+struct TicketFacts {
+    id: i64,
+    tran_id: String,
+    operator_id: Option<String>,
+    subtotal: i64,
+}
+
+impl FromRow for TicketFacts {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self {
+            id: row.int("id")?,
+            tran_id: row.text("tran_id")?,
+            operator_id: row.opt_text("operator_id")?,
+            subtotal: row.int("subtotal")?,
+        })
+    }
+}
+
+/// The scope's redemptions, oldest first, with their names, in one statement; when tickets
+/// are among them, two more read those tickets and their lines. (Joining the tickets into
+/// the first statement made its plan slower on PostgreSQL even with no ticket at all: 8.8
+/// against 5.6 ms p50 for a 100-row window, docs/BENCHMARKS.md.)
 pub async fn rows(exec: &mut impl Exec, account: AccountId, scope: &Scope) -> Result<Vec<RedemptionRow>> {
     let joins = "JOIN credentials c ON c.id = r.credential_id LEFT JOIN members m ON m.id = r.member_id \
         LEFT JOIN channels ch ON ch.id = r.channel_id \
-        LEFT JOIN eligible_channels e ON e.offer_id = r.offer_id AND e.channel_id = r.channel_id \
-        LEFT JOIN pos_transactions t ON t.id = r.transaction_id AND t.account_id = r.account_id";
+        LEFT JOIN eligible_channels e ON e.offer_id = r.offer_id AND e.channel_id = r.channel_id";
     let (from_where, params) = scope.sql_tail(account, joins);
     let sql = format!(
         "SELECT r.id, r.credential_id, r.member_id, r.store_id, r.offer_id, r.channel_id, r.business_date, r.redeemed_at, \
          {MERCHANT} AS merchant_id, c.identifier AS credential_identifier, m.identifier AS customer_identifier, \
          s.name AS store_name, s.number AS store_number, s.site_id, o.name AS offer_name, \
          COALESCE(e.pos_offer_code, o.pos_offer_code) AS pos_offer_code, ch.name AS channel_name, e.xid AS campaign_xid, \
-         t.id AS ticket_id, t.tran_id AS pos_transaction_id, t.operator_id, t.subtotal AS purchase_amount, r.amount \
+         r.transaction_id AS ticket_id, r.amount \
          {from_where} ORDER BY r.id"
     );
     let mut rows: Vec<RedemptionRow> = exec.fetch_all(&sql, &params).await?;
@@ -201,20 +222,29 @@ pub async fn rows(exec: &mut impl Exec, account: AccountId, scope: &Scope) -> Re
         return Ok(rows);
     }
     let tickets: Vec<i64> = tickets.into_iter().collect();
+    let params = [account.into(), tickets.as_slice().into()];
+    let sql = format!(
+        "SELECT id, tran_id, operator_id, subtotal FROM pos_transactions WHERE account_id = $1 AND {}",
+        exec.dialect().in_list_sql("id", 2)
+    );
+    let facts: BTreeMap<i64, TicketFacts> =
+        exec.fetch_all::<TicketFacts>(&sql, &params).await?.into_iter().map(|t| (t.id, t)).collect();
     let sql = format!(
         "SELECT transaction_id, name, item_code, quantity, ext_price FROM pos_transaction_items \
          WHERE account_id = $1 AND {} ORDER BY transaction_id, id",
         exec.dialect().in_list_sql("transaction_id", 2)
     );
-    let lines: Vec<TicketLine> = exec.fetch_all(&sql, &[account.into(), tickets.as_slice().into()]).await?;
+    let lines: Vec<TicketLine> = exec.fetch_all(&sql, &params).await?;
     let mut by_ticket: BTreeMap<i64, Vec<TicketLine>> = BTreeMap::new();
     for line in lines {
         by_ticket.entry(line.ticket).or_default().push(line);
     }
     for row in &mut rows {
-        if let Some(lines) = row.ticket.and_then(|t| by_ticket.get(&t)) {
-            row.transaction_items = lines.clone();
-        }
+        let Some(ticket) = row.ticket.and_then(|t| facts.get(&t)) else { continue };
+        row.pos_transaction_id = Some(ticket.tran_id.clone());
+        row.operator_id = ticket.operator_id.clone();
+        row.purchase_amount = Some(ticket.subtotal);
+        row.transaction_items = by_ticket.get(&ticket.id).cloned().unwrap_or_default();
     }
     Ok(rows)
 }
