@@ -844,6 +844,17 @@ async fn reports_show_the_point_of_sale_ticket(app: TestApp) {
     // No ticket among the other report's redemptions: nothing to total.
     unknown_fields(&reports[1]);
 
+    // The portal's CSV of the same rows ends with the ticket's columns.
+    let viewer = crate::portal::user(&app, &acct, kindling_domain::portal::Role::Viewer, &[]).await;
+    let mut portal = crate::portal::Portal::signed_in(&app, &viewer).await;
+    let csv = portal.get(&format!("/admin/reports/redemptions.csv?from={}&to={}", today(), today())).await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 4, "{}", csv.text);
+    assert!(lines[0].ends_with(",campaign_id,pos_transaction_id,operator_id,purchase_amount,value"), "{}", lines[0]);
+    assert!(lines[1].ends_with(",t-report,op-7,1248,349"), "{}", lines[1]);
+    assert!(lines[3].ends_with(",,,,"), "{}", lines[3]);
+
     app.post(&acct, &format!("/v1.0/transactions/{ticket}/void"), json!({})).await.error_free();
     let after = redemptions(&app, &acct, &window).await;
     assert_eq!(after.body["redemptions"].as_array().unwrap().len(), 2, "{}", after.text);

@@ -260,6 +260,10 @@ pub async fn redemptions_csv(State(portal): State<PortalState>, signed: Signed, 
         "channel_id",
         "channel_name",
         "campaign_id",
+        "pos_transaction_id",
+        "operator_id",
+        "purchase_amount",
+        "value",
     ];
     let lines = rows.into_iter().map(|r| {
         vec![
@@ -279,6 +283,10 @@ pub async fn redemptions_csv(State(portal): State<PortalState>, signed: Signed, 
             r.channel_id.0.to_string(),
             opt(r.channel_name),
             opt(r.campaign_xid),
+            opt(r.pos_transaction_id),
+            opt(r.operator_id),
+            opt(r.purchase_amount),
+            opt(r.value),
         ]
     });
     csv::download(&format!("redemptions-{}-{}.csv", asked.from, asked.to), csv::table(&header, lines))
