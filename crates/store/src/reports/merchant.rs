@@ -1,8 +1,9 @@
 //! `GET /merchants/{id}/reports/full` and `GET /reports/account_level`: redemptions in a
 //! window of redemption times, as rows and totals per merchant. Three statements in one read
-//! snapshot (five when tickets are among the rows: the tickets and their lines): the rows, counts grouped by
-//! (date, store, merchant, offer), and counts grouped by (merchant, member, date); the
-//! report's maps are sums over those groups, its purchases sums over the rows' tickets.
+//! snapshot (five when tickets are among the rows: the tickets and their lines): the rows,
+//! counts grouped by (date, store, merchant, offer), and counts grouped by (merchant, member,
+//! date); the report's maps are sums over those groups, its purchases sums over the rows'
+//! tickets.
 
 use super::midnight;
 use super::redemptions::{rows, RedemptionRow, Scope, MERCHANT};
@@ -205,15 +206,36 @@ impl Serialize for ReportData<'_> {
     }
 }
 
-/// Purchases and items of the point-of-sale tickets among a report's redemptions, each ticket
-/// once however many of its redemptions the report has. Amounts in cents.
-#[derive(Debug, Default, PartialEq)]
-struct Tickets {
+/// Tickets counted, their purchases (cents) and their items.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Sum {
     count: i64,
     amount: i64,
     items: i64,
-    /// (tickets, amount, items) by the ticket's store.
-    by_location: BTreeMap<i64, (i64, i64, i64)>,
+}
+
+impl Sum {
+    fn add(&mut self, amount: i64, items: i64) {
+        *self = Self { count: self.count + 1, amount: self.amount + amount, items: self.items + items };
+    }
+
+    /// The spec's `number`s; `count` is never 0 where these are read.
+    fn average_purchase(&self) -> f64 {
+        self.amount as f64 / self.count as f64
+    }
+
+    fn average_items(&self) -> f64 {
+        self.items as f64 / self.count as f64
+    }
+}
+
+/// Purchases and items of the point-of-sale tickets among a report's redemptions, each ticket
+/// once however many of its redemptions the report has.
+#[derive(Debug, Default, PartialEq)]
+struct Tickets {
+    all: Sum,
+    /// By the ticket's store.
+    by_location: BTreeMap<i64, Sum>,
     /// Amount by the merchant the ticket's redemptions are attributed to.
     amount_by_merchant: BTreeMap<i64, i64>,
 }
@@ -229,12 +251,9 @@ impl Tickets {
             }
             let amount = row.purchase_amount.unwrap_or(0);
             let items: i64 = row.transaction_items.iter().map(|line| line.quantity).sum();
-            tickets.count += 1;
-            tickets.amount += amount;
-            tickets.items += items;
+            tickets.all.add(amount, items);
             if let Some(store) = row.store_id {
-                let at = tickets.by_location.entry(store.0).or_default();
-                *at = (at.0 + 1, at.1 + amount, at.2 + items);
+                tickets.by_location.entry(store.0).or_default().add(amount, items);
             }
             if let Some(merchant) = row.merchant_id {
                 *tickets.amount_by_merchant.entry(merchant.0).or_default() += amount;
@@ -242,11 +261,10 @@ impl Tickets {
         }
         tickets
     }
-}
 
-/// `part / whole` as the spec's `number`.
-fn average(part: i64, whole: i64) -> f64 {
-    part as f64 / whole as f64
+    fn by_location<T: Serialize>(&self, f: fn(&Sum) -> T) -> BTreeMap<i64, T> {
+        self.by_location.iter().map(|(store, sum)| (*store, f(sum))).collect()
+    }
 }
 
 /// The spec's `merchant_report`. Purchase amounts and items are those of the point-of-sale
@@ -260,26 +278,22 @@ impl Serialize for MerchantReport {
         let data: Vec<ReportData<'_>> = self.rows.iter().map(|r| ReportData(r, self.account)).collect();
         let by_date: BTreeMap<&String, String> = self.by_date.iter().map(|(d, n)| (d, n.to_string())).collect();
         let tickets = Tickets::of(&self.rows);
-        let any = tickets.count > 0;
-        let location = |f: fn(&(i64, i64, i64)) -> f64| -> BTreeMap<i64, f64> {
-            tickets.by_location.iter().map(|(store, at)| (*store, f(at))).collect()
-        };
+        let all = (tickets.all.count > 0).then_some(tickets.all);
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("data", &data)?;
         map.serialize_entry("total_redemptions", &self.total)?;
-        map.serialize_entry("total_purchase_amount", &any.then_some(tickets.amount))?;
-        map.serialize_entry("average_purchase", &any.then(|| average(tickets.amount, tickets.count)))?;
-        map.serialize_entry("average_items_per_transaction", &any.then(|| average(tickets.items, tickets.count)))?;
+        map.serialize_entry("total_purchase_amount", &all.map(|t| t.amount))?;
+        map.serialize_entry("average_purchase", &all.map(|t| t.average_purchase()))?;
+        map.serialize_entry("average_items_per_transaction", &all.map(|t| t.average_items()))?;
         map.serialize_entry("redemptions_by_date", &by_date)?;
         map.serialize_entry("redemptions_by_location", &self.by_location)?;
-        let amount_by_location: BTreeMap<i64, i64> = tickets.by_location.iter().map(|(k, at)| (*k, at.1)).collect();
-        map.serialize_entry("total_purchase_amount_by_location", &amount_by_location)?;
+        map.serialize_entry("total_purchase_amount_by_location", &tickets.by_location(|t| t.amount))?;
         map.serialize_entry("redemptions_by_merchant", &self.by_merchant)?;
         map.serialize_entry("total_purchase_amount_by_merchant", &tickets.amount_by_merchant)?;
         map.serialize_entry("redemptions_by_offer", &self.by_offer)?;
-        map.serialize_entry("average_items_per_transaction_per_location", &location(|at| average(at.2, at.0)))?;
-        map.serialize_entry("average_purchase_by_location", &location(|at| average(at.1, at.0)))?;
-        map.serialize_entry("number_of_items", &any.then_some(tickets.items))?;
+        map.serialize_entry("average_items_per_transaction_per_location", &tickets.by_location(Sum::average_items))?;
+        map.serialize_entry("average_purchase_by_location", &tickets.by_location(Sum::average_purchase))?;
+        map.serialize_entry("number_of_items", &all.map(|t| t.items))?;
         map.serialize_entry("item_counts", &empty)?;
         map.serialize_entry("customers_by_period", &self.customers_by_period)?;
         map.serialize_entry("customer_frequency", &self.customer_frequency)?;
