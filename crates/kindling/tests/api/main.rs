@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod batch_lanes;
 mod browser;
 mod callbacks;
 mod campaigns;

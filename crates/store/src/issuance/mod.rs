@@ -16,17 +16,9 @@ use crate::many::{self, Batch, BatchWrite};
 /// The operation's queue (`many::Queue`): concurrent requests issued in batches.
 pub type Issuer = many::Queue<Issue>;
 
-/// Starts the operation's queue: one lane on PostgreSQL, two on SQLite. On PostgreSQL a
-/// batch keeps the members it creates locked until it commits, so a second lane's batch
-/// naming the same new identifiers would wait for it, and one lane measured the same rate
-/// as two there. SQLite's single writer takes no row locks, and two lanes measured about
-/// 10 % more than one.
+/// Starts the operation's queue, two lanes (see `many::lane`).
 pub fn start_issuer(db: &Db) -> Issuer {
-    let lanes = match db.dialect() {
-        crate::Dialect::Postgres => 1,
-        crate::Dialect::Sqlite => 2,
-    };
-    Issuer::start(db.clone(), lanes)
+    Issuer::start(db.clone(), 2)
 }
 
 use crate::credentials::write::{self, CredentialInput};
@@ -94,6 +86,13 @@ impl FromRow for Found {
 const FIND: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, \
     COALESCE((SELECT id FROM members WHERE id = $3 AND account_id = $1), \
     (SELECT id FROM members WHERE account_id = $1 AND identifier = $4)) AS member_id \
+    FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
+
+/// `FIND` without a member, for a batch (which finds its members by themselves). A statement
+/// of its own: `FIND` with both member parameters `NULL` is planned anew by PostgreSQL at each
+/// call (see `credentials::facts::context`).
+const FIND_CAMPAIGN: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, \
+    CAST(NULL AS BIGINT) AS member_id \
     FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
 
 /// Issues each of `issues` (one account's) in one transaction, together when the rules allow

@@ -11,13 +11,13 @@
 //! lists or per-member limits, or an account with credential callbacks on, answers `None`
 //! and the caller issues the items one by one.
 
-use super::{Found, Issue, Issued, Recipient, CAMPAIGN_NOT_FOUND, FIND};
+use super::{Found, Issue, Issued, Recipient, CAMPAIGN_NOT_FOUND, FIND_CAMPAIGN};
 use crate::credentials::facts::{self, Gathered, Offers};
 use crate::credentials::together::{self, CodeRow, Link};
 use crate::credentials::write::{self, WriteError};
 use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
 use crate::query::json_rows;
-use crate::{members, Result, StoreError, Tx, Value};
+use crate::{members, Result, StoreError, Tx};
 use kindling_domain::credentials::rules::{self, Purpose};
 use kindling_domain::member::{Identifier, NewMember, NotificationMode};
 use kindling_domain::offer_state;
@@ -79,9 +79,7 @@ pub(super) async fn issue(tx: &mut Tx, account: AccountId, issues: &[Issue]) -> 
         if by_xid.contains_key(xid) {
             continue;
         }
-        let none: Option<i64> = None;
-        let found: Option<Found> =
-            tx.fetch_optional(FIND, &[account.into(), xid.into(), none.into(), Value::Text(None)]).await?;
+        let found: Option<Found> = tx.fetch_optional(FIND_CAMPAIGN, &[account.into(), xid.into()]).await?;
         let Some(found) = found else {
             by_xid.insert(xid, None);
             continue;

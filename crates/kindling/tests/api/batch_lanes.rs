@@ -1,0 +1,124 @@
+//! The batch queue's lanes (`many::Queue`), with items that only record the batch they were
+//! written in and wait at a gate the test opens: a patient lane (PostgreSQL's) that finds
+//! another writing gathers a batch as large as the one being written, where a lane without
+//! patience writes the first request that comes. PostgreSQL only: on SQLite the one writer
+//! thread would run the gated batches one after the other, so the second lane's batch could
+//! not be seen while the first waits at its gate.
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+use kindling_domain::AccountId;
+use kindling_store::many::{BatchWrite, Outcome, Queue};
+use kindling_store::{StoreError, Tx};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+backend_tests!(a_patient_lane_gathers_as_many_as_the_other_is_writing, a_lane_without_patience_writes_what_comes);
+
+type Log = Arc<Mutex<Vec<Vec<&'static str>>>>;
+
+/// Records its batch's items by name, then waits until its gate opens.
+struct Gated {
+    name: &'static str,
+    gate: Arc<Semaphore>,
+    log: Log,
+}
+
+impl BatchWrite for Gated {
+    type Done = ();
+    type Error = StoreError;
+
+    async fn together(
+        _tx: &mut Tx,
+        _account: AccountId,
+        items: &[Self],
+    ) -> kindling_store::Result<Option<Vec<Outcome<Self>>>> {
+        items[0].log.lock().unwrap().push(items.iter().map(|i| i.name).collect());
+        let _open = items[0].gate.acquire().await.map_err(|_| StoreError::Closed("the gate closed".into()))?;
+        Ok(Some(items.iter().map(|_| Ok(())).collect()))
+    }
+
+    async fn alone(_tx: &mut Tx, _account: AccountId, _item: Self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+struct Scene {
+    queue: Queue<Gated>,
+    log: Log,
+    sent: Vec<JoinHandle<Result<(), StoreError>>>,
+}
+
+impl Scene {
+    fn send(&mut self, name: &'static str, gate: &Arc<Semaphore>) {
+        let (queue, gate, log) = (self.queue.clone(), gate.clone(), self.log.clone());
+        self.sent.push(tokio::spawn(async move { queue.write(AccountId(1), Gated { name, gate, log }).await }));
+    }
+
+    /// The batches written so far, once there are `n` of them.
+    async fn batches(&self, n: usize) -> Vec<Vec<&'static str>> {
+        for _ in 0..1000 {
+            let mut log = self.log.lock().unwrap().clone();
+            if log.len() >= n {
+                // By name: requests sent by tasks spawned together may reach the queue in any order.
+                log.iter_mut().for_each(|batch| batch.sort_unstable());
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("fewer than {n} batches after 10 s: {:?}", self.log.lock().unwrap());
+    }
+}
+
+/// Both lanes busy with a gated batch of one (`x0`, `x1`); three requests (`y1`..`y3`) queued
+/// meanwhile are taken together by the first lane freed. The other lane is then freed while
+/// the `y` batch is being written, and `z1`..`z3` come 20 ms apart. Answers the batch the `z`s
+/// were first written in.
+async fn z_batch(app: &TestApp, patience: Option<Duration>) -> Vec<&'static str> {
+    let mut scene =
+        Scene { queue: Queue::start_with(app.db.clone(), 2, patience), log: Log::default(), sent: Vec::new() };
+    let gates: Vec<Arc<Semaphore>> = (0..4).map(|_| Arc::new(Semaphore::new(0))).collect();
+    scene.send("x0", &gates[0]);
+    scene.batches(1).await;
+    scene.send("x1", &gates[1]);
+    scene.batches(2).await;
+    for y in ["y1", "y2", "y3"] {
+        scene.send(y, &gates[2]);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gates[0].add_permits(1);
+    assert_eq!(scene.batches(3).await[2], ["y1", "y2", "y3"], "the queued requests are one batch");
+    gates[1].add_permits(1);
+    for z in ["z1", "z2", "z3"] {
+        scene.send(z, &gates[3]);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let z = scene.batches(4).await[3].clone();
+    for gate in &gates {
+        gate.add_permits(10);
+    }
+    for sent in scene.sent {
+        sent.await.unwrap().unwrap();
+    }
+    z
+}
+
+async fn a_patient_lane_gathers_as_many_as_the_other_is_writing(app: TestApp) {
+    if !app.url.starts_with("postgres") {
+        eprintln!("SKIPPED on SQLite: its one writer runs gated batches one after the other");
+        return;
+    }
+    // Patience far longer than the test, so that only the batch's size ends the wait.
+    let z = z_batch(&app, Some(Duration::from_secs(30))).await;
+    assert_eq!(z, ["z1", "z2", "z3"], "as many as the y batch being written");
+}
+
+async fn a_lane_without_patience_writes_what_comes(app: TestApp) {
+    if !app.url.starts_with("postgres") {
+        eprintln!("SKIPPED on SQLite: its one writer runs gated batches one after the other");
+        return;
+    }
+    assert_eq!(z_batch(&app, None).await, ["z1"]);
+}
