@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-100000}
 cargo build --release -q
-bin=${CARGO_TARGET_DIR:-target}/release/kindling
+bin=${BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/kindling}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 url=${KINDLING_BENCH_DATABASE_URL:-sqlite://$tmp/import.db}

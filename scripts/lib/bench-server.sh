@@ -30,7 +30,9 @@
 #                        first+1+OFFSET+t, then every STRIDE; default 0 2 for -t2).
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 cargo build --release -q -p kindling -p kindling-reference
-bin=${CARGO_TARGET_DIR:-target}/release/kindling
+# BENCH_BIN: another kindling binary to measure (say, a copy of an earlier build, to compare
+# two builds on one machine in one hour); the release build by default.
+bin=${BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/kindling}
 reference_bin=${CARGO_TARGET_DIR:-target}/release/kindling-reference
 tmp=$(mktemp -d)
 bench_pids=()
