@@ -1,8 +1,9 @@
 //! Writes of one kind issued in batches: concurrent requests join a queue (`Queue`), and each
-//! of one or two lanes takes every request waiting (up to `MAX_BATCH`, without waiting for more:
-//! a lone request is written at once, and under load the requests that arrive while a batch
-//! commits form the next), writes them in one transaction per account (`write_many`) and
-//! answers each with its own outcome.
+//! of one or two lanes takes every request waiting (up to `MAX_BATCH`: a lone request is
+//! written at once, and under load the requests that arrive while a batch is written form
+//! the next; on PostgreSQL a lane that finds another writing first waits a little for more,
+//! see `lane`), writes them in one transaction per account (`write_many`) and answers each
+//! with its own outcome.
 //!
 //! A kind (`BatchWrite`) writes its items together, in a few multi-row statements, when the
 //! rules allow, or says it cannot; then each item is written alone, in its own transaction,
@@ -35,6 +36,9 @@ pub trait BatchWrite: Sized + Send + Sync + 'static {
 
     /// Writes `items` together, answering one outcome per item in order, or `None` when a
     /// rule needs what only the one-by-one path does (whatever it wrote is then undone).
+    /// Every failing statement must be returned as an error, never handled here: on
+    /// PostgreSQL it aborts the transaction, whose `COMMIT` would then roll back without an
+    /// error, and the items would be answered as written.
     fn together(
         tx: &mut Tx,
         account: AccountId,
@@ -232,13 +236,26 @@ async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<
                     _ = tokio::time::sleep_until(deadline) => break,
                 }
             }
+            // Counted before the next lane can gather, so that it sees this batch.
+            lanes.writing.fetch_add(jobs.len(), Ordering::AcqRel);
             jobs
         };
-        let n = jobs.len();
-        lanes.writing.fetch_add(n, Ordering::AcqRel);
+        let _written = Written { lanes: &lanes, items: jobs.len() };
         write_jobs(&db, jobs).await;
-        lanes.writing.fetch_sub(n, Ordering::AcqRel);
-        lanes.finished.notify_waiters();
+    }
+}
+
+/// A batch being written: uncounted, and the waiting lane told, when it is dropped (even by a
+/// panic, which would otherwise leave the other lane waiting out `PATIENCE` before every batch).
+struct Written<'a> {
+    lanes: &'a Lanes,
+    items: usize,
+}
+
+impl Drop for Written<'_> {
+    fn drop(&mut self) {
+        self.lanes.writing.fetch_sub(self.items, Ordering::AcqRel);
+        self.lanes.finished.notify_waiters();
     }
 }
 
