@@ -98,11 +98,18 @@ pub async fn authenticate(State(state): State<AppState>, headers: HeaderMap) -> 
     }
     if !secret::verify_api_key(key, &stored.api_key_hash) {
         return Err(match count_attempt(&state, account, now).await? {
-            Attempt::Refused { window_ends } => ApiError::TooManyRequests(window_ends.unix() - now.unix()),
+            Attempt::Refused { window_ends } => too_many(&state, window_ends, now),
             Attempt::Reserved { .. } | Attempt::UnknownAccount => ApiError::Unauthorized(INVALID),
         });
     }
     issue_token(&state, account, &stored.api_key_hash, None, now).await
+}
+
+/// The 429 for a refused attempt, whose `Retry-After` is when the window ends, at most the
+/// window's length: a concurrent attempt that took its time a second later may have opened
+/// the window, which then ends more than a window after this one's `now`.
+fn too_many(state: &AppState, window_ends: Timestamp, now: Timestamp) -> ApiError {
+    ApiError::TooManyRequests((window_ends.unix() - now.unix()).min(state.config.auth_failure_window_seconds))
 }
 
 async fn count_attempt(state: &AppState, account: AccountId, now: Timestamp) -> Result<Attempt, ApiError> {
@@ -116,7 +123,7 @@ async fn count_attempt(state: &AppState, account: AccountId, now: Timestamp) -> 
 async fn slow_login(state: &AppState, account: AccountId, key: &str, now: Timestamp) -> Result<Response, ApiError> {
     let hash = match count_attempt(state, account, now).await? {
         Attempt::Reserved { api_key_hash } => api_key_hash,
-        Attempt::Refused { window_ends } => return Err(ApiError::TooManyRequests(window_ends.unix() - now.unix())),
+        Attempt::Refused { window_ends } => return Err(too_many(state, window_ends, now)),
         Attempt::UnknownAccount => return Err(ApiError::Unauthorized(INVALID)),
     };
     // Among the server's Argon2 checks at once (`kindling_web::hashing`): a flood of
