@@ -215,7 +215,7 @@ impl Dialect {
             }
             Self::Sqlite => {
                 let read: Vec<String> =
-                    columns.iter().map(|(name, _)| format!("value ->> '$.{name}' AS {name}")).collect();
+                    columns.iter().map(|(name, _)| format!("${param} ->> (fullkey || '.{name}') AS {name}")).collect();
                 format!("(SELECT {} FROM json_each(${param})) AS r", read.join(", "))
             }
         }
