@@ -23,7 +23,7 @@ pub fn start_issuer(db: &Db) -> Issuer {
 
 use crate::credentials::write::{self, CredentialInput};
 use crate::offer_states::{self, StateError, StateRow, MEMBER_NOT_FOUND};
-use crate::{members, Db, FromRow, Result, Row, StoreError, Tx};
+use crate::{members, Db, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::member::Identifier;
 use kindling_domain::offer_state;
 use kindling_domain::{AccountId, ChannelId, MemberId, OfferId, OfferStateId, Timestamp};
@@ -81,19 +81,28 @@ impl FromRow for Found {
     }
 }
 
-/// The campaign (an eligible channel, by its account-unique xid) with its offer's window,
-/// and the member by id (`$3`) or identifier (`$4`), whichever is given.
-const FIND: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, \
-    COALESCE((SELECT id FROM members WHERE id = $3 AND account_id = $1), \
-    (SELECT id FROM members WHERE account_id = $1 AND identifier = $4)) AS member_id \
-    FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
+/// The campaign (an eligible channel, by its account-unique xid) with its offer's window, and
+/// the member that `$member` (SQL giving an id or `NULL`) finds. One statement per way of
+/// naming the member: a statement with a parameter `NULL` at some calls (say, `COALESCE` of a
+/// lookup by id and one by identifier) is planned anew by PostgreSQL at every call, since
+/// its custom plans, with the `NULL` folded away, always look cheaper than a generic one.
+macro_rules! find {
+    ($member:literal) => {
+        concat!(
+            "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, ",
+            $member,
+            " AS member_id FROM eligible_channels e JOIN offers o ON o.id = e.offer_id \
+             WHERE e.xid = $2 AND e.account_id = $1"
+        )
+    };
+}
 
-/// `FIND` without a member, for a batch (which finds its members by themselves). A statement
-/// of its own: `FIND` with both member parameters `NULL` is planned anew by PostgreSQL at each
-/// call (see `credentials::facts::context`).
-const FIND_CAMPAIGN: &str = "SELECT e.offer_id, e.channel_id, o.activates_at, o.expires_at, \
-    CAST(NULL AS BIGINT) AS member_id \
-    FROM eligible_channels e JOIN offers o ON o.id = e.offer_id WHERE e.xid = $2 AND e.account_id = $1";
+/// The campaign and the member by id (`$3`).
+const FIND_BY_ID: &str = find!("(SELECT id FROM members WHERE id = $3 AND account_id = $1)");
+/// The campaign and the member by identifier (`$3`).
+const FIND_BY_IDENTIFIER: &str = find!("(SELECT id FROM members WHERE account_id = $1 AND identifier = $3)");
+/// The campaign alone, for a batch (which finds its members by themselves).
+const FIND_CAMPAIGN: &str = find!("CAST(NULL AS BIGINT)");
 
 /// Issues each of `issues` (one account's) in one transaction, together when the rules allow
 /// (see `together`), else one by one (`many::write_many`).
@@ -122,13 +131,12 @@ impl BatchWrite for Issue {
 /// refusal writes nothing (not even the member an identifier would have created).
 async fn issue_in(tx: &mut Tx, account: AccountId, issue: Issue) -> std::result::Result<Issued, StateError> {
     let now = Timestamp::now();
-    let (by_id, by_identifier) = match &issue.recipient {
-        Recipient::Id(id) => (Some(*id), None),
-        Recipient::Identifier(identifier) => (None, Some(identifier.as_str())),
+    let (find, member) = match &issue.recipient {
+        Recipient::Id(id) => (FIND_BY_ID, Value::from(*id)),
+        Recipient::Identifier(identifier) => (FIND_BY_IDENTIFIER, Value::from(identifier.as_str())),
     };
-    let found: Option<Found> = tx
-        .fetch_optional(FIND, &[account.into(), issue.campaign_xid.as_str().into(), by_id.into(), by_identifier.into()])
-        .await?;
+    let found: Option<Found> =
+        tx.fetch_optional(find, &[account.into(), issue.campaign_xid.as_str().into(), member]).await?;
     let found = found.ok_or(StateError::NotFound(CAMPAIGN_NOT_FOUND))?;
     let own = (issue.activates_at, issue.expires_at);
     offer_state::check_window(own, found.offer_window).map_err(StateError::Window)?;
