@@ -398,7 +398,8 @@ mod tests {
         );
         assert_eq!(
             Dialect::Sqlite.json_rows_sql(3, &columns),
-            "(SELECT value ->> '$.member_id' AS member_id, value ->> '$.code' AS code FROM json_each($3)) AS r"
+            "(SELECT $3 ->> (fullkey || '.member_id') AS member_id, $3 ->> (fullkey || '.code') AS code \
+             FROM json_each($3)) AS r"
         );
         #[derive(serde::Serialize)]
         struct Row<'a> {
@@ -406,10 +407,18 @@ mod tests {
             code: Option<&'a str>,
         }
         let rows = [Row { member_id: 7, code: Some("A'1") }, Row { member_id: 8, code: None }];
-        assert_eq!(
-            json_rows(&rows).unwrap(),
-            Value::from(r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#)
-        );
+        let json = r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#;
+        assert_eq!(json_rows(&rows).unwrap(), Value::from(json));
+        // SQLite reads them back as rows, in order, numbers as integers and null as NULL.
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = format!("SELECT member_id, code FROM {}", Dialect::Sqlite.json_rows_sql(3, &columns));
+        let mut statement = conn.prepare(&sql).unwrap();
+        let read: Vec<(i64, Option<String>)> = statement
+            .query_map(rusqlite::named_params! {"$3": json}, |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(read, [(7, Some("A'1".to_owned())), (8, None)]);
     }
 
     #[test]
