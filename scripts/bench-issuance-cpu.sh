@@ -19,22 +19,7 @@ bench_database "$backend"
 kindling_start "$url"
 offer_on_channel '{"name":"bench"}'
 
-cat >"$tmp/new.lua" <<LUA
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-function init(args)
-  n = 0
-end
-function request()
-  n = n + 1
-  local body = '{"offer_state":{"campaign_id":"$xid","member_identifier":"bench-' .. tid .. '-' .. n .. '"}}'
-  return wrk.format("POST", "/v1.0/members/offer_states/issue",
-    { ["X-Auth-Token"] = "$token", ["Content-Type"] = "application/json" }, body)
-end
-LUA
+issuance_lua "$tmp/new.lua"
 
 # Clock ticks of each Kindling thread, as "tid-name ticks".
 threads() {

@@ -26,23 +26,7 @@ offer_on_channel '{"name":"bench"}'
 # A sample answer, so a broken setup stops here rather than as a wall of non-2xx.
 api -XPOST -d "{\"offer_state\":{\"campaign_id\":\"$xid\",\"member_id\":$member}}" "$base/v1.0/members/offer_states/issue" >/dev/null
 
-# Each wrk thread numbers its own identifiers: bench-<thread>-<n>, distinct across the run.
-cat >"$tmp/new.lua" <<LUA
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-function init(args)
-  n = 0
-end
-function request()
-  n = n + 1
-  local body = '{"offer_state":{"campaign_id":"$xid","member_identifier":"bench-' .. tid .. '-' .. n .. '"}}'
-  return wrk.format("POST", "/v1.0/members/offer_states/issue",
-    { ["X-Auth-Token"] = "$token", ["Content-Type"] = "application/json" }, body)
-end
-LUA
+issuance_lua "$tmp/new.lua"
 cat >"$tmp/known.lua" <<LUA
 wrk.method = "POST"
 wrk.path = "/v1.0/members/offer_states/issue"

@@ -38,11 +38,7 @@ wrk_count() {
     local count=$1 script=$2
     : >"$tmp/finished"
     cat >"$tmp/count.lua" <<LUA
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
+$lua_thread_ids
 function init(args)
   -- One more each: a thread's share sometimes comes up one short.
   quota = math.floor($count / 2) + (tid == 0 and $count % 2 or 0) + 1

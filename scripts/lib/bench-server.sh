@@ -21,6 +21,9 @@
 #   id_of KEY            the `id` of the `KEY` object in the JSON on stdin.
 #   offer_on_channel BODY  an offer with the JSON object BODY, approved and linked to a new
 #                        channel; sets channel, offer and xid (its landing page / campaign xid).
+#   issuance_lua FILE    writes to FILE a wrk script of `POST /v1.0/members/offer_states/issue`
+#                        for campaign $xid (from offer_on_channel), each request naming a
+#                        member identifier never seen before (bench-<thread>-<n>).
 #   credentials_setup    a member, channel and approved offer (BENCH_OFFER, a JSON object;
 #                        {"name":"bench"}, no limit, by default) on the started Kindling, one
 #                        credential issued; sets issue_path (its POST /v1.0/credentials
@@ -183,6 +186,29 @@ offer_on_channel() {
     xid=$(api "$base/v1.0/offers/$offer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["offer"]["channels"][0]["channel"]["xid"])')
 }
 
+# The start of a wrk script whose threads each know their number, `tid` (0, 1, ...).
+lua_thread_ids='local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end'
+
+issuance_lua() {
+    # Each wrk thread numbers its own identifiers: bench-<thread>-<n>, distinct across the run.
+    cat >"$1" <<LUA
+$lua_thread_ids
+function init(args)
+  n = 0
+end
+function request()
+  n = n + 1
+  local body = '{"offer_state":{"campaign_id":"$xid","member_identifier":"bench-' .. tid .. '-' .. n .. '"}}'
+  return wrk.format("POST", "/v1.0/members/offer_states/issue",
+    { ["X-Auth-Token"] = "$token", ["Content-Type"] = "application/json" }, body)
+end
+LUA
+}
+
 credentials_setup() {
     local member first body='{"name":"bench"}'
     [ -z "${BENCH_OFFER:-}" ] || body=$BENCH_OFFER
@@ -197,11 +223,7 @@ wrk.path = "$issue_path"
 LUA
     # A handful of 404s is expected: an id is skipped when a drawn code collided and was redrawn.
     cat >"$tmp/redeem.lua" <<LUA
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
+$lua_thread_ids
 function init(args)
   next_id = $first + 1 + (tonumber(args[1]) or 0) + tid
   stride = tonumber(args[2]) or 2
