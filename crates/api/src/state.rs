@@ -80,7 +80,7 @@ impl AppState {
             window_seconds: config.auth_failure_window_seconds,
         };
         let portal = kindling_web::portal::PortalState::new(db.clone(), limit);
-        let issuer = kindling_store::issuance::start_issuer(&db);
+        let issuer = kindling_store::many::Queue::start(db.clone(), 2);
         let credentials = kindling_store::many::Queue::start(db.clone(), 2);
         let redemptions = kindling_store::many::Queue::start(db.clone(), 2);
         let config = Arc::new(config);

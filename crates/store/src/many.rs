@@ -200,8 +200,8 @@ struct Lanes {
 /// of its own backend with a fixed cost (a dozen statements and a commit: about 1.5 ms of
 /// PostgreSQL's CPU, from issuance's CPU an item in batches of 40 and of 20), and an
 /// impatient second lane took the few requests that had come since the first began: twice
-/// the batches, each half as large, and no more issuances a second than one lane. On SQLite the writer thread commits the lanes' batches
-/// together anyway, and waiting only delays them.
+/// the batches, each half as large, and no more issuances a second than one lane. On SQLite
+/// the writer thread commits the lanes' batches together anyway, and waiting only delays them.
 async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Job<W>>>>, lanes: Arc<Lanes>) {
     fn take<W: BatchWrite>(waiting: &mut mpsc::UnboundedReceiver<Job<W>>, jobs: &mut Vec<Job<W>>) {
         while jobs.len() < MAX_BATCH {
@@ -217,23 +217,25 @@ async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<
             let Some(first) = waiting.recv().await else { return };
             let mut jobs = vec![first];
             take(&mut waiting, &mut jobs);
-            let deadline = lanes.patience.map(|patience| Instant::now() + patience);
-            while let Some(deadline) = deadline {
-                // Asked for before reading `writing`, so that a lane finishing in between is seen.
-                let finished = lanes.finished.notified();
-                if jobs.len() >= lanes.writing.load(Ordering::Acquire).min(MAX_BATCH) {
-                    break;
-                }
-                tokio::select! {
-                    job = waiting.recv() => match job {
-                        Some(job) => {
-                            jobs.push(job);
-                            take(&mut waiting, &mut jobs);
-                        }
-                        None => break,
-                    },
-                    _ = finished => {}
-                    _ = tokio::time::sleep_until(deadline) => break,
+            if let Some(patience) = lanes.patience {
+                let deadline = Instant::now() + patience;
+                loop {
+                    // Asked for before reading `writing`, so that a lane finishing in between is seen.
+                    let finished = lanes.finished.notified();
+                    if jobs.len() >= lanes.writing.load(Ordering::Acquire).min(MAX_BATCH) {
+                        break;
+                    }
+                    tokio::select! {
+                        job = waiting.recv() => match job {
+                            Some(job) => {
+                                jobs.push(job);
+                                take(&mut waiting, &mut jobs);
+                            }
+                            None => break,
+                        },
+                        _ = finished => {}
+                        _ = tokio::time::sleep_until(deadline) => break,
+                    }
                 }
             }
             // Counted before the next lane can gather, so that it sees this batch.

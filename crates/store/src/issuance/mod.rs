@@ -16,11 +16,6 @@ use crate::many::{self, Batch, BatchWrite};
 /// The operation's queue (`many::Queue`): concurrent requests issued in batches.
 pub type Issuer = many::Queue<Issue>;
 
-/// Starts the operation's queue, two lanes (see `many::lane`).
-pub fn start_issuer(db: &Db) -> Issuer {
-    Issuer::start(db.clone(), 2)
-}
-
 use crate::credentials::write::{self, CredentialInput};
 use crate::offer_states::{self, StateError, StateRow, MEMBER_NOT_FOUND};
 use crate::{members, Db, FromRow, Result, Row, StoreError, Tx, Value};
