@@ -277,6 +277,20 @@ impl Db {
         Ok(db)
     }
 
+    /// The cipher of this database's codes; an error before `migrate::run` has loaded it.
+    pub(crate) fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+        self.codes_handle()
+            .get()
+            .ok_or_else(|| StoreError::Closed("codes are read before the schema is up to date".into()))
+    }
+
+    pub(crate) fn codes_handle(&self) -> &Codes {
+        match self {
+            Self::Sqlite(db) => &db.codes,
+            Self::Postgres(pg) => &pg.codes,
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self {
             Self::Sqlite(_) => Dialect::Sqlite,
@@ -375,7 +389,10 @@ impl Db {
             Self::Postgres(pg) => match &pg.committer {
                 Some(committer) => committer.transaction(body).await,
                 None => {
-                    let mut tx = Tx::Postgres(Some(pg.pool.begin().await.map_err(StoreError::from)?));
+                    let mut tx = Tx::new(
+                        Conn::Postgres(Some(pg.pool.begin().await.map_err(StoreError::from)?)),
+                        pg.codes.clone(),
+                    );
                     let value = body(&mut tx).await?;
                     tx.commit().await?;
                     Ok(value)
@@ -401,8 +418,8 @@ impl Db {
     /// writer thread's batches, which wait meanwhile; request handlers use `transaction`.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Self::Sqlite(db) => Tx::Sqlite(Some(db.begin_immediate().await?)),
-            Self::Postgres(pg) => Tx::Postgres(Some(pg.pool.begin().await?)),
+            Self::Sqlite(db) => Tx::new(Conn::Sqlite(Some(db.begin_immediate().await?)), db.codes.clone()),
+            Self::Postgres(pg) => Tx::new(Conn::Postgres(Some(pg.pool.begin().await?)), pg.codes.clone()),
         })
     }
 
@@ -413,7 +430,7 @@ impl Db {
             Self::Sqlite(db) => {
                 let conn = db.reader_owned().await?;
                 conn.execute_batch("BEGIN DEFERRED")?;
-                Tx::Sqlite(Some(conn))
+                Tx::new(Conn::Sqlite(Some(conn)), db.codes.clone())
             }
             Self::Postgres(pg) => {
                 let mut tx = pg.pool.begin().await?;
@@ -421,7 +438,7 @@ impl Db {
                 // snapshot; a read-only repeatable-read transaction is one snapshot and never
                 // fails to serialize.
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-                Tx::Postgres(Some(tx))
+                Tx::new(Conn::Postgres(Some(tx)), pg.codes.clone())
             }
         })
     }
@@ -469,6 +486,8 @@ impl<T> Undo<T> {
 pub trait Exec: Send {
     /// The dialect statements are written for (lists differ, see `Dialect::in_list`).
     fn dialect(&self) -> Dialect;
+    /// The cipher of the database's codes.
+    fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher>;
     fn fetch_all<T: FromRow + Send>(
         &mut self,
         sql: &str,
@@ -488,6 +507,9 @@ impl Exec for Reader<'_> {
     fn dialect(&self) -> Dialect {
         self.0.dialect()
     }
+    fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+        self.0.codes()
+    }
     async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         self.0.fetch_all(sql, params).await
     }
@@ -500,6 +522,9 @@ impl Exec for Tx {
     fn dialect(&self) -> Dialect {
         Tx::dialect(self)
     }
+    fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+        Tx::codes(self)
+    }
     async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
         Tx::fetch_all(self, sql, params).await
     }
@@ -509,7 +534,16 @@ impl Exec for Tx {
 }
 
 /// An open transaction. Dropping it without `commit` rolls back.
-pub enum Tx {
+pub struct Tx {
+    conn: Conn,
+    codes: Codes,
+}
+
+/// The cipher of the database's codes (`kindling_domain::credentials::code`), set once the
+/// schema is up to date (`codes::load`), shared by every transaction on the database.
+pub(crate) type Codes = std::sync::Arc<std::sync::OnceLock<kindling_domain::credentials::code::CodeCipher>>;
+
+pub(crate) enum Conn {
     Sqlite(Option<OwnedMutexGuard<rusqlite::Connection>>),
     /// One body's share of a group commit on SQLite's writer thread, which owns the
     /// transaction (and its savepoints); the body never commits or rolls back itself.
@@ -518,25 +552,34 @@ pub enum Tx {
 }
 
 impl Tx {
+    pub(crate) fn new(conn: Conn, codes: Codes) -> Self {
+        Self { conn, codes }
+    }
+
+    /// The cipher codes are drawn and read with.
+    pub(crate) fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+        self.codes.get().ok_or_else(|| StoreError::Closed("codes are read before the schema is up to date".into()))
+    }
+
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Self::Sqlite(_) | Self::SqliteBatch(_) => Dialect::Sqlite,
-            Self::Postgres(_) => Dialect::Postgres,
+        match &self.conn {
+            Conn::Sqlite(_) | Conn::SqliteBatch(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     /// The writer thread's connection inside a batch.
     pub(crate) fn batch_conn(&self) -> &rusqlite::Connection {
-        match self {
-            Self::SqliteBatch(conn) => Self::sqlite(conn),
+        match &self.conn {
+            Conn::SqliteBatch(conn) => Self::sqlite(conn),
             _ => unreachable!("batch_conn on a transaction outside a batch"),
         }
     }
 
     /// Hands the writer thread's connection back at the end of a batch.
     pub(crate) fn take_batch_conn(&mut self) -> OwnedMutexGuard<rusqlite::Connection> {
-        match self {
-            Self::SqliteBatch(conn) => conn.take().expect("batch connection taken twice"),
+        match &mut self.conn {
+            Conn::SqliteBatch(conn) => conn.take().expect("batch connection taken twice"),
             _ => unreachable!("take_batch_conn on a transaction outside a batch"),
         }
     }
@@ -550,23 +593,23 @@ impl Tx {
     }
 
     pub async fn fetch_optional<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
-        match self {
-            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
-            Self::Postgres(tx) => postgres::fetch_optional(Self::pg(tx), sql, params).await,
+        match &mut self.conn {
+            Conn::Sqlite(conn) | Conn::SqliteBatch(conn) => sqlite::fetch_optional(Self::sqlite(conn), sql, params),
+            Conn::Postgres(tx) => postgres::fetch_optional(Self::pg(tx), sql, params).await,
         }
     }
 
     pub async fn fetch_all<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
-        match self {
-            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::fetch_all(Self::sqlite(conn), sql, params),
-            Self::Postgres(tx) => postgres::fetch_all(Self::pg(tx), sql, params).await,
+        match &mut self.conn {
+            Conn::Sqlite(conn) | Conn::SqliteBatch(conn) => sqlite::fetch_all(Self::sqlite(conn), sql, params),
+            Conn::Postgres(tx) => postgres::fetch_all(Self::pg(tx), sql, params).await,
         }
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        match self {
-            Self::Sqlite(conn) | Self::SqliteBatch(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
-            Self::Postgres(tx) => postgres::execute(Self::pg(tx), sql, params).await,
+        match &mut self.conn {
+            Conn::Sqlite(conn) | Conn::SqliteBatch(conn) => sqlite::execute(Self::sqlite(conn), sql, params),
+            Conn::Postgres(tx) => postgres::execute(Self::pg(tx), sql, params).await,
         }
     }
 
@@ -586,9 +629,9 @@ impl Tx {
 
     /// Several statements without parameters (schema migrations).
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Self::Sqlite(conn) | Self::SqliteBatch(conn) => Ok(Self::sqlite(conn).execute_batch(sql)?),
-            Self::Postgres(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(conn) | Conn::SqliteBatch(conn) => Ok(Self::sqlite(conn).execute_batch(sql)?),
+            Conn::Postgres(tx) => {
                 sqlx::raw_sql(sql).execute(Self::pg(tx)).await?;
                 Ok(())
             }
@@ -596,8 +639,8 @@ impl Tx {
     }
 
     pub async fn commit(mut self) -> Result<()> {
-        match &mut self {
-            Self::Sqlite(conn) => {
+        match &mut self.conn {
+            Conn::Sqlite(conn) => {
                 let conn = conn.take().expect("transaction committed twice");
                 if let Err(e) = conn.execute_batch("COMMIT") {
                     let _ = conn.execute_batch("ROLLBACK");
@@ -605,15 +648,15 @@ impl Tx {
                 }
                 Ok(())
             }
-            Self::Postgres(tx) => Ok(tx.take().expect("transaction committed twice").commit().await?),
-            Self::SqliteBatch(_) => unreachable!("a batched body commits by returning Ok"),
+            Conn::Postgres(tx) => Ok(tx.take().expect("transaction committed twice").commit().await?),
+            Conn::SqliteBatch(_) => unreachable!("a batched body commits by returning Ok"),
         }
     }
 }
 
 impl Drop for Tx {
     fn drop(&mut self) {
-        if let Self::Sqlite(Some(conn)) = self {
+        if let Conn::Sqlite(Some(conn)) = &mut self.conn {
             if !conn.is_autocommit() {
                 if let Err(e) = conn.execute_batch("ROLLBACK") {
                     tracing::error!(error = %e, "sqlite rollback failed");

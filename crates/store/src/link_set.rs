@@ -345,6 +345,9 @@ mod tests {
         fn dialect(&self) -> Dialect {
             self.dialect
         }
+        fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+            Err(crate::StoreError::Closed("a recorder draws no codes".into()))
+        }
         async fn fetch_all<T: FromRow + Send>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
             self.statements.push((sql.to_owned(), params.len()));
             Ok(Vec::new())

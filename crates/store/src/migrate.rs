@@ -49,6 +49,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "callback_member", sql: include_str!("../migrations/0022_callback_member.sql") },
     Migration { version: 23, name: "retention", sql: include_str!("../migrations/0023_retention.sql") },
     Migration { version: 24, name: "portal_devices", sql: include_str!("../migrations/0024_portal_devices.sql") },
+    Migration { version: 25, name: "code_keys", sql: include_str!("../migrations/0025_code_keys.sql") },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -62,7 +63,8 @@ fn render(sql: &str, dialect: Dialect) -> String {
 /// Applies pending migrations in one transaction. On PostgreSQL an advisory lock makes
 /// concurrent starts of several `kindling serve` processes take turns.
 pub async fn run(db: &Db) -> Result<()> {
-    run_through(db, i64::MAX).await
+    run_through(db, i64::MAX).await?;
+    crate::credentials::codes::load(db).await
 }
 
 /// Applies pending migrations up to `last` (tests start from an older schema this way).

@@ -8,10 +8,11 @@ use crate::credentials::write::{self, CredentialInput, WriteError};
 use crate::crud::{self, Paged};
 use crate::members::Members;
 use crate::{query, Db, FromRow, Result, Row, StoreError, Tx};
+use kindling_domain::credentials::code::CodeCipher;
 use kindling_domain::offer_state::{self, Changes, Facts, Status};
 use kindling_domain::paging::PageRequest;
 use kindling_domain::{AccountId, ChannelId, CredentialId, FieldErrors, MemberId, OfferId, OfferStateId, Timestamp};
-use sea_query::{Alias, Condition, Expr, JoinType, Order, Query, SelectStatement, UnionType};
+use sea_query::{Alias, Condition, Expr, JoinType, Order, Query, SelectStatement, SimpleExpr, UnionType};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -173,23 +174,27 @@ pub enum Listing {
     Search { token: Option<String>, credential_identifier: Option<String> },
 }
 
-/// `credentials::CODE_IDS` built: the ids of the account's credentials with `code`, open
-/// and not, each half through its partial index (the statuses stay literals for that).
-fn code_ids(account: AccountId, code: &str) -> SelectStatement {
-    let half = |status: &str| {
+/// `credentials::codes::code_ids` built: the ids of the account's credentials with `code`
+/// (its open one by `key`, or by text if drawn before keys; the others by text), each part
+/// through its partial index (the conditions stay literals for that).
+fn code_ids(account: AccountId, code: &str, key: Option<i64>) -> SelectStatement {
+    let part = |by: SimpleExpr, status: &str| {
         Query::select()
             .column("id")
             .from("credentials")
             .and_where(Expr::col("account_id").eq(account.0))
-            .and_where(Expr::col("identifier").eq(code))
+            .and_where(by)
             .and_where(Expr::cust(status))
             .to_owned()
     };
-    half("status = 'open'").union(UnionType::All, half("status <> 'open'")).to_owned()
+    part(Expr::col("code_key").eq(key), "status = 'open'")
+        .union(UnionType::All, part(Expr::col("identifier").eq(code), "status = 'open' AND code_key IS NULL"))
+        .union(UnionType::All, part(Expr::col("identifier").eq(code), "status <> 'open'"))
+        .to_owned()
 }
 
 impl Listing {
-    fn condition(self, account: AccountId) -> Condition {
+    fn condition(self, account: AccountId, codes: &CodeCipher) -> Condition {
         match self {
             Self::Member(member, channel) => Condition::all()
                 .add(Expr::col(("s", "member_id")).eq(member.0))
@@ -200,7 +205,7 @@ impl Listing {
                     all = all.add(Expr::col(("s", "token")).eq(token));
                 }
                 if let Some(code) = credential_identifier {
-                    all = all.add(Expr::col(("c", "id")).in_subquery(code_ids(account, &code)));
+                    all = all.add(Expr::col(("c", "id")).in_subquery(code_ids(account, &code, codes.key(&code))));
                 }
                 all
             }
@@ -210,7 +215,7 @@ impl Listing {
 
 /// One page of states, oldest first, in two statements whatever its length.
 pub async fn list(db: &Db, account: AccountId, listing: Listing, page: PageRequest) -> Result<Paged<OfferState>> {
-    let mut statement = select(account, listing.condition(account));
+    let mut statement = select(account, listing.condition(account, db.codes()?));
     let count = statement.clone().expr_as(Expr::cust("COUNT(*)"), Alias::new("count")).to_owned();
     let (sql, params) = query::build(&count, db.dialect())?;
     let total_entries = db.fetch_optional::<i64>(&sql, &params).await?.unwrap_or(0);

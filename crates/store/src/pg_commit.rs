@@ -14,6 +14,7 @@
 //! subtransaction lookup goes to disk.
 
 use crate::batch::{self, Answer, Ran};
+use crate::db::Conn;
 use crate::{StoreError, Tx};
 use futures_util::future::BoxFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,12 +38,12 @@ pub struct Committer {
 
 impl Committer {
     /// `lanes` tasks on `pool` (`KINDLING_PG_COMMIT_LANES`, default half the pool).
-    pub fn start(pool: &sqlx::PgPool, lanes: usize) -> Self {
+    pub fn start(pool: &sqlx::PgPool, lanes: usize, codes: &crate::db::Codes) -> Self {
         let observer: Arc<std::sync::OnceLock<crate::BatchObserver>> = Arc::new(std::sync::OnceLock::new());
         let senders: Vec<_> = (0..lanes.max(1))
             .map(|_| {
                 let (send, receive) = mpsc::unbounded_channel();
-                tokio::spawn(lane(pool.clone(), receive, observer.clone()));
+                tokio::spawn(lane(pool.clone(), receive, observer.clone(), codes.clone()));
                 send
             })
             .collect();
@@ -82,6 +83,7 @@ async fn lane(
     pool: sqlx::PgPool,
     mut queue: mpsc::UnboundedReceiver<Job>,
     observer: Arc<std::sync::OnceLock<crate::BatchObserver>>,
+    codes: crate::db::Codes,
 ) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
@@ -93,7 +95,7 @@ async fn lane(
         }
         let begun = pool.begin().await.map_err(StoreError::from);
         let mut tx = match begun {
-            Ok(tx) => Tx::Postgres(Some(tx)),
+            Ok(tx) => Tx::new(Conn::Postgres(Some(tx)), codes.clone()),
             Err(e) => {
                 for job in jobs {
                     job(Err(e.again())).await;

@@ -48,6 +48,7 @@ pub struct PgDb {
     pub(crate) readers: Readers,
     /// Hot reads by id, coalesced (`by_ids.rs`).
     pub(crate) by_ids: crate::by_ids::ByIds,
+    pub(crate) codes: crate::db::Codes,
 }
 
 /// Connections kept out of the pool for single-statement reads, like SQLite's readers: sqlx
@@ -134,6 +135,7 @@ fn broken(e: &sqlx::Error) -> bool {
 impl PgDb {
     pub async fn connect(url: &str) -> Result<Self> {
         let pool = connect(url).await?;
+        let codes = crate::db::Codes::default();
         let committer =
             match std::env::var("KINDLING_PG_GROUP_COMMIT").as_deref().map(str::to_ascii_lowercase).as_deref() {
                 Err(_) | Ok("off") => None,
@@ -142,7 +144,7 @@ impl PgDb {
                         .ok()
                         .and_then(|v| v.parse().ok())
                         .unwrap_or((pool_size() as usize / 2).max(1));
-                    Some(crate::pg_commit::Committer::start(&pool, lanes))
+                    Some(crate::pg_commit::Committer::start(&pool, lanes, &codes))
                 }
                 Ok(other) => {
                     return Err(StoreError::UnsupportedUrl(format!("KINDLING_PG_GROUP_COMMIT={other} (on or off)")));
@@ -150,7 +152,7 @@ impl PgDb {
             };
         let readers = Readers::new(&pool);
         let by_ids = crate::by_ids::ByIds::start(readers.clone());
-        Ok(Self { pool, committer, readers, by_ids })
+        Ok(Self { pool, committer, readers, by_ids, codes })
     }
 }
 

@@ -10,6 +10,7 @@
 //! once; its neighbours in the batch are unaffected.
 
 use crate::batch::{self, Answer, Ran};
+use crate::db::Conn;
 use crate::read_cache::ReadCache;
 use crate::shm::Header;
 use crate::{FromRow, Result, Row, StoreError, Tx, Value};
@@ -170,6 +171,7 @@ pub struct SqliteDb {
     observer: Arc<std::sync::OnceLock<BatchObserver>>,
     /// Hot single-row reads (`crud::get` of a table with `CACHED`); `None` in memory.
     read_cache: Option<Arc<ReadCache>>,
+    pub(crate) codes: crate::db::Codes,
 }
 
 impl SqliteDb {
@@ -224,13 +226,15 @@ impl SqliteDb {
         let observer = Arc::new(std::sync::OnceLock::new());
         let (jobs, queue) = mpsc::channel();
         let (conn, seen, policy) = (writer.clone(), observer.clone(), BatchPolicy::from_env());
+        let codes = crate::db::Codes::default();
+        let batch_codes = codes.clone();
         let wal = (!in_memory).then(|| std::path::PathBuf::from(format!("{path}-wal")));
         std::thread::Builder::new()
             .name("kindling-sqlite-writer".into())
-            .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(wal, synchronous)))
+            .spawn(move || write_batches(&conn, &queue, policy, &seen, &Syncer::start(wal, synchronous), &batch_codes))
             .map_err(|e| StoreError::Closed(format!("cannot start the SQLite writer thread: {e}")))?;
         let readers = Arc::new(Readers::new(readers, header, path));
-        Ok(Self { writer, jobs, readers, observer, read_cache })
+        Ok(Self { writer, jobs, readers, observer, read_cache, codes })
     }
 
     pub fn read_cache(&self) -> Option<&ReadCache> {
@@ -321,6 +325,7 @@ fn write_batches(
     policy: BatchPolicy,
     observer: &std::sync::OnceLock<BatchObserver>,
     syncer: &Syncer,
+    codes: &crate::db::Codes,
 ) {
     let mut next_first = None;
     while let Some(first) = next_first.take().or_else(|| queue.recv().ok()) {
@@ -331,7 +336,7 @@ fn write_batches(
             next_first = refuse_waiting(first, queue, began, &StoreError::from(e));
             continue;
         }
-        let mut tx = Tx::SqliteBatch(Some(guard));
+        let mut tx = Tx::new(Conn::SqliteBatch(Some(guard)), codes.clone());
         let mut wrote = Vec::new();
         let mut ran = 0;
         run_job(&mut tx, first, &mut wrote);

@@ -1,52 +1,207 @@
-//! Redemption identifiers: drawn from a cryptographically secure generator, never sequential
-//! or derivable. `rand::thread_rng` (ChaCha12, seeded and periodically reseeded from the OS)
-//! rather than the OS source itself, which cost a system call per character.
+//! Redemption identifiers (codes). A code is a number, its *key*, encrypted with FF1
+//! format-preserving encryption (NIST SP 800-38G, AES-128) under the database's secret: the
+//! result has the code's format, and only the secret maps it back to its key.
+//!
+//! Why not a random string: an index of random codes takes each new code on a random page,
+//! so every issuance writes a page of its own, and issuance slowed as the table grew. Keys
+//! drawn in increasing order (a credential's own id) keep the index's writes at its end,
+//! while the codes stay as unguessable as random ones to anyone without the secret (FF1 is a
+//! pseudorandom permutation: seeing codes and their ids says nothing of another id's code).
+//! Keys drawn at random (`random_key`) stand in when an ordered key is taken.
 //!
 //! Two formats, chosen by the merchant's `redemption_identifier_type`:
 //! - short numeric (default): 8 digits, easy to key in at a register. 10^8 possibilities: with
-//!   L live codes in an account, one random guess hits a live code with probability L/10^8
+//!   L live codes in an account, one guess hits a live code with probability L/10^8
 //!   (1 in 1,000 with 100,000 live codes), so POS attempts must be rate limited.
 //! - long alphanumeric: 16 characters of Crockford base32 (no I, L, O, U), 80 bits; one guess
 //!   hits with probability L/2^80, i.e. never in practice. For barcode scanners.
+//!
+//! Their keys never overlap (short below 10^8, long from 10^8 up), so one index of keys keeps
+//! both formats' codes unique.
 
 use crate::catalog::merchant::RedemptionIdentifierType;
+use aes::Aes128;
+use fpe::ff1::{FlexibleNumeralString, FF1};
 use rand::Rng;
 
 pub const SHORT_LEN: usize = 8;
 pub const LONG_LEN: usize = 16;
 const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Short keys are below this; long keys start here.
+const SHORT_KEYS: i64 = 100_000_000;
 
-pub fn generate(kind: RedemptionIdentifierType) -> String {
-    let (alphabet, len): (&[u8], usize) = match kind {
-        RedemptionIdentifierType::ShortNumeric => (b"0123456789", SHORT_LEN),
-        RedemptionIdentifierType::LongAlphanumeric => (CROCKFORD, LONG_LEN),
-    };
-    let mut rng = rand::thread_rng();
-    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+/// Encrypts keys into codes and decrypts codes into keys, under one database's secret.
+pub struct CodeCipher {
+    short: FF1<Aes128>,
+    long: FF1<Aes128>,
+}
+
+impl std::fmt::Debug for CodeCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeCipher(..)")
+    }
+}
+
+impl CodeCipher {
+    /// A new random secret, as the hex text `from_secret` reads.
+    pub fn new_secret() -> String {
+        hex::encode(rand::random::<[u8; 16]>())
+    }
+
+    /// The cipher of a secret made by `new_secret`; `None` if it is not 32 hex digits.
+    pub fn from_secret(secret: &str) -> Option<Self> {
+        let key: [u8; 16] = hex::decode(secret.trim()).ok()?.try_into().ok()?;
+        Some(Self { short: FF1::new(&key, 10).ok()?, long: FF1::new(&key, 32).ok()? })
+    }
+
+    /// The key of the credential with this id: the id itself, within the format's keys.
+    /// Ids grow, so these keys are written in order.
+    pub fn ordered_key(kind: RedemptionIdentifierType, id: i64) -> i64 {
+        match kind {
+            RedemptionIdentifierType::ShortNumeric => id.rem_euclid(SHORT_KEYS),
+            RedemptionIdentifierType::LongAlphanumeric => {
+                id.checked_add(SHORT_KEYS).filter(|k| *k >= SHORT_KEYS).unwrap_or_else(|| Self::random_key(kind))
+            }
+        }
+    }
+
+    /// A key drawn at random from the format's keys.
+    pub fn random_key(kind: RedemptionIdentifierType) -> i64 {
+        let mut rng = rand::thread_rng();
+        match kind {
+            RedemptionIdentifierType::ShortNumeric => rng.gen_range(0..SHORT_KEYS),
+            RedemptionIdentifierType::LongAlphanumeric => rng.gen_range(SHORT_KEYS..=i64::MAX),
+        }
+    }
+
+    /// The code of `key` (a key of `kind`'s range, as `ordered_key` and `random_key` give).
+    pub fn code(&self, kind: RedemptionIdentifierType, key: i64) -> String {
+        let (cipher, radix, len, alphabet): (_, u64, _, &[u8]) = match kind {
+            RedemptionIdentifierType::ShortNumeric => (&self.short, 10, SHORT_LEN, b"0123456789"),
+            RedemptionIdentifierType::LongAlphanumeric => (&self.long, 32, LONG_LEN, CROCKFORD),
+        };
+        let mut value = u64::try_from(key).unwrap_or_default();
+        let mut digits = vec![0u16; len];
+        for digit in digits.iter_mut().rev() {
+            *digit = (value % radix) as u16;
+            value /= radix;
+        }
+        let encrypted: Vec<u16> = cipher
+            .encrypt(&[], &FlexibleNumeralString::from(digits))
+            .expect("digits below the radix and a length FF1 accepts")
+            .into();
+        encrypted.into_iter().map(|d| alphabet[usize::from(d)] as char).collect()
+    }
+
+    /// The key of `code`, or `None` when no key encrypts to it (it is not a code of either
+    /// format, or a long code whose number is outside the keys).
+    pub fn key(&self, code: &str) -> Option<i64> {
+        let bytes = code.as_bytes();
+        let (cipher, radix, digits): (_, u128, Vec<u16>) = if bytes.len() == SHORT_LEN {
+            let digits =
+                bytes.iter().map(|b| b.is_ascii_digit().then(|| u16::from(b - b'0'))).collect::<Option<_>>()?;
+            (&self.short, 10, digits)
+        } else if bytes.len() == LONG_LEN {
+            let digits =
+                bytes.iter().map(|b| CROCKFORD.iter().position(|c| c == b).map(|p| p as u16)).collect::<Option<_>>()?;
+            (&self.long, 32, digits)
+        } else {
+            return None;
+        };
+        let decrypted: Vec<u16> = cipher.decrypt(&[], &FlexibleNumeralString::from(digits)).ok()?.into();
+        let value = decrypted.into_iter().fold(0u128, |n, d| n * radix + u128::from(d));
+        let key = i64::try_from(value).ok()?;
+        match radix {
+            10 => Some(key),
+            _ => (key >= SHORT_KEYS).then_some(key),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::{prop_assert_eq, proptest};
     use std::collections::HashSet;
+    use RedemptionIdentifierType::{LongAlphanumeric as Long, ShortNumeric as Short};
+
+    fn cipher() -> CodeCipher {
+        CodeCipher::from_secret(&CodeCipher::new_secret()).unwrap()
+    }
 
     #[test]
     fn formats() {
-        let short = generate(RedemptionIdentifierType::ShortNumeric);
+        let c = cipher();
+        let short = c.code(Short, CodeCipher::ordered_key(Short, 1));
         assert_eq!(short.len(), SHORT_LEN);
         assert!(short.bytes().all(|b| b.is_ascii_digit()));
-        let long = generate(RedemptionIdentifierType::LongAlphanumeric);
+        let long = c.code(Long, CodeCipher::ordered_key(Long, 1));
         assert_eq!(long.len(), LONG_LEN);
         assert!(long.bytes().all(|b| CROCKFORD.contains(&b)));
     }
 
     #[test]
-    fn not_sequential() {
-        let codes: Vec<u64> =
-            (0..200).map(|_| generate(RedemptionIdentifierType::ShortNumeric).parse().unwrap()).collect();
-        let distinct: HashSet<_> = codes.iter().collect();
-        assert!(distinct.len() > 190, "random codes rarely collide");
-        let steps = codes.windows(2).filter(|w| w[1] == w[0] + 1).count();
-        assert!(steps < 3, "no counting up");
+    fn consecutive_keys_give_codes_that_do_not_count_up() {
+        let c = cipher();
+        let codes: Vec<u64> = (1..=200).map(|id| c.code(Short, id).parse().unwrap()).collect();
+        assert_eq!(codes.iter().collect::<HashSet<_>>().len(), 200, "a permutation never repeats");
+        let steps = codes.windows(2).filter(|w| w[1].abs_diff(w[0]) < 1_000).count();
+        assert!(steps < 3, "neighbouring ids get far-apart codes: {steps}");
+    }
+
+    #[test]
+    fn another_secret_gives_other_codes_and_cannot_read_them() {
+        let (a, b) = (cipher(), cipher());
+        let codes = |c: &CodeCipher| (1..=50).map(|id| c.code(Short, id)).collect::<Vec<_>>();
+        let same = codes(&a).iter().zip(codes(&b)).filter(|(x, y)| *x == y).count();
+        assert!(same < 3, "{same} of 50 codes agree");
+        let wrong = (1..=50).filter(|id| b.key(&a.code(Short, *id)) == Some(*id)).count();
+        assert!(wrong < 3, "{wrong} of 50 codes read back under the wrong secret");
+    }
+
+    #[test]
+    fn ordered_keys_keep_the_formats_apart() {
+        assert_eq!(CodeCipher::ordered_key(Short, 7), 7);
+        assert_eq!(CodeCipher::ordered_key(Short, SHORT_KEYS + 7), 7, "short keys wrap");
+        assert_eq!(CodeCipher::ordered_key(Long, 7), SHORT_KEYS + 7);
+        assert!(CodeCipher::ordered_key(Long, i64::MAX) >= SHORT_KEYS, "no overflow into short keys");
+        for _ in 0..100 {
+            assert!((0..SHORT_KEYS).contains(&CodeCipher::random_key(Short)));
+            assert!(CodeCipher::random_key(Long) >= SHORT_KEYS);
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_code_has_no_key() {
+        let c = cipher();
+        for text in ["", "1234567", "123456789", "1234567a", "kept", "0123456789abcdef", "0123456789ABCDEI"] {
+            assert_eq!(c.key(text), None, "{text:?}");
+        }
+        // A long code whose number is below the long keys (or beyond i64) is nobody's.
+        let unclaimed = (0..2_000).map(|_| rand_long()).filter(|code| c.key(code).is_none()).count();
+        assert!(unclaimed > 1_900, "only 2^63 of the 2^80 long codes are keys: {unclaimed}");
+    }
+
+    fn rand_long() -> String {
+        let mut rng = rand::thread_rng();
+        (0..LONG_LEN).map(|_| CROCKFORD[rng.gen_range(0..CROCKFORD.len())] as char).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_short_code_reads_back_to_its_key(key in 0..SHORT_KEYS) {
+            let c = CIPHER.with(|c| c.code(Short, key));
+            prop_assert_eq!(CIPHER.with(|c| c.key(&c.code(Short, key))), Some(key));
+            prop_assert_eq!(c.len(), SHORT_LEN);
+        }
+
+        #[test]
+        fn a_long_code_reads_back_to_its_key(key in SHORT_KEYS..=i64::MAX) {
+            prop_assert_eq!(CIPHER.with(|c| c.key(&c.code(Long, key))), Some(key));
+        }
+    }
+
+    thread_local! {
+        static CIPHER: CodeCipher = cipher();
     }
 }

@@ -7,6 +7,7 @@ mod browser;
 mod callbacks;
 mod campaigns;
 mod cli;
+mod code_keys;
 mod concurrency;
 mod conventions;
 mod counters;

@@ -263,8 +263,8 @@ async fn a_failed_statement_leaves_the_transaction_usable(app: TestApp) {
 }
 
 /// A credential's first code is set by letting the unique index decide: when a concurrent,
-/// still uncommitted write takes the same code, this one waits, is refused, and moves on
-/// to the next candidate instead of failing (a check-then-write was a 500 on PostgreSQL).
+/// still uncommitted write takes the same code key, this one waits, is refused, and moves
+/// on to the next candidate instead of failing (a check-then-write was a 500 on PostgreSQL).
 async fn a_code_taken_by_a_concurrent_write_is_redrawn(app: TestApp) {
     let acct = app.account().await;
     let s = crate::credentials::setup(&app, &acct, json!({"name": "Codes"})).await;
@@ -275,21 +275,24 @@ async fn a_code_taken_by_a_concurrent_write_is_redrawn(app: TestApp) {
         ids.push(kindling_domain::CredentialId(created.body["credential"]["id"].as_i64().unwrap()));
     }
     let account = kindling_domain::AccountId(acct.id);
+    let kind = kindling_domain::catalog::merchant::RedemptionIdentifierType::ShortNumeric;
     let mut first = app.db.begin().await.unwrap();
-    assign_code(&mut first, account, ids[0], ["11111111".to_owned()]).await.unwrap();
+    let first_code = assign_code(&mut first, account, ids[0], kind, [11]).await.unwrap();
     let (db, second_id) = (app.db.clone(), ids[1]);
     let second = tokio::spawn(async move {
         let mut tx = db.begin().await.unwrap();
-        let code = assign_code(&mut tx, account, second_id, ["11111111".to_owned(), "22222222".to_owned()]).await;
+        let code = assign_code(&mut tx, account, second_id, kind, [11, 22]).await;
         tx.commit().await.unwrap();
         code.map_err(|e| format!("{e:?}"))
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     first.commit().await.unwrap();
-    assert_eq!(second.await.unwrap().as_deref(), Ok("22222222"));
-    for (id, code) in ids.iter().zip(["11111111", "22222222"]) {
+    let second_code = second.await.unwrap().unwrap();
+    assert_ne!(first_code, second_code, "key 11 was taken, so the second got key 22's code");
+    for (id, code) in ids.iter().zip([first_code, second_code]) {
+        assert_eq!(code.len(), 8);
         let shown = app.get(&acct, &format!("/v1.0/credentials/{id}")).await;
-        assert_eq!(shown.body["credential"]["identifier"], code);
+        assert_eq!(shown.body["credential"]["identifier"], code.as_str());
     }
 }
 

@@ -1,6 +1,7 @@
 //! Credentials: issuing codes, redeeming and voiding them exactly once, and the records
 //! (redemptions, offer activities, callbacks) every change writes in the same transaction.
 
+pub(crate) mod codes;
 pub mod facts;
 pub mod outbox;
 pub mod redeem_many;
@@ -45,22 +46,6 @@ pub struct Credential {
     pub supports_barcode: bool,
     pub location_address: Option<String>,
 }
-
-/// The ids of the account's credentials with code `$1`/`$2` (account, code) as a subquery for
-/// `id IN`, whatever their status: the open one through the unique index of open codes, the
-/// others through `credentials_closed_identifier` (migration 20). The statuses are literals so
-/// both stores can match each half to its partial index.
-pub(crate) const CODE_IDS: &str = "(SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
-    AND status = 'open' UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
-    AND status <> 'open')";
-
-/// The id of the account's credential with code `$1`/`$2` (account, code): the open one,
-/// else the latest of the others; NULL when there is none. One probe of the unique index of
-/// open codes in the usual case (SQLite and PostgreSQL evaluate `COALESCE` lazily), without
-/// the temporary list `CODE_IDS` builds: the point of sale's hot path.
-pub(crate) const CODE_ID: &str = "COALESCE((SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
-    AND status = 'open'), (SELECT id FROM credentials WHERE account_id = $1 AND identifier = $2 \
-    AND status <> 'open' ORDER BY id DESC LIMIT 1))";
 
 pub const COLUMNS: &str =
     "id, account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
@@ -268,7 +253,7 @@ pub async fn load_in(exec: &mut impl Exec, account: AccountId, id: CredentialId)
 
 #[cfg(test)]
 mod tests {
-    use super::{CODE_ID, CODE_IDS};
+    use super::codes::{code_id, code_ids};
     use crate::{Db, FromRow, Result, Row};
 
     struct Step(String);
@@ -279,18 +264,20 @@ mod tests {
         }
     }
 
-    /// A code is found through the two partial indexes (migration 20), never by reading every
-    /// credential: the planner matches each half of `CODE_IDS` and of `CODE_ID` to its index.
+    /// A code is found through the three partial indexes (migrations 20 and 25), never by
+    /// reading every credential: the planner matches each part of `code_ids` and of
+    /// `code_id` to its index.
     #[tokio::test]
     async fn codes_are_found_through_the_partial_indexes() {
         let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
         crate::migrate::run(&db).await.unwrap();
-        for condition in [format!("c.id IN {CODE_IDS}"), format!("c.id = {CODE_ID}")] {
+        for condition in [format!("c.id IN {}", code_ids(3)), format!("c.id = {}", code_id(3))] {
             let sql = format!("EXPLAIN QUERY PLAN SELECT c.id FROM credentials c WHERE {condition}");
-            let steps = db.fetch_all::<Step>(&sql, &[1.into(), "CODE".into()]).await.unwrap();
+            let steps = db.fetch_all::<Step>(&sql, &[1.into(), "CODE".into(), 7.into()]).await.unwrap();
             let plan = steps.into_iter().map(|s| s.0).collect::<Vec<_>>().join("\n");
-            assert!(plan.contains("credentials_live_identifier"), "{plan}");
-            assert!(plan.contains("credentials_closed_identifier"), "{plan}");
+            for index in ["credentials_live_code", "credentials_live_identifier", "credentials_closed_identifier"] {
+                assert!(plan.contains(index), "{index}: {plan}");
+            }
             assert!(!plan.lines().any(|l| l.starts_with("SCAN") && !l.contains("INDEX")), "{plan}");
         }
     }

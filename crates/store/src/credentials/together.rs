@@ -15,10 +15,11 @@ use super::write::{self, CredentialInput, WriteError};
 use super::{Credential, COLUMNS};
 use crate::many::BatchWrite;
 use crate::query::json_rows;
-use crate::{FromRow, Result, Row, StoreError, Tx};
+use crate::{Dialect, FromRow, Result, Row, StoreError, Tx};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
+use kindling_domain::credentials::code::CodeCipher;
 use kindling_domain::credentials::rules::{self, Purpose, Refusal};
-use kindling_domain::credentials::{code, ActivityType};
+use kindling_domain::credentials::ActivityType;
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, Timestamp};
 use serde::Serialize;
@@ -90,9 +91,11 @@ pub(crate) struct CodeRow {
 
 #[derive(Serialize)]
 struct CodeJson<'a> {
+    id: i64,
     member_id: i64,
     channel_id: i64,
-    code: &'a str,
+    code: String,
+    code_key: i64,
     reusable: bool,
     annotations: &'a str,
     code_lifetime: Option<i64>,
@@ -103,6 +106,11 @@ struct CodeJson<'a> {
 /// Inserts `rows`, each with a code unique among the account's open codes: one insert for
 /// all, then again for those whose code was taken (eight rounds). Answers the credentials
 /// as stored, in `rows`' order.
+///
+/// Each row's id is taken first (`new_ids`) so that its first code can be drawn from its id
+/// (`CodeCipher::ordered_key`): the index of open codes' keys is then written at its end.
+/// A key already open in the account (ids wrap around the 10^8 short keys), or a code equal
+/// to an open one drawn before keys, is drawn again from a random key.
 pub(crate) async fn insert_codes(
     tx: &mut Tx,
     account: AccountId,
@@ -110,46 +118,52 @@ pub(crate) async fn insert_codes(
     now: Timestamp,
 ) -> Result<Vec<Credential>> {
     let sql = format!(
-        "INSERT INTO credentials (account_id, member_id, channel_id, identifier, status, reusable, annotations, \
-         code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
-         SELECT $1, r.member_id, r.channel_id, r.code, 'open', r.reusable, r.annotations, r.code_lifetime, \
-         r.code_expires_at, r.activates_at, $2, $2 \
-         FROM {} WHERE TRUE ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
+        "INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, code_key, status, reusable, \
+         annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
+         SELECT r.id, $1, r.member_id, r.channel_id, r.code, r.code_key, 'open', r.reusable, r.annotations, \
+         r.code_lifetime, r.code_expires_at, r.activates_at, $2, $2 \
+         FROM {} WHERE NOT {} \
+         ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
         tx.dialect().json_rows_sql(
             3,
             &[
+                ("id", "bigint"),
                 ("member_id", "bigint"),
                 ("channel_id", "bigint"),
                 ("code", "text"),
+                ("code_key", "bigint"),
                 ("reusable", "boolean"),
                 ("annotations", "text"),
                 ("code_lifetime", "bigint"),
                 ("code_expires_at", "bigint"),
                 ("activates_at", "bigint")
             ]
-        )
+        ),
+        super::codes::legacy_taken("$1", "r.code"),
     );
+    let ids = new_ids(tx, rows.len()).await?;
+    let row_of: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut done: Vec<Option<Credential>> = vec![None; rows.len()];
-    let mut drawn: HashSet<String> = HashSet::new();
-    for _ in 0..8 {
+    for round in 0..8 {
         let waiting: Vec<usize> = (0..rows.len()).filter(|&i| done[i].is_none()).collect();
         if waiting.is_empty() {
             break;
         }
-        let mut codes: HashMap<String, usize> = HashMap::new();
-        for &i in &waiting {
-            // Distinct within the batch and from every earlier round's draws.
-            let code = std::iter::repeat_with(|| code::generate(rows[i].kind)).find(|c| drawn.insert(c.clone()));
-            codes.insert(code.expect("repeat_with never ends"), i);
-        }
-        let json: Vec<CodeJson<'_>> = codes
+        let cipher = tx.codes()?;
+        let json: Vec<CodeJson<'_>> = waiting
             .iter()
-            .map(|(code, &i)| {
+            .map(|&i| {
                 let row = &rows[i];
+                let key = match round {
+                    0 => CodeCipher::ordered_key(row.kind, ids[i]),
+                    _ => CodeCipher::random_key(row.kind),
+                };
                 CodeJson {
+                    id: ids[i],
                     member_id: row.member.0,
                     channel_id: row.channel.0,
-                    code,
+                    code: cipher.code(row.kind, key),
+                    code_key: key,
                     reusable: row.reusable,
                     annotations: &row.annotations,
                     code_lifetime: row.code_lifetime,
@@ -161,18 +175,39 @@ pub(crate) async fn insert_codes(
         let inserted: Vec<Credential> =
             tx.fetch_all(&sql, &[account.into(), now.unix().into(), json_rows(&json)?]).await?;
         for credential in inserted {
-            let i = credential
-                .identifier
-                .as_ref()
-                .and_then(|code| codes.get(code))
+            let i = row_of
+                .get(&credential.id.0)
                 .copied()
-                .ok_or_else(|| StoreError::Decode("an insert returned a code it was not given".into()))?;
+                .ok_or_else(|| StoreError::Decode("an insert returned an id it was not given".into()))?;
             done[i] = Some(credential);
         }
     }
     done.into_iter()
         .map(|d| d.ok_or_else(|| StoreError::Busy("could not draw a unique code; try again".into())))
         .collect()
+}
+
+/// `count` new credential ids, in increasing order: from the id sequence on PostgreSQL (so
+/// concurrent transactions never share one), after the largest id ever given on SQLite
+/// (whose one writer runs one transaction at a time).
+async fn new_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    match tx.dialect() {
+        Dialect::Postgres => {
+            let sql = "SELECT nextval(pg_get_serial_sequence('credentials', 'id')) AS id \
+                       FROM generate_series(1, $1) ORDER BY 1";
+            tx.fetch_all(sql, &[i64::try_from(count).unwrap_or(i64::MAX).into()]).await
+        }
+        Dialect::Sqlite => {
+            let sql = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'credentials'), 0), \
+                       COALESCE((SELECT MAX(id) FROM credentials), 0))";
+            let last: Option<i64> = tx.fetch_optional(sql, &[]).await?;
+            let last = last.unwrap_or(0);
+            Ok((1..=count).map(|n| last + n as i64).collect())
+        }
+    }
 }
 
 /// A credential's offer, with the member its issue activity names.

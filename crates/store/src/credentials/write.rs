@@ -15,8 +15,9 @@ use crate::engine::points::PointsError;
 use crate::pos::transactions::{take_back_points, TicketRedemption};
 use crate::{Db, Dialect, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
+use kindling_domain::credentials::code::CodeCipher;
 use kindling_domain::credentials::rules::{self, Facts, Purpose, Refusal};
-use kindling_domain::credentials::{callback, code, ActivityType, CredentialStatus};
+use kindling_domain::credentials::{callback, ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
 use kindling_domain::{AccountId, ChannelId, CredentialId, MemberId, OfferId, StoreId, Timestamp};
 
@@ -235,14 +236,21 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
     let lifetime = input.code_lifetime;
     let annotations = Json::Object(input.annotations.clone().unwrap_or_default()).to_string();
     let mut inserted = None;
+    // Its id is not known before the insert, so its key is drawn at random (the batched
+    // path, `together::insert_codes`, draws keys from ids).
     let insert = format!(
-        "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, status, reusable, annotations, \
-         code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $11, $10, $10) \
-         ON CONFLICT (account_id, identifier) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}"
+        "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, code_key, status, reusable, \
+         annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $12, 'open', $6, $7, $8, $9, $11, $10, $10 WHERE NOT {} \
+         ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
+        super::codes::legacy_taken("$1", "$5")
     );
     for _ in 0..8 {
-        let identifier = (!offers.is_empty()).then(|| code::generate(gathered.identifier_kind));
+        let key = (!offers.is_empty()).then(|| CodeCipher::random_key(gathered.identifier_kind));
+        let identifier = match key {
+            Some(key) => Some(tx.codes()?.code(gathered.identifier_kind, key)),
+            None => None,
+        };
         inserted = tx
             .fetch_optional::<Credential>(
                 &insert,
@@ -262,6 +270,7 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
                         .into(),
                     now.unix().into(),
                     input.activates_at.map(Timestamp::unix).into(),
+                    key.into(),
                 ],
             )
             .await?;
@@ -279,36 +288,42 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
     Ok(credential)
 }
 
-/// Gives credential `id` a fresh code unique among the account's open codes (eight draws).
+/// Gives credential `id` a fresh code unique among the account's open codes (eight draws:
+/// the key of its id, then random keys).
 async fn draw_code(
     tx: &mut Tx,
     account: AccountId,
     id: CredentialId,
     kind: RedemptionIdentifierType,
 ) -> Outcome<String> {
-    assign_code(tx, account, id, std::iter::repeat_with(|| code::generate(kind)).take(8)).await
+    let keys = std::iter::once(CodeCipher::ordered_key(kind, id.0))
+        .chain(std::iter::repeat_with(|| CodeCipher::random_key(kind)))
+        .take(8);
+    assign_code(tx, account, id, kind, keys).await
 }
 
-/// Sets credential `id`'s code to the first candidate no other open credential holds. The
-/// unique index decides, not a prior check: a check-then-write loses to a concurrent issue
-/// of the same code on PostgreSQL (it cannot see the uncommitted row, then the write fails
-/// and aborts the transaction). A collision rolls back to a savepoint and tries the next.
+/// Sets credential `id`'s code to that of the first candidate key no other open credential
+/// holds, and answers the code. The unique index decides, not a prior check: a
+/// check-then-write loses to a concurrent issue of the same key on PostgreSQL (it cannot see
+/// the uncommitted row, then the write fails and aborts the transaction). A collision rolls
+/// back to a savepoint and tries the next; so does a code equal to an open one drawn before
+/// keys (`codes::legacy_taken`, no row updated).
 pub async fn assign_code(
     tx: &mut Tx,
     account: AccountId,
     id: CredentialId,
-    candidates: impl IntoIterator<Item = String>,
+    kind: RedemptionIdentifierType,
+    candidates: impl IntoIterator<Item = i64>,
 ) -> Outcome<String> {
-    for candidate in candidates {
-        match tx
-            .execute_recoverable(
-                "UPDATE credentials SET identifier = $3 WHERE id = $1 AND account_id = $2",
-                &[id.into(), account.0.into(), candidate.as_str().into()],
-            )
-            .await
-        {
-            Ok(_) => return Ok(candidate),
-            Err(StoreError::Unique(_)) => continue,
+    let sql = format!(
+        "UPDATE credentials SET identifier = $3, code_key = $4 WHERE id = $1 AND account_id = $2 AND NOT {}",
+        super::codes::legacy_taken("$2", "$3")
+    );
+    for key in candidates {
+        let code = tx.codes()?.code(kind, key);
+        match tx.execute_recoverable(&sql, &[id.into(), account.0.into(), code.as_str().into(), key.into()]).await {
+            Ok(1) => return Ok(code),
+            Ok(_) | Err(StoreError::Unique(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }

@@ -99,9 +99,11 @@ pub async fn lookup(db: &Db, account: AccountId, identifier: &str) -> Result<Vec
             WHERE r.credential_id = c.id ORDER BY r.id DESC LIMIT 1) \
          WHERE c.id IN {} \
          ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT $3",
-        crate::credentials::CODE_IDS
+        crate::credentials::codes::code_ids(4)
     );
-    let mut codes: Vec<Code> = tx.fetch_all(&sql, &[account.into(), identifier.into(), MATCHES.into()]).await?;
+    let mut codes: Vec<Code> = tx
+        .fetch_all(&sql, &[account.into(), identifier.into(), MATCHES.into(), db.codes()?.key(identifier).into()])
+        .await?;
     if !codes.is_empty() {
         let ids: Vec<CredentialId> = codes.iter().map(|c| c.id).collect();
         let dialect = tx.dialect();

@@ -152,10 +152,11 @@ pub(crate) async fn code_facts(
              EXISTS (SELECT 1 FROM offer_states w WHERE w.member_id = c.member_id AND w.voided_at IS NULL) AS has_wallet \
              FROM credentials c JOIN members m ON m.id = c.member_id \
              WHERE c.id = {}",
-            crate::credentials::CODE_ID
+            crate::credentials::codes::code_id(5)
         )
     });
-    tx.fetch_optional(&SQL, &[account.into(), code.into(), now.unix().into(), ticket.into()]).await
+    let key = tx.codes()?.key(code);
+    tx.fetch_optional(&SQL, &[account.into(), code.into(), now.unix().into(), ticket.into(), key.into()]).await
 }
 
 /// Why the credential itself cannot be redeemed now, before any offer rule.

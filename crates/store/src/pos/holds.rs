@@ -78,19 +78,23 @@ pub(crate) async fn count_others(
 }
 
 /// On PostgreSQL, locks the account's credentials with these codes (each code's open one and
-/// its closed ones, through the two partial indexes `CODE_IDS` reads; in id order, as voids
-/// lock them), so that a ticket reads a code's holds and status only once no other ticket
-/// can be writing them. SQLite's single writer already runs tickets one at a time.
+/// its closed ones, through the partial indexes `credentials::codes::code_ids` reads; in id
+/// order, as voids lock them), so that a ticket reads a code's holds and status only once no
+/// other ticket can be writing them. SQLite's single writer already runs tickets one at a time.
 pub(crate) async fn lock_codes(tx: &mut impl Exec, account: AccountId, codes: &[&String]) -> Result<()> {
     if tx.dialect() != Dialect::Postgres || codes.is_empty() {
         return Ok(());
     }
     let sql = "SELECT id FROM credentials WHERE id IN \
-               (SELECT id FROM credentials WHERE account_id = $1 AND identifier = ANY($2) AND status = 'open' \
+               (SELECT id FROM credentials WHERE account_id = $1 AND code_key = ANY($3) AND status = 'open' \
+               UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = ANY($2) \
+               AND status = 'open' AND code_key IS NULL \
                UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = ANY($2) \
                AND status <> 'open') ORDER BY id FOR NO KEY UPDATE";
+    let cipher = tx.codes()?;
+    let keys: Vec<i64> = codes.iter().filter_map(|c| cipher.key(c)).collect();
     let codes: Vec<String> = codes.iter().map(|c| (*c).clone()).collect();
-    tx.fetch_all::<i64>(sql, &[account.into(), codes.as_slice().into()]).await.map(drop)
+    tx.fetch_all::<i64>(sql, &[account.into(), codes.as_slice().into(), keys.as_slice().into()]).await.map(drop)
 }
 
 /// On PostgreSQL, tickets take turns on an offer with a limit (its row, in id order; a limit

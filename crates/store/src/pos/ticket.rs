@@ -125,8 +125,8 @@ pub(crate) async fn open(
 pub(crate) async fn credential_id(tx: &mut Tx, account: AccountId, code: &str) -> Result<Option<CredentialId>> {
     let id: Option<i64> = tx
         .fetch_optional(
-            &format!("SELECT id FROM credentials WHERE id = {}", crate::credentials::CODE_ID),
-            &[account.into(), code.into()],
+            &format!("SELECT id FROM credentials WHERE id = {}", crate::credentials::codes::code_id(3)),
+            &[account.into(), code.into(), tx.codes()?.key(code).into()],
         )
         .await?;
     Ok(id.map(CredentialId))

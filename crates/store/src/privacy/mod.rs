@@ -5,7 +5,6 @@
 pub mod deletion;
 
 use crate::credentials::write::WriteError;
-use crate::credentials::CODE_IDS;
 use crate::crud::Table;
 use crate::engine::activities::{OfferActivities, OfferActivity};
 use crate::impressions::Impressions;
@@ -71,10 +70,13 @@ pub async fn find(exec: &mut impl Exec, account: AccountId, subject: &Subject) -
         Some(code) => {
             let sql = format!(
                 "SELECT m.id FROM credentials c JOIN members m ON m.id = c.member_id \
-                 WHERE c.id IN {CODE_IDS} AND {NOT_ANONYMIZED} \
-                 ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1"
+                 WHERE c.id IN {} AND {NOT_ANONYMIZED} \
+                 ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.id DESC LIMIT 1",
+                crate::credentials::codes::code_ids(3)
             );
-            let found: Option<i64> = exec.fetch_optional(&sql, &[account.into(), code.as_str().into()]).await?;
+            let key = exec.codes()?.key(code);
+            let found: Option<i64> =
+                exec.fetch_optional(&sql, &[account.into(), code.as_str().into(), key.into()]).await?;
             Some(found.ok_or(PrivacyError::NotFound(NOT_FOUND))?)
         }
         None => None,
