@@ -187,7 +187,7 @@ fn code_ids(account: AccountId, code: &str, key: Option<i64>) -> SelectStatement
             .and_where(Expr::cust(status))
             .to_owned()
     };
-    part(Expr::col("code_key").eq(key), "status = 'open'")
+    part(Expr::col("code_key").eq(key).and(Expr::col("identifier").eq(code)), "status = 'open'")
         .union(UnionType::All, part(Expr::col("identifier").eq(code), "status = 'open' AND code_key IS NULL"))
         .union(UnionType::All, part(Expr::col("identifier").eq(code), "status <> 'open'"))
         .to_owned()

@@ -14,7 +14,11 @@ use kindling_store::Dialect;
 use reqwest::Method;
 use serde_json::json;
 
-backend_tests!(a_new_code_is_its_ids_key_encrypted, a_code_drawn_before_keys_is_found_and_never_repeated);
+backend_tests!(
+    a_new_code_is_its_ids_key_encrypted,
+    a_code_drawn_before_keys_is_found_and_never_repeated,
+    a_void_does_not_reopen_a_code_another_credential_holds
+);
 
 async fn cipher(app: &TestApp) -> CodeCipher {
     let secret: Option<String> =
@@ -110,4 +114,37 @@ async fn a_code_drawn_before_keys_is_found_and_never_repeated(app: TestApp) {
         assert_eq!(by_code.status, 200, "{code}: {}", by_code.text);
         assert_eq!(by_code.body, by_member.body, "{code} names {owner}");
     }
+}
+
+/// A voided ticket reopens its codes, unless the code is open on another credential by then:
+/// here an open code drawn before keys with the same text, which no unique index compares
+/// with a keyed code.
+async fn a_void_does_not_reopen_a_code_another_credential_holds(app: TestApp) {
+    let acct = app.account().await;
+    let s = crate::pos::shop(&app, &acct, json!({})).await;
+    let (credential, code) = crate::pos::code(&app, &acct, &s, s.member).await;
+    let ticket = crate::pos::finalize(&app, &acct, &s, &code, "t-keys", crate::pos::meal()).await;
+    assert_eq!(ticket.status, 200, "{}", ticket.text);
+    let other = member(&app, &acct, "other-holder").await;
+    plant_legacy(&app, &acct, other, s.channel, std::slice::from_ref(&code)).await;
+    let id = ticket.body["transaction_id"].as_i64().unwrap();
+    let voided = app.post(&acct, &format!("/v1.0/transactions/{id}/void"), json!({})).await;
+    assert_eq!(voided.status, 200, "{}", voided.text);
+    let status = app.get(&acct, &format!("/v1.0/credentials/{credential}")).await;
+    assert_eq!(status.body["credential"]["status"], "redeemed", "{code} is another credential's open code now");
+}
+
+/// A database whose codes have keys but whose secret is gone is refused at start, not given
+/// a new secret (which would leave every open code unfindable). SQLite only: the
+/// PostgreSQL test database is shared with tests running meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_secret_is_refused_at_start() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.unwrap();
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Secret"})).await;
+    issue(&app, &acct, &s, s.member).await.error_free();
+    kindling_store::Db::connect(&app.url).await.expect("a database with its secret opens");
+    app.db.execute("DELETE FROM code_secrets", &[]).await.unwrap();
+    let refused = kindling_store::Db::connect(&app.url).await.err().expect("refused without its secret");
+    assert!(refused.to_string().contains("code_secrets"), "{refused}");
 }

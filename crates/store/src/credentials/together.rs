@@ -190,7 +190,7 @@ pub(crate) async fn insert_codes(
 /// `count` new credential ids, in increasing order: from the id sequence on PostgreSQL (so
 /// concurrent transactions never share one), after the largest id ever given on SQLite
 /// (whose one writer runs one transaction at a time).
-async fn new_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>> {
+pub(crate) async fn new_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>> {
     if count == 0 {
         return Ok(Vec::new());
     }

@@ -236,17 +236,25 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
     let lifetime = input.code_lifetime;
     let annotations = Json::Object(input.annotations.clone().unwrap_or_default()).to_string();
     let mut inserted = None;
-    // Its id is not known before the insert, so its key is drawn at random (the batched
-    // path, `together::insert_codes`, draws keys from ids).
+    // Its id is taken first, so that its first key is its id's (as `together::insert_codes`).
     let insert = format!(
-        "INSERT INTO credentials (account_id, member_id, channel_id, store_id, identifier, code_key, status, reusable, \
-         annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $12, 'open', $6, $7, $8, $9, $11, $10, $10 WHERE NOT {} \
+        "INSERT INTO credentials (id, account_id, member_id, channel_id, store_id, identifier, code_key, status, \
+         reusable, annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
+         SELECT $13, $1, $2, $3, $4, $5, $12, 'open', $6, $7, $8, $9, $11, $10, $10 WHERE NOT {} \
          ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
         super::codes::legacy_taken("$1", "$5")
     );
-    for _ in 0..8 {
-        let key = (!offers.is_empty()).then(|| CodeCipher::random_key(gathered.identifier_kind));
+    let id = super::together::new_ids(tx, 1)
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| WriteError::Store(StoreError::Decode("no credential id was given".into())))?;
+    for round in 0..8 {
+        let kind = gathered.identifier_kind;
+        let key = (!offers.is_empty()).then(|| match round {
+            0 => CodeCipher::ordered_key(kind, id),
+            _ => CodeCipher::random_key(kind),
+        });
         let identifier = match key {
             Some(key) => Some(tx.codes()?.code(gathered.identifier_kind, key)),
             None => None,
@@ -271,6 +279,7 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
                     now.unix().into(),
                     input.activates_at.map(Timestamp::unix).into(),
                     key.into(),
+                    id.into(),
                 ],
             )
             .await?;

@@ -86,7 +86,8 @@ pub(crate) async fn lock_codes(tx: &mut impl Exec, account: AccountId, codes: &[
         return Ok(());
     }
     let sql = "SELECT id FROM credentials WHERE id IN \
-               (SELECT id FROM credentials WHERE account_id = $1 AND code_key = ANY($3) AND status = 'open' \
+               (SELECT id FROM credentials WHERE account_id = $1 AND code_key = ANY($3) AND identifier = ANY($2) \
+               AND status = 'open' \
                UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = ANY($2) \
                AND status = 'open' AND code_key IS NULL \
                UNION ALL SELECT id FROM credentials WHERE account_id = $1 AND identifier = ANY($2) \

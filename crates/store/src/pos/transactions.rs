@@ -2,6 +2,7 @@
 //! it made back to the limits and reopens its codes.
 
 use super::PosError;
+use crate::credentials::codes::code_free;
 use crate::credentials::write::{activities, give_back, share_offers};
 use crate::engine::points::{credit_in, PointsError};
 use crate::{Db, FromRow, Result, Row, Tx};
@@ -328,18 +329,40 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
             let mut codes: Vec<CredentialId> = live.iter().map(|r| r.credential_id).collect();
             codes.sort_unstable();
             codes.dedup();
+            // Reopened unless the code has been given to another open credential since: by
+            // key or by text, checked here, as each unique index only sees its own kind
+            // (`credentials::codes`); the index refuses a concurrent one.
+            let reopen = format!(
+                "UPDATE credentials SET status = 'open', redeemed_at = NULL, updated_at = $2 \
+                 WHERE id = $1 AND status = 'redeemed' AND {}",
+                code_free("$3", "$4", "$5")
+            );
             for code in codes {
-                // Reopened unless the code has been given to another open credential since.
-                let _ = tx
-                    .execute_recoverable(
-                        "UPDATE credentials SET status = 'open', redeemed_at = NULL, updated_at = $2 \
-                         WHERE id = $1 AND status = 'redeemed'",
-                        &[code.into(), now.unix().into()],
+                let held: Option<HeldCode> = tx
+                    .fetch_optional(
+                        "SELECT identifier, code_key FROM credentials WHERE id = $1 AND status = 'redeemed'",
+                        &[code.into()],
                     )
-                    .await;
+                    .await?;
+                let Some(held) = held else { continue };
+                let key = held.code_key.or_else(|| held.identifier.as_deref().and_then(|c| tx.codes().ok()?.key(c)));
+                let params = [code.into(), now.unix().into(), account.into(), held.identifier.into(), key.into()];
+                let _ = tx.execute_recoverable(&reopen, &params).await;
             }
             load(tx, account, id).await?.ok_or(PosError::NotFound)
         })
     })
     .await
+}
+
+/// A redeemed code about to be opened again.
+struct HeldCode {
+    identifier: Option<String>,
+    code_key: Option<i64>,
+}
+
+impl FromRow for HeldCode {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { identifier: row.opt_text("identifier")?, code_key: row.opt_int("code_key")? })
+    }
 }
