@@ -279,9 +279,7 @@ impl Db {
 
     /// The cipher of this database's codes; an error before `migrate::run` has loaded it.
     pub(crate) fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
-        self.codes_handle()
-            .get()
-            .ok_or_else(|| StoreError::Closed("codes are read before the schema is up to date".into()))
+        loaded(self.codes_handle())
     }
 
     pub(crate) fn codes_handle(&self) -> &Codes {
@@ -543,6 +541,10 @@ pub struct Tx {
 /// schema is up to date (`codes::load`), shared by every transaction on the database.
 pub(crate) type Codes = std::sync::Arc<std::sync::OnceLock<kindling_domain::credentials::code::CodeCipher>>;
 
+fn loaded(codes: &Codes) -> Result<&kindling_domain::credentials::code::CodeCipher> {
+    codes.get().ok_or_else(|| StoreError::Closed("codes are read before the schema is up to date".into()))
+}
+
 pub(crate) enum Conn {
     Sqlite(Option<OwnedMutexGuard<rusqlite::Connection>>),
     /// One body's share of a group commit on SQLite's writer thread, which owns the
@@ -558,7 +560,7 @@ impl Tx {
 
     /// The cipher codes are drawn and read with.
     pub(crate) fn codes(&self) -> Result<&kindling_domain::credentials::code::CodeCipher> {
-        self.codes.get().ok_or_else(|| StoreError::Closed("codes are read before the schema is up to date".into()))
+        loaded(&self.codes)
     }
 
     pub fn dialect(&self) -> Dialect {

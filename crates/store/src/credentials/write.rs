@@ -249,16 +249,13 @@ pub(crate) async fn create_in(tx: &mut Tx, account: AccountId, input: Credential
         .first()
         .copied()
         .ok_or_else(|| WriteError::Store(StoreError::Decode("no credential id was given".into())))?;
+    let kind = gathered.identifier_kind;
     for round in 0..8 {
-        let kind = gathered.identifier_kind;
         let key = (!offers.is_empty()).then(|| match round {
             0 => CodeCipher::ordered_key(kind, id),
             _ => CodeCipher::random_key(kind),
         });
-        let identifier = match key {
-            Some(key) => Some(tx.codes()?.code(gathered.identifier_kind, key)),
-            None => None,
-        };
+        let identifier = key.map(|key| tx.codes().map(|cipher| cipher.code(kind, key))).transpose()?;
         inserted = tx
             .fetch_optional::<Credential>(
                 &insert,

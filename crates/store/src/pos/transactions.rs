@@ -345,7 +345,11 @@ pub async fn void(db: &Db, account: AccountId, id: i64) -> std::result::Result<T
                     )
                     .await?;
                 let Some(held) = held else { continue };
-                let key = held.code_key.or_else(|| held.identifier.as_deref().and_then(|c| tx.codes().ok()?.key(c)));
+                let key = match (held.code_key, held.identifier.as_deref()) {
+                    (Some(key), _) => Some(key),
+                    (None, Some(code)) => tx.codes()?.key(code),
+                    (None, None) => None,
+                };
                 let params = [code.into(), now.unix().into(), account.into(), held.identifier.into(), key.into()];
                 let _ = tx.execute_recoverable(&reopen, &params).await;
             }
