@@ -1,7 +1,7 @@
 //! Members as a plain CRUD table.
 
 use crate::crud::{Assignments, Table};
-use crate::{FromRow, Result, Row, Tx};
+use crate::{FromRow, Result, Row, Tx, Value};
 use kindling_domain::member::{Member, MemberChanges, NewMember};
 use kindling_domain::{AccountId, MemberId, Timestamp};
 
@@ -53,8 +53,7 @@ pub const INSERT_BATCH: usize = 1000;
 /// Inserts `members` (at most `INSERT_BATCH`) in one multi-row statement, skipping any
 /// identifier the account already has (so an interrupted import can be run again, and a
 /// concurrent creation is not duplicated); returns how many rows were inserted. The rows are
-/// one JSON parameter (`Dialect::json_rows_sql`), so the statement's text is the same for any
-/// number of them. Used by `kindling import members` and the issuance batches.
+/// read as one table (`Dialect::rows`). Used by `kindling import members` and the issuance batches.
 pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMember], now: Timestamp) -> Result<u64> {
     assert!(members.len() <= INSERT_BATCH, "at most INSERT_BATCH members per statement");
     if members.is_empty() {
@@ -69,13 +68,14 @@ pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMembe
         .iter()
         .map(|m| Row { identifier: m.identifier.as_str(), notification_mode: m.notification_mode.as_str() })
         .collect();
+    let (from, values) = tx.dialect().rows(3, &[("identifier", "text"), ("notification_mode", "text")], &rows)?;
     let sql = format!(
         "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
-         SELECT $1, r.identifier, r.notification_mode, $2, $2 FROM {} WHERE TRUE \
-         ON CONFLICT (account_id, identifier) DO NOTHING",
-        tx.dialect().json_rows_sql(3, &[("identifier", "text"), ("notification_mode", "text")])
+         SELECT $1, r.identifier, r.notification_mode, $2, $2 FROM {from} WHERE TRUE \
+         ON CONFLICT (account_id, identifier) DO NOTHING"
     );
-    tx.execute(&sql, &[account.into(), now.unix().into(), crate::query::json_rows(&rows)?]).await
+    let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
+    tx.execute(&sql, &params).await
 }
 
 /// The account's member with an identifier.

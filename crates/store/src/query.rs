@@ -202,29 +202,78 @@ impl Dialect {
         }
     }
 
-    /// Many rows as ONE parameter, for multi-row writes (`INSERT ... SELECT r.a, r.b FROM
-    /// ...`): the text at `$param` is a JSON array of objects (`json_rows`), read as a table
-    /// `r` with `columns` (name, PostgreSQL type). One parameter keeps the statement's text
-    /// the same whatever the number of rows; PostgreSQL reads it with `jsonb_to_recordset`,
-    /// SQLite with `json_each` and `->>` (which gives JSON numbers as integers).
-    pub(crate) fn json_rows_sql(self, param: usize, columns: &[(&str, &str)]) -> String {
+    /// Many rows as the table `r` of one statement, for multi-row writes (`INSERT ... SELECT
+    /// r.a, r.b FROM {from}`): answers that `FROM` item and the parameters that carry the
+    /// rows, which the statement binds from `$first` on, after all its other parameters.
+    /// `columns` names the rows' fields (as serde names them) with their PostgreSQL types.
+    /// - PostgreSQL: ONE JSON parameter read by `jsonb_to_recordset`, so the statement's text
+    ///   is the same whatever the number of rows (prepared once, no bind limit).
+    /// - SQLite: a `VALUES` list, one anonymous parameter (`?`) per field; its text is one
+    ///   per number of rows, each prepared once and cached. Reading the fields out of one
+    ///   JSON parameter instead took SQLite longer than the inserts themselves (each lookup
+    ///   walks the array from its start); and SQLite finds a parameter's name by a walk of
+    ///   the statement's names, so hundreds of named ones cost more than the binding. An
+    ///   anonymous parameter is numbered after those that appear before it, so each of
+    ///   `$1`..`$first-1` must appear before this item (`sqlite::bind` refuses the statement
+    ///   otherwise). Rows beyond SQLite's limit of parameters go as one JSON parameter read
+    ///   by `json_each`.
+    pub(crate) fn rows<T: serde::Serialize>(
+        self,
+        first: usize,
+        columns: &[(&str, &str)],
+        rows: &[T],
+    ) -> Result<(String, Vec<Value>)> {
+        let json = || serde_json::to_string(rows).map(Value::from).map_err(|e| StoreError::Unbindable(e.to_string()));
         match self {
             Self::Postgres => {
                 let typed: Vec<String> = columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
-                format!("jsonb_to_recordset(${param}::jsonb) AS r({})", typed.join(", "))
+                Ok((format!("jsonb_to_recordset(${first}::jsonb) AS r({})", typed.join(", ")), vec![json()?]))
+            }
+            Self::Sqlite if rows.is_empty() => {
+                let nulls: Vec<String> = columns.iter().map(|(name, _)| format!("NULL AS {name}")).collect();
+                Ok((format!("(SELECT {} WHERE FALSE) AS r", nulls.join(", ")), Vec::new()))
+            }
+            Self::Sqlite if first - 1 + rows.len() * columns.len() > SQLITE_MAX_PARAMETERS => {
+                let read: Vec<String> =
+                    columns.iter().map(|(name, _)| format!("value ->> '{name}' AS {name}")).collect();
+                Ok((format!("(SELECT {} FROM json_each(${first})) AS r", read.join(", ")), vec![json()?]))
             }
             Self::Sqlite => {
-                let read: Vec<String> =
-                    columns.iter().map(|(name, _)| format!("${param} ->> (fullkey || '.{name}') AS {name}")).collect();
-                format!("(SELECT {} FROM json_each(${param})) AS r", read.join(", "))
+                let names: Vec<String> =
+                    columns.iter().enumerate().map(|(i, (name, _))| format!("column{} AS {name}", i + 1)).collect();
+                let mut values = Vec::with_capacity(rows.len() * columns.len());
+                for row in rows {
+                    let serde_json::Value::Object(mut fields) =
+                        serde_json::to_value(row).map_err(|e| StoreError::Unbindable(e.to_string()))?
+                    else {
+                        return Err(StoreError::Unbindable("a row that is not a struct".into()));
+                    };
+                    values
+                        .extend(columns.iter().map(|(name, _)| field_value(fields.remove(*name).unwrap_or_default())));
+                }
+                let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
+                let tuples = vec![tuple.as_str(); rows.len()].join(", ");
+                Ok((format!("(SELECT {} FROM (VALUES {tuples})) AS r", names.join(", ")), values))
             }
         }
     }
 }
 
-/// Rows for `Dialect::json_rows_sql`, as the one text parameter it reads.
-pub(crate) fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<Value> {
-    serde_json::to_string(rows).map(Value::from).map_err(|e| StoreError::Unbindable(e.to_string()))
+/// The most parameters one SQLite statement takes (`SQLITE_MAX_VARIABLE_NUMBER`'s default
+/// since SQLite 3.32).
+const SQLITE_MAX_PARAMETERS: usize = 32_766;
+
+/// One field of a row for `Dialect::rows`, bound as SQLite's `->>` would read it from JSON:
+/// numbers as integers (or reals), a missing field or `null` as NULL, nested values as JSON text.
+fn field_value(field: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match field {
+        J::Null => Value::Int(None),
+        J::Bool(b) => Value::Bool(Some(b)),
+        J::Number(n) => n.as_i64().map(Value::from).unwrap_or(Value::Float(n.as_f64())),
+        J::String(s) => Value::Text(Some(s)),
+        nested @ (J::Array(_) | J::Object(_)) => Value::Text(Some(nested.to_string())),
+    }
 }
 
 impl Value {
@@ -389,36 +438,62 @@ mod tests {
         }
     }
 
-    #[test]
-    fn json_rows_are_one_parameter_read_as_a_table() {
-        let columns = [("member_id", "bigint"), ("code", "text")];
-        assert_eq!(
-            Dialect::Postgres.json_rows_sql(3, &columns),
-            "jsonb_to_recordset($3::jsonb) AS r(member_id bigint, code text)"
-        );
-        assert_eq!(
-            Dialect::Sqlite.json_rows_sql(3, &columns),
-            "(SELECT $3 ->> (fullkey || '.member_id') AS member_id, $3 ->> (fullkey || '.code') AS code \
-             FROM json_each($3)) AS r"
-        );
-        #[derive(serde::Serialize)]
-        struct Row<'a> {
-            member_id: i64,
-            code: Option<&'a str>,
-        }
-        let rows = [Row { member_id: 7, code: Some("A'1") }, Row { member_id: 8, code: None }];
-        let json = r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#;
-        assert_eq!(json_rows(&rows).unwrap(), Value::from(json));
-        // SQLite reads them back as rows, in order, numbers as integers and null as NULL.
+    #[derive(serde::Serialize)]
+    struct TwoColumns<'a> {
+        member_id: i64,
+        code: Option<&'a str>,
+    }
+    const TWO_COLUMNS: [(&str, &str); 2] = [("member_id", "bigint"), ("code", "text")];
+
+    /// Reads `rows` back through SQLite as `SELECT member_id, code FROM {from}`, with `$1`
+    /// bound to 0 before the rows' parameters (from `$2`).
+    fn sqlite_reads(rows: &[TwoColumns<'_>]) -> Vec<(i64, Option<String>)> {
+        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, rows).unwrap();
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let sql = format!("SELECT member_id, code FROM {}", Dialect::Sqlite.json_rows_sql(3, &columns));
-        let mut statement = conn.prepare(&sql).unwrap();
-        let read: Vec<(i64, Option<String>)> = statement
-            .query_map(rusqlite::named_params! {"$3": json}, |row| Ok((row.get(0)?, row.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(read, [(7, Some("A'1".to_owned())), (8, None)]);
+        let params: Vec<Value> = std::iter::once(Value::from(0_i64)).chain(values).collect();
+        struct Read(i64, Option<String>);
+        impl crate::FromRow for Read {
+            fn from_row(row: &impl crate::Row) -> Result<Self> {
+                Ok(Self(row.int("member_id")?, row.opt_text("code")?))
+            }
+        }
+        let sql = format!("SELECT $1 + member_id AS member_id, code FROM {from}");
+        let read: Vec<Read> = crate::sqlite::fetch_all(&conn, &sql, &params).unwrap();
+        read.into_iter().map(|Read(member, code)| (member, code)).collect()
+    }
+
+    #[test]
+    fn rows_are_one_json_parameter_on_postgres() {
+        let rows = [TwoColumns { member_id: 7, code: Some("A'1") }, TwoColumns { member_id: 8, code: None }];
+        let (from, values) = Dialect::Postgres.rows(3, &TWO_COLUMNS, &rows).unwrap();
+        assert_eq!(from, "jsonb_to_recordset($3::jsonb) AS r(member_id bigint, code text)");
+        assert_eq!(values, [Value::from(r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#)]);
+    }
+
+    #[test]
+    fn rows_are_a_values_list_on_sqlite() {
+        let rows = [TwoColumns { member_id: 7, code: Some("A'1") }, TwoColumns { member_id: 8, code: None }];
+        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, &rows).unwrap();
+        assert_eq!(from, "(SELECT column1 AS member_id, column2 AS code FROM (VALUES (?, ?), (?, ?))) AS r");
+        assert_eq!(values, [Value::from(7_i64), Value::from("A'1"), Value::from(8_i64), Value::Int(None)]);
+        // Read back in order, numbers as integers, a quote as itself, null as NULL.
+        assert_eq!(sqlite_reads(&rows), [(7, Some("A'1".to_owned())), (8, None)]);
+        assert_eq!(sqlite_reads(&[]), [], "no rows is an empty table");
+    }
+
+    /// Past SQLite's limit of parameters the rows go as one JSON parameter, read the same.
+    #[test]
+    fn rows_past_the_parameter_limit_are_json_on_sqlite() {
+        let rows: Vec<TwoColumns<'_>> = (0..20_000)
+            .map(|n| TwoColumns { member_id: n, code: if n % 2 == 0 { Some("x'y") } else { None } })
+            .collect();
+        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, &rows).unwrap();
+        assert!(from.contains("json_each($2)"), "{from}");
+        assert_eq!(values.len(), 1);
+        let read = sqlite_reads(&rows);
+        assert_eq!(read.len(), 20_000);
+        assert_eq!(read[0], (0, Some("x'y".to_owned())));
+        assert_eq!(read[19_999], (19_999, None));
     }
 
     #[test]

@@ -471,16 +471,30 @@ impl Row for SqliteRow<'_> {
 /// Binds `params` to a prepared statement. Portable SQL numbers its parameters PostgreSQL's
 /// way, `$N`, which SQLite reads as *named* parameters, indexed in order of first
 /// appearance; so each index is bound to the value its name gives (`$2` → `params[1]`),
-/// whatever the order they appear in. Plain `?` parameters (sea-query's) bind in order.
+/// whatever the order they appear in. Plain `?` parameters (sea-query's, and the rows of
+/// `Dialect::rows`) bind by their index, which SQLite numbers after the parameters seen
+/// before them: so a statement with both must have each `$N` at index N (each first
+/// appearing in order, before any `?`), or it is refused rather than bound wrong.
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> Result<()> {
+    let (mut anonymous, mut reordered) = (false, false);
     for index in 1..=stmt.parameter_count() {
         let position = match stmt.parameter_name(index) {
-            Some(name) => name
-                .strip_prefix('$')
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| StoreError::Decode(format!("unsupported SQLite parameter {name}")))?,
-            None => index,
+            Some(name) => {
+                let n = name
+                    .strip_prefix('$')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| StoreError::Decode(format!("unsupported SQLite parameter {name}")))?;
+                reordered |= n != index;
+                n
+            }
+            None => {
+                anonymous = true;
+                index
+            }
         };
+        if anonymous && reordered {
+            return Err(StoreError::Decode("a statement mixes `?` with `$N` out of order".into()));
+        }
         let value = params
             .get(position.wrapping_sub(1))
             .ok_or(rusqlite::Error::InvalidParameterCount(position, params.len()))?;
@@ -542,6 +556,11 @@ mod tests {
         assert_eq!(one("SELECT $3 || $1 || $2 || $1 AS s", &params), "caba");
         assert_eq!(one("SELECT ? || ? AS s", &params[..2]), "ab");
         assert!(fetch_optional::<String>(&conn, "SELECT $4 AS s", &params).is_err(), "a parameter with no value");
+        assert_eq!(one("SELECT $1 || $2 || ? || $1 AS s", &params), "abca", "`?` after every `$N`");
+        assert!(
+            fetch_optional::<String>(&conn, "SELECT $2 || ? || $1 AS s", &params).is_err(),
+            "`?` after `$N` out of order would bind the wrong value"
+        );
     }
 
     /// A job that records its number and whether it was refused.

@@ -15,8 +15,7 @@ use super::together::{write_activities, Link};
 use super::write::{self, WriteError};
 use super::{Credential, COLUMNS};
 use crate::many::BatchWrite;
-use crate::query::json_rows;
-use crate::{Dialect, FromRow, Result, Row, Tx};
+use crate::{Dialect, FromRow, Result, Row, Tx, Value};
 use kindling_domain::credentials::rules::{self, Purpose};
 use kindling_domain::credentials::{ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
@@ -231,15 +230,19 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
             links.push(Link { credential_id: c.id.0, offer_id, member_id });
         }
     }
+    let (from, values) = dialect.rows(
+        4,
+        &[("credential_id", "bigint"), ("offer_id", "bigint"), ("channel_id", "bigint"), ("member_id", "bigint")],
+        &rows,
+    )?;
     let sql = format!(
         "INSERT INTO redemptions (account_id, credential_id, offer_id, channel_id, member_id, redeemed_at, \
-         business_date, created_at) SELECT $1, r.credential_id, r.offer_id, r.channel_id, r.member_id, $3, $4, $3 FROM {}",
-        dialect.json_rows_sql(
-            2,
-            &[("credential_id", "bigint"), ("offer_id", "bigint"), ("channel_id", "bigint"), ("member_id", "bigint")]
-        )
+         business_date, created_at) SELECT $1, r.credential_id, r.offer_id, r.channel_id, r.member_id, $2, $3, $2 \
+         FROM {from}"
     );
-    tx.execute(&sql, &[account.into(), json_rows(&rows)?, now.unix().into(), today.as_str().into()]).await?;
+    let params: Vec<Value> =
+        [account.into(), now.unix().into(), today.as_str().into()].into_iter().chain(values).collect();
+    tx.execute(&sql, &params).await?;
     write_activities(tx, account, &links, ActivityType::Redeem, now).await?;
 
     // The counters last, in ascending offer order (as alone), each once for the batch.

@@ -1,8 +1,8 @@
 //! Many credentials in a few statements (`POST /v1.0/credentials` in batches, see `many`),
 //! and the multi-row pieces the issuance batches share: one insert of every credential with
 //! its fresh code (`insert_codes`), one of their offer links and one of their issue
-//! activities (`write_links`), and existence checks by id (`existing`). Rows go as one JSON
-//! parameter (`Dialect::json_rows_sql`).
+//! activities (`write_links`), and existence checks by id (`existing`). Each multi-row
+//! statement reads its rows as one table (`Dialect::rows`).
 //!
 //! A batch meets the rules `write::create_in` applies one by one, in the same order: the
 //! references (`write::check_refs`), the member, then the credential rules, read once per
@@ -14,8 +14,7 @@ use super::facts::{self, Context, Gathered, Offers};
 use super::write::{self, CredentialInput, WriteError};
 use super::{Credential, COLUMNS};
 use crate::many::BatchWrite;
-use crate::query::json_rows;
-use crate::{Dialect, FromRow, Result, Row, StoreError, Tx};
+use crate::{Dialect, FromRow, Result, Row, StoreError, Tx, Value};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::code::CodeCipher;
 use kindling_domain::credentials::rules::{self, Purpose, Refusal};
@@ -117,30 +116,6 @@ pub(crate) async fn insert_codes(
     rows: &[CodeRow],
     now: Timestamp,
 ) -> Result<Vec<Credential>> {
-    let sql = format!(
-        "INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, code_key, status, reusable, \
-         annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
-         SELECT r.id, $1, r.member_id, r.channel_id, r.code, r.code_key, 'open', r.reusable, r.annotations, \
-         r.code_lifetime, r.code_expires_at, r.activates_at, $2, $2 \
-         FROM {} WHERE NOT {} \
-         ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
-        tx.dialect().json_rows_sql(
-            3,
-            &[
-                ("id", "bigint"),
-                ("member_id", "bigint"),
-                ("channel_id", "bigint"),
-                ("code", "text"),
-                ("code_key", "bigint"),
-                ("reusable", "boolean"),
-                ("annotations", "text"),
-                ("code_lifetime", "bigint"),
-                ("code_expires_at", "bigint"),
-                ("activates_at", "bigint")
-            ]
-        ),
-        super::codes::legacy_taken("$1", "r.code"),
-    );
     let ids = new_ids(tx, rows.len()).await?;
     let row_of: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut done: Vec<Option<Credential>> = vec![None; rows.len()];
@@ -172,8 +147,18 @@ pub(crate) async fn insert_codes(
                 }
             })
             .collect();
-        let inserted: Vec<Credential> =
-            tx.fetch_all(&sql, &[account.into(), now.unix().into(), json_rows(&json)?]).await?;
+        let (from, values) = tx.dialect().rows(3, &CODE_COLUMNS, &json)?;
+        let sql = format!(
+            "INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, code_key, status, reusable, \
+             annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
+             SELECT r.id, $1, r.member_id, r.channel_id, r.code, r.code_key, 'open', r.reusable, r.annotations, \
+             r.code_lifetime, r.code_expires_at, r.activates_at, $2, $2 \
+             FROM {from} WHERE NOT {} \
+             ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
+            super::codes::legacy_taken("$1", "r.code"),
+        );
+        let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
+        let inserted: Vec<Credential> = tx.fetch_all(&sql, &params).await?;
         for credential in inserted {
             let i = row_of
                 .get(&credential.id.0)
@@ -186,6 +171,19 @@ pub(crate) async fn insert_codes(
         .map(|d| d.ok_or_else(|| StoreError::Busy("could not draw a unique code; try again".into())))
         .collect()
 }
+
+const CODE_COLUMNS: [(&str, &str); 10] = [
+    ("id", "bigint"),
+    ("member_id", "bigint"),
+    ("channel_id", "bigint"),
+    ("code", "text"),
+    ("code_key", "bigint"),
+    ("reusable", "boolean"),
+    ("annotations", "text"),
+    ("code_lifetime", "bigint"),
+    ("code_expires_at", "bigint"),
+    ("activates_at", "bigint"),
+];
 
 /// `count` new credential ids, in increasing order: from the id sequence on PostgreSQL (so
 /// concurrent transactions never share one), after the largest id ever given on SQLite
@@ -223,12 +221,13 @@ pub(crate) async fn write_links(tx: &mut Tx, account: AccountId, links: &[Link],
     if links.is_empty() {
         return Ok(());
     }
+    let (from, values) = tx.dialect().rows(2, &LINK_COLUMNS, links)?;
     let sql = format!(
         "INSERT INTO credential_offers (account_id, credential_id, offer_id) \
-         SELECT $1, r.credential_id, r.offer_id FROM {}",
-        tx.dialect().json_rows_sql(2, &LINK_COLUMNS)
+         SELECT $1, r.credential_id, r.offer_id FROM {from}"
     );
-    tx.execute(&sql, &[account.into(), json_rows(links)?]).await?;
+    let params: Vec<Value> = std::iter::once(account.into()).chain(values).collect();
+    tx.execute(&sql, &params).await?;
     write_activities(tx, account, links, ActivityType::Issue, now).await
 }
 
@@ -245,13 +244,14 @@ pub(crate) async fn write_activities(
     if links.is_empty() {
         return Ok(());
     }
+    let (from, values) = tx.dialect().rows(5, &LINK_COLUMNS, links)?;
     let sql = format!(
         "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
          reported_at, processed_at, created_at, updated_at) \
-         SELECT $1, r.offer_id, r.credential_id, r.member_id, $3, $4, $5, $5, $5, $5 FROM {}",
-        tx.dialect().json_rows_sql(2, &LINK_COLUMNS)
+         SELECT $1, r.offer_id, r.credential_id, r.member_id, $2, $3, $4, $4, $4, $4 FROM {from}"
     );
-    let params = [account.into(), json_rows(links)?, kind.code().into(), kind.name().into(), now.unix().into()];
+    let params: Vec<Value> =
+        [account.into(), kind.code().into(), kind.name().into(), now.unix().into()].into_iter().chain(values).collect();
     tx.execute(&sql, &params).await.map(drop)
 }
 

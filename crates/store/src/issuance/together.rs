@@ -1,9 +1,9 @@
 //! Many issuances in a few statements: the account, each campaign and its offer's facts read
 //! once for the batch, the members found (and the new ones created) in one statement each,
 //! then one multi-row insert per table (credentials, their offer links and issue activities
-//! through `credentials::together`, then the states), each fed by one JSON parameter
-//! (`Dialect::json_rows_sql`). On
-//! PostgreSQL that is a dozen round trips for a batch instead of about ten per request.
+//! through `credentials::together`, then the states), each reading its rows as one table
+//! (`Dialect::rows`). On PostgreSQL that is a dozen round trips for a batch instead of about
+//! ten per request.
 //!
 //! The rules an item meets are those `issue_in` applies one by one, in the same order
 //! (campaign, window, member, the credential rules), and a refused item writes nothing. The
@@ -16,8 +16,7 @@ use crate::credentials::facts::{self, Gathered, Offers};
 use crate::credentials::together::{self, CodeRow, Link};
 use crate::credentials::write::{self, WriteError};
 use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
-use crate::query::json_rows;
-use crate::{members, Result, StoreError, Tx};
+use crate::{members, Result, StoreError, Tx, Value};
 use kindling_domain::credentials::rules::{self, Purpose};
 use kindling_domain::member::{Identifier, NewMember, NotificationMode};
 use kindling_domain::offer_state;
@@ -325,26 +324,28 @@ async fn insert_states(
     if states.is_empty() {
         return Ok(HashMap::new());
     }
+    let (from, values) = tx.dialect().rows(
+        3,
+        &[
+            ("member_id", "bigint"),
+            ("offer_id", "bigint"),
+            ("channel_id", "bigint"),
+            ("credential_id", "bigint"),
+            ("activates_at", "bigint"),
+            ("expires_at", "bigint"),
+            ("external_ref_id", "text"),
+            ("token", "text"),
+        ],
+        states,
+    )?;
     let sql = format!(
         "INSERT INTO offer_states (account_id, member_id, offer_id, channel_id, credential_id, activates_at, \
          expires_at, external_ref_id, token, transferable, created_at, updated_at) \
          SELECT $1, r.member_id, r.offer_id, r.channel_id, r.credential_id, r.activates_at, r.expires_at, \
-         r.external_ref_id, r.token, TRUE, $2, $2 FROM {} RETURNING id, credential_id",
-        tx.dialect().json_rows_sql(
-            3,
-            &[
-                ("member_id", "bigint"),
-                ("offer_id", "bigint"),
-                ("channel_id", "bigint"),
-                ("credential_id", "bigint"),
-                ("activates_at", "bigint"),
-                ("expires_at", "bigint"),
-                ("external_ref_id", "text"),
-                ("token", "text")
-            ]
-        )
+         r.external_ref_id, r.token, TRUE, $2, $2 FROM {from} RETURNING id, credential_id"
     );
-    let rows: Vec<StateId> = tx.fetch_all(&sql, &[account.into(), now.unix().into(), json_rows(states)?]).await?;
+    let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
+    let rows: Vec<StateId> = tx.fetch_all(&sql, &params).await?;
     Ok(rows.into_iter().map(|r| (r.credential, r.id)).collect())
 }
 
