@@ -16,12 +16,15 @@
 //! - long alphanumeric: 16 characters of Crockford base32 (no I, L, O, U), 80 bits; one guess
 //!   hits with probability L/2^80, i.e. never in practice. For barcode scanners.
 //!
+//! FF1 is computed by `ff1` (checked against the `fpe` crate in its tests).
+//!
 //! Their keys never overlap (short below 10^8, long from 10^8 up), so one index of keys keeps
 //! both formats' codes unique.
 
+mod ff1;
+
 use crate::catalog::merchant::RedemptionIdentifierType;
-use aes::Aes128;
-use fpe::ff1::{FlexibleNumeralString, FF1};
+use ff1::Ff1;
 use rand::Rng;
 
 pub const SHORT_LEN: usize = 8;
@@ -32,8 +35,8 @@ const SHORT_KEYS: i64 = 100_000_000;
 
 /// Encrypts keys into codes and decrypts codes into keys, under one database's secret.
 pub struct CodeCipher {
-    short: FF1<Aes128>,
-    long: FF1<Aes128>,
+    short: Ff1,
+    long: Ff1,
 }
 
 impl std::fmt::Debug for CodeCipher {
@@ -51,7 +54,7 @@ impl CodeCipher {
     /// The cipher of a secret made by `new_secret`; `None` if it is not 32 hex digits.
     pub fn from_secret(secret: &str) -> Option<Self> {
         let key: [u8; 16] = hex::decode(secret.trim()).ok()?.try_into().ok()?;
-        Some(Self { short: FF1::new(&key, 10).ok()?, long: FF1::new(&key, 32).ok()? })
+        Some(Self { short: Ff1::new(&key, 10, SHORT_LEN as u32), long: Ff1::new(&key, 32, LONG_LEN as u32) })
     }
 
     /// The key of the credential with this id: the id itself, within the format's keys.
@@ -76,45 +79,36 @@ impl CodeCipher {
 
     /// The code of `key` (a key of `kind`'s range, as `ordered_key` and `random_key` give).
     pub fn code(&self, kind: RedemptionIdentifierType, key: i64) -> String {
-        let (cipher, radix, len, alphabet): (_, u64, _, &[u8]) = match kind {
+        let (cipher, radix, len, alphabet): (_, u128, _, &[u8]) = match kind {
             RedemptionIdentifierType::ShortNumeric => (&self.short, 10, SHORT_LEN, b"0123456789"),
             RedemptionIdentifierType::LongAlphanumeric => (&self.long, 32, LONG_LEN, CROCKFORD),
         };
-        let mut value = u64::try_from(key).unwrap_or_default();
-        let mut digits = vec![0u16; len];
-        for digit in digits.iter_mut().rev() {
-            *digit = (value % radix) as u16;
+        let mut value = cipher.encrypt(u128::try_from(key).unwrap_or_default());
+        let mut code = vec![b'0'; len];
+        for c in code.iter_mut().rev() {
+            *c = alphabet[(value % radix) as usize];
             value /= radix;
         }
-        let encrypted: Vec<u16> = cipher
-            .encrypt(&[], &FlexibleNumeralString::from(digits))
-            .expect("digits below the radix and a length FF1 accepts")
-            .into();
-        encrypted.into_iter().map(|d| alphabet[usize::from(d)] as char).collect()
+        code.into_iter().map(char::from).collect()
     }
 
     /// The key of `code`, or `None` when no key encrypts to it (it is not a code of either
     /// format, or a long code whose number is outside the keys).
     pub fn key(&self, code: &str) -> Option<i64> {
         let bytes = code.as_bytes();
-        let (cipher, radix, digits): (_, u128, Vec<u16>) = if bytes.len() == SHORT_LEN {
-            let digits =
-                bytes.iter().map(|b| b.is_ascii_digit().then(|| u16::from(b - b'0'))).collect::<Option<_>>()?;
-            (&self.short, 10, digits)
+        let number = |radix: u128, digit: &dyn Fn(u8) -> Option<u128>| {
+            bytes.iter().try_fold(0u128, |n, &b| Some(n * radix + digit(b)?))
+        };
+        let key = if bytes.len() == SHORT_LEN {
+            let value = number(10, &|b| b.is_ascii_digit().then(|| u128::from(b - b'0')))?;
+            i64::try_from(self.short.decrypt(value)).ok()?
         } else if bytes.len() == LONG_LEN {
-            let digits =
-                bytes.iter().map(|b| CROCKFORD.iter().position(|c| c == b).map(|p| p as u16)).collect::<Option<_>>()?;
-            (&self.long, 32, digits)
+            let value = number(32, &|b| CROCKFORD.iter().position(|c| *c == b).map(|p| p as u128))?;
+            i64::try_from(self.long.decrypt(value)).ok().filter(|k| *k >= SHORT_KEYS)?
         } else {
             return None;
         };
-        let decrypted: Vec<u16> = cipher.decrypt(&[], &FlexibleNumeralString::from(digits)).ok()?.into();
-        let value = decrypted.into_iter().fold(0u128, |n, d| n * radix + u128::from(d));
-        let key = i64::try_from(value).ok()?;
-        match radix {
-            10 => Some(key),
-            _ => (key >= SHORT_KEYS).then_some(key),
-        }
+        Some(key)
     }
 }
 
