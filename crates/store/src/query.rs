@@ -214,8 +214,8 @@ impl Dialect {
     ///   walks the array from its start); and SQLite finds a parameter's name by a walk of
     ///   the statement's names, so hundreds of named ones cost more than the binding. An
     ///   anonymous parameter is numbered after those that appear before it, so each of
-    ///   `$1`..`$first-1` must appear before this item (`sqlite::bind` refuses the statement
-    ///   otherwise). Rows beyond SQLite's limit of parameters go as one JSON parameter read
+    ///   `$1`..`$first-1` must appear, before this item (`sqlite::bind` refuses the
+    ///   statement otherwise). Rows beyond SQLite's limit of parameters go as one JSON parameter read
     ///   by `json_each`.
     pub(crate) fn rows<T: serde::Serialize>(
         self,

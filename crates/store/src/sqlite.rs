@@ -474,10 +474,12 @@ impl Row for SqliteRow<'_> {
 /// whatever the order they appear in. Plain `?` parameters (sea-query's, and the rows of
 /// `Dialect::rows`) bind by their index, which SQLite numbers after the parameters seen
 /// before them: so a statement with both must have each `$N` at index N (each first
-/// appearing in order, before any `?`), or it is refused rather than bound wrong.
+/// appearing in order, before any `?`) and one parameter per value (none of the `$N`
+/// left out), or it is refused rather than bound wrong.
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> Result<()> {
     let (mut anonymous, mut reordered) = (false, false);
-    for index in 1..=stmt.parameter_count() {
+    let count = stmt.parameter_count();
+    for index in 1..=count {
         let position = match stmt.parameter_name(index) {
             Some(name) => {
                 let n = name
@@ -492,8 +494,8 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> Result<()
                 index
             }
         };
-        if anonymous && reordered {
-            return Err(StoreError::Decode("a statement mixes `?` with `$N` out of order".into()));
+        if anonymous && (reordered || count != params.len()) {
+            return Err(StoreError::Decode("a statement mixes `?` with `$N` out of order or leaves one out".into()));
         }
         let value = params
             .get(position.wrapping_sub(1))
@@ -560,6 +562,10 @@ mod tests {
         assert!(
             fetch_optional::<String>(&conn, "SELECT $2 || ? || $1 AS s", &params).is_err(),
             "`?` after `$N` out of order would bind the wrong value"
+        );
+        assert!(
+            fetch_optional::<String>(&conn, "SELECT $1 || ? AS s", &params).is_err(),
+            "with `$2` left out, `?` would take its value"
         );
     }
 

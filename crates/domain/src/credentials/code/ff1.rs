@@ -79,10 +79,9 @@ impl Ff1 {
 
     /// radix^m of round `i`: m = u in even rounds, v in odd ones.
     fn half(&self, i: u8) -> u128 {
-        if i.is_multiple_of(2) {
-            self.radix_u
-        } else {
-            self.radix_v
+        match i % 2 {
+            0 => self.radix_u,
+            _ => self.radix_v,
         }
     }
 
