@@ -459,7 +459,8 @@ async fn parallel_first_visits_of_one_member_make_one_code(app: TestApp) {
     }
     assert_eq!(codes.len(), 1, "{codes:?}");
     assert_eq!(credentials_of(&app, &acct, l.offer).await.len(), 1);
-    assert_eq!(scalar(&app, "SELECT COUNT(*) AS count FROM members WHERE identifier = $1", &["tabs".into()]).await, 1);
+    let tabs = "SELECT COUNT(*) AS count FROM members WHERE identifier = $1 AND account_id = $2";
+    assert_eq!(scalar(&app, tabs, &["tabs".into(), acct.id.into()]).await, 1);
 }
 
 /// The guide's channel callback: "sf_uid ... (for promotions that use Sparkfly's landing

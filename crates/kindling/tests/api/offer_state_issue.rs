@@ -481,8 +481,10 @@ async fn a_batch_answers_each_item_alone(app: TestApp) {
     let stored: Option<String> = app.db.fetch_optional(ext, &[ok[3].id.0.into()]).await.unwrap();
     assert_eq!(stored.as_deref(), Some("ext-9"));
     assert_eq!((ok[3].activates_at, ok[3].expires_at), (Some(inside.0), Some(inside.1)));
-    let window = "SELECT activates_at FROM credentials WHERE identifier = $1";
-    let own: Option<i64> = app.db.fetch_optional(window, &[ok[3].credential_identifier.as_str().into()]).await.unwrap();
+    // Codes are unique within an account only: another test's account may hold the same one.
+    let window = "SELECT activates_at FROM credentials WHERE identifier = $1 AND account_id = $2";
+    let code = ok[3].credential_identifier.as_str();
+    let own: Option<i64> = app.db.fetch_optional(window, &[code.into(), acct.id.into()]).await.unwrap();
     assert_eq!(own, Some(inside.0.unix()), "the state's window is its credential's");
     let shown = app.get(&acct, &format!("/v1.0/members/{}/offer_states/{}", second.member, ok[3].id.0)).await;
     shown.spec("get", "/v1.0/members/{member_id}/offer_states/{offer_state_id}");

@@ -252,8 +252,8 @@ async fn delete_request_voids_open_credentials(app: TestApp) {
     member(&app, &acct, "bob").await;
     delete_request(&app, &acct, "member_identifier=bob").await.error_free();
     let bob = "SELECT d.anonymize_after - d.requested_at FROM member_deletion_requests d \
-               JOIN members m ON m.id = d.member_id WHERE m.identifier = $1";
-    assert_eq!(app.db.fetch_optional::<i64>(bob, &["bob".into()]).await.unwrap(), Some(30 * DAY));
+               JOIN members m ON m.id = d.member_id WHERE m.identifier = $1 AND m.account_id = $2";
+    assert_eq!(app.db.fetch_optional::<i64>(bob, &["bob".into(), acct.id.into()]).await.unwrap(), Some(30 * DAY));
 }
 
 async fn anonymized_after_the_retention(app: TestApp) {
