@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 use tokio::time::Instant;
 
-/// Requests per batch at most: bounds a batch's statements and JSON parameters, and the
+/// Requests per batch at most: bounds a batch's statements and their rows' parameters, and the
 /// time its first request waits for the last one's checks.
 const MAX_BATCH: usize = 48;
 
