@@ -1,7 +1,7 @@
 //! Members as a plain CRUD table.
 
 use crate::crud::{Assignments, Table};
-use crate::{FromRow, Result, Row, Tx, Value};
+use crate::{FromRow, Result, Row, Tx};
 use kindling_domain::member::{Member, MemberChanges, NewMember};
 use kindling_domain::{AccountId, MemberId, Timestamp};
 
@@ -68,13 +68,13 @@ pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMembe
         .iter()
         .map(|m| Row { identifier: m.identifier.as_str(), notification_mode: m.notification_mode.as_str() })
         .collect();
-    let (from, values) = tx.dialect().rows(3, &[("identifier", "text"), ("notification_mode", "text")], &rows)?;
+    let columns = [("identifier", "text"), ("notification_mode", "text")];
+    let (from, params) = tx.dialect().rows(vec![account.into(), now.unix().into()], &columns, &rows)?;
     let sql = format!(
         "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
          SELECT $1, r.identifier, r.notification_mode, $2, $2 FROM {from} WHERE TRUE \
          ON CONFLICT (account_id, identifier) DO NOTHING"
     );
-    let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
     tx.execute(&sql, &params).await
 }
 

@@ -203,9 +203,9 @@ impl Dialect {
     }
 
     /// Many rows as the table `r` of one statement, for multi-row writes (`INSERT ... SELECT
-    /// r.a, r.b FROM {from}`): answers that `FROM` item and the parameters that carry the
-    /// rows, which the statement binds from `$first` on, after all its other parameters.
-    /// `columns` names the rows' fields (as serde names them) with their PostgreSQL types.
+    /// r.a, r.b FROM {from}`): answers that `FROM` item and the statement's parameters, its
+    /// own `params` (`$1`..) followed by those that carry the rows. `columns` names the rows'
+    /// fields (as serde names them) with their PostgreSQL types.
     /// - PostgreSQL: ONE JSON parameter read by `jsonb_to_recordset`, so the statement's text
     ///   is the same whatever the number of rows (prepared once, no bind limit).
     /// - SQLite: a `VALUES` list, one anonymous parameter (`?`) per field; its text is one
@@ -214,48 +214,52 @@ impl Dialect {
     ///   walks the array from its start); and SQLite finds a parameter's name by a walk of
     ///   the statement's names, so hundreds of named ones cost more than the binding. An
     ///   anonymous parameter is numbered after those that appear before it, so each of
-    ///   `$1`..`$first-1` must appear, before this item (`sqlite::bind` refuses the
+    ///   `params`' `$N` must appear, before this item (`sqlite::bind` refuses the
     ///   statement otherwise). Rows beyond SQLite's limit of parameters go as one JSON parameter read
     ///   by `json_each`.
     pub(crate) fn rows<T: serde::Serialize>(
         self,
-        first: usize,
+        mut params: Vec<Value>,
         columns: &[(&str, &str)],
         rows: &[T],
     ) -> Result<(String, Vec<Value>)> {
+        let first = params.len() + 1;
         let json = || serde_json::to_string(rows).map(Value::from).map_err(|e| StoreError::Unbindable(e.to_string()));
-        match self {
+        let from = match self {
             Self::Postgres => {
                 let typed: Vec<String> = columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
-                Ok((format!("jsonb_to_recordset(${first}::jsonb) AS r({})", typed.join(", ")), vec![json()?]))
+                params.push(json()?);
+                format!("jsonb_to_recordset(${first}::jsonb) AS r({})", typed.join(", "))
             }
             Self::Sqlite if rows.is_empty() => {
                 let nulls: Vec<String> = columns.iter().map(|(name, _)| format!("NULL AS {name}")).collect();
-                Ok((format!("(SELECT {} WHERE FALSE) AS r", nulls.join(", ")), Vec::new()))
+                format!("(SELECT {} WHERE FALSE) AS r", nulls.join(", "))
             }
-            Self::Sqlite if first - 1 + rows.len() * columns.len() > SQLITE_MAX_PARAMETERS => {
+            Self::Sqlite if params.len() + rows.len() * columns.len() > SQLITE_MAX_PARAMETERS => {
                 let read: Vec<String> =
                     columns.iter().map(|(name, _)| format!("value ->> '{name}' AS {name}")).collect();
-                Ok((format!("(SELECT {} FROM json_each(${first})) AS r", read.join(", ")), vec![json()?]))
+                params.push(json()?);
+                format!("(SELECT {} FROM json_each(${first})) AS r", read.join(", "))
             }
             Self::Sqlite => {
                 let names: Vec<String> =
                     columns.iter().enumerate().map(|(i, (name, _))| format!("column{} AS {name}", i + 1)).collect();
-                let mut values = Vec::with_capacity(rows.len() * columns.len());
+                params.reserve(rows.len() * columns.len());
                 for row in rows {
                     let serde_json::Value::Object(mut fields) =
                         serde_json::to_value(row).map_err(|e| StoreError::Unbindable(e.to_string()))?
                     else {
                         return Err(StoreError::Unbindable("a row that is not a struct".into()));
                     };
-                    values
+                    params
                         .extend(columns.iter().map(|(name, _)| field_value(fields.remove(*name).unwrap_or_default())));
                 }
                 let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
                 let tuples = vec![tuple.as_str(); rows.len()].join(", ");
-                Ok((format!("(SELECT {} FROM (VALUES {tuples})) AS r", names.join(", ")), values))
+                format!("(SELECT {} FROM (VALUES {tuples})) AS r", names.join(", "))
             }
-        }
+        };
+        Ok((from, params))
     }
 }
 
@@ -448,9 +452,8 @@ mod tests {
     /// Reads `rows` back through SQLite as `SELECT member_id, code FROM {from}`, with `$1`
     /// bound to 0 before the rows' parameters (from `$2`).
     fn sqlite_reads(rows: &[TwoColumns<'_>]) -> Vec<(i64, Option<String>)> {
-        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, rows).unwrap();
+        let (from, params) = Dialect::Sqlite.rows(vec![Value::from(0_i64)], &TWO_COLUMNS, rows).unwrap();
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let params: Vec<Value> = std::iter::once(Value::from(0_i64)).chain(values).collect();
         struct Read(i64, Option<String>);
         impl crate::FromRow for Read {
             fn from_row(row: &impl crate::Row) -> Result<Self> {
@@ -465,7 +468,8 @@ mod tests {
     #[test]
     fn rows_are_one_json_parameter_on_postgres() {
         let rows = [TwoColumns { member_id: 7, code: Some("A'1") }, TwoColumns { member_id: 8, code: None }];
-        let (from, values) = Dialect::Postgres.rows(3, &TWO_COLUMNS, &rows).unwrap();
+        let (from, params) = Dialect::Postgres.rows(vec![1.into(), 2.into()], &TWO_COLUMNS, &rows).unwrap();
+        let values = &params[2..];
         assert_eq!(from, "jsonb_to_recordset($3::jsonb) AS r(member_id bigint, code text)");
         assert_eq!(values, [Value::from(r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#)]);
     }
@@ -473,7 +477,8 @@ mod tests {
     #[test]
     fn rows_are_a_values_list_on_sqlite() {
         let rows = [TwoColumns { member_id: 7, code: Some("A'1") }, TwoColumns { member_id: 8, code: None }];
-        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, &rows).unwrap();
+        let (from, params) = Dialect::Sqlite.rows(vec![0.into()], &TWO_COLUMNS, &rows).unwrap();
+        let values = &params[1..];
         assert_eq!(from, "(SELECT column1 AS member_id, column2 AS code FROM (VALUES (?, ?), (?, ?))) AS r");
         assert_eq!(values, [Value::from(7_i64), Value::from("A'1"), Value::from(8_i64), Value::Int(None)]);
         // Read back in order, numbers as integers, a quote as itself, null as NULL.
@@ -487,7 +492,8 @@ mod tests {
         let rows: Vec<TwoColumns<'_>> = (0..20_000)
             .map(|n| TwoColumns { member_id: n, code: if n % 2 == 0 { Some("x'y") } else { None } })
             .collect();
-        let (from, values) = Dialect::Sqlite.rows(2, &TWO_COLUMNS, &rows).unwrap();
+        let (from, params) = Dialect::Sqlite.rows(vec![0.into()], &TWO_COLUMNS, &rows).unwrap();
+        let values = &params[1..];
         assert!(from.contains("json_each($2)"), "{from}");
         assert_eq!(values.len(), 1);
         let read = sqlite_reads(&rows);

@@ -15,7 +15,7 @@ use super::together::{write_activities, Link};
 use super::write::{self, WriteError};
 use super::{Credential, COLUMNS};
 use crate::many::BatchWrite;
-use crate::{Dialect, FromRow, Result, Row, Tx, Value};
+use crate::{Dialect, FromRow, Result, Row, Tx};
 use kindling_domain::credentials::rules::{self, Purpose};
 use kindling_domain::credentials::{ActivityType, CredentialStatus};
 use kindling_domain::time::business_date;
@@ -230,8 +230,8 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
             links.push(Link { credential_id: c.id.0, offer_id, member_id });
         }
     }
-    let (from, values) = dialect.rows(
-        4,
+    let (from, params) = dialect.rows(
+        vec![account.into(), now.unix().into(), today.as_str().into()],
         &[("credential_id", "bigint"), ("offer_id", "bigint"), ("channel_id", "bigint"), ("member_id", "bigint")],
         &rows,
     )?;
@@ -240,8 +240,6 @@ async fn redeem(tx: &mut Tx, account: AccountId, items: &[Redemption]) -> Result
          business_date, created_at) SELECT $1, r.credential_id, r.offer_id, r.channel_id, r.member_id, $2, $3, $2 \
          FROM {from}"
     );
-    let params: Vec<Value> =
-        [account.into(), now.unix().into(), today.as_str().into()].into_iter().chain(values).collect();
     tx.execute(&sql, &params).await?;
     write_activities(tx, account, &links, ActivityType::Redeem, now).await?;
 

@@ -14,7 +14,7 @@ use super::facts::{self, Context, Gathered, Offers};
 use super::write::{self, CredentialInput, WriteError};
 use super::{Credential, COLUMNS};
 use crate::many::BatchWrite;
-use crate::{Dialect, FromRow, Result, Row, StoreError, Tx, Value};
+use crate::{Dialect, FromRow, Result, Row, StoreError, Tx};
 use kindling_domain::catalog::merchant::RedemptionIdentifierType;
 use kindling_domain::credentials::code::CodeCipher;
 use kindling_domain::credentials::rules::{self, Purpose, Refusal};
@@ -147,7 +147,7 @@ pub(crate) async fn insert_codes(
                 }
             })
             .collect();
-        let (from, values) = tx.dialect().rows(3, &CODE_COLUMNS, &json)?;
+        let (from, params) = tx.dialect().rows(vec![account.into(), now.unix().into()], &CODE_COLUMNS, &json)?;
         let sql = format!(
             "INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, code_key, status, reusable, \
              annotations, code_lifetime, code_expires_at, activates_at, created_at, updated_at) \
@@ -157,7 +157,6 @@ pub(crate) async fn insert_codes(
              ON CONFLICT (account_id, code_key) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
             super::codes::legacy_taken("$1", "r.code"),
         );
-        let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
         let inserted: Vec<Credential> = tx.fetch_all(&sql, &params).await?;
         for credential in inserted {
             let i = row_of
@@ -221,12 +220,11 @@ pub(crate) async fn write_links(tx: &mut Tx, account: AccountId, links: &[Link],
     if links.is_empty() {
         return Ok(());
     }
-    let (from, values) = tx.dialect().rows(2, &LINK_COLUMNS, links)?;
+    let (from, params) = tx.dialect().rows(vec![account.into()], &LINK_COLUMNS, links)?;
     let sql = format!(
         "INSERT INTO credential_offers (account_id, credential_id, offer_id) \
          SELECT $1, r.credential_id, r.offer_id FROM {from}"
     );
-    let params: Vec<Value> = std::iter::once(account.into()).chain(values).collect();
     tx.execute(&sql, &params).await?;
     write_activities(tx, account, links, ActivityType::Issue, now).await
 }
@@ -244,14 +242,13 @@ pub(crate) async fn write_activities(
     if links.is_empty() {
         return Ok(());
     }
-    let (from, values) = tx.dialect().rows(5, &LINK_COLUMNS, links)?;
+    let leading = vec![account.into(), kind.code().into(), kind.name().into(), now.unix().into()];
+    let (from, params) = tx.dialect().rows(leading, &LINK_COLUMNS, links)?;
     let sql = format!(
         "INSERT INTO offer_activities (account_id, offer_id, credential_id, member_id, activity_type, description, \
          reported_at, processed_at, created_at, updated_at) \
          SELECT $1, r.offer_id, r.credential_id, r.member_id, $2, $3, $4, $4, $4, $4 FROM {from}"
     );
-    let params: Vec<Value> =
-        [account.into(), kind.code().into(), kind.name().into(), now.unix().into()].into_iter().chain(values).collect();
     tx.execute(&sql, &params).await.map(drop)
 }
 

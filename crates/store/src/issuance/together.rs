@@ -16,7 +16,7 @@ use crate::credentials::facts::{self, Gathered, Offers};
 use crate::credentials::together::{self, CodeRow, Link};
 use crate::credentials::write::{self, WriteError};
 use crate::offer_states::{StateError, MEMBER_NOT_FOUND};
-use crate::{members, Result, StoreError, Tx, Value};
+use crate::{members, Result, StoreError, Tx};
 use kindling_domain::credentials::rules::{self, Purpose};
 use kindling_domain::member::{Identifier, NewMember, NotificationMode};
 use kindling_domain::offer_state;
@@ -324,8 +324,8 @@ async fn insert_states(
     if states.is_empty() {
         return Ok(HashMap::new());
     }
-    let (from, values) = tx.dialect().rows(
-        3,
+    let (from, params) = tx.dialect().rows(
+        vec![account.into(), now.unix().into()],
         &[
             ("member_id", "bigint"),
             ("offer_id", "bigint"),
@@ -344,7 +344,6 @@ async fn insert_states(
          SELECT $1, r.member_id, r.offer_id, r.channel_id, r.credential_id, r.activates_at, r.expires_at, \
          r.external_ref_id, r.token, TRUE, $2, $2 FROM {from} RETURNING id, credential_id"
     );
-    let params: Vec<Value> = [account.into(), now.unix().into()].into_iter().chain(values).collect();
     let rows: Vec<StateId> = tx.fetch_all(&sql, &params).await?;
     Ok(rows.into_iter().map(|r| (r.credential, r.id)).collect())
 }
