@@ -33,7 +33,11 @@ cluster_cpu() {
     [ -n "${pg_cluster_dir:-}" ] || return 0
     local postmaster
     postmaster=$(head -1 "$pg_cluster_dir/data/postmaster.pid")
-    ps -o cputimes= -p "$postmaster" --ppid "$postmaster" | awk '{s += $1} END {print s}'
+    # Clock ticks from /proc (ps's cputimes has whole seconds only, a second's error a process).
+    local pids
+    pids=$(ps -o pid= -p "$postmaster" --ppid "$postmaster")
+    for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done \
+        | awk -v hz="$(getconf CLK_TCK)" '{s += $14 + $15} END {printf "%.2f\n", s / hz}'
 }
 statements() { curl -fs "$base/metrics" | awk '/^kindling_db_statements_total/{print $2}'; }
 # The user+system seconds of this shell's finished children, from a file `times` (a bash

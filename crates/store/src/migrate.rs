@@ -7,49 +7,112 @@ struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    /// A physical change one backend needs and the other does not (the tables, columns and
+    /// rules stay the same on both): the migration is recorded on both and run on this one.
+    only: Option<Dialect>,
 }
 
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
-    Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql") },
-    Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql") },
-    Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql") },
-    Migration { version: 5, name: "auth_revocation", sql: include_str!("../migrations/0005_auth_revocation.sql") },
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql"), only: None },
+    Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql"), only: None },
+    Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql"), only: None },
+    Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql"), only: None },
+    Migration {
+        version: 5,
+        name: "auth_revocation",
+        sql: include_str!("../migrations/0005_auth_revocation.sql"),
+        only: None,
+    },
     Migration {
         version: 6,
         name: "manufacturer_redemption_identifier_text",
         sql: include_str!("../migrations/0006_manufacturer_redemption_identifier_text.sql"),
+        only: None,
     },
     Migration {
         version: 7,
         name: "idempotency_leases",
         sql: include_str!("../migrations/0007_idempotency_leases.sql"),
+        only: None,
     },
-    Migration { version: 8, name: "account_changes", sql: include_str!("../migrations/0008_account_changes.sql") },
-    Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql") },
+    Migration {
+        version: 8,
+        name: "account_changes",
+        sql: include_str!("../migrations/0008_account_changes.sql"),
+        only: None,
+    },
+    Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql"), only: None },
     Migration {
         version: 10,
         name: "counters_events_pos_codes",
         sql: include_str!("../migrations/0010_counters_events_pos_codes.sql"),
+        only: None,
     },
     Migration {
         version: 11,
         name: "zids_check_ins_points",
         sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
+        only: None,
     },
-    Migration { version: 12, name: "offer_states", sql: include_str!("../migrations/0012_offer_states.sql") },
-    Migration { version: 13, name: "report_indexes", sql: include_str!("../migrations/0013_report_indexes.sql") },
-    Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql") },
-    Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql") },
-    Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql") },
-    Migration { version: 18, name: "channel_callbacks", sql: include_str!("../migrations/0018_channel_callbacks.sql") },
-    Migration { version: 19, name: "activity_counts", sql: include_str!("../migrations/0019_activity_counts.sql") },
-    Migration { version: 20, name: "code_indexes", sql: include_str!("../migrations/0020_code_indexes.sql") },
-    Migration { version: 21, name: "idempotency_owner", sql: include_str!("../migrations/0021_idempotency_owner.sql") },
-    Migration { version: 22, name: "callback_member", sql: include_str!("../migrations/0022_callback_member.sql") },
-    Migration { version: 23, name: "retention", sql: include_str!("../migrations/0023_retention.sql") },
-    Migration { version: 24, name: "portal_devices", sql: include_str!("../migrations/0024_portal_devices.sql") },
-    Migration { version: 25, name: "code_keys", sql: include_str!("../migrations/0025_code_keys.sql") },
+    Migration {
+        version: 12,
+        name: "offer_states",
+        sql: include_str!("../migrations/0012_offer_states.sql"),
+        only: None,
+    },
+    Migration {
+        version: 13,
+        name: "report_indexes",
+        sql: include_str!("../migrations/0013_report_indexes.sql"),
+        only: None,
+    },
+    Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql"), only: None },
+    Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql"), only: None },
+    Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql"), only: None },
+    Migration {
+        version: 18,
+        name: "channel_callbacks",
+        sql: include_str!("../migrations/0018_channel_callbacks.sql"),
+        only: None,
+    },
+    Migration {
+        version: 19,
+        name: "activity_counts",
+        sql: include_str!("../migrations/0019_activity_counts.sql"),
+        only: None,
+    },
+    Migration {
+        version: 20,
+        name: "code_indexes",
+        sql: include_str!("../migrations/0020_code_indexes.sql"),
+        only: None,
+    },
+    Migration {
+        version: 21,
+        name: "idempotency_owner",
+        sql: include_str!("../migrations/0021_idempotency_owner.sql"),
+        only: None,
+    },
+    Migration {
+        version: 22,
+        name: "callback_member",
+        sql: include_str!("../migrations/0022_callback_member.sql"),
+        only: None,
+    },
+    Migration { version: 23, name: "retention", sql: include_str!("../migrations/0023_retention.sql"), only: None },
+    Migration {
+        version: 24,
+        name: "portal_devices",
+        sql: include_str!("../migrations/0024_portal_devices.sql"),
+        only: None,
+    },
+    Migration { version: 25, name: "code_keys", sql: include_str!("../migrations/0025_code_keys.sql"), only: None },
+    Migration {
+        version: 26,
+        name: "lean_offer_states",
+        sql: include_str!("../migrations/0026_lean_offer_states.sql"),
+        only: Some(Dialect::Postgres),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -91,9 +154,11 @@ async fn run_through(db: &Db, last: i64) -> Result<()> {
     }
     for m in MIGRATIONS.iter().filter(|m| m.version <= last && !applied.contains(&m.version)) {
         tracing::info!(version = m.version, name = m.name, "applying migration");
-        tx.execute_script(&render(m.sql, tx.dialect()))
-            .await
-            .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
+        if m.only.is_none_or(|only| only == tx.dialect()) {
+            tx.execute_script(&render(m.sql, tx.dialect()))
+                .await
+                .map_err(|e| StoreError::Migration(format!("{} ({}): {e}", m.version, m.name)))?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &[m.version.into(), m.name.into(), kindling_domain::Timestamp::now().unix().into()],
@@ -177,5 +242,17 @@ mod tests {
         run(&db).await.unwrap();
         let rows: Vec<i64> = db.fetch_all("SELECT credential_id FROM offer_activities", &[]).await.unwrap();
         assert_eq!(rows, [7]);
+    }
+
+    /// A migration for one backend is recorded on the other without running: SQLite keeps
+    /// the offer states' foreign keys that migration 26 drops on PostgreSQL.
+    #[tokio::test]
+    async fn a_migration_for_one_backend_is_recorded_on_both() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        run(&db).await.unwrap();
+        let recorded = "SELECT COUNT(*) FROM schema_migrations WHERE version = 26";
+        assert_eq!(db.fetch_optional::<i64>(recorded, &[]).await.unwrap(), Some(1));
+        let keys = "SELECT COUNT(*) FROM pragma_foreign_key_list('offer_states')";
+        assert_eq!(db.fetch_optional::<i64>(keys, &[]).await.unwrap(), Some(5));
     }
 }

@@ -309,9 +309,15 @@ async fn create_members(
         .iter()
         .map(|&identifier| NewMember { identifier: identifier.clone(), notification_mode: NotificationMode::default() })
         .collect();
-    members::insert_missing(tx, account, &new, now).await?;
-    let list: Vec<String> = identifiers.iter().map(|i| i.as_str().to_owned()).collect();
-    find_identifiers(tx, account, &list).await
+    let mut found: HashMap<String, MemberId> =
+        members::insert_missing_returning(tx, account, &new, now).await?.into_iter().collect();
+    // Those another batch created meanwhile (only on PostgreSQL, whose lanes write at once).
+    let missing: Vec<String> =
+        identifiers.iter().filter(|i| !found.contains_key(i.as_str())).map(|i| i.as_str().to_owned()).collect();
+    if !missing.is_empty() {
+        found.extend(find_identifiers(tx, account, &missing).await?);
+    }
+    Ok(found)
 }
 
 /// The states, answered by their credential.
