@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0026_lean_offer_states.sql"),
         only: Some(Dialect::Postgres),
     },
+    Migration {
+        version: 27,
+        name: "lean_issuance_keys",
+        sql: include_str!("../migrations/0027_lean_issuance_keys.sql"),
+        only: Some(Dialect::Postgres),
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -193,9 +193,15 @@ pub(crate) async fn new_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>> {
     }
     match tx.dialect() {
         Dialect::Postgres => {
-            let sql = "SELECT nextval(pg_get_serial_sequence('credentials', 'id')) AS id \
-                       FROM generate_series(1, $1) ORDER BY 1";
-            tx.fetch_all(sql, &[i64::try_from(count).unwrap_or(i64::MAX).into()]).await
+            // The sequence is looked up once (as `nextval`'s argument it was looked up for
+            // every id), and the count is written into the text: as a parameter, PostgreSQL
+            // planned the statement anew on every call, since a plan for any count is worse.
+            let sql = format!(
+                "SELECT nextval(s.seq) AS id \
+                 FROM (SELECT pg_get_serial_sequence('credentials', 'id')::regclass AS seq) s, \
+                 generate_series(1, {count}) ORDER BY 1"
+            );
+            tx.fetch_all(&sql, &[]).await
         }
         Dialect::Sqlite => {
             let sql = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'credentials'), 0), \
