@@ -3,7 +3,7 @@
 
 use crate::fields::{self, field, Field, FieldValue, Kind};
 use crate::{FieldErrors, Timestamp};
-use rand::{rngs::OsRng, RngCore};
+use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -51,8 +51,10 @@ impl Status {
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// A transfer token: the time it was made, as 14 lowercase hex digits of microseconds since
-/// 1970, then the URL-safe base64 of 24 bytes from the OS random source (32 characters of
-/// `[A-Za-z0-9_-]`, 192 bits), so holding one is still the only way to name a state. The
+/// 1970, then the URL-safe base64 of 24 random bytes (32 characters of `[A-Za-z0-9_-]`, 192
+/// bits), so holding one is still the only way to name a state. The bytes come from the
+/// thread's CSPRNG (`rand`'s `ThreadRng`, ChaCha seeded from the OS) rather than a system
+/// call per token: on SQLite every issuance's token is drawn on the one writer thread. The
 /// time comes first so that new tokens sort after older ones: each insert lands at the end
 /// of the unique token index instead of on a random page of it, which on SQLite is a page
 /// less written (twice, with the checkpoint) per issuance.
@@ -62,7 +64,7 @@ pub fn new_token() -> String {
 
 fn new_token_at(micros: i64) -> String {
     let mut bytes = [0u8; 24];
-    OsRng.fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     let mut out = format!("{:014x}", micros.clamp(0, 0xff_ffff_ffff_ffff));
     for chunk in bytes.chunks(3) {
         let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
