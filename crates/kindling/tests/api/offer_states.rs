@@ -464,6 +464,10 @@ async fn token_transfer_moves_state_and_credential(app: TestApp) {
     assert_eq!(m, &expected, "the same state (and code), now the friend's");
     let c = app.get(&acct, &format!("/v1.0/credentials/{credential}")).await;
     assert_eq!(c.body["credential"]["member_id"], friend, "the credential moves with it");
+    // Holding it, the friend cannot be deleted, nor can the offer: the state's credential
+    // keeps both (on PostgreSQL the state has no key of its own to them, migration 26).
+    app.delete(&acct, &format!("/v1.0/members/{friend}")).await.error(409);
+    app.delete(&acct, &format!("/v1.0/offers/{}", s.offer)).await.error(409);
     assert_eq!(show(&app, &acct, s.member, &state).await.error(404), "Member or Offer State not found");
     let mine = app.get(&acct, &format!("/v1.0/members/{}/offer_states?channel_id={}", s.member, s.channel)).await;
     assert_eq!(mine.body["total_entries"], 0);
