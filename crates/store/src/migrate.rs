@@ -12,113 +12,47 @@ struct Migration {
     only: Option<Dialect>,
 }
 
+/// A migration run on both backends.
+const fn both(version: i64, name: &'static str, sql: &'static str) -> Migration {
+    Migration { version, name, sql, only: None }
+}
+
+/// A migration run on `dialect` only (and recorded on both).
+const fn only(version: i64, name: &'static str, sql: &'static str, dialect: Dialect) -> Migration {
+    Migration { version, name, sql, only: Some(dialect) }
+}
+
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql"), only: None },
-    Migration { version: 2, name: "catalog", sql: include_str!("../migrations/0002_catalog.sql"), only: None },
-    Migration { version: 3, name: "offers", sql: include_str!("../migrations/0003_offers.sql"), only: None },
-    Migration { version: 4, name: "credentials", sql: include_str!("../migrations/0004_credentials.sql"), only: None },
-    Migration {
-        version: 5,
-        name: "auth_revocation",
-        sql: include_str!("../migrations/0005_auth_revocation.sql"),
-        only: None,
-    },
-    Migration {
-        version: 6,
-        name: "manufacturer_redemption_identifier_text",
-        sql: include_str!("../migrations/0006_manufacturer_redemption_identifier_text.sql"),
-        only: None,
-    },
-    Migration {
-        version: 7,
-        name: "idempotency_leases",
-        sql: include_str!("../migrations/0007_idempotency_leases.sql"),
-        only: None,
-    },
-    Migration {
-        version: 8,
-        name: "account_changes",
-        sql: include_str!("../migrations/0008_account_changes.sql"),
-        only: None,
-    },
-    Migration { version: 9, name: "impressions", sql: include_str!("../migrations/0009_impressions.sql"), only: None },
-    Migration {
-        version: 10,
-        name: "counters_events_pos_codes",
-        sql: include_str!("../migrations/0010_counters_events_pos_codes.sql"),
-        only: None,
-    },
-    Migration {
-        version: 11,
-        name: "zids_check_ins_points",
-        sql: include_str!("../migrations/0011_zids_check_ins_points.sql"),
-        only: None,
-    },
-    Migration {
-        version: 12,
-        name: "offer_states",
-        sql: include_str!("../migrations/0012_offer_states.sql"),
-        only: None,
-    },
-    Migration {
-        version: 13,
-        name: "report_indexes",
-        sql: include_str!("../migrations/0013_report_indexes.sql"),
-        only: None,
-    },
-    Migration { version: 14, name: "privacy", sql: include_str!("../migrations/0014_privacy.sql"), only: None },
-    Migration { version: 15, name: "pos", sql: include_str!("../migrations/0015_pos.sql"), only: None },
-    Migration { version: 16, name: "portal", sql: include_str!("../migrations/0016_portal.sql"), only: None },
-    Migration {
-        version: 18,
-        name: "channel_callbacks",
-        sql: include_str!("../migrations/0018_channel_callbacks.sql"),
-        only: None,
-    },
-    Migration {
-        version: 19,
-        name: "activity_counts",
-        sql: include_str!("../migrations/0019_activity_counts.sql"),
-        only: None,
-    },
-    Migration {
-        version: 20,
-        name: "code_indexes",
-        sql: include_str!("../migrations/0020_code_indexes.sql"),
-        only: None,
-    },
-    Migration {
-        version: 21,
-        name: "idempotency_owner",
-        sql: include_str!("../migrations/0021_idempotency_owner.sql"),
-        only: None,
-    },
-    Migration {
-        version: 22,
-        name: "callback_member",
-        sql: include_str!("../migrations/0022_callback_member.sql"),
-        only: None,
-    },
-    Migration { version: 23, name: "retention", sql: include_str!("../migrations/0023_retention.sql"), only: None },
-    Migration {
-        version: 24,
-        name: "portal_devices",
-        sql: include_str!("../migrations/0024_portal_devices.sql"),
-        only: None,
-    },
-    Migration { version: 25, name: "code_keys", sql: include_str!("../migrations/0025_code_keys.sql"), only: None },
-    Migration {
-        version: 26,
-        name: "lean_offer_states",
-        sql: include_str!("../migrations/0026_lean_offer_states.sql"),
-        only: Some(Dialect::Postgres),
-    },
-    Migration {
-        version: 27,
-        name: "lean_issuance_keys",
-        sql: include_str!("../migrations/0027_lean_issuance_keys.sql"),
-        only: Some(Dialect::Postgres),
-    },
+    both(1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    both(2, "catalog", include_str!("../migrations/0002_catalog.sql")),
+    both(3, "offers", include_str!("../migrations/0003_offers.sql")),
+    both(4, "credentials", include_str!("../migrations/0004_credentials.sql")),
+    both(5, "auth_revocation", include_str!("../migrations/0005_auth_revocation.sql")),
+    both(
+        6,
+        "manufacturer_redemption_identifier_text",
+        include_str!("../migrations/0006_manufacturer_redemption_identifier_text.sql"),
+    ),
+    both(7, "idempotency_leases", include_str!("../migrations/0007_idempotency_leases.sql")),
+    both(8, "account_changes", include_str!("../migrations/0008_account_changes.sql")),
+    both(9, "impressions", include_str!("../migrations/0009_impressions.sql")),
+    both(10, "counters_events_pos_codes", include_str!("../migrations/0010_counters_events_pos_codes.sql")),
+    both(11, "zids_check_ins_points", include_str!("../migrations/0011_zids_check_ins_points.sql")),
+    both(12, "offer_states", include_str!("../migrations/0012_offer_states.sql")),
+    both(13, "report_indexes", include_str!("../migrations/0013_report_indexes.sql")),
+    both(14, "privacy", include_str!("../migrations/0014_privacy.sql")),
+    both(15, "pos", include_str!("../migrations/0015_pos.sql")),
+    both(16, "portal", include_str!("../migrations/0016_portal.sql")),
+    both(18, "channel_callbacks", include_str!("../migrations/0018_channel_callbacks.sql")),
+    both(19, "activity_counts", include_str!("../migrations/0019_activity_counts.sql")),
+    both(20, "code_indexes", include_str!("../migrations/0020_code_indexes.sql")),
+    both(21, "idempotency_owner", include_str!("../migrations/0021_idempotency_owner.sql")),
+    both(22, "callback_member", include_str!("../migrations/0022_callback_member.sql")),
+    both(23, "retention", include_str!("../migrations/0023_retention.sql")),
+    both(24, "portal_devices", include_str!("../migrations/0024_portal_devices.sql")),
+    both(25, "code_keys", include_str!("../migrations/0025_code_keys.sql")),
+    only(26, "lean_offer_states", include_str!("../migrations/0026_lean_offer_states.sql"), Dialect::Postgres),
+    only(27, "lean_issuance_keys", include_str!("../migrations/0027_lean_issuance_keys.sql"), Dialect::Postgres),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
