@@ -219,7 +219,7 @@ pub async fn members(db: &Db, path: &Path, account: i64, format: Format) -> anyh
     for (line, member) in member_records(path, format)? {
         batch.push(member.map_err(|e| anyhow::anyhow!("line {line}: {e} (the file changed while importing)"))?);
         if batch.len() == members::INSERT_BATCH {
-            imported += members::insert_missing(&mut tx, account, &batch, now).await?;
+            imported += members::insert_missing(&mut tx, account, &batch, now).await?.len() as u64;
             progress.inc(batch.len() as u64);
             in_transaction += batch.len();
             batch.clear();
@@ -230,7 +230,7 @@ pub async fn members(db: &Db, path: &Path, account: i64, format: Format) -> anyh
             }
         }
     }
-    imported += members::insert_missing(&mut tx, account, &batch, now).await?;
+    imported += members::insert_missing(&mut tx, account, &batch, now).await?.len() as u64;
     tx.commit().await?;
     progress.finish_and_clear();
     Ok(MemberImport { imported, skipped: total - imported })

@@ -1,7 +1,7 @@
 //! Members as a plain CRUD table.
 
 use crate::crud::{Assignments, Table};
-use crate::{FromRow, Result, Row, Tx, Value};
+use crate::{FromRow, Result, Row, Tx};
 use kindling_domain::member::{Member, MemberChanges, NewMember};
 use kindling_domain::{AccountId, MemberId, Timestamp};
 
@@ -52,51 +52,19 @@ pub const INSERT_BATCH: usize = 1000;
 
 /// Inserts `members` (at most `INSERT_BATCH`) in one multi-row statement, skipping any
 /// identifier the account already has (so an interrupted import can be run again, and a
-/// concurrent creation is not duplicated); returns how many rows were inserted. The rows are
-/// read as one table (`Dialect::rows`). Used by `kindling import members` and the issuance batches.
-pub async fn insert_missing(tx: &mut Tx, account: AccountId, members: &[NewMember], now: Timestamp) -> Result<u64> {
-    if members.is_empty() {
-        return Ok(0);
-    }
-    let (sql, params) = insert_missing_sql(tx, account, members, now, "")?;
-    tx.execute(&sql, &params).await
-}
-
-/// `insert_missing` answering the members it inserted, by identifier (one skipped because it
-/// exists is not among them).
-pub async fn insert_missing_returning(
+/// concurrent creation is not duplicated); answers the members it inserted, by identifier
+/// (one skipped is not among them). The rows are read as one table (`Dialect::rows`). Used
+/// by `kindling import members` and the issuance batches.
+pub async fn insert_missing(
     tx: &mut Tx,
     account: AccountId,
     members: &[NewMember],
     now: Timestamp,
 ) -> Result<Vec<(String, MemberId)>> {
+    assert!(members.len() <= INSERT_BATCH, "at most INSERT_BATCH members per statement");
     if members.is_empty() {
         return Ok(Vec::new());
     }
-    let (sql, params) = insert_missing_sql(tx, account, members, now, " RETURNING identifier, id")?;
-    let rows: Vec<Inserted> = tx.fetch_all(&sql, &params).await?;
-    Ok(rows.into_iter().map(|r| (r.identifier, r.id)).collect())
-}
-
-struct Inserted {
-    identifier: String,
-    id: MemberId,
-}
-
-impl FromRow for Inserted {
-    fn from_row(row: &impl crate::Row) -> Result<Self> {
-        Ok(Self { identifier: row.text("identifier")?, id: MemberId(row.int("id")?) })
-    }
-}
-
-fn insert_missing_sql(
-    tx: &Tx,
-    account: AccountId,
-    members: &[NewMember],
-    now: Timestamp,
-    returning: &str,
-) -> Result<(String, Vec<Value>)> {
-    assert!(members.len() <= INSERT_BATCH, "at most INSERT_BATCH members per statement");
     #[derive(serde::Serialize)]
     struct Row<'a> {
         identifier: &'a str,
@@ -111,9 +79,21 @@ fn insert_missing_sql(
     let sql = format!(
         "INSERT INTO members (account_id, identifier, notification_mode, created_at, updated_at) \
          SELECT $1, r.identifier, r.notification_mode, $2, $2 FROM {from} WHERE TRUE \
-         ON CONFLICT (account_id, identifier) DO NOTHING{returning}"
+         ON CONFLICT (account_id, identifier) DO NOTHING RETURNING identifier, id"
     );
-    Ok((sql, params))
+    let inserted: Vec<Inserted> = tx.fetch_all(&sql, &params).await?;
+    Ok(inserted.into_iter().map(|m| (m.identifier, m.id)).collect())
+}
+
+struct Inserted {
+    identifier: String,
+    id: MemberId,
+}
+
+impl FromRow for Inserted {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Self { identifier: row.text("identifier")?, id: MemberId(row.int("id")?) })
+    }
 }
 
 /// The account's member with an identifier.

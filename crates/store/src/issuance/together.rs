@@ -310,7 +310,7 @@ async fn create_members(
         .map(|&identifier| NewMember { identifier: identifier.clone(), notification_mode: NotificationMode::default() })
         .collect();
     let mut found: HashMap<String, MemberId> =
-        members::insert_missing_returning(tx, account, &new, now).await?.into_iter().collect();
+        members::insert_missing(tx, account, &new, now).await?.into_iter().collect();
     // Those another batch created meanwhile (only on PostgreSQL, whose lanes write at once).
     let missing: Vec<String> =
         identifiers.iter().filter(|i| !found.contains_key(i.as_str())).map(|i| i.as_str().to_owned()).collect();
