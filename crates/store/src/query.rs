@@ -19,6 +19,8 @@ use sea_query::{
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
+mod row_fields;
+
 /// The statement's text for `dialect` and its parameters in order.
 pub(crate) fn build(statement: &impl QueryStatementWriter, dialect: Dialect) -> Result<(String, Vec<Value>)> {
     let (sql, values) = match dialect {
@@ -208,7 +210,8 @@ impl Dialect {
     /// fields (as serde names them) with their PostgreSQL types.
     /// - PostgreSQL: ONE JSON parameter read by `jsonb_to_recordset`, so the statement's text
     ///   is the same whatever the number of rows (prepared once, no bind limit).
-    /// - SQLite: a `VALUES` list, one anonymous parameter (`?`) per field; its text is one
+    /// - SQLite: a `VALUES` list, one anonymous parameter (`?`) per field (the fields read
+    ///   from the row's `Serialize` by `row_fields`, through JSON only for nested ones); its text is one
     ///   per number of rows, each prepared once and cached. Reading the fields out of one
     ///   JSON parameter instead took SQLite longer than the inserts themselves (each lookup
     ///   walks the array from its start); and SQLite finds a parameter's name by a walk of
@@ -246,6 +249,15 @@ impl Dialect {
                     columns.iter().enumerate().map(|(i, (name, _))| format!("column{} AS {name}", i + 1)).collect();
                 params.reserve(rows.len() * columns.len());
                 for row in rows {
+                    if let Some(mut fields) = row_fields::fields(row) {
+                        params.extend(columns.iter().map(|(name, _)| {
+                            fields
+                                .iter()
+                                .position(|(field, _)| field == name)
+                                .map_or(Value::Int(None), |i| std::mem::replace(&mut fields[i].1, Value::Int(None)))
+                        }));
+                        continue;
+                    }
                     let serde_json::Value::Object(mut fields) =
                         serde_json::to_value(row).map_err(|e| StoreError::Unbindable(e.to_string()))?
                     else {
