@@ -38,6 +38,36 @@ macro_rules! refuse {
     };
 }
 
+/// Declares the refusals of sequences, tuples, maps and enum variants with data, which
+/// neither serializer takes.
+macro_rules! refuse_lists_and_maps {
+    () => {
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Unsupported> {
+            Err(Unsupported)
+        }
+        refuse! {
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+        }
+    };
+}
+
+/// Declares the field serializer's methods for integers that fit an `i64`.
+macro_rules! ints {
+    ($($method:ident($int:ty))*) => {
+        $(fn $method(self, v: $int) -> Result<Value, Unsupported> { Ok(Value::Int(Some(v.into()))) })*
+    };
+}
+
 /// A row: a struct, whose fields go through `FieldSerializer`.
 struct RowSerializer;
 
@@ -91,29 +121,15 @@ impl ser::Serializer for RowSerializer {
         serialize_unit() -> Self::Ok;
         serialize_unit_struct(&'static str) -> Self::Ok;
         serialize_unit_variant(&'static str, u32, &'static str) -> Self::Ok;
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
+    refuse_lists_and_maps!();
 
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<Self::Ok, Unsupported> {
         Err(Unsupported)
     }
 
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<Self::Ok, Unsupported> {
-        Err(Unsupported)
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Self::Ok, Unsupported> {
         Err(Unsupported)
     }
 }
@@ -146,26 +162,9 @@ impl ser::Serializer for FieldSerializer {
     fn serialize_bool(self, v: bool) -> Result<Value, Unsupported> {
         Ok(Value::Bool(Some(v)))
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
-    }
+    ints! { serialize_i8(i8) serialize_i16(i16) serialize_i32(i32) serialize_u8(u8) serialize_u16(u16) serialize_u32(u32) }
     fn serialize_i64(self, v: i64) -> Result<Value, Unsupported> {
         Ok(Value::Int(Some(v)))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, Unsupported> {
-        Ok(Value::Int(Some(v.into())))
     }
     fn serialize_u64(self, v: u64) -> Result<Value, Unsupported> {
         // Past i64, JSON's number is read as a real (`field_value`).
@@ -201,26 +200,13 @@ impl ser::Serializer for FieldSerializer {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<Value, Unsupported> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Value, Unsupported> {
-        Err(Unsupported)
-    }
 
     refuse! {
         serialize_bytes(&[u8]) -> Value;
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
+    refuse_lists_and_maps!();
 }
 
 #[cfg(test)]
