@@ -10,12 +10,13 @@
 //! once; its neighbours in the batch are unaffected.
 
 use crate::batch::{self, Answer, Ran};
-use crate::db::Conn;
+use crate::db::{Columns, Conn};
 use crate::read_cache::ReadCache;
 use crate::shm::Header;
 use crate::{FromRow, Result, Row, StoreError, Tx, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OpenFlags};
+use std::cell::Cell;
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -449,19 +450,27 @@ fn json_text(list: &impl serde::Serialize) -> rusqlite::Result<ToSqlOutput<'stat
 /// name up in SQLite per column read was a measurable share of a write's time).
 pub struct SqliteRow<'r> {
     row: &'r rusqlite::Row<'r>,
-    names: &'r [String],
+    columns: &'r Columns,
+    /// Where the next read's search starts (`Columns::find`).
+    next: Cell<usize>,
+}
+
+impl<'r> SqliteRow<'r> {
+    fn new(row: &'r rusqlite::Row<'r>, columns: &'r Columns) -> Self {
+        Self { row, columns, next: Cell::new(0) }
+    }
 }
 
 /// Reads one column by name (see `db::position`).
 fn get<T: rusqlite::types::FromSql>(row: &SqliteRow<'_>, column: &str) -> Result<T> {
-    Ok(row.row.get(crate::db::position(row.names.iter().map(String::as_str), column)?)?)
+    Ok(row.row.get(row.columns.find(column, &row.next)?)?)
 }
 
 impl Row for SqliteRow<'_> {
     crate::db::row_getters!();
 
     fn sole_column(&self) -> Result<&str> {
-        match self.names {
+        match self.columns.names() {
             [only] => Ok(only),
             names => Err(crate::db::not_scalar(names.len())),
         }
@@ -505,8 +514,8 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> Result<()
     Ok(())
 }
 
-fn column_names(stmt: &rusqlite::CachedStatement<'_>) -> Vec<String> {
-    stmt.column_names().into_iter().map(str::to_owned).collect()
+fn column_names(stmt: &rusqlite::CachedStatement<'_>) -> Columns {
+    Columns::new(stmt.column_names().into_iter().map(str::to_owned).collect())
 }
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
@@ -517,7 +526,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(T::from_row(&SqliteRow { row, names: &names })?);
+        out.push(T::from_row(&SqliteRow::new(row, &names))?);
     }
     Ok(out)
 }
@@ -529,7 +538,7 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
     let names = column_names(&stmt);
     let mut rows = stmt.raw_query();
     let first = match rows.next()? {
-        Some(row) => Some(T::from_row(&SqliteRow { row, names: &names })?),
+        Some(row) => Some(T::from_row(&SqliteRow::new(row, &names))?),
         None => None,
     };
     // Step to the end so a `RETURNING` write completes and the statement resets cleanly.
