@@ -201,7 +201,7 @@ pub(crate) fn position<'a>(names: impl Iterator<Item = &'a str>, column: &str) -
 /// their select list's order.
 pub(crate) struct Columns {
     names: Vec<String>,
-    /// No name is shared; else every read goes through `position`, which refuses the shared one.
+    /// No name is shared; else every read goes through `position`, which refuses a shared one.
     unique: bool,
 }
 
@@ -217,16 +217,12 @@ impl Columns {
 
     /// Where `column` is, as `position` answers; `next` is the row's place after its last read.
     pub(crate) fn find(&self, column: &str, next: &std::cell::Cell<usize>) -> Result<usize> {
-        if !self.unique {
-            return position(self.names.iter().map(String::as_str), column);
-        }
         let start = next.get();
-        let found = match self.names.get(start) {
+        let i = match self.names.get(start) {
             // Exact bytes first: a case-folding compare goes byte by byte.
-            Some(name) if name == column || name.eq_ignore_ascii_case(column) => Some(start),
-            _ => self.names.iter().position(|name| name.eq_ignore_ascii_case(column)),
+            Some(name) if self.unique && (name == column || name.eq_ignore_ascii_case(column)) => start,
+            _ => position(self.names.iter().map(String::as_str), column)?,
         };
-        let i = found.ok_or_else(|| StoreError::Decode(format!("no column {column:?} in the row")))?;
         next.set(i + 1);
         Ok(i)
     }

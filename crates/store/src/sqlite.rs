@@ -461,7 +461,7 @@ impl<'r> SqliteRow<'r> {
     }
 }
 
-/// Reads one column by name (see `db::position`).
+/// Reads one column by name (see `db::Columns::find`).
 fn get<T: rusqlite::types::FromSql>(row: &SqliteRow<'_>, column: &str) -> Result<T> {
     Ok(row.row.get(row.columns.find(column, &row.next)?)?)
 }
@@ -514,7 +514,7 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> Result<()
     Ok(())
 }
 
-fn column_names(stmt: &rusqlite::CachedStatement<'_>) -> Columns {
+fn columns(stmt: &rusqlite::CachedStatement<'_>) -> Columns {
     Columns::new(stmt.column_names().into_iter().map(str::to_owned).collect())
 }
 
@@ -522,11 +522,11 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
     crate::stats::statement();
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
-    let names = column_names(&stmt);
+    let columns = columns(&stmt);
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(T::from_row(&SqliteRow::new(row, &names))?);
+        out.push(T::from_row(&SqliteRow::new(row, &columns))?);
     }
     Ok(out)
 }
@@ -535,10 +535,10 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
     crate::stats::statement();
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
-    let names = column_names(&stmt);
+    let columns = columns(&stmt);
     let mut rows = stmt.raw_query();
     let first = match rows.next()? {
-        Some(row) => Some(T::from_row(&SqliteRow::new(row, &names))?),
+        Some(row) => Some(T::from_row(&SqliteRow::new(row, &columns))?),
         None => None,
     };
     // Step to the end so a `RETURNING` write completes and the statement resets cleanly.
