@@ -9,15 +9,15 @@ channels, stores) are reduced to their ids. Each transaction inserts its rows wi
 INSERT ... SELECT FROM json_each per table, as `store::issuance::together` does.
 
 Layouts:
-  current       today's five rows: member, credential (its code in the unique index of open
-                codes), its offer link, its issue activity, the state
+  current       today's five rows: member, credential (its code's key in the unique index of
+                open codes, migration 25), its offer link, its issue activity, the state
   state         member and a state that holds its own code (unique among open codes);
                 no credential, link or activity rows
   state-nocode  the same without the unique index of codes
   members       the member alone (the floor: this script's own cost and one row)
 
-Settings (environment): SEQ=1 draws codes in increasing order instead of at random (to price
-the randomness of the code index), CACHE=KiB sets cache_size, PAGE=bytes sets page_size,
+Settings (environment): SEQ=1 draws code keys in increasing order (as Kindling's grow with
+credential ids) instead of at random (to price the randomness of the code index), CACHE=KiB sets cache_size, PAGE=bytes sets page_size,
 SYNC=OFF|NORMAL|FULL. KINDLING_BIN names the kindling binary (default: the release build in
 $CARGO_TARGET_DIR or target/).
 
@@ -112,13 +112,15 @@ for batch in range(N // BATCH):
     for member in members:
         made += 1
         code = f"{made:010d}" if SEQ else drawn(10)
+        key = made if SEQ else random.getrandbits(40)
         # Tokens begin with a counter, as Kindling's begin with their time.
-        states.append({"member_id": member, "code": code, "token": f"{made:014x}{drawn(10)}"})
+        states.append({"member_id": member, "code": code, "key": key, "token": f"{made:014x}{drawn(10)}"})
     if LAYOUT == "current":
         credentials = db.execute(
-            "INSERT INTO credentials (account_id, member_id, channel_id, identifier, status, reusable, annotations, "
-            "created_at, updated_at) SELECT 1, value ->> '$.member_id', 1, value ->> '$.code', 'open', FALSE, '{}', "
-            "?1, ?1 FROM json_each(?2) WHERE TRUE ON CONFLICT (account_id, identifier) WHERE status = 'open' "
+            "INSERT INTO credentials (account_id, member_id, channel_id, identifier, code_key, status, reusable, "
+            "annotations, created_at, updated_at) SELECT 1, value ->> '$.member_id', 1, value ->> '$.code', "
+            "value ->> '$.key', 'open', FALSE, '{}', ?1, ?1 FROM json_each(?2) WHERE TRUE "
+            "ON CONFLICT (account_id, code_key) WHERE status = 'open' "
             "DO NOTHING RETURNING id, member_id", (NOW, json.dumps(states))).fetchall()
         links = json.dumps([{"credential_id": c, "member_id": m} for c, m in credentials])
         db.execute("INSERT INTO credential_offers (account_id, credential_id, offer_id) "
