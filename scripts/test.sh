@@ -23,4 +23,9 @@ for arg in "$@"; do
     if [ -z "$seen_separator" ] && [ "$arg" = "--" ]; then seen_separator=1; continue; fi
     if [ -n "$seen_separator" ]; then harness_args+=("$arg"); else cargo_args+=("$arg"); fi
 done
-cargo test --workspace "${cargo_args[@]}" -- --include-ignored "${harness_args[@]}"
+# Every SQLite statement the tests run is recorded with its query plan, and the plans are
+# checked afterwards (scripts/plans.py: no whole-account read of a large table for a few rows).
+plan_log=$(mktemp)
+trap 'rm -f "$plan_log"; pg_cluster_stop' EXIT
+KINDLING_SQLITE_PLAN_LOG=$plan_log cargo test --workspace "${cargo_args[@]}" -- --include-ignored "${harness_args[@]}"
+python3 scripts/plans.py "$plan_log"

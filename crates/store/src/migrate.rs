@@ -53,6 +53,8 @@ const MIGRATIONS: &[Migration] = &[
     both(25, "code_keys", include_str!("../migrations/0025_code_keys.sql")),
     only(26, "lean_offer_states", include_str!("../migrations/0026_lean_offer_states.sql"), Dialect::Postgres),
     only(27, "lean_issuance_keys", include_str!("../migrations/0027_lean_issuance_keys.sql"), Dialect::Postgres),
+    both(28, "lean_activities", include_str!("../migrations/0028_lean_activities.sql")),
+    only(29, "sqlite_statistics", include_str!("../migrations/0029_sqlite_statistics.sql"), Dialect::Sqlite),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -194,5 +196,34 @@ mod tests {
         assert_eq!(db.fetch_optional::<i64>(recorded, &[]).await.unwrap(), Some(1));
         let keys = "SELECT COUNT(*) FROM pragma_foreign_key_list('offer_states')";
         assert_eq!(db.fetch_optional::<i64>(keys, &[]).await.unwrap(), Some(5));
+    }
+
+    /// Migration 29's statistics cover every index of each table they name (an index left
+    /// out would get SQLite's guess of a few rows an equality, and could look narrower than
+    /// the account's again), name no index that does not exist, and steer the planner: a
+    /// member's credentials are counted through the member's index, not the account's.
+    #[tokio::test]
+    async fn planner_statistics_cover_every_index_of_their_tables() {
+        let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());
+        run(&db).await.unwrap();
+        let missing = "SELECT t.tbl || '.' || i.name FROM (SELECT DISTINCT tbl FROM sqlite_stat1) t, \
+                       pragma_index_list(t.tbl) i \
+                       WHERE NOT EXISTS (SELECT 1 FROM sqlite_stat1 s WHERE s.tbl = t.tbl AND s.idx = i.name) ORDER BY 1";
+        assert_eq!(db.fetch_all::<String>(missing, &[]).await.unwrap(), Vec::<String>::new());
+        let unknown = "SELECT idx FROM sqlite_stat1 s WHERE idx IS NOT NULL \
+                       AND NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = s.idx)";
+        assert_eq!(db.fetch_all::<String>(unknown, &[]).await.unwrap(), Vec::<String>::new());
+        let tables = "SELECT COUNT(DISTINCT tbl) FROM sqlite_stat1";
+        assert!(db.fetch_optional::<i64>(tables, &[]).await.unwrap() >= Some(10));
+        struct Step(String);
+        impl crate::FromRow for Step {
+            fn from_row(row: &impl crate::Row) -> Result<Self> {
+                row.text("detail").map(Self)
+            }
+        }
+        let explain = "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM credentials WHERE account_id = $1 AND member_id = $2";
+        let steps = db.fetch_all::<Step>(explain, &[1.into(), 2.into()]).await.unwrap();
+        let plan: Vec<String> = steps.into_iter().map(|s| s.0).collect();
+        assert_eq!(plan, ["SEARCH credentials USING INDEX credentials_member (member_id=?)"]);
     }
 }

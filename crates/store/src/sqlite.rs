@@ -22,6 +22,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
+mod plans;
 mod readers;
 
 use readers::{ReadGuard, Readers};
@@ -520,6 +521,7 @@ fn columns(stmt: &rusqlite::CachedStatement<'_>) -> Columns {
 
 pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<T>> {
     crate::stats::statement();
+    plans::record(conn, sql);
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     let columns = columns(&stmt);
@@ -533,6 +535,7 @@ pub fn fetch_all<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> 
 
 pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]) -> Result<Option<T>> {
     crate::stats::statement();
+    plans::record(conn, sql);
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     let columns = columns(&stmt);
@@ -548,6 +551,7 @@ pub fn fetch_optional<T: FromRow>(conn: &Connection, sql: &str, params: &[Value]
 
 pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
     crate::stats::statement();
+    plans::record(conn, sql);
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     Ok(stmt.raw_execute()? as u64)
