@@ -15,6 +15,7 @@ DELETE FROM sqlite_stat1;
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
     ('members', NULL, '1000000'),
     ('members', 'members_identifier', '1000000 100000 1'),
+    ('members', 'members_account', '1000000 100000 1'),
     ('credentials', NULL, '2000000'),
     ('credentials', 'credentials_account', '2000000 200000 1'),
     ('credentials', 'credentials_member', '2000000 2'),

@@ -53,7 +53,7 @@ const MIGRATIONS: &[Migration] = &[
     both(25, "code_keys", include_str!("../migrations/0025_code_keys.sql")),
     only(26, "lean_offer_states", include_str!("../migrations/0026_lean_offer_states.sql"), Dialect::Postgres),
     only(27, "lean_issuance_keys", include_str!("../migrations/0027_lean_issuance_keys.sql"), Dialect::Postgres),
-    both(28, "lean_activities", include_str!("../migrations/0028_lean_activities.sql")),
+    both(28, "list_indexes", include_str!("../migrations/0028_list_indexes.sql")),
     only(29, "sqlite_statistics", include_str!("../migrations/0029_sqlite_statistics.sql"), Dialect::Sqlite),
 ];
 
