@@ -1,6 +1,10 @@
 //! The backend-neutral query interface: `Db` for single statements, `Tx` for transactions.
 
+use crate::error::MaybeBusy;
 use crate::{postgres, sqlite, Result, StoreError};
+
+/// Times `Db::transaction_retrying` runs a busy transaction again.
+const BUSY_RETRIES: usize = 3;
 use futures_util::future::BoxFuture;
 use tokio::sync::OwnedMutexGuard;
 
@@ -430,6 +434,30 @@ impl Db {
                     Ok(value)
                 }
             },
+        }
+    }
+
+    /// `transaction`, run again when PostgreSQL refused it as busy (it broke a deadlock by
+    /// failing this transaction, or a serialization conflict): up to `BUSY_RETRIES` more
+    /// times, after a short pause, so the caller sees the other transaction's effects instead
+    /// of a 503. For writes that can meet in a lock cycle with others (a void giving back to a
+    /// limit that another request clears or sets). SQLite's busy (another process held the
+    /// write lock past the 5 s timeout) is answered at once.
+    pub async fn transaction_retrying<T, E, F>(&self, body: F) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + MaybeBusy + Send + 'static,
+        F: for<'t> Fn(&'t mut Tx) -> BoxFuture<'t, std::result::Result<T, E>> + Clone + Send + 'static,
+    {
+        let mut retries = 0;
+        loop {
+            match self.transaction(body.clone()).await {
+                Err(e) if e.is_busy() && self.dialect() == Dialect::Postgres && retries < BUSY_RETRIES => {
+                    retries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * retries as u64)).await;
+                }
+                outcome => return outcome,
+            }
         }
     }
 

@@ -33,6 +33,19 @@ pub enum StoreError {
     Postgres(sqlx::Error),
 }
 
+/// An error that may be the store's `Busy`: the transaction was refused for a lock or a
+/// serialization conflict, wrote nothing, and may succeed when run again
+/// (`Db::transaction_retrying`).
+pub trait MaybeBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl MaybeBusy for StoreError {
+    fn is_busy(&self) -> bool {
+        matches!(self, Self::Busy(_))
+    }
+}
+
 impl StoreError {
     /// The same error again, for each of the several callers a batch answers (`StoreError`
     /// is not `Clone`): busy stays busy, anything else is reported as its text.

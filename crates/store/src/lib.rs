@@ -42,7 +42,7 @@ mod sqlite;
 pub mod stats;
 
 pub use db::{Db, Dialect, Exec, FromRow, Reader, Row, Tx, Undo, Value};
-pub use error::StoreError;
+pub use error::{MaybeBusy, StoreError};
 pub use futures_util::future::BoxFuture;
 pub use sqlite::BatchObserver;
 

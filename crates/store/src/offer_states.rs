@@ -134,6 +134,16 @@ pub enum StateError {
     Store(StoreError),
 }
 
+impl crate::MaybeBusy for StateError {
+    fn is_busy(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_busy(),
+            Self::Credential(e) => e.is_busy(),
+            _ => false,
+        }
+    }
+}
+
 impl From<StoreError> for StateError {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
@@ -481,7 +491,7 @@ pub enum Holder {
 /// Voids the holder's state and its credential (through the credential void, with its
 /// activities, callbacks and given-back limits). A second void is `ALREADY_VOIDED`.
 pub async fn void(db: &Db, account: AccountId, holder: Holder, id: OfferStateId) -> Outcome<()> {
-    db.transaction(move |tx| Box::pin(void_in(tx, account, holder, id))).await
+    db.transaction_retrying(move |tx| Box::pin(void_in(tx, account, holder.clone(), id))).await
 }
 
 async fn void_in(tx: &mut Tx, account: AccountId, holder: Holder, id: OfferStateId) -> Outcome<()> {

@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod batch_lanes;
 mod browser;
+mod busy_retry;
 mod callbacks;
 mod campaigns;
 mod cli;

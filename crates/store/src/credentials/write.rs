@@ -37,6 +37,12 @@ pub enum WriteError {
     Store(StoreError),
 }
 
+impl crate::MaybeBusy for WriteError {
+    fn is_busy(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_busy())
+    }
+}
+
 impl From<StoreError> for WriteError {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
@@ -705,7 +711,8 @@ pub(crate) async fn give_back(tx: &mut Tx, offer_id: OfferId, channel_id: Channe
 /// sees the limit and takes the redemption off it. Without the lock a void whose
 /// `give_back` ran before the limit committed, and which committed after its recount, left
 /// the count one too high. (A limit cleared and set again by two other transactions while
-/// a void gives back can make a cycle PostgreSQL breaks as a deadlock: a 503 to retry.)
+/// a void gives back can make a cycle PostgreSQL breaks as a deadlock; the transaction it
+/// fails runs again, `Db::transaction_retrying`.)
 /// Nothing on SQLite's single writer.
 pub(crate) async fn share_offers(tx: &mut Tx, offers: &[OfferId]) -> Result<()> {
     if tx.dialect() != crate::Dialect::Postgres || offers.is_empty() {
@@ -718,7 +725,7 @@ pub(crate) async fn share_offers(tx: &mut Tx, offers: &[OfferId]) -> Result<()> 
 /// Voids a credential; voiding a redeemed one gives its redemptions back to every limit
 /// that counts them (one that is not set keeps no count; see `count_limits`).
 pub async fn void(db: &Db, account: AccountId, id: CredentialId) -> Outcome<()> {
-    db.transaction(move |tx| Box::pin(void_in(tx, account, id))).await
+    db.transaction_retrying(move |tx| Box::pin(void_in(tx, account, id))).await
 }
 
 pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome<()> {

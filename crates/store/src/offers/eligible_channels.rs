@@ -141,7 +141,7 @@ pub async fn update_settings(
     channel: ChannelId,
     settings: Settings,
 ) -> Result<bool> {
-    db.transaction(move |tx| Box::pin(update_settings_in(tx, account, offer, channel, settings))).await
+    db.transaction_retrying(move |tx| Box::pin(update_settings_in(tx, account, offer, channel, settings.clone()))).await
 }
 
 async fn update_settings_in(
@@ -182,7 +182,8 @@ async fn update_settings_in(
 /// `max_redemptions` set where there was none (see `offers::offer::recount_redemptions`,
 /// whose offer lock this takes too, for the same reason; should a redemption of the offer
 /// meanwhile wait on this row for the offer's own limit, PostgreSQL breaks the deadlock by
-/// refusing one of the two as busy, a 503 to retry).
+/// refusing one of the two as busy; when that is this write, `Db::transaction_retrying`
+/// runs it again).
 async fn recount_redemptions(tx: &mut Tx, account: AccountId, offer: OfferId, id: EligibleChannelId) -> Result<()> {
     super::offer::lock_for_recount(tx, account, offer).await?;
     tx.execute(

@@ -26,6 +26,12 @@ pub enum OfferWriteError {
     Store(StoreError),
 }
 
+impl crate::MaybeBusy for OfferWriteError {
+    fn is_busy(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_busy())
+    }
+}
+
 impl From<StoreError> for OfferWriteError {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
@@ -212,9 +218,10 @@ pub async fn modify(
     db: &Db,
     account: AccountId,
     id: OfferId,
-    change: impl FnOnce(&Offer) -> Result<OfferWrite, OfferWriteError> + Send + 'static,
+    change: impl Fn(&Offer) -> Result<OfferWrite, OfferWriteError> + Clone + Send + Sync + 'static,
 ) -> Result<(), OfferWriteError> {
-    db.transaction(move |tx| {
+    db.transaction_retrying(move |tx| {
+        let change = change.clone();
         Box::pin(async move {
             let current = crud::lock::<Offers>(tx, account, &[], id).await?.ok_or(OfferWriteError::NotFound)?;
             apply(tx, account, Some(id), change(&current)?).await.map(drop)

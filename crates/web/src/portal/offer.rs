@@ -451,8 +451,10 @@ pub async fn update(
         }
         return preview_page(&portal, &signed, Some(id), &values).await;
     }
-    let mut body = values.body(false);
+    let body = values.body(false);
     let saved = write::modify(&portal.db, signed.session.account, OfferId(id), move |current| {
+        // Merged into a copy: the change runs again if PostgreSQL refuses the write as busy.
+        let mut body = body.clone();
         if let Some(Json::Object(patch)) = body.get("criteria") {
             let criteria = offer_rule::merged(&current.criteria, patch);
             body.insert("criteria".into(), Json::Object(criteria));
