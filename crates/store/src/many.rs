@@ -1,9 +1,9 @@
 //! Writes of one kind issued in batches: concurrent requests join a queue (`Queue`), and each
-//! of one or two lanes takes every request waiting (up to `MAX_BATCH`: a lone request is
-//! written at once, and under load the requests that arrive while a batch is written form
-//! the next; on PostgreSQL a lane that finds another writing first waits a little for more,
-//! see `lane`), writes them in one transaction per account (`write_many`) and answers each
-//! with its own outcome.
+//! of one or two lanes takes every request waiting (up to `MAX_BATCH`, or on PostgreSQL the
+//! kind's `POSTGRES_MAX_BATCH`: a lone request is written at once, and under load the
+//! requests that arrive while a batch is written form the next; on PostgreSQL a lane that
+//! finds another writing first waits a little for more, see `lane`), writes them in one
+//! transaction per account (`write_many`) and answers each with its own outcome.
 //!
 //! A kind (`BatchWrite`) writes its items together, in a few multi-row statements, when the
 //! rules allow, or says it cannot; then each item is written alone, in its own transaction,
@@ -33,6 +33,11 @@ pub type Outcome<W> = std::result::Result<<W as BatchWrite>::Done, <W as BatchWr
 pub trait BatchWrite: Sized + Send + Sync + 'static {
     type Done: Send + 'static;
     type Error: From<StoreError> + Send + 'static;
+
+    /// Items per batch at most on PostgreSQL, where each batch's transaction has a fixed cost
+    /// (a dozen statements and a commit) that larger batches spread thinner. A kind whose
+    /// batches lock rows other batches need keeps `MAX_BATCH`, so as not to hold them longer.
+    const POSTGRES_MAX_BATCH: usize = MAX_BATCH;
 
     /// Writes `items` together, answering one outcome per item in order, or `None` when a
     /// rule needs what only the one-by-one path does (whatever it wrote is then undone).
@@ -161,7 +166,8 @@ impl<W: BatchWrite> Queue<W> {
     pub fn start_with(db: Db, lanes: usize, patience: Option<Duration>) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
-        let shared = Arc::new(Lanes { patience, writing: AtomicUsize::new(0), finished: Notify::new() });
+        let max_batch = if db.dialect() == crate::Dialect::Postgres { W::POSTGRES_MAX_BATCH } else { MAX_BATCH };
+        let shared = Arc::new(Lanes { patience, max_batch, writing: AtomicUsize::new(0), finished: Notify::new() });
         for _ in 0..lanes.max(1) {
             tokio::spawn(lane(db.clone(), waiting.clone(), shared.clone()));
         }
@@ -186,6 +192,8 @@ struct Lanes {
     /// How long a lane waits for its batch to match the ones being written, if at all (see
     /// `lane`).
     patience: Option<Duration>,
+    /// Items per batch at most.
+    max_batch: usize,
     /// Items in the batches being written.
     writing: AtomicUsize,
     /// Signalled when a lane has written its batch.
@@ -203,14 +211,15 @@ struct Lanes {
 /// the batches, each half as large, and no more issuances a second than one lane. On SQLite
 /// the writer thread commits the lanes' batches together anyway, and waiting only delays them.
 async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Job<W>>>>, lanes: Arc<Lanes>) {
-    fn take<W: BatchWrite>(waiting: &mut mpsc::UnboundedReceiver<Job<W>>, jobs: &mut Vec<Job<W>>) {
-        while jobs.len() < MAX_BATCH {
+    let max = lanes.max_batch;
+    let take = |waiting: &mut mpsc::UnboundedReceiver<Job<W>>, jobs: &mut Vec<Job<W>>| {
+        while jobs.len() < max {
             match waiting.try_recv() {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
         }
-    }
+    };
     loop {
         let jobs = {
             let mut waiting = waiting.lock().await;
@@ -222,7 +231,7 @@ async fn lane<W: BatchWrite>(db: Db, waiting: Arc<Mutex<mpsc::UnboundedReceiver<
                 loop {
                     // Asked for before reading `writing`, so that a lane finishing in between is seen.
                     let finished = lanes.finished.notified();
-                    if jobs.len() >= lanes.writing.load(Ordering::Acquire).min(MAX_BATCH) {
+                    if jobs.len() >= lanes.writing.load(Ordering::Acquire).min(max) {
                         break;
                     }
                     tokio::select! {

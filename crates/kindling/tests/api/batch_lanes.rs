@@ -20,6 +20,7 @@ backend_tests!(
     a_patient_lane_stops_waiting_when_the_other_is_done,
     a_patient_lane_waits_no_longer_than_its_patience,
     a_lane_without_patience_writes_what_comes,
+    a_kind_s_postgres_cap_bounds_its_batches,
 );
 
 type Log = Arc<Mutex<Vec<Vec<&'static str>>>>;
@@ -43,6 +44,29 @@ impl BatchWrite for Gated {
         items[0].log.lock().unwrap().push(items.iter().map(|i| i.name).collect());
         let _open = items[0].gate.acquire().await.map_err(|_| StoreError::Closed("the gate closed".into()))?;
         Ok(Some(items.iter().map(|_| Ok(())).collect()))
+    }
+
+    async fn alone(_tx: &mut Tx, _account: AccountId, _item: Self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// `Gated` whose batches on PostgreSQL hold two items at most.
+struct Capped(Gated);
+
+impl BatchWrite for Capped {
+    type Done = ();
+    type Error = StoreError;
+    const POSTGRES_MAX_BATCH: usize = 2;
+
+    async fn together(
+        tx: &mut Tx,
+        account: AccountId,
+        items: &[Self],
+    ) -> kindling_store::Result<Option<Vec<Outcome<Self>>>> {
+        let gated: Vec<Gated> =
+            items.iter().map(|c| Gated { name: c.0.name, gate: c.0.gate.clone(), log: c.0.log.clone() }).collect();
+        Gated::together(tx, account, &gated).await
     }
 
     async fn alone(_tx: &mut Tx, _account: AccountId, _item: Self) -> Result<(), StoreError> {
@@ -168,4 +192,32 @@ async fn a_lane_without_patience_writes_what_comes(app: TestApp) {
         return;
     }
     assert_eq!(z_batch(&app, None, Then::Follow(Duration::from_millis(20))).await, ["z1"]);
+}
+
+async fn a_kind_s_postgres_cap_bounds_its_batches(app: TestApp) {
+    if !on_postgres(&app) {
+        return;
+    }
+    let queue: Queue<Capped> = Queue::start_with(app.db.clone(), 1, None);
+    let log = Log::default();
+    let (closed, open) = (Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(100)));
+    let send = |name: &'static str, gate: &Arc<Semaphore>| {
+        let (queue, gate, log) = (queue.clone(), gate.clone(), log.clone());
+        tokio::spawn(async move { queue.write(AccountId(1), Capped(Gated { name, gate, log })).await })
+    };
+    let mut sent = vec![send("x", &closed)];
+    while log.lock().unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Five queued while the lane is held by `x`, then taken two at a time.
+    for name in ["a", "b", "c", "d", "e"] {
+        sent.push(send(name, &open));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    closed.add_permits(1);
+    for answer in sent {
+        answer.await.unwrap().unwrap();
+    }
+    let sizes: Vec<usize> = log.lock().unwrap().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [1, 2, 2, 1], "batches of at most the kind's two");
 }
