@@ -11,7 +11,7 @@
 //! (undone first). A refused or failing item writes nothing and takes nothing from its
 //! neighbours.
 
-use crate::{Db, Result, StoreError, Tx};
+use crate::{Db, Dialect, MaybeBusy, Result, StoreError, Tx};
 use futures_util::{FutureExt, StreamExt};
 use kindling_domain::AccountId;
 use std::future::Future;
@@ -30,9 +30,9 @@ const MAX_BATCH: usize = 48;
 pub type Outcome<W> = std::result::Result<<W as BatchWrite>::Done, <W as BatchWrite>::Error>;
 
 /// A kind of write that can be done for many items at once.
-pub trait BatchWrite: Sized + Send + Sync + 'static {
+pub trait BatchWrite: Sized + Clone + Send + Sync + 'static {
     type Done: Send + 'static;
-    type Error: From<StoreError> + Send + 'static;
+    type Error: From<StoreError> + MaybeBusy + Send + 'static;
 
     /// Items per batch at most on PostgreSQL, where each batch's transaction has a fixed cost
     /// (a dozen statements and a commit) that larger batches spread thinner. A kind whose
@@ -88,7 +88,10 @@ const ALONE_AT_ONCE: usize = 8;
 /// holding many items' rows would take them in an order no lone request does, and could
 /// deadlock with another process. A failing together statement sends the items alone too
 /// (say, a unique index raced by a concurrent batch); a failing transaction (its commit
-/// included, whose outcome may be unknown) is every item's error, never written again.
+/// included, whose outcome may be unknown) is every item's error, never written again,
+/// except on PostgreSQL one refused as busy (failed to break a deadlock, or a serialization
+/// conflict), which is known to be rolled back: its items go alone. An item alone that
+/// PostgreSQL fails as busy runs again (`Db::transaction_retrying`), as a lone void does.
 pub async fn write_many<W: BatchWrite>(db: &Db, account: AccountId, items: Vec<W>) -> Result<Batch<W::Done, W::Error>> {
     let items = Arc::new(items);
     let batch = items.clone();
@@ -96,10 +99,16 @@ pub async fn write_many<W: BatchWrite>(db: &Db, account: AccountId, items: Vec<W
     match together {
         Ok(outcomes) => return Ok(Batch { outcomes, together: true }),
         Err(NotTogether::Undone) => {}
+        Err(NotTogether::Failed(e)) if e.is_busy() && db.dialect() == Dialect::Postgres => {}
         Err(NotTogether::Failed(e)) => return Err(e),
     }
     let items = Arc::try_unwrap(items).map_err(|_| StoreError::Decode("a batch outlived its transaction".into()))?;
-    let alone = items.into_iter().map(|item| db.transaction(move |tx| Box::pin(W::alone(tx, account, item))));
+    let alone = items.into_iter().map(|item| {
+        db.transaction_retrying(move |tx| {
+            let item = item.clone();
+            Box::pin(W::alone(tx, account, item))
+        })
+    });
     let outcomes = futures_util::stream::iter(alone).buffered(ALONE_AT_ONCE).collect().await;
     Ok(Batch { outcomes, together: false })
 }
@@ -158,7 +167,7 @@ impl<W: BatchWrite> Queue<W> {
     /// be written while the other is gathered or waits for its commit (see `lane`); on
     /// PostgreSQL they are patient for `PATIENCE`.
     pub fn start(db: Db, lanes: usize) -> Self {
-        let patience = (db.dialect() == crate::Dialect::Postgres).then_some(PATIENCE);
+        let patience = (db.dialect() == Dialect::Postgres).then_some(PATIENCE);
         Self::start_with(db, lanes, patience)
     }
 
@@ -166,7 +175,7 @@ impl<W: BatchWrite> Queue<W> {
     pub fn start_with(db: Db, lanes: usize, patience: Option<Duration>) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
-        let max_batch = if db.dialect() == crate::Dialect::Postgres { W::POSTGRES_MAX_BATCH } else { MAX_BATCH };
+        let max_batch = if db.dialect() == Dialect::Postgres { W::POSTGRES_MAX_BATCH } else { MAX_BATCH };
         let shared = Arc::new(Lanes { patience, max_batch, writing: AtomicUsize::new(0), finished: Notify::new() });
         for _ in 0..lanes.max(1) {
             tokio::spawn(lane(db.clone(), waiting.clone(), shared.clone()));

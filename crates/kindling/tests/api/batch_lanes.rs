@@ -26,6 +26,7 @@ backend_tests!(
 type Log = Arc<Mutex<Vec<Vec<&'static str>>>>;
 
 /// Records its batch's items by name, then waits until its gate opens.
+#[derive(Clone)]
 struct Gated {
     name: &'static str,
     gate: Arc<Semaphore>,
@@ -52,6 +53,7 @@ impl BatchWrite for Gated {
 }
 
 /// `Gated` whose batches on PostgreSQL hold two items at most.
+#[derive(Clone)]
 struct Capped(Gated);
 
 impl BatchWrite for Capped {
@@ -64,8 +66,7 @@ impl BatchWrite for Capped {
         account: AccountId,
         items: &[Self],
     ) -> kindling_store::Result<Option<Vec<Outcome<Self>>>> {
-        let gated: Vec<Gated> =
-            items.iter().map(|c| Gated { name: c.0.name, gate: c.0.gate.clone(), log: c.0.log.clone() }).collect();
+        let gated: Vec<Gated> = items.iter().map(|c| c.0.clone()).collect();
         Gated::together(tx, account, &gated).await
     }
 
