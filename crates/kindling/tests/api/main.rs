@@ -49,6 +49,7 @@ mod read_batches;
 mod read_cache;
 mod read_modify_write;
 mod redemption_batches;
+mod references;
 mod reports;
 mod retention;
 mod rows;
