@@ -2,11 +2,11 @@
 
 use crate::error::MaybeBusy;
 use crate::{postgres, sqlite, Result, StoreError};
+use futures_util::future::BoxFuture;
+use tokio::sync::OwnedMutexGuard;
 
 /// Times `Db::transaction_retrying` runs a busy transaction again.
 const BUSY_RETRIES: usize = 3;
-use futures_util::future::BoxFuture;
-use tokio::sync::OwnedMutexGuard;
 
 /// A bound query parameter. Nulls keep their type so PostgreSQL can infer the column type.
 #[derive(Debug, Clone, PartialEq)]
