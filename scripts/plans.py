@@ -22,8 +22,9 @@ LARGE = {
     "impressions", "zidentifiers", "pos_transactions", "pos_transaction_items", "pos_qitems", "check_ins",
     "points_transfers", "callback_attempts", "member_list_members",
 }
-# Keys that name a few rows of those tables, compared by equality or IN somewhere in the statement.
-NARROW = re.compile(r'\b(member_id|credential_id|offer_id|transaction_id|code_key|token|zid|member_list_id|outbox_id)"?\s*(=|IN\b)',
+# Keys that name a few rows of those tables, compared by equality or IN somewhere in the statement
+# (an impression's cookie and offer xid are the filters of `GET /v1.0/impressions`).
+NARROW = re.compile(r'\b(member_id|credential_id|offer_id|transaction_id|code_key|token|zid|member_list_id|outbox_id|cookie_id|offer_xid)"?\s*(=|IN\b)',
                     re.IGNORECASE)
 # Statements that read by account on purpose, each with why.
 ALLOWED = [

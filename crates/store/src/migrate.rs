@@ -55,6 +55,13 @@ const MIGRATIONS: &[Migration] = &[
     only(27, "lean_issuance_keys", include_str!("../migrations/0027_lean_issuance_keys.sql"), Dialect::Postgres),
     both(28, "list_indexes", include_str!("../migrations/0028_list_indexes.sql")),
     only(29, "sqlite_statistics", include_str!("../migrations/0029_sqlite_statistics.sql"), Dialect::Sqlite),
+    both(30, "impression_filters", include_str!("../migrations/0030_impression_filters.sql")),
+    only(
+        31,
+        "impression_filter_statistics",
+        include_str!("../migrations/0031_impression_filter_statistics.sql"),
+        Dialect::Sqlite,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -198,9 +205,9 @@ mod tests {
         assert_eq!(db.fetch_optional::<i64>(keys, &[]).await.unwrap(), Some(5));
     }
 
-    /// Migration 29's statistics cover every index of each table they name (an index left
-    /// out would get SQLite's guess of a few rows an equality, and could look narrower than
-    /// the account's again), name no index that does not exist, and steer the planner: a
+    /// The statistics (migrations 29 and 31) cover every index of each table they name (an
+    /// index left out would get SQLite's guess of a few rows an equality, and could look
+    /// narrower than the account's again), name no index that does not exist, and steer the planner: a
     /// member's credentials are counted through the member's index, not the account's.
     #[tokio::test]
     async fn planner_statistics_cover_every_index_of_their_tables() {
