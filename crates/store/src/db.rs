@@ -20,6 +20,18 @@ pub enum Value {
     /// same whatever the list's length, so it is prepared once, and no list meets a bind limit.
     IntList(Vec<i64>),
     TextList(Vec<String>),
+    /// One column of many rows, nulls included, as ONE typed array parameter: PostgreSQL's
+    /// `unnest` reads the columns of `Dialect::rows` from these (SQLite's rows never use them).
+    IntColumn(Vec<Option<i64>>),
+    TextColumn(Vec<Option<String>>),
+    BoolColumn(Vec<Option<bool>>),
+}
+
+/// A null (what a missing field of a row is bound as).
+impl Default for Value {
+    fn default() -> Self {
+        Self::Int(None)
+    }
 }
 
 impl From<&[i64]> for Value {

@@ -164,6 +164,9 @@ fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Postgres, PgArgument
         Value::Float(v) => q.bind(*v),
         Value::IntList(v) => q.bind(v.as_slice()),
         Value::TextList(v) => q.bind(v.as_slice()),
+        Value::IntColumn(v) => q.bind(v.as_slice()),
+        Value::TextColumn(v) => q.bind(v.as_slice()),
+        Value::BoolColumn(v) => q.bind(v.as_slice()),
     })
 }
 

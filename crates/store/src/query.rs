@@ -208,8 +208,11 @@ impl Dialect {
     /// r.a, r.b FROM {from}`): answers that `FROM` item and the statement's parameters, its
     /// own `params` (`$1`..) followed by those that carry the rows. `columns` names the rows'
     /// fields (as serde names them) with their PostgreSQL types.
-    /// - PostgreSQL: ONE JSON parameter read by `jsonb_to_recordset`, so the statement's text
-    ///   is the same whatever the number of rows (prepared once, no bind limit).
+    /// - PostgreSQL: ONE array parameter per column (`$n::bigint[]`, nulls included), read
+    ///   together by `unnest`, so the statement's text is the same whatever the number of
+    ///   rows (prepared once, no bind limit). Arrays arrive in the binary protocol; one JSON
+    ///   parameter read by `jsonb_to_recordset`, as before, cost PostgreSQL a parse of the
+    ///   JSON and a text conversion of every field.
     /// - SQLite: a `VALUES` list, one anonymous parameter (`?`) per field (the fields read
     ///   from the row's `Serialize` by `row_fields`, through JSON only for nested ones); its text is one
     ///   per number of rows, each prepared once and cached. Reading the fields out of one
@@ -230,9 +233,18 @@ impl Dialect {
         let json = || serde_json::to_string(rows).map(Value::from).map_err(|e| StoreError::Unbindable(e.to_string()));
         let from = match self {
             Self::Postgres => {
-                let typed: Vec<String> = columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
-                params.push(json()?);
-                format!("jsonb_to_recordset(${first}::jsonb) AS r({})", typed.join(", "))
+                let mut values = Vec::with_capacity(rows.len() * columns.len());
+                for row in rows {
+                    push_row_values(row, columns, &mut values)?;
+                }
+                let mut arrays = Vec::with_capacity(columns.len());
+                for (i, (name, kind)) in columns.iter().enumerate() {
+                    let column = values.iter_mut().skip(i).step_by(columns.len()).map(std::mem::take);
+                    params.push(column_array(name, kind, column)?);
+                    arrays.push(format!("${}::{kind}[]", params.len()));
+                }
+                let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+                format!("unnest({}) AS r({})", arrays.join(", "), names.join(", "))
             }
             Self::Sqlite if rows.is_empty() => {
                 let nulls: Vec<String> = columns.iter().map(|(name, _)| format!("NULL AS {name}")).collect();
@@ -249,22 +261,7 @@ impl Dialect {
                     columns.iter().enumerate().map(|(i, (name, _))| format!("column{} AS {name}", i + 1)).collect();
                 params.reserve(rows.len() * columns.len());
                 for row in rows {
-                    if let Some(mut fields) = row_fields::fields(row) {
-                        params.extend(columns.iter().map(|(name, _)| {
-                            fields
-                                .iter()
-                                .position(|(field, _)| field == name)
-                                .map_or(Value::Int(None), |i| std::mem::replace(&mut fields[i].1, Value::Int(None)))
-                        }));
-                        continue;
-                    }
-                    let serde_json::Value::Object(mut fields) =
-                        serde_json::to_value(row).map_err(|e| StoreError::Unbindable(e.to_string()))?
-                    else {
-                        return Err(StoreError::Unbindable("a row that is not a struct".into()));
-                    };
-                    params
-                        .extend(columns.iter().map(|(name, _)| field_value(fields.remove(*name).unwrap_or_default())));
+                    push_row_values(row, columns, &mut params)?;
                 }
                 let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
                 let tuples = vec![tuple.as_str(); rows.len()].join(", ");
@@ -273,6 +270,67 @@ impl Dialect {
         };
         Ok((from, params))
     }
+}
+
+/// Appends `row`'s fields to `out` in the order of `columns`, each as SQLite's `->>` would
+/// read it from the row's JSON (a missing field is NULL).
+fn push_row_values<T: serde::Serialize>(row: &T, columns: &[(&str, &str)], out: &mut Vec<Value>) -> Result<()> {
+    if let Some(mut fields) = row_fields::fields(row) {
+        out.extend(columns.iter().map(|(name, _)| {
+            fields
+                .iter()
+                .position(|(field, _)| field == name)
+                .map_or(Value::Int(None), |i| std::mem::take(&mut fields[i].1))
+        }));
+        return Ok(());
+    }
+    let serde_json::Value::Object(mut fields) =
+        serde_json::to_value(row).map_err(|e| StoreError::Unbindable(e.to_string()))?
+    else {
+        return Err(StoreError::Unbindable("a row that is not a struct".into()));
+    };
+    out.extend(columns.iter().map(|(name, _)| field_value(fields.remove(*name).unwrap_or_default())));
+    Ok(())
+}
+
+/// One column of `Dialect::rows` as a PostgreSQL array of its declared `kind`. A null of any
+/// type is a null; a value of another type is refused (a row struct that does not match
+/// its columns), except that numbers and booleans are written as text into a text column.
+fn column_array(name: &str, kind: &str, values: impl Iterator<Item = Value>) -> Result<Value> {
+    let mismatch = |value: &Value| StoreError::Unbindable(format!("column {name} ({kind}): {value:?}"));
+    let column = match kind {
+        "bigint" => Value::IntColumn(
+            values
+                .map(|value| match value {
+                    Value::Int(v) => Ok(v),
+                    Value::Text(None) | Value::Bool(None) | Value::Float(None) => Ok(None),
+                    other => Err(mismatch(&other)),
+                })
+                .collect::<Result<_>>()?,
+        ),
+        "text" => Value::TextColumn(
+            values
+                .map(|value| match value {
+                    Value::Text(v) => Ok(v),
+                    Value::Int(v) => Ok(v.map(|n| n.to_string())),
+                    Value::Bool(v) => Ok(v.map(|b| b.to_string())),
+                    Value::Float(v) => Ok(v.map(|f| f.to_string())),
+                    other => Err(mismatch(&other)),
+                })
+                .collect::<Result<_>>()?,
+        ),
+        "boolean" => Value::BoolColumn(
+            values
+                .map(|value| match value {
+                    Value::Bool(v) => Ok(v),
+                    Value::Int(None) | Value::Text(None) | Value::Float(None) => Ok(None),
+                    other => Err(mismatch(&other)),
+                })
+                .collect::<Result<_>>()?,
+        ),
+        other => return Err(StoreError::Unbindable(format!("column {name}: no array of type {other}"))),
+    };
+    Ok(column)
 }
 
 /// The most parameters one SQLite statement takes (`SQLITE_MAX_VARIABLE_NUMBER`'s default
@@ -312,6 +370,11 @@ impl From<Value> for sea_query::Value {
             Value::TextList(list) => {
                 array(ArrayType::String, list.into_iter().map(|v| V::String(Some(Box::new(v)))).collect())
             }
+            Value::IntColumn(column) => array(ArrayType::BigInt, column.into_iter().map(V::BigInt).collect()),
+            Value::TextColumn(column) => {
+                array(ArrayType::String, column.into_iter().map(|v| V::String(v.map(Box::new))).collect())
+            }
+            Value::BoolColumn(column) => array(ArrayType::Bool, column.into_iter().map(V::Bool).collect()),
         }
     }
 }
@@ -478,12 +541,38 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_one_json_parameter_on_postgres() {
+    fn rows_are_one_array_a_column_on_postgres() {
         let rows = [TwoColumns { member_id: 7, code: Some("A'1") }, TwoColumns { member_id: 8, code: None }];
         let (from, params) = Dialect::Postgres.rows(vec![1.into(), 2.into()], &TWO_COLUMNS, &rows).unwrap();
         let values = &params[2..];
-        assert_eq!(from, "jsonb_to_recordset($3::jsonb) AS r(member_id bigint, code text)");
-        assert_eq!(values, [Value::from(r#"[{"member_id":7,"code":"A'1"},{"member_id":8,"code":null}]"#)]);
+        assert_eq!(from, "unnest($3::bigint[], $4::text[]) AS r(member_id, code)");
+        assert_eq!(
+            values,
+            [Value::IntColumn(vec![Some(7), Some(8)]), Value::TextColumn(vec![Some("A'1".into()), None])]
+        );
+        let (from, params) = Dialect::Postgres.rows(vec![], &TWO_COLUMNS, &[] as &[TwoColumns<'_>]).unwrap();
+        assert_eq!(from, "unnest($1::bigint[], $2::text[]) AS r(member_id, code)");
+        assert_eq!(params, [Value::IntColumn(vec![]), Value::TextColumn(vec![])], "no rows is empty arrays");
+    }
+
+    /// A column's values take its declared type: numbers and booleans are written as text
+    /// into a text column, a null of any kind is a null, and any other mismatch is refused.
+    #[test]
+    fn postgres_columns_take_their_declared_type() {
+        let values = || vec![Value::Int(Some(5)), Value::Bool(Some(true)), Value::Text(None), Value::Int(None)];
+        assert_eq!(
+            column_array("c", "text", values().into_iter()).unwrap(),
+            Value::TextColumn(vec![Some("5".into()), Some("true".into()), None, None])
+        );
+        let bools = [Value::Bool(Some(false)), Value::Int(None)];
+        assert_eq!(
+            column_array("c", "boolean", bools.into_iter()).unwrap(),
+            Value::BoolColumn(vec![Some(false), None])
+        );
+        assert!(matches!(column_array("c", "bigint", values().into_iter()), Err(StoreError::Unbindable(_))));
+        let text = [Value::Text(Some("7".into()))];
+        assert!(matches!(column_array("c", "bigint", text.into_iter()), Err(StoreError::Unbindable(_))));
+        assert!(matches!(column_array("c", "jsonb", std::iter::empty()), Err(StoreError::Unbindable(_))));
     }
 
     #[test]

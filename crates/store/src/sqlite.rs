@@ -438,6 +438,9 @@ impl ToSql for Value {
             // A JSON array, read by `json_each` (see `Dialect::in_list`).
             Value::IntList(v) => json_text(v),
             Value::TextList(v) => json_text(v),
+            Value::IntColumn(v) => json_text(v),
+            Value::TextColumn(v) => json_text(v),
+            Value::BoolColumn(v) => json_text(v),
         }
     }
 }
