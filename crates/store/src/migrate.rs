@@ -207,8 +207,9 @@ mod tests {
 
     /// The statistics (migrations 29 and 31) cover every index of each table they name (an
     /// index left out would get SQLite's guess of a few rows an equality, and could look
-    /// narrower than the account's again), name no index that does not exist, and steer the planner: a
-    /// member's credentials are counted through the member's index, not the account's.
+    /// narrower than the account's again), name no index that does not exist, and steer the
+    /// planner: a member's credentials are counted through the member's index, not the
+    /// account's.
     #[tokio::test]
     async fn planner_statistics_cover_every_index_of_their_tables() {
         let db = Db::Sqlite(crate::sqlite::SqliteDb::open(":memory:").unwrap());

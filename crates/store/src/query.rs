@@ -297,40 +297,36 @@ fn push_row_values<T: serde::Serialize>(row: &T, columns: &[(&str, &str)], out: 
 /// type is a null; a value of another type is refused (a row struct that does not match
 /// its columns), except that numbers and booleans are written as text into a text column.
 fn column_array(name: &str, kind: &str, values: impl Iterator<Item = Value>) -> Result<Value> {
-    let mismatch = |value: &Value| StoreError::Unbindable(format!("column {name} ({kind}): {value:?}"));
+    /// Each value as `T` (a null of any type as `None`), or the first that is not, handed back.
+    fn typed<T>(
+        values: impl Iterator<Item = Value>,
+        take: impl Fn(Value) -> std::result::Result<Option<T>, Value>,
+    ) -> std::result::Result<Vec<Option<T>>, Value> {
+        values
+            .map(|value| match value {
+                Value::Int(None) | Value::Text(None) | Value::Bool(None) | Value::Float(None) => Ok(None),
+                value => take(value),
+            })
+            .collect()
+    }
     let column = match kind {
-        "bigint" => Value::IntColumn(
-            values
-                .map(|value| match value {
-                    Value::Int(v) => Ok(v),
-                    Value::Text(None) | Value::Bool(None) | Value::Float(None) => Ok(None),
-                    other => Err(mismatch(&other)),
-                })
-                .collect::<Result<_>>()?,
-        ),
-        "text" => Value::TextColumn(
-            values
-                .map(|value| match value {
-                    Value::Text(v) => Ok(v),
-                    Value::Int(v) => Ok(v.map(|n| n.to_string())),
-                    Value::Bool(v) => Ok(v.map(|b| b.to_string())),
-                    Value::Float(v) => Ok(v.map(|f| f.to_string())),
-                    other => Err(mismatch(&other)),
-                })
-                .collect::<Result<_>>()?,
-        ),
-        "boolean" => Value::BoolColumn(
-            values
-                .map(|value| match value {
-                    Value::Bool(v) => Ok(v),
-                    Value::Int(None) | Value::Text(None) | Value::Float(None) => Ok(None),
-                    other => Err(mismatch(&other)),
-                })
-                .collect::<Result<_>>()?,
-        ),
+        "bigint" => {
+            typed(values, |value| if let Value::Int(v) = value { Ok(v) } else { Err(value) }).map(Value::IntColumn)
+        }
+        "text" => typed(values, |value| match value {
+            Value::Text(v) => Ok(v),
+            Value::Int(v) => Ok(v.map(|n| n.to_string())),
+            Value::Bool(v) => Ok(v.map(|b| b.to_string())),
+            Value::Float(v) => Ok(v.map(|f| f.to_string())),
+            other => Err(other),
+        })
+        .map(Value::TextColumn),
+        "boolean" => {
+            typed(values, |value| if let Value::Bool(v) = value { Ok(v) } else { Err(value) }).map(Value::BoolColumn)
+        }
         other => return Err(StoreError::Unbindable(format!("column {name}: no array of type {other}"))),
     };
-    Ok(column)
+    column.map_err(|value| StoreError::Unbindable(format!("column {name} ({kind}): {value:?}")))
 }
 
 /// The most parameters one SQLite statement takes (`SQLITE_MAX_VARIABLE_NUMBER`'s default
