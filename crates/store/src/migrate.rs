@@ -62,6 +62,7 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../migrations/0031_impression_filter_statistics.sql"),
         Dialect::Sqlite,
     ),
+    only(32, "same_write_keys", include_str!("../migrations/0032_same_write_keys.sql"), Dialect::Postgres),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -531,6 +531,14 @@ async fn list_get_delete(app: TestApp) {
     // A member with credentials, and an offer with credentials, are not deleted from under them.
     app.delete(&acct, &format!("/v1.0/members/{}", s.member)).await.error(409);
     app.delete(&acct, &format!("/v1.0/offers/{}", s.offer)).await.error(409);
+    // A deleted credential's offer links go with it (PostgreSQL has no key cascading them,
+    // migration 32): the offer whose only credential it was is no longer in use.
+    let lone = setup(&app, &acct, json!({"name": "Lone"})).await;
+    let c = issue(&app, &acct, &lone, lone.member).await.body["credential"]["id"].as_i64().unwrap();
+    app.delete(&acct, &format!("/v1.0/offers/{}", lone.offer)).await.error(409);
+    app.delete(&acct, &format!("/v1.0/credentials/{c}")).await.error_free();
+    assert_eq!(app.get(&acct, &format!("/v1.0/credentials?offer_id={}", lone.offer)).await.body["total_entries"], 0);
+    app.delete(&acct, &format!("/v1.0/offers/{}", lone.offer)).await.error_free();
 }
 
 async fn eligibility_check(app: TestApp) {

@@ -127,7 +127,8 @@ async fn issue_get_list_search_and_redeem(app: TestApp) {
 
     // The state's credential cannot be deleted from under it (void the state instead), nor
     // changed through the credentials API: its window and offer are the state's.
-    app.delete(&acct, &format!("/v1.0/credentials/{credential}")).await.error(409);
+    let held = app.delete(&acct, &format!("/v1.0/credentials/{credential}")).await.error(409);
+    assert_eq!(held, "Credential belongs to an Offer State; void the state instead");
     let other_offer = crate::credentials::setup_offer(&app, &acct, s.channel, json!({"name": "Other"})).await;
     for change in ["code_lifetime=315360000".to_owned(), format!("offer_ids={other_offer}")] {
         let path = format!("/v1.0/credentials/{credential}?channel_id={}&{change}", s.channel);

@@ -780,7 +780,7 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
     Ok(())
 }
 
-/// Deletes a credential that was never redeemed; `false` when it has redemptions.
+/// Deletes a credential that was never redeemed and that no offer state holds.
 pub async fn delete(db: &Db, account: AccountId, id: CredentialId) -> Outcome<Credential> {
     db.transaction(move |tx| Box::pin(delete_in(tx, account, id))).await
 }
@@ -792,6 +792,17 @@ async fn delete_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome
     if redeemed.unwrap_or(0) > 0 {
         return Err(WriteError::Invalid("Credential has redemptions; void it instead".into()));
     }
+    // A state and its credential are written together and never parted, so no state can
+    // come to hold this one while it is deleted; PostgreSQL has no key to refuse it (32).
+    let held: Option<i64> = tx
+        .fetch_optional(
+            "SELECT COUNT(*) FROM offer_states WHERE credential_id = $1 AND account_id = $2",
+            &[id.into(), account.0.into()],
+        )
+        .await?;
+    if held.unwrap_or(0) > 0 {
+        return Err(WriteError::Conflict("Credential belongs to an Offer State; void the state instead".into()));
+    }
     // Its activities go with it: the reports count activities without joining credentials.
     tx.execute(
         "DELETE FROM offer_activities WHERE credential_id = $1 AND account_id = $2",
@@ -799,5 +810,13 @@ async fn delete_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome
     )
     .await?;
     tx.execute("DELETE FROM credentials WHERE id = $1 AND account_id = $2", &[id.into(), account.0.into()]).await?;
+    // Then its offer links (on PostgreSQL no key cascades them, migration 32). After the
+    // credential's row, whose delete waits for an update holding it: the links such an
+    // update wrote are committed, and this statement's snapshot sees them.
+    tx.execute(
+        "DELETE FROM credential_offers WHERE credential_id = $1 AND account_id = $2",
+        &[id.into(), account.0.into()],
+    )
+    .await?;
     Ok(credential)
 }
