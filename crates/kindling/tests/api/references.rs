@@ -3,6 +3,8 @@
 //! was measured on PostgreSQL (docs/BENCHMARKS.md, 2026-12-03 08:10 UTC; not kept); whatever
 //! keeps these references whole must pass these tests: a channel or an offer something
 //! names is not deleted, in either order of a write and a deletion from two connections.
+//! An offer link's key to its credential is SQLite's only (migration 32); the last test holds
+//! a credential's deletion to what that key's cascade did.
 
 use crate::backend_tests;
 use crate::credentials::{member, post_query, setup};
@@ -17,6 +19,7 @@ backend_tests!(
     an_offer_named_only_by_an_open_credential_is_not_deleted,
     a_deletion_waits_for_a_write_naming_its_row,
     a_write_naming_an_offer_deleted_meanwhile_is_refused,
+    a_credential_deleted_while_its_offers_change_keeps_no_links,
 );
 
 async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
@@ -101,4 +104,34 @@ async fn a_write_naming_an_offer_deleted_meanwhile_is_refused(app: TestApp) {
     assert!((400..500).contains(&status), "{status} {text}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM credential_offers WHERE offer_id = $1", s.offer).await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM credentials WHERE member_id = $1", s.member).await, 0);
+}
+
+/// Another process's transaction holds a credential's row (as an update of its offers does)
+/// and links it to a second offer; the credential's deletion, asked meanwhile, waits, and
+/// takes that link with it too. On PostgreSQL no key cascades the links (migration 32): the
+/// deletion removes them itself, after the credential's row.
+async fn a_credential_deleted_while_its_offers_change_keeps_no_links(app: TestApp) {
+    let acct = app.account().await;
+    let s = setup(&app, &acct, json!({"name": "Changed meanwhile"})).await;
+    let credential =
+        crate::credentials::issue(&app, &acct, &s, s.member).await.body["credential"]["id"].as_i64().unwrap();
+    let second = setup(&app, &acct, json!({"name": "Second"})).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let held =
+        tx.execute("UPDATE credentials SET updated_at = updated_at WHERE id = $1", &[credential.into()]).await.unwrap();
+    assert_eq!(held, 1);
+    tx.execute(
+        "INSERT INTO credential_offers (account_id, credential_id, offer_id) VALUES ($1, $2, $3)",
+        &[acct.id.into(), credential.into(), second.offer.into()],
+    )
+    .await
+    .unwrap();
+    let deletion = delete_later(&app, &acct, format!("/v1.0/credentials/{credential}"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!deletion.is_finished(), "the deletion waited for the write");
+    tx.commit().await.unwrap();
+    assert_eq!(deletion.await.unwrap(), 200);
+    let links = "SELECT COUNT(*) FROM credential_offers WHERE credential_id = $1";
+    assert_eq!(count(&app, links, credential).await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM credentials WHERE id = $1", credential).await, 0);
 }
