@@ -35,6 +35,8 @@ m AS (
   SELECT $account_id, 'floor-' || :blk || '-' || g, 'app', t.now, t.now FROM t, generate_series(1, $batch) g
   RETURNING id)"
 token="replace(gen_random_uuid()::text, '-', '') || substr(md5(random()::text), 1, 14)"
+# A code of 8 digits from the id, which is also its key (as Kindling's grow with the ids).
+code="lpad((ids.id * 2654435761 % 100000000)::text, 8, '0')"
 case $layout in
 current) cat >"$tmp/floor.sql" <<SQL
 SELECT nextval('floor_blocks') AS blk \gset
@@ -43,7 +45,7 @@ ids AS (SELECT nextval('credentials_id_seq') AS id, m.id AS member_id FROM m),
 c AS (
   INSERT INTO credentials (id, account_id, member_id, channel_id, identifier, code_key, status, reusable,
                            annotations, created_at, updated_at)
-  SELECT ids.id, $account_id, ids.member_id, $channel, lpad((ids.id * 2654435761 % 100000000)::text, 8, '0'),
+  SELECT ids.id, $account_id, ids.member_id, $channel, $code,
          ids.id, 'open', false, '{}', t.now, t.now
   FROM t, ids
   RETURNING id, member_id),
@@ -93,7 +95,7 @@ ids AS (SELECT nextval('floor_states_id_seq') AS id, m.id AS member_id FROM m),
 c AS (
   INSERT INTO floor_states (id, account_id, member_id, offer_id, channel_id, identifier, code_key, status, token,
                             transferable, created_at, updated_at)
-  SELECT ids.id, $account_id, ids.member_id, $offer, $channel, lpad((ids.id * 2654435761 % 100000000)::text, 8, '0'),
+  SELECT ids.id, $account_id, ids.member_id, $offer, $channel, $code,
          ids.id, 'open', $token, true, t.now, t.now
   FROM t, ids
   RETURNING id)

@@ -362,9 +362,7 @@ async fn update_in(tx: &mut Tx, account: AccountId, id: CredentialId, input: Cre
     }
     // A wallet offer state's code carries the state's offer and window: it changes through
     // the state, or the state would show one thing and the code redeem another.
-    let held: Option<i64> =
-        tx.fetch_optional("SELECT COUNT(*) FROM offer_states WHERE credential_id = $1", &[id.into()]).await?;
-    if held.unwrap_or(0) > 0 {
+    if held_by_state(tx, account, id).await? {
         return Err(WriteError::Conflict(
             "Credential belongs to an Offer State; change it through /v1.0/members/{member_id}/offer_states".into(),
         ));
@@ -780,6 +778,17 @@ pub(crate) async fn void_in(tx: &mut Tx, account: AccountId, id: CredentialId) -
     Ok(())
 }
 
+/// Whether a wallet offer state holds the credential (as its own code).
+async fn held_by_state(tx: &mut Tx, account: AccountId, id: CredentialId) -> Result<bool> {
+    let held: Option<i64> = tx
+        .fetch_optional(
+            "SELECT COUNT(*) FROM offer_states WHERE credential_id = $1 AND account_id = $2",
+            &[id.into(), account.0.into()],
+        )
+        .await?;
+    Ok(held.unwrap_or(0) > 0)
+}
+
 /// Deletes a credential that was never redeemed and that no offer state holds.
 pub async fn delete(db: &Db, account: AccountId, id: CredentialId) -> Outcome<Credential> {
     db.transaction(move |tx| Box::pin(delete_in(tx, account, id))).await
@@ -794,13 +803,7 @@ async fn delete_in(tx: &mut Tx, account: AccountId, id: CredentialId) -> Outcome
     }
     // A state and its credential are written together and never parted, so no state can
     // come to hold this one while it is deleted; PostgreSQL has no key to refuse it (32).
-    let held: Option<i64> = tx
-        .fetch_optional(
-            "SELECT COUNT(*) FROM offer_states WHERE credential_id = $1 AND account_id = $2",
-            &[id.into(), account.0.into()],
-        )
-        .await?;
-    if held.unwrap_or(0) > 0 {
+    if held_by_state(tx, account, id).await? {
         return Err(WriteError::Conflict("Credential belongs to an Offer State; void the state instead".into()));
     }
     // Its activities go with it: the reports count activities without joining credentials.
